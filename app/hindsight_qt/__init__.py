@@ -1,0 +1,1 @@
+"""Hindsight's desktop GUI (PySide6 + pyqtgraph) over the Qt-free ``hindsight`` core."""

@@ -1,0 +1,84 @@
+"""The ``hindsight`` command line: ``hindsight [FILE]`` opens the GUI, subcommands do the rest.
+
+Each subcommand lives in a module of this package exposing ``register(subparsers)``; the
+handler returns an exit code. Errors print one line on stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from hindsight import __version__
+from hindsight.store.errors import CaptureError
+
+#: Modules that register subcommands (each adds its own parser).
+COMMAND_MODULES = (
+    "hindsight.cli.capture_cmds",
+    "hindsight.cli.demo_cmd",
+    "hindsight.cli.bench_cmd",
+)
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hindsight",
+        description="Replay recorded website sessions, heatmaps and form analytics, locally.",
+        epilog="Run 'hindsight FILE' (or just 'hindsight') to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _open_gui(argv: list[str]) -> int:
+    try:
+        from hindsight_qt.__main__ import main as gui_main
+    except ImportError as exc:
+        print(f"hindsight: error: the desktop app needs PySide6 and pyqtgraph ({exc}); "
+              "install them with: pip install 'hindsight[gui]'", file=sys.stderr)
+        return 1
+    return int(gui_main(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        return _open_gui(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except CaptureError as exc:
+        print(f"hindsight: error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"hindsight: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hindsight: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
+        if os.environ.get("HINDSIGHT_DEBUG"):
+            raise
+        print(f"hindsight: error: {type(exc).__name__}: {exc} (set HINDSIGHT_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

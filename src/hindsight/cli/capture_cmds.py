@@ -1,0 +1,114 @@
+"""``hindsight info`` and ``hindsight sessions``: what a capture holds."""
+
+from __future__ import annotations
+
+import argparse
+
+from hindsight.cli.output import duration, iso, print_json, print_table
+from hindsight.store import SessionFilter, open_capture
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="format version and counts of a capture")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_info)
+
+    p = sub.add_parser("sessions", help="list the sessions of a capture")
+    p.add_argument("file")
+    add_filter_arguments(p)
+    p.add_argument("--limit", type=int, default=None, help="at most this many rows (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_sessions)
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The session filter flags shared by every command that takes a segment."""
+    p.add_argument("--device", action="append", default=[], help="desktop, tablet or mobile (repeatable)")
+    p.add_argument("--browser", action="append", default=[])
+    p.add_argument("--os", action="append", default=[])
+    p.add_argument("--country", action="append", default=[])
+    p.add_argument("--source", action="append", default=[], help="organic, paid, direct, social, email, referral")
+    conv = p.add_mutually_exclusive_group()
+    conv.add_argument("--converted", dest="converted", action="store_const", const=True, default=None)
+    conv.add_argument("--not-converted", dest="converted", action="store_const", const=False)
+    p.add_argument("--min-duration", type=float, default=None, metavar="S", help="seconds")
+    p.add_argument("--max-duration", type=float, default=None, metavar="S", help="seconds")
+    p.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page")
+    p.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
+
+
+def filter_from_args(args: argparse.Namespace) -> SessionFilter:
+    return SessionFilter(
+        device=tuple(args.device), browser=tuple(args.browser), os=tuple(args.os),
+        country=tuple(args.country), source=tuple(args.source), converted=args.converted,
+        min_duration_s=args.min_duration, max_duration_s=args.max_duration,
+        visited=tuple(args.visited), not_visited=tuple(args.not_visited),
+    )
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_capture(args.file) as cap:
+        counts = cap.counts()
+        first, last = cap.date_range()
+        pages = cap.pages()
+        snaps = cap.snapshots()
+        info = {
+            "file": str(args.file),
+            "format": cap.meta.get("format"),
+            "format_version": cap.format_version,
+            "creator": cap.meta.get("creator", ""),
+            "masking": cap.meta.get("masking", ""),
+            **counts,
+            "first_session_ms": first,
+            "last_session_end_ms": last,
+            "devices": cap.device_counts(),
+            "page_list": [{"page_id": p.page_id, "url": p.url, "title": p.title} for p in pages],
+            "snapshot_list": [{"snapshot_id": s.snapshot_id, "page_id": s.page_id, "device": s.device,
+                               "width": s.width, "height": s.height} for s in snaps],
+        }
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"{args.file}: {info['format']} version {info['format_version']} (by {info['creator']}; "
+          f"input masking: {info['masking']})")
+    print(f"  sessions  {counts['sessions']:>12,}")
+    print(f"  pageviews {counts['pageviews']:>12,}")
+    print(f"  events    {counts['events']:>12,}")
+    print(f"  dates     {iso(first)} .. {iso(last)} UTC")
+    print("  devices   " + ", ".join(f"{d} {n:,}" for d, n in info["devices"].items()))
+    print(f"  pages     {len(pages)}")
+    for p in pages:
+        shots = ", ".join(f"{s.device} {s.width}x{s.height}" for s in snaps if s.page_id == p.page_id)
+        print(f"    {p.url}  {p.title!r}  [{shots}]")
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    with open_capture(args.file) as cap:
+        table = cap.session_table(filter_from_args(args))
+        urls = {p.page_id: p.url for p in cap.pages()}
+    n = len(table["session_id"])
+    limit = n if args.limit is None else min(n, args.limit)
+    rows = []
+    for i in range(limit):
+        rows.append({
+            "session_id": int(table["session_id"][i]), "start_ms": int(table["start_ms"][i]),
+            "duration_ms": int(table["duration_ms"][i]), "device": table["device"][i],
+            "browser": table["browser"][i], "os": table["os"][i], "country": table["country"][i],
+            "source": table["source"][i], "converted": bool(table["converted"][i]),
+            "pageviews": int(table["pageview_count"][i]), "events": int(table["event_count"][i]),
+            "entry_page": urls.get(int(table["entry_page_id"][i]), ""),
+            "exit_page": urls.get(int(table["exit_page_id"][i]), ""),
+        })
+    if args.json:
+        print_json({"count": n, "sessions": rows})
+        return 0
+    print_table(
+        ["id", "start (UTC)", "duration", "device", "browser", "os", "country", "source", "conv", "pages", "events"],
+        [[r["session_id"], iso(r["start_ms"]), duration(r["duration_ms"]), r["device"], r["browser"], r["os"],
+          r["country"], r["source"], "yes" if r["converted"] else "", r["pageviews"], r["events"]] for r in rows],
+        right=(0, 2, 9, 10),
+    )
+    print(f"{n:,} sessions" + (f" (showing {limit:,})" if limit < n else ""))
+    return 0

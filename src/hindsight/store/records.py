@@ -1,0 +1,122 @@
+"""Plain records returned by the capture reader (frozen dataclasses, no behaviour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Page:
+    page_id: int
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A full-page screenshot of a page for one device class (image loaded separately)."""
+
+    snapshot_id: int
+    page_id: int
+    device: str
+    width: int   # CSS px
+    height: int  # CSS px
+    scale: float  # image px per CSS px
+
+
+@dataclass(frozen=True)
+class ElementMap:
+    """A snapshot's elements as parallel columns; row i is element index i.
+
+    boxes : (n, 4) int32 ``x, y, w, h`` in document CSS px.
+    """
+
+    selector: tuple[str, ...]
+    tag: tuple[str, ...]
+    role: tuple[str, ...]
+    label: tuple[str, ...]
+    boxes: np.ndarray
+    clickable: np.ndarray  # (n,) bool
+    field: tuple[str | None, ...]
+    form: tuple[str | None, ...]
+    sensitive: np.ndarray  # (n,) bool
+    href: tuple[str | None, ...]
+
+    def __len__(self) -> int:
+        return len(self.selector)
+
+    def index_of(self, selector: str) -> int:
+        try:
+            return self.selector.index(selector)
+        except ValueError:
+            return -1
+
+    def hit(self, x: float, y: float) -> int:
+        """Index of the smallest element containing (x, y), -1 if none."""
+        if len(self) == 0:
+            return -1
+        b = self.boxes
+        inside = (b[:, 0] <= x) & (x < b[:, 0] + b[:, 2]) & (b[:, 1] <= y) & (y < b[:, 1] + b[:, 3])
+        idx = np.flatnonzero(inside)
+        if idx.size == 0:
+            return -1
+        areas = b[idx, 2].astype(np.int64) * b[idx, 3]
+        return int(idx[np.argmin(areas)])
+
+    def hit_many(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Vectorised ``hit`` for many points: (n,) int32 element indices, -1 where none."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        out = np.full(x.shape[0], -1, dtype=np.int32)
+        best = np.full(x.shape[0], np.inf)
+        for i, (bx, by, bw, bh) in enumerate(self.boxes.tolist()):
+            inside = (x >= bx) & (x < bx + bw) & (y >= by) & (y < by + bh)
+            area = float(bw) * float(bh)
+            better = inside & (area < best)
+            out[better] = i
+            best[better] = area
+        return out
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: int
+    visitor_id: str
+    start_ms: int
+    duration_ms: int
+    device: str
+    browser: str
+    os: str
+    country: str
+    source: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    referrer: str
+    viewport_w: int
+    viewport_h: int
+    converted: bool
+    entry_page_id: int | None
+    exit_page_id: int | None
+    pageview_count: int
+    event_count: int
+    external_id: str
+
+
+@dataclass(frozen=True)
+class PageView:
+    pageview_id: int
+    session_id: int
+    seq: int
+    page_id: int
+    snapshot_id: int
+    start_ms: int  # ms since session start
+    end_ms: int
+    load_ms: int
+    event_count: int
+
+
+SESSION_COLUMNS = tuple(Session.__dataclass_fields__)
+PAGEVIEW_COLUMNS = tuple(PageView.__dataclass_fields__)

@@ -1,0 +1,253 @@
+"""Writing captures: a new file (built aside and renamed into place) or appending to one.
+
+Writes go through one transaction per flush; a new capture is built under a temporary name
+and renamed only when complete, so a crash or a bad input never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from hindsight import __version__
+from hindsight.store.columns import EventColumns
+from hindsight.store.errors import CaptureError
+from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, SCHEMA_SQL, SCHEMA_VERSION
+
+_SESSION_FIELDS = (
+    "session_id", "visitor_id", "start_ms", "duration_ms", "device", "browser", "os", "country",
+    "source", "utm_source", "utm_medium", "utm_campaign", "referrer", "viewport_w", "viewport_h",
+    "converted", "entry_page_id", "exit_page_id", "pageview_count", "event_count", "external_id",
+)
+_SESSION_DEFAULTS: dict[str, Any] = {
+    "visitor_id": "", "browser": "", "os": "", "country": "", "source": "", "utm_source": "",
+    "utm_medium": "", "utm_campaign": "", "referrer": "", "converted": 0, "external_id": "",
+}
+_ELEMENT_FIELDS = ("selector", "tag", "role", "label", "x", "y", "w", "h", "clickable", "field",
+                   "form", "sensitive", "href")
+_FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+class CaptureWriter:
+    """Adds pages, snapshots, sessions and their events to a capture file."""
+
+    def __init__(self, path: Path, con: sqlite3.Connection, final_path: Path | None):
+        self.path = path
+        self._final_path = final_path
+        self._con = con
+        self._sessions: list[tuple] = []
+        self._pageviews: list[tuple] = []
+        self._strings: dict[str, int] = dict(
+            (text, sid) for sid, text in con.execute("SELECT string_id, text FROM strings")
+        )
+        self._next_session = int(con.execute("SELECT coalesce(max(session_id), 0) FROM sessions").fetchone()[0]) + 1
+        self._next_pageview = int(con.execute("SELECT coalesce(max(pageview_id), 0) FROM pageviews").fetchone()[0]) + 1
+        self.events_written = 0
+        con.execute("BEGIN")
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], creator: str = f"hindsight {__version__}",
+               masking: str = "lengths-only", overwrite: bool = False,
+               extra_meta: Mapping[str, str] | None = None) -> "CaptureWriter":
+        """Start a new capture at ``path`` (written as ``path.partial`` until ``close``)."""
+        final = Path(path)
+        if final.exists() and not overwrite:
+            raise CaptureError(final, "already exists (choose another name or pass overwrite)")
+        partial = final.with_name(final.name + ".partial")
+        for stale in (partial, Path(str(partial) + "-journal")):
+            if stale.exists():
+                stale.unlink()
+        con = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=OFF")  # the partial file is disposable until renamed
+        con.execute("PRAGMA synchronous=OFF")
+        con.execute("PRAGMA page_size=16384")
+        con.executescript(SCHEMA_SQL)
+        con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        meta = {
+            "format": FORMAT_NAME,
+            "format_version": str(SCHEMA_VERSION),
+            "creator": creator,
+            "masking": masking,
+            "created_ms": str(int(time.time() * 1000)),
+        }
+        meta.update(extra_meta or {})
+        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        return cls(partial, con, final)
+
+    @classmethod
+    def append(cls, path: str | os.PathLike[str]) -> "CaptureWriter":
+        """Open an existing capture to add sessions (WAL mode, so viewers can keep reading)."""
+        from hindsight.store.reader import open_capture
+
+        open_capture(path).close()  # same checks as viewing
+        con = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        return cls(Path(path), con, None)
+
+    # -- content -------------------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        self._con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(value)))
+
+    def add_page(self, url: str, title: str = "") -> int:
+        row = self._con.execute("SELECT page_id FROM pages WHERE url = ?", (url,)).fetchone()
+        if row:
+            return int(row[0])
+        return int(self._con.execute("INSERT INTO pages(url, title) VALUES (?, ?)", (url, title)).lastrowid)
+
+    def find_snapshot(self, page_id: int, device: str, width: int | None = None) -> int | None:
+        sql = "SELECT snapshot_id FROM snapshots WHERE page_id = ? AND device = ?"
+        params: list = [page_id, device]
+        if width is not None:
+            sql += " AND width = ?"
+            params.append(width)
+        row = self._con.execute(sql, params).fetchone()
+        return int(row[0]) if row else None
+
+    def add_snapshot(self, page_id: int, device: str, width: int, height: int, image: bytes | None,
+                     elements: Iterable[Any] = (), scale: float = 1.0, image_format: str = "png") -> int:
+        """Store a full-page screenshot and its element map (objects or dicts with element fields)."""
+        sid = int(self._con.execute(
+            "INSERT INTO snapshots(page_id, device, width, height, scale, image, image_format) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (page_id, device, int(width), int(height), float(scale), image, image_format),
+        ).lastrowid)
+        rows = []
+        for idx, el in enumerate(elements):
+            vals = [_get(el, f) for f in _ELEMENT_FIELDS]
+            for i, f in enumerate(_ELEMENT_FIELDS):
+                if f in ("tag", "role", "label") and vals[i] is None:
+                    vals[i] = ""
+                if f in ("x", "y", "w", "h"):
+                    vals[i] = int(round(vals[i] or 0))
+                if f in ("clickable", "sensitive"):
+                    vals[i] = 1 if vals[i] else 0
+            rows.append((sid, idx, *vals))
+        self._con.executemany(
+            f"INSERT INTO elements(snapshot_id, idx, {', '.join(_ELEMENT_FIELDS)}) "
+            f"VALUES ({', '.join('?' * (len(_ELEMENT_FIELDS) + 2))})",
+            rows,
+        )
+        return sid
+
+    def string_id(self, text: str) -> int:
+        """Id of a string (error message, custom event name), adding it if new."""
+        sid = self._strings.get(text)
+        if sid is None:
+            sid = int(self._con.execute("INSERT INTO strings(text) VALUES (?)", (text,)).lastrowid)
+            self._strings[text] = sid
+        return sid
+
+    def add_session(self, session: Mapping[str, Any], pageviews: list[Mapping[str, Any]]) -> int:
+        """Buffer one session and its pageviews; returns its session id.
+
+        ``session`` holds session columns (``start_ms``, ``device``, ``viewport_w``... ; counts,
+        entry/exit pages and duration are derived when absent). Each pageview holds
+        ``page_id``, ``snapshot_id``, ``start_ms``, ``end_ms``, ``load_ms`` and ``events``
+        (``EventColumns``, times in ms since session start).
+        """
+        sid = int(session.get("session_id") or self._next_session)
+        self._next_session = max(self._next_session, sid + 1)
+        n_events = 0
+        for seq, pv in enumerate(pageviews):
+            events: EventColumns = pv["events"]
+            n = len(events)
+            n_events += n
+            self._pageviews.append((
+                self._next_pageview, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
+                int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n, events.pack(),
+            ))
+            self._next_pageview += 1
+        row = dict(_SESSION_DEFAULTS)
+        row.update(session)
+        row["session_id"] = sid
+        row.setdefault("pageview_count", len(pageviews))
+        row.setdefault("event_count", n_events)
+        if pageviews:
+            row.setdefault("entry_page_id", int(pageviews[0]["page_id"]))
+            row.setdefault("exit_page_id", int(pageviews[-1]["page_id"]))
+            row.setdefault("duration_ms", int(max(pv["end_ms"] for pv in pageviews)))
+        else:
+            row.setdefault("entry_page_id", None)
+            row.setdefault("exit_page_id", None)
+            row.setdefault("duration_ms", 0)
+        row["converted"] = 1 if row["converted"] else 0
+        self._sessions.append(tuple(row[f] for f in _SESSION_FIELDS))
+        self.events_written += n_events
+        if len(self._pageviews) >= _FLUSH_EVERY:
+            self._flush()
+        return sid
+
+    def add_planted(self, rows: Iterable[tuple]) -> None:
+        """Ground truth rows (session_id, kind, t_ms, end_ms, selector, detail) for demos/tests."""
+        self._con.executescript(PLANTED_SQL) if not self._has_planted() else None
+        self._con.executemany(
+            "INSERT INTO planted(session_id, kind, t_ms, end_ms, selector, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            list(rows),
+        )
+
+    def _has_planted(self) -> bool:
+        return self._con.execute("SELECT 1 FROM sqlite_master WHERE name='planted'").fetchone() is not None
+
+    # -- committing ----------------------------------------------------------------------
+    def _flush(self) -> None:
+        if self._sessions:
+            self._con.executemany(
+                f"INSERT INTO sessions({', '.join(_SESSION_FIELDS)}) VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
+                self._sessions,
+            )
+            self._sessions.clear()
+        if self._pageviews:
+            self._con.executemany(
+                "INSERT INTO pageviews(pageview_id, session_id, seq, page_id, snapshot_id, start_ms, end_ms, "
+                "load_ms, event_count, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._pageviews,
+            )
+            self._pageviews.clear()
+
+    def commit(self) -> None:
+        """Make everything added so far durable (and start the next transaction)."""
+        self._flush()
+        self._con.execute("COMMIT")
+        self._con.execute("BEGIN")
+
+    def close(self) -> Path:
+        """Commit, close, and for a new capture move it into place. Returns the final path."""
+        self._flush()
+        self._con.execute("COMMIT")
+        if self._final_path is not None:
+            self._con.execute("PRAGMA journal_mode=DELETE")
+            self._con.close()
+            os.replace(self.path, self._final_path)
+            return self._final_path
+        self._con.close()
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything since the last commit; a new capture's partial file is deleted."""
+        try:
+            self._con.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self._con.close()
+        if self._final_path is not None and self.path.exists():
+            self.path.unlink()
+
+    def __enter__(self) -> "CaptureWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
