@@ -91,7 +91,10 @@ def bench_session(ctx: BenchContext) -> dict:
     return {"largest_session_events": len(ev), "session_load_seconds": round(dt, 5)}
 
 
-#: (section name, function); later modules append their own.
+#: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
+BENCH_MODULES: list[str] = []
+
+#: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [
     ("store.write", bench_write),
     ("store.open", bench_open),
@@ -123,7 +126,12 @@ def run(sessions: int = 100_000, path: str | None = None, only: str | None = Non
             }
             if report:
                 report("demo.generate", results["demo.generate"])
-        for name, fn in BENCHMARKS:
+        import importlib
+
+        benchmarks = list(BENCHMARKS)
+        for module in BENCH_MODULES:
+            benchmarks.extend(importlib.import_module(module).BENCHMARKS)
+        for name, fn in benchmarks:
             if only and not name.startswith(only):
                 continue
             results[name] = fn(ctx)
