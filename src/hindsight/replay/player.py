@@ -1,0 +1,225 @@
+"""Playback state of the replay: deterministic, driven by ``advance(wall_dt_ms)`` calls.
+
+The GUI owns the wall clock (a QTimer calling ``advance``); everything here is plain Python,
+so auto-pausing at hesitations and skipping inactivity are testable without Qt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hindsight.events import EventGroup
+from hindsight.replay.hesitation import Hesitation, detect_hesitations
+from hindsight.replay.timeline import ONE_FRAME_MS, Frame, SessionTimeline
+
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+DEFAULT_SPEED = 2.0
+DEFAULT_HESITATION_MS = 2500
+
+
+class Player:
+    """Playhead over a ``SessionTimeline``.
+
+    Events (``player.events.<name>.connect(cb)``): ``session(timeline)``, ``time(t_ms)``,
+    ``playing(bool)``, ``speed(float)``, ``paused_for(Hesitation | None)``,
+    ``skipping((start_ms, end_ms))`` when playback jumps over an inactivity span.
+    """
+
+    def __init__(self, timeline: SessionTimeline | None = None):
+        self.events = EventGroup("session", "time", "playing", "speed", "paused_for", "skipping")
+        self.timeline: SessionTimeline | None = None
+        self.t_ms: float = 0.0
+        self.speed: float = DEFAULT_SPEED
+        self.playing: bool = False
+        self.pause_on_hesitation: bool = True
+        self.skip_inactivity: bool = True
+        self.paused_for: Hesitation | None = None
+        self._threshold_ms = DEFAULT_HESITATION_MS
+        self._hesitations: list[Hesitation] = []
+        self._h_starts = np.zeros(0, dtype=np.int64)
+        self._idle = np.zeros((0, 2), dtype=np.int64)
+        if timeline is not None:
+            self.load(timeline)
+
+    # -- configuration ----------------------------------------------------------------------
+    @property
+    def hesitation_threshold_ms(self) -> int:
+        return self._threshold_ms
+
+    @hesitation_threshold_ms.setter
+    def hesitation_threshold_ms(self, value: int) -> None:
+        self._threshold_ms = int(value)
+        self._update_hesitations()
+
+    @property
+    def hesitations(self) -> list[Hesitation]:
+        """Hesitations playback pauses at (the timeline's, or recomputed for another threshold)."""
+        return self._hesitations
+
+    def _update_hesitations(self) -> None:
+        tl = self.timeline
+        if tl is None:
+            self._hesitations = []
+        elif self._threshold_ms == DEFAULT_HESITATION_MS:
+            self._hesitations = list(tl.hesitations)
+        else:
+            self._hesitations = detect_hesitations(tl, threshold_ms=self._threshold_ms)
+        self._hesitations.sort(key=lambda h: h.start_ms)
+        self._h_starts = np.array([h.start_ms for h in self._hesitations], dtype=np.int64)
+
+    # -- transport --------------------------------------------------------------------------
+    def load(self, timeline: SessionTimeline | None, at_ms: float = 0) -> None:
+        """Show ``timeline`` (paused) at ``at_ms``."""
+        self.timeline = timeline
+        self.playing = False
+        self.paused_for = None
+        self._update_hesitations()
+        self._idle = np.array(timeline.inactivity if timeline else [], dtype=np.int64).reshape(-1, 2)
+        self.t_ms = timeline.clamp(at_ms) if timeline else 0.0
+        self.events.session.emit(timeline)
+        self.events.playing.emit(False)
+        self.events.paused_for.emit(None)
+        self.events.time.emit(self.t_ms)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.timeline.duration_ms if self.timeline else 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.timeline is None or self.t_ms >= self.timeline.duration_ms
+
+    def play(self) -> None:
+        """Start (or resume) playback; at the end it starts over."""
+        if self.timeline is None:
+            return
+        if self.at_end:
+            self.seek(0)
+        self._clear_pause()
+        if not self.playing:
+            self.playing = True
+            self.events.playing.emit(True)
+
+    def pause(self) -> None:
+        if self.playing:
+            self.playing = False
+            self.events.playing.emit(False)
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def seek(self, t_ms: float) -> None:
+        """Move the playhead to ``t_ms`` (clamped); playing continues from there."""
+        if self.timeline is None:
+            return
+        self._clear_pause()
+        self.t_ms = self.timeline.clamp(t_ms)
+        self.events.time.emit(self.t_ms)
+
+    def set_speed(self, speed: float) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be positive, not {speed!r}")
+        if speed != self.speed:
+            self.speed = float(speed)
+            self.events.speed.emit(self.speed)
+
+    def _clear_pause(self) -> None:
+        if self.paused_for is not None:
+            self.paused_for = None
+            self.events.paused_for.emit(None)
+
+    # -- playback ---------------------------------------------------------------------------
+    def _idle_span_at(self, t: float) -> tuple[int, int] | None:
+        i = int(np.searchsorted(self._idle[:, 0], t, side="right")) - 1
+        if i >= 0 and t < self._idle[i, 1]:
+            return int(self._idle[i, 0]), int(self._idle[i, 1])
+        return None
+
+    def advance(self, wall_dt_ms: float) -> Frame | None:
+        """Move on by ``wall_dt_ms * speed`` of session time; None when not playing.
+
+        Stops exactly at the start of a hesitation crossed (``pause_on_hesitation``), jumps to
+        the end of an inactivity span entered (``skip_inactivity``, emits ``skipping``), and
+        stops at the end. A hesitation starting exactly at the playhead does not pause, so
+        resuming after an auto-pause plays on.
+        """
+        tl = self.timeline
+        if tl is None or not self.playing:
+            return None
+        t0 = self.t_ms
+        if self.skip_inactivity:
+            span = self._idle_span_at(t0)
+            if span is not None:
+                return self._skip(span)
+        t1 = min(t0 + max(0.0, float(wall_dt_ms)) * self.speed, float(tl.duration_ms))
+        h_t = i_t = None
+        if self.pause_on_hesitation and self._h_starts.size:
+            i = int(np.searchsorted(self._h_starts, t0, side="right"))
+            if i < self._h_starts.size and self._h_starts[i] <= t1:
+                h_t = i
+        if self.skip_inactivity and self._idle.size:
+            j = int(np.searchsorted(self._idle[:, 0], t0, side="right"))
+            if j < len(self._idle) and self._idle[j, 0] <= t1:
+                i_t = j
+        if h_t is not None and (i_t is None or self._h_starts[h_t] <= self._idle[i_t, 0]):
+            h = self._hesitations[h_t]
+            self.t_ms = float(h.start_ms)
+            self.playing = False
+            self.paused_for = h
+            self.events.paused_for.emit(h)
+            self.events.playing.emit(False)
+            self.events.time.emit(self.t_ms)
+            return tl.frame_at(self.t_ms)
+        if i_t is not None:
+            return self._skip((int(self._idle[i_t, 0]), int(self._idle[i_t, 1])))
+        self.t_ms = t1
+        if self.t_ms >= tl.duration_ms:
+            self.playing = False
+            self.events.playing.emit(False)
+        self.events.time.emit(self.t_ms)
+        return tl.frame_at(self.t_ms)
+
+    def _skip(self, span: tuple[int, int]) -> Frame:
+        tl = self.timeline
+        assert tl is not None
+        self.events.skipping.emit(span)
+        self.t_ms = tl.clamp(span[1])
+        if self.t_ms >= tl.duration_ms:
+            self.playing = False
+            self.events.playing.emit(False)
+        self.events.time.emit(self.t_ms)
+        return tl.frame_at(self.t_ms)
+
+    def step(self, direction: int) -> None:
+        """One frame back (-1) or forward (+1): to the previous/next event time, else ONE_FRAME_MS.
+
+        Stepping pauses playback.
+        """
+        tl = self.timeline
+        if tl is None or direction == 0:
+            return
+        self.pause()
+        ft = tl.frame_times()
+        if direction > 0:
+            i = int(np.searchsorted(ft, self.t_ms, side="right"))
+            target = float(ft[i]) if i < ft.size else self.t_ms + ONE_FRAME_MS
+        else:
+            i = int(np.searchsorted(ft, self.t_ms, side="left")) - 1
+            target = float(ft[i]) if i >= 0 else self.t_ms - ONE_FRAME_MS
+        self.seek(target)
+
+    def jump_marker(self, direction: int, kinds=None) -> None:
+        """Seek to the next (+1) or previous (-1) marker, optionally of some kinds only."""
+        tl = self.timeline
+        if tl is None or direction == 0:
+            return
+        t = tl.next_marker(self.t_ms, kinds) if direction > 0 else tl.previous_marker(self.t_ms, kinds)
+        if t is not None:
+            self.seek(t)
+
+    def frame(self) -> Frame | None:
+        """The frame at the playhead (None before a session is loaded)."""
+        return self.timeline.frame_at(self.t_ms) if self.timeline is not None else None

@@ -1,0 +1,328 @@
+"""A session prepared for replay: what is on screen at any time, as a pure function of t.
+
+``SessionTimeline.load`` reads a session once and indexes its events by category; then
+``frame_at(t)`` answers with a few bisections (scroll, cursor, focus, fields, ripples...),
+never by replaying from the start, so seeking and playing give the same frame.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+
+from hindsight.replay.hesitation import Hesitation, detect_hesitations
+from hindsight.replay.inactivity import detect_inactivity, hidden_spans
+from hindsight.replay.index import EventIndex, composite_key
+from hindsight.store.columns import EventColumns
+from hindsight.store.kinds import EventKind as K
+from hindsight.store.records import ElementMap, Page, PageView, Session, Snapshot
+
+RIPPLE_MS = 600      # a click's ring expands for this long
+TRAIL_MS = 500       # cursor trail length
+INTERP_MAX_MS = 500  # cursor samples further apart than this are not interpolated
+ONE_FRAME_MS = 100   # frame step when no event is ahead
+
+MARKER_KINDS = ("click", "tap", "error", "page", "hesitation", "inactive", "submit", "validation", "custom")
+
+
+@dataclass(frozen=True)
+class Ripple:
+    """A click or tap drawn as an expanding ring for ``RIPPLE_MS``.
+
+    x, y : document CSS px; age_ms : 0 at the click; kind : ``EventKind`` CLICK / TAP / DBLCLICK;
+    target : element index or -1.
+    """
+
+    x: float
+    y: float
+    age_ms: int
+    kind: int
+    target: int
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """What the replay shows at ``t_ms``. Coordinates are document CSS px of the snapshot.
+
+    trail : (k, 2) float32 cursor positions over the last ``TRAIL_MS`` (oldest first; the
+    last row is the cursor now). Frames compare equal field by field (trail by value).
+    """
+
+    t_ms: int
+    pageview_index: int
+    snapshot_id: int
+    scroll_x: int
+    scroll_y: int
+    viewport_w: int
+    viewport_h: int
+    cursor: tuple[float, float] | None
+    trail: np.ndarray
+    ripples: tuple[Ripple, ...]
+    focused: int
+    field_lengths: dict[int, int]
+    hidden: bool
+    loading: bool
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frame):
+            return NotImplemented
+        for name in self.__dataclass_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if name == "trail":
+                if a.shape != b.shape or not np.array_equal(a, b):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Markers:
+    """Points of interest for the timeline bar, sorted by time.
+
+    t_ms, end_ms : (m,) int64 ms (end_ms == t_ms for instants); kind : (m,) str, one of
+    ``MARKER_KINDS``; label : (m,) object array of str.
+    """
+
+    t_ms: np.ndarray
+    kind: np.ndarray
+    label: np.ndarray
+    end_ms: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.t_ms.shape[0])
+
+    def select(self, kinds=None) -> np.ndarray:
+        """Boolean mask of markers whose kind is in ``kinds`` (all if None)."""
+        if kinds is None:
+            return np.ones(len(self), dtype=bool)
+        if isinstance(kinds, str):
+            kinds = (kinds,)
+        return np.isin(self.kind, np.asarray(list(kinds), dtype=str))
+
+
+def _empty_trail() -> np.ndarray:
+    return np.zeros((0, 2), dtype=np.float32)
+
+
+class SessionTimeline:
+    """Everything needed to build frames of one session; built once per session load.
+
+    Attributes
+    ----------
+    session : Session; pageviews : list[PageView]
+    events : EventColumns sorted by time; pv_index : (n,) int32 pageview index per event
+    snapshots : dict snapshot id -> Snapshot; element_maps : dict snapshot id -> ElementMap
+    pages : dict page id -> Page; strings : dict string id -> text
+    duration_ms : int, end of the last pageview or event
+    markers : Markers; hesitations : list[Hesitation]; inactivity : list[(start_ms, end_ms)]
+    """
+
+    def __init__(self, session: Session | None, pageviews: list[PageView], events: EventColumns,
+                 pv_index: np.ndarray | None = None, snapshots: dict[int, Snapshot] | None = None,
+                 element_maps: dict[int, ElementMap] | None = None, pages: dict[int, Page] | None = None,
+                 strings: dict[int, str] | None = None):
+        self.index = EventIndex(pageviews, events, pv_index)
+        self.session = session
+        self.pageviews = self.index.pageviews
+        self.events = self.index.events
+        self.pv_index = self.index.pv_index
+        self.snapshots = dict(snapshots or {})
+        self.element_maps = dict(element_maps or {})
+        self.pages = dict(pages or {})
+        self.strings = dict(strings or {})
+        ends = [int(session.duration_ms)] if session is not None else [0]
+        if len(self.index.pv_end):
+            ends.append(int(self.index.pv_end.max()))
+        if len(self.index.t):
+            ends.append(int(self.index.t[-1]))
+        self.duration_ms = max(ends)
+        vw = int(session.viewport_w) if session is not None else 0
+        vh = int(session.viewport_h) if session is not None else 0
+        if (vw <= 0 or vh <= 0) and self.snapshots:
+            snap = next(iter(self.snapshots.values()))
+            vw, vh = vw if vw > 0 else snap.width, vh if vh > 0 else min(snap.height, 900)
+        self.default_viewport = (vw, vh)
+        self.hesitations: list[Hesitation] = detect_hesitations(self)
+        self.inactivity: list[tuple[int, int]] = detect_inactivity(self)
+        self.markers = self._build_markers()
+        self._frame_times: np.ndarray | None = None
+
+    @classmethod
+    def load(cls, capture, session_id: int) -> "SessionTimeline":
+        """Read session ``session_id`` from an open ``Capture`` and index it."""
+        session = capture.session(session_id)
+        pageviews, events, pv_index = capture.session_events(session_id)
+        snapshots: dict[int, Snapshot] = {}
+        emaps: dict[int, ElementMap] = {}
+        for sid in sorted({pv.snapshot_id for pv in pageviews}):
+            try:
+                snapshots[sid] = capture.snapshot(sid)
+            except KeyError:
+                continue
+            emaps[sid] = capture.elements(sid)
+        pages = {p.page_id: p for p in capture.pages()}
+        return cls(session, pageviews, events, pv_index, snapshots, emaps, pages, capture.strings())
+
+    @classmethod
+    def from_parts(cls, pageviews: list[PageView], events: EventColumns, pv_index=None,
+                   session: Session | None = None, **kw) -> "SessionTimeline":
+        """A timeline from in-memory parts (importers, tests)."""
+        return cls(session, pageviews, events, pv_index, **kw)
+
+    # -- time -------------------------------------------------------------------------------
+    def clamp(self, t_ms: float) -> float:
+        if t_ms != t_ms:  # NaN
+            return 0.0
+        return min(max(float(t_ms), 0.0), float(self.duration_ms))
+
+    def pageview_at(self, t_ms: float) -> int:
+        """Index of the pageview on screen at ``t_ms`` (the last one started), -1 if none."""
+        return self.index.pageview_at(self.clamp(t_ms))
+
+    def events_between(self, t0: float, t1: float) -> np.ndarray:
+        """Indices (into ``events``) of events with ``t0 < t <= t1``: what the playhead just passed."""
+        lo = np.searchsorted(self.index.t, math.floor(t0), side="right")
+        hi = np.searchsorted(self.index.t, math.floor(t1), side="right")
+        return np.arange(lo, max(lo, hi), dtype=np.int64)
+
+    def frame_times(self) -> np.ndarray:
+        """Sorted unique event times (int64 ms), for stepping frame by frame."""
+        if self._frame_times is None:
+            self._frame_times = np.unique(self.index.t)
+        return self._frame_times
+
+    # -- frames -----------------------------------------------------------------------------
+    def viewport_at(self, pv: int, t_ms: float) -> tuple[int, int]:
+        r = self.index.resizes
+        j = r.last_at(pv, t_ms)
+        if j < 0:
+            j = r.first_of(pv)
+        if j < 0:
+            return self.default_viewport
+        return int(r.x[j]), int(r.y[j])
+
+    def cursor_at(self, pv: int, t: float) -> tuple[float, float] | None:
+        """Cursor in document px: interpolated on screen between close samples, riding the scroll after."""
+        ix = self.index
+        j = ix.moves.last_at(pv, t)
+        if j < 0:
+            return None
+        sx, sy = ix.scroll_at(pv, t)
+        x, y = ix.move_screen_x[j], ix.move_screen_y[j]
+        k = j + 1
+        if k < len(ix.move_t) and ix.moves.keys[k] >> 32 == pv:
+            t0, t1 = ix.move_t[j], ix.move_t[k]
+            if t1 - t0 < INTERP_MAX_MS and t > t0:
+                f = (t - t0) / (t1 - t0)
+                x += (ix.move_screen_x[k] - x) * f
+                y += (ix.move_screen_y[k] - y) * f
+        return x + sx, y + sy
+
+    def frame_at(self, t_ms: float) -> Frame:
+        """The frame at ``t_ms`` (clamped to [0, duration_ms]); a pure function of t."""
+        t = self.clamp(t_ms)
+        ix = self.index
+        pv = ix.pageview_at(t)
+        if pv < 0:
+            vw, vh = self.default_viewport
+            return Frame(int(t), -1, -1, 0, 0, vw, vh, None, _empty_trail(), (), -1, {}, False, False)
+        sx, sy = ix.scroll_at(pv, t)
+        vw, vh = self.viewport_at(pv, t)
+        cursor = self.cursor_at(pv, t)
+        trail = _empty_trail()
+        if cursor is not None:
+            m = ix.moves
+            hi = m.last_at(pv, t) + 1
+            lo = bisect_left(m.keys, composite_key(pv, math.ceil(t - TRAIL_MS)), 0, hi)
+            pts = np.empty((hi - lo + 1, 2), dtype=np.float32)
+            pts[:-1, 0] = m.x[lo:hi]
+            pts[:-1, 1] = m.y[lo:hi]
+            pts[-1] = cursor
+            if hi > lo and pts[-1, 0] == pts[-2, 0] and pts[-1, 1] == pts[-2, 1]:
+                pts = pts[:-1]
+            trail = pts
+        p = ix.pointer
+        key_t = composite_key(pv, t)
+        hi = bisect_right(p.keys, key_t)
+        lo = bisect_right(p.keys, key_t - RIPPLE_MS, 0, hi)
+        tf = math.floor(t)
+        ripples = tuple(
+            Ripple(float(p.x[i]), float(p.y[i]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            for i in range(lo, hi)
+        )
+        return Frame(
+            t_ms=int(tf), pageview_index=pv, snapshot_id=int(self.pageviews[pv].snapshot_id),
+            scroll_x=int(sx), scroll_y=int(sy), viewport_w=vw, viewport_h=vh,
+            cursor=cursor, trail=trail, ripples=ripples,
+            focused=ix.focused_at(pv, t), field_lengths=ix.field_lengths_at(pv, t),
+            hidden=ix.hidden_at(pv, t), loading=t < ix.pv_loaded_list[pv],
+        )
+
+    # -- markers ----------------------------------------------------------------------------
+    def _element_label(self, pv: int, target: int) -> str:
+        emap = self.element_maps.get(self.pageviews[pv].snapshot_id) if pv >= 0 else None
+        if emap is None or not (0 <= target < len(emap)):
+            return ""
+        return emap.label[target] or emap.selector[target]
+
+    def _build_markers(self) -> Markers:
+        rows: list[tuple[int, str, str, int]] = []
+        ev, ix = self.events, self.index
+        for i, pv in enumerate(self.pageviews):
+            page = self.pages.get(pv.page_id)
+            name = (page.title or page.url) if page is not None else f"page {pv.page_id}"
+            rows.append((int(pv.start_ms), "page", name, int(pv.start_ms)))
+        wanted = np.asarray((K.CLICK, K.TAP, K.DBLCLICK, K.ERROR, K.SUBMIT, K.VALIDATION, K.CUSTOM),
+                            dtype=np.uint8)
+        for i in np.flatnonzero(np.isin(ev.kind, wanted)).tolist():
+            k, t, pv = int(ev.kind[i]), int(ix.t[i]), int(ix.pv_index[i])
+            target, value = int(ev.target[i]), int(ev.value[i])
+            el = self._element_label(pv, target)
+            if k in (K.CLICK, K.DBLCLICK):
+                verb = "Double click" if k == K.DBLCLICK else "Click"
+                rows.append((t, "click", f"{verb} on '{el}'" if el else verb, t))
+            elif k == K.TAP:
+                rows.append((t, "tap", f"Tap on '{el}'" if el else "Tap", t))
+            elif k == K.ERROR:
+                rows.append((t, "error", self.strings.get(value, "JavaScript error"), t))
+            elif k == K.SUBMIT:
+                rows.append((t, "submit", f"Form submitted ({el})" if el else "Form submitted", t))
+            elif k == K.VALIDATION:
+                msg = self.strings.get(value, "Invalid field")
+                rows.append((t, "validation", f"{el}: {msg}" if el else msg, t))
+            else:
+                rows.append((t, "custom", self.strings.get(value, f"custom event {value}"), t))
+        for h in self.hesitations:
+            rows.append((h.start_ms, "hesitation", h.describe(), h.end_ms))
+        hidden = hidden_spans(ix)
+        for s, e in self.inactivity:
+            tab = any(hs <= s < he or s <= hs < e for hs, he in hidden)
+            what = "Tab hidden" if tab else "Inactive"
+            rows.append((s, "inactive", f"{what} {(e - s) / 1000:.0f} s", e))
+        order = sorted(range(len(rows)), key=lambda r: (rows[r][0], MARKER_KINDS.index(rows[r][1])))
+        label = np.empty(len(rows), dtype=object)
+        label[:] = [rows[r][2] for r in order]
+        return Markers(
+            t_ms=np.array([rows[r][0] for r in order], dtype=np.int64),
+            kind=np.array([rows[r][1] for r in order], dtype="<U10"),
+            label=label,
+            end_ms=np.array([rows[r][3] for r in order], dtype=np.int64),
+        )
+
+    def next_marker(self, t_ms: float, kinds=None) -> int | None:
+        """Time of the first marker after ``t_ms`` (of ``kinds`` if given), None if none."""
+        times = self.markers.t_ms[self.markers.select(kinds)]
+        i = np.searchsorted(times, t_ms, side="right")
+        return int(times[i]) if i < times.size else None
+
+    def previous_marker(self, t_ms: float, kinds=None) -> int | None:
+        """Time of the last marker before ``t_ms`` (of ``kinds`` if given), None if none."""
+        times = self.markers.t_ms[self.markers.select(kinds)]
+        i = np.searchsorted(times, t_ms, side="left")
+        return int(times[i - 1]) if i > 0 else None
