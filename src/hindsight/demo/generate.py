@@ -30,6 +30,8 @@ def _simulate_chunk(seed: int, start: int, stop: int):
     out = []
     for i in range(start, stop):
         s = simulate_session(seed, i)
+        for pv in s.pageviews:
+            pv["events"] = pv["events"].pack()  # bytes cross the process boundary cheaply
         out.append((s.row, s.pageviews, [(p.kind, p.t_ms, p.end_ms, p.selector, p.detail) for p in s.planted]))
     return out
 
@@ -65,7 +67,9 @@ def generate_demo(
                                               _png(render_page(layout)), layout.elements)
                 ids[(page, device)] = (page_id, snap_id)
                 if page == "landing":
-                    cliff[device] = layout.element("#testimonials").y
+                    # Planted scroll cliff: most readers of the benefits never reach the testimonials.
+                    cliff[device] = {"before_y": layout.element("#benefits").y,
+                                     "cliff_y": layout.element("#testimonials").y}
         writer.set_meta("demo_scroll_cliff", json.dumps(cliff))
         t_pages = time.perf_counter() - t0
 

@@ -102,6 +102,8 @@ class PageRecorder:
         self.now = start_ms
         self.scroll_y = 0
         self.cols: tuple[list, list, list, list, list, list] = ([], [], [], [], [], [])
+        self.index = _selector_index(layout)
+        self.lengths: dict[int, int] = {}
         self.max_bottom = visit.vh
         self.saw: set[str] = set()
 
@@ -118,13 +120,23 @@ class PageRecorder:
     def wait(self, ms: float) -> None:
         self.now += int(ms)
 
+    def emit_block(self, kind: int, ts: list[int], xs: list[int], ys: list[int]) -> None:
+        """Many events of one kind at once (cursor paths, scroll trajectories)."""
+        n = len(ts)
+        t_ms, k, xcol, ycol, tg, vs = self.cols
+        t_ms.extend(ts)
+        k.extend([kind] * n)
+        xcol.extend(xs)
+        ycol.extend(ys)
+        tg.extend([-1] * n)
+        vs.extend([0] * n)
+
     def element(self, selector: str):
-        el = self.layout.element(selector)
-        return el, self.layout.elements.index(el)
+        idx = self.index[selector]
+        return self.layout.elements[idx], idx
 
     def events(self) -> EventColumns:
-        t, k, x, y, tg, v = self.cols
-        return EventColumns.from_arrays(t, k, x, y, tg, v).sorted()
+        return EventColumns.from_arrays(*self.cols).sorted()
 
     # -- scrolling -----------------------------------------------------------------------
     def _note_view(self) -> None:
@@ -141,13 +153,15 @@ class PageRecorder:
         if duration_ms is None:
             duration_ms = 250 + abs(dist) * rng.uniform(0.35, 0.7)
         steps = max(2, int(duration_ms / SCROLL_STEP_MS))
-        s = np.arange(1, steps + 1) / steps
-        ease = s * s * (3 - 2 * s)  # smoothstep: wheel/fling start and settle
-        ys = (self.scroll_y + dist * ease).round().astype(int)
-        ts = self.now + (s * duration_ms).astype(int)
-        for t, y in zip(ts.tolist(), ys.tolist()):
-            self.emit(K.SCROLL, 0, y, t=t)
-        self.now = int(ts[-1])
+        y0, now = self.scroll_y, self.now
+        ts, ys = [], []
+        for i in range(1, steps + 1):
+            f = i / steps
+            ease = f * f * (3 - 2 * f)  # smoothstep: wheel/fling start and settle
+            ts.append(now + int(f * duration_ms))
+            ys.append(round(y0 + dist * ease))
+        self.emit_block(K.SCROLL, ts, [0] * steps, ys)
+        self.now = ts[-1]
         # The cursor rides with the page while the wheel turns: it stays put on screen.
         if self.visit.has_cursor:
             self.visit.cursor = (self.visit.cursor[0], self.visit.cursor[1] + (target - self.scroll_y))
@@ -177,21 +191,27 @@ class PageRecorder:
         if duration_ms is None:
             duration_ms = 180 + 140 * math.log2(1 + dist / 24) * rng.uniform(0.8, 1.3)  # Fitts-like
         steps = max(2, int(duration_ms / MOVE_STEP_MS))
-        s = np.arange(1, steps + 1) / steps
-        prog = 10 * s**3 - 15 * s**4 + 6 * s**5
         bow = rng.uniform(-0.18, 0.18) * dist  # perpendicular bow of the path
-        nx, ny = (-dy / dist, dx / dist)
-        arc = np.sin(np.pi * prog) * bow
-        tremor = jitter * 1.2
-        xs = x0 + dx * prog + nx * arc + v.np_rng.normal(0, tremor, steps)
-        ys = y0 + dy * prog + ny * arc + v.np_rng.normal(0, tremor, steps)
-        xs[-1], ys[-1] = x, y
-        ts = self.now + (s * duration_ms).astype(int)
-        width = self.layout.width
-        for t, px, py in zip(ts.tolist(), np.clip(xs, 0, width - 1).round().tolist(),
-                             np.clip(ys, 0, self.layout.height - 1).round().tolist()):
-            self.emit(K.MOVE, px, py, t=t)
-        self.now = int(ts[-1])
+        nx, ny = -dy / dist * bow, dx / dist * bow
+        sd = jitter * 1.2
+        j = v.take_noise(2 * steps)
+        noise = v.noise
+        max_x, max_y = self.layout.width - 1, self.layout.height - 1
+        now = self.now
+        ts, xs, ys = [], [], []
+        for i in range(1, steps + 1):
+            f = i / steps
+            prog = f * f * f * (10 - 15 * f + 6 * f * f)  # minimum-jerk speed profile
+            arc = math.sin(math.pi * prog)
+            px = x0 + dx * prog + nx * arc + sd * noise[j]
+            py = y0 + dy * prog + ny * arc + sd * noise[j + 1]
+            j += 2
+            ts.append(now + int(f * duration_ms))
+            xs.append(round(0 if px < 0 else max_x if px > max_x else px))
+            ys.append(round(0 if py < 0 else max_y if py > max_y else py))
+        xs[-1], ys[-1] = round(x), round(y)
+        self.emit_block(K.MOVE, ts, xs, ys)
+        self.now = ts[-1]
         v.cursor = (float(x), float(y))
 
     def point_in(self, el, spread: float = 0.3) -> tuple[float, float]:
@@ -269,6 +289,7 @@ class PageRecorder:
         for n in range(start_len + step, end_len + step, step):
             self.wait(max(35.0, rng.gauss(1000 / cps, 45)) if step > 0 else rng.uniform(70, 130))
             self.emit(K.INPUT, el.x, el.y, idx, n)
+            self.lengths[idx] = n
 
     def blur(self, idx: int) -> None:
         el = self.layout.elements[idx]
@@ -288,6 +309,17 @@ class Visit:
     has_cursor: bool
     cursor: tuple[float, float] = (0.0, 0.0)
     planted: list[Planted] = field(default_factory=list)
+    noise: list[float] = field(default_factory=list)  # standard normal draws for cursor tremor
+    noise_at: int = 0
+
+    def take_noise(self, n: int) -> int:
+        """Start index of ``n`` unused tremor draws (refilled from ``np_rng`` in blocks)."""
+        if self.noise_at + n > len(self.noise):
+            self.noise = self.np_rng.standard_normal(max(512, n)).tolist()
+            self.noise_at = 0
+        start = self.noise_at
+        self.noise_at += n
+        return start
 
     def plant(self, kind: str, t_ms: int, end_ms: int | None = None, selector: str = "", detail: str = ""):
         self.planted.append(Planted(kind, int(t_ms), int(t_ms if end_ms is None else end_ms), selector, detail))
@@ -345,6 +377,8 @@ def simulate_session(seed: int, index: int) -> SimulatedSession:
 
     def close_page(rec: PageRecorder, page: str) -> None:
         rec.wait(rng.uniform(50, 400))
+        # The next page opens scrolled to the top: the cursor keeps its place on screen.
+        visit.cursor = (visit.cursor[0], min(visit.cursor[1] - rec.scroll_y, visit.vh - 1))
         pageviews.append(dict(page=page, start_ms=rec.start_ms, end_ms=rec.now,
                               load_ms=getattr(rec, "load_ms", 0), events=rec.events()))
 
@@ -382,6 +416,15 @@ def _landing_visit(rec: PageRecorder, v: Visit) -> str | None:
     cta, _ = rec.element("#hero-cta")
     product, _ = rec.element("img.product-shot")
     mobile_like = not v.has_cursor
+
+    # Planted: many phone visitors read the headline and leave without scrolling, so the
+    # CTA (below the fold on mobile) never enters their viewport.
+    if mobile_like and cta.y > v.vh + 60 and rng.random() < 0.33:
+        rec.wait(rng.uniform(1200, 2300))
+        rec.scroll_to(rng.uniform(0, 60), rng.uniform(200, 400))
+        rec.wait(rng.uniform(900, 2200))
+        v.plant("cta_missed", 0, rec.now, "#hero-cta", "left without scrolling; the CTA sits below the fold")
+        return None
 
     # The headline first.
     if v.has_cursor:
@@ -426,7 +469,7 @@ def _landing_visit(rec: PageRecorder, v: Visit) -> str | None:
     if mobile_like and not cta_visible() and rng.random() < 0.55:
         rec.scroll_to(cta.y - rng.uniform(0.3, 0.6) * v.vh)
         rec.read(800, 1800)
-    if cta_visible() and rng.random() < (0.20 if v.has_cursor else 0.24):
+    if cta_visible() and rng.random() < (0.20 if v.has_cursor else 0.15):
         rec.click("#hero-cta")
         return "signup"
 
@@ -467,8 +510,6 @@ def _landing_visit(rec: PageRecorder, v: Visit) -> str | None:
         if sel == "#footer-cta" and rng.random() < 0.3:
             rec.click("#footer-cta")
             return "signup"
-    if mobile_like and cta.y > v.vh and rec.max_bottom <= cta.y:
-        v.plant("cta_missed", 0, rec.now, "#hero-cta", "mobile visitor left before the CTA scrolled into view")
     rec.read(500, 2000)
     return None
 
@@ -539,7 +580,7 @@ def _signup_visit(rec: PageRecorder, v: Visit) -> str:
     if rng.random() < 0.22:
         rec.read(1000, 4000)
         return "left"
-    abandon = None if rng.random() < 0.28 else _pick_map(rng, ABANDON_FIELD_WEIGHTS)
+    abandon = None if rng.random() < 0.25 else _pick_map(rng, ABANDON_FIELD_WEIGHTS)
     hesitate_on = None
     if rng.random() < 0.35:
         hesitate_on = "phone" if rng.random() < 0.6 else rng.choice(("email", "company", "password"))
@@ -600,11 +641,19 @@ def _signup_visit(rec: PageRecorder, v: Visit) -> str:
 
 def rec_len(rec: PageRecorder, idx: int) -> int:
     """Current length of a field: the value of its last INPUT event."""
-    _, k, _, _, tg, vals = rec.cols
-    for kind, target, value in zip(reversed(k), reversed(tg), reversed(vals)):
-        if kind == K.INPUT and target == idx:
-            return value
-    return 0
+    return rec.lengths.get(idx, 0)
+
+
+_SELECTOR_INDEX: dict[tuple[str, str], dict[str, int]] = {}
+
+
+def _selector_index(layout: PageLayout) -> dict[str, int]:
+    key = (layout.page, layout.device)
+    index = _SELECTOR_INDEX.get(key)
+    if index is None:
+        index = {el.selector: i for i, el in enumerate(layout.elements)}
+        _SELECTOR_INDEX[key] = index
+    return index
 
 
 def v_string(text: str) -> int:

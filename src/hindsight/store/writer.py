@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from hindsight import __version__
-from hindsight.store.columns import EventColumns
+from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.errors import CaptureError
 from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
@@ -154,18 +154,22 @@ class CaptureWriter:
         ``session`` holds session columns (``start_ms``, ``device``, ``viewport_w``... ; counts,
         entry/exit pages and duration are derived when absent). Each pageview holds
         ``page_id``, ``snapshot_id``, ``start_ms``, ``end_ms``, ``load_ms`` and ``events``
-        (``EventColumns``, times in ms since session start).
+        (``EventColumns`` with times in ms since session start, or its ``pack()`` bytes).
         """
         sid = int(session.get("session_id") or self._next_session)
         self._next_session = max(self._next_session, sid + 1)
         n_events = 0
         for seq, pv in enumerate(pageviews):
-            events: EventColumns = pv["events"]
-            n = len(events)
+            events = pv["events"]
+            if isinstance(events, EventColumns):
+                n, blob = len(events), events.pack()
+            else:  # already packed (e.g. by a worker process)
+                blob = bytes(events)
+                n = len(blob) // BYTES_PER_EVENT
             n_events += n
             self._pageviews.append((
                 self._next_pageview, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
-                int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n, events.pack(),
+                int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n, blob,
             ))
             self._next_pageview += 1
         row = dict(_SESSION_DEFAULTS)
@@ -190,7 +194,10 @@ class CaptureWriter:
 
     def add_planted(self, rows: Iterable[tuple]) -> None:
         """Ground truth rows (session_id, kind, t_ms, end_ms, selector, detail) for demos/tests."""
-        self._con.executescript(PLANTED_SQL) if not self._has_planted() else None
+        if not self._has_planted():
+            for statement in PLANTED_SQL.split(";"):
+                if statement.strip():
+                    self._con.execute(statement)  # executescript would COMMIT the open transaction
         self._con.executemany(
             "INSERT INTO planted(session_id, kind, t_ms, end_ms, selector, detail) VALUES (?, ?, ?, ?, ?, ?)",
             list(rows),
