@@ -38,8 +38,8 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
 
 
 def bench_write(ctx: BenchContext) -> dict:
-    """Raw writer rate: 10M synthetic events in 100k pageviews of 100 events."""
-    n_pv, per = 100_000, 100
+    """Raw writer rate: synthetic pageviews of 100 events, one per bench session (10M at 100k)."""
+    n_pv, per = max(1000, min(ctx.sessions, 100_000)), 100
     rng = np.random.default_rng(0)
     ev = EventColumns.from_arrays(np.sort(rng.integers(0, 60_000, per)), rng.integers(0, 8, per),
                                   rng.integers(0, 1440, per), rng.integers(0, 5000, per))

@@ -1,0 +1,98 @@
+"""The command line: info, sessions, demo, bench and its error handling (one line, non-zero exit)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hindsight.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hindsight.cli", *args], capture_output=True, text=True)
+
+
+def test_info_json_counts(demo_master, capsys):
+    assert main(["info", str(demo_master), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["format"] == "hindsight-capture" and info["format_version"] == 1
+    assert info["sessions"] == 2000
+    assert info["pages"] == 2 and info["snapshots"] == 6
+    assert sum(info["devices"].values()) == 2000
+    assert info["events"] > 100_000
+    assert info["first_session_ms"] < info["last_session_end_ms"]
+
+
+def test_info_text(demo_master, capsys):
+    assert main(["info", str(demo_master)]) == 0
+    out = capsys.readouterr().out
+    assert "sessions         2,000" in out
+    assert "https://demo.hindsight.local/signup" in out
+
+
+def test_sessions_filters(demo, demo_master, capsys):
+    assert main(["sessions", str(demo_master), "--device", "mobile", "--converted", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    expected = demo._con.execute("SELECT count(*) FROM sessions WHERE device='mobile' AND converted=1").fetchone()[0]
+    assert data["count"] == expected > 0
+    assert all(r["device"] == "mobile" and r["converted"] for r in data["sessions"])
+    assert main(["sessions", str(demo_master), "--not-converted", "--min-duration", "60", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["count"] > 0
+    assert all(r["duration_ms"] >= 60_000 and not r["converted"] for r in data["sessions"])
+    assert main(["sessions", str(demo_master), "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith("2,000 sessions (showing 5)")
+
+
+def test_sessions_visited_but_not(demo_master, capsys):
+    args = ["sessions", str(demo_master), "--visited", "https://demo.hindsight.local/signup",
+            "--not-converted", "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["count"] > 0
+    assert all(r["exit_page"] or r["entry_page"] for r in data["sessions"])
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"not a database at all", "is not a SQLite database"),
+    (b"", "is empty"),
+])
+def test_bad_file_one_line_nonzero(tmp_path, content, needle):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(content)
+    proc = run("info", str(bad))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and str(bad) in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file(tmp_path):
+    proc = run("sessions", str(tmp_path / "nope.sqlite"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such file" in proc.stderr
+
+
+def test_demo_command_writes_capture(tmp_path, capsys):
+    out = tmp_path / "d.sqlite"
+    assert main(["demo", "--out", str(out), "--sessions", "25", "--seed", "2", "--no-open"]) == 0
+    assert "25 sessions" in capsys.readouterr().out
+    assert main(["info", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sessions"] == 25
+
+
+def test_bench_runs_small(tmp_path, capsys):
+    assert main(["bench", "--sessions", "200", "--only", "store", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["demo.generate"]["sessions"] == 200
+    assert res["store.open"]["sessions_listed"] == 200
+    assert res["store.write"]["write_events_per_s"] > 0
+    assert res["store.clicks"]["clicks_loaded"] > 0
+
+
+def test_version():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("hindsight ")
