@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/install.sh
+py=python; [ -n "${VIRTUAL_ENV:-}" ] || py=.venv/bin/python
 export QT_QPA_PLATFORM=offscreen
-python3 -m pytest -q -p no:cacheprovider "$@"
+$py -m pytest -q -p no:cacheprovider "$@"
