@@ -1,0 +1,1 @@
+"""Analytics over a capture: heatmaps, click signals, aggregates (numpy, Qt-free)."""

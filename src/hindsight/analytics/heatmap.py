@@ -1,0 +1,636 @@
+"""Heatmaps of one page snapshot over a segment of sessions: click, move, scroll, attention, rage, dead.
+
+A :class:`HeatmapEngine` wraps an open :class:`~hindsight.store.Capture`. Per snapshot it
+loads the events it needs once, for every session, and precomputes each point's grid cell
+and its rage/dead flags; a filter then only selects rows (a lookup over session ids) and
+bins them with ``np.bincount``, so changing the segment is cheap. Results are cached per
+(snapshot, filter, kind) in an LRU.
+
+Every result carries its sample size and a warning when there are too few sessions to
+trust the pattern. Grids are float32 (gh, gw), row-major, C-contiguous; ``rect`` gives the
+CSS px they cover on the page (cells of ``cell_px`` CSS px from the page's top-left).
+
+What each map measures (all per snapshot, i.e. one page on one device class):
+
+- ``click``: clicks and taps per cell.
+- ``move``: seconds the cursor rested per cell; each MOVE sample weighs the time until the
+  next sample of its pageview (the last one: until the pageview ended), capped at 2 s.
+- ``scroll``: per depth, % of pageviews whose viewport bottom reached it (max of
+  ``scroll_y + viewport_h`` over SCROLL and RESIZE events; a page opens scrolled to the top).
+- ``attention``: per horizontal band, seconds it was inside the viewport, summed over
+  pageviews and divided by their number (time with the tab hidden does not count).
+- ``rage``: clicks of rage bursts (:func:`hindsight.analytics.clicks.rage_click_mask`).
+- ``dead``: dead clicks (:func:`hindsight.analytics.clicks.dead_click_mask`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from hindsight.analytics.clicks import dead_click_mask, rage_click_mask
+from hindsight.analytics.heatmap_grid import (
+    DEFAULT_CELL_PX,
+    DWELL_CAP_MS,
+    bin_cells,
+    blur,
+    dwell_weights,
+    flat_cells,
+    grid_shape,
+)
+from hindsight.store.columns import EventColumns
+from hindsight.store.filters import SessionFilter
+from hindsight.store.kinds import EventKind as K
+
+KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
+#: Fewer sessions than this and a result says its pattern may be noise.
+MIN_SESSIONS = 1000
+#: Blur radius (Gaussian sigma, CSS px) per kind: clicks are precise, the cursor wanders.
+SIGMA_PX = {"click": 10.0, "rage": 10.0, "dead": 10.0, "move": 14.0, "scroll": 0.0, "attention": 0.0}
+#: What a point is, per kind (for sample sizes and legends).
+POINT_NAMES = {"click": "clicks", "rage": "rage clicks", "dead": "dead clicks", "move": "cursor samples",
+               "scroll": "pageviews", "attention": "pageviews"}
+TITLES = {"click": "Click map", "move": "Move map", "scroll": "Scroll map", "attention": "Attention map",
+          "rage": "Rage clicks", "dead": "Dead clicks"}
+
+_CLICK_LOAD = (K.CLICK, K.TAP, K.SCROLL, K.INPUT, K.FOCUS, K.MUTATION, K.SUBMIT)
+_TIMELINE_LOAD = (K.SCROLL, K.RESIZE, K.VISIBILITY)
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """How much data a result rests on, and a warning when it is too little."""
+
+    sessions: int
+    pageviews: int
+    points: int
+    point_name: str = "clicks"
+    min_sessions: int = MIN_SESSIONS
+
+    @property
+    def warning(self) -> str | None:
+        if self.sessions < self.min_sessions:
+            return f"Only {self.sessions:,} sessions: this pattern may be noise"
+        return None
+
+    def badge(self) -> str:
+        """E.g. ``"2,000 sessions · 2,310 pageviews · 5,412 clicks"``."""
+        text = f"{self.sessions:,} sessions · {self.pageviews:,} pageviews"
+        if self.point_name != "pageviews":
+            text += f" · {self.points:,} {self.point_name}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {"sessions": self.sessions, "pageviews": self.pageviews, "points": self.points,
+                "point_name": self.point_name, "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class ScrollStats:
+    """Scroll depth per pageview and the summary lines of a scroll map (CSS px from the top).
+
+    max_bottom : (p,) int64, per pageview the deepest viewport bottom, clamped to the page.
+    """
+
+    max_bottom: np.ndarray
+    page_height: int
+    fold_px: float      # mean viewport height at load: the average fold
+    depth_75: float     # depth reached by 75 % of pageviews
+    depth_50: float
+    depth_25: float
+
+    def share_at(self, depth_px) -> np.ndarray:
+        """Share (0..1) of pageviews whose viewport bottom reached each depth (>= depth)."""
+        d = np.atleast_1d(np.asarray(depth_px, dtype=np.float64))
+        if self.max_bottom.size == 0:
+            return np.zeros(d.shape)
+        s = np.sort(self.max_bottom)
+        return (s.size - np.searchsorted(s, d, side="left")) / s.size
+
+    def lines(self) -> list[tuple[str, float]]:
+        """(label, depth px) of the lines a scroll map draws."""
+        return [("Average fold", self.fold_px), ("75 % of pageviews", self.depth_75),
+                ("50 %", self.depth_50), ("25 %", self.depth_25)]
+
+
+@dataclass(frozen=True, eq=False)
+class HeatmapResult:
+    """One heatmap.
+
+    grid : (gh, gw) float32, row-major, C-contiguous: the blurred map in ``unit``.
+    counts : (gh, gw) float32, the unblurred sums per cell (the same as ``grid`` for
+        scroll and attention maps, which are not blurred).
+    rect : (x, y, w, h) CSS px of the page the grid covers.
+    levels : (low, high) value range to colour with.
+    """
+
+    kind: str
+    snapshot_id: int
+    grid: np.ndarray
+    counts: np.ndarray
+    rect: tuple[int, int, int, int]
+    cell_px: int
+    levels: tuple[float, float]
+    unit: str
+    sample: SampleSize
+    scroll: ScrollStats | None = None
+    total: float = 0.0
+
+    @property
+    def warning(self) -> str | None:
+        return self.sample.warning
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
+    def legend_text(self) -> str:
+        """E.g. ``"0 … 14.3 clicks per 4×4 px cell"``."""
+        return f"{_num(self.levels[0])} … {_num(self.levels[1])} {self.unit}"
+
+
+@dataclass(frozen=True)
+class ElementStats:
+    """A row of the per-element click table."""
+
+    index: int
+    selector: str
+    label: str
+    tag: str
+    clickable: bool
+    clicks: int
+    share: float        # of all clicks on the snapshot in the segment, 0..1
+    sessions: int       # distinct sessions that clicked it
+    rage_clicks: int
+    dead_clicks: int
+
+    @property
+    def flagged(self) -> bool:
+        """Clicked although it is not clickable: visitors expect something to happen."""
+        return self.clicks > 0 and not self.clickable
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "selector": self.selector, "label": self.label, "tag": self.tag,
+                "clickable": self.clickable, "clicks": self.clicks, "share": round(self.share, 4),
+                "sessions": self.sessions, "rage_clicks": self.rage_clicks, "dead_clicks": self.dead_clicks,
+                "flagged": self.flagged}
+
+
+@dataclass(frozen=True, eq=False)
+class CompareResult:
+    """Two segments on one snapshot, each normalised per pageview, and A − B.
+
+    grid_a, grid_b, diff : (gh, gw) float32 in ``unit`` (per pageview).
+    levels : symmetric (−m, m) range for the diverging LUT.
+    """
+
+    kind: str
+    a: HeatmapResult
+    b: HeatmapResult
+    grid_a: np.ndarray
+    grid_b: np.ndarray
+    diff: np.ndarray
+    levels: tuple[float, float]
+    unit: str
+
+
+def _num(v: float) -> str:
+    v = float(v)
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+# ---------------------------------------------------------------------------------------
+# Per-snapshot data, loaded once for all sessions
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pageviews:
+    ids: np.ndarray          # (p,) int64 pageview ids, ascending
+    session: np.ndarray      # (p,) int64
+    start: np.ndarray        # (p,) int64 ms since session start
+    end: np.ndarray          # (p,) int64
+    next_end: np.ndarray     # (p,) int64: end if another page followed, else -1
+    vh: np.ndarray           # (p,) int64 viewport height of the session (fallback)
+
+
+@dataclass
+class _Clicks:
+    x: np.ndarray
+    y: np.ndarray
+    t: np.ndarray
+    target: np.ndarray
+    pv: np.ndarray           # index into _Pageviews
+    session: np.ndarray
+    cell: np.ndarray         # flat cell, -1 off page
+    rage: np.ndarray         # bool
+    dead: np.ndarray         # bool
+
+
+@dataclass
+class _Moves:
+    pv: np.ndarray
+    cell: np.ndarray
+    weight: np.ndarray       # seconds (dwell)
+
+
+@dataclass
+class _Timeline:
+    max_bottom: np.ndarray   # (p,) per pageview
+    first_vh: np.ndarray     # (p,)
+    seg_pv: np.ndarray       # per visible segment: pageview index
+    seg_top: np.ndarray      # first cell row in view
+    seg_bottom: np.ndarray   # one past the last cell row in view
+    seg_ms: np.ndarray       # duration
+
+
+@dataclass
+class _SnapshotData:
+    snapshot_id: int
+    width: int
+    height: int
+    shape: tuple[int, int]
+    elements: object
+    pv: _Pageviews
+    clicks: _Clicks | None = None
+    moves: _Moves | None = None
+    timeline: _Timeline | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _forward_fill_index(is_set: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per row, the index of the last row at or before it (same group) where ``is_set``; -1 if none."""
+    n = is_set.shape[0]
+    idx = np.where(is_set, np.arange(n), -1)
+    np.maximum.accumulate(idx, out=idx)
+    ok = idx >= 0
+    ok[ok] = groups[idx[ok]] == groups[ok]
+    idx[~ok] = -1
+    return idx
+
+
+class HeatmapEngine:
+    """Heatmaps of a capture, cached.
+
+    Parameters
+    ----------
+    capture : an open :class:`~hindsight.store.Capture`.
+    cell_px : grid cell size in CSS px.
+    min_sessions : below this many sessions results carry a warning.
+    cache_size : results kept in the LRU.
+    """
+
+    def __init__(self, capture, cell_px: int = DEFAULT_CELL_PX, min_sessions: int = MIN_SESSIONS,
+                 cache_size: int = 48):
+        self.capture = capture
+        self.cell_px = int(cell_px)
+        self.min_sessions = int(min_sessions)
+        self.cache_size = int(cache_size)
+        self._results: OrderedDict = OrderedDict()
+        self._snapshots: dict[int, _SnapshotData] = {}
+        self._allowed: OrderedDict = OrderedDict()
+        self._lock = threading.RLock()
+        table = capture.session_table()
+        order = np.argsort(table["session_id"])
+        self._sid = table["session_id"][order]
+        self._svh = table["viewport_h"][order]
+        self._spv_count = table["pageview_count"][order]
+        self._max_sid = int(self._sid.max()) if self._sid.size else 0
+
+    # -- segment -------------------------------------------------------------------------
+    def session_lookup(self, flt: SessionFilter | None) -> np.ndarray:
+        """(max_session_id + 1,) bool: which sessions the filter keeps."""
+        flt = flt or SessionFilter()
+        with self._lock:
+            hit = self._allowed.get(flt)
+            if hit is not None:
+                self._allowed.move_to_end(flt)
+                return hit
+        allowed = np.zeros(self._max_sid + 1, dtype=bool)
+        if flt.is_empty():
+            allowed[self._sid] = True
+        else:
+            ids = self.capture.session_ids(flt)
+            allowed[ids[ids <= self._max_sid]] = True
+        with self._lock:
+            self._allowed[flt] = allowed
+            while len(self._allowed) > 16:
+                self._allowed.popitem(last=False)
+        return allowed
+
+    # -- loading -------------------------------------------------------------------------
+    def _snapshot(self, snapshot_id: int) -> _SnapshotData:
+        with self._lock:
+            data = self._snapshots.get(snapshot_id)
+        if data is not None:
+            return data
+        cap = self.capture
+        snap = cap.snapshot(snapshot_id)
+        pvs = cap.snapshot_pageviews(snapshot_id)
+        ids = np.fromiter((p.pageview_id for p in pvs), dtype=np.int64, count=len(pvs))
+        sess = np.fromiter((p.session_id for p in pvs), dtype=np.int64, count=len(pvs))
+        seq = np.fromiter((p.seq for p in pvs), dtype=np.int64, count=len(pvs))
+        start = np.fromiter((p.start_ms for p in pvs), dtype=np.int64, count=len(pvs))
+        end = np.fromiter((p.end_ms for p in pvs), dtype=np.int64, count=len(pvs))
+        pos = np.clip(np.searchsorted(self._sid, sess), 0, max(0, self._sid.size - 1))
+        vh = self._svh[pos] if self._sid.size else np.zeros(len(pvs), dtype=np.int64)
+        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(len(pvs), bool)
+        order = np.argsort(ids)
+        pv = _Pageviews(ids[order], sess[order], start[order], end[order],
+                        np.where(has_next, end, -1)[order], np.where(vh > 0, vh, 0)[order])
+        data = _SnapshotData(snapshot_id, snap.width, snap.height,
+                             grid_shape(snap.width, snap.height, self.cell_px), cap.elements(snapshot_id), pv)
+        with self._lock:
+            return self._snapshots.setdefault(snapshot_id, data)
+
+    def _events(self, data: _SnapshotData, kinds) -> tuple[EventColumns, np.ndarray, np.ndarray]:
+        ev, sids, pv_ids = self.capture.snapshot_events(data.snapshot_id, tuple(int(k) for k in kinds))
+        pv = np.searchsorted(data.pv.ids, pv_ids)
+        # Keep (pageview, time) order: the store returns it, but importers may not.
+        if len(ev) > 1:
+            dp = np.diff(pv)
+            if not np.all((dp > 0) | ((dp == 0) & (np.diff(ev.t.astype(np.int64)) >= 0))):
+                order = np.lexsort((ev.t, pv))
+                ev, sids, pv = ev.take(order), sids[order], pv[order]
+        return ev, sids, pv
+
+    def _clicks(self, data: _SnapshotData) -> _Clicks:
+        if data.clicks is None:
+            with data.lock:
+                if data.clicks is None:
+                    ev, sids, pv = self._events(data, _CLICK_LOAD)
+                    rage = rage_click_mask(ev, pv)
+                    dead = dead_click_mask(ev, data.elements, pv, data.pv.next_end[pv])
+                    m = np.isin(ev.kind, np.array([K.CLICK, K.TAP], dtype=np.uint8))
+                    c = ev.take(m)
+                    data.clicks = _Clicks(
+                        c.x, c.y, c.t, c.target, pv[m], sids[m],
+                        flat_cells(c.x, c.y, data.width, data.height, self.cell_px), rage[m], dead[m])
+        return data.clicks
+
+    def _moves(self, data: _SnapshotData) -> _Moves:
+        if data.moves is None:
+            with data.lock:
+                if data.moves is None:
+                    ev, _, pv = self._events(data, (K.MOVE,))
+                    w = dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS)
+                    data.moves = _Moves(pv, flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), w)
+        return data.moves
+
+    def _timeline(self, data: _SnapshotData) -> _Timeline:
+        if data.timeline is None:
+            with data.lock:
+                if data.timeline is None:
+                    data.timeline = self._build_timeline(data)
+        return data.timeline
+
+    def _build_timeline(self, data: _SnapshotData) -> _Timeline:
+        ev, _, pv_of = self._events(data, _TIMELINE_LOAD)
+        P = data.pv.ids.size
+        # A synthetic "page opened" row per pageview (scrolled to the top, visible) goes
+        # first, so time before the first event counts too.
+        t = np.concatenate([data.pv.start, ev.t.astype(np.int64)])
+        kind = np.concatenate([np.full(P, 255, dtype=np.int64), ev.kind.astype(np.int64)])
+        yv = np.concatenate([np.zeros(P, dtype=np.int64), ev.y.astype(np.int64)])
+        val = np.concatenate([np.ones(P, dtype=np.int64), ev.value.astype(np.int64)])
+        g = np.concatenate([np.arange(P, dtype=np.int64), pv_of.astype(np.int64)])
+        first = np.concatenate([np.zeros(P, dtype=np.int64), np.ones(len(ev), dtype=np.int64)])
+        order = np.lexsort((first, t, g))
+        t, kind, yv, val, g = t[order], kind[order], yv[order], val[order], g[order]
+
+        i_scroll = _forward_fill_index(kind == K.SCROLL, g)
+        i_vh = _forward_fill_index(kind == K.RESIZE, g)
+        i_vis = _forward_fill_index(kind == K.VISIBILITY, g)
+        scroll = np.where(i_scroll >= 0, yv[np.maximum(i_scroll, 0)], 0)
+        vh = np.where(i_vh >= 0, yv[np.maximum(i_vh, 0)], data.pv.vh[g])
+        visible = np.where(i_vis >= 0, val[np.maximum(i_vis, 0)], 1) != 0
+        bottom = np.minimum(scroll + vh, data.height)
+
+        first_res = np.full(P, -1, dtype=np.int64)
+        res_rows = np.flatnonzero(kind == K.RESIZE)
+        # First RESIZE of each pageview: reversed assignment leaves the earliest row.
+        first_res[g[res_rows[::-1]]] = yv[res_rows[::-1]]
+        first_vh = np.where(first_res > 0, first_res, data.pv.vh)
+        # Deepest bottom per pageview (rows are grouped by pageview, each has its start row).
+        # The session's viewport height only stands in where a pageview recorded no RESIZE.
+        reach = np.where((kind == 255) & (first_res[g] > 0), 0, bottom)
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        max_bottom = np.zeros(P, dtype=np.int64)
+        max_bottom[g[starts]] = np.maximum.reduceat(reach, starts)
+
+        nxt = np.empty_like(t)
+        nxt[:-1] = t[1:]
+        last = np.r_[g[1:] != g[:-1], True]
+        nxt[last] = np.maximum(data.pv.end[g[last]], t[last])
+        dur = np.clip(nxt - t, 0, None)
+        keep = visible & (dur > 0) & (bottom > scroll)
+        cell = self.cell_px
+        top_row = np.clip(scroll[keep] // cell, 0, data.shape[0])
+        bottom_row = np.clip(-(-bottom[keep] // cell), 0, data.shape[0])
+        return _Timeline(max_bottom, first_vh, g[keep], top_row, bottom_row, dur[keep])
+
+    # -- public API ----------------------------------------------------------------------
+    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult:
+        """The ``kind`` heatmap of a snapshot for the sessions ``flt`` keeps (cached)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
+        flt = flt or SessionFilter()
+        key = (int(snapshot_id), kind, flt)
+        with self._lock:
+            hit = self._results.get(key)
+            if hit is not None:
+                self._results.move_to_end(key)
+                return hit
+        data = self._snapshot(int(snapshot_id))
+        allowed = self.session_lookup(flt)
+        pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
+        sessions = int(np.unique(data.pv.session[pv_keep]).size)
+        pageviews = int(pv_keep.sum())
+        result = _COMPUTE[kind](self, data, pv_keep, sessions, pageviews, kind)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.cache_size:
+                self._results.popitem(last=False)
+        return result
+
+    def _sample(self, sessions, pageviews, points, kind) -> SampleSize:
+        return SampleSize(sessions, pageviews, int(points), POINT_NAMES[kind], self.min_sessions)
+
+    def _rect(self, data: _SnapshotData) -> tuple[int, int, int, int]:
+        gh, gw = data.shape
+        return (0, 0, gw * self.cell_px, gh * self.cell_px)
+
+    def _click_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+        c = self._clicks(data)
+        m = pv_keep[c.pv]
+        if kind == "rage":
+            m &= c.rage
+        elif kind == "dead":
+            m &= c.dead
+        counts = bin_cells(c.cell[m], data.shape)
+        grid = blur(counts, SIGMA_PX[kind] / self.cell_px)
+        unit = f"{POINT_NAMES[kind]} per {self.cell_px}×{self.cell_px} px cell"
+        return HeatmapResult(kind, data.snapshot_id, grid, counts, self._rect(data), self.cell_px,
+                             (0.0, float(grid.max()) if grid.size else 0.0), unit,
+                             self._sample(sessions, pageviews, int(m.sum()), kind), total=float(counts.sum()))
+
+    def _move_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+        mv = self._moves(data)
+        m = pv_keep[mv.pv]
+        counts = bin_cells(mv.cell[m], data.shape, mv.weight[m])
+        grid = blur(counts, SIGMA_PX[kind] / self.cell_px)
+        unit = f"s of cursor dwell per {self.cell_px}×{self.cell_px} px cell"
+        return HeatmapResult(kind, data.snapshot_id, grid, counts, self._rect(data), self.cell_px,
+                             (0.0, float(grid.max()) if grid.size else 0.0), unit,
+                             self._sample(sessions, pageviews, int(m.sum()), kind), total=float(counts.sum()))
+
+    def _scroll_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+        tl = self._timeline(data)
+        stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
+        gh, gw = data.shape
+        centres = (np.arange(gh) + 0.5) * self.cell_px
+        col = (stats.share_at(centres) * 100.0).astype(np.float32)
+        grid = np.ascontiguousarray(np.repeat(col[:, None], gw, axis=1))
+        return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
+                             (0.0, 100.0), "% of pageviews reached this depth",
+                             self._sample(sessions, pageviews, pageviews, kind), scroll=stats,
+                             total=float(pageviews))
+
+    def _attention_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+        tl = self._timeline(data)
+        gh, gw = data.shape
+        m = pv_keep[tl.seg_pv]
+        w = tl.seg_ms[m].astype(np.float64)
+        acc = (np.bincount(tl.seg_top[m], weights=w, minlength=gh + 1)
+               - np.bincount(tl.seg_bottom[m], weights=w, minlength=gh + 1))
+        per_row = np.cumsum(acc)[:gh] / 1000.0 / max(1, pageviews)  # s visible per pageview
+        per_row = np.maximum(per_row, 0).astype(np.float32)
+        grid = np.ascontiguousarray(np.repeat(per_row[:, None], gw, axis=1))
+        stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
+        return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
+                             (0.0, float(per_row.max()) if per_row.size else 0.0),
+                             "s in view per pageview", self._sample(sessions, pageviews, pageviews, kind),
+                             scroll=stats, total=float(w.sum() / 1000.0))
+
+    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[ElementStats]:
+        """Per element of the snapshot's map: clicks, share, sessions, rage and dead clicks.
+
+        A click counts for the smallest element under it (the event's ``target``). Sorted by
+        clicks, most first; elements nobody clicked come last (in map order).
+        """
+        data = self._snapshot(int(snapshot_id))
+        allowed = self.session_lookup(flt)
+        c = self._clicks(data)
+        m = allowed[np.minimum(c.session, self._max_sid)]
+        em = data.elements
+        n = len(em)
+        tgt = c.target[m].astype(np.int64)
+        valid = (tgt >= 0) & (tgt < n)
+        total = int(m.sum())
+        clicks = np.bincount(tgt[valid], minlength=n)[:n]
+        rage = np.bincount(tgt[valid & c.rage[m]], minlength=n)[:n]
+        dead = np.bincount(tgt[valid & c.dead[m]], minlength=n)[:n]
+        pairs = np.unique(tgt[valid] * (self._max_sid + 1) + c.session[m][valid])
+        sessions = np.bincount(pairs // (self._max_sid + 1), minlength=n)[:n]
+        order = np.lexsort((np.arange(n), -clicks))
+        return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
+                             int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
+                             int(rage[i]), int(dead[i])) for i in order]
+
+    def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
+                    flt: SessionFilter | None = None) -> list[tuple[int, int, int]]:
+        """Clicks within ``radius_px`` CSS px of (x, y): ``(session_id, t_ms, pageview_id)``.
+
+        ``kind`` "rage" or "dead" keeps only those clicks; other kinds list all clicks.
+        Sorted by distance from (x, y), nearest first; ``t_ms`` is ms since session start,
+        ready to open the replay at that moment.
+        """
+        data = self._snapshot(int(snapshot_id))
+        allowed = self.session_lookup(flt)
+        c = self._clicks(data)
+        m = allowed[np.minimum(c.session, self._max_sid)]
+        if kind == "rage":
+            m &= c.rage
+        elif kind == "dead":
+            m &= c.dead
+        d2 = (c.x.astype(np.float64) - x) ** 2 + (c.y.astype(np.float64) - y) ** 2
+        idx = np.flatnonzero(m & (d2 <= float(radius_px) ** 2))
+        idx = idx[np.argsort(d2[idx], kind="stable")]
+        pv_ids = data.pv.ids[c.pv[idx]]
+        return [(int(s), int(t), int(p)) for s, t, p in zip(c.session[idx], c.t[idx], pv_ids)]
+
+    def compare(self, snapshot_id: int, kind: str, flt_a: SessionFilter | None,
+                flt_b: SessionFilter | None) -> CompareResult:
+        """Segments A and B on one snapshot, each per pageview, and their difference A − B."""
+        a = self.compute(snapshot_id, kind, flt_a)
+        b = self.compute(snapshot_id, kind, flt_b)
+        if kind in ("scroll", "attention"):  # already per pageview
+            ga, gb = a.grid, b.grid
+            unit = a.unit
+        else:
+            ga = (a.grid / max(1, a.sample.pageviews)).astype(np.float32)
+            gb = (b.grid / max(1, b.sample.pageviews)).astype(np.float32)
+            unit = a.unit.replace(" per ", " per pageview per ", 1)
+        diff = np.ascontiguousarray(ga - gb, dtype=np.float32)
+        m = float(np.abs(diff).max()) if diff.size else 0.0
+        return CompareResult(kind, a, b, ga, gb, diff, (-m, m), unit)
+
+    def clear(self) -> None:
+        """Forget cached results and loaded snapshots (e.g. after the capture changed)."""
+        with self._lock:
+            self._results.clear()
+            self._snapshots.clear()
+            self._allowed.clear()
+
+
+def scroll_stats(max_bottom: np.ndarray, first_vh: np.ndarray, page_height: int) -> ScrollStats:
+    """Fold and the depths 75/50/25 % of pageviews reached, from per-pageview deepest bottoms."""
+    mb = np.asarray(max_bottom, dtype=np.int64)
+    if mb.size == 0:
+        return ScrollStats(mb, int(page_height), 0.0, 0.0, 0.0, 0.0)
+    desc = np.sort(mb)[::-1]
+
+    def reached_by(p: float) -> float:
+        # The deepest depth that at least a share p of pageviews reached.
+        return float(desc[max(0, int(np.ceil(p * desc.size)) - 1)])
+
+    return ScrollStats(mb, int(page_height), float(np.mean(first_vh)), reached_by(0.75), reached_by(0.5),
+                       reached_by(0.25))
+
+
+_COMPUTE: dict[str, Callable] = {
+    "click": HeatmapEngine._click_result,
+    "rage": HeatmapEngine._click_result,
+    "dead": HeatmapEngine._click_result,
+    "move": HeatmapEngine._move_result,
+    "scroll": HeatmapEngine._scroll_result,
+    "attention": HeatmapEngine._attention_result,
+}
+
+
+def find_snapshot(capture, page_url: str, device: str = "desktop"):
+    """The snapshot of ``page_url`` on ``device``; ``KeyError`` with a one-line reason if none."""
+    page = capture.page_by_url(page_url)
+    if page is None:
+        known = ", ".join(p.url for p in capture.pages())
+        raise KeyError(f"no page {page_url!r} in this capture (pages: {known})")
+    snap = capture.find_snapshot(page.page_id, device)
+    if snap is None:
+        devices = ", ".join(sorted({s.device for s in capture.snapshots(page.page_id)}))
+        raise KeyError(f"page {page_url} has no {device!r} snapshot (devices: {devices})")
+    return snap

@@ -1,0 +1,140 @@
+"""Exporting a heatmap as a PNG: the screenshot with the overlay, scroll lines, a legend and a caption.
+
+Pillow only. The header says what the map shows and on how many sessions (amber, with the
+warning, when they are too few); the legend strip maps colours to values in the result's unit.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from hindsight.analytics.heatmap import HeatmapResult, _num
+from hindsight.analytics.heatmap_color import composite, heat_lut
+
+_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu",
+              "/usr/share/fonts/truetype")
+INK = (17, 24, 39)
+MUTED = (75, 85, 99)
+AMBER_BG = (254, 243, 199)
+AMBER_INK = (146, 64, 14)
+HEADER_BG = (249, 250, 251)
+LINE_COLOURS = {"Average fold": (17, 24, 39), "75": (29, 78, 216), "50": (29, 78, 216), "25": (29, 78, 216)}
+
+
+@lru_cache(maxsize=32)
+def font(size: int, bold: bool = False):
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for d in _FONT_DIRS:
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return ImageFont.truetype(p, size)
+    return ImageFont.load_default(size=size)
+
+
+def screenshot_array(png: bytes | None, width: int, height: int, scale: float = 1.0) -> np.ndarray:
+    """The snapshot image as (H, W, 3) uint8; a plain grey page if there is none."""
+    if png:
+        with Image.open(io.BytesIO(png)) as im:
+            return np.asarray(im.convert("RGB"))
+    return np.full((int(height * scale), int(width * scale), 3), 236, dtype=np.uint8)
+
+
+def _dashed(d: ImageDraw.ImageDraw, x0: int, x1: int, y: int, colour, width: int = 2, dash: int = 10) -> None:
+    for x in range(x0, x1, dash * 2):
+        d.line([(x, y), (min(x + dash, x1), y)], fill=colour, width=width)
+
+
+def draw_scroll_lines(img: Image.Image, result: HeatmapResult, scale: float = 1.0) -> None:
+    """Fold and 75/50/25 % lines, labelled at the left edge, drawn onto ``img`` in place."""
+    if result.scroll is None or result.scroll.max_bottom.size == 0:
+        return
+    d = ImageDraw.Draw(img)
+    f = font(max(11, int(13 * scale)), bold=True)
+    lines = result.scroll.lines() if result.kind == "scroll" else result.scroll.lines()[:1]
+    placed: list[tuple[int, int]] = []
+    for label, depth in lines:
+        y = int(round(depth * scale))
+        if y <= 0 or y >= img.height:
+            continue
+        colour = LINE_COLOURS["Average fold"] if label.startswith("Average") else LINE_COLOURS["75"]
+        text = f"{label} · {depth:,.0f} px" if label.startswith("Average") else \
+            f"{label.split(' ')[0]} % of pageviews reached here · {depth:,.0f} px"
+        _dashed(d, 0, img.width, y, (255, 255, 255), width=4)
+        _dashed(d, 0, img.width, y, colour, width=2)
+        tw = d.textlength(text, font=f)
+        pad = 6
+        # Labels of lines closer than a label's height alternate sides so none hides another.
+        x = 8
+        if placed and abs(y - placed[-1][0]) < f.size + 2 * pad + 4 and placed[-1][1] == 8:
+            x = int(img.width - tw - 2 * pad - 8)
+        placed.append((y, x))
+        box = (x, y - f.size - 2 * pad, x + tw + 2 * pad, y - 2)
+        d.rounded_rectangle(box, radius=4, fill=colour)
+        d.text((x + pad, y - f.size - pad - 3), text, font=f, fill=(255, 255, 255))
+
+
+def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = None) -> Image.Image:
+    """A white strip with the colour ramp, 0 / middle / max ticks and the unit."""
+    lut = heat_lut() if lut is None else lut
+    h = 64
+    strip = Image.new("RGB", (width, h), (255, 255, 255))
+    d = ImageDraw.Draw(strip)
+    f = font(13)
+    margin = 24
+    bar_w = min(520, width - 2 * margin)
+    bar = np.repeat(lut[None, :, :], 14, axis=0).astype(np.float32)
+    # The ramp is shown over white exactly as the overlay blends over a white page.
+    a = bar[:, :, 3:4] / 255.0
+    rgb = np.round(bar[:, :, :3] * a + 255.0 * (1.0 - a)).astype(np.uint8)
+    ramp = Image.fromarray(rgb).resize((bar_w, 14), Image.NEAREST)
+    strip.paste(ramp, (margin, 10))
+    d.rectangle((margin - 1, 9, margin + bar_w, 24), outline=(209, 213, 219))
+    lo, hi = result.levels
+    for frac in (0.0, 0.5, 1.0):
+        x = margin + int(frac * (bar_w - 1))
+        d.line([(x, 25), (x, 30)], fill=MUTED)
+        label = _num(lo + frac * (hi - lo))
+        tw = d.textlength(label, font=f)
+        d.text((min(max(margin, x - tw / 2), margin + bar_w - tw), 32), label, font=f, fill=INK)
+    unit_x = margin + bar_w + 16
+    if unit_x + 120 < width:
+        d.text((unit_x, 9), result.unit, font=f, fill=MUTED)
+    else:
+        d.text((margin, 48), result.unit, font=font(11), fill=MUTED)
+    return strip
+
+
+def header_strip(result: HeatmapResult, width: int, page_url: str, device: str) -> Image.Image:
+    """Title, page and device, sample size; amber with the warning when the sample is small."""
+    warn = result.warning
+    h = 78 if warn else 58
+    strip = Image.new("RGB", (width, h), AMBER_BG if warn else HEADER_BG)
+    d = ImageDraw.Draw(strip)
+    d.text((24, 10), f"{result.title} — {page_url} · {device}", font=font(16, bold=True), fill=INK)
+    d.text((24, 34), result.sample.badge(), font=font(13), fill=AMBER_INK if warn else MUTED)
+    if warn:
+        d.text((24, 54), "⚠ " + warn, font=font(13, bold=True), fill=AMBER_INK)
+    return strip
+
+
+def render_heatmap_image(result: HeatmapResult, screenshot: np.ndarray, page_url: str, device: str,
+                         opacity: float = 0.6, scale: float = 1.0, lut: np.ndarray | None = None) -> Image.Image:
+    """The full export: header, legend strip, then the page with its overlay (RGB image)."""
+    page = Image.fromarray(composite(screenshot, result.grid, result.rect, result.levels, lut, opacity, scale))
+    page = page.convert("RGB")
+    draw_scroll_lines(page, result, scale)
+    width = max(page.width, 720)
+    head = header_strip(result, width, page_url, device)
+    legend = legend_strip(result, width, lut)
+    out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), (255, 255, 255))
+    out.paste(head, (0, 0))
+    out.paste(legend, (0, head.height))
+    ImageDraw.Draw(out).line([(0, head.height + legend.height), (width, head.height + legend.height)],
+                             fill=(209, 213, 219))
+    out.paste(page, ((width - page.width) // 2, head.height + legend.height + 1))
+    return out

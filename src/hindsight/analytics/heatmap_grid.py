@@ -1,0 +1,152 @@
+"""Density grids from points: binning with ``np.bincount``, a separable Gaussian blur, dwell weights.
+
+The building blocks of every heatmap, free of any capture: points in document CSS px go
+into square cells of ``cell_px`` CSS px (flat index ``row * gw + col``), counted with one
+``np.bincount``, then the small grid is blurred. The result is a float32 (gh, gw) row-major,
+C-contiguous array whose cell (r, c) covers CSS px ``[c*cell, (c+1)*cell) x [r*cell, (r+1)*cell)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # scipy's C implementation is ~3x faster than two numpy convolutions
+    from scipy.ndimage import gaussian_filter1d as _scipy_gauss1d
+except ImportError:  # pragma: no cover - scipy is optional
+    _scipy_gauss1d = None
+
+DEFAULT_CELL_PX = 4
+#: Cursor samples resting longer than this count as this long (the visitor left the mouse).
+DWELL_CAP_MS = 2000
+
+
+def grid_shape(width: int, height: int, cell_px: int = DEFAULT_CELL_PX) -> tuple[int, int]:
+    """(gh, gw): cells needed to cover a ``width`` x ``height`` CSS px page."""
+    return max(1, math.ceil(height / cell_px)), max(1, math.ceil(width / cell_px))
+
+
+def flat_cells(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX) -> np.ndarray:
+    """Flat cell index ``row * gw + col`` per point; -1 for points off the page.
+
+    x, y : (n,) numbers, document CSS px. Returns (n,) int64.
+    """
+    gh, gw = grid_shape(width, height, cell_px)
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.dtype.kind == "f":
+        xi = np.floor(x).astype(np.int64)
+        yi = np.floor(y).astype(np.int64)
+    else:
+        xi = x.astype(np.int64, copy=False)
+        yi = y.astype(np.int64, copy=False)
+    inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+    cells = (yi // cell_px) * gw + xi // cell_px
+    cells[~inside] = -1
+    return cells
+
+
+def bin_cells(cells: np.ndarray, shape: tuple[int, int], weights=None) -> np.ndarray:
+    """Sum of ``weights`` (1 each if None) per cell; cells < 0 are dropped.
+
+    Returns (gh, gw) float32, row-major, C-contiguous.
+    """
+    gh, gw = shape
+    cells = np.asarray(cells)
+    keep = cells >= 0
+    if not keep.all():
+        cells = cells[keep]
+        if weights is not None:
+            weights = np.asarray(weights)[keep]
+    counts = np.bincount(cells, weights=weights, minlength=gh * gw)
+    return counts.astype(np.float32).reshape(gh, gw)
+
+
+def bin_points(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, weights=None) -> np.ndarray:
+    """Unblurred density: (gh, gw) float32 sum of weights (or count) per cell; off-page points dropped."""
+    return bin_cells(flat_cells(x, y, width, height, cell_px), grid_shape(width, height, cell_px), weights)
+
+
+def _kernel(sigma: float) -> np.ndarray:
+    radius = max(1, int(math.ceil(4 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+def _convolve_axis(a: np.ndarray, k: np.ndarray, axis: int) -> np.ndarray:
+    r = k.size // 2
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (r, r)
+    p = np.pad(a, pad, mode="symmetric")  # mirror at the edges keeps the total (like scipy "reflect")
+    out = np.zeros_like(a)
+    n = a.shape[axis]
+    for i, w in enumerate(k):
+        out += w * (p[i:i + n] if axis == 0 else p[:, i:i + n])
+    return out
+
+
+def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
+    """Separable Gaussian blur (edges mirrored, so the sum is kept). Returns float32 C-contiguous."""
+    g = np.ascontiguousarray(grid, dtype=np.float32)
+    if sigma_cells <= 0:
+        return g.copy()
+    if _scipy_gauss1d is not None:
+        out = _scipy_gauss1d(g, sigma_cells, axis=0, mode="reflect", truncate=4.0)
+        out = _scipy_gauss1d(out, sigma_cells, axis=1, mode="reflect", truncate=4.0)
+    else:
+        k = _kernel(sigma_cells)
+        out = _convolve_axis(_convolve_axis(g, k, 0), k, 1)
+    np.maximum(out, 0, out=out)  # float round-off can leave -1e-9 where there is nothing
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def density_grid(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, sigma_px: float = 8.0,
+                 weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Points to a blurred density grid.
+
+    Parameters
+    ----------
+    x, y : (n,) document CSS px.
+    width, height : page size in CSS px.
+    cell_px : cell size in CSS px.
+    sigma_px : Gaussian blur radius (standard deviation) in CSS px.
+    weights : (n,) optional weight per point (e.g. dwell seconds).
+
+    Returns
+    -------
+    (blurred, counts) : two (gh, gw) float32 arrays; ``counts`` is the unblurred sum per cell.
+    """
+    counts = bin_points(x, y, width, height, cell_px, weights)
+    return blur(counts, sigma_px / cell_px), counts
+
+
+def dwell_weights(t, groups, group_end_ms=None, cap_ms: int = DWELL_CAP_MS) -> np.ndarray:
+    """Seconds each cursor sample was the cursor's position: time to the next sample of its group.
+
+    Parameters
+    ----------
+    t : (n,) ms, sorted within each group, groups contiguous.
+    groups : (n,) int, the pageview of each sample.
+    group_end_ms : (n,) optional, when each sample's pageview ended (ms); the last sample
+        of a pageview rests until then. Without it the last sample weighs 0.
+    cap_ms : longer rests count as this long.
+
+    Returns
+    -------
+    (n,) float32 seconds, each in [0, cap_ms / 1000].
+    """
+    t = np.asarray(t, dtype=np.int64)
+    g = np.asarray(groups)
+    n = t.shape[0]
+    dt = np.zeros(n, dtype=np.int64)
+    if n:
+        dt[:-1] = t[1:] - t[:-1]
+        last = np.ones(n, dtype=bool)
+        last[:-1] = g[1:] != g[:-1]
+        if group_end_ms is None:
+            dt[last] = 0
+        else:
+            dt[last] = np.asarray(group_end_ms, dtype=np.int64)[last] - t[last]
+    np.clip(dt, 0, cap_ms, out=dt)
+    return (dt / 1000.0).astype(np.float32)

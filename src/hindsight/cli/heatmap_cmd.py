@@ -1,0 +1,73 @@
+"""``hindsight heatmap``: export one page's heatmap (click, move, scroll, attention, rage, dead) as a PNG."""
+
+from __future__ import annotations
+
+import argparse
+
+from hindsight.cli import UsageError
+from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
+from hindsight.cli.output import print_json
+
+KIND_CHOICES = ("click", "move", "scroll", "attention", "rage", "dead")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("heatmap", help="export a page's heatmap over its screenshot as a PNG")
+    p.add_argument("file")
+    p.add_argument("--page", required=True, metavar="URL", help="page URL, as 'hindsight info' lists it")
+    p.add_argument("--kind", choices=KIND_CHOICES, default="click")
+    add_filter_arguments(p)  # --device picks the snapshot too (default desktop)
+    p.add_argument("-o", "--output", metavar="PNG", default=None, help="write the image here")
+    p.add_argument("--opacity", type=float, default=0.6, help="overlay opacity 0..1 (default 0.6)")
+    p.add_argument("--min-sessions", type=int, default=None, metavar="N",
+                   help="warn below this many sessions (default 1,000)")
+    p.add_argument("--json", action="store_true", help="print sample size, warning and the top 10 elements")
+    p.set_defaults(handler=cmd_heatmap)
+
+
+def cmd_heatmap(args: argparse.Namespace) -> int:
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.store import open_capture
+
+    if not 0.0 <= args.opacity <= 1.0:
+        raise UsageError(f"--opacity must be between 0 and 1, not {args.opacity}")
+    if len(args.device) > 1:
+        raise UsageError("a heatmap shows one device's page layout: give --device once")
+    if args.output is None and not args.json:
+        raise UsageError("nothing to do: give -o PNG and/or --json")
+    device = args.device[0] if args.device else "desktop"
+    flt = filter_from_args(args)
+    with open_capture(args.file) as cap:
+        try:
+            snap = find_snapshot(cap, args.page, device)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        result = engine.compute(snap.snapshot_id, args.kind, flt)
+        if args.output:
+            from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
+
+            shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
+            img = render_heatmap_image(result, shot, args.page, device, args.opacity, snap.scale)
+            img.save(args.output, format="PNG", optimize=False, compress_level=6)
+        table = engine.element_table(snap.snapshot_id, flt) if args.json else []
+    if args.json:
+        out = {
+            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
+            "sample": result.sample.to_dict(), "warning": result.warning,
+            "legend": result.legend_text(), "levels": list(result.levels),
+            "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
+                              "share": round(e.share, 4), "clickable": e.clickable,
+                              "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
+                             for e in table[:10] if e.clicks > 0],
+        }
+        if result.scroll is not None:
+            out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
+        if args.output:
+            out["output"] = args.output
+        print_json(out)
+    else:
+        print(f"wrote {args.output}: {result.title.lower()} of {args.page} ({device}), {result.sample.badge()}")
+        if result.warning:
+            print(f"warning: {result.warning}")
+    return 0
