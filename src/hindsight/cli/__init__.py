@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "hindsight.cli.capture_cmds",
     "hindsight.cli.demo_cmd",
     "hindsight.cli.bench_cmd",
+    "hindsight.cli.frame_cmd",
     "hindsight.cli.heatmap_cmd",
 )
 

@@ -1,0 +1,686 @@
+"""QtReplayCanvas: one replay frame drawn over the page's full-page screenshot.
+
+Layers (``setZValue``, all items created once, updated per frame):
+
+==  =======================================================================
+ 0  screenshot ``ImageItem`` (uint8 RGB, row-major, ``setRect`` to CSS px)
+10  overlay ``ImageItem`` slot for heatmaps (``set_overlay``)
+20  shade: the page outside the visitor's viewport dimmed, viewport outlined
+25  focused field outline
+30  cursor trail
+35  click / tap ripples
+40  cursor
+45  hesitation marker
+50  hidden / loading veil over the viewport
+60  badges and labels (fixed screen size)
+==  =======================================================================
+
+Scene coordinates are document CSS px of the pageview's snapshot (y down: the ViewBox has
+``invertY`` and a locked aspect, so page pixels map 1:1). Markers that should keep their
+on-screen size at any zoom (cursor, ripples, badges) ignore view transformations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+
+# -- colours ---------------------------------------------------------------------------
+CANVAS_BG = QColor("#1c1f24")
+SHADE = QColor(10, 12, 16, 115)  # ~45 % over the page outside the viewport
+VIEWPORT_EDGE = QColor(255, 255, 255, 210)
+CLICK_COLOR = QColor("#ff8a1f")
+TAP_COLOR = QColor("#3b82f6")
+FOCUS_COLOR = QColor("#7c5cff")
+HESITATION_COLOR = QColor("#f5a524")
+TRAIL_COLOR = QColor("#ff8a1f")
+VEIL = QColor(18, 20, 24, 190)
+
+RIPPLE_MS = 600.0
+RIPPLE_POOL = 8
+#: The follow view shows the visitor's viewport plus this margin (fraction of its height).
+FOLLOW_MARGIN = 0.06
+
+
+def _is_tap(kind) -> bool:
+    # the engine gives EventKind ints (TAP == 2); accept names too
+    return kind == 2 or kind == "tap"
+
+
+def _ui_font(pixel_size: int, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPixelSize(pixel_size)
+    f.setBold(bold)
+    return f
+
+
+# -- scene items -------------------------------------------------------------------------
+class _ShadeItem(QGraphicsItem):
+    """Dims the page outside the viewport and outlines the viewport (document coords)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._page = QRectF()
+        self._view = QRectF()
+
+    def set_rects(self, page: QRectF, view: QRectF) -> None:
+        if page != self._page:
+            self.prepareGeometryChange()
+            self._page = QRectF(page)
+        if view != self._view:
+            self._view = QRectF(view)
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._page.adjusted(-4, -4, 4, 4)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        if self._page.isEmpty():
+            return
+        page, v = self._page, self._view.intersected(self._page)
+        p.setPen(Qt.NoPen)
+        p.setBrush(SHADE)
+        if v.isEmpty():
+            p.drawRect(page)
+            return
+        # four bands around the viewport, no overdraw
+        p.drawRect(QRectF(page.left(), page.top(), page.width(), v.top() - page.top()))
+        p.drawRect(QRectF(page.left(), v.bottom(), page.width(), page.bottom() - v.bottom()))
+        p.drawRect(QRectF(page.left(), v.top(), v.left() - page.left(), v.height()))
+        p.drawRect(QRectF(v.right(), v.top(), page.right() - v.right(), v.height()))
+        pen = QPen(VIEWPORT_EDGE, 1.5)
+        pen.setCosmetic(True)
+        p.setPen(pen)
+        p.setBrush(Qt.NoBrush)
+        p.drawRect(self._view)
+
+
+class _TrailItem(QGraphicsItem):
+    """The cursor's recent path, fading from transparent (old) to solid (now)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pts: np.ndarray = np.zeros((0, 2))
+        self._bounds = QRectF()
+
+    def set_points(self, pts: np.ndarray | None) -> None:
+        pts = np.zeros((0, 2)) if pts is None or len(pts) < 2 else np.asarray(pts, dtype=float)
+        if len(pts) == 0 and len(self._pts) == 0:
+            return
+        self.prepareGeometryChange()
+        self._pts = pts
+        if len(pts):
+            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            # generous pad: the pen is cosmetic, so at low zoom it covers many doc px
+            self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]).adjusted(-40, -40, 40, 40)
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        n = len(self._pts)
+        if n < 2:
+            return
+        p.setRenderHint(QPainter.Antialiasing)
+        color = QColor(TRAIL_COLOR)
+        pts = [QPointF(float(x), float(y)) for x, y in self._pts]
+        for i in range(1, n):
+            a = i / (n - 1)
+            color.setAlphaF(0.08 + 0.62 * a * a)
+            pen = QPen(color, 1.0 + 2.0 * a, Qt.SolidLine, Qt.RoundCap)
+            pen.setCosmetic(True)
+            p.setPen(pen)
+            p.drawLine(pts[i - 1], pts[i])
+
+
+class _FixedSizeItem(QGraphicsItem):
+    """An item drawn in screen px at a document position (ignores zoom)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.ItemIgnoresTransformations, True)
+
+
+class _CursorItem(_FixedSizeItem):
+    """A classic arrow pointer, white with a dark outline and a soft shadow; tip at (0, 0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        path = QPainterPath()
+        for i, (x, y) in enumerate([(0, 0), (0, 17), (4.2, 13.2), (7.2, 20), (10, 18.8),
+                                    (7.1, 12.3), (12.6, 12.3)]):
+            path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
+        path.closeSubpath()
+        self._path = path
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, 20, 27)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(0, 0, 0, 70))
+        p.drawPath(self._path.translated(1.2, 1.8))
+        p.setPen(QPen(QColor("#15171a"), 1.3, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+        p.setBrush(QColor("#ffffff"))
+        p.drawPath(self._path)
+
+
+class _RippleItem(_FixedSizeItem):
+    """An expanding ring (click or tap) whose radius grows and alpha fades with age."""
+
+    R_MAX = 34.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.radius = 0.0
+        self.alpha = 0.0
+        self.color = QColor(CLICK_COLOR)
+
+    def set_state(self, age_ms: float, color: QColor) -> None:
+        a = min(max(age_ms / RIPPLE_MS, 0.0), 1.0)
+        ease = 1.0 - (1.0 - a) ** 3
+        self.radius = 6.0 + (self.R_MAX - 6.0) * ease
+        self.alpha = 1.0 - a
+        self.color = color
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        r = self.R_MAX + 4
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        c = QColor(self.color)
+        c.setAlphaF(0.22 * self.alpha)
+        p.setPen(Qt.NoPen)
+        p.setBrush(c)
+        p.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+        c.setAlphaF(0.95 * self.alpha)
+        p.setPen(QPen(c, 2.5))
+        p.setBrush(Qt.NoBrush)
+        p.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+        # the contact point stays solid while the ring is young
+        c.setAlphaF(min(1.0, 1.6 * self.alpha))
+        p.setPen(QPen(QColor(255, 255, 255, int(230 * self.alpha)), 1.5))
+        p.setBrush(c)
+        p.drawEllipse(QPointF(0, 0), 4.5, 4.5)
+
+
+class _PillItem(_FixedSizeItem):
+    """A rounded label in screen px. ``anchor`` picks which point of the pill sits at pos()."""
+
+    def __init__(self, fg: QColor, bg: QColor, pixel_size: int = 12, bold: bool = False,
+                 border: QColor | None = None) -> None:
+        super().__init__()
+        self._text = ""
+        self._fg, self._bg, self._border = fg, bg, border
+        self._font = _ui_font(pixel_size, bold)
+        self._fm = QFontMetricsF(self._font)
+        self._anchor = (0.0, 1.0)
+        self._offset = QPointF(0, 0)
+        self._rect = QRectF()
+
+    def set_colors(self, fg: QColor, bg: QColor, border: QColor | None = None) -> None:
+        self._fg, self._bg, self._border = fg, bg, border
+        self.update()
+
+    def set_text(self, text: str, anchor: tuple[float, float] = (0.0, 1.0),
+                 offset: tuple[float, float] = (0.0, 0.0)) -> None:
+        if text == self._text and anchor == self._anchor and offset == (self._offset.x(), self._offset.y()):
+            return
+        self.prepareGeometryChange()
+        self._text, self._anchor, self._offset = text, anchor, QPointF(*offset)
+        padx, pady = self._fm.height() * 0.6, self._fm.height() * 0.25
+        w = self._fm.horizontalAdvance(text) + 2 * padx
+        h = self._fm.height() + 2 * pady
+        self._rect = QRectF(-anchor[0] * w + offset[0], -anchor[1] * h + offset[1], w, h)
+        self.update()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        if not self._text:
+            return
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setPen(QPen(self._border, 1) if self._border is not None else Qt.NoPen)
+        p.setBrush(self._bg)
+        r = self._rect.height() / 2
+        p.drawRoundedRect(self._rect, r, r)
+        p.setPen(self._fg)
+        p.setFont(self._font)
+        p.drawText(self._rect, Qt.AlignCenter, self._text)
+
+
+class _HesitationItem(_FixedSizeItem):
+    """Where the visitor hesitated: an amber target ring with a soft halo."""
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-30, -30, 60, 60)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        halo = QColor(HESITATION_COLOR)
+        halo.setAlpha(55)
+        p.setPen(Qt.NoPen)
+        p.setBrush(halo)
+        p.drawEllipse(QPointF(0, 0), 26, 26)
+        p.setPen(QPen(HESITATION_COLOR, 2.5))
+        p.setBrush(Qt.NoBrush)
+        p.drawEllipse(QPointF(0, 0), 16, 16)
+        p.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
+        p.setBrush(HESITATION_COLOR)
+        p.drawEllipse(QPointF(0, 0), 5, 5)
+
+
+class _ReplayViewBox(pg.ViewBox):
+    """ViewBox where the wheel scrolls the page and Ctrl+wheel zooms; reports user moves."""
+
+    sigUserMoved = Signal()
+
+    def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt override
+        mods = ev.modifiers()
+        if mods & Qt.ControlModifier:
+            super().wheelEvent(ev, axis)
+        else:
+            (x0, x1), (y0, y1) = self.viewRange()
+            step = -ev.delta() / 120.0 * 0.12 * (y1 - y0)
+            if mods & Qt.ShiftModifier:
+                self.translateBy(x=step * (x1 - x0) / max(y1 - y0, 1e-9))
+            else:
+                self.translateBy(y=step)
+            ev.accept()
+        self.sigUserMoved.emit()
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - Qt override
+        super().mouseDragEvent(ev, axis)
+        self.sigUserMoved.emit()
+
+
+# -- the canvas widget -----------------------------------------------------------------
+def decode_png_rgb(data: bytes) -> np.ndarray:
+    """Encoded image bytes -> (h, w, 3) uint8 row-major RGB array (a copy Qt does not own)."""
+    img = QImage.fromData(data)
+    if img.isNull():
+        raise ValueError("unreadable screenshot image")
+    img = img.convertToFormat(QImage.Format_RGB888)
+    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
+    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
+    # copy: the buffer belongs to ``img``, which dies on return
+    return buf[:, : w * 3].reshape(h, w, 3).copy()
+
+
+class QtReplayCanvas(QWidget):
+    """The page as the visitor saw it at one instant: screenshot, viewport, cursor, clicks."""
+
+    #: "follow", "page" or "free" (the user scrolled or zoomed by hand).
+    view_mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._capture = None
+        self._timeline = None
+        self._images: dict[int, tuple[np.ndarray, float]] = {}
+        self._snapshot_id: int | None = None
+        self._page_rect = QRectF()
+        self._view_rect = QRectF()
+        self._mode = "follow"
+        self._frame = None
+        self._emap = None
+        self._hesitation = None
+        self.last_render_ms = 0.0
+
+        self.graphics = pg.GraphicsView(background=CANVAS_BG)
+        self.graphics.setFocusPolicy(Qt.NoFocus)
+        self.view = _ReplayViewBox(lockAspect=True, invertY=True, enableMenu=False,
+                                   defaultPadding=0.0)
+        self.view.setBackgroundColor(None)
+        self.view.disableAutoRange()
+        self.graphics.setCentralItem(self.view)
+        self.view.sigUserMoved.connect(self._on_user_moved)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.graphics)
+
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item.setVisible(False)
+        # Repaints are driven by the cursor; the big screenshot (and heatmap) only change
+        # with the page or the zoom, so Qt keeps them as device pixmaps (~3x cheaper paint).
+        self.image_item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.overlay_item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.shade_item = _ShadeItem()
+        self.focus_item = pg.QtWidgets.QGraphicsPathItem()
+        pen = QPen(FOCUS_COLOR, 2.5)
+        pen.setCosmetic(True)
+        self.focus_item.setPen(pen)
+        fill = QColor(FOCUS_COLOR)
+        fill.setAlpha(28)
+        self.focus_item.setBrush(fill)
+        self.trail_item = _TrailItem()
+        self.ripple_items = [_RippleItem() for _ in range(RIPPLE_POOL)]
+        self.cursor_item = _CursorItem()
+        self.hesitation_item = _HesitationItem()
+        self.veil_item = pg.QtWidgets.QGraphicsRectItem()
+        self.veil_item.setPen(QPen(Qt.NoPen))
+        self.veil_item.setBrush(VEIL)
+        self.badge_item = _PillItem(QColor("#ffffff"), FOCUS_COLOR, 11, bold=True)
+        self.hesitation_label = _PillItem(QColor("#1c1402"), HESITATION_COLOR, 12, bold=True)
+        self.veil_label = _PillItem(QColor("#ffffff"), QColor(40, 44, 52, 235), 15, bold=True,
+                                    border=QColor(255, 255, 255, 60))
+        stack = [
+            (self.image_item, 0), (self.overlay_item, 10), (self.shade_item, 20),
+            (self.focus_item, 25), (self.trail_item, 30), *[(r, 35) for r in self.ripple_items],
+            (self.cursor_item, 40), (self.hesitation_item, 45), (self.veil_item, 50),
+            (self.badge_item, 60), (self.hesitation_label, 61), (self.veil_label, 62),
+        ]
+        for item, z in stack:
+            self.view.addItem(item, ignoreBounds=True)
+            item.setZValue(z)
+            if item is not self.image_item:
+                item.setVisible(False)
+
+        # smooth follow: the view eases towards the target rect on its own clock
+        self._target_rect: QRectF | None = None
+        self._anim = QTimer(self)
+        self._anim.setTimerType(Qt.PreciseTimer)
+        self._anim.setInterval(16)
+        self._anim.timeout.connect(self._step_view)
+        self._anim_clock = QElapsedTimer()
+
+    # -- session -------------------------------------------------------------------------
+    def set_session(self, capture, timeline) -> None:
+        """Use this capture's screenshots and this session timeline (clears the frame)."""
+        if capture is not self._capture:
+            self._images.clear()
+        self._capture, self._timeline = capture, timeline
+        self._snapshot_id = None
+        self._frame = None
+        self._hesitation = None
+        self._target_rect = None
+        self.clear_overlay()
+        # decode every screenshot of the session now, so a page change mid-replay is instant
+        for sid in (getattr(timeline, "snapshots", None) or {}):
+            self.snapshot_array(int(sid))
+
+    def clear(self) -> None:
+        self.set_session(None, None)
+        self.image_item.clear()
+        for item in self._marker_items():
+            item.setVisible(False)
+
+    def _marker_items(self):
+        return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items,
+                self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
+                self.hesitation_label, self.veil_label]
+
+    def snapshot_array(self, snapshot_id: int) -> tuple[np.ndarray, float] | None:
+        """The decoded screenshot (h, w, 3) uint8 and its scale (image px per CSS px), cached."""
+        hit = self._images.get(snapshot_id)
+        if hit is not None:
+            return hit
+        if self._capture is None:
+            return None
+        data = self._capture.snapshot_image(snapshot_id)
+        snap = self._capture.snapshot(snapshot_id)
+        if data:
+            arr = decode_png_rgb(data)
+        else:  # a snapshot without a screenshot: a plain page-coloured sheet
+            arr = np.full((max(snap.height, 1), max(snap.width, 1), 3), 245, dtype=np.uint8)
+        scale = arr.shape[1] / max(snap.width, 1)
+        self._images[snapshot_id] = (arr, scale)
+        return arr, scale
+
+    def _show_snapshot(self, snapshot_id: int) -> None:
+        self._snapshot_id = snapshot_id
+        got = self.snapshot_array(snapshot_id)
+        if got is None:
+            return
+        arr, scale = got
+        self.image_item.setImage(arr, autoLevels=False)
+        self._page_rect = QRectF(0, 0, arr.shape[1] / scale, arr.shape[0] / scale)
+        self.image_item.setRect(self._page_rect)
+        self._emap = self._element_map(snapshot_id)
+        self._target_rect = None  # a new page: jump, don't ease
+
+    def _element_map(self, snapshot_id: int):
+        maps = getattr(self._timeline, "element_maps", None)
+        try:
+            if maps is not None:
+                return maps[snapshot_id]
+        except (KeyError, IndexError, TypeError):
+            pass
+        return self._capture.elements(snapshot_id) if self._capture is not None else None
+
+    # -- overlay slot (heatmaps) ---------------------------------------------------------
+    def set_overlay(self, grid: np.ndarray, rect: QRectF | tuple, lut: np.ndarray | None = None,
+                    levels: tuple[float, float] | None = None, opacity: float = 0.6) -> None:
+        """Show a float32 (h, w) grid over the page; ``rect`` = x, y, w, h in CSS px."""
+        rect = rect if isinstance(rect, QRectF) else QRectF(*rect)
+        grid = np.ascontiguousarray(grid, dtype=np.float32)
+        if levels is None:
+            levels = (0.0, float(grid.max()) if grid.size and grid.max() > 0 else 1.0)
+        self.overlay_item.setImage(grid, levels=levels, lut=lut, autoLevels=False)
+        self.overlay_item.setRect(rect)
+        self.overlay_item.setOpacity(opacity)
+        self.overlay_item.setVisible(True)
+
+    def clear_overlay(self) -> None:
+        self.overlay_item.setVisible(False)
+
+    # -- view mode -----------------------------------------------------------------------
+    @property
+    def view_mode(self) -> str:
+        return self._mode
+
+    def set_view_mode(self, mode: str) -> None:
+        """"follow" tracks the visitor's viewport, "page" fits the whole page, "free" stays put."""
+        if mode not in ("follow", "page", "free"):
+            raise ValueError(f"unknown view mode {mode!r}")
+        changed = mode != self._mode
+        self._mode = mode
+        self._target_rect = None
+        self._update_view(animate=False)
+        if changed:
+            self.view_mode_changed.emit(mode)
+
+    def _on_user_moved(self) -> None:
+        if self._mode != "free":
+            self._mode = "free"
+            self._anim.stop()
+            self.view_mode_changed.emit("free")
+
+    def _desired_rect(self) -> QRectF | None:
+        if self._page_rect.isEmpty():
+            return None
+        if self._mode == "page":
+            return self._page_rect.adjusted(-16, -16, 16, 16)
+        if self._mode != "follow" or self._view_rect.isEmpty():
+            return None
+        v = self._view_rect
+        m = FOLLOW_MARGIN * v.height()
+        # centre on the page horizontally when it fits, else on the viewport
+        x = self._page_rect.center().x() if v.width() >= self._page_rect.width() - 1 else v.center().x()
+        w = max(v.width(), self._page_rect.width() if v.width() >= self._page_rect.width() - 1 else 0) + 2 * m
+        h = v.height() + 2 * m
+        return QRectF(x - w / 2, v.center().y() - h / 2, w, h)
+
+    def _update_view(self, animate: bool) -> None:
+        want = self._desired_rect()
+        if want is None:
+            return
+        if not animate or self._target_rect is None:
+            self._target_rect = QRectF(want)
+            self._current = QRectF(want)
+            self.view.setRange(want, padding=0)
+            self._anim.stop()
+            return
+        if want == self._target_rect and not self._anim.isActive():
+            return
+        far = abs(want.center().y() - self._current.center().y()) > 2.5 * want.height()
+        self._target_rect = QRectF(want)
+        if far:
+            self._current = QRectF(want)
+            self.view.setRange(want, padding=0)
+            self._anim.stop()
+        elif not self._anim.isActive():
+            self._anim_clock.start()
+            self._anim.start()
+
+    def _step_view(self) -> None:
+        if self._target_rect is None or self._mode == "free":
+            self._anim.stop()
+            return
+        dt = max(self._anim_clock.restart(), 1)
+        k = 1.0 - math.exp(-dt / 90.0)  # ~90 ms time constant: smooth, never laggy
+        c, t = self._current, self._target_rect
+        nxt = QRectF(c.x() + (t.x() - c.x()) * k, c.y() + (t.y() - c.y()) * k,
+                     c.width() + (t.width() - c.width()) * k, c.height() + (t.height() - c.height()) * k)
+        if (abs(nxt.y() - t.y()) < 0.5 and abs(nxt.x() - t.x()) < 0.5
+                and abs(nxt.height() - t.height()) < 0.5):
+            nxt = QRectF(t)
+            self._anim.stop()
+        self._current = nxt
+        self.view.setRange(nxt, padding=0)
+
+    def settle(self) -> None:
+        """Jump the view to where it is easing to (for stills and tests)."""
+        if self._target_rect is not None and self._mode != "free":
+            self._current = QRectF(self._target_rect)
+            self.view.setRange(self._target_rect, padding=0)
+        self._anim.stop()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        if self._mode != "free":
+            self._target_rect = None
+            self._update_view(animate=False)
+
+    # -- per-frame update ----------------------------------------------------------------
+    def set_hesitation(self, hesitation) -> None:
+        """Mark where the player auto-paused (an object with .x, .y and .describe()), or None."""
+        self._hesitation = hesitation
+        if hesitation is None:
+            self.hesitation_item.setVisible(False)
+            self.hesitation_label.setVisible(False)
+            return
+        x, y = float(hesitation.x), float(hesitation.y)
+        self.hesitation_item.setPos(x, y)
+        secs = getattr(hesitation, "duration_ms", None)
+        text = f"Hesitated {secs / 1000:.1f} s" if secs else "Hesitated"
+        self.hesitation_label.set_text(text, anchor=(0.5, 0.0), offset=(0, 32))
+        self.hesitation_label.setPos(x, y)
+        self.hesitation_item.setVisible(True)
+        self.hesitation_label.setVisible(True)
+
+    def render_frame(self, frame, timeline=None) -> None:
+        """Move the items to show ``frame`` (no item is created here)."""
+        t0 = time.perf_counter()
+        if timeline is not None and timeline is not self._timeline:
+            self._timeline = timeline
+        self._frame = frame
+        if frame.snapshot_id < 0:  # before the first pageview: nothing to show
+            for item in self._marker_items():
+                if item not in (self.hesitation_item, self.hesitation_label):
+                    item.setVisible(False)
+            return
+        if frame.snapshot_id != self._snapshot_id:
+            self._show_snapshot(frame.snapshot_id)
+        page = self._page_rect
+
+        # viewport and shade
+        self._view_rect = QRectF(frame.scroll_x, frame.scroll_y, frame.viewport_w, frame.viewport_h)
+        self.shade_item.set_rects(page, self._view_rect)
+        self.shade_item.setVisible(True)
+
+        # cursor and trail
+        cur = frame.cursor
+        if cur is not None:
+            self.cursor_item.setPos(float(cur[0]), float(cur[1]))
+        self.cursor_item.setVisible(cur is not None)
+        trail = frame.trail
+        self.trail_item.set_points(trail if trail is not None and len(trail) >= 2 else None)
+        self.trail_item.setVisible(trail is not None and len(trail) >= 2)
+
+        # ripples: reuse the pool, oldest beyond the pool are dropped
+        ripples = [r for r in frame.ripples if 0 <= r.age_ms <= RIPPLE_MS][-RIPPLE_POOL:]
+        for item, r in zip(self.ripple_items, ripples):
+            item.setPos(float(r.x), float(r.y))
+            item.set_state(float(r.age_ms), TAP_COLOR if _is_tap(r.kind) else CLICK_COLOR)
+            item.setVisible(True)
+        for item in self.ripple_items[len(ripples):]:
+            item.setVisible(False)
+
+        self._update_focus(frame)
+
+        # hidden tab / loading veil over the viewport
+        veil = "Tab hidden" if frame.hidden else ("Loading…" if frame.loading else "")
+        if veil:
+            self.veil_item.setRect(self._view_rect.intersected(page) if not page.isEmpty() else self._view_rect)
+            self.veil_label.set_text(veil, anchor=(0.5, 0.5))
+            self.veil_label.setPos(self._view_rect.center())
+        self.veil_item.setVisible(bool(veil))
+        self.veil_label.setVisible(bool(veil))
+
+        self._update_view(animate=True)
+        self.last_render_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _update_focus(self, frame) -> None:
+        idx = frame.focused
+        emap = self._emap
+        if idx is None or idx < 0 or emap is None or idx >= len(emap):
+            self.focus_item.setVisible(False)
+            self.badge_item.setVisible(False)
+            return
+        x, y, w, h = (float(v) for v in emap.boxes[idx])
+        path = QPainterPath()
+        pad = 3.0
+        path.addRoundedRect(QRectF(x - pad, y - pad, w + 2 * pad, h + 2 * pad), 6, 6)
+        self.focus_item.setPath(path)
+        self.focus_item.setVisible(True)
+        n = frame.field_lengths.get(idx, 0) if frame.field_lengths else 0
+        # lengths only: what the visitor typed is never recorded, let alone shown
+        self.badge_item.set_text(f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty",
+                                 anchor=(1.0, 1.0), offset=(0, -5))
+        # top-right corner: field labels sit top-left, so the badge rarely covers them
+        self.badge_item.setPos(x + w + pad, y - pad)
+        self.badge_item.setVisible(True)
+
+    # -- introspection (tests, tools) ----------------------------------------------------
+    def visible_ripples(self) -> list[tuple[float, float, str]]:
+        """(x, y, "click"|"tap") of the ripples now shown, in document px."""
+        out = []
+        for item in self.ripple_items:
+            if item.isVisible():
+                kind = "tap" if item.color == TAP_COLOR else "click"
+                out.append((item.pos().x(), item.pos().y(), kind))
+        return out
+
+    def cursor_pos(self) -> tuple[float, float] | None:
+        if not self.cursor_item.isVisible():
+            return None
+        return self.cursor_item.pos().x(), self.cursor_item.pos().y()

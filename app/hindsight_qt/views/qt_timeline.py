@@ -1,0 +1,363 @@
+"""QtTimeline: the custom-painted session scrubber under the replay canvas.
+
+One bar for the whole session: inactive stretches hatched, pageview boundaries as thin
+gaps, session markers (clicks, errors, hesitations...) as coloured ticks above it, the
+playhead, m:ss labels below. Hover shows the time and the nearest marker; click or drag
+seeks (``seek_requested``). The widget only paints what it is given; the player wires it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+#: Marker colours by kind (also used by the legend and other views).
+MARKER_COLORS: dict[str, QColor] = {
+    "click": QColor("#8a9bb8"),
+    "tap": QColor("#3b82f6"),
+    "error": QColor("#e5484d"),
+    "hesitation": QColor("#f5a524"),
+    "page": QColor("#8b5cf6"),
+    "validation": QColor("#f97316"),
+    "submit": QColor("#22c55e"),
+    "custom": QColor("#14b8a6"),
+    "inactive": QColor("#6b7280"),
+}
+#: Drawn later = on top: frequent, low-signal kinds first.
+_KIND_ORDER = ("click", "tap", "custom", "page", "submit", "validation", "hesitation", "error")
+_KIND_NOUN = {
+    "click": "Click", "tap": "Tap", "error": "Error", "hesitation": "Hesitation",
+    "page": "Page", "validation": "Validation", "submit": "Submit", "custom": "Event",
+    "inactive": "Inactive",
+}
+ACCENT = QColor("#7c5cff")
+
+
+def format_ms(ms: float) -> str:
+    """m:ss (h:mm:ss past an hour) for a time in ms; negative clamps to 0:00."""
+    s = int(max(ms, 0) // 1000)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _column(markers: Any, name: str, alt: str | None = None):
+    for key in (name, alt):
+        if key is None:
+            continue
+        if isinstance(markers, dict) and key in markers:
+            return markers[key]
+        if hasattr(markers, key):
+            return getattr(markers, key)
+        try:
+            return markers[key]
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+    return None
+
+
+def marker_table(markers: Any) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """The engine's markers as (t_ms float64, kind str array, labels, end_ms float64)."""
+    if markers is None:
+        return np.zeros(0), np.zeros(0, dtype=object), [], np.zeros(0)
+    t = _column(markers, "t_ms", "t")
+    if t is None:
+        return np.zeros(0), np.zeros(0, dtype=object), [], np.zeros(0)
+    t = np.asarray(t, dtype=np.float64)
+    kind = np.asarray(_column(markers, "kind"), dtype=object)
+    label = _column(markers, "label")
+    labels = [str(x) for x in label] if label is not None else [""] * len(t)
+    end = _column(markers, "end_ms", "end")
+    end = np.asarray(end, dtype=np.float64) if end is not None else t.copy()
+    return t, kind, labels, end
+
+
+class QtTimeline(QWidget):
+    """Scrubber for one session; ``seek_requested(t_ms)`` on click and drag."""
+
+    seek_requested = Signal(float)
+    scrub_started = Signal()
+    scrub_finished = Signal()
+
+    LANE_TOP = 6       # marker ticks
+    LANE_H = 11
+    BAR_TOP = 21       # session bar
+    BAR_H = 8
+    LABELS_TOP = 33    # m:ss labels
+    SIDE = 10
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFocusPolicy(Qt.NoFocus)
+        self._duration = 0.0
+        self._t = 0.0
+        self._hover_x: float | None = None
+        self._dragging = False
+        self._markers = marker_table(None)
+        self._inactive: list[tuple[float, float]] = []
+        self._pages: list[tuple[float, float, str]] = []  # start, end, label
+        self._extra: list[tuple[float, QColor, str]] = []
+        self._font = QFont(self.font())
+        self._font.setPixelSize(10)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(600, 48)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(120, 48)
+
+    # -- data ----------------------------------------------------------------------------
+    def set_timeline(self, timeline, page_labels: Iterable[str] | None = None) -> None:
+        """Show this session (``SessionTimeline``), or nothing for None."""
+        if timeline is None:
+            self._duration, self._t = 0.0, 0.0
+            self._markers = marker_table(None)
+            self._inactive, self._pages = [], []
+            self.update()
+            return
+        self._duration = float(max(getattr(timeline, "duration_ms", 0), 1))
+        self._markers = marker_table(getattr(timeline, "markers", None))
+        t, kind, labels, end = self._markers
+        spans = [(float(a), float(b)) for a, k, b in zip(t, kind, end) if k == "inactive" and b > a]
+        if not spans:
+            for item in getattr(timeline, "inactivity", None) or []:
+                a = getattr(item, "t_ms", None) if not isinstance(item, tuple) else item[0]
+                b = getattr(item, "end_ms", None) if not isinstance(item, tuple) else item[1]
+                if a is not None and b is not None and b > a:
+                    spans.append((float(a), float(b)))
+        self._inactive = spans
+        pvs = list(getattr(timeline, "pageviews", None) or [])
+        names = list(page_labels) if page_labels is not None else []
+        self._pages = []
+        for i, pv in enumerate(pvs):
+            name = names[i] if i < len(names) else f"Page {i + 1}"
+            self._pages.append((float(pv.start_ms), float(pv.end_ms), name))
+        self.update()
+
+    def set_page_labels(self, labels: list[str]) -> None:
+        self._pages = [(a, b, labels[i] if i < len(labels) else name)
+                       for i, (a, b, name) in enumerate(self._pages)]
+        self.update()
+
+    def set_extra_markers(self, markers: Iterable[tuple[float, Any, str]]) -> None:
+        """Bookmarks, signals...: (t_ms, colour (QColor or name), label) drawn like markers."""
+        self._extra = [(float(t), QColor(c), str(label)) for t, c, label in markers]
+        self.update()
+
+    def set_time(self, t_ms: float) -> None:
+        t_ms = float(t_ms)
+        if t_ms != self._t:
+            old = self._x_of(self._t)
+            self._t = t_ms
+            new = self._x_of(t_ms)
+            # only the strip between old and new playhead changes
+            lo, hi = min(old, new) - 9, max(old, new) + 9
+            self.update(int(lo), 0, int(hi - lo) + 1, self.height())
+
+    @property
+    def time_ms(self) -> float:
+        return self._t
+
+    @property
+    def duration_ms(self) -> float:
+        return self._duration
+
+    # -- geometry ------------------------------------------------------------------------
+    def _track(self) -> tuple[float, float]:
+        return float(self.SIDE), float(max(self.width() - 2 * self.SIDE, 1))
+
+    def _x_of(self, t_ms: float) -> float:
+        x0, w = self._track()
+        return x0 + w * (min(max(t_ms, 0.0), self._duration) / self._duration if self._duration else 0.0)
+
+    def _t_of(self, x: float) -> float:
+        x0, w = self._track()
+        return min(max((x - x0) / w, 0.0), 1.0) * self._duration
+
+    def nearest_marker(self, x: float, radius_px: float = 6.0) -> tuple[float, str, str] | None:
+        """(t_ms, kind, label) of the marker drawn closest to x, within radius_px."""
+        best, best_d = None, radius_px + 1e-9
+        t, kind, labels, _ = self._markers
+        if len(t):
+            xs = np.array([self._x_of(v) for v in t])
+            mask = kind != "inactive"
+            if mask.any():
+                d = np.abs(xs - x)
+                d[~mask] = np.inf
+                i = int(np.argmin(d))
+                if d[i] <= best_d:
+                    best, best_d = (float(t[i]), str(kind[i]), labels[i]), d[i]
+        for tt, _c, label in self._extra:
+            d = abs(self._x_of(tt) - x)
+            if d <= best_d:
+                best, best_d = (tt, "extra", label), d
+        return best
+
+    # -- painting ------------------------------------------------------------------------
+    def _colors(self) -> dict[str, QColor]:
+        pal = self.palette()
+        dark = pal.color(QPalette.Window).lightness() < 128
+        return {
+            "track": QColor("#3a3f48") if dark else QColor("#dde1e7"),
+            "played": ACCENT,
+            "played_dim": QColor(124, 92, 255, 110),
+            "gap": pal.color(QPalette.Window),
+            "hatch": QColor(255, 255, 255, 70) if dark else QColor(60, 66, 78, 90),
+            "inactive": QColor("#2b2f36") if dark else QColor("#eceef2"),
+            "text": QColor(255, 255, 255, 140) if dark else QColor(30, 34, 40, 140),
+            "head": QColor("#ffffff") if dark else QColor("#1f2329"),
+            "hover": QColor(255, 255, 255, 90) if dark else QColor(0, 0, 0, 60),
+        }
+
+    def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        c = self._colors()
+        x0, w = self._track()
+        bar = QRectF(x0, self.BAR_TOP, w, self.BAR_H)
+        r = self.BAR_H / 2
+        # track
+        p.setPen(Qt.NoPen)
+        p.setBrush(c["track"])
+        p.drawRoundedRect(bar, r, r)
+        if self._duration <= 0:
+            return
+        # played part
+        xp = self._x_of(self._t)
+        p.save()
+        p.setClipRect(QRectF(x0, 0, xp - x0, self.height()))
+        p.setBrush(c["played"])
+        p.drawRoundedRect(bar, r, r)
+        p.restore()
+        # inactive spans: flat and hatched
+        for a, b in self._inactive:
+            xa, xb = self._x_of(a), self._x_of(b)
+            span = QRectF(xa, self.BAR_TOP, max(xb - xa, 1.0), self.BAR_H)
+            p.setBrush(c["inactive"] if xa >= xp else c["played_dim"])
+            p.drawRect(span)
+            hatch = QBrush(c["hatch"], Qt.BDiagPattern)
+            p.setBrush(hatch)
+            p.drawRect(span)
+        # pageview boundaries: a thin gap in the bar
+        p.setPen(QPen(c["gap"], 2))
+        for a, _b, _name in self._pages[1:]:
+            xa = self._x_of(a)
+            p.drawLine(QPointF(xa, self.BAR_TOP - 1), QPointF(xa, self.BAR_TOP + self.BAR_H + 1))
+        # markers
+        t, kind, _labels, _end = self._markers
+        p.setPen(Qt.NoPen)
+        for k in _KIND_ORDER:
+            sel = np.flatnonzero(kind == k) if len(kind) else []
+            if len(sel) == 0:
+                continue
+            p.setBrush(MARKER_COLORS[k])
+            tall = k not in ("click", "tap")
+            h = self.LANE_H if tall else self.LANE_H - 4
+            top = self.LANE_TOP + (self.LANE_H - h)
+            for i in sel:
+                x = self._x_of(float(t[i]))
+                p.drawRoundedRect(QRectF(x - 1.5, top, 3, h), 1.5, 1.5)
+        for tt, col, _label in self._extra:
+            x = self._x_of(tt)
+            p.setBrush(col)
+            p.drawPolygon([QPointF(x - 4, self.LANE_TOP), QPointF(x + 4, self.LANE_TOP),
+                           QPointF(x, self.LANE_TOP + 7)])
+        # time labels
+        self._paint_labels(p, c)
+        # hover line
+        if self._hover_x is not None and not self._dragging:
+            p.setPen(QPen(c["hover"], 1))
+            p.drawLine(QPointF(self._hover_x, self.LANE_TOP - 2), QPointF(self._hover_x, self.BAR_TOP + self.BAR_H + 2))
+        # playhead
+        p.setPen(QPen(c["head"], 1.5))
+        p.drawLine(QPointF(xp, self.LANE_TOP - 3), QPointF(xp, self.BAR_TOP))
+        p.setPen(QPen(QColor(0, 0, 0, 90), 1))
+        p.setBrush(c["head"])
+        p.drawEllipse(QPointF(xp, self.BAR_TOP + self.BAR_H / 2), 6.5, 6.5)
+        p.setBrush(ACCENT)
+        p.setPen(Qt.NoPen)
+        p.drawEllipse(QPointF(xp, self.BAR_TOP + self.BAR_H / 2), 2.5, 2.5)
+
+    def _paint_labels(self, p: QPainter, c: dict[str, QColor]) -> None:
+        x0, w = self._track()
+        p.setFont(self._font)
+        fm = QFontMetrics(self._font)
+        label_w = fm.horizontalAdvance("00:00") + 70
+        slots = max(int(w // label_w), 1)
+        step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+                     if self._duration / 1000 / s <= slots), 3600)
+        p.setPen(c["text"])
+        n = int(self._duration / 1000 // step)
+        for i in range(n + 1):
+            ms = i * step * 1000.0
+            x = self._x_of(ms)
+            text = format_ms(ms)
+            tw = fm.horizontalAdvance(text)
+            left = min(max(x - tw / 2, 0), self.width() - tw)
+            p.drawText(QPointF(left, self.LABELS_TOP + fm.ascent()), text)
+        # the end time sits at the right edge unless a tick label is already there
+        end = format_ms(self._duration)
+        tw = fm.horizontalAdvance(end)
+        if self._x_of(n * step * 1000.0) < self.width() - 2.2 * tw:
+            p.drawText(QPointF(self.width() - tw, self.LABELS_TOP + fm.ascent()), end)
+
+    # -- interaction ---------------------------------------------------------------------
+    def hover_text(self, x: float) -> str:
+        t = self._t_of(x)
+        parts = [format_ms(t)]
+        for a, b, name in self._pages:
+            if a <= t < b or (b == self._duration and t == b):
+                if len(self._pages) > 1:
+                    parts.append(name)
+                break
+        for a, b in self._inactive:
+            if a <= t < b:
+                parts.append(f"inactive {format_ms(b - a)}")
+                break
+        near = self.nearest_marker(x)
+        if near is not None:
+            tt, kind, label = near
+            noun = _KIND_NOUN.get(kind, "")
+            text = label if (not noun or label.lower().startswith(noun.lower())) else f"{noun}: {label}"
+            parts.append(f"{text} at {format_ms(tt)}" if text else format_ms(tt))
+        return "  ·  ".join(parts)
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        if ev.button() == Qt.LeftButton and self._duration > 0:
+            self._dragging = True
+            self.scrub_started.emit()
+            self._seek_to(ev.position().x(), snap=True)
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        x = ev.position().x()
+        self._hover_x = x
+        if self._dragging:
+            self._seek_to(x, snap=False)
+        elif self._duration > 0:
+            QToolTip.showText(ev.globalPosition().toPoint(), self.hover_text(x), self)
+        self.update()
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        if self._dragging and ev.button() == Qt.LeftButton:
+            self._dragging = False
+            self.scrub_finished.emit()
+
+    def leaveEvent(self, _ev) -> None:  # noqa: N802 - Qt override
+        self._hover_x = None
+        QToolTip.hideText()
+        self.update()
+
+    def _seek_to(self, x: float, snap: bool) -> None:
+        t = self._t_of(x)
+        if snap:  # a click right on a marker lands on it exactly
+            near = self.nearest_marker(x, radius_px=4.0)
+            if near is not None:
+                t = near[0]
+        self.set_time(t)
+        self.seek_requested.emit(t)

@@ -1,0 +1,54 @@
+"""``hindsight frame``: render one replay frame of a session to a PNG (no window needed)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("frame", help="render a session's replay at one instant to a PNG image")
+    p.add_argument("file", metavar="FILE", help="capture file")
+    p.add_argument("--session", type=int, required=True, metavar="ID", help="session id")
+    p.add_argument("--at", type=float, default=0.0, metavar="MS",
+                   help="time in ms since the session started (default 0)")
+    p.add_argument("-o", "--out", required=True, metavar="PNG", help="image file to write")
+    p.add_argument("--width", type=int, default=1280, metavar="W", help="image width in px (default 1280)")
+    p.add_argument("--height", type=int, default=800, metavar="H", help="image height in px (default 800)")
+    p.add_argument("--canvas-only", action="store_true", help="the page view only, without timeline and controls")
+    p.add_argument("--whole-page", action="store_true", help="show the whole page, not the visitor's viewport")
+    p.set_defaults(handler=cmd_frame)
+
+
+def cmd_frame(args: argparse.Namespace) -> int:
+    from hindsight.cli import UsageError
+    from hindsight.store import CaptureError, open_capture
+
+    for name in ("width", "height"):
+        value = getattr(args, name)
+        if not 320 <= value <= 8000:
+            raise UsageError(f"--{name} must be between 320 and 8000 px, not {value}")
+    out = Path(args.out)
+    if not out.parent.exists():
+        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
+    if args.at < 0:
+        raise UsageError(f"--at must be 0 or more ms, not {args.at:g}")
+    # check what we can before starting Qt, so mistakes fail fast and in one line
+    with open_capture(args.file) as cap:
+        try:
+            session = cap.session(args.session)
+        except KeyError:
+            raise CaptureError(args.file, f"has no session {args.session}") from None
+    if args.at > session.duration_ms:
+        raise UsageError(f"--at {args.at:g} is past the end of session {args.session} "
+                         f"({session.duration_ms} ms long)")
+    try:
+        from hindsight_qt.render import render_frame_png
+    except ImportError as exc:
+        raise UsageError(f"rendering needs PySide6 and pyqtgraph ({exc}); "
+                         "install them with: pip install 'hindsight[gui]'") from None
+    render_frame_png(args.file, args.session, args.at, out, size=(args.width, args.height),
+                     part="canvas" if args.canvas_only else "player",
+                     view_mode="page" if args.whole_page else "follow")
+    print(f"wrote {out} ({args.width}×{args.height}, session {args.session} at {args.at / 1000:.1f} s)")
+    return 0

@@ -1,0 +1,165 @@
+"""QtPlayer on a demo capture: defaults, keyboard, auto-pause banner, canvas items, ``hindsight frame``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard first
+from hindsight.store import open_capture
+from hindsight.store.kinds import EventKind
+
+
+@pytest.fixture
+def cap(demo_master):
+    with open_capture(demo_master) as c:
+        yield c
+
+
+@pytest.fixture
+def qt_player(qtbot):
+    from hindsight_qt.views.qt_player import QtPlayer
+
+    w = QtPlayer()
+    qtbot.addWidget(w)
+    w.resize(1100, 720)
+    w.show()
+    return w
+
+
+def _hold_clock(w) -> None:
+    """Tests drive ``player.advance`` by hand; keep the wall-clock timer out of it."""
+    w._timer.stop()
+
+
+def _first_click(cap):
+    """(session id, t_ms, x, y) of a click in a desktop session."""
+    for sid in cap.session_ids():
+        if cap.session(int(sid)).device != "desktop":
+            continue
+        _pvs, ev, _pv = cap.session_events(int(sid))
+        idx = np.flatnonzero(ev.kind == EventKind.CLICK)
+        if idx.size:
+            i = int(idx[0])
+            return int(sid), int(ev.t[i]), float(ev.x[i]), float(ev.y[i])
+    pytest.skip("no desktop click in the demo")
+
+
+def test_defaults_after_load(qt_player, cap):
+    sid = int(cap.session_ids()[0])
+    with_signal = []
+    qt_player.session_loaded.connect(with_signal.append)
+    qt_player.load_session(cap, sid, autoplay=False)
+    assert with_signal == [sid]
+    assert qt_player.player.speed == 2.0
+    assert qt_player.speed_button.text() == "2×"
+    assert qt_player.pause_check.isChecked() and qt_player.skip_check.isChecked()
+    assert qt_player.canvas.view_mode == "follow"
+    assert qt_player.banner.isHidden()
+    assert f"Session #{sid}" in qt_player.status_label.text()
+    assert qt_player.time_label.text().startswith("0:00 / ")
+
+
+def test_space_toggles_playing(qt_player, cap, qtbot):
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    qtbot.keyClick(qt_player, Qt.Key_Space)
+    assert qt_player.player.playing
+    qtbot.keyClick(qt_player, Qt.Key_Space)
+    assert not qt_player.player.playing
+
+
+def test_auto_pause_on_hesitation_shows_banner_and_space_resumes(qt_player, cap, qtbot):
+    sid, _kind, t_ms, _end, selector, _detail = cap.planted("hesitation")[0]
+    assert "phone" in selector
+    qt_player.load_session(cap, int(sid), at_ms=max(t_ms - 1500, 0), autoplay=True)
+    _hold_clock(qt_player)
+    for _ in range(400):
+        if not qt_player.player.playing:
+            break
+        qt_player.player.advance(20)
+    h = qt_player.player.paused_for
+    assert h is not None and abs(h.start_ms - t_ms) < 1000
+    assert not qt_player.banner.isHidden()
+    text = qt_player.banner_label.text()
+    assert text.startswith("Paused: hesitated ") and "Phone" in text and "Space to resume" in text
+    assert qt_player.canvas.hesitation_item.isVisible()
+    qtbot.keyClick(qt_player, Qt.Key_Space)
+    assert qt_player.player.playing
+    assert qt_player.banner.isHidden()
+    assert not qt_player.canvas.hesitation_item.isVisible()
+
+
+def test_arrow_keys_seek_and_period_steps(qt_player, cap, qtbot):
+    sid = int(cap.session_ids()[0])
+    qt_player.load_session(cap, sid, at_ms=1000, autoplay=False)
+    qtbot.keyClick(qt_player, Qt.Key_Right)
+    assert qt_player.player.t_ms == 6000
+    qtbot.keyClick(qt_player, Qt.Key_Left)
+    assert qt_player.player.t_ms == 1000
+    qtbot.keyClick(qt_player, Qt.Key_Period)
+    after = qt_player.player.t_ms
+    assert after > 1000 and not qt_player.player.playing
+    assert after in set(qt_player.timeline.frame_times().tolist()) or after == 1000 + 100
+    qtbot.keyClick(qt_player, Qt.Key_Comma)
+    assert qt_player.player.t_ms < after
+    assert qt_player.timeline_widget.time_ms == qt_player.player.frame().t_ms
+
+
+def test_speed_keys_and_session_signals(qt_player, cap, qtbot):
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    qtbot.keyClick(qt_player, Qt.Key_Plus)
+    assert qt_player.player.speed == 4.0 and qt_player.speed_button.text() == "4×"
+    qtbot.keyClick(qt_player, Qt.Key_Minus)
+    qtbot.keyClick(qt_player, Qt.Key_Minus)
+    assert qt_player.player.speed == 1.0
+    with qtbot.waitSignal(qt_player.next_session_requested, timeout=500):
+        qtbot.keyClick(qt_player, Qt.Key_N)
+    with qtbot.waitSignal(qt_player.previous_session_requested, timeout=500):
+        qtbot.keyClick(qt_player, Qt.Key_P)
+    qtbot.keyClick(qt_player, Qt.Key_F)
+    assert qt_player.canvas.view_mode == "page" and qt_player.page_button.isChecked()
+    qtbot.keyClick(qt_player, Qt.Key_F)
+    assert qt_player.canvas.view_mode == "follow" and qt_player.follow_button.isChecked()
+    assert qt_player.handle_key(Qt.Key_Q, Qt.NoModifier) is False
+
+
+def test_canvas_items_follow_the_frame(qt_player, cap):
+    sid, t, x, y = _first_click(cap)
+    qt_player.load_session(cap, sid, at_ms=t + 100, autoplay=False)
+    frame = qt_player.player.frame()
+    canvas = qt_player.canvas
+    ripples = canvas.visible_ripples()
+    assert (x, y, "click") in ripples
+    ripple = canvas.ripple_items[[r[:2] for r in ripples].index((x, y))]
+    assert 0 < ripple.alpha < 1 and ripple.radius > 6  # 100 ms into its 600 ms
+    assert canvas.cursor_pos() == pytest.approx(frame.cursor)
+    assert canvas.shade_item.isVisible()
+    # long after the click, no ripple is left
+    qt_player.player.seek(t + 2000)
+    assert (x, y, "click") not in canvas.visible_ripples()
+
+
+def test_frame_cli_writes_a_png_of_the_requested_size(demo_master, cap, tmp_path):
+    from PIL import Image
+
+    from hindsight.cli import main
+
+    sid, t, _x, _y = _first_click(cap)
+    out = tmp_path / "frame.png"
+    rc = main(["frame", str(demo_master), "--session", str(sid), "--at", str(t + 100),
+               "-o", str(out), "--width", "900", "--height", "560"])
+    assert rc == 0
+    img = np.asarray(Image.open(out).convert("RGB"), dtype=np.float32)
+    assert img.shape == (560, 900, 3)
+    assert img.std() > 20  # a page, a timeline and controls, not a blank sheet
+
+
+def test_frame_cli_unknown_session_is_one_line_exit_2(demo_master, tmp_path, capsys):
+    from hindsight.cli import main
+
+    rc = main(["frame", str(demo_master), "--session", "987654", "--at", "0", "-o", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and "no session 987654" in err
+    assert not (tmp_path / "x.png").exists()
