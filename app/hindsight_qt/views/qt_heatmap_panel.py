@@ -1,0 +1,630 @@
+"""QtHeatmapPanel: one page's heatmaps over its screenshot, with legend, sample size and click table.
+
+Layers of the page view (a pyqtgraph ``ViewBox``, aspect locked, y down, CSS px):
+
+==  =====================================================================
+ 0  screenshot ``ImageItem`` (uint8 RGB)
+10  overlay ``ImageItem`` (float32 grid, explicit levels, 256-entry RGBA LUT)
+15  selected element outline
+20  scroll lines (fold, 75/50/25 %)
+30  hot spot ring
+==  =====================================================================
+
+Clicking the page lists the sessions whose clicks fall near that spot; double-clicking one
+emits ``replay_requested(session_id, t_ms)``. Computing runs through ``hindsight_qt.tasks``.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
+from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.store import SessionFilter
+
+DEVICES = ("desktop", "tablet", "mobile")
+KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
+               "rage": "Rage", "dead": "Dead"}
+KIND_TIPS = {
+    "click": "Where visitors clicked or tapped",
+    "move": "Where the cursor rested (weighted by dwell time)",
+    "scroll": "How far down visitors scrolled: share of pageviews reaching each depth",
+    "attention": "How long each part of the page was on screen",
+    "rage": "Clicks in rage bursts: 3+ quick clicks in the same spot",
+    "dead": "Clicks that got no reaction, or on elements that are not clickable",
+}
+HOTSPOT_RADIUS_PX = 28.0
+TOP_ELEMENTS = 15
+MAX_HOTSPOT_ROWS = 200
+
+_STYLE = """
+QLabel#heatBadge { border-radius: 10px; padding: 3px 10px; font-weight: 600;
+                   background: #EEF2FF; color: #3730A3; }
+QLabel#heatBadge[warn="true"] { background: #FEF3C7; color: #92400E; }
+QLabel#heatWarning { color: #92400E; font-weight: 600; }
+QLabel#sectionTitle { font-weight: 700; color: #1F2430; }
+QLabel#hint { color: #6B7280; }
+QToolButton[segment="true"] { padding: 4px 10px; border: 1px solid #D9DCE3; background: #FFFFFF; }
+QToolButton[segment="true"]:checked { background: #7C5CFF; color: white; border-color: #7C5CFF; }
+QToolButton[segment="true"]:disabled { color: #B8BDC8; }
+"""
+
+
+def _fmt_t(ms: int) -> str:
+    s = ms / 1000.0
+    return f"{int(s // 60)}:{s % 60:04.1f}"
+
+
+class _PageViewBox(pg.ViewBox):
+    """The wheel scrolls the page (as in a browser); Ctrl + wheel zooms."""
+
+    def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            return super().wheelEvent(ev, axis)
+        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        (x0, x1), (y0, y1) = self.viewRange()
+        self.translateBy(y=-delta / 120.0 * (y1 - y0) * 0.12)
+        ev.accept()
+
+
+class _Legend(QWidget):
+    """The colour ramp of the LUT with its scale and unit."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._lut = heat_lut()
+        self._lo, self._hi, self._unit = 0.0, 0.0, ""
+        self.setMinimumHeight(46)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_scale(self, lo: float, hi: float, unit: str) -> None:
+        self._lo, self._hi, self._unit = lo, hi, unit
+        self.setToolTip(self.text())
+        self.update()
+
+    def text(self) -> str:
+        return f"{_num(self._lo)} … {_num(self._hi)} {self._unit}".strip()
+
+    def paintEvent(self, _ev):  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w = self.width() - 2
+        bar = QRectF(1, 2, w, 12)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for i in range(0, 256, 15):
+            r, g, b, a = (int(v) for v in self._lut[i])
+            # Shown over white, as the overlay looks over a white page.
+            f = a / 255.0
+            grad.setColorAt(i / 255.0, QColor(int(r * f + 255 * (1 - f)), int(g * f + 255 * (1 - f)),
+                                              int(b * f + 255 * (1 - f))))
+        p.fillRect(bar, QBrush(grad))
+        p.setPen(QPen(QColor("#D1D5DB")))
+        p.drawRect(bar)
+        p.setPen(QColor("#1F2430"))
+        font = QFont(self.font())
+        font.setPixelSize(11)
+        p.setFont(font)
+        p.drawText(QRectF(1, 16, w / 2, 14), Qt.AlignmentFlag.AlignLeft, _num(self._lo))
+        p.drawText(QRectF(w / 2, 16, w / 2, 14), Qt.AlignmentFlag.AlignRight, _num(self._hi))
+        p.setPen(QColor("#6B7280"))
+        p.drawText(QRectF(1, 30, w, 14), Qt.AlignmentFlag.AlignLeft, self._unit)
+        p.end()
+
+
+class QtHeatmapPanel(QWidget):
+    """Heatmaps of one page (per device) for the current session filter."""
+
+    replay_requested = Signal(int, int)   # session_id, t_ms since session start
+    heatmap_updated = Signal(object)      # the HeatmapResult now shown
+    hotspot_listed = Signal(int)          # rows in the hot spot list
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("HeatmapPanel")
+        self.setStyleSheet(_STYLE)
+        self._capture = None
+        self._engine: HeatmapEngine | None = None
+        self._filter = SessionFilter()
+        self._pages: list = []
+        self._snapshot = None
+        self._result: HeatmapResult | None = None
+        self._kind = "click"
+        self._seq = 0
+        self._task = None
+        self._lut = heat_lut()
+        self._build()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 8)
+        root.setSpacing(6)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.page_combo = QComboBox()
+        self.page_combo.setMinimumWidth(220)
+        self.page_combo.setToolTip("Page")
+        self.page_combo.currentIndexChanged.connect(self._on_page_changed)
+        bar.addWidget(self.page_combo, 1)
+
+        self.device_group = QButtonGroup(self)
+        self.device_group.setExclusive(True)
+        self.device_buttons: dict[str, QToolButton] = {}
+        dev_box = QHBoxLayout()
+        dev_box.setSpacing(0)
+        for d in DEVICES:
+            b = QToolButton(text=d.capitalize(), checkable=True)
+            b.setProperty("segment", True)
+            b.setToolTip(f"The page as {d} visitors saw it")
+            self.device_group.addButton(b)
+            self.device_buttons[d] = b
+            dev_box.addWidget(b)
+            b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
+        self.device_buttons["desktop"].setChecked(True)
+        bar.addLayout(dev_box)
+
+        self.kind_group = QButtonGroup(self)
+        self.kind_group.setExclusive(True)
+        self.kind_buttons: dict[str, QToolButton] = {}
+        kind_box = QHBoxLayout()
+        kind_box.setSpacing(0)
+        for k in KINDS:
+            b = QToolButton(text=KIND_LABELS[k], checkable=True)
+            b.setProperty("segment", True)
+            b.setToolTip(KIND_TIPS[k])
+            self.kind_group.addButton(b)
+            self.kind_buttons[k] = b
+            kind_box.addWidget(b)
+            b.clicked.connect(lambda _=False, k=k: self.set_kind(k))
+        self.kind_buttons["click"].setChecked(True)
+        bar.addLayout(kind_box)
+
+        bar.addWidget(QLabel("Opacity"))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(70)
+        self.opacity_slider.setFixedWidth(110)
+        self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
+        bar.addWidget(self.opacity_slider)
+        root.addLayout(bar)
+
+        info = QHBoxLayout()
+        self.badge = QLabel("No capture", objectName="heatBadge")
+        self.badge.setProperty("warn", False)
+        info.addWidget(self.badge)
+        self.warning_label = QLabel("", objectName="heatWarning")
+        info.addWidget(self.warning_label)
+        info.addStretch(1)
+        self.status_label = QLabel("", objectName="hint")
+        info.addWidget(self.status_label)
+        root.addLayout(info)
+
+        # Page view with the hot spot list under it; legend and tables on the right.
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("#1c1f24")
+        self.vb = _PageViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb.setDefaultPadding(0.01)
+        self.view.addItem(self.vb)
+        self.shot_item = pg.ImageItem(axisOrder="row-major")
+        self.shot_item.setZValue(0)
+        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item.setZValue(10)
+        self.overlay_item.setLookupTable(self._lut)
+        self.overlay_item.setOpacity(self.opacity_slider.value() / 100.0)
+        self.vb.addItem(self.shot_item)
+        self.vb.addItem(self.overlay_item)
+        self.element_box = pg.QtWidgets.QGraphicsRectItem()
+        self.element_box.setPen(pg.mkPen("#F59E0B", width=3, cosmetic=True))
+        self.element_box.setZValue(15)
+        self.element_box.setVisible(False)
+        self.vb.addItem(self.element_box)
+        self.scroll_lines: list[pg.InfiniteLine] = []
+        for i in range(4):
+            colour = "#111827" if i == 0 else "#1D4ED8"
+            line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                                   label="", labelOpts={"position": 0.02 if i % 2 == 0 else 0.7, "color": "w",
+                                                        "fill": pg.mkBrush(colour), "anchors": [(0, 1), (0, 1)]})
+            line.setZValue(20)
+            line.setVisible(False)
+            self.vb.addItem(line)
+            self.scroll_lines.append(line)
+        self.hotspot_item = pg.ScatterPlotItem(size=2 * HOTSPOT_RADIUS_PX, pxMode=False, symbol="o",
+                                               pen=pg.mkPen("#FFFFFF", width=3, cosmetic=True),
+                                               brush=pg.mkBrush(124, 92, 255, 40))
+        self.hotspot_item.setZValue(30)
+        self.vb.addItem(self.hotspot_item)
+        self.vb.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.view)
+        hot = QWidget()
+        hl = QVBoxLayout(hot)
+        hl.setContentsMargins(0, 4, 0, 0)
+        self.hotspot_title = QLabel("Sessions at a hot spot", objectName="sectionTitle")
+        hl.addWidget(self.hotspot_title)
+        self.hotspot_hint = QLabel("Click the page to list the sessions whose clicks fall there; "
+                                   "double-click a row to replay it.", objectName="hint")
+        self.hotspot_hint.setWordWrap(True)
+        hl.addWidget(self.hotspot_hint)
+        self.hotspot_table = QTableWidget(0, 5)
+        self.hotspot_table.setHorizontalHeaderLabels(["Session", "Time in session", "Device", "Clicks here", "Signal"])
+        self._setup_table(self.hotspot_table)
+        self.hotspot_table.cellDoubleClicked.connect(self._on_hotspot_double_clicked)
+        hl.addWidget(self.hotspot_table)
+        left.addWidget(hot)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
+        left.setSizes([620, 230])
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        self.legend_title = QLabel("Click map", objectName="sectionTitle")
+        rl.addWidget(self.legend_title)
+        self.legend = _Legend()
+        rl.addWidget(self.legend)
+        self.scroll_summary = QLabel("", objectName="hint")
+        self.scroll_summary.setWordWrap(True)
+        rl.addWidget(self.scroll_summary)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setStyleSheet("color: #E5E7EB;")
+        rl.addWidget(line)
+        rl.addWidget(QLabel("Most clicked elements", objectName="sectionTitle"))
+        self.element_table = QTableWidget(0, 6)
+        self.element_table.setHorizontalHeaderLabels(["Element", "Clicks", "Share", "Sessions", "Rage", "Dead"])
+        self._setup_table(self.element_table)
+        self.element_table.horizontalHeader().setStretchLastSection(False)
+        self.element_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.element_table.itemSelectionChanged.connect(self._on_element_selected)
+        rl.addWidget(self.element_table, 1)
+        self.element_note = QLabel("⚠ clicked but not clickable: visitors expect something to happen",
+                                   objectName="hint")
+        self.element_note.setWordWrap(True)
+        rl.addWidget(self.element_note)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([640, 420])
+        root.addWidget(split, 1)
+
+    @staticmethod
+    def _setup_table(t: QTableWidget) -> None:
+        t.verticalHeader().setVisible(False)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setAlternatingRowColors(True)
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        t.horizontalHeader().setStretchLastSection(True)
+
+    # -- public API ------------------------------------------------------------------------
+    def set_capture(self, capture) -> None:
+        """Show the heatmaps of an open ``Capture`` (None clears the panel)."""
+        self._cancel()
+        self._capture = capture
+        self._engine = HeatmapEngine(capture) if capture is not None else None
+        self._snapshot = None
+        self._result = None
+        self.page_combo.blockSignals(True)
+        self.page_combo.clear()
+        self._pages = capture.pages() if capture is not None else []
+        for p in self._pages:
+            self.page_combo.addItem(f"{p.title or p.url}  —  {p.url}", p.page_id)
+        self.page_combo.blockSignals(False)
+        if not self._pages:
+            self.badge.setText("No capture")
+            self.shot_item.clear()
+            self.overlay_item.clear()
+            return
+        self._on_page_changed(0)
+
+    def set_filter(self, flt: SessionFilter | None) -> None:
+        """Recompute for another segment of sessions."""
+        self._filter = flt or SessionFilter()
+        self._clear_hotspot()
+        self._request()
+
+    def set_kind(self, kind: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(kind)
+        self._kind = kind
+        self.kind_buttons[kind].setChecked(True)
+        self._request()
+
+    def set_page(self, url: str, device: str | None = None) -> None:
+        for i, p in enumerate(self._pages):
+            if p.url == url:
+                if device is not None:
+                    self.device_buttons[device].setChecked(True)
+                self.page_combo.setCurrentIndex(i)
+                self._on_page_changed(i)
+                return
+        raise KeyError(url)
+
+    @property
+    def result(self) -> HeatmapResult | None:
+        return self._result
+
+    @property
+    def device(self) -> str:
+        return next((d for d, b in self.device_buttons.items() if b.isChecked()), "desktop")
+
+    @property
+    def snapshot(self):
+        return self._snapshot
+
+    # -- reacting --------------------------------------------------------------------------
+    def _on_page_changed(self, index: int) -> None:
+        if not self._pages or index < 0:
+            return
+        page = self._pages[index]
+        snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        for d, b in self.device_buttons.items():
+            b.setEnabled(d in snaps)
+        device = self.device if self.device in snaps else next(iter(snaps), None)
+        if device is None:
+            return
+        self.device_buttons[device].setChecked(True)
+        self._show_snapshot(snaps[device])
+
+    def _on_device_changed(self, device: str) -> None:
+        if not self._pages:
+            return
+        page = self._pages[self.page_combo.currentIndex()]
+        snap = self._capture.find_snapshot(page.page_id, device)
+        if snap is not None:
+            self._show_snapshot(snap)
+
+    def _show_snapshot(self, snap) -> None:
+        self._snapshot = snap
+        self._clear_hotspot()
+        self.element_box.setVisible(False)
+        png = self._capture.snapshot_image(snap.snapshot_id)
+        img = self._decode(png, snap)
+        self.shot_item.setImage(img, autoLevels=False, levels=(0, 255))
+        self.shot_item.setRect(QRectF(0, 0, snap.width, snap.height))
+        self.vb.setLimits(xMin=-snap.width * 0.5, xMax=snap.width * 1.5, yMin=-200, yMax=snap.height + 200)
+        self._fit_top()
+        self._request()
+
+    @staticmethod
+    def _decode(png: bytes | None, snap) -> np.ndarray:
+        if not png:
+            return np.full((max(1, int(snap.height * snap.scale)), max(1, int(snap.width * snap.scale)), 3), 236,
+                           dtype=np.uint8)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as im:
+            return np.ascontiguousarray(np.asarray(im.convert("RGB")))
+
+    def _fit_top(self) -> None:
+        snap = self._snapshot
+        if snap is None:
+            return
+        vw, vh = max(1, self.vb.width()), max(1, self.vb.height())
+        h = min(snap.height, snap.width * vh / vw) if vw > 1 and vh > 1 else min(snap.height, snap.width * 0.75)
+        self.vb.setRange(QRectF(0, 0, snap.width, h), padding=0.01)
+
+    def _on_opacity_changed(self, value: int) -> None:
+        self.overlay_item.setOpacity(value / 100.0)
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            try:
+                self._task.cancel()
+            except Exception:  # noqa: BLE001 - an old task object without cancel
+                pass
+            self._task = None
+
+    def _request(self) -> None:
+        if self._engine is None or self._snapshot is None:
+            return
+        self._seq += 1
+        seq = self._seq
+        engine, snap_id, kind, flt = self._engine, self._snapshot.snapshot_id, self._kind, self._filter
+        self.status_label.setText("Computing…")
+
+        def work():  # worker thread: no widgets here
+            return seq, engine.compute(snap_id, kind, flt), engine.element_table(snap_id, flt)
+
+        self._cancel()
+        try:
+            from hindsight_qt import tasks
+        except ImportError:  # pragma: no cover - the task runner is part of the app
+            self._on_computed(work())
+            return
+        self._task = tasks.run(work, self._on_computed, self._on_failed)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.status_label.setText(f"Could not compute the heatmap: {exc}")
+
+    def _on_computed(self, payload) -> None:
+        seq, result, table = payload
+        if seq != self._seq:
+            return  # an older request; a newer one is on its way
+        self._task = None
+        self.status_label.setText("")
+        self._result = result
+        self._update_overlay(result)
+        self._update_badge(result)
+        self._update_legend(result)
+        self._update_scroll_lines(result)
+        self._update_elements(table)
+        self.heatmap_updated.emit(result)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _update_overlay(self, r: HeatmapResult) -> None:
+        lo, hi = r.levels
+        self.overlay_item.setImage(r.grid, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+        self.overlay_item.setLookupTable(self._lut)
+        self.overlay_item.setRect(QRectF(*r.rect))
+
+    def _update_badge(self, r: HeatmapResult) -> None:
+        self.badge.setText(r.sample.badge())
+        warn = r.warning is not None
+        self.badge.setProperty("warn", warn)
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
+        self.warning_label.setText(f"⚠ {r.warning}" if warn else "")
+
+    def _update_legend(self, r: HeatmapResult) -> None:
+        self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")
+        self.legend.set_scale(r.levels[0], r.levels[1], r.unit)
+        s = r.scroll
+        if s is not None and s.max_bottom.size:
+            self.scroll_summary.setText(
+                f"Average fold {s.fold_px:,.0f} px · 75 % of pageviews reach {s.depth_75:,.0f} px · "
+                f"50 % reach {s.depth_50:,.0f} px · 25 % reach {s.depth_25:,.0f} px (page {s.page_height:,} px)")
+        else:
+            self.scroll_summary.setText("")
+
+    def _update_scroll_lines(self, r: HeatmapResult) -> None:
+        lines = r.scroll.lines() if (r.scroll is not None and r.kind == "scroll") else []
+        if r.scroll is not None and r.kind == "attention":
+            lines = r.scroll.lines()[:1]
+        for i, item in enumerate(self.scroll_lines):
+            if i < len(lines) and r.scroll.max_bottom.size:
+                label, depth = lines[i]
+                item.setPos(depth)
+                item.label.setFormat(f"{label} · {depth:,.0f} px" if i == 0 else
+                                     f"{label.split(' ')[0]} % reached · {depth:,.0f} px")
+                item.setVisible(True)
+            else:
+                item.setVisible(False)
+
+    def _update_elements(self, table) -> None:
+        rows = [e for e in table if e.clicks > 0][:TOP_ELEMENTS]
+        t = self.element_table
+        t.setSortingEnabled(False)
+        t.setRowCount(len(rows))
+        amber = QColor("#92400E")
+        for i, e in enumerate(rows):
+            name = f"{'⚠ ' if e.flagged else ''}{e.selector}"
+            item = QTableWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, e.index)
+            tip = f"{e.label}\n{e.tag}, {'clickable' if e.clickable else 'NOT clickable'}"
+            item.setToolTip(tip)
+            if e.flagged:
+                item.setForeground(amber)
+            t.setItem(i, 0, item)
+            for col, value in enumerate((f"{e.clicks:,}", f"{e.share:.1%}", f"{e.sessions:,}",
+                                         f"{e.rage_clicks:,}", f"{e.dead_clicks:,}"), start=1):
+                cell = QTableWidgetItem(value)
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if e.flagged:
+                    cell.setForeground(amber)
+                t.setItem(i, col, cell)
+
+    def _on_element_selected(self) -> None:
+        rows = self.element_table.selectionModel().selectedRows()
+        if not rows or self._snapshot is None:
+            self.element_box.setVisible(False)
+            return
+        idx = self.element_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        x, y, w, h = self._capture.elements(self._snapshot.snapshot_id).boxes[idx].tolist()
+        self.element_box.setRect(QRectF(x, y, w, h))
+        self.element_box.setVisible(True)
+
+    # -- hot spots -------------------------------------------------------------------------
+    def _on_scene_clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._snapshot is None:
+            return
+        if not self.vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = self.vb.mapSceneToView(ev.scenePos())
+        self.show_hotspot(p.x(), p.y())
+
+    def show_hotspot(self, x: float, y: float, radius_px: float = HOTSPOT_RADIUS_PX) -> list:
+        """List the sessions whose clicks fall within ``radius_px`` CSS px of (x, y)."""
+        if self._engine is None or self._snapshot is None:
+            return []
+        snap = self._snapshot
+        if not (0 <= x < snap.width and 0 <= y < snap.height):
+            self._clear_hotspot()
+            return []
+        kind = self._kind if self._kind in ("rage", "dead") else "click"
+        hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, self._filter)
+        self.hotspot_item.setData([x], [y], size=2 * radius_px)
+        # One row per session: its click nearest the spot (hits come nearest first).
+        first: dict[int, tuple[int, int]] = {}
+        count: dict[int, int] = {}
+        for s, t, _pv in hits:
+            first.setdefault(s, (t, len(first)))
+            count[s] = count.get(s, 0) + 1
+        sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
+        what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
+        self.hotspot_title.setText(
+            f"{len(first):,} sessions with {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
+            if first else f"No {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})")
+        rage_s, dead_s = self._signals_at(x, y, radius_px)
+        t = self.hotspot_table
+        t.setRowCount(len(sessions))
+        for i, s in enumerate(sessions):
+            t_ms = first[s][0]
+            sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
+            values = (f"#{s}", _fmt_t(t_ms), snap.device, f"{count[s]:,}", sig)
+            for col, v in enumerate(values):
+                cell = QTableWidgetItem(v)
+                cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
+                if col in (0, 1, 3):
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                t.setItem(i, col, cell)
+        self.hotspot_listed.emit(len(sessions))
+        return sessions
+
+    def _signals_at(self, x, y, r) -> tuple[set, set]:
+        snap = self._snapshot
+        rage = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "rage", x, y, r, self._filter)}
+        dead = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "dead", x, y, r, self._filter)}
+        return rage, dead
+
+    def _clear_hotspot(self) -> None:
+        self.hotspot_item.setData([], [])
+        self.hotspot_table.setRowCount(0)
+        self.hotspot_title.setText("Sessions at a hot spot")
+
+    def _on_hotspot_double_clicked(self, row: int, _col: int) -> None:
+        item = self.hotspot_table.item(row, 0)
+        if item is None:
+            return
+        s, t_ms = item.data(Qt.ItemDataRole.UserRole)
+        self.replay_requested.emit(int(s), int(t_ms))
+
+    def hotspot_sessions(self) -> list[tuple[int, int]]:
+        """(session_id, t_ms) of the rows in the hot spot list."""
+        out = []
+        for r in range(self.hotspot_table.rowCount()):
+            s, t = self.hotspot_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+            out.append((int(s), int(t)))
+        return out
+
+    def render_overlay_image(self) -> QImage:
+        """The panel as an image (for docs and tests)."""
+        return self.grab().toImage()
