@@ -83,11 +83,13 @@ def test_auto_pause_on_hesitation_shows_banner_and_space_resumes(qt_player, cap,
     assert not qt_player.banner.isHidden()
     text = qt_player.banner_label.text()
     assert text.startswith("Paused: hesitated ") and "Phone" in text and "Space to resume" in text
-    assert qt_player.canvas.hesitation_item.isVisible()
+    canvas = qt_player.canvas
+    assert canvas.hesitation_label.isVisible() and canvas.hesitation_label.text.startswith("Hesitated ")
+    assert canvas.focus_item.isVisible() and canvas.focus_item.pen().color().name() == "#f5a524"  # amber
     qtbot.keyClick(qt_player, Qt.Key_Space)
     assert qt_player.player.playing
     assert qt_player.banner.isHidden()
-    assert not qt_player.canvas.hesitation_item.isVisible()
+    assert not canvas.hesitation_label.isVisible()
 
 
 def test_arrow_keys_seek_and_period_steps(qt_player, cap, qtbot):
@@ -163,3 +165,43 @@ def test_frame_cli_unknown_session_is_one_line_exit_2(demo_master, tmp_path, cap
     assert rc == 2
     assert len(err.splitlines()) == 1 and "no session 987654" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_wheel_scrolls_and_leaves_follow_mode(qt_player, cap):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    qt_player.load_session(cap, 96 if 96 in set(cap.session_ids().tolist()) else int(cap.session_ids()[0]),
+                           at_ms=0, autoplay=False)
+    canvas = qt_player.canvas
+    canvas.settle()
+    (_x0, _x1), (y0, _y1) = canvas.view.viewRange()
+    vp = canvas.graphics.viewport()
+    pos = QPointF(vp.width() / 2, vp.height() / 2)
+    ev = QWheelEvent(pos, QPointF(vp.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, -240),
+                     Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(vp, ev)
+    assert canvas.view_mode == "free"
+    assert not qt_player.follow_button.isChecked() and not qt_player.page_button.isChecked()
+    assert canvas.view.viewRange()[1][0] > y0  # scrolled down the page
+    assert qt_player.handle_key(Qt.Key_F, Qt.NoModifier)  # F brings the follow view back
+    assert canvas.view_mode == "follow" and qt_player.follow_button.isChecked()
+
+
+def test_overlay_slot_and_timeline_hover(qt_player, cap):
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    grid = np.random.default_rng(0).random((40, 30)).astype(np.float32)
+    qt_player.canvas.set_overlay(grid, (0, 0, 300, 400), levels=(0, 1), opacity=0.5)
+    item = qt_player.canvas.overlay_item
+    assert item.isVisible() and item.zValue() == 10 and item.opacity() == 0.5
+    assert item.boundingRect().width() == 30  # image px, mapped to 300 CSS px by setRect
+    qt_player.canvas.clear_overlay()
+    assert not item.isVisible()
+    tl = qt_player.timeline_widget
+    tl.resize(800, 48)
+    first = qt_player.timeline.markers
+    x = tl._x_of(float(first.t_ms[0]))
+    text = tl.hover_text(x)
+    assert text.split("  ·  ")[0] == "0:00" or ":" in text
+    assert str(first.label[0]) in text

@@ -535,10 +535,26 @@ class QtPlayer(QWidget):
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt override
         # Children (buttons eat Space, the graphics view eats arrows) get the shortcuts first.
-        if ev.type() == QEvent.KeyPress and isinstance(obj, QWidget) and not _is_text_input(obj):
+        if ev.type() == QEvent.KeyPress and isinstance(obj, QWidget) and not isinstance(obj, QMenu) \
+                and not _is_text_input(obj):
             if self.handle_key(ev.key(), ev.modifiers()):
                 return True
         return super().eventFilter(obj, ev)
+
+    # -- layout --------------------------------------------------------------------------
+    _LABELS = {  # (wide, compact) texts; the tooltips keep the full meaning
+        "pause_check": ("Pause on hesitation", "Auto-pause"),
+        "skip_check": ("Skip inactivity", "Skip idle"),
+        "follow_button": ("Follow viewport", "Follow"),
+        "page_button": ("Whole page", "Page"),
+    }
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        compact = self.width() < 940
+        for name, texts in self._LABELS.items():
+            getattr(self, name).setText(texts[compact])
+        self.status_label.setVisible(self.height() >= 260)
 
     # -- lifecycle -----------------------------------------------------------------------
     def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override

@@ -104,11 +104,14 @@ class _ShadeItem(QGraphicsItem):
         p.drawRect(QRectF(page.left(), v.bottom(), page.width(), page.bottom() - v.bottom()))
         p.drawRect(QRectF(page.left(), v.top(), v.left() - page.left(), v.height()))
         p.drawRect(QRectF(v.right(), v.top(), page.right() - v.right(), v.height()))
-        pen = QPen(VIEWPORT_EDGE, 1.5)
-        pen.setCosmetic(True)
-        p.setPen(pen)
+        # a dark halo under a light line: the edge reads on white and on dark pages alike
         p.setBrush(Qt.NoBrush)
-        p.drawRect(self._view)
+        for color, width in ((QColor(0, 0, 0, 80), 3.5), (VIEWPORT_EDGE, 1.5)):
+            pen = QPen(color, width)
+            pen.setCosmetic(True)
+            pen.setJoinStyle(Qt.MiterJoin)
+            p.setPen(pen)
+            p.drawRect(self._view)
 
 
 class _TrailItem(QGraphicsItem):
@@ -582,20 +585,43 @@ class QtReplayCanvas(QWidget):
 
     # -- per-frame update ----------------------------------------------------------------
     def set_hesitation(self, hesitation) -> None:
-        """Mark where the player auto-paused (an object with .x, .y and .describe()), or None."""
+        """Mark where the player auto-paused (a ``Hesitation``), or None to clear.
+
+        A hesitation on a form field turns that field's outline amber with the label under
+        it; one without a field ("cursor still") gets a target ring at the cursor.
+        """
         self._hesitation = hesitation
-        if hesitation is None:
-            self.hesitation_item.setVisible(False)
-            self.hesitation_label.setVisible(False)
-            return
-        x, y = float(hesitation.x), float(hesitation.y)
-        self.hesitation_item.setPos(x, y)
-        secs = getattr(hesitation, "duration_ms", None)
-        text = f"Hesitated {secs / 1000:.1f} s" if secs else "Hesitated"
-        self.hesitation_label.set_text(text, anchor=(0.5, 0.0), offset=(0, 32))
-        self.hesitation_label.setPos(x, y)
-        self.hesitation_item.setVisible(True)
-        self.hesitation_label.setVisible(True)
+        self.hesitation_item.setVisible(False)
+        self.hesitation_label.setVisible(False)
+        if hesitation is not None:
+            secs = getattr(hesitation, "duration_ms", None)
+            text = f"Hesitated {secs / 1000:.1f} s" if secs else "Hesitated"
+            box = self._hesitation_box(hesitation)
+            if box is not None:
+                x, y, w, h = box
+                self.hesitation_label.set_text(text, anchor=(0.0, 0.0), offset=(0, 6))
+                self.hesitation_label.setPos(x - 3, y + h + 3)
+            else:
+                x, y = float(hesitation.x), float(hesitation.y)
+                self.hesitation_item.setPos(x, y)
+                self.hesitation_item.setVisible(True)
+                self.hesitation_label.set_text(text, anchor=(0.5, 0.0), offset=(0, 32))
+                self.hesitation_label.setPos(x, y)
+            self.hesitation_label.setVisible(True)
+        if self._frame is not None and self._frame.snapshot_id >= 0:
+            self._update_focus(self._frame)
+
+    def _hesitation_box(self, h) -> tuple[float, float, float, float] | None:
+        """The box of a field hesitation's element, in document px, or None."""
+        if getattr(h, "reason", "") != "field" or getattr(h, "element", -1) < 0:
+            return None
+        emap = self._emap
+        pvs = getattr(self._timeline, "pageviews", None)
+        if pvs is not None and 0 <= getattr(h, "pageview_index", -1) < len(pvs):
+            emap = self._element_map(pvs[h.pageview_index].snapshot_id)
+        if emap is None or h.element >= len(emap):
+            return None
+        return tuple(float(v) for v in emap.boxes[h.element])
 
     def render_frame(self, frame, timeline=None) -> None:
         """Move the items to show ``frame`` (no item is created here)."""
@@ -657,6 +683,17 @@ class QtReplayCanvas(QWidget):
             self.badge_item.setVisible(False)
             return
         x, y, w, h = (float(v) for v in emap.boxes[idx])
+        hesitating = self._hesitation is not None and getattr(self._hesitation, "element", -1) == idx \
+            and getattr(self._hesitation, "reason", "") == "field"
+        color = HESITATION_COLOR if hesitating else FOCUS_COLOR
+        if self.focus_item.pen().color() != color:
+            pen = QPen(color, 2.5)
+            pen.setCosmetic(True)
+            self.focus_item.setPen(pen)
+            fill = QColor(color)
+            fill.setAlpha(28)
+            self.focus_item.setBrush(fill)
+            self.badge_item.set_colors(QColor("#1c1402") if hesitating else QColor("#ffffff"), color)
         path = QPainterPath()
         pad = 3.0
         path.addRoundedRect(QRectF(x - pad, y - pad, w + 2 * pad, h + 2 * pad), 6, 6)
