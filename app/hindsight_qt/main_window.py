@@ -1,0 +1,756 @@
+"""The main window: menus, the Sessions dock (filters + table), the player, room for panels.
+
+It composes views and routes between them; it owns no data logic. Store calls that can
+take a while go through ``tasks.run`` (the session table, demo generation).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressDialog,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight import __version__
+from hindsight.store import CaptureError, SessionFilter, open_capture
+from hindsight_qt import tasks
+from hindsight_qt.resources import resource_path
+from hindsight_qt.settings import Settings, default_demo_path
+from hindsight_qt.views.qt_filter_panel import QtFilterPanel
+from hindsight_qt.views.qt_session_list import QtSessionList
+
+FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
+DEMO_SESSIONS = 2000
+DEMO_SEED = 7
+
+#: (keys, what they do) for Help > Keyboard shortcuts, grouped.
+SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Playback", (
+        ("Space", "Play / pause"),
+        ("← / →", "Back / forward 5 seconds"),
+        (", / .", "Previous / next frame"),
+        ("[ / ]", "Previous / next marker"),
+        ("+ / −", "Faster / slower"),
+        ("F", "Follow the cursor / whole page"),
+    )),
+    ("Sessions", (
+        ("N / P", "Next / previous session in the list"),
+        ("Enter", "Replay the selected session"),
+    )),
+    ("Application", (
+        ("Ctrl+O", "Open a capture"),
+        ("Ctrl+W", "Close the capture"),
+        ("F1", "This list"),
+    )),
+)
+
+WORKFLOW_TEXT = (
+    "Start with the <b>funnel</b> to see where visitors drop off, open the <b>heatmap</b> of "
+    "that page to see what they did there, then watch the <b>recordings</b> behind it to see "
+    "why. <b>Patterns</b> — rage clicks, dead clicks, hesitations — point you to the sessions "
+    "worth watching."
+)
+
+
+def _is_text_input(w: QWidget | None) -> bool:
+    if isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
+        return True
+    return isinstance(w, QComboBox) and w.isEditable()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- placeholder player ------------------------------------------------------------------
+class _PlaceholderCore:
+    """Stands in for the core Player until ``hindsight.replay.player`` is importable."""
+
+    def __init__(self) -> None:
+        self.speed = 1.0
+        self.playing = False
+        self.paused_for = None
+        self.pause_on_hesitation = False
+
+
+class PlaceholderPlayer(QWidget):
+    """Same API as ``QtPlayer``; shows which session would play. Used if the player is missing."""
+
+    next_session_requested = Signal()
+    previous_session_requested = Signal()
+    session_loaded = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, reason: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("PlaceholderPlayer")
+        self.player = _PlaceholderCore()
+        self.capture = None
+        self.session_id: int | None = None
+        self._label = QLabel("Double-click a session to replay it", self)
+        self._label.setObjectName("EmptyHint")
+        self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._label.setToolTip(reason)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._label)
+
+    def load_session(self, capture, session_id: int, at_ms: float = 0, autoplay: bool = True) -> None:
+        session = capture.session(int(session_id))
+        self.capture, self.session_id = capture, int(session_id)
+        self.player.playing = autoplay
+        self._label.setText(f"Session {session.session_id} · {session.device} · {session.browser}\n"
+                            "(the replay player is not available in this build)")
+        self.session_loaded.emit(int(session_id))
+
+    def clear(self) -> None:
+        self.capture = self.session_id = None
+        self._label.setText("Double-click a session to replay it")
+
+    def handle_key(self, key, modifiers=Qt.KeyboardModifier.NoModifier) -> bool:
+        key = int(getattr(key, "value", key))
+        if key == int(Qt.Key.Key_N.value):
+            self.next_session_requested.emit()
+            return True
+        if key == int(Qt.Key.Key_P.value):
+            self.previous_session_requested.emit()
+            return True
+        if key == int(Qt.Key.Key_Space.value) and self.session_id is not None:
+            self.player.playing = not self.player.playing
+            return True
+        return False
+
+
+def _make_player(parent: QWidget) -> QWidget:
+    try:
+        from hindsight_qt.views.qt_player import QtPlayer
+
+        return QtPlayer(parent)
+    except ImportError as exc:  # the player or its core is not in this checkout yet
+        return PlaceholderPlayer(parent, reason=str(exc))
+
+
+# -- welcome page -------------------------------------------------------------------------
+class WelcomePage(QWidget):
+    """Shown while no capture is open: open buttons, recent files, the workflow in a sentence."""
+
+    open_requested = Signal()
+    demo_requested = Signal()
+    recent_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("WelcomePage")
+        card = QFrame(self)
+        card.setObjectName("WelcomeCard")
+        card.setFixedWidth(520)
+
+        logo = QLabel(card)
+        logo.setPixmap(_app_icon_pixmap(56))
+        logo.setFixedSize(56, 56)
+        title = QLabel("Hindsight", card)
+        title.setObjectName("WelcomeTitle")
+        subtitle = QLabel("Find the sessions worth watching, then replay them.", card)
+        subtitle.setObjectName("WelcomeSubtitle")
+        head_text = QVBoxLayout()
+        head_text.setSpacing(2)
+        head_text.addWidget(title)
+        head_text.addWidget(subtitle)
+        head = QHBoxLayout()
+        head.setSpacing(16)
+        head.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
+        head.addLayout(head_text, 1)
+
+        self.open_button = QPushButton("Open capture…", card)
+        self.open_button.setObjectName("PrimaryButton")
+        self.open_button.setDefault(True)
+        self.open_button.clicked.connect(self.open_requested)
+        self.demo_button = QPushButton("Open demo capture", card)
+        self.demo_button.clicked.connect(self.demo_requested)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+
+        workflow = QLabel(f'<p style="line-height:145%">{WORKFLOW_TEXT}</p>', card)
+        workflow.setObjectName("WelcomeText")
+        workflow.setWordWrap(True)
+        workflow.setTextFormat(Qt.TextFormat.RichText)
+
+        self.recent_title = QLabel("Recent", card)
+        self.recent_title.setObjectName("SectionTitle")
+        self.recent_box = QVBoxLayout()
+        self.recent_box.setSpacing(2)
+
+        hint = QLabel("Tip: drop a capture file anywhere on this window.", card)
+        hint.setObjectName("Muted")
+
+        col = QVBoxLayout(card)
+        col.setContentsMargins(36, 32, 36, 28)
+        col.setSpacing(0)
+        col.addLayout(head)
+        col.addSpacing(22)
+        col.addWidget(workflow)
+        col.addSpacing(20)
+        col.addLayout(buttons)
+        col.addSpacing(26)
+        col.addWidget(self.recent_title)
+        col.addSpacing(6)
+        col.addLayout(self.recent_box)
+        col.addSpacing(18)
+        col.addWidget(hint)
+
+        outer = QVBoxLayout(self)
+        outer.addStretch(2)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(3)
+
+    def set_recent(self, paths: list[str]) -> None:
+        while self.recent_box.count():
+            item = self.recent_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.recent_title.setVisible(bool(paths))
+        for path in paths:
+            p = Path(path)
+            exists = p.exists()
+            name = p.name.replace("&", "&amp;").replace("<", "&lt;")
+            folder = str(p.parent).replace(str(Path.home()), "~", 1).replace("&", "&amp;").replace("<", "&lt;")
+            if exists:
+                html = (f'<a href="open" style="text-decoration:none">{name}</a>'
+                        f'&nbsp;&nbsp;<span style="color:#8A91A0">{folder}</span>')
+            else:
+                html = f'<span style="color:#A4AAB6">{name}&nbsp;&nbsp;{folder} (missing)</span>'
+            label = QLabel(html, self)
+            label.setObjectName("RecentItem")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setToolTip(path)
+            label.setCursor(Qt.CursorShape.PointingHandCursor if exists else Qt.CursorShape.ArrowCursor)
+            label.linkActivated.connect(lambda _href, path=path: self.recent_requested.emit(path))
+            self.recent_box.addWidget(label)
+
+
+def _app_icon_pixmap(size: int):
+    from PySide6.QtGui import QIcon
+
+    return QIcon(str(resource_path("icons/hindsight.svg"))).pixmap(QSize(size, size))
+
+
+# -- shortcuts dialog ----------------------------------------------------------------------
+class ShortcutsDialog(QDialog):
+    """Help > Keyboard shortcuts: every key the player and window understand."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setObjectName("ShortcutsDialog")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(7)
+        row = 0
+        for group, items in SHORTCUTS:
+            header = QLabel(group, self)
+            header.setObjectName("SectionTitle")
+            grid.addWidget(header, row, 0, 1, 2)
+            row += 1
+            for keys, text in items:
+                caps = QHBoxLayout()
+                caps.setSpacing(4)
+                for part in keys.split(" / "):
+                    cap = QLabel(part, self)
+                    cap.setObjectName("KeyCap")
+                    cap.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                    caps.addWidget(cap)
+                caps.addStretch(1)
+                grid.addLayout(caps, row, 0)
+                grid.addWidget(QLabel(text, self), row, 1)
+                row += 1
+            grid.setRowMinimumHeight(row, 10)
+            row += 1
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.addLayout(grid)
+        layout.addWidget(buttons)
+
+
+# -- main window ---------------------------------------------------------------------------
+class MainWindow(QMainWindow):
+    """Hindsight's window. Colleagues add views with ``add_panel``; tests drive ``open_capture``."""
+
+    capture_did_open = Signal(object)    # the new Capture
+    capture_did_close = Signal()
+    filter_did_change = Signal(object)   # SessionFilter
+    session_did_load = Signal(int)       # session id now in the player
+
+    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.capture = None
+        self._counts: dict[str, int] = {}
+        self.current_session_id: int | None = None
+        self.demo_path = default_demo_path()
+        self._panel_docks: list[QDockWidget] = []
+        self._hidden_docks: dict[QDockWidget, bool] = {}
+        self._demo_task = None
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("Hindsight")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+
+        # Central: welcome page or player.
+        self.welcome = WelcomePage(self)
+        self.welcome.open_requested.connect(self.show_open_dialog)
+        self.welcome.demo_requested.connect(self.open_demo_capture)
+        self.welcome.recent_requested.connect(self.open_capture)
+        self.player_view = _make_player(self)
+        self.player_view.next_session_requested.connect(lambda: self._step_session(+1))
+        self.player_view.previous_session_requested.connect(lambda: self._step_session(-1))
+        self.player_view.session_loaded.connect(self._on_session_loaded)
+        self._apply_player_settings()
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.player_view)
+        self.setCentralWidget(self.stack)
+
+        # Left dock: filters above the session table.
+        self.filter_panel = QtFilterPanel()
+        self.filter_panel.filter_changed.connect(self._on_filter_changed)
+        self.session_list = QtSessionList()
+        self.session_list.session_activated.connect(self.load_session)
+        sessions = QWidget()
+        sessions.setObjectName("SessionsPane")
+        col = QVBoxLayout(sessions)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        col.addWidget(self.filter_panel)
+        divider = QFrame(sessions)
+        divider.setObjectName("Divider")
+        divider.setFrameShape(QFrame.Shape.HLine)
+        col.addWidget(divider)
+        col.addWidget(self.session_list, 1)
+        self.sessions_dock = QDockWidget("Sessions", self)
+        self.sessions_dock.setObjectName("SessionsDock")
+        self.sessions_dock.setWidget(sessions)
+        self.sessions_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sessions_dock)
+
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_window()
+        self._show_welcome(True)
+        QApplication.instance().installEventFilter(self)
+
+    # -- menus -----------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.show_open_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._update_recent_menu)
+        self.demo_action = QAction("Open &demo capture", self)
+        self.demo_action.triggered.connect(self.open_demo_capture)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        self.close_action = QAction("&Close", self, shortcut=QKeySequence.StandardKey.Close)
+        self.close_action.triggered.connect(self.close_capture)
+        file_menu.addAction(self.close_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        self.view_menu = bar.addMenu("&View")
+        toggle = self.sessions_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence("Ctrl+1"))
+        self.view_menu.addAction(toggle)
+        self._panels_separator = self.view_menu.addSeparator()
+
+        help_menu = bar.addMenu("&Help")
+        shortcuts = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.StandardKey.HelpContents)
+        shortcuts.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts)
+        about = QAction("&About Hindsight", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for n, path in enumerate(files, start=1):
+            p = Path(path)
+            exists = p.exists()
+            text = f"&{n}  {p.name}" + ("" if exists else "  (missing)")
+            action = self.recent_menu.addAction(text)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.setEnabled(exists)
+            action.triggered.connect(lambda _=False, path=path: self.open_capture(path))
+        if not files:
+            none = self.recent_menu.addAction("No recent captures")
+            none.setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear recent")
+        clear.setEnabled(bool(files))
+        clear.triggered.connect(self._clear_recent)
+        self.welcome.set_recent(files)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._update_recent_menu()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.status_file = QLabel(self)
+        self.status_sessions = QLabel(self)
+        self.status_events = QLabel(self)
+        for label in (self.status_file, self.status_sessions, self.status_events):
+            label.setObjectName("StatusItem")
+            bar.addPermanentWidget(label)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if self.capture is None:
+            self.status_file.setText("No capture open")
+            self.status_sessions.clear()
+            self.status_events.clear()
+            self.status_sessions.hide()
+            self.status_events.hide()
+            return
+        counts = self._counts
+        self.status_file.setText(self.capture.path.name)
+        self.status_file.setToolTip(str(self.capture.path))
+        self.status_sessions.setText(f"{counts.get('sessions', 0):,} sessions")
+        self.status_events.setText(f"{counts.get('events', 0):,} events")
+        self.status_sessions.show()
+        self.status_events.show()
+
+    # -- opening and closing ---------------------------------------------------------------
+    def show_open_dialog(self) -> None:
+        start = str(Path(self.capture.path).parent) if self.capture is not None else ""
+        if not start:
+            recent = self.settings.recent_files()
+            start = str(Path(recent[0]).parent) if recent else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open capture", start, FILE_FILTER)
+        if path:
+            self.open_capture(path)
+
+    def open_capture(self, path) -> bool:
+        """Open ``path``; on failure show the one-line reason and keep the current capture."""
+        path = Path(path).expanduser()
+        try:
+            capture = open_capture(path)
+            counts = capture.counts()
+        except CaptureError as exc:
+            self._open_failed(path, _one_line(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - never crash on a bad file
+            self._open_failed(path, f"{path}: cannot be opened ({type(exc).__name__}: {_one_line(exc)})")
+            return False
+
+        self._retire(self.capture)
+        self.capture = capture
+        self._counts = counts
+        self.current_session_id = None
+        if hasattr(self.player_view, "clear"):
+            self.player_view.clear()
+        self.filter_panel.set_capture(capture)
+        self.session_list.set_capture(capture, self.filter_panel.current_filter())
+        self.settings.add_recent(path)
+        self._update_recent_menu()
+        self.setWindowTitle(f"{path.name} — Hindsight")
+        self.setWindowFilePath(str(path))
+        self._update_status()
+        self._show_welcome(False)
+        self.capture_did_open.emit(capture)
+        return True
+
+    def _open_failed(self, path: Path, message: str) -> None:
+        if "no such file" in message:
+            self.settings.remove_recent(path)
+            self._update_recent_menu()
+        QMessageBox.critical(self, "Cannot open capture", message)
+
+    def close_capture(self) -> None:
+        if self.capture is None:
+            return
+        if hasattr(self.player_view, "clear"):
+            self.player_view.clear()
+        self.filter_panel.set_capture(None)
+        self.session_list.set_capture(None)
+        self._retire(self.capture)
+        self.capture = None
+        self.current_session_id = None
+        self.setWindowTitle("Hindsight")
+        self.setWindowFilePath("")
+        self._update_status()
+        self._update_recent_menu()
+        self._show_welcome(True)
+        self.capture_did_close.emit()
+
+    @staticmethod
+    def _retire(capture) -> None:
+        # Worker threads may still be querying it: close once they are done.
+        if capture is not None:
+            tasks.when_idle(capture.close)
+
+    def open_demo_capture(self) -> None:
+        """Open the demo capture, generating it first (on a worker thread) if it is missing."""
+        path = Path(self.demo_path)
+        if path.exists():
+            self.open_capture(path)
+            return
+        if self._demo_task is not None and not self._demo_task.done:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            QMessageBox.critical(self, "Cannot create the demo capture", f"{path.parent}: {exc.strerror or exc}")
+            return
+        dialog = QProgressDialog("Generating the demo capture…", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("Demo capture")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setMinimumWidth(360)
+
+        def work(report):
+            from hindsight.demo.generate import generate_demo
+
+            return generate_demo(path, sessions=DEMO_SESSIONS, seed=DEMO_SEED,
+                                 progress=lambda done, total: report(done, total))
+
+        def progressed(done: int, total: int) -> None:
+            dialog.setMaximum(max(total, 1))
+            dialog.setValue(min(done, total))
+            dialog.setLabelText(f"Generating the demo capture… {done:,} of {total:,} sessions")
+
+        def finished(_summary) -> None:
+            dialog.close()
+            self.open_capture(path)
+
+        def failed(exc: BaseException) -> None:
+            dialog.close()
+            QMessageBox.critical(self, "Cannot create the demo capture", _one_line(exc))
+
+        self._demo_task = tasks.run(work, finished, failed, on_progress=progressed)
+        dialog.canceled.connect(self._demo_task.cancel)
+        dialog.show()
+
+    # -- sessions and player ---------------------------------------------------------------
+    def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
+        """Replay ``session_id`` (of the open capture) from ``at_ms``; selects its row."""
+        if self.capture is None:
+            return False
+        try:
+            self.player_view.load_session(self.capture, int(session_id), at_ms=at_ms, autoplay=autoplay)
+        except (CaptureError, KeyError) as exc:
+            QMessageBox.critical(self, "Cannot replay session", _one_line(exc))
+            return False
+        self.current_session_id = int(session_id)
+        self.session_list.select_session(int(session_id))
+        return True
+
+    def _step_session(self, step: int) -> None:
+        sid = self.session_list.adjacent_session_id(self.current_session_id, step)
+        if sid is None:
+            self.statusBar().showMessage("No more sessions in this list" if step > 0
+                                         else "This is the first session in the list", 2500)
+            return
+        self.load_session(sid)
+
+    def _on_session_loaded(self, session_id: int) -> None:
+        self.current_session_id = int(session_id)
+        self.session_did_load.emit(int(session_id))
+
+    def _on_filter_changed(self, flt: SessionFilter) -> None:
+        self.session_list.set_filter(flt)
+        self.filter_did_change.emit(flt)
+
+    def current_filter(self) -> SessionFilter:
+        return self.filter_panel.current_filter()
+
+    def _apply_player_settings(self) -> None:
+        core = getattr(self.player_view, "player", None)
+        if core is None:
+            return
+        try:
+            speed = self.settings.speed
+            if hasattr(core, "set_speed"):
+                core.set_speed(speed)
+            else:
+                core.speed = speed
+            if hasattr(core, "set_pause_on_hesitation"):
+                core.set_pause_on_hesitation(self.settings.pause_on_hesitation)
+            else:
+                core.pause_on_hesitation = self.settings.pause_on_hesitation
+        except (AttributeError, ValueError, TypeError):
+            pass  # an unknown speed from an older version: keep the player's default
+
+    def _save_player_settings(self) -> None:
+        core = getattr(self.player_view, "player", None)
+        if core is None:
+            return
+        try:
+            self.settings.speed = float(core.speed)
+            self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
+        except (AttributeError, TypeError, ValueError):
+            pass
+
+    # -- panels ----------------------------------------------------------------------------
+    def add_panel(self, title: str, widget: QWidget,
+                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Dock ``widget`` as a panel titled ``title`` with a View-menu toggle.
+
+        Panels in the same area share it as tabs. Returns the QDockWidget.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName("".join(ch for ch in title.title() if ch.isalnum()) + "Dock")
+        dock.setWidget(widget)
+        siblings = [d for d in self._panel_docks if self.dockWidgetArea(d) == area and not d.isFloating()]
+        # A panel the saved layout knows goes back where the user left it; a new one joins its area.
+        if not self.restoreDockWidget(dock):
+            self.addDockWidget(area, dock)
+            if siblings:
+                self.tabifyDockWidget(siblings[-1], dock)
+        self._panel_docks.append(dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        if self.stack.currentWidget() is self.welcome:
+            self._hidden_docks[dock] = not dock.isHidden()
+            dock.hide()
+        return dock
+
+    def panels(self) -> list[QDockWidget]:
+        return list(self._panel_docks)
+
+    def _docks(self) -> list[QDockWidget]:
+        return [self.sessions_dock, *self._panel_docks]
+
+    def _show_welcome(self, on: bool) -> None:
+        if on:
+            self.stack.setCurrentWidget(self.welcome)
+            for dock in self._docks():
+                if dock not in self._hidden_docks:
+                    self._hidden_docks[dock] = not dock.isHidden()
+                dock.hide()
+            for action in (self.close_action,):
+                action.setEnabled(False)
+        else:
+            self.stack.setCurrentWidget(self.player_view)
+            for dock, visible in self._hidden_docks.items():
+                dock.setVisible(visible)
+            self._hidden_docks.clear()
+            self.close_action.setEnabled(True)
+            QTimer.singleShot(0, self._apply_default_layout)
+        for dock in self._docks():
+            dock.toggleViewAction().setEnabled(not on)
+
+    # -- help ------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, "About Hindsight",
+            f"<h3>Hindsight {__version__}</h3>"
+            "<p>Local-first session replay, heatmaps and form analytics for recorded website "
+            "sessions. Your captures never leave this computer.</p>")
+
+    # -- keys, drops, lifecycle ------------------------------------------------------------
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        # Player shortcuts work wherever focus is in this window (the session table, say),
+        # except in text fields and inside the player, which handles its own keys.
+        if (event.type() == QEvent.Type.KeyPress and self.capture is not None
+                and obj is QApplication.focusWidget() and isinstance(obj, QWidget)
+                and obj.window() is self and not _is_text_input(obj)
+                and not self.player_view.isAncestorOf(obj) and obj is not self.player_view):
+            if event.key() not in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+                                   Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Return, Qt.Key.Key_Enter,
+                                   Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape):
+                if self.player_view.handle_key(event.key(), event.modifiers()):
+                    return True
+        return super().eventFilter(obj, event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            path = urls[0].toLocalFile()
+            QTimer.singleShot(0, lambda: self.open_capture(path))  # not inside the drag's event
+
+    def _restore_window(self) -> None:
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1600, 960)
+        state = self.settings.window_state()
+        self._default_layout = state is None or not self.restoreState(state)
+
+    def _apply_default_layout(self) -> None:
+        # First run: room for every column of the session table. Only once the dock is shown
+        # and the window has its real size (resizing hidden docks does nothing).
+        if self._default_layout and self.sessions_dock.isVisible():
+            self._default_layout = False
+            width = max(560, min(880, int(self.width() * 0.56)))
+            self.resizeDocks([self.sessions_dock], [width], Qt.Orientation.Horizontal)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        # Save the layout as it is with a capture open, not the welcome page's hidden docks.
+        for dock, visible in self._hidden_docks.items():
+            dock.setVisible(visible)
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self._save_player_settings()
+        QApplication.instance().removeEventFilter(self)
+        if self._demo_task is not None:
+            self._demo_task.cancel()
+        self._retire(self.capture)
+        self.capture = None
+        super().closeEvent(event)

@@ -1,0 +1,106 @@
+"""Persistent user preferences (QSettings "Hindsight"): recent files, playback, window layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+ORGANIZATION = "Hindsight"
+APPLICATION = "Hindsight"
+MAX_RECENT = 8
+
+
+def default_demo_path() -> Path:
+    """Where "Open demo capture" writes its file: ``~/.local/share/Hindsight/demo.sqlite`` on Linux."""
+    override = os.environ.get("HINDSIGHT_DEMO_PATH")
+    if override:
+        return Path(override)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base or Path.home() / ".local" / "share") / "Hindsight" / "demo.sqlite"
+
+
+def _to_bool(value, default: bool) -> bool:
+    # QSettings' INI backend hands back "true"/"false" strings.
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+class Settings:
+    """Typed accessors over one ``QSettings``; pass your own to keep tests away from the user's."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    # -- recent files ----------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.q.value("recent/files", [])
+        if isinstance(value, str):  # a single entry comes back as a bare string
+            value = [value]
+        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+
+    def add_recent(self, path: str | os.PathLike[str]) -> list[str]:
+        """Put ``path`` first (absolute), drop duplicates, keep the last ``MAX_RECENT``."""
+        path = str(Path(path).resolve())
+        files = [path] + [f for f in self.recent_files() if f != path]
+        if len(files) > MAX_RECENT:
+            # Make room by dropping files that no longer exist before dropping the oldest.
+            present = [f for f in files if Path(f).exists()]
+            files = (present + [f for f in files if f not in present])[:MAX_RECENT]
+        self._set_recent(files)
+        return files
+
+    def remove_recent(self, path: str | os.PathLike[str]) -> None:
+        path = str(Path(path).resolve())
+        self._set_recent([f for f in self.recent_files() if f != path])
+
+    def prune_recent(self) -> list[str]:
+        """Forget recent files that no longer exist; returns what is left."""
+        files = [f for f in self.recent_files() if Path(f).exists()]
+        self._set_recent(files)
+        return files
+
+    def clear_recent(self) -> None:
+        self._set_recent([])
+
+    def _set_recent(self, files: list[str]) -> None:
+        self.q.setValue("recent/files", list(files))
+        self.q.sync()
+
+    # -- playback --------------------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        try:
+            return float(self.q.value("player/speed", 1.0))
+        except (TypeError, ValueError):
+            return 1.0
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self.q.setValue("player/speed", float(value))
+
+    @property
+    def pause_on_hesitation(self) -> bool:
+        return _to_bool(self.q.value("player/pause_on_hesitation"), False)
+
+    @pause_on_hesitation.setter
+    def pause_on_hesitation(self, value: bool) -> None:
+        self.q.setValue("player/pause_on_hesitation", bool(value))
+
+    # -- window ----------------------------------------------------------------------------
+    def window_geometry(self) -> QByteArray | None:
+        value = self.q.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def window_state(self) -> QByteArray | None:
+        value = self.q.value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+        self.q.sync()

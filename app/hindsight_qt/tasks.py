@@ -1,0 +1,153 @@
+"""Run store and analytics calls off the GUI thread, with callbacks back on the GUI thread.
+
+``run(fn, on_success, on_failure)`` is a small version of Anki's ``CollectionOp``:
+
+* ``fn()`` runs on a ``QThreadPool`` worker. **It must never touch widgets** (or any
+  QObject living on the GUI thread): it only computes and returns a value.
+* ``on_success(result)`` or ``on_failure(exception)`` is then called on the GUI thread,
+  where touching widgets is fine.
+* With ``on_progress``, ``fn`` is called as ``fn(report)``; ``report(*args)`` may be called
+  from the worker any number of times, ``on_progress(*args)`` runs on the GUI thread, and
+  ``report`` returns False once the task was cancelled so ``fn`` can stop early.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+_live: set["Task"] = set()   # keeps relays alive until their callbacks ran
+_idle_callbacks: list[Callable[[], None]] = []
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; its signals, emitted on the worker, reach its slots queued."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+
+    def __init__(self, task: "Task") -> None:
+        super().__init__()
+        self._task = task
+        self.succeeded.connect(self._on_succeeded)
+        self.failed.connect(self._on_failed)
+        self.progressed.connect(self._on_progressed)
+
+    @Slot(object)
+    def _on_succeeded(self, result) -> None:
+        self._task._deliver_success(result)
+
+    @Slot(object)
+    def _on_failed(self, exc) -> None:
+        self._task._deliver_failure(exc)
+
+    @Slot(object)
+    def _on_progressed(self, args) -> None:
+        self._task._deliver_progress(args)
+
+
+class Task(QRunnable):
+    """A handle on one background call: ``cancel()`` it, or ask whether it is ``done``."""
+
+    def __init__(self, fn, on_success, on_failure, on_progress) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns it (in ``_live``) until the callbacks ran
+        self._fn = fn
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._on_progress = on_progress
+        self.cancelled = False
+        self.done = False
+        self._relay = _Relay(self)
+
+    def cancel(self) -> None:
+        """Ask the task to stop; its callbacks will not be called."""
+        self.cancelled = True
+
+    # -- worker thread ---------------------------------------------------------------------
+    def _report(self, *args: Any) -> bool:
+        if not self.cancelled:
+            self._relay.progressed.emit(args)
+        return not self.cancelled
+
+    def run(self) -> None:  # noqa: D102 - QRunnable entry point, on the worker thread
+        try:
+            result = self._fn(self._report) if self._on_progress is not None else self._fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to on_failure on the GUI thread
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.succeeded.emit(result)
+
+    # -- GUI thread ------------------------------------------------------------------------
+    def _deliver_progress(self, args) -> None:
+        if not self.cancelled and not self.done and self._on_progress is not None:
+            self._on_progress(*args)
+
+    def _deliver_success(self, result) -> None:
+        self._finish()
+        if not self.cancelled and self._on_success is not None:
+            self._on_success(result)
+        _maybe_idle()
+
+    def _deliver_failure(self, exc) -> None:
+        self._finish()
+        if self.cancelled:
+            pass
+        elif self._on_failure is not None:
+            self._on_failure(exc)
+        else:
+            print(getattr(exc, "__traceback_text__", repr(exc)))
+        _maybe_idle()
+
+    def _finish(self) -> None:
+        self.done = True
+        _live.discard(self)
+
+
+def run(
+    fn: Callable[..., Any],
+    on_success: Callable[[Any], None] | None = None,
+    on_failure: Callable[[BaseException], None] | None = None,
+    *,
+    on_progress: Callable[..., None] | None = None,
+    pool: QThreadPool | None = None,
+) -> Task:
+    """Call ``fn`` on a worker thread; deliver its result or exception on the GUI thread.
+
+    ``fn`` must never touch widgets. Call ``run`` from the GUI thread.
+    """
+    task = Task(fn, on_success, on_failure, on_progress)
+    _live.add(task)
+    (pool or QThreadPool.globalInstance()).start(task)
+    return task
+
+
+def active_count() -> int:
+    """Tasks started and not yet delivered."""
+    return len(_live)
+
+
+def when_idle(callback: Callable[[], None]) -> None:
+    """Call ``callback`` on the GUI thread once no task is running (now, if none is)."""
+    if not _live:
+        callback()
+    else:
+        _idle_callbacks.append(callback)
+
+
+def _maybe_idle() -> None:
+    if _live:
+        return
+    callbacks = list(_idle_callbacks)
+    _idle_callbacks.clear()
+    for cb in callbacks:
+        cb()
+
+
+def wait_all(timeout_ms: int = 30000) -> bool:
+    """Block until the global pool's workers finished (tests, shutdown); True if they did."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)

@@ -1,0 +1,450 @@
+"""The session list: a fast table model over ``Capture.session_table()`` columns, and its widget.
+
+The model keeps the numpy columns as they come from the store plus one permutation array
+(the current sort); ``data()`` indexes the arrays directly, so 100k rows cost no per-row
+Python objects and only visible cells are ever formatted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight.store import SessionFilter
+from hindsight_qt import tasks
+
+SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_CONVERTED_COLOR = QColor("#1E8E5A")
+_MUTED_COLOR = QColor("#8A91A0")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    key: str    # name in the session_table() dict
+    kind: str   # start | duration | text | int | check | page
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Start", "start_ms", "start"),
+    Column("Duration", "duration_ms", "duration"),
+    Column("Device", "device", "text"),
+    Column("Browser", "browser", "text"),
+    Column("OS", "os", "text"),
+    Column("Country", "country", "text"),
+    Column("Source", "source", "text"),
+    Column("Pages", "pageview_count", "int"),
+    Column("Events", "event_count", "int"),
+    Column("Converted", "converted", "check"),
+    Column("Entry page", "entry_page_id", "page"),
+)
+START_COLUMN = 0
+
+
+def format_duration(ms: int) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour on); negative or unknown shows a dash."""
+    if ms < 0:
+        return "–"
+    s = int(ms) // 1000
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _empty_table() -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {"session_id": np.zeros(0, dtype=np.int64)}
+    for col in COLUMNS:
+        out[col.key] = np.zeros(0, dtype=object if col.kind == "text" else np.int64)
+    return out
+
+
+class SessionTableModel(QAbstractTableModel):
+    """Read-only rows = sessions, columns = ``COLUMNS``; sorted by ``argsort`` on the arrays."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._table = _empty_table()
+        self._ids = self._table["session_id"]
+        self._arrays: list[np.ndarray] = [self._table[c.key] for c in COLUMNS]
+        self._order = np.zeros(0, dtype=np.int64)   # view row -> array index
+        self._sort_keys: dict[int, np.ndarray] = {}
+        self._sort_column = START_COLUMN
+        self._sort_order = Qt.SortOrder.DescendingOrder
+        self._page_paths: dict[int, str] = {}
+        self._page_urls: dict[int, str] = {}
+        self._page_rank = np.zeros(1, dtype=np.int64)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- content ---------------------------------------------------------------------------
+    def set_pages(self, urls: dict[int, str]) -> None:
+        """``{page_id: url}`` used by the entry page column (shown as the URL path)."""
+        self._page_urls = dict(urls)
+        self._page_paths = {pid: (urlsplit(u).path or "/") for pid, u in urls.items()}
+        # Sort key of a page id = rank of its path; index 0 holds "no page" (-1).
+        size = (max(urls) + 2) if urls else 1
+        rank = np.zeros(size, dtype=np.int64)
+        for r, pid in enumerate(sorted(urls, key=lambda p: self._page_paths[p]), start=1):
+            rank[pid + 1] = r
+        self._page_rank = rank
+
+    def set_table(self, table: dict[str, np.ndarray]) -> None:
+        """Show new columns (as returned by ``Capture.session_table``), keeping the sort."""
+        self.beginResetModel()
+        self._table = table
+        self._ids = np.asarray(table["session_id"], dtype=np.int64)
+        self._arrays = [table[c.key] for c in COLUMNS]
+        self._sort_keys = {}
+        self._order = self._sorted_order(self._sort_column, self._sort_order)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_table(_empty_table())
+
+    @property
+    def table(self) -> dict[str, np.ndarray]:
+        return self._table
+
+    # -- Qt model API ----------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else int(self._order.shape[0])
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        col = COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.title
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if col.kind in ("duration", "int") else (_CENTER if col.kind == "check" else _LEFT)
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        row, c = index.row(), index.column()
+        if not (0 <= row < self._order.shape[0] and 0 <= c < len(COLUMNS)):
+            return None
+        i = self._order[row]
+        kind = COLUMNS[c].kind
+        if role == Qt.ItemDataRole.DisplayRole:
+            v = self._arrays[c][i]
+            if kind == "start":
+                return time.strftime("%b %d  %H:%M", time.localtime(int(v) / 1000))
+            if kind == "duration":
+                return format_duration(int(v))
+            if kind == "int":
+                return f"{int(v):,}"
+            if kind == "check":
+                return "✓" if v else ""
+            if kind == "page":
+                return self._page_paths.get(int(v), "")
+            return "" if v is None else str(v)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if kind in ("duration", "int") else (_CENTER if kind == "check" else _LEFT)
+        if role == SESSION_ID_ROLE:
+            return int(self._ids[i])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if kind == "check":
+                return _CONVERTED_COLOR
+            return _MUTED_COLOR if kind == "page" else None
+        if role == Qt.ItemDataRole.FontRole and kind == "check":
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole:
+            v = self._arrays[c][i]
+            if kind == "start":
+                return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(int(v) / 1000))
+            if kind == "page":
+                return self._page_urls.get(int(v))
+            return None
+        return None
+
+    def flags(self, index: QModelIndex):
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()   # e.g. the selection: keep it on its sessions
+        rows = [self._order[p.row()] for p in persistent]
+        self._sort_column, self._sort_order = column, order
+        self._order = self._sorted_order(column, order)
+        if persistent:
+            inverse = np.empty_like(self._order)
+            inverse[self._order] = np.arange(self._order.shape[0])
+            self.changePersistentIndexList(
+                persistent, [self.index(int(inverse[i]), p.column()) for i, p in zip(rows, persistent)])
+        self.layoutChanged.emit()
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    @property
+    def sort_order(self) -> Qt.SortOrder:
+        return self._sort_order
+
+    def _sort_key(self, column: int) -> np.ndarray:
+        key = self._sort_keys.get(column)
+        if key is None:
+            col = COLUMNS[column]
+            arr = self._arrays[column]
+            if col.kind == "text":
+                # Codes of the sorted distinct values: integer keys, ordered like the strings.
+                _, key = np.unique(np.where(arr == None, "", arr).astype(str), return_inverse=True)  # noqa: E711
+            elif col.kind == "page":
+                ids = np.asarray(arr, dtype=np.int64) + 1
+                ids = np.clip(ids, 0, self._page_rank.shape[0] - 1)
+                key = self._page_rank[ids]
+            else:
+                key = np.asarray(arr, dtype=np.int64)
+            self._sort_keys[column] = key = np.asarray(key).reshape(-1)
+        return key
+
+    def _sorted_order(self, column: int, order: Qt.SortOrder) -> np.ndarray:
+        n = self._ids.shape[0]
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        # Ties broken by start time, then id, so equal rows keep a stable, meaningful order.
+        keys = [self._ids, self._sort_key(START_COLUMN), self._sort_key(column)]
+        idx = np.lexsort(keys)
+        return idx[::-1].copy() if order == Qt.SortOrder.DescendingOrder else idx
+
+    def session_id_at(self, row: int) -> int | None:
+        if 0 <= row < self._order.shape[0]:
+            return int(self._ids[self._order[row]])
+        return None
+
+    def row_of(self, session_id: int) -> int:
+        """The view row showing ``session_id``, or -1."""
+        hits = np.flatnonzero(self._ids[self._order] == session_id)
+        return int(hits[0]) if hits.size else -1
+
+    def ordered_session_ids(self) -> np.ndarray:
+        """Session ids in display order, (n,) int64."""
+        return self._ids[self._order]
+
+
+class _SessionTableView(QTableView):
+    """QTableView without type-to-search, so letter keys (N, P, F) reach the player shortcuts."""
+
+    def keyboardSearch(self, search: str) -> None:  # noqa: N802
+        pass
+
+
+class QtSessionList(QWidget):
+    """The filtered, sortable session table with a "1,234 of 2,000 sessions" count."""
+
+    session_activated = Signal(int)     # double-click / Enter on a row: session id
+    table_did_load = Signal(int)        # rows now shown, after each (re)query
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SessionList")
+        self._capture = None
+        self._total = 0
+        self._filter = SessionFilter()
+        self._generation = 0
+        self._sized = False
+        self._pending = None
+
+        self.model = SessionTableModel(self)
+        self.view = _SessionTableView(self)
+        self.view.setObjectName("SessionTable")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setCornerButtonEnabled(False)
+        vheader = self.view.verticalHeader()
+        vheader.setVisible(False)
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
+        vheader.setDefaultSectionSize(max(22, self.fontMetrics().height() + 8))
+        hheader = self.view.horizontalHeader()
+        hheader.setHighlightSections(False)
+        hheader.setStretchLastSection(True)
+        hheader.setSectionsMovable(True)
+        hheader.setResizeContentsPrecision(200)
+        hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hheader.setMinimumSectionSize(36)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(START_COLUMN, Qt.SortOrder.DescendingOrder)
+        self.view.activated.connect(self._on_activated)
+
+        self.count_label = QLabel("No capture open", self)
+        self.count_label.setObjectName("SessionCount")
+
+        top = QHBoxLayout()
+        top.setContentsMargins(12, 6, 12, 6)
+        top.addWidget(self.count_label)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def capture(self):
+        return self._capture
+
+    def set_capture(self, capture, flt: SessionFilter | None = None) -> None:
+        """Show ``capture``'s sessions (queried on a worker thread); None clears the list."""
+        self._capture = capture
+        self._sized = False
+        self._generation += 1
+        self.model.clear()
+        if capture is None:
+            self._total = 0
+            self.count_label.setText("No capture open")
+            return
+        self._total = capture.session_count()
+        self.model.set_pages({p.page_id: p.url for p in capture.pages()})
+        self.set_filter(flt or SessionFilter())
+
+    def set_filter(self, flt: SessionFilter) -> None:
+        """Re-query with ``flt``; results of earlier, slower queries are dropped."""
+        self._filter = flt
+        if self._capture is None:
+            return
+        self._generation += 1
+        generation, capture = self._generation, self._capture
+        self.count_label.setText(f"Filtering {self._total:,} sessions…")
+        self._pending = tasks.run(
+            lambda: capture.session_table(flt),
+            lambda table: self._on_table(generation, table),
+            lambda exc: self._on_table_failed(generation, exc),
+        )
+
+    @property
+    def filter(self) -> SessionFilter:
+        return self._filter
+
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def total_count(self) -> int:
+        return self._total
+
+    def current_session_id(self) -> int | None:
+        index = self.view.currentIndex()
+        return self.model.session_id_at(index.row()) if index.isValid() else None
+
+    def select_session(self, session_id: int, scroll: bool = True) -> bool:
+        """Select the row of ``session_id``; False if the filter hides it."""
+        row = self.model.row_of(session_id)
+        if row < 0:
+            return False
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        if scroll:
+            self.view.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+        return True
+
+    def adjacent_session_id(self, session_id: int | None, step: int) -> int | None:
+        """The session ``step`` rows after (negative: before) ``session_id`` in the shown order."""
+        n = self.model.rowCount()
+        if n == 0:
+            return None
+        row = self.model.row_of(session_id) if session_id is not None else -1
+        if row < 0:
+            target = 0 if step > 0 else n - 1
+        else:
+            target = row + step
+        return self.model.session_id_at(target) if 0 <= target < n else None
+
+    # -- internals -------------------------------------------------------------------------
+    def _on_table(self, generation: int, table: dict[str, np.ndarray]) -> None:
+        if generation != self._generation:
+            return  # a newer filter is already being queried
+        keep = self.current_session_id()
+        self.model.set_table(table)
+        if not self._sized and self.model.rowCount():
+            self._size_columns()
+            self._sized = True
+        if keep is not None:
+            self.select_session(keep, scroll=False)
+        shown = self.model.rowCount()
+        if shown == 0 and self._total:
+            self.count_label.setText(f"No sessions match these filters (of {self._total:,})")
+        else:
+            self.count_label.setText(f"{shown:,} of {self._total:,} sessions")
+        self.table_did_load.emit(shown)
+
+    def _on_table_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.model.clear()
+        self.count_label.setText(f"Could not list sessions: {exc}")
+        self.table_did_load.emit(0)
+
+    def _size_columns(self) -> None:
+        # Once per capture, from a sample of rows: measuring every row of a 100k table costs
+        # seconds, and after that the user's own column widths are kept.
+        header = self.view.horizontalHeader()
+        fm = self.view.fontMetrics()
+        header.ensurePolished()  # so its font is the style sheet's
+        fm_header = QFontMetrics(header.font())
+        n = self.model.rowCount()
+        sample = range(min(n, 300))
+        widths: list[int] = []
+        for c, col in enumerate(COLUMNS):
+            texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
+            content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
+            title = fm_header.horizontalAdvance(col.title) + 14
+            if c == self.model.sort_column:
+                title += 14  # the sort arrow
+            width = max(content, title, 36)
+            if col.kind == "text":
+                width = min(width, 112)  # long browser names elide rather than push columns out
+            widths.append(width)
+        # Fit the dock if we can: take the overflow from the widest text columns first.
+        excess = sum(widths) - self.view.viewport().width()
+        for c in sorted((c for c, col in enumerate(COLUMNS) if col.kind == "text"), key=lambda c: -widths[c]):
+            if excess <= 0:
+                break
+            give = min(excess, max(0, widths[c] - 72))
+            widths[c] -= give
+            excess -= give
+        for c, width in enumerate(widths):
+            header.resizeSection(c, width)
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        sid = self.model.session_id_at(index.row())
+        if sid is not None:
+            self.session_activated.emit(sid)
