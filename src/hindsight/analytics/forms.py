@@ -1,0 +1,440 @@
+"""Form analytics (Zuko / Hotjar forms style): who viewed, started, completed and abandoned
+a form, and per field: interactions, timings, returns, corrections, blanks, validation
+errors and where abandoning visitors left.
+
+Definitions (Zuko's where it has one, field-facts.md 2.9):
+
+- *viewed*: sessions with a pageview of the form's page (the chosen device snapshots);
+- *started*: sessions with a FOCUS or INPUT on a field of the form (once per session);
+- *completed*: sessions with a SUBMIT whose target belongs to the form;
+- *abandoned*: started and not completed;
+- *time to first interaction*: page load (pageview start + load time) to the field's first
+  FOCUS, per session; *time in field*: FOCUS to the next BLUR (or the end of the pageview),
+  summed per session;
+- *return*: a FOCUS of a field the visitor had left (BLUR) with data entered (length > 0);
+- *correction*: an INPUT whose length is below the field's previous length;
+- *left blank*: focused, but length 0 at the end (submit or abandon);
+- *drop-off*: the field an abandoning session touched last (FOCUS, INPUT or BLUR); the time
+  it left is that last event.
+
+Only lengths and timings exist in a capture; typed text is never recorded nor shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+
+import numpy as np
+
+from hindsight.analytics.signals import CaptureEvents, load_events
+from hindsight.store.errors import CaptureError
+from hindsight.store.filters import SessionFilter
+from hindsight.store.kinds import EventKind
+from hindsight.store.reader import Capture
+
+FORM_EVENT_KINDS = (EventKind.FOCUS, EventKind.BLUR, EventKind.INPUT, EventKind.SUBMIT, EventKind.VALIDATION)
+_INTERACTION = np.asarray((EventKind.FOCUS, EventKind.INPUT, EventKind.BLUR), np.uint8)
+
+
+def field_title(name: str) -> str:
+    """Display name of a field: ``phone`` -> ``Phone``, ``first_name`` -> ``First name``."""
+    return name.replace("_", " ").replace("-", " ").strip().capitalize() or name
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """A form on a page: its name, page and the snapshots (devices) it appears in."""
+
+    form: str
+    page_id: int
+    url: str
+    snapshot_ids: tuple[int, ...]
+    devices: tuple[str, ...]
+
+
+def list_forms(capture: Capture) -> list[FormRef]:
+    """Every (form, page) pair of the capture, in page order."""
+    out: dict[tuple[str, int], dict] = {}
+    for page in capture.pages():
+        for snap in capture.snapshots(page.page_id):
+            emap = capture.elements(snap.snapshot_id)
+            for name in dict.fromkeys(f for f, fld in zip(emap.form, emap.field) if f and fld):
+                ref = out.setdefault((name, page.page_id), {"url": page.url, "snaps": [], "devices": []})
+                ref["snaps"].append(snap.snapshot_id)
+                ref["devices"].append(snap.device)
+    return [FormRef(name, pid, r["url"], tuple(r["snaps"]), tuple(r["devices"])) for (name, pid), r in out.items()]
+
+
+def find_form(capture: Capture, form: str | None = None, page_url: str | None = None,
+              device: str | None = None) -> FormRef:
+    """The form to analyse; ``CaptureError`` (one line) if there is none that matches."""
+    forms = list_forms(capture)
+    if page_url is not None:
+        if capture.page_by_url(page_url) is None:
+            raise CaptureError(capture.path, f"has no page {page_url!r}")
+        forms = [f for f in forms if f.url == page_url]
+    if form is not None:
+        forms = [f for f in forms if f.form == form]
+    if not forms:
+        what = f"form {form!r}" if form else "form"
+        where = f" on {page_url}" if page_url else ""
+        raise CaptureError(capture.path, f"has no {what}{where} (elements with a form and a field)")
+    ref = forms[0]
+    if device is not None:
+        keep = [(s, d) for s, d in zip(ref.snapshot_ids, ref.devices) if d == device]
+        if not keep:
+            raise CaptureError(capture.path, f"has no {device} snapshot of {ref.url} "
+                                             f"(devices: {', '.join(ref.devices)})")
+        ref = FormRef(ref.form, ref.page_id, ref.url, tuple(s for s, _ in keep), tuple(d for _, d in keep))
+    return ref
+
+
+@dataclass(frozen=True)
+class FieldStats:
+    """Figures of one field. Times in ms (NaN when no session qualifies); counts are sessions
+    unless named ``*_events``."""
+
+    name: str
+    title: str
+    label: str
+    selector: str
+    order: int
+    interacted: int
+    first_interaction_median_ms: float
+    first_interaction_mean_ms: float
+    time_in_field_median_ms: float
+    returns_events: int
+    returns: int
+    corrections_events: int
+    corrections: int
+    left_blank: int
+    validation_events: int
+    validation_errors: int
+    dropoff: int
+    dropoff_pct: float  # % of the form's abandons
+
+    def as_dict(self) -> dict:
+        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class AbandonList:
+    """Sessions that abandoned the form at one field, and when they left it.
+
+    session_id, pageview_id : (n,) int64; t_ms : (n,) int64 ms since session start.
+    """
+
+    field: str
+    session_id: np.ndarray
+    t_ms: np.ndarray
+    pageview_id: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.session_id.shape[0])
+
+
+@dataclass(frozen=True)
+class FormReport:
+    """Form analytics for one form on one page (all device snapshots, or one device)."""
+
+    form: str
+    url: str
+    device: str | None
+    viewed: int
+    started: int
+    completed: int
+    abandoned: int
+    fields: tuple[FieldStats, ...]
+    # Per abandoned session: last field (index into fields), time and pageview it left at.
+    abandon_session: np.ndarray = dc_field(repr=False)
+    abandon_field: np.ndarray = dc_field(repr=False)
+    abandon_t: np.ndarray = dc_field(repr=False)
+    abandon_pageview: np.ndarray = dc_field(repr=False)
+
+    def field(self, name: str) -> FieldStats:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"form {self.form!r} has no field {name!r}")
+
+    @property
+    def top_abandon_field(self) -> FieldStats | None:
+        """The field most abandoning sessions left at (None without abandons)."""
+        if not self.fields or self.abandoned == 0:
+            return None
+        best = max(self.fields, key=lambda f: (f.dropoff, -f.order))
+        return best if best.dropoff > 0 else None
+
+    def abandoned_sessions(self, field: str) -> AbandonList:
+        """Sessions whose last touched field before abandoning was ``field``, by session id."""
+        i = [f.name for f in self.fields].index(field) if field in [f.name for f in self.fields] else None
+        if i is None:
+            raise KeyError(f"form {self.form!r} has no field {field!r}")
+        m = self.abandon_field == i
+        return AbandonList(field, self.abandon_session[m], self.abandon_t[m], self.abandon_pageview[m])
+
+    @property
+    def start_rate(self) -> float:
+        return self.started / self.viewed if self.viewed else float("nan")
+
+    @property
+    def completion_rate(self) -> float:
+        return self.completed / self.started if self.started else float("nan")
+
+    def header(self) -> str:
+        """One line: "Form 'signup': 612 viewed · 468 started · 98 completed · 370 abandoned — …"."""
+        text = (f"Form '{self.form}': {self.viewed:,} viewed · {self.started:,} started · "
+                f"{self.completed:,} completed · {self.abandoned:,} abandoned")
+        top = self.top_abandon_field
+        if top is not None:
+            text += f" — most abandoned at {top.title} ({top.dropoff_pct:.0f}%)"
+        return text
+
+    def as_dict(self) -> dict:
+        top = self.top_abandon_field
+        return {
+            "form": self.form, "url": self.url, "device": self.device, "viewed": self.viewed,
+            "started": self.started, "completed": self.completed, "abandoned": self.abandoned,
+            "top_abandon_field": top.name if top else None,
+            "fields": [f.as_dict() for f in self.fields],
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Computation
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FormEvents:
+    """Loaded events of a form's page plus per-event field and form membership."""
+
+    ref: FormRef
+    ce: CaptureEvents
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    selectors: tuple[str, ...]
+    ev_field: np.ndarray      # (n,) int, field index per event (-1: not a field of the form)
+    ev_in_form: np.ndarray    # (n,) bool, target is an element of the form
+    session_device: np.ndarray  # (s,) object, device of each session (its snapshot's)
+
+
+def _load(capture: Capture, ref: FormRef, flt: SessionFilter | None) -> _FormEvents:
+    names: list[str] = []
+    labels: dict[str, str] = {}
+    selectors: dict[str, str] = {}
+    maps = {}
+    for snap in ref.snapshot_ids:
+        emap = capture.elements(snap)
+        maps[snap] = emap
+        for i, (f, fld) in enumerate(zip(emap.form, emap.field)):
+            if f == ref.form and fld:
+                if fld not in labels:
+                    names.append(fld)
+                    labels[fld] = emap.label[i]
+                    selectors[fld] = emap.selector[i]
+    code = {n: i for i, n in enumerate(names)}
+    # One lookup table over all snapshots: base offset per snapshot + element index.
+    base, field_tab, form_tab, dev_of_snap = {}, [], [], {}
+    offset = 0
+    for snap, dev in zip(ref.snapshot_ids, ref.devices):
+        emap = maps[snap]
+        base[snap] = offset
+        field_tab.extend(code[fld] if (f == ref.form and fld) else -1 for f, fld in zip(emap.form, emap.field))
+        form_tab.extend(f == ref.form for f in emap.form)
+        offset += len(emap)
+        dev_of_snap[snap] = dev
+    field_tab_a = np.asarray(field_tab + [-1], dtype=np.int64)  # last entry: "no element"
+    form_tab_a = np.asarray(form_tab + [False], dtype=bool)
+
+    ce = load_events(capture, kinds=FORM_EVENT_KINDS, flt=flt, snapshot_ids=ref.snapshot_ids)
+    ev = ce.events
+    snap = ce.pv_snapshot[ce.pv]
+    snap_base = np.zeros(snap.size, np.int64)
+    snap_len = np.zeros(snap.size, np.int64)
+    for s in ref.snapshot_ids:
+        m = snap == s
+        snap_base[m] = base[s]
+        snap_len[m] = len(maps[s])
+    tg = ev.target.astype(np.int64)
+    valid = (tg >= 0) & (tg < snap_len)
+    g = np.where(valid, snap_base + tg, field_tab_a.size - 1)
+    # A session's device is that of its (first) snapshot of the page.
+    first_pv = np.searchsorted(ce.pv_srank, np.arange(ce.session_ids.size))
+    session_device = np.asarray([dev_of_snap[int(s)] for s in ce.pv_snapshot[first_pv]], dtype=object)
+    return _FormEvents(ref, ce, tuple(names), tuple(labels[n] for n in names), tuple(selectors[n] for n in names),
+                       field_tab_a[g], form_tab_a[g], session_device)
+
+
+def _median(a: np.ndarray) -> float:
+    return float(np.median(a)) if a.size else float("nan")
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(np.mean(a)) if a.size else float("nan")
+
+
+def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> FormReport:
+    ce, ev = fe.ce, fe.ce.events
+    nf = len(fe.names)
+    ns = ce.session_ids.size
+    ev_srank = ce.pv_srank[ce.pv]
+    keep_ev = session_mask[ev_srank]
+    kind = ev.kind
+    fld = fe.ev_field
+    t = ev.t.astype(np.int64)
+
+    viewed = int(np.count_nonzero(session_mask))
+    on_field = keep_ev & (fld >= 0)
+    touch = on_field & ((kind == EventKind.FOCUS) | (kind == EventKind.INPUT))
+    started = np.zeros(ns, dtype=bool)
+    started[ev_srank[touch]] = True
+    completed = np.zeros(ns, dtype=bool)
+    completed[ev_srank[keep_ev & (kind == EventKind.SUBMIT) & fe.ev_in_form]] = True
+    abandoned = started & ~completed
+
+    # Per (session, field) keys for "sessions that ..." counts.
+    def sessions_per_field(mask: np.ndarray) -> np.ndarray:
+        key = np.unique(ev_srank[mask] * max(nf, 1) + fld[mask])
+        return np.bincount(key % max(nf, 1), minlength=nf)[:nf] if nf else np.zeros(0, np.int64)
+
+    def events_per_field(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(fld[mask], minlength=nf)[:nf]
+
+    interacted = sessions_per_field(touch)
+
+    # Time to first interaction: first FOCUS per (session, field), from the page's load.
+    foc = np.flatnonzero(on_field & (kind == EventKind.FOCUS))
+    key = ev_srank[foc] * nf + fld[foc]
+    uk, first = np.unique(key, return_index=True)  # rows are in session-time order
+    f_rows = foc[first]
+    pv = ce.pv[f_rows]
+    tfi = t[f_rows] - (ce.pv_start[pv] + ce.pv_load[pv])
+    tfi_field = uk % nf if nf else uk
+
+    # Sort field events by (pageview, field, row) to walk each field's history per pageview.
+    fe_rows = np.flatnonzero(on_field & np.isin(kind, _INTERACTION))
+    order = np.lexsort((fe_rows, fld[fe_rows], ce.pv[fe_rows]))
+    r = fe_rows[order]
+    rk, rpv, rf, rt = kind[r], ce.pv[r], fld[r], t[r]
+    n = r.size
+    grp_start = np.ones(n, dtype=bool)
+    grp_start[1:] = (rpv[1:] != rpv[:-1]) | (rf[1:] != rf[:-1])
+    grp_id = np.cumsum(grp_start) - 1
+    # Length of the field at each event: the value of the group's last INPUT so far.
+    pos = np.arange(n)
+    last_in = np.maximum.accumulate(np.where(rk == EventKind.INPUT, pos, -1)) if n else pos
+    has_in = (last_in >= 0) & (grp_id[np.maximum(last_in, 0)] == grp_id)
+    length = np.where(has_in, ev.value[r[np.maximum(last_in, 0)]].astype(np.int64), 0) if n else pos
+    # Time in field: each FOCUS to the group's next event if it is a BLUR, else pageview end.
+    is_focus = rk == EventKind.FOCUS
+    nxt_same = np.zeros(n, dtype=bool)
+    nxt_same[:-1] = ~grp_start[1:]
+    # the next FOCUS/BLUR of the group (INPUTs in between do not end a visit)
+    fb = np.flatnonzero(rk != EventKind.INPUT)
+    nxt_fb = np.full(n, -1)
+    if fb.size:
+        nxt_idx = np.searchsorted(fb, pos, side="right")
+        ok = nxt_idx < fb.size
+        cand = fb[np.minimum(nxt_idx, fb.size - 1)]
+        nxt_fb = np.where(ok & (grp_id[cand] == grp_id), cand, -1)
+    ends_blur = (nxt_fb >= 0) & (rk[np.maximum(nxt_fb, 0)] == EventKind.BLUR)
+    end_t = np.where(ends_blur, rt[np.maximum(nxt_fb, 0)], ce.pv_end[rpv])
+    dur = np.maximum(end_t - rt, 0)
+    fi = np.flatnonzero(is_focus)
+    sk = ce.pv_srank[rpv[fi]] * nf + rf[fi]
+    uk_time, inv = np.unique(sk, return_inverse=True)
+    time_sum = np.bincount(inv.ravel(), weights=dur[fi], minlength=uk_time.size)
+    time_field = uk_time % nf if nf else uk_time
+    # Returns: a FOCUS after a BLUR of the same field (same pageview) with data entered.
+    blurs_before = np.cumsum(rk == EventKind.BLUR)
+    grp_first_pos = np.flatnonzero(grp_start)[grp_id] if n else pos
+    blur_count_before = blurs_before - np.where(grp_first_pos > 0, blurs_before[np.maximum(grp_first_pos - 1, 0)], 0)
+    blur_count_before = blur_count_before - (rk == EventKind.BLUR)
+    is_return = is_focus & (blur_count_before > 0) & (length > 0)
+    # Corrections: an INPUT shorter than the group's previous length.
+    prev_len = np.zeros(n, np.int64)
+    prev_len[1:] = np.where(grp_start[1:], 0, length[:-1])
+    is_corr = (rk == EventKind.INPUT) & (ev.value[r].astype(np.int64) < prev_len)
+
+    def from_sorted(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = r[mask]
+        evm = np.zeros(ev.t.size, dtype=bool)
+        evm[rows] = True
+        return events_per_field(evm), sessions_per_field(evm)
+
+    ret_ev, ret_s = from_sorted(is_return)
+    cor_ev, cor_s = from_sorted(is_corr)
+
+    # Left blank: focused, and the last known length in the session is 0.
+    foc_key = np.unique(ev_srank[foc] * nf + fld[foc]) if nf else np.zeros(0, np.int64)
+    inp = np.flatnonzero(on_field & (kind == EventKind.INPUT))
+    ikey = ev_srank[inp] * nf + fld[inp]
+    # last INPUT per (session, field): rows are time-ordered within a session
+    uik, last_pos = np.unique(ikey[::-1], return_index=True)
+    last_val = ev.value[inp[::-1][last_pos]].astype(np.int64)
+    filled = np.isin(foc_key, uik[last_val > 0])
+    blank_counts = np.bincount((foc_key % nf)[~filled], minlength=nf)[:nf] if nf else np.zeros(0)
+
+    val_mask = on_field & (kind == EventKind.VALIDATION)
+    val_ev = events_per_field(val_mask)
+    val_s = sessions_per_field(val_mask)
+
+    # Drop-off: the last field an abandoning session touched, and when.
+    ab_rows = np.flatnonzero(on_field & np.isin(kind, _INTERACTION) & abandoned[ev_srank])
+    ab_sr = ev_srank[ab_rows]
+    last_idx = np.flatnonzero(np.r_[ab_sr[1:] != ab_sr[:-1], True]) if ab_rows.size else np.zeros(0, np.int64)
+    last_rows = ab_rows[last_idx]
+    ab_session = ce.session_ids[ev_srank[last_rows]]
+    ab_field = fld[last_rows]
+    ab_t = t[last_rows]
+    ab_pv = ce.pv_id[ce.pv[last_rows]]
+    drop = np.bincount(ab_field, minlength=nf)[:nf] if nf else np.zeros(0, np.int64)
+    n_abandoned = int(np.count_nonzero(abandoned))
+
+    stats = []
+    for i, name in enumerate(fe.names):
+        stats.append(FieldStats(
+            name=name, title=field_title(name), label=fe.labels[i], selector=fe.selectors[i], order=i,
+            interacted=int(interacted[i]),
+            first_interaction_median_ms=_median(tfi[tfi_field == i]),
+            first_interaction_mean_ms=_mean(tfi[tfi_field == i]),
+            time_in_field_median_ms=_median(time_sum[time_field == i]),
+            returns_events=int(ret_ev[i]), returns=int(ret_s[i]),
+            corrections_events=int(cor_ev[i]), corrections=int(cor_s[i]),
+            left_blank=int(blank_counts[i]),
+            validation_events=int(val_ev[i]), validation_errors=int(val_s[i]),
+            dropoff=int(drop[i]), dropoff_pct=float(100.0 * drop[i] / n_abandoned) if n_abandoned else 0.0,
+        ))
+    return FormReport(fe.ref.form, fe.ref.url, device, viewed, int(np.count_nonzero(started & session_mask)),
+                      int(np.count_nonzero(completed & session_mask)), n_abandoned, tuple(stats),
+                      ab_session, ab_field, ab_t, ab_pv)
+
+
+def form_report(capture: Capture, form: str | None = None, page_url: str | None = None,
+                device: str | None = None, flt: SessionFilter | None = None) -> FormReport:
+    """Form analytics for ``form`` on ``page_url`` (defaults: the capture's first form).
+
+    Parameters
+    ----------
+    capture : Capture
+    form : str, optional
+        Form name (the elements' ``form``); default: the first form found.
+    page_url : str, optional
+        The page holding the form; default: the first page with that form.
+    device : str, optional
+        Only this device's snapshot of the page (default: all devices together).
+    flt : SessionFilter, optional
+        Only sessions matching it.
+    """
+    ref = find_form(capture, form, page_url, device)
+    fe = _load(capture, ref, flt)
+    return _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), device)
+
+
+def device_split(capture: Capture, form: str | None = None, page_url: str | None = None,
+                 flt: SessionFilter | None = None) -> dict[str, FormReport]:
+    """The same figures per device (events loaded once), in snapshot order."""
+    ref = find_form(capture, form, page_url)
+    fe = _load(capture, ref, flt)
+    return {dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(ref.devices)}

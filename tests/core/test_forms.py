@@ -1,0 +1,142 @@
+"""Form analytics on the demo's signup form against the planted ground truth."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from hindsight.analytics.forms import device_split, field_title, find_form, form_report, list_forms
+from hindsight.store import CaptureError, EventKind, SessionFilter
+
+SIGNUP = "https://demo.hindsight.local/signup"
+FIELDS = ["name", "email", "company", "phone", "password", "plan", "terms"]
+
+
+@pytest.fixture(scope="module")
+def report(demo_master):
+    from hindsight.store import open_capture
+
+    with open_capture(demo_master) as cap:
+        yield form_report(cap, "signup", SIGNUP)
+
+
+def test_the_demo_has_one_form_on_the_signup_page(demo):
+    forms = list_forms(demo)
+    assert [(f.form, f.url) for f in forms] == [("signup", SIGNUP)]
+    assert set(forms[0].devices) == {"desktop", "tablet", "mobile"}
+    assert find_form(demo).form == "signup"
+
+
+def test_fields_in_document_order(report):
+    assert [f.name for f in report.fields] == FIELDS
+    assert report.field("phone").title == "Phone"
+    assert report.field("phone").selector == "#signup-form input[name=phone]"
+
+
+def test_session_counts_match_the_capture(demo, report):
+    sessions = demo.session_table()
+    assert report.completed == int(sessions["converted"].sum())
+    assert report.viewed == len(demo.session_ids(SessionFilter(visited=(SIGNUP,))))
+    assert report.abandoned == report.started - report.completed
+    assert report.abandoned == len(demo.planted("abandon"))
+    assert report.viewed > report.started > report.completed > 0
+
+
+def test_phone_is_the_top_abandonment_field(demo, report):
+    top = report.top_abandon_field
+    assert top is not None and top.name == "phone"
+    planted = Counter(row[4] for row in demo.planted("abandon"))
+    for f in report.fields:
+        assert f.dropoff == planted.get(f.selector, 0), f.name
+    assert sum(f.dropoff for f in report.fields) == report.abandoned
+    assert report.header().startswith(f"Form 'signup': {report.viewed:,} viewed · {report.started:,} started")
+    assert f"most abandoned at Phone ({top.dropoff_pct:.0f}%)" in report.header()
+
+
+def test_abandoned_sessions_at_a_field_and_when_they_left(demo, report):
+    phone = report.abandoned_sessions("phone")
+    planted = {row[0]: row[2] for row in demo.planted("abandon") if row[4].endswith("[name=phone]")}
+    assert set(phone.session_id.tolist()) == set(planted)
+    # They left the field when they blurred it: the planted time is the blur.
+    assert {int(s): int(t) for s, t in zip(phone.session_id, phone.t_ms)} == planted
+    with pytest.raises(KeyError):
+        report.abandoned_sessions("fax")
+
+
+def test_validation_errors_concentrate_on_email(demo, report):
+    email = report.field("email")
+    assert email.validation_errors == len({row[0] for row in demo.planted("email_error")})
+    assert all(f.validation_errors == 0 for f in report.fields if f.name != "email")
+    # Fixing the address deletes characters (corrections) after leaving the field (a return).
+    assert email.corrections == email.validation_errors
+    assert email.returns == email.validation_errors
+    assert email.corrections_events > email.corrections
+
+
+def test_field_timings_and_blanks(report):
+    interacted = [f.interacted for f in report.fields]
+    assert interacted == sorted(interacted, reverse=True)  # the demo fills fields in order
+    assert interacted[0] == report.started
+    for f in report.fields:
+        assert f.first_interaction_median_ms > 0
+        assert f.time_in_field_median_ms > 0
+        assert f.left_blank <= f.interacted
+    # Typed-then-abandoned phones are the blanks' main source.
+    assert report.field("phone").left_blank == max(f.left_blank for f in report.fields)
+    first = [f.first_interaction_median_ms for f in report.fields]
+    assert first == sorted(first)
+
+
+def test_one_session_by_hand(demo, report):
+    """Recompute one completed session's email figures from its raw events."""
+    sid = int(demo.session_ids(SessionFilter(converted=True))[0])
+    pvs, ev, pvi = demo.session_events(sid)
+    signup = [i for i, pv in enumerate(pvs) if pv.page_id == demo.page_by_url(SIGNUP).page_id][0]
+    emap = demo.elements(pvs[signup].snapshot_id)
+    email = emap.field.index("email")
+    mine = ev.take((pvi == signup) & (ev.target == email))
+    inputs = mine.of_kind(EventKind.INPUT)
+    assert inputs.value[-1] > 0  # not blank
+    focus = mine.of_kind(EventKind.FOCUS)
+    load = pvs[signup].start_ms + pvs[signup].load_ms
+    assert int(focus.t[0]) - load > 0
+
+
+def test_device_split_adds_up(demo, report):
+    split = device_split(demo, "signup", SIGNUP)
+    assert set(split) == {"desktop", "tablet", "mobile"}
+    for name in ("viewed", "started", "completed", "abandoned"):
+        assert sum(getattr(r, name) for r in split.values()) == getattr(report, name), name
+    for i, f in enumerate(report.fields):
+        assert sum(r.fields[i].dropoff for r in split.values()) == f.dropoff
+        assert sum(r.fields[i].interacted for r in split.values()) == f.interacted
+    mobile = form_report(demo, "signup", SIGNUP, device="mobile")
+    assert mobile.as_dict() == split["mobile"].as_dict()
+    assert mobile.completed == int(demo.session_table(SessionFilter(device=("mobile",), converted=True))
+                                   ["session_id"].size)
+
+
+def test_filter_and_errors(demo, report):
+    converted = form_report(demo, flt=SessionFilter(converted=True))
+    assert converted.completed == converted.started == report.completed
+    assert converted.abandoned == 0 and converted.top_abandon_field is None
+    with pytest.raises(CaptureError):
+        form_report(demo, "checkout")
+    with pytest.raises(CaptureError):
+        form_report(demo, page_url="https://demo.hindsight.local/nope")
+    with pytest.raises(CaptureError):
+        form_report(demo, device="watch")
+
+
+def test_report_as_dict_is_plain(report):
+    d = report.as_dict()
+    assert d["top_abandon_field"] == "phone"
+    assert all(isinstance(v, (int, float, str, type(None))) for f in d["fields"] for v in f.values())
+    assert np.isclose(sum(f["dropoff_pct"] for f in d["fields"]), 100.0)
+
+
+def test_field_title():
+    assert field_title("first_name") == "First name"
+    assert field_title("phone") == "Phone"
