@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "hindsight.cli.bench_cmd",
     "hindsight.cli.frame_cmd",
     "hindsight.cli.heatmap_cmd",
+    "hindsight.cli.analytics_cmds",
 )
 
 
