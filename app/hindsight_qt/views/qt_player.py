@@ -150,7 +150,8 @@ class QtPlayer(QWidget):
         self.session_id: int | None = None
         self._session = None
         self.frames_rendered = 0
-        self._rendered_key: tuple | None = None
+        self._page_names: list[str] = []
+        self._shown_pageview: int | None = None
         self.setFocusPolicy(Qt.StrongFocus)
         self.setStyleSheet(_STYLE)
 
@@ -308,6 +309,10 @@ class QtPlayer(QWidget):
         self.status_label = QLabel("No session", objectName="statusLabel")
         self.status_label.setTextFormat(Qt.PlainText)
         status.addWidget(self.status_label, 1)
+        self.page_label = QLabel("", objectName="statusLabel")
+        self.page_label.setTextFormat(Qt.PlainText)
+        self.page_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        status.addWidget(self.page_label)
         cl.addLayout(status)
 
     def _speeds(self) -> tuple[float, ...]:
@@ -324,11 +329,12 @@ class QtPlayer(QWidget):
         timeline = SessionTimeline.load(capture, int(session_id))
         self._timer.stop()
         self.capture, self.timeline, self.session_id, self._session = capture, timeline, int(session_id), session
-        self._rendered_key = None
         self.canvas.set_session(capture, timeline)
         self.canvas.set_hesitation(None)
         self.banner.hide()
-        self.timeline_widget.set_timeline(timeline, self._page_labels(capture, timeline))
+        self._page_names = self._page_labels(capture, timeline)
+        self._shown_pageview = None
+        self.timeline_widget.set_timeline(timeline, self._page_names)
         self.status_label.setText(self._status_text(session, timeline))
         self.player.load(timeline, at_ms)
         self._render(self.player.frame())
@@ -345,6 +351,8 @@ class QtPlayer(QWidget):
         self.timeline_widget.set_timeline(None)
         self.banner.hide()
         self.status_label.setText("No session")
+        self.page_label.setText("")
+        self._page_names, self._shown_pageview = [], None
         self.time_label.setText("0:00 / 0:00")
 
     @staticmethod
@@ -358,7 +366,7 @@ class QtPlayer(QWidget):
                 continue
             path = page.url.split("://", 1)[-1]
             path = "/" + path.split("/", 1)[1] if "/" in path else "/"
-            out.append(f"{page.title or path} ({path})" if page.title else path)
+            out.append(page.title or path)
         return out
 
     @staticmethod
@@ -389,6 +397,15 @@ class QtPlayer(QWidget):
         dur = self.timeline.duration_ms
         self.time_label.setText(f"{format_ms(frame.t_ms)} / {format_ms(dur)}")
         self.frames_rendered += 1
+        if frame.pageview_index != self._shown_pageview:
+            self._shown_pageview = frame.pageview_index
+            n = len(self._page_names)
+            i = frame.pageview_index
+            self.page_label.setText(f"Page {i + 1} of {n}:  {self._page_names[i]}" if 0 <= i < n else "")
+        # the core has no events for these two flags; whoever sets them, the boxes follow
+        if self.pause_check.isChecked() != bool(self.player.pause_on_hesitation) \
+                or self.skip_check.isChecked() != bool(self.player.skip_inactivity):
+            self._sync_toggles()
 
     # -- player events -------------------------------------------------------------------
     def _on_time(self, *_: Any) -> None:
@@ -436,16 +453,18 @@ class QtPlayer(QWidget):
     def _sync_controls(self) -> None:
         self._on_playing()
         self._on_speed()
-        self.pause_check.blockSignals(True)
-        self.skip_check.blockSignals(True)
-        self.pause_check.setChecked(bool(self.player.pause_on_hesitation))
-        self.skip_check.setChecked(bool(self.player.skip_inactivity))
-        self.pause_check.blockSignals(False)
-        self.skip_check.blockSignals(False)
+        self._sync_toggles()
         loaded = self.timeline is not None
         for w in (self.play_button, self.step_back_button, self.step_forward_button,
                   self.prev_marker_button, self.next_marker_button, self.timeline_widget):
             w.setEnabled(loaded)
+
+    def _sync_toggles(self) -> None:
+        for box, on in ((self.pause_check, self.player.pause_on_hesitation),
+                        (self.skip_check, self.player.skip_inactivity)):
+            box.blockSignals(True)
+            box.setChecked(bool(on))
+            box.blockSignals(False)
 
     # -- controls ------------------------------------------------------------------------
     def _toggle(self) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,8 @@ TRAIL_COLOR = QColor("#ff8a1f")
 VEIL = QColor(18, 20, 24, 190)
 
 RIPPLE_MS = 600.0
+#: Decoded screenshots kept per canvas (a 1440 x 5400 page is ~23 MB as RGB).
+IMAGE_CACHE_BYTES = 400 * 1024 * 1024
 RIPPLE_POOL = 8
 #: The follow view shows the visitor's viewport plus this margin (fraction of its height).
 FOLLOW_MARGIN = 0.06
@@ -218,9 +221,12 @@ class _RippleItem(_FixedSizeItem):
         p.setPen(Qt.NoPen)
         p.setBrush(c)
         p.drawEllipse(QPointF(0, 0), self.radius, self.radius)
-        c.setAlphaF(0.95 * self.alpha)
-        p.setPen(QPen(c, 2.5))
         p.setBrush(Qt.NoBrush)
+        # a light halo under the ring keeps an orange ring visible on an orange button
+        p.setPen(QPen(QColor(255, 255, 255, int(200 * self.alpha)), 5.0))
+        p.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+        c.setAlphaF(self.alpha)
+        p.setPen(QPen(c, 2.5))
         p.drawEllipse(QPointF(0, 0), self.radius, self.radius)
         # the contact point stays solid while the ring is young
         c.setAlphaF(min(1.0, 1.6 * self.alpha))
@@ -347,7 +353,7 @@ class QtReplayCanvas(QWidget):
         super().__init__(parent)
         self._capture = None
         self._timeline = None
-        self._images: dict[int, tuple[np.ndarray, float]] = {}
+        self._images: OrderedDict[int, tuple[np.ndarray, float]] = OrderedDict()
         self._snapshot_id: int | None = None
         self._page_rect = QRectF()
         self._view_rect = QRectF()
@@ -445,6 +451,7 @@ class QtReplayCanvas(QWidget):
         """The decoded screenshot (h, w, 3) uint8 and its scale (image px per CSS px), cached."""
         hit = self._images.get(snapshot_id)
         if hit is not None:
+            self._images.move_to_end(snapshot_id)
             return hit
         if self._capture is None:
             return None
@@ -456,6 +463,9 @@ class QtReplayCanvas(QWidget):
             arr = np.full((max(snap.height, 1), max(snap.width, 1), 3), 245, dtype=np.uint8)
         scale = arr.shape[1] / max(snap.width, 1)
         self._images[snapshot_id] = (arr, scale)
+        # least recently used screenshots go first once the cache outgrows its budget
+        while len(self._images) > 1 and sum(a.nbytes for a, _ in self._images.values()) > IMAGE_CACHE_BYTES:
+            self._images.popitem(last=False)
         return arr, scale
 
     def _show_snapshot(self, snapshot_id: int) -> None:
