@@ -305,6 +305,17 @@ class ShortcutsDialog(QDialog):
 
 
 # -- main window ---------------------------------------------------------------------------
+class _SessionsPane(QWidget):
+    """The Sessions dock's content; its size hint gives the table room for all its columns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("SessionsPane")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - first-run dock width (saved layouts override it)
+        return QSize(860, 600)
+
+
 class MainWindow(QMainWindow):
     """Hindsight's window. Colleagues add views with ``add_panel``; tests drive ``open_capture``."""
 
@@ -351,8 +362,9 @@ class MainWindow(QMainWindow):
         self.filter_panel.filter_changed.connect(self._on_filter_changed)
         self.session_list = QtSessionList()
         self.session_list.session_activated.connect(self.load_session)
-        sessions = QWidget()
-        sessions.setObjectName("SessionsPane")
+        self.session_list.table_did_load.connect(self._on_table_loaded)
+        self._cue_first_session = False
+        sessions = _SessionsPane()
         col = QVBoxLayout(sessions)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
@@ -496,6 +508,7 @@ class MainWindow(QMainWindow):
         if hasattr(self.player_view, "clear"):
             self.player_view.clear()
         self.filter_panel.set_capture(capture)
+        self._cue_first_session = True
         self.session_list.set_capture(capture, self.filter_panel.current_filter())
         self.settings.add_recent(path)
         self._update_recent_menu()
@@ -593,6 +606,14 @@ class MainWindow(QMainWindow):
         self.session_list.select_session(int(session_id))
         return True
 
+    def _on_table_loaded(self, rows: int) -> None:
+        # A freshly opened capture shows its newest session paused instead of an empty player.
+        if self._cue_first_session:
+            self._cue_first_session = False
+            first = self.session_list.model.session_id_at(0)
+            if first is not None and self.current_session_id is None:
+                self.load_session(first, autoplay=False)
+
     def _step_session(self, step: int) -> None:
         sid = self.session_list.adjacent_session_id(self.current_session_id, step)
         if sid is None:
@@ -622,10 +643,11 @@ class MainWindow(QMainWindow):
                 core.set_speed(speed)
             else:
                 core.speed = speed
-            if hasattr(core, "set_pause_on_hesitation"):
-                core.set_pause_on_hesitation(self.settings.pause_on_hesitation)
-            else:
-                core.pause_on_hesitation = self.settings.pause_on_hesitation
+            pause = self.settings.pause_on_hesitation
+            check = getattr(self.player_view, "pause_check", None)
+            if check is not None:
+                check.setChecked(pause)   # the player's own toggle keeps core and UI in step
+            core.pause_on_hesitation = pause
         except (AttributeError, ValueError, TypeError):
             pass  # an unknown speed from an older version: keep the player's default
 
@@ -683,7 +705,6 @@ class MainWindow(QMainWindow):
                 dock.setVisible(visible)
             self._hidden_docks.clear()
             self.close_action.setEnabled(True)
-            QTimer.singleShot(0, self._apply_default_layout)
         for dock in self._docks():
             dock.toggleViewAction().setEnabled(not on)
 
@@ -732,15 +753,8 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1600, 960)
         state = self.settings.window_state()
-        self._default_layout = state is None or not self.restoreState(state)
-
-    def _apply_default_layout(self) -> None:
-        # First run: room for every column of the session table. Only once the dock is shown
-        # and the window has its real size (resizing hidden docks does nothing).
-        if self._default_layout and self.sessions_dock.isVisible():
-            self._default_layout = False
-            width = max(560, min(880, int(self.width() * 0.56)))
-            self.resizeDocks([self.sessions_dock], [width], Qt.Orientation.Horizontal)
+        if state is not None:
+            self.restoreState(state)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.

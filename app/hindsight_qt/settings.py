@@ -85,7 +85,7 @@ class Settings:
 
     @property
     def pause_on_hesitation(self) -> bool:
-        return _to_bool(self.q.value("player/pause_on_hesitation"), False)
+        return _to_bool(self.q.value("player/pause_on_hesitation"), True)
 
     @pause_on_hesitation.setter
     def pause_on_hesitation(self, value: bool) -> None:

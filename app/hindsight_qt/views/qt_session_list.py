@@ -433,14 +433,6 @@ class QtSessionList(QWidget):
             if col.kind == "text":
                 width = min(width, 112)  # long browser names elide rather than push columns out
             widths.append(width)
-        # Fit the dock if we can: take the overflow from the widest text columns first.
-        excess = sum(widths) - self.view.viewport().width()
-        for c in sorted((c for c, col in enumerate(COLUMNS) if col.kind == "text"), key=lambda c: -widths[c]):
-            if excess <= 0:
-                break
-            give = min(excess, max(0, widths[c] - 72))
-            widths[c] -= give
-            excess -= give
         for c, width in enumerate(widths):
             header.resizeSection(c, width)
 
