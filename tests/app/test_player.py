@@ -205,3 +205,29 @@ def test_overlay_slot_and_timeline_hover(qt_player, cap):
     text = tl.hover_text(x)
     assert text.split("  ·  ")[0] == "0:00" or ":" in text
     assert str(first.label[0]) in text
+
+
+def test_timeline_click_seeks(qt_player, cap, qtbot):
+    from PySide6.QtCore import QPoint
+
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    tl = qt_player.timeline_widget
+    x0, w = tl._track()
+    x = int(x0 + w * 0.5)
+    qtbot.mouseClick(tl, Qt.LeftButton, pos=QPoint(x, tl.BAR_TOP + 3))
+    assert qt_player.player.t_ms == pytest.approx(tl._t_of(x), abs=qt_player.timeline.duration_ms * 0.01)
+    assert not qt_player.player.playing
+
+
+def test_no_shortcuts_while_typing(qt_player, cap, qtbot):
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    edit = QLineEdit(qt_player)
+    edit.show()
+    qt_player.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is edit, timeout=1000)
+    assert qt_player.handle_key(Qt.Key_Space, Qt.NoModifier) is False
+    qtbot.keyClick(edit, Qt.Key_Space)
+    assert not qt_player.player.playing and edit.text() == " "
