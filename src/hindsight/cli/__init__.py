@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "hindsight.cli.frame_cmd",
     "hindsight.cli.heatmap_cmd",
     "hindsight.cli.analytics_cmds",
+    "hindsight.cli.bookmark_cmds",
+    "hindsight.cli.import_cmds",
 )
 
 
