@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "hindsight.cli.heatmap_cmd",
     "hindsight.cli.analytics_cmds",
     "hindsight.cli.bookmark_cmds",
+    "hindsight.cli.import_cmds",
 )
 
 

@@ -1,0 +1,108 @@
+"""``hindsight import rrweb`` (recording files -> capture) and ``hindsight collect`` (HTTP endpoint)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from hindsight.cli.output import print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import recordings made by other tools (rrweb, PostHog exports)")
+    fmt = p.add_subparsers(dest="import_format", metavar="FORMAT")
+    r = fmt.add_parser(
+        "rrweb", help="rrweb 1.x/2.x JSON event arrays or PostHog recording exports, one session per file",
+        description="Import rrweb recordings (one JSON file per session: an array of rrweb events, or "
+                    "PostHog's exported recording JSON). All or nothing: on any problem the capture is "
+                    "left as it was and the exit code is 2.")
+    r.add_argument("files", nargs="+", metavar="FILE", help="recording files (.json, .json.gz)")
+    r.add_argument("--out", required=True, metavar="CAPTURE", help="capture file to create (or add to, with --append)")
+    r.add_argument("--append", action="store_true", help="add the sessions to an existing capture (one transaction)")
+    r.add_argument("--overwrite", action="store_true", help="replace CAPTURE if it exists")
+    r.add_argument("--screenshot", action="append", default=[], metavar="PNG",
+                   help="full-page screenshot to use as a page's snapshot image: NAME_WIDTH.png "
+                        "(e.g. signup_1280.png for .../signup.html at 1280 px) or URL=PNG (repeatable)")
+    mask = r.add_mutually_exclusive_group()
+    mask.add_argument("--mask", dest="mask", action="store_true", default=True,
+                      help="scrub e-mail addresses and card numbers from kept text (default)")
+    mask.add_argument("--no-mask", dest="mask", action="store_false",
+                      help="keep page text as recorded (typed input is still stored as lengths only); "
+                           "records masking=none in the capture")
+    r.add_argument("--no-render", dest="render", action="store_false",
+                   help="do not lay pages out with Chromium (placeholder element boxes and images)")
+    r.add_argument("--strip-query", action="store_true", help="drop query strings from page URLs")
+    r.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
+                   help="refuse recording files above this size (default 512)")
+    r.add_argument("--json", action="store_true", help="print the import report as JSON")
+    r.set_defaults(handler=cmd_import_rrweb)
+    p.set_defaults(handler=lambda args: _usage(p))
+
+    c = sub.add_parser("collect", help="receive rrweb event batches over HTTP and write them to a capture",
+                       description="Serve POST /v1/sessions/<key>/events (a JSON array of rrweb events) and "
+                                   "POST /v1/sessions/<key>/end; finished sessions are appended to CAPTURE, "
+                                   "which may stay open in the viewer.")
+    c.add_argument("capture", metavar="CAPTURE", help="capture file (created if missing)")
+    c.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    c.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    c.add_argument("--max-body-mb", type=float, default=5.0, metavar="MB", help="largest request body (default 5)")
+    c.add_argument("--idle-minutes", type=float, default=30.0, help="write a session after this long without events")
+    c.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
+                   help="only accept posts from this page origin (repeatable; default: any)")
+    c.add_argument("--no-mask", dest="mask", action="store_false", default=True)
+    c.add_argument("--no-render", dest="render", action="store_false")
+    c.set_defaults(handler=cmd_collect)
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return 2
+
+
+def cmd_import_rrweb(args: argparse.Namespace) -> int:
+    from hindsight.importers.session_writer import import_files
+
+    max_bytes = int(args.max_file_mb * 2**20) if args.max_file_mb else None
+    report = import_files(args.files, args.out, screenshots=args.screenshot, mask=args.mask, append=args.append,
+                          render=args.render, overwrite=args.overwrite, max_bytes=max_bytes,
+                          drop_query=args.strip_query)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    rate = report.rrweb_events / report.seconds if report.seconds else 0
+    print(f"imported {report.files} file(s) into {args.out}: {report.sessions} sessions, {report.pageviews} "
+          f"pageviews, {report.events:,} events from {report.rrweb_events:,} rrweb events "
+          f"in {report.seconds:.1f} s ({rate:,.0f} rrweb events/s)")
+    print("  kinds    " + ", ".join(f"{k} {n:,}" for k, n in sorted(report.kinds.items())))
+    if report.geometry:
+        print(f"  snapshots {report.snapshots_created} new (" +
+              ", ".join(f"{g} {n}" for g, n in report.geometry.items()) +
+              f"; {report.screenshots_used} from --screenshot)")
+    for reason, n in sorted(report.skipped.items()):
+        print(f"  skipped  {n:>6,}  {reason}")
+    for reason, n in sorted(report.adjusted.items()):
+        print(f"  adjusted {n:>6,}  {reason}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from hindsight.importers.collector import Collector
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    collector = Collector(args.capture, host=args.host, port=args.port, max_body=int(args.max_body_mb * 2**20),
+                          idle_s=args.idle_minutes * 60, mask=args.mask, render=args.render,
+                          allowed_origins=tuple(args.allow_origin) if args.allow_origin else None)
+    print(f"collecting rrweb sessions into {args.capture} at {collector.url}/v1/sessions/<key>/events "
+          "(Ctrl+C to stop; buffered sessions are written on exit)", flush=True)
+    try:
+        collector.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    for s in collector.written:
+        print(f"  session {s['key']} -> {s['session_id']}: {s['pageviews']} pageviews, {s['events']:,} events")
+    for s in collector.rejected:
+        print(f"  rejected session {s['key']}: {s['error']}", file=sys.stderr)
+    return 0

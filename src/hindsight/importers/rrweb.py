@@ -1,0 +1,669 @@
+"""Parsing rrweb recordings (rrweb 1.x / 2.x event arrays, PostHog exports) into sessions.
+
+One input file is one session. :func:`load_events` reads a file (an array of rrweb
+``eventWithTime``, or PostHog's "export to file" JSON, v1 ``snapshotsByWindowId`` or v2
+``snapshots``) and :func:`parse_session` turns its events into a :class:`ParsedSession`:
+one :class:`ParsedPageview` per Meta event, with the FullSnapshot element maps and the
+events as columns. Writing them into a capture (snapshots, boxes, images) is
+``importers.session_writer``.
+
+Mapping (rrweb enum numbers in field-facts.md section 4):
+
+- Meta (4) starts a pageview: href -> page, width/height -> viewport and device class
+  (< 600 px mobile, < 1024 tablet, else desktop).
+- FullSnapshot (2) -> element map (``rrweb_dom``); its ``initialOffset`` is the scroll.
+- MouseMove (1) / Drag (12) positions -> MOVE at ``timestamp + timeOffset``; TouchMove (6)
+  -> TOUCHMOVE. Pointer coordinates are viewport px: the page scroll at that time is added.
+- MouseInteraction (2): Click -> CLICK, DblClick -> DBLCLICK, Focus -> FOCUS, Blur -> BLUR,
+  TouchEnd -> TAP (one per touch, at the finger lift; a TouchEnd more than 10 px away from
+  its TouchStart ended a swipe, not a tap). The Click a browser fires after a tap
+  (``pointerType`` 2, or in rrweb 1 a Click within 1 s and 30 px of the tap) is not stored
+  again, so a tap counts once in heatmaps. MouseUp/MouseDown/ContextMenu are ignored.
+- Scroll (3) of the document node -> SCROLL (scroll offset); scrolls of other nodes are
+  ignored and counted. ViewportResize (4) -> RESIZE.
+- Input (5) -> INPUT with value = length of the text (never the text); checkbox/radio:
+  value 1 checked, 0 not.
+- Mutation (0) -> MUTATION, value = adds + removes + texts + attributes. A mutation that
+  sets ``aria-invalid="true"`` on a mapped form field also gives VALIDATION on that field
+  (message: the text the mutation added, scrubbed).
+- Custom (5) -> CUSTOM (string id of the tag), tag ``error`` -> ERROR (the message);
+  Plugin ``rrweb/console@1`` level ``error`` -> ERROR (the same error reported by both
+  within 100 ms is stored once).
+- A click on a form's submit control followed by the next page within 10 s, with no
+  VALIDATION in between, is stored as SUBMIT too (rrweb records no submit events).
+
+Anything else (unknown types or sources, Asset, StyleSheetRule, ...) is counted in
+``ParsedSession.skipped`` and skipped. Malformed input raises ``CaptureError(file, problem)``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hindsight.importers.privacy import scrub, scrub_url, utm_params
+from hindsight.importers.rrweb_dom import DomTree, parse_dom
+from hindsight.store.errors import CaptureError
+from hindsight.store.kinds import EventKind as K
+
+#: Files larger than this are refused (the whole file is parsed in memory, ~10x its size).
+MAX_FILE_BYTES = 512 * 2**20
+#: Plausible epoch-ms timestamps (1990 .. 2200); anything else is not an rrweb timestamp.
+MIN_TIMESTAMP = 631_152_000_000
+MAX_TIMESTAMP = 7_258_118_400_000
+MAX_SESSION_MS = 2**32 - 1  # times are stored as uint32 ms since the session start
+MAX_COORD = 10_000_000
+MAX_VIEWPORT = 100_000
+
+EVENT_TYPE_NAMES = {0: "DomContentLoaded", 1: "Load", 2: "FullSnapshot", 3: "IncrementalSnapshot",
+                    4: "Meta", 5: "Custom", 6: "Plugin", 7: "Asset"}
+SOURCE_NAMES = {0: "Mutation", 1: "MouseMove", 2: "MouseInteraction", 3: "Scroll", 4: "ViewportResize",
+                5: "Input", 6: "TouchMove", 7: "MediaInteraction", 8: "StyleSheetRule", 9: "CanvasMutation",
+                10: "Font", 11: "Log", 12: "Drag", 13: "StyleDeclaration", 14: "Selection",
+                15: "AdoptedStyleSheet", 16: "CustomElement"}
+INTERACTION_NAMES = {0: "MouseUp", 1: "MouseDown", 2: "Click", 3: "ContextMenu", 4: "DblClick", 5: "Focus",
+                     6: "Blur", 7: "TouchStart", 8: "TouchMove_Departed", 9: "TouchEnd", 10: "TouchCancel"}
+
+#: Kinds whose x, y are viewport coordinates in rrweb (the page scroll is added on import).
+VIEWPORT_KINDS = (K.MOVE, K.CLICK, K.DBLCLICK, K.TAP, K.TOUCHMOVE)
+POINTER_TARGET_KINDS = (K.CLICK, K.DBLCLICK, K.TAP)
+STRING_KINDS = (K.ERROR, K.CUSTOM, K.VALIDATION)
+
+_TAP_SLOP_PX = 10
+_TOUCH_CLICK_MS = 1000
+_TOUCH_CLICK_PX = 30
+_ERROR_DEDUPE_MS = 100
+_SUBMIT_NAV_MS = 10_000
+
+
+def device_class(width: int) -> str:
+    """Device class of a viewport width in CSS px: < 600 mobile, < 1024 tablet, else desktop."""
+    return "mobile" if width < 600 else "tablet" if width < 1024 else "desktop"
+
+
+def page_url(href: str, mask: bool = True, drop_query: bool = False) -> str:
+    """The page a Meta href belongs to: no fragment; masked: scrubbed query, no tracking params."""
+    if mask or drop_query:
+        return scrub_url(href, drop_query)
+    return href.split("#", 1)[0]
+
+
+# -- reading files -------------------------------------------------------------------------
+
+def _no_constants(name: str):
+    raise ValueError(f"holds {name}, which is not valid JSON")
+
+
+def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
+    """``json.loads`` with every failure turned into a one-line ``CaptureError``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaptureError(path, f"is not UTF-8 text, so not rrweb JSON (bad byte at offset {exc.start})") from None
+    if not text.strip():
+        raise CaptureError(path, "is empty, not an rrweb recording")
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) - 1:
+            raise CaptureError(path, f"is not valid JSON: it ends early at line {exc.lineno} (truncated file?)") from None
+        raise CaptureError(path, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise CaptureError(path, "is not usable JSON: nested too deeply") from None
+    except MemoryError:
+        raise CaptureError(path, "is too large to load into memory") from None
+    except ValueError as exc:  # NaN/Infinity, integers with thousands of digits
+        raise CaptureError(path, f"is not usable JSON: {exc}") from None
+
+
+def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if p.is_dir():
+        raise CaptureError(path, "is a folder, not an rrweb recording")
+    if size > max_bytes:
+        raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
+                                 "(raise it with --max-file-mb)")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if data[:2] == b"\x1f\x8b":  # a gzipped export
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise CaptureError(path, f"is a damaged gzip file ({exc})") from None
+        if len(data) > max_bytes:
+            raise CaptureError(path, f"unpacks to {len(data) / 2**20:.0f} MB, above the import limit")
+    return parse_json_bytes(data, path)
+
+
+@dataclass
+class LoadedRecording:
+    events: list
+    format: str          # "rrweb" | "posthog-v1" | "posthog-v2"
+    external_id: str = ""
+
+
+def unwrap(doc: Any, path: str | os.PathLike[str]) -> LoadedRecording:
+    """The rrweb events inside a parsed JSON document (a bare array or a PostHog export)."""
+    if isinstance(doc, list):
+        return LoadedRecording(doc, "rrweb")
+    if not isinstance(doc, dict):
+        raise CaptureError(path, f"holds a JSON {type(doc).__name__}, expected an array of rrweb events "
+                                 "or a PostHog recording export")
+    if "version" not in doc or "data" not in doc:
+        raise CaptureError(path, "is a JSON object but neither an array of rrweb events nor a PostHog "
+                                 "recording export (no 'version' and 'data')")
+    data = doc["data"]
+    if not isinstance(data, dict):
+        raise CaptureError(path, "is a PostHog export whose 'data' is not an object")
+    ext = data.get("id") if isinstance(data.get("id"), str) else ""
+    if "snapshots" in data:
+        snaps = data["snapshots"]
+        if not isinstance(snaps, list):
+            raise CaptureError(path, "is a PostHog export whose 'data.snapshots' is not an array")
+        return LoadedRecording([_posthog_decompress(e) for e in snaps], "posthog-v2", ext)
+    if "snapshotsByWindowId" in data:
+        by_window = data["snapshotsByWindowId"]
+        if not isinstance(by_window, dict) or not all(isinstance(v, list) for v in by_window.values()):
+            raise CaptureError(path, "is a PostHog export whose 'snapshotsByWindowId' is not a map of arrays")
+        events = [_posthog_decompress(e) for evs in by_window.values() for e in evs]
+        return LoadedRecording(events, "posthog-v1", ext)
+    raise CaptureError(path, f"is a PostHog export (version {str(doc['version'])[:40]!r}) without "
+                             "'data.snapshots' or 'data.snapshotsByWindowId'")
+
+
+def _posthog_decompress(ev: Any) -> Any:
+    """posthog-js may gzip parts of an event (``cv`` set; gzip bytes as a latin-1 string)."""
+    if not isinstance(ev, dict) or "cv" not in ev:
+        return ev
+
+    def unpack(value):
+        if isinstance(value, str):
+            try:
+                return json.loads(gzip.decompress(value.encode("latin-1")))
+            except (OSError, EOFError, ValueError, UnicodeEncodeError, RecursionError):
+                return value
+        return value
+
+    ev = dict(ev)
+    if isinstance(ev.get("data"), str):
+        ev["data"] = unpack(ev["data"])
+    elif isinstance(ev.get("data"), dict) and ev["data"].get("source") == 0:
+        data = dict(ev["data"])
+        for key in ("texts", "attributes", "removes", "adds"):
+            data[key] = unpack(data.get(key, []))
+        ev["data"] = data
+    return ev
+
+
+# -- the parsed form -----------------------------------------------------------------------
+
+@dataclass
+class ParsedPageview:
+    """One Meta-delimited page visit. Times are epoch ms; coordinates as recorded."""
+
+    href: str
+    url: str
+    width: int
+    height: int
+    start: int
+    end: int = 0
+    trees: list[DomTree] = field(default_factory=list)
+    #: element index offset of each tree in the pageview's combined local element list
+    tree_base: list[int] = field(default_factory=list)
+    #: (epoch ms, Mutation data) after the first FullSnapshot, to replay layout changes
+    mutations: list[tuple[int, dict]] = field(default_factory=list)
+
+    @property
+    def device(self) -> str:
+        return device_class(self.width)
+
+    @property
+    def dom(self) -> DomTree | None:
+        return self.trees[0] if self.trees else None
+
+    def local_selectors(self) -> list[str]:
+        return [el.selector for tree in self.trees for el in tree.elements]
+
+
+@dataclass
+class ParsedSession:
+    """A recording's session: pageviews and all events as columns (row order = time order).
+
+    Columns: ``t`` epoch ms (int64), ``kind`` (uint8), ``x``, ``y`` (float64, viewport px for
+    ``VIEWPORT_KINDS``, scroll offset for SCROLL, size for RESIZE), ``target`` (local element
+    index in the pageview, -1 none), ``value`` (int64; a local string index for
+    ``STRING_KINDS``), ``pv`` (pageview index). ``scroll`` holds the document scroll timeline
+    (t, x, y, pv) including each FullSnapshot's initial offset.
+    """
+
+    source: str
+    format: str
+    external_id: str
+    pageviews: list[ParsedPageview]
+    t: np.ndarray
+    kind: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    target: np.ndarray
+    value: np.ndarray
+    pv: np.ndarray
+    scroll: np.ndarray  # (m, 4) float64: t, x, y, pv
+    strings: list[str]
+    skipped: Counter
+    rrweb_events: int
+    utm: dict = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.pageviews[0].start
+
+    @property
+    def end(self) -> int:
+        return self.pageviews[-1].end
+
+    def kind_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.kind, minlength=len(K)) if len(self.kind) else np.zeros(len(K), int)
+        return {K(k).name.lower(): int(c) for k, c in enumerate(counts) if c}
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+def _is_number(v) -> bool:
+    return (type(v) is int or type(v) is float) and v == v
+
+
+def _check_timestamps(events: list, path) -> list:
+    """Validate every event's shape and timestamp; return the timestamps."""
+    try:
+        ts = [e["timestamp"] for e in events]
+    except (KeyError, TypeError):
+        for i, e in enumerate(events):
+            if not isinstance(e, dict):
+                raise CaptureError(path, f"event #{i} is a JSON {type(e).__name__}, not an rrweb event object") from None
+            if "timestamp" not in e:
+                raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
+        raise CaptureError(path, "an event is malformed") from None
+    for i, v in enumerate(ts):
+        if not _is_number(v) or not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
+            if not _is_number(v):
+                raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
+            raise CaptureError(path, f"event #{i} has timestamp {v!r}, not epoch milliseconds between 1990 and 2200")
+    return ts
+
+
+def _number(v, what: str) -> float:
+    if type(v) is int or type(v) is float:
+        if v != v or abs(v) > MAX_COORD:
+            raise ValueError(f"{what} {v!r} is out of range")
+        return v
+    raise TypeError(f"{what} is {type(v).__name__}, not a number")
+
+
+def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, mask: bool = True,
+                  fmt: str = "rrweb", external_id: str = "", drop_query: bool = False) -> ParsedSession:
+    """Parse a list of rrweb events (one session) into pageviews and event columns.
+
+    Events are sorted by timestamp first (stable, so equal times keep their order).
+    Raises ``CaptureError`` naming ``path`` for anything malformed.
+    """
+    if not isinstance(events, list):
+        raise CaptureError(path, "expected an array of rrweb events")
+    if not events:
+        raise CaptureError(path, "holds no events")
+    ts = _check_timestamps(events, path)
+    if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
+        order = sorted(range(len(events)), key=ts.__getitem__)
+        events = [events[i] for i in order]
+        ts = [ts[i] for i in order]
+    if not any(isinstance(e.get("type"), int) and e.get("type") == 4 for e in events):
+        raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
+
+    pageviews: list[ParsedPageview] = []
+    T: list = []
+    KIND: list = []
+    X: list = []
+    Y: list = []
+    TGT: list = []
+    VAL: list = []
+    PV: list = []
+    scroll: list[tuple] = []
+    strings: list[str] = []
+    string_ix: dict[str, int] = {}
+    skipped: Counter = Counter()
+    add_t, add_k, add_x, add_y, add_tg, add_v, add_pv = T.append, KIND.append, X.append, Y.append, TGT.append, VAL.append, PV.append
+
+    def sid(text: str) -> int:
+        text = scrub(text[:500]) if mask else text[:500]
+        i = string_ix.get(text)
+        if i is None:
+            i = string_ix[text] = len(strings)
+            strings.append(text)
+        return i
+
+    pv = -1
+    node_map: dict = {}
+    tree: DomTree | None = None
+    base = 0
+    doc_id = 1
+    touch_start: tuple | None = None
+    last_tap: tuple | None = None  # (t, x, y)
+    last_error: tuple | None = None  # (t, message)
+    submit_candidate: tuple | None = None  # (t, local target, pv)
+    validation_at = -1
+    MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = K.MOVE, K.TOUCHMOVE, K.CLICK, K.DBLCLICK, K.TAP
+    i = -1
+    typ: Any = None
+    src: Any = None
+
+    def close_pageview(next_start: int) -> None:
+        nonlocal submit_candidate
+        if submit_candidate is not None and submit_candidate[2] == pv:
+            t0, tg, _ = submit_candidate
+            if next_start - t0 <= _SUBMIT_NAV_MS and validation_at < t0:
+                add_t(t0); add_k(K.SUBMIT); add_x(0); add_y(0); add_tg(tg); add_v(0); add_pv(pv)
+        submit_candidate = None
+
+    try:
+        for i, ev in enumerate(events):
+            typ = ev.get("type")
+            src = None
+            t = ts[i]
+            if type(typ) is not int:
+                raise CaptureError(path, f"event #{i} has {'no' if typ is None else 'a non-integer'} 'type'")
+            if typ == 3:
+                d = ev["data"]
+                src = d["source"]
+                if pv < 0:
+                    skipped["before first Meta"] += 1
+                    continue
+                if src == 1 or src == 6 or src == 12:
+                    k = TOUCHMOVE if src == 6 else MOVE
+                    for p in d["positions"]:
+                        add_t(t + p.get("timeOffset", 0)); add_k(k); add_x(p["x"]); add_y(p["y"])
+                        add_tg(-1); add_v(0); add_pv(pv)
+                elif src == 3:
+                    if d["id"] == doc_id:
+                        sx = _number(d["x"], "scroll x"); sy = _number(d["y"], "scroll y")
+                        add_t(t); add_k(K.SCROLL); add_x(sx); add_y(sy); add_tg(-1); add_v(0); add_pv(pv)
+                        scroll.append((t, sx, sy, pv))
+                    else:
+                        skipped["Scroll of an element (not the page)"] += 1
+                elif src == 2:
+                    it = d["type"]
+                    if it == 2 or it == 4:
+                        x = _number(d.get("x", 0), "click x"); y = _number(d.get("y", 0), "click y")
+                        tg = node_map.get(d.get("id"), -1)
+                        touch = d.get("pointerType") == 2 or (
+                            it == 2 and "pointerType" not in d and last_tap is not None
+                            and t - last_tap[0] <= _TOUCH_CLICK_MS
+                            and abs(x - last_tap[1]) <= _TOUCH_CLICK_PX and abs(y - last_tap[2]) <= _TOUCH_CLICK_PX)
+                        if touch and it == 2:
+                            if last_tap is not None and t - last_tap[0] <= _TOUCH_CLICK_MS:
+                                skipped["Click after a tap (stored as the TAP)"] += 1
+                                continue
+                            add_t(t); add_k(TAP); add_x(x); add_y(y); add_tg(tg); add_v(0); add_pv(pv)
+                            last_tap = (t, x, y)
+                            continue
+                        add_t(t); add_k(CLICK if it == 2 else DBLCLICK); add_x(x); add_y(y); add_tg(tg)
+                        add_v(0); add_pv(pv)
+                        if it == 2 and tg >= 0 and tree is not None and tg - base < len(tree.elements):
+                            el = tree.elements[tg - base]
+                            if el.submit and el.form:
+                                submit_candidate = (t, tg, pv)
+                    elif it == 5 or it == 6:
+                        add_t(t); add_k(K.FOCUS if it == 5 else K.BLUR); add_x(0); add_y(0)
+                        add_tg(node_map.get(d.get("id"), -1)); add_v(0); add_pv(pv)
+                    elif it == 7:
+                        touch_start = (_number(d.get("x", 0), "touch x"), _number(d.get("y", 0), "touch y"))
+                    elif it == 9:
+                        x = _number(d.get("x", 0), "touch x"); y = _number(d.get("y", 0), "touch y")
+                        if touch_start is not None and (abs(x - touch_start[0]) > _TAP_SLOP_PX
+                                                        or abs(y - touch_start[1]) > _TAP_SLOP_PX):
+                            skipped["TouchEnd of a swipe (not a tap)"] += 1
+                        else:
+                            add_t(t); add_k(TAP); add_x(x); add_y(y); add_tg(node_map.get(d.get("id"), -1))
+                            add_v(0); add_pv(pv)
+                            last_tap = (t, x, y)
+                        touch_start = None
+                    elif it == 10:
+                        touch_start = None
+                        skipped["TouchCancel"] += 1
+                    elif it in INTERACTION_NAMES:
+                        skipped[f"MouseInteraction {it} ({INTERACTION_NAMES[it]}), not used"] += 1
+                    else:
+                        skipped[f"MouseInteraction {str(it)[:20]} (unknown)"] += 1
+                elif src == 5:
+                    tg = node_map.get(d.get("id"), -1)
+                    text = d.get("text", "")
+                    if tg >= 0 and tree is not None and tg - base < len(tree.elements) and \
+                            tree.elements[tg - base].input_type in ("checkbox", "radio"):
+                        value = 1 if d.get("isChecked") is True else 0
+                    elif isinstance(text, str):
+                        value = len(text)
+                    else:
+                        raise TypeError("Input text is not a string")
+                    add_t(t); add_k(K.INPUT); add_x(0); add_y(0); add_tg(tg); add_v(value); add_pv(pv)
+                elif src == 0:
+                    adds = d.get("adds") or []
+                    removes = d.get("removes") or []
+                    texts = d.get("texts") or []
+                    attrs = d.get("attributes") or []
+                    n = len(adds) + len(removes) + len(texts) + len(attrs)
+                    tg = -1
+                    for a in attrs:
+                        tg = node_map.get(a["id"], -1)
+                        if tg >= 0:
+                            break
+                    if tg < 0:
+                        for a in adds:
+                            tg = node_map.get(a["parentId"], -1)
+                            if tg >= 0:
+                                break
+                    add_t(t); add_k(K.MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
+                    if tree is not None and len(pageviews[pv].trees) == 1:
+                        pageviews[pv].mutations.append((t, d))
+                    for a in attrs:
+                        at = a["attributes"]
+                        if isinstance(at, dict) and at.get("aria-invalid") == "true":
+                            ftg = node_map.get(a["id"], -1)
+                            if ftg >= 0:
+                                msg = ""
+                                for add in adds:
+                                    node = add.get("node") if isinstance(add, dict) else None
+                                    if isinstance(node, dict) and node.get("type") == 3 and \
+                                            isinstance(node.get("textContent"), str) and node["textContent"].strip():
+                                        msg = " ".join(node["textContent"].split())
+                                        break
+                                add_t(t); add_k(K.VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                                add_v(sid(msg or "invalid")); add_pv(pv)
+                                validation_at = t
+                elif src == 4:
+                    w = _number(d["width"], "viewport width"); h = _number(d["height"], "viewport height")
+                    add_t(t); add_k(K.RESIZE); add_x(w); add_y(h); add_tg(-1); add_v(0); add_pv(pv)
+                elif src in SOURCE_NAMES:
+                    skipped[f"IncrementalSnapshot source {src} ({SOURCE_NAMES[src]})"] += 1
+                else:
+                    skipped[f"IncrementalSnapshot source {str(src)[:20]} (unknown)"] += 1
+            elif typ == 4:
+                d = ev["data"]
+                href = d["href"]
+                if not isinstance(href, str):
+                    raise TypeError("Meta href is not a string")
+                w = _number(d["width"], "Meta width"); h = _number(d["height"], "Meta height")
+                if not (0 < w <= MAX_VIEWPORT and 0 < h <= MAX_VIEWPORT):
+                    raise ValueError(f"Meta viewport {w}x{h} is not a plausible size")
+                if pv >= 0:
+                    pageviews[pv].end = t
+                    close_pageview(t)
+                pageviews.append(ParsedPageview(href, page_url(href, mask, drop_query),
+                                                int(round(w)), int(round(h)), t))
+                pv = len(pageviews) - 1
+                node_map = {}
+                tree = None
+                base = 0
+                doc_id = 1
+                touch_start = None
+            elif typ == 2:
+                if pv < 0:
+                    skipped["before first Meta"] += 1
+                    continue
+                d = ev["data"]
+                try:
+                    new_tree = parse_dom(d["node"], mask=mask)
+                except ValueError as exc:
+                    raise CaptureError(path, f"event #{i} (FullSnapshot): {exc}") from None
+                page = pageviews[pv]
+                base = sum(len(tr.elements) for tr in page.trees)
+                page.trees.append(new_tree)
+                page.tree_base.append(base)
+                tree = new_tree
+                doc_id = new_tree.document_id
+                node_map = {nid: base + ix for nid, ix in new_tree.index_of_node.items()} if base else \
+                    new_tree.index_of_node
+                off = d.get("initialOffset") or {}
+                if isinstance(off, dict):
+                    sx = _number(off.get("left", 0), "initialOffset left")
+                    sy = _number(off.get("top", 0), "initialOffset top")
+                    scroll.append((t, sx, sy, pv))
+            elif typ == 5:
+                if pv < 0:
+                    skipped["before first Meta"] += 1
+                    continue
+                d = ev["data"]
+                tag = d["tag"]
+                if not isinstance(tag, str):
+                    raise TypeError("Custom event tag is not a string")
+                if tag == "error":
+                    payload = d.get("payload")
+                    msg = payload.get("message") if isinstance(payload, dict) else None
+                    msg = msg if isinstance(msg, str) and msg.strip() else "error"
+                    if last_error is None or last_error[1] != msg or t - last_error[0] > _ERROR_DEDUPE_MS:
+                        add_t(t); add_k(K.ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
+                    last_error = (t, msg)
+                else:
+                    add_t(t); add_k(K.CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
+                    add_pv(pv)
+            elif typ == 6:
+                if pv < 0:
+                    skipped["before first Meta"] += 1
+                    continue
+                d = ev["data"]
+                plugin = d.get("plugin")
+                payload = d.get("payload")
+                if isinstance(plugin, str) and plugin.startswith("rrweb/console@") and \
+                        isinstance(payload, dict) and payload.get("level") == "error":
+                    msg = _console_message(payload)
+                    if last_error is None or last_error[1] != msg or t - last_error[0] > _ERROR_DEDUPE_MS:
+                        add_t(t); add_k(K.ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
+                    last_error = (t, msg)
+                else:
+                    skipped[f"Plugin {str(plugin)[:40]}" + (" (not an error)" if isinstance(payload, dict) else "")] += 1
+            elif typ in EVENT_TYPE_NAMES:
+                skipped[f"type {typ} ({EVENT_TYPE_NAMES[typ]})"] += 1
+            else:
+                skipped[f"type {typ} (unknown)"] += 1
+        if pv >= 0:
+            pageviews[pv].end = ts[-1]
+            close_pageview(ts[-1] + _SUBMIT_NAV_MS + 1)
+    except CaptureError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        where = EVENT_TYPE_NAMES.get(typ, f"type {typ}") if isinstance(typ, int) else "event"
+        if typ == 3:
+            where += f"/{SOURCE_NAMES.get(src, f'source {src}') if isinstance(src, int) else 'source ?'}"
+        what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)[:120]
+        raise CaptureError(path, f"event #{i} ({where}) is malformed: {what}") from None
+    except RecursionError:
+        raise CaptureError(path, f"event #{i} is nested too deeply") from None
+
+    if not pageviews:
+        raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
+    n = len(T)
+    try:
+        t_arr = np.asarray(T, dtype=np.float64) if n else np.zeros(0)
+        x_arr = np.asarray(X, dtype=np.float64) if n else np.zeros(0)
+        y_arr = np.asarray(Y, dtype=np.float64) if n else np.zeros(0)
+    except (TypeError, ValueError, OverflowError):
+        raise CaptureError(path, "a mouse or touch position holds a value that is not a number") from None
+    bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
+        (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
+    if bad.any():
+        raise CaptureError(path, f"an event position or time offset is out of range (row {int(np.argmax(bad))})")
+    start = pageviews[0].start
+    if pageviews[-1].end - start > MAX_SESSION_MS:
+        raise CaptureError(path, "its events span more than 49 days, which is not one session")
+    pv_arr = np.asarray(PV, dtype=np.int64)
+    # Positions with a negative timeOffset may reach back before their pageview's Meta.
+    starts = np.array([p.start for p in pageviews], dtype=np.float64)
+    ends = np.array([p.end for p in pageviews], dtype=np.float64)
+    if n:
+        t_arr = np.clip(np.rint(t_arr), starts[pv_arr], ends[pv_arr])
+    order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
+    utm = utm_params(pageviews[0].href)
+    return ParsedSession(
+        source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
+        t=t_arr[order].astype(np.int64), kind=np.asarray(KIND, dtype=np.uint8)[order],
+        x=x_arr[order], y=y_arr[order], target=np.asarray(TGT, dtype=np.int64)[order],
+        value=np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1)[order] if n else np.zeros(0, np.int64),
+        pv=pv_arr[order], scroll=np.asarray(scroll, dtype=np.float64).reshape(-1, 4), strings=strings,
+        skipped=skipped, rrweb_events=len(events), utm=utm,
+    )
+
+
+def _console_message(payload: dict) -> str:
+    parts = payload.get("payload")
+    out = []
+    if isinstance(parts, list):
+        for p in parts[:5]:
+            if isinstance(p, str):
+                try:
+                    p2 = json.loads(p)  # the console plugin JSON-encodes each argument
+                    p = p2 if isinstance(p2, str) else p
+                except ValueError:
+                    pass
+                out.append(p)
+    msg = " ".join(" ".join(out).split())
+    return msg or "console error"
+
+
+def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: int = MAX_FILE_BYTES,
+                 drop_query: bool = False) -> ParsedSession:
+    """Read and parse one recording file (rrweb array or PostHog export) into a session."""
+    rec = unwrap(read_file(path, max_bytes), path)
+    external = rec.external_id or Path(path).stem
+    return parse_session(rec.events, path, mask=mask, fmt=rec.format, external_id=external,
+                         drop_query=drop_query)
+
+
+def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Page scroll (x, y) in effect at each time ``t`` (epoch ms) of pageview ``pv``: the last
+    scroll of that pageview at or before ``t`` (0, 0 before the first)."""
+    sx = np.zeros(len(t))
+    sy = np.zeros(len(t))
+    s = session.scroll
+    if not len(s) or not len(t):
+        return sx, sy
+    for p in np.unique(pv):
+        rows = np.flatnonzero(pv == p)
+        mine = s[s[:, 3] == p]
+        if not len(mine):
+            continue
+        mine = mine[np.argsort(mine[:, 0], kind="stable")]
+        idx = np.searchsorted(mine[:, 0], t[rows], side="right") - 1
+        ok = idx >= 0
+        sx[rows[ok]] = mine[idx[ok], 1]
+        sy[rows[ok]] = mine[idx[ok], 2]
+    return sx, sy

@@ -1,0 +1,457 @@
+"""Writing parsed rrweb sessions into a capture: pages, snapshots (image + element boxes), events.
+
+Snapshots are shared: one per (page, device class, width), made the first time a pageview of
+that page is imported (from ``--screenshot`` images and/or a Chromium render of the
+FullSnapshot, else a placeholder). Later pageviews of the same page map their own
+FullSnapshot's node ids onto that snapshot's elements by selector, so element indices
+agree across sessions. Clicks whose node is not in the map (e.g. added by a mutation) get
+the innermost element box containing the click point.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from hindsight.importers.render_dom import (
+    ChromiumRenderer,
+    RenderError,
+    placeholder_image,
+    placeholder_layout,
+    renderer_or_none,
+)
+from hindsight.importers.rrweb_dom import LiveDom, render_html
+from hindsight.importers.rrweb import (
+    POINTER_TARGET_KINDS,
+    STRING_KINDS,
+    VIEWPORT_KINDS,
+    ParsedPageview,
+    ParsedSession,
+    scroll_at,
+)
+from hindsight.store.columns import EventColumns
+from hindsight.store.errors import CaptureError
+from hindsight.store.kinds import EventKind as K
+from hindsight.store.writer import CaptureWriter
+
+_MAX_RELAYOUTS = 50  # Chromium re-layouts per pageview to follow elements that moved
+_STEM_WIDTH = re.compile(r"^(?P<stem>.+?)[_\-@](?P<width>\d{2,5})(?:px)?$")
+
+
+@dataclass
+class Screenshot:
+    path: str
+    png: bytes
+    width: int   # image px
+    height: int  # image px
+    stem: str | None = None       # page name from the file name (``signup`` of signup_1280.png)
+    css_width: int | None = None  # the width in the file name
+    url: str | None = None        # an explicit URL=PNG page
+
+
+def _page_stem(href: str) -> str:
+    try:
+        path = urlsplit(href).path
+    except ValueError:
+        return ""
+    name = path.rstrip("/").rsplit("/", 1)[-1] if path.strip("/") else "index"
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def _has_query(href: str) -> bool:
+    try:
+        return bool(urlsplit(href).query)
+    except ValueError:
+        return False
+
+
+class ScreenshotSet:
+    """``--screenshot`` images: ``NAME_WIDTH.png`` (NAME = the last path segment of the page
+    URL without extension, ``index`` for ``/``; matches pages without a query string) or
+    ``URL=PNG`` (matches that URL exactly, or its path when the URL has no query)."""
+
+    def __init__(self, specs: list[str] | tuple[str, ...] = ()):
+        self.items: list[Screenshot] = []
+        self.used: set[str] = set()
+        for spec in specs:
+            url = None
+            path = spec
+            if "=" in spec and "://" in spec.split("=", 1)[0]:
+                url, path = spec.split("=", 1)
+            self.items.append(self._load(path, url))
+
+    @staticmethod
+    def _load(path: str, url: str | None) -> Screenshot:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            data = Path(path).read_bytes()
+            with Image.open(io.BytesIO(data)) as img:
+                w, h = img.size
+                fmt = img.format
+        except OSError as exc:
+            if isinstance(exc, UnidentifiedImageError):
+                raise CaptureError(path, "is not an image (expected a PNG screenshot)") from None
+            raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+        if fmt != "PNG":
+            raise CaptureError(path, f"is a {fmt} image; screenshots must be PNG")
+        shot = Screenshot(path, data, w, h, url=url)
+        if url is None:
+            stem = Path(path).stem
+            m = _STEM_WIDTH.match(stem)
+            shot.stem, shot.css_width = (m["stem"], int(m["width"])) if m else (stem, None)
+        return shot
+
+    def match(self, pv: ParsedPageview) -> Screenshot | None:
+        for shot in self.items:
+            if shot.url is not None:
+                want = shot.url.split("#", 1)[0]
+                href = pv.href.split("#", 1)[0]
+                same = href == want or (not _has_query(want) and href.split("?", 1)[0] == want)
+                if same and (shot.css_width is None or shot.css_width == pv.width):
+                    self.used.add(shot.path)
+                    return shot
+            elif not _has_query(pv.href) and shot.stem == _page_stem(pv.href):
+                if shot.css_width == pv.width or (shot.css_width is None and shot.width == pv.width):
+                    self.used.add(shot.path)
+                    return shot
+        return None
+
+
+@dataclass
+class SnapInfo:
+    snapshot_id: int
+    selector_index: dict[str, int]
+    boxes: np.ndarray  # (n, 4) float64 x, y, w, h
+    geometry: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did (printed by the CLI, asserted by tests)."""
+
+    files: int = 0
+    sessions: int = 0
+    pageviews: int = 0
+    events: int = 0
+    rrweb_events: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    adjusted: Counter = field(default_factory=Counter)
+    geometry: Counter = field(default_factory=Counter)
+    snapshots_created: int = 0
+    screenshots_used: int = 0
+    notes: list[str] = field(default_factory=list)
+    session_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files, "sessions": self.sessions, "pageviews": self.pageviews, "events": self.events,
+            "rrweb_events": self.rrweb_events, "kinds": dict(self.kinds), "skipped": dict(self.skipped),
+            "adjusted": dict(self.adjusted),
+            "geometry": dict(self.geometry), "snapshots_created": self.snapshots_created,
+            "screenshots_used": self.screenshots_used, "notes": list(self.notes),
+            "session_ids": list(self.session_ids), "seconds": round(self.seconds, 3),
+        }
+
+
+def _hit(boxes: np.ndarray, x: float, y: float) -> int:
+    if not len(boxes):
+        return -1
+    b = boxes
+    inside = (b[:, 0] <= x) & (x < b[:, 0] + b[:, 2]) & (b[:, 1] <= y) & (y < b[:, 1] + b[:, 3])
+    idx = np.flatnonzero(inside)
+    if not idx.size:
+        return -1
+    return int(idx[np.argmin(b[idx, 2] * b[idx, 3])])
+
+
+class SessionWriter:
+    """Adds parsed sessions to an open ``CaptureWriter`` (creating pages and snapshots)."""
+
+    def __init__(self, writer: CaptureWriter, screenshots: ScreenshotSet | None = None, render: bool = True,
+                 existing_capture: str | os.PathLike[str] | None = None):
+        self.writer = writer
+        self.screenshots = screenshots or ScreenshotSet()
+        self.render = render
+        self.report = ImportReport()
+        self._renderer: ChromiumRenderer | None = None
+        self._render_tried = False
+        self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
+        if existing_capture is not None:
+            self._load_existing(existing_capture)
+
+    def _load_existing(self, path) -> None:
+        from hindsight.store.reader import open_capture
+
+        with open_capture(path) as cap:
+            geometry = cap.meta.get("geometry", "")
+            for s in cap.snapshots():
+                emap = cap.elements(s.snapshot_id)
+                self._snaps[(s.page_id, s.device, s.width)] = SnapInfo(
+                    s.snapshot_id, {sel: i for i, sel in enumerate(emap.selector)},
+                    emap.boxes.astype(np.float64), geometry)
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __enter__(self) -> "SessionWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- snapshots -----------------------------------------------------------------------
+    def _get_renderer(self) -> ChromiumRenderer | None:
+        if not self.render:
+            return None
+        if not self._render_tried:
+            self._render_tried = True
+            reasons: list[str] = []
+            self._renderer = renderer_or_none(reasons)
+            if self._renderer is None:
+                self.report.notes.append("element boxes from a placeholder layout: " + "; ".join(reasons))
+        return self._renderer
+
+    def _snapshot(self, page_id: int, pv: ParsedPageview) -> SnapInfo:
+        key = (page_id, pv.device, pv.width)
+        info = self._snaps.get(key)
+        if info is not None:
+            return info
+        tree = pv.dom
+        elements = tree.elements if tree else []
+        shot = self.screenshots.match(pv)
+        rendered = None
+        if tree is not None:
+            renderer = self._get_renderer()
+            if renderer is not None:
+                try:
+                    rendered = renderer.render(tree.html(), len(elements), pv.width, pv.height,
+                                               mobile=pv.device == "mobile", screenshot=shot is None)
+                except RenderError as exc:
+                    self.report.notes.append(f"{pv.url}: Chromium render failed ({exc}); placeholder layout used")
+                    self._renderer.close()
+                    self._renderer = None
+        if rendered is not None:
+            boxes, page_h, image, geometry = rendered.boxes, rendered.height, rendered.png, "chromium"
+        else:
+            boxes, page_h = placeholder_layout([el.parent for el in elements], pv.width, pv.height)
+            image, geometry = None, "placeholder"
+        scale = 1.0
+        if shot is not None:
+            image = shot.png
+            scale = shot.width / pv.width
+            page_h = max(1, int(round(shot.height / scale)))
+            self.report.screenshots_used += 1
+        elif image is None:
+            image = placeholder_image(boxes, [el.label or el.selector for el in elements], pv.width, page_h)
+        boxes = np.where(np.isfinite(boxes), boxes, 0.0)
+        rows = [{
+            "selector": el.selector, "tag": el.tag, "role": el.role, "label": el.label,
+            "x": b[0], "y": b[1], "w": b[2], "h": b[3], "clickable": el.clickable, "field": el.field,
+            "form": el.form, "sensitive": el.sensitive, "href": el.href,
+        } for el, b in zip(elements, boxes.tolist())]
+        sid = self.writer.add_snapshot(page_id, pv.device, pv.width, page_h, image, rows, scale=scale)
+        info = SnapInfo(sid, {el.selector: i for i, el in enumerate(elements)}, boxes, geometry)
+        self._snaps[key] = info
+        self.report.snapshots_created += 1
+        self.report.geometry[geometry] += 1
+        return info
+
+    def _follow_layout(self, pv: ParsedPageview, info: SnapInfo, t, local, tgt, pointer, px, py):
+        """Move pointer events whose element has moved since the snapshot (the page changed
+        its layout, e.g. an error message pushed the form down) to the same spot of that
+        element in the snapshot: the live box is measured by replaying the recorded
+        mutations up to the event and laying the page out again in Chromium."""
+        b = info.boxes
+        safe = np.maximum(tgt, 0)
+        x0, y0, bw, bh = b[safe, 0], b[safe, 1], b[safe, 2], b[safe, 3]
+        outside = pointer & (tgt >= 0) & (bw > 0) & (bh > 0) & ~(
+            (px >= x0) & (px < x0 + bw) & (py >= y0) & (py < y0 + bh))
+        rows = np.flatnonzero(outside)
+        if not rows.size:
+            return px, py
+        px, py = px.astype(np.float64).copy(), py.astype(np.float64).copy()
+        base = pv.dom.elements if pv.dom is not None else []
+        renderer = self._get_renderer() if pv.mutations and pv.dom is not None else None
+        live = None
+        applied = 0
+        mut_t = np.array([m[0] for m in pv.mutations], dtype=np.int64)
+        state = np.searchsorted(mut_t, t[rows], side="right")
+        renders = 0
+        for k in np.unique(state):
+            group = rows[state == k]
+            boxes = None
+            if renderer is not None and renders < _MAX_RELAYOUTS:
+                if live is None:
+                    live = LiveDom(pv.dom._root or {})
+                while applied < k:
+                    live.apply(pv.mutations[applied][1])
+                    applied += 1
+                marks = {}
+                for r in group:
+                    if 0 <= local[r] < len(base) and base[local[r]].node_id >= 0:
+                        marks.setdefault(base[local[r]].node_id, len(marks))
+                try:
+                    res = renderer.render(render_html(live.root, marks), len(marks), pv.width, pv.height,
+                                          mobile=pv.device == "mobile", screenshot=False)
+                    boxes = {nid: res.boxes[j] for nid, j in marks.items()}
+                    renders += 1
+                except RenderError as exc:
+                    self.report.notes.append(f"{pv.url}: re-layout after page changes failed ({exc})")
+                    renderer = None
+            for r in group:
+                sx, sy, sw, sh = b[tgt[r]]
+                lb = None
+                if boxes is not None and 0 <= local[r] < len(base):
+                    lb = boxes.get(base[local[r]].node_id)
+                if lb is not None and np.all(np.isfinite(lb)) and lb[2] > 0 and lb[3] > 0 and \
+                        lb[0] <= px[r] < lb[0] + lb[2] and lb[1] <= py[r] < lb[1] + lb[3]:
+                    px[r] = sx + (px[r] - lb[0]) * sw / lb[2]
+                    py[r] = sy + (py[r] - lb[1]) * sh / lb[3]
+                    self.report.adjusted["pointer events moved with their element (page layout changed)"] += 1
+                else:
+                    self.report.adjusted["pointer events clamped into their element (layout unknown)"] += 1
+                # whole CSS px inside the box (stored coordinates are integers)
+                px[r] = min(max(px[r], np.ceil(sx)), np.ceil(sx) + max(np.floor(sw) - 1, 0))
+                py[r] = min(max(py[r], np.ceil(sy)), np.ceil(sy) + max(np.floor(sh) - 1, 0))
+        return px, py
+
+    # -- sessions ------------------------------------------------------------------------
+    def write(self, s: ParsedSession) -> int:
+        """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
+        w = self.writer
+        viewport = np.isin(s.kind, np.asarray(VIEWPORT_KINDS, dtype=np.uint8))
+        sx, sy = scroll_at(s, s.t, s.pv)
+        x = np.where(viewport, s.x + sx, s.x)
+        y = np.where(viewport, s.y + sy, s.y)
+        pointer = np.isin(s.kind, np.asarray(POINTER_TARGET_KINDS, dtype=np.uint8))
+        has_string = np.isin(s.kind, np.asarray(STRING_KINDS, dtype=np.uint8))
+        string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
+        bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left")
+        pv_rows = []
+        submitted = False
+        for i, pv in enumerate(s.pageviews):
+            title = pv.dom.title if pv.dom else ""
+            page_id = w.add_page(pv.url, title)
+            info = self._snapshot(page_id, pv)
+            lo, hi = int(bounds[i]), int(bounds[i + 1])
+            local = pv.local_selectors()
+            mapping = np.array([info.selector_index.get(sel, -1) for sel in local] + [-1], dtype=np.int64)
+            tgt = s.target[lo:hi]
+            tgt = mapping[np.where((tgt >= 0) & (tgt < len(local)), tgt, -1)]
+            px, py = x[lo:hi], y[lo:hi]
+            for r in np.flatnonzero(pointer[lo:hi] & (tgt < 0)):
+                tgt[r] = _hit(info.boxes, px[r], py[r])
+            if info.geometry == "chromium" and len(info.boxes):
+                px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, pointer[lo:hi], px, py)
+            value = s.value[lo:hi].copy()
+            hs = has_string[lo:hi]
+            value[hs] = string_ids[np.clip(value[hs], 0, len(string_ids) - 1)]
+            kind = s.kind[lo:hi]
+            submitted = submitted or bool(np.any(kind == K.SUBMIT))
+            events = EventColumns.from_arrays(
+                t=(s.t[lo:hi] - s.start).astype(np.uint32), kind=kind,
+                x=np.clip(np.rint(px), -2**31, 2**31 - 1).astype(np.int32),
+                y=np.clip(np.rint(py), -2**31, 2**31 - 1).astype(np.int32),
+                target=tgt.astype(np.int16), value=value.astype(np.int32),
+            ).sorted()
+            pv_rows.append({"page_id": page_id, "snapshot_id": info.snapshot_id,
+                            "start_ms": pv.start - s.start, "end_ms": pv.end - s.start, "events": events})
+            self.report.kinds.update({K(int(k)).name.lower(): int(c)
+                                      for k, c in zip(*np.unique(kind, return_counts=True))})
+            self.report.events += len(events)
+        first = s.pageviews[0]
+        row = {
+            "start_ms": int(s.start), "duration_ms": int(s.end - s.start), "device": first.device,
+            "viewport_w": first.width, "viewport_h": first.height, "external_id": s.external_id[:200],
+            "converted": submitted, **s.utm,
+        }
+        sid = w.add_session(row, pv_rows)
+        r = self.report
+        r.sessions += 1
+        r.pageviews += len(pv_rows)
+        r.rrweb_events += s.rrweb_events
+        r.skipped.update(s.skipped)
+        r.session_ids.append(sid)
+        return sid
+
+
+def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] | tuple[str, ...] = (),
+                 mask: bool = True, append: bool = False, render: bool = True, overwrite: bool = False,
+                 max_bytes: int | None = None, drop_query: bool = False, progress=None) -> ImportReport:
+    """Import rrweb / PostHog recording files (one session each) into the capture ``out``.
+
+    All or nothing: a new capture is built under a temporary name and renamed when every
+    file imported; with ``append`` every session goes into one transaction. Any problem
+    raises ``CaptureError(file, problem)`` and leaves ``out`` as it was.
+
+    Parameters
+    ----------
+    paths : recording files (JSON arrays of rrweb events, or PostHog exports; ``.gz`` too)
+    out : the capture file to create (or to add to, with ``append``)
+    screenshots : ``NAME_WIDTH.png`` or ``URL=PNG`` full-page screenshots to use as snapshot images
+    mask : scrub personal data from kept text (typed text is never stored either way);
+        ``False`` records ``masking=none`` in the capture's meta
+    render : lay snapshots out with headless Chromium when installed (else placeholders)
+    """
+    import time
+
+    from hindsight.importers import rrweb as rr
+
+    t0 = time.perf_counter()
+    paths = [str(p) for p in paths]
+    if not paths:
+        raise CaptureError(None, "no recording files given")
+    shots = ScreenshotSet(list(screenshots))
+    masking = "lengths-only" if mask else "none"
+    out = Path(out)
+    if append:
+        if not out.exists():
+            raise CaptureError(out, "does not exist (drop --append to create it)")
+        existing = out
+        writer = CaptureWriter.append(out)
+    else:
+        if out.exists() and not overwrite:
+            raise CaptureError(out, "already exists (pass --append to add to it, or choose a new name)")
+        existing = None
+        writer = CaptureWriter.create(out, masking=masking, overwrite=overwrite,
+                                      extra_meta={"source": "rrweb import"})
+    sw = None
+    try:
+        sw = SessionWriter(writer, shots, render=render, existing_capture=existing)
+        for n, path in enumerate(paths):
+            session = rr.load_session(path, mask=mask, max_bytes=max_bytes or rr.MAX_FILE_BYTES,
+                                      drop_query=drop_query)
+            sw.write(session)
+            sw.report.files += 1
+            if progress:
+                progress(n + 1, len(paths), path)
+        geometry = sw.report.geometry
+        if geometry:
+            writer.set_meta("geometry", next(iter(geometry)) if len(geometry) == 1 else "mixed")
+        if append and not mask:
+            writer.set_meta("masking", "none")
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        if sw is not None:
+            sw.close()
+    report = sw.report
+    unused = [s.path for s in shots.items if s.path not in shots.used]
+    if unused:
+        report.notes.append("screenshots matching no imported page: " + ", ".join(unused))
+    report.seconds = time.perf_counter() - t0
+    return report
