@@ -231,3 +231,15 @@ def test_no_shortcuts_while_typing(qt_player, cap, qtbot):
     assert qt_player.handle_key(Qt.Key_Space, Qt.NoModifier) is False
     qtbot.keyClick(edit, Qt.Key_Space)
     assert not qt_player.player.playing and edit.text() == " "
+
+
+def test_js_error_toast_shows_briefly(qt_player, cap):
+    sid, _kind, t_ms, *_ = cap.planted("error_click")[0]
+    qt_player.load_session(cap, int(sid), at_ms=0, autoplay=False)
+    m = qt_player.timeline.markers
+    t_err = float(m.t_ms[(m.kind == "error") & (m.t_ms >= t_ms)][0])
+    qt_player.player.seek(t_err + 300)
+    toast = qt_player.canvas.toast_item
+    assert toast.isVisible() and toast.text.startswith("JS error · ")
+    qt_player.player.seek(t_err + 5000)
+    assert not toast.isVisible() or not toast.text.startswith("JS error")

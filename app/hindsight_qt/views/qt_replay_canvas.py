@@ -52,6 +52,10 @@ FOCUS_COLOR = QColor("#7c5cff")
 HESITATION_COLOR = QColor("#f5a524")
 TRAIL_COLOR = QColor("#ff8a1f")
 VEIL = QColor(18, 20, 24, 190)
+ERROR_COLOR = QColor("#e5484d")
+VALIDATION_COLOR = QColor("#f97316")
+#: A JS error or validation message stays on screen this long after it happened (ms).
+TOAST_MS = 2500
 
 RIPPLE_MS = 600.0
 #: Decoded screenshots kept per canvas (a 1440 x 5400 page is ~23 MB as RGB).
@@ -401,11 +405,14 @@ class QtReplayCanvas(QWidget):
         self.hesitation_label = _PillItem(QColor("#1c1402"), HESITATION_COLOR, 12, bold=True)
         self.veil_label = _PillItem(QColor("#ffffff"), QColor(40, 44, 52, 235), 15, bold=True,
                                     border=QColor(255, 255, 255, 60))
+        self.toast_item = _PillItem(QColor("#ffffff"), ERROR_COLOR, 12, bold=True)
+        self._toasts: tuple[np.ndarray, list[str], list[str]] = (np.zeros(0), [], [])
         stack = [
             (self.image_item, 0), (self.overlay_item, 10), (self.shade_item, 20),
             (self.focus_item, 25), (self.trail_item, 30), *[(r, 35) for r in self.ripple_items],
             (self.cursor_item, 40), (self.hesitation_item, 45), (self.veil_item, 50),
             (self.badge_item, 60), (self.hesitation_label, 61), (self.veil_label, 62),
+            (self.toast_item, 63),
         ]
         for item, z in stack:
             self.view.addItem(item, ignoreBounds=True)
@@ -432,9 +439,25 @@ class QtReplayCanvas(QWidget):
         self._hesitation = None
         self._target_rect = None
         self.clear_overlay()
+        self._toasts = self._toast_table(timeline)
         # decode every screenshot of the session now, so a page change mid-replay is instant
         for sid in (getattr(timeline, "snapshots", None) or {}):
             self.snapshot_array(int(sid))
+
+    @staticmethod
+    def _toast_table(timeline) -> tuple[np.ndarray, list[str], list[str]]:
+        """(times, kinds, texts) of the session's errors and validation messages."""
+        markers = getattr(timeline, "markers", None)
+        if markers is None or not len(getattr(markers, "t_ms", ())):
+            return np.zeros(0), [], []
+        kind = np.asarray(markers.kind)
+        sel = np.flatnonzero((kind == "error") | (kind == "validation"))
+        texts = []
+        for i in sel.tolist():
+            label = str(markers.label[i])
+            label = label if len(label) <= 72 else label[:71] + "…"
+            texts.append(("JS error · " if kind[i] == "error" else "Invalid · ") + label)
+        return np.asarray(markers.t_ms, dtype=np.float64)[sel], [str(kind[i]) for i in sel], texts
 
     def clear(self) -> None:
         self.set_session(None, None)
@@ -445,7 +468,7 @@ class QtReplayCanvas(QWidget):
     def _marker_items(self):
         return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items,
                 self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
-                self.hesitation_label, self.veil_label]
+                self.hesitation_label, self.veil_label, self.toast_item]
 
     def snapshot_array(self, snapshot_id: int) -> tuple[np.ndarray, float] | None:
         """The decoded screenshot (h, w, 3) uint8 and its scale (image px per CSS px), cached."""
@@ -682,8 +705,23 @@ class QtReplayCanvas(QWidget):
         self.veil_item.setVisible(bool(veil))
         self.veil_label.setVisible(bool(veil))
 
+        self._update_toast(frame)
         self._update_view(animate=True)
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _update_toast(self, frame) -> None:
+        """The latest JS error / validation message of the last TOAST_MS, at the viewport's corner."""
+        times, kinds, texts = self._toasts
+        i = int(np.searchsorted(times, frame.t_ms, side="right")) - 1 if len(times) else -1
+        if i < 0 or frame.t_ms - times[i] > TOAST_MS or frame.hidden or frame.loading:
+            self.toast_item.setVisible(False)
+            return
+        color = ERROR_COLOR if kinds[i] == "error" else VALIDATION_COLOR
+        if self.toast_item.text != texts[i]:
+            self.toast_item.set_colors(QColor("#ffffff"), color)
+        self.toast_item.set_text(texts[i], anchor=(0.5, 0.0), offset=(0, 12))
+        self.toast_item.setPos(self._view_rect.center().x(), self._view_rect.top())
+        self.toast_item.setVisible(True)
 
     def _update_focus(self, frame) -> None:
         idx = frame.focused
