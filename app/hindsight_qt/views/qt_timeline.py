@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 #: Marker colours by kind (also used by the legend and other views).
@@ -105,6 +105,7 @@ class QtTimeline(QWidget):
         self._extra: list[tuple[float, QColor, str]] = []
         self._font = QFont(self.font())
         self._font.setPixelSize(10)
+        self._layers: tuple | None = None  # (key, {played: QPixmap})
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(600, 48)
@@ -119,7 +120,7 @@ class QtTimeline(QWidget):
             self._duration, self._t = 0.0, 0.0
             self._markers = marker_table(None)
             self._inactive, self._pages = [], []
-            self.update()
+            self._invalidate()
             return
         self._duration = float(max(getattr(timeline, "duration_ms", 0), 1))
         self._markers = marker_table(getattr(timeline, "markers", None))
@@ -138,17 +139,16 @@ class QtTimeline(QWidget):
         for i, pv in enumerate(pvs):
             name = names[i] if i < len(names) else f"Page {i + 1}"
             self._pages.append((float(pv.start_ms), float(pv.end_ms), name))
-        self.update()
+        self._invalidate()
 
     def set_page_labels(self, labels: list[str]) -> None:
         self._pages = [(a, b, labels[i] if i < len(labels) else name)
                        for i, (a, b, name) in enumerate(self._pages)]
-        self.update()
 
     def set_extra_markers(self, markers: Iterable[tuple[float, Any, str]]) -> None:
         """Bookmarks, signals...: (t_ms, colour (QColor or name), label) drawn like markers."""
         self._extra = [(float(t), QColor(c), str(label)) for t, c, label in markers]
-        self.update()
+        self._invalidate()
 
     def set_time(self, t_ms: float) -> None:
         t_ms = float(t_ms)
@@ -215,33 +215,44 @@ class QtTimeline(QWidget):
             "hover": QColor(255, 255, 255, 90) if dark else QColor(0, 0, 0, 60),
         }
 
-    def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt override
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        c = self._colors()
+    def _invalidate(self) -> None:
+        self._layers = None
+        self.update()
+
+    def _layer(self, played: bool, c: dict[str, QColor]) -> QPixmap:
+        """The bar, spans, separators, markers and labels, as played or unplayed (cached)."""
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, c["track"].rgba())
+        if self._layers is None or self._layers[0] != key:
+            self._layers = (key, {})
+        cache = self._layers[1]
+        if played not in cache:
+            pm = QPixmap(int(self.width() * dpr), int(self.height() * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.Antialiasing)
+            self._paint_static(p, c, played)
+            p.end()
+            cache[played] = pm
+        return cache[played]
+
+    def _paint_static(self, p: QPainter, c: dict[str, QColor], played: bool) -> None:
         x0, w = self._track()
         bar = QRectF(x0, self.BAR_TOP, w, self.BAR_H)
         r = self.BAR_H / 2
-        # track
         p.setPen(Qt.NoPen)
-        p.setBrush(c["track"])
+        p.setBrush(c["played"] if played else c["track"])
         p.drawRoundedRect(bar, r, r)
         if self._duration <= 0:
             return
-        # played part
-        xp = self._x_of(self._t)
-        p.save()
-        p.setClipRect(QRectF(x0, 0, xp - x0, self.height()))
-        p.setBrush(c["played"])
-        p.drawRoundedRect(bar, r, r)
-        p.restore()
         # inactive spans: flat and hatched
+        hatch = QBrush(c["hatch"], Qt.BDiagPattern)
         for a, b in self._inactive:
             xa, xb = self._x_of(a), self._x_of(b)
             span = QRectF(xa, self.BAR_TOP, max(xb - xa, 1.0), self.BAR_H)
-            p.setBrush(c["inactive"] if xa >= xp else c["played_dim"])
+            p.setBrush(c["played_dim"] if played else c["inactive"])
             p.drawRect(span)
-            hatch = QBrush(c["hatch"], Qt.BDiagPattern)
             p.setBrush(hatch)
             p.drawRect(span)
         # pageview boundaries: a thin gap in the bar
@@ -268,8 +279,24 @@ class QtTimeline(QWidget):
             p.setBrush(col)
             p.drawPolygon([QPointF(x - 4, self.LANE_TOP), QPointF(x + 4, self.LANE_TOP),
                            QPointF(x, self.LANE_TOP + 7)])
-        # time labels
         self._paint_labels(p, c)
+
+    def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt override
+        # Two cached layers, split at the playhead: a frame costs two blits, however many
+        # markers the session has (see _layer).
+        p = QPainter(self)
+        c = self._colors()
+        xp = self._x_of(self._t) if self._duration > 0 else float(self.SIDE)
+        full = QRectF(0, 0, self.width(), self.height())
+        p.save()
+        p.setClipRect(QRectF(0, 0, xp, self.height()))
+        p.drawPixmap(full, self._layer(True, c), QRectF(self._layer(True, c).rect()))
+        p.setClipRect(QRectF(xp, 0, self.width() - xp, self.height()))
+        p.drawPixmap(full, self._layer(False, c), QRectF(self._layer(False, c).rect()))
+        p.restore()
+        if self._duration <= 0:
+            return
+        p.setRenderHint(QPainter.Antialiasing)
         # hover line
         if self._hover_x is not None and not self._dragging:
             p.setPen(QPen(c["hover"], 1))
@@ -347,6 +374,11 @@ class QtTimeline(QWidget):
         if self._dragging and ev.button() == Qt.LeftButton:
             self._dragging = False
             self.scrub_finished.emit()
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        if ev.type() in (QEvent.PaletteChange, QEvent.FontChange, QEvent.StyleChange):
+            self._invalidate()
+        super().changeEvent(ev)
 
     def leaveEvent(self, _ev) -> None:  # noqa: N802 - Qt override
         self._hover_x = None
