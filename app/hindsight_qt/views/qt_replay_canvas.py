@@ -33,6 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QCursor,
     QFont,
     QFontMetricsF,
     QImage,
@@ -40,7 +41,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
 )
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 # -- colours ---------------------------------------------------------------------------
 CANVAS_BG = QColor("#1c1f24")
@@ -375,6 +376,8 @@ class QtReplayCanvas(QWidget):
         self.view.disableAutoRange()
         self.graphics.setCentralItem(self.view)
         self.view.sigUserMoved.connect(self._on_user_moved)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._hover_element = -1
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.graphics)
@@ -493,6 +496,7 @@ class QtReplayCanvas(QWidget):
 
     def _show_snapshot(self, snapshot_id: int) -> None:
         self._snapshot_id = snapshot_id
+        self._hover_element = -1
         got = self.snapshot_array(snapshot_id)
         if got is None:
             return
@@ -549,6 +553,24 @@ class QtReplayCanvas(QWidget):
             self._mode = "free"
             self._anim.stop()
             self.view_mode_changed.emit("free")
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        """Name the page element under the mouse (what did the visitor have there?)."""
+        emap = self._emap
+        if emap is None or self._page_rect.isEmpty():
+            return
+        p = self.view.mapSceneToView(scene_pos)
+        idx = emap.hit(p.x(), p.y()) if self._page_rect.contains(p) else -1
+        if idx == self._hover_element:
+            return
+        self._hover_element = idx
+        if idx < 0:
+            QToolTip.hideText()
+            return
+        label, selector = emap.label[idx], emap.selector[idx]
+        what = "form field" if emap.field[idx] else ("clickable" if emap.clickable[idx] else emap.tag[idx])
+        text = f"{label}\n{selector}  ·  {what}" if label and label != selector else f"{selector}  ·  {what}"
+        QToolTip.showText(QCursor.pos(), text, self.graphics)
 
     def _desired_rect(self) -> QRectF | None:
         if self._page_rect.isEmpty():
