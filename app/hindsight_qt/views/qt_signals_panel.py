@@ -1,0 +1,292 @@
+"""QtSignalsPanel: how many sessions show each frustration signal (tick kinds to filter the
+session list by them) and the sessions most worth watching, by frustration score."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
+from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
+from hindsight.store import SessionFilter
+from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
+
+KIND_TIPS = {
+    "rage_click": "3+ clicks within 1 s and 30 px of each other",
+    "dead_click": "A click on something not clickable, or that got no reaction within 2.5 s",
+    "error_click": "A click followed by a JavaScript error within 1 s",
+    "excessive_scroll": "4+ scroll direction reversals within 6 s",
+    "quick_back": "Left a page within 5 s of it loading, back to the page before",
+    "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
+}
+_SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
+          "quick_back": "quick back", "thrashed_cursor": "thrash"}
+TOP_SESSIONS = 50
+
+
+class _ShareBar(QWidget):
+    """A thin horizontal bar: the share of sessions with a signal."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._share = 0.0
+        self.setFixedHeight(8)
+        self.setMinimumWidth(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_share(self, share: float) -> None:
+        self._share = max(0.0, min(1.0, share))
+        self.update()
+
+    def paintEvent(self, _ev):  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#EEF0F4"))
+        r = QRectF(0, 0, self.width(), self.height())
+        p.drawRoundedRect(r, 4, 4)
+        if self._share > 0:
+            p.setBrush(QColor(ACCENT))
+            p.drawRoundedRect(QRectF(0, 0, max(4.0, self.width() * self._share), self.height()), 4, 4)
+
+
+class QtSignalsPanel(QWidget):
+    """Signal counts with filter checkboxes, and the top sessions by frustration score."""
+
+    replay_requested = Signal(int, int)         # session_id, t_ms since session start
+    filter_requested = Signal(object)           # SessionFilter: sessions with the ticked signals
+    index_updated = Signal(object)              # the SessionIndex now shown
+
+    def __init__(self, parent=None, sidecar: bool = False):
+        super().__init__(parent)
+        self.setObjectName("SignalsPanel")
+        self.setStyleSheet(PANEL_STYLE)
+        self._capture = None
+        self._sidecar = sidecar
+        self._index: SessionIndex | None = None
+        self._filter = SessionFilter()   # the segment from the rest of the app
+        self._emitted: SessionFilter | None = None
+        self._visible: np.ndarray | None = None
+        self._seq = 0
+        self._task = None
+        self._build()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(10, 8, 10, 8)
+        root.setSpacing(6)
+        self.header = QLabel("No capture", objectName="formHeader")
+        self.header.setWordWrap(True)
+        root.addWidget(self.header)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Tick signals to show only the sessions that have them", objectName="hint"), 1)
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("any ticked signal", "any")
+        self.mode_combo.addItem("all ticked signals", "all")
+        self.mode_combo.setToolTip("Keep sessions with any / all of the ticked signals")
+        self.mode_combo.currentIndexChanged.connect(lambda _i: self._emit_filter())
+        row.addWidget(self.mode_combo)
+        root.addLayout(row)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        for c, text in enumerate(("Signal", "", "Sessions", "Share", "Signals")):
+            h = QLabel(text, objectName="hint")
+            if c >= 2:
+                h.setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(h, 0, c)
+        self.checks: dict[str, QCheckBox] = {}
+        self.bars: dict[str, _ShareBar] = {}
+        self.session_labels: dict[str, QLabel] = {}
+        self.share_labels: dict[str, QLabel] = {}
+        self.signal_labels: dict[str, QLabel] = {}
+        for r, kind in enumerate(SIGNAL_KINDS, start=1):
+            cb = QCheckBox(SIGNAL_LABELS[kind])
+            cb.setToolTip(f"{KIND_TIPS[kind]} (score weight {SCORE_WEIGHTS[kind]:g})")
+            cb.toggled.connect(lambda _on: self._emit_filter())
+            self.checks[kind] = cb
+            grid.addWidget(cb, r, 0)
+            bar = _ShareBar()
+            self.bars[kind] = bar
+            grid.addWidget(bar, r, 1)
+            for c, store in ((2, self.session_labels), (3, self.share_labels), (4, self.signal_labels)):
+                lab = QLabel("–")
+                lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                store[kind] = lab
+                grid.addWidget(lab, r, c)
+        grid.setColumnStretch(1, 1)
+        root.addLayout(grid)
+
+        self.top_title = QLabel("Sessions most worth watching", objectName="sectionTitle")
+        root.addWidget(self.top_title)
+        hint = QLabel("Ranked by frustration score (rage and error clicks weigh most); double-click to replay "
+                      "from the first signal.", objectName="hint")
+        hint.setWordWrap(True)
+        root.addWidget(hint)
+        self.top_list = SessionListTable(["Session", "Score", "Device", "First signal at", "Signals"])
+        self.top_list.fit_columns(stretch=4)
+        self.top_list.replay_requested.connect(self.replay_requested)
+        root.addWidget(self.top_list, 1)
+        self.status = QLabel("", objectName="hint")
+        root.addWidget(self.status)
+
+    # -- public API ------------------------------------------------------------------------
+    def set_capture(self, capture) -> None:
+        """Detect the signals of an open ``Capture`` (cached per capture; None clears)."""
+        self._capture = capture
+        self._index = None
+        self._visible = None
+        for cb in self.checks.values():
+            cb.blockSignals(True)
+            cb.setChecked(False)
+            cb.blockSignals(False)
+        if capture is None:
+            self._update_counts()
+            self.top_list.set_rows([])
+            self.header.setText("No capture")
+            return
+        self._request()
+
+    def set_filter(self, flt: SessionFilter | None) -> None:
+        """Show figures for a segment. A filter this panel asked for keeps the segment it came from."""
+        flt = flt or SessionFilter()
+        if self._emitted is not None and flt == self._emitted:
+            return
+        self._filter = flt
+        self._request()
+
+    def set_checked(self, kinds) -> None:
+        kinds = set(kinds)
+        for k, cb in self.checks.items():
+            cb.blockSignals(True)
+            cb.setChecked(k in kinds)
+            cb.blockSignals(False)
+        self._emit_filter()
+
+    def checked_kinds(self) -> list[str]:
+        return [k for k, cb in self.checks.items() if cb.isChecked()]
+
+    @property
+    def index(self) -> SessionIndex | None:
+        return self._index
+
+    def current_filter(self) -> SessionFilter:
+        """The app's segment narrowed to sessions with the ticked signals."""
+        if self._index is None:
+            return self._filter
+        return signal_filter(self._index, self.checked_kinds(), self.mode_combo.currentData(), base=self._filter)
+
+    # -- computing -------------------------------------------------------------------------
+    def _request(self) -> None:
+        if self._capture is None:
+            return
+        self._seq += 1
+        seq, cap, flt, sidecar = self._seq, self._capture, self._filter, self._sidecar
+        self.status.setText("Detecting signals…")
+
+        def work():  # worker thread: no widgets here
+            from hindsight.analytics.session_index import session_index
+
+            index = session_index(cap, sidecar=sidecar)
+            visible = cap.session_ids(flt) if not flt.is_empty() else index.session_ids
+            return seq, index, visible
+
+        if self._task is not None:
+            self._task.cancel()
+        from hindsight_qt import tasks
+
+        self._task = tasks.run(work, self._on_computed, self._on_failed)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.status.setText(f"Could not detect the signals: {exc}")
+
+    def _on_computed(self, payload) -> None:
+        seq, index, visible = payload
+        if seq != self._seq:
+            return
+        self._task = None
+        self._index = index
+        self._visible = np.asarray(visible, dtype=np.int64)
+        self.status.setText("")
+        self._update_counts()
+        self._update_top()
+        self.index_updated.emit(index)
+
+    # -- showing ---------------------------------------------------------------------------
+    def _rows_visible(self) -> np.ndarray:
+        idx = self._index
+        if self._visible is None or self._visible.size == idx.session_ids.size:
+            return np.ones(idx.session_ids.size, dtype=bool)
+        return np.isin(idx.session_ids, self._visible)
+
+    def _update_counts(self) -> None:
+        idx = self._index
+        if idx is None:
+            for k in SIGNAL_KINDS:
+                self.session_labels[k].setText("–")
+                self.share_labels[k].setText("")
+                self.signal_labels[k].setText("")
+                self.bars[k].set_share(0)
+            return
+        rows = self._rows_visible()
+        n = int(rows.sum())
+        any_signal = np.zeros(idx.session_ids.size, dtype=bool)
+        for k in SIGNAL_KINDS:
+            c = idx.counts[k][rows]
+            sessions = int(np.count_nonzero(c))
+            share = sessions / n if n else 0.0
+            any_signal |= idx.counts[k] > 0
+            self.session_labels[k].setText(f"{sessions:,}")
+            self.share_labels[k].setText(f"{100 * share:.1f}%")
+            self.signal_labels[k].setText(f"{int(c.sum()):,}")
+            self.bars[k].set_share(share)
+        flagged = int(np.count_nonzero(any_signal & rows))
+        self.header.setText(f"Frustration signals · {n:,} sessions · {flagged:,} "
+                            f"({100 * flagged / n if n else 0:.1f}%) with at least one")
+
+    def _update_top(self) -> None:
+        idx = self._index
+        rows = idx.top(TOP_SESSIONS, session_ids=None if self._visible is None else self._visible)
+        ids = idx.session_ids[rows]
+        devices = {}
+        if self._capture is not None and ids.size:
+            table = self._capture.session_table(SessionFilter(session_ids=tuple(int(s) for s in ids)))
+            devices = dict(zip(table["session_id"].tolist(), table["device"].tolist()))
+        sig = idx.signals
+        first_t = {}
+        if len(sig):
+            # Signals are ordered by (session, time): the first row of a session is its first signal.
+            uniq, first = np.unique(sig.session_id, return_index=True)
+            first_t = dict(zip(uniq.tolist(), sig.t_ms[first].tolist()))
+        out = []
+        for r in rows.tolist():
+            sid = int(idx.session_ids[r])
+            parts = [f"{_SHORT[k]} ×{int(idx.counts[k][r])}" for k in SIGNAL_KINDS if idx.counts[k][r]]
+            t = int(first_t.get(sid, 0))
+            score = float(idx.score[r])
+            out.append((sid, t, [sid, (f"{score:.1f}", score), devices.get(sid, ""), (fmt_t(t), t),
+                                 " · ".join(parts)]))
+        self.top_list.set_rows(out, sort_column=None)  # already best first
+        self.top_title.setText(f"Sessions most worth watching (top {len(out)})")
+
+    def _emit_filter(self) -> None:
+        if self._index is None:
+            return
+        flt = self.current_filter()
+        self._emitted = flt
+        self.filter_requested.emit(flt)
+
