@@ -660,7 +660,8 @@ class QtReplayCanvas(QWidget):
                 x, y = float(hesitation.x), float(hesitation.y)
                 self.hesitation_item.setPos(x, y)
                 self.hesitation_item.setVisible(True)
-                self.hesitation_label.set_text(text, anchor=(0.5, 0.0), offset=(0, 32))
+                # beside the ring, not under it: a still cursor is often near the viewport's bottom
+                self.hesitation_label.set_text(text, anchor=(0.0, 0.5), offset=(32, 0))
                 self.hesitation_label.setPos(x, y)
             self.hesitation_label.setVisible(True)
         if self._frame is not None and self._frame.snapshot_id >= 0:
