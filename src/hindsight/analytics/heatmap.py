@@ -502,10 +502,7 @@ class HeatmapEngine:
     def _scroll_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
         tl = self._timeline(data)
         stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
-        gh, gw = data.shape
-        centres = (np.arange(gh) + 0.5) * self.cell_px
-        col = (stats.share_at(centres) * 100.0).astype(np.float32)
-        grid = np.ascontiguousarray(np.repeat(col[:, None], gw, axis=1))
+        grid = scroll_grid(stats, data.shape, self.cell_px)
         return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
                              (0.0, 100.0), "% of pageviews reached this depth",
                              self._sample(sessions, pageviews, pageviews, kind), scroll=stats,
@@ -513,14 +510,10 @@ class HeatmapEngine:
 
     def _attention_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
         tl = self._timeline(data)
-        gh, gw = data.shape
         m = pv_keep[tl.seg_pv]
-        w = tl.seg_ms[m].astype(np.float64)
-        acc = (np.bincount(tl.seg_top[m], weights=w, minlength=gh + 1)
-               - np.bincount(tl.seg_bottom[m], weights=w, minlength=gh + 1))
-        per_row = np.cumsum(acc)[:gh] / 1000.0 / max(1, pageviews)  # s visible per pageview
-        per_row = np.maximum(per_row, 0).astype(np.float32)
-        grid = np.ascontiguousarray(np.repeat(per_row[:, None], gw, axis=1))
+        w = tl.seg_ms[m]
+        grid = attention_grid(tl.seg_top[m], tl.seg_bottom[m], w, data.shape, pageviews)
+        per_row = grid[:, 0]
         stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
         return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
                              (0.0, float(per_row.max()) if per_row.size else 0.0),
@@ -596,6 +589,28 @@ class HeatmapEngine:
             self._results.clear()
             self._snapshots.clear()
             self._allowed.clear()
+
+
+def scroll_grid(stats: "ScrollStats", shape: tuple[int, int], cell_px: int) -> np.ndarray:
+    """(gh, gw) float32: per cell row, % of pageviews whose viewport bottom reached its centre."""
+    gh, gw = shape
+    col = (stats.share_at((np.arange(gh) + 0.5) * cell_px) * 100.0).astype(np.float32)
+    return np.ascontiguousarray(np.broadcast_to(col[:, None], (gh, gw)))
+
+
+def attention_grid(top_row, bottom_row, ms, shape: tuple[int, int], pageviews: int) -> np.ndarray:
+    """(gh, gw) float32 seconds in view per pageview, from visible segments.
+
+    Each segment ``i`` kept cell rows ``[top_row[i], bottom_row[i])`` in the viewport for
+    ``ms[i]`` ms; a difference array (+ms at the top, −ms past the bottom, then a running
+    sum) adds them all in O(segments + rows).
+    """
+    gh, gw = shape
+    w = np.asarray(ms, dtype=np.float64)
+    acc = (np.bincount(top_row, weights=w, minlength=gh + 1)[:gh + 1]
+           - np.bincount(bottom_row, weights=w, minlength=gh + 1)[:gh + 1])
+    per_row = np.maximum(np.cumsum(acc)[:gh] / 1000.0 / max(1, pageviews), 0).astype(np.float32)
+    return np.ascontiguousarray(np.broadcast_to(per_row[:, None], (gh, gw)))
 
 
 def scroll_stats(max_bottom: np.ndarray, first_vh: np.ndarray, page_height: int) -> ScrollStats:

@@ -23,6 +23,7 @@ MUTED = (75, 85, 99)
 AMBER_BG = (254, 243, 199)
 AMBER_INK = (146, 64, 14)
 HEADER_BG = (249, 250, 251)
+CANVAS_BG = (229, 231, 235)
 LINE_COLOURS = {"Average fold": (17, 24, 39), "75": (29, 78, 216), "50": (29, 78, 216), "25": (29, 78, 216)}
 
 
@@ -81,7 +82,7 @@ def draw_scroll_lines(img: Image.Image, result: HeatmapResult, scale: float = 1.
 def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = None) -> Image.Image:
     """A white strip with the colour ramp, 0 / middle / max ticks and the unit."""
     lut = heat_lut() if lut is None else lut
-    h = 64
+    h = 70
     strip = Image.new("RGB", (width, h), (255, 255, 255))
     d = ImageDraw.Draw(strip)
     f = font(13)
@@ -102,10 +103,10 @@ def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = Non
         tw = d.textlength(label, font=f)
         d.text((min(max(margin, x - tw / 2), margin + bar_w - tw), 32), label, font=f, fill=INK)
     unit_x = margin + bar_w + 16
-    if unit_x + 120 < width:
+    if unit_x + d.textlength(result.unit, font=f) + margin <= width:
         d.text((unit_x, 9), result.unit, font=f, fill=MUTED)
-    else:
-        d.text((margin, 48), result.unit, font=font(11), fill=MUTED)
+    else:  # narrow (mobile) exports: the unit goes under the ticks
+        d.text((margin, 48), result.unit, font=font(12), fill=MUTED)
     return strip
 
 
@@ -131,7 +132,8 @@ def render_heatmap_image(result: HeatmapResult, screenshot: np.ndarray, page_url
     width = max(page.width, 720)
     head = header_strip(result, width, page_url, device)
     legend = legend_strip(result, width, lut)
-    out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), (255, 255, 255))
+    # A grey surround shows where a narrow (mobile) page ends.
+    out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), CANVAS_BG)
     out.paste(head, (0, 0))
     out.paste(legend, (0, head.height))
     ImageDraw.Draw(out).line([(0, head.height + legend.height), (width, head.height + legend.height)],

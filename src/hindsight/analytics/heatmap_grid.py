@@ -30,21 +30,34 @@ def grid_shape(width: int, height: int, cell_px: int = DEFAULT_CELL_PX) -> tuple
 def flat_cells(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX) -> np.ndarray:
     """Flat cell index ``row * gw + col`` per point; -1 for points off the page.
 
-    x, y : (n,) numbers, document CSS px. Returns (n,) int64.
+    x, y : (n,) numbers, document CSS px. Returns (n,) signed integers (int32 for int32
+    input on pages of fewer than 2**31 cells, else int64).
     """
     gh, gw = grid_shape(width, height, cell_px)
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if x.dtype.kind == "f":
-        xi = np.floor(x).astype(np.int64)
-        yi = np.floor(y).astype(np.int64)
+    xi = _as_int(x)
+    yi = _as_int(y)
+    if xi.dtype != yi.dtype or gh * gw >= 2**31:
+        xi, yi = xi.astype(np.int64), yi.astype(np.int64)
+    # One unsigned comparison tests 0 <= v < limit (negatives wrap to huge values).
+    udt = np.dtype(f"u{xi.itemsize}")
+    inside = (xi.view(udt) < width) & (yi.view(udt) < height)
+    shift = int(cell_px).bit_length() - 1
+    if cell_px == 1 << shift:  # power of two: a shift, several times faster than //
+        cells = (yi >> shift) * gw + (xi >> shift)
     else:
-        xi = x.astype(np.int64, copy=False)
-        yi = y.astype(np.int64, copy=False)
-    inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
-    cells = (yi // cell_px) * gw + xi // cell_px
-    cells[~inside] = -1
+        cells = (yi // cell_px) * gw + xi // cell_px
+    if not inside.all():
+        cells[~inside] = -1
     return cells
+
+
+def _as_int(v) -> np.ndarray:
+    v = np.asarray(v)
+    if v.dtype.kind == "f":
+        return np.floor(v).astype(np.int64)
+    if v.dtype in (np.int32, np.int64):
+        return v
+    return v.astype(np.int64)
 
 
 def bin_cells(cells: np.ndarray, shape: tuple[int, int], weights=None) -> np.ndarray:
@@ -54,8 +67,8 @@ def bin_cells(cells: np.ndarray, shape: tuple[int, int], weights=None) -> np.nda
     """
     gh, gw = shape
     cells = np.asarray(cells)
-    keep = cells >= 0
-    if not keep.all():
+    if cells.size and cells.min() < 0:
+        keep = cells >= 0
         cells = cells[keep]
         if weights is not None:
             weights = np.asarray(weights)[keep]
