@@ -335,6 +335,46 @@ class _ReplayViewBox(pg.ViewBox):
         self.sigUserMoved.emit()
 
 
+class _ScrollIndicator(QWidget):
+    """A slim page-height track at the canvas edge: where the viewport is, and how deep (%)."""
+
+    WIDTH = 44
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents, True)
+        self.setAttribute(Qt.WA_NoSystemBackground, True)
+        self._span = (0.0, 0.0)  # viewport top, bottom as fractions of the page height
+        self._font = _ui_font(10, bold=True)
+
+    def set_span(self, top: float, bottom: float) -> None:
+        span = (min(max(top, 0.0), 1.0), min(max(bottom, 0.0), 1.0))
+        if span != self._span:
+            self._span = span
+            self.update()
+
+    def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        track = QRectF(self.width() - 14, 12, 5, self.height() - 24)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(255, 255, 255, 40))
+        p.drawRoundedRect(track, 2.5, 2.5)
+        top, bottom = self._span
+        thumb = QRectF(track.left(), track.top() + top * track.height(), track.width(),
+                       max((bottom - top) * track.height(), 6.0))
+        p.setBrush(QColor(255, 255, 255, 200))
+        p.drawRoundedRect(thumb, 2.5, 2.5)
+        # the depth the viewport's bottom reached, next to the thumb's bottom end
+        text = f"{bottom * 100:.0f}%"
+        p.setFont(self._font)
+        fm = QFontMetricsF(self._font)
+        y = min(max(thumb.bottom(), track.top() + fm.height() / 2), track.bottom() - fm.height() / 2)
+        p.setPen(QColor(255, 255, 255, 170))
+        p.drawText(QRectF(0, y - fm.height() / 2, track.left() - 4, fm.height()),
+                   Qt.AlignRight | Qt.AlignVCenter, text)
+
+
 # -- the canvas widget -----------------------------------------------------------------
 def decode_png_rgb(data: bytes) -> np.ndarray:
     """Encoded image bytes -> (h, w, 3) uint8 row-major RGB array (a copy Qt does not own)."""
@@ -381,6 +421,8 @@ class QtReplayCanvas(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.graphics)
+        self.scroll_indicator = _ScrollIndicator(self)
+        self.scroll_indicator.hide()
 
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.overlay_item = pg.ImageItem(axisOrder="row-major")
@@ -465,6 +507,7 @@ class QtReplayCanvas(QWidget):
     def clear(self) -> None:
         self.set_session(None, None)
         self.image_item.clear()
+        self.scroll_indicator.hide()
         for item in self._marker_items():
             item.setVisible(False)
 
@@ -634,6 +677,8 @@ class QtReplayCanvas(QWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(ev)
+        w = _ScrollIndicator.WIDTH
+        self.scroll_indicator.setGeometry(self.width() - w, 0, w, self.height())
         if self._mode != "free":
             self._target_rect = None
             self._update_view(animate=False)
@@ -698,6 +743,10 @@ class QtReplayCanvas(QWidget):
         self._view_rect = QRectF(frame.scroll_x, frame.scroll_y, frame.viewport_w, frame.viewport_h)
         self.shade_item.set_rects(page, self._view_rect)
         self.shade_item.setVisible(True)
+        ph = page.height()
+        if ph > 0:
+            self.scroll_indicator.set_span(frame.scroll_y / ph, (frame.scroll_y + frame.viewport_h) / ph)
+            self.scroll_indicator.setVisible(True)
 
         # cursor and trail
         cur = frame.cursor
