@@ -84,12 +84,14 @@ def test_auto_pause_on_hesitation_shows_banner_and_space_resumes(qt_player, cap,
     text = qt_player.banner_label.text()
     assert text.startswith("Paused: hesitated ") and "Phone" in text and "Space to resume" in text
     canvas = qt_player.canvas
-    assert canvas.hesitation_label.isVisible() and canvas.hesitation_label.text.startswith("Hesitated ")
-    assert canvas.focus_item.isVisible() and canvas.focus_item.pen().color().name() == "#f5a524"  # amber
+    # the focused field's outline and badge turn amber and say it
+    assert canvas.focus_item.isVisible() and canvas.focus_item.pen().color().name() == "#f5a524"
+    assert canvas.badge_item.isVisible() and canvas.badge_item.text.startswith("Hesitated ")
     qtbot.keyClick(qt_player, Qt.Key_Space)
     assert qt_player.player.playing
     assert qt_player.banner.isHidden()
     assert not canvas.hesitation_label.isVisible()
+    assert not canvas.badge_item.text.startswith("Hesitated ")
 
 
 def test_arrow_keys_seek_and_period_steps(qt_player, cap, qtbot):

@@ -687,30 +687,39 @@ class QtReplayCanvas(QWidget):
     def set_hesitation(self, hesitation) -> None:
         """Mark where the player auto-paused (a ``Hesitation``), or None to clear.
 
-        A hesitation on a form field turns that field's outline amber with the label under
-        it; one without a field ("cursor still") gets a target ring at the cursor.
+        A hesitation on the focused form field turns its outline and badge amber ("Hesitated
+        5.2 s · empty"); on another field, a label goes under it; one without a field
+        ("cursor still") gets a target ring at the cursor with the label beside it.
         """
         self._hesitation = hesitation
-        self.hesitation_item.setVisible(False)
-        self.hesitation_label.setVisible(False)
-        if hesitation is not None:
-            secs = getattr(hesitation, "duration_ms", None)
+        self._update_hesitation()
+        if self._frame is not None and self._frame.snapshot_id >= 0:
+            self._update_focus(self._frame)
+
+    def _update_hesitation(self) -> None:
+        h = self._hesitation
+        ring = label = False
+        if h is not None:
+            secs = getattr(h, "duration_ms", None)
             text = f"Hesitated {secs / 1000:.1f} s" if secs else "Hesitated"
-            box = self._hesitation_box(hesitation)
-            if box is not None:
-                x, y, w, h = box
+            box = self._hesitation_box(h)
+            focused = self._frame.focused if self._frame is not None else -1
+            if box is not None and focused == getattr(h, "element", -2):
+                pass  # said by the focused field's badge
+            elif box is not None:
+                x, y, w, hh = box
                 self.hesitation_label.set_text(text, anchor=(0.0, 0.0), offset=(0, 6))
-                self.hesitation_label.setPos(x - 3, y + h + 3)
+                self.hesitation_label.setPos(x - 3, y + hh + 3)
+                label = True
             else:
-                x, y = float(hesitation.x), float(hesitation.y)
+                x, y = float(h.x), float(h.y)
                 self.hesitation_item.setPos(x, y)
-                self.hesitation_item.setVisible(True)
                 # beside the ring, not under it: a still cursor is often near the viewport's bottom
                 self.hesitation_label.set_text(text, anchor=(0.0, 0.5), offset=(32, 0))
                 self.hesitation_label.setPos(x, y)
-            self.hesitation_label.setVisible(True)
-        if self._frame is not None and self._frame.snapshot_id >= 0:
-            self._update_focus(self._frame)
+                ring = label = True
+        self.hesitation_item.setVisible(ring)
+        self.hesitation_label.setVisible(label)
 
     def _hesitation_box(self, h) -> tuple[float, float, float, float] | None:
         """The box of a field hesitation's element, in document px, or None."""
@@ -767,6 +776,8 @@ class QtReplayCanvas(QWidget):
             item.setVisible(False)
 
         self._update_focus(frame)
+        if self._hesitation is not None:
+            self._update_hesitation()
 
         # hidden tab / loading veil over the viewport
         veil = "Tab hidden" if frame.hidden else ("Loading…" if frame.loading else "")
@@ -821,8 +832,11 @@ class QtReplayCanvas(QWidget):
         self.focus_item.setVisible(True)
         n = frame.field_lengths.get(idx, 0) if frame.field_lengths else 0
         # lengths only: what the visitor typed is never recorded, let alone shown
-        self.badge_item.set_text(f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty",
-                                 anchor=(1.0, 1.0), offset=(0, -5))
+        text = f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty"
+        if hesitating:  # one badge says both: why we stopped, and what the field holds
+            secs = getattr(self._hesitation, "duration_ms", 0) / 1000
+            text = f"Hesitated {secs:.1f} s · " + (f"•••• {n} char{'s' if n != 1 else ''}" if n else "empty")
+        self.badge_item.set_text(text, anchor=(1.0, 1.0), offset=(0, -5))
         # top-right corner: field labels sit top-left, so the badge rarely covers them
         self.badge_item.setPos(x + w + pad, y - pad)
         self.badge_item.setVisible(True)
