@@ -92,7 +92,7 @@ def bench_session(ctx: BenchContext) -> dict:
 
 
 #: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
-BENCH_MODULES: list[str] = ["hindsight.analytics.bench_heatmaps",
+BENCH_MODULES: list[str] = ["hindsight.analytics.bench_heatmaps", "hindsight.analytics.signals",
                             "hindsight.bookmarks.similar"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.

@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from hindsight.analytics.clicks import click_mask, dead_click_mask, rage_click_mask
+from hindsight.analytics.clicks import CLICK_KINDS, RESPONSE_KINDS, dead_click_mask, rage_click_mask
 from hindsight.store.columns import BYTES_PER_EVENT, COLUMNS, RECORD_DTYPE, EventColumns
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -120,6 +120,13 @@ class CaptureEvents:
         return (self.pv_srank[pv] << _T_BITS) | t.astype(np.int64)
 
 
+def _kind_lut(kinds) -> np.ndarray:
+    """(256,) bool lookup: ``lut[events.kind]`` is a one-pass kind mask (faster than isin)."""
+    lut = np.zeros(256, dtype=bool)
+    lut[np.asarray(kinds, dtype=np.uint8)] = True
+    return lut
+
+
 def _session_filter(session_ids, flt: SessionFilter | None) -> SessionFilter | None:
     if session_ids is None:
         return flt
@@ -171,8 +178,10 @@ def load_events(capture: Capture, session_ids=None, kinds: tuple[int, ...] | Non
     pv_row = np.repeat(np.arange(pv_id.size, dtype=np.int32), counts)
     keep = None
     if kinds is not None:
-        keep = np.isin(rec["kind"], np.asarray(kinds, dtype=np.uint8))
-        if keep.all():
+        keep = _kind_lut(kinds)[rec["kind"]]
+        # Filtering costs a gather per column; when it would drop little, keep everything
+        # (callers select kinds themselves, so extra rows are harmless).
+        if np.count_nonzero(keep) > 0.85 * keep.size:
             keep = None
         else:
             pv_row = pv_row[keep]
@@ -327,8 +336,7 @@ def _error_clicks(ce: CaptureEvents, clicks: np.ndarray, s: SignalSettings) -> n
 
 def _detect_clicks(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> list[dict]:
     ev = ce.events
-    is_click = click_mask(ev)
-    clicks = np.flatnonzero(is_click)
+    clicks = np.flatnonzero(_kind_lut(CLICK_KINDS)[ev.kind])  # the rows clicks.click_mask marks
     if clicks.size == 0:
         return []
     out = []
@@ -346,24 +354,28 @@ def _detect_clicks(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> li
     out.append(_part(ce, "error_click", err_rows))
 
     # Dead: the shared rule per snapshot (it needs that snapshot's element map), on the
-    # clicks and the events that can answer them only.
-    dead = np.zeros(len(ev), dtype=bool)
-    answer = np.isin(ev.kind, np.asarray((EventKind.SCROLL, EventKind.INPUT, EventKind.FOCUS,
-                                          EventKind.MUTATION, EventKind.SUBMIT), np.uint8))
-    relevant = np.flatnonzero(is_click | answer)
-    snap_of = ce.pv_snapshot[ce.pv[relevant]]
+    # clicks and the events that can answer them, of pageviews with clicks only.
+    clicked_pv = np.unique(ce.pv[clicks])
+    lo, hi = ce.pv_first[clicked_pv], ce.pv_first[clicked_pv + 1]
+    size = hi - lo
+    cand = np.repeat(lo - np.concatenate(([0], np.cumsum(size)[:-1])), size) + np.arange(int(size.sum()))
+    relevant = cand[_kind_lut(CLICK_KINDS + RESPONSE_KINDS)[ev.kind[cand]]]
+    rel_pv = ce.pv[relevant]
+    snap_of = ce.pv_snapshot[rel_pv]
     last_pv = np.ones(ce.pv_id.size, dtype=bool)
     last_pv[:-1] = ce.pv_srank[1:] != ce.pv_srank[:-1]
     pv_end_or_last = np.where(last_pv, -1, ce.pv_end)
+    dead_rel = np.zeros(relevant.size, dtype=bool)
     for snap in np.unique(snap_of):
-        rows = relevant[snap_of == snap]
-        sub = ev.take(rows)
-        dead[rows] = dead_click_mask(sub, capture.elements(int(snap)), ce.pv[rows],
-                                     pv_end_or_last[ce.pv[rows]], s.dead_window_ms)
-    dead[err_rows] = False
-    dead_clicks = dead[clicks]
+        m = np.flatnonzero(snap_of == snap)
+        rows = relevant[m]
+        dead_rel[m] = dead_click_mask(ev.take(rows), capture.elements(int(snap)), rel_pv[m],
+                                      pv_end_or_last[rel_pv[m]], s.dead_window_ms)
+    dead_rows = relevant[dead_rel]
+    dead_rows = dead_rows[~np.isin(dead_rows, err_rows)]
+    dead_clicks = np.isin(clicks, dead_rows, assume_unique=True)
     # One dead_click per run of near clicks (a rage burst counts once, with its dead clicks).
-    dead_runs, first_dead, n_dead = np.unique(run[dead_clicks], return_index=True, return_counts=True)
+    _, first_dead, n_dead = np.unique(run[dead_clicks], return_index=True, return_counts=True)
     rows = clicks[dead_clicks][first_dead]
     out.append(_part(ce, "dead_click", rows, count=n_dead))
     return out
@@ -479,18 +491,26 @@ def _detect_thrash(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> li
         cand = np.arange(rows.size)
     if cand.size == 0:
         return []
-    turn = np.zeros(rows.size, np.int32)
-    turn[turn_at] = 1
-    turns = np.cumsum(turn)
-    step = np.sqrt((dx * dx + dy * dy).astype(np.float64))
-    del dx, dy
-    path = np.concatenate(([0.0], np.cumsum(step)))  # path length from the first sample to i
     i = cand
     j = np.searchsorted(key, key[i] + w, side="right") - 1
+    # Path lengths over the judged windows only: cumulative step lengths over the union of
+    # the windows (blocks of consecutive samples), not over every cursor sample.
+    reach = np.maximum.accumulate(j)
+    block_start = np.ones(i.size, dtype=bool)
+    block_start[1:] = i[1:] > reach[:-1] + 1
+    b_lo = i[block_start]
+    b_hi = reach[np.r_[np.flatnonzero(block_start)[1:] - 1, i.size - 1]]
+    size = b_hi - b_lo + 1
+    region = np.repeat(b_lo - np.concatenate(([0], np.cumsum(size)[:-1])), size) + np.arange(int(size.sum()))
+    rs = np.minimum(region, dx.size - 1)
+    step = np.sqrt((dx[rs] * dx[rs] + dy[rs] * dy[rs]).astype(np.float64))
+    step[region >= dx.size] = 0.0
+    path = np.concatenate(([0.0], np.cumsum(step)))
+    length = path[np.searchsorted(region, j)] - path[np.searchsorted(region, i)]
     span = (key[j] - key[i]).astype(np.float64)
-    length = path[j] - path[i]
     net = np.hypot((x[j] - x[i]).astype(np.float64), (y[j] - y[i]).astype(np.float64))
-    inner_turns = turns[np.maximum(j - 1, i)] - turns[i]  # turns at samples i < m < j
+    # turns at samples i < m < j
+    inner_turns = np.searchsorted(turn_at, j, side="left") - np.searchsorted(turn_at, i, side="right")
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(span > 0, length / span * 1000.0, 0.0)
     ok = ((span >= s.thrash_min_span_ms) & (length > s.thrash_path_ratio * net)
@@ -573,3 +593,52 @@ def compute_signals(capture: Capture, session_ids=None, settings: SignalSettings
     """
     ce = load_events(capture, session_ids, SIGNAL_EVENT_KINDS, flt)
     return signals_from_events(ce, capture, settings)
+
+
+# --------------------------------------------------------------------------------------
+# Benchmarks (``hindsight bench``; see hindsight.bench)
+# --------------------------------------------------------------------------------------
+
+
+def _bench_signals(ctx) -> dict:
+    """Whole-capture signal detection: load (decode) and detect, timed apart."""
+    import time
+
+    from hindsight.store.reader import open_capture
+
+    with open_capture(ctx.path) as cap:
+        t0 = time.perf_counter()
+        ce = load_events(cap, kinds=SIGNAL_EVENT_KINDS)
+        t1 = time.perf_counter()
+        table = signals_from_events(ce, cap)
+        t2 = time.perf_counter()
+    return {"sessions": int(ce.session_ids.size), "events_scanned": len(ce), "signals": len(table),
+            "load_seconds": round(t1 - t0, 3), "detect_seconds": round(t2 - t1, 3),
+            "total_seconds": round(t2 - t0, 3), "events_per_s": round(len(ce) / max(t2 - t0, 1e-9))}
+
+
+def _bench_forms_funnel(ctx) -> dict:
+    import time
+
+    from hindsight.analytics.forms import form_report
+    from hindsight.analytics.funnel import funnel
+    from hindsight.store.reader import open_capture
+
+    with open_capture(ctx.path) as cap:
+        t0 = time.perf_counter()
+        report = form_report(cap)
+        t1 = time.perf_counter()
+        urls = [p.url for p in cap.pages()]
+        names = sorted(cap.strings().values())
+        steps = urls + [f"event:{n}" for n in names if n == "signup_completed"]
+        fun = funnel(cap, steps)
+        t2 = time.perf_counter()
+    return {"form_viewed": report.viewed, "form_seconds": round(t1 - t0, 3),
+            "funnel_steps": len(steps), "funnel_sessions": int(fun.session_ids.size),
+            "funnel_seconds": round(t2 - t1, 3)}
+
+
+BENCHMARKS = [
+    ("analytics.signals", _bench_signals),
+    ("analytics.forms_funnel", _bench_forms_funnel),
+]
