@@ -410,7 +410,8 @@ class QtHeatmapPanel(QWidget):
         img = self._decode(png, snap)
         self.shot_item.setImage(img, autoLevels=False, levels=(0, 255))
         self.shot_item.setRect(QRectF(0, 0, snap.width, snap.height))
-        self.vb.setLimits(xMin=-snap.width * 0.5, xMax=snap.width * 1.5, yMin=-200, yMax=snap.height + 200)
+        margin = max(snap.width, 1200)  # room to show a narrow page centred
+        self.vb.setLimits(xMin=-margin, xMax=snap.width + margin, yMin=-200, yMax=snap.height + 200)
         self._fit_top()
         self._request()
 
@@ -429,7 +430,9 @@ class QtHeatmapPanel(QWidget):
         if snap is None:
             return
         vw, vh = max(1, self.vb.width()), max(1, self.vb.height())
-        h = min(snap.height, snap.width * vh / vw) if vw > 1 and vh > 1 else min(snap.height, snap.width * 0.75)
+        h = snap.width * vh / vw if vw > 1 and vh > 1 else snap.width * 0.75
+        # Narrow (phone) pages: show about a screenful, not a width-filling close-up.
+        h = min(snap.height, max(h, 1000.0))
         self.vb.setRange(QRectF(0, 0, snap.width, h), padding=0.01)
 
     def _on_opacity_changed(self, value: int) -> None:
@@ -512,15 +515,23 @@ class QtHeatmapPanel(QWidget):
         for i, item in enumerate(self.scroll_lines):
             if i < len(lines) and r.scroll.max_bottom.size:
                 label, depth = lines[i]
+                # Visible first: an InfLineLabel ignores text changes while hidden.
+                item.setVisible(True)
+                item.label.setVisible(True)
                 item.setPos(depth)
                 item.label.setFormat(f"{label} · {depth:,.0f} px" if i == 0 else
                                      f"{label.split(' ')[0]} % reached · {depth:,.0f} px")
-                item.setVisible(True)
+                item.label.valueChanged()
             else:
                 item.setVisible(False)
 
     def _update_elements(self, table) -> None:
-        rows = [e for e in table if e.clicks > 0][:TOP_ELEMENTS]
+        # On the rage and dead maps the elements with most of those clicks come first.
+        key = {"rage": lambda e: e.rage_clicks, "dead": lambda e: e.dead_clicks}.get(self._kind)
+        rows = [e for e in table if e.clicks > 0]
+        if key is not None:
+            rows.sort(key=lambda e: (-key(e), -e.clicks))
+        rows = rows[:TOP_ELEMENTS]
         t = self.element_table
         t.setSortingEnabled(False)
         t.setRowCount(len(rows))

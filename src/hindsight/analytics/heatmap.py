@@ -305,17 +305,25 @@ class HeatmapEngine:
         self._snapshots: dict[int, _SnapshotData] = {}
         self._allowed: OrderedDict = OrderedDict()
         self._lock = threading.RLock()
-        table = capture.session_table()
-        order = np.argsort(table["session_id"])
-        self._sid = table["session_id"][order]
-        self._svh = table["viewport_h"][order]
-        self._spv_count = table["pageview_count"][order]
-        self._max_sid = int(self._sid.max()) if self._sid.size else 0
+        self._sessions_loaded = False  # the session table loads on first use (off the GUI thread)
+
+    def _load_sessions(self) -> None:
+        with self._lock:
+            if self._sessions_loaded:
+                return
+            table = self.capture.session_table()
+            order = np.argsort(table["session_id"])
+            self._sid = table["session_id"][order]
+            self._svh = table["viewport_h"][order]
+            self._spv_count = table["pageview_count"][order]
+            self._max_sid = int(self._sid.max()) if self._sid.size else 0
+            self._sessions_loaded = True
 
     # -- segment -------------------------------------------------------------------------
     def session_lookup(self, flt: SessionFilter | None) -> np.ndarray:
         """(max_session_id + 1,) bool: which sessions the filter keeps."""
         flt = flt or SessionFilter()
+        self._load_sessions()
         with self._lock:
             hit = self._allowed.get(flt)
             if hit is not None:
@@ -335,6 +343,7 @@ class HeatmapEngine:
 
     # -- loading -------------------------------------------------------------------------
     def _snapshot(self, snapshot_id: int) -> _SnapshotData:
+        self._load_sessions()
         with self._lock:
             data = self._snapshots.get(snapshot_id)
         if data is not None:
@@ -589,6 +598,7 @@ class HeatmapEngine:
             self._results.clear()
             self._snapshots.clear()
             self._allowed.clear()
+            self._sessions_loaded = False
 
 
 def scroll_grid(stats: "ScrollStats", shape: tuple[int, int], cell_px: int) -> np.ndarray:
