@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
 
@@ -43,7 +44,9 @@ def cmd_frame(args: argparse.Namespace) -> int:
         raise UsageError(f"--at {args.at:g} is past the end of session {args.session} "
                          f"({session.duration_ms} ms long)")
     try:
-        from hindsight_qt.render import render_frame_png
+        # The one deliberate core -> GUI edge, taken only when this command runs (like
+        # ``hindsight FILE`` opening the app): rendering a frame *is* drawing the GUI.
+        render_frame_png = importlib.import_module("hindsight_qt.render").render_frame_png
     except ImportError as exc:
         raise UsageError(f"rendering needs PySide6 and pyqtgraph ({exc}); "
                          "install them with: pip install 'hindsight[gui]'") from None
