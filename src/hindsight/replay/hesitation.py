@@ -12,12 +12,11 @@ than the threshold) are examined one by one for slow cursor drift.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
 
-from hindsight.replay.index import KEY_SHIFT, EventIndex, composite_key
+from hindsight.replay.index import KEY_SHIFT, EventIndex
 from hindsight.store.kinds import EventKind as K
 from hindsight.store.records import ElementMap
 
@@ -26,6 +25,8 @@ PROGRESS_KINDS = (K.SCROLL, K.INPUT, K.CLICK, K.TAP, K.DBLCLICK, K.FOCUS, K.BLUR
                   K.RESIZE, K.TOUCHMOVE)
 #: Kinds that change the state a span is judged by (loaded, visible), so spans split at them.
 STATE_KINDS = (K.LOAD, K.VISIBILITY)
+_SPLITS = np.zeros(256, dtype=bool)
+_SPLITS[list(PROGRESS_KINDS + STATE_KINDS)] = True
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _candidate_gaps(ix: EventIndex, threshold_ms: int, still_px: float) -> tuple
     """(pageview, start, end) of every gap longer than the threshold between progress events."""
     ev = ix.events
     n_pv = len(ix.pageviews)
-    mask = np.isin(ev.kind, np.asarray(PROGRESS_KINDS + STATE_KINDS, dtype=np.uint8))
+    mask = _SPLITS[ev.kind]
     m = ix.moves
     if len(m):
         step = np.hypot(np.diff(m.x), np.diff(m.y))
@@ -117,16 +118,18 @@ def _cursor_at(ix: EventIndex, pv: int, t: float) -> tuple[float, float] | None:
     if j < 0:
         return None
     sx, sy = ix.scroll_at(pv, t)
-    return ix.move_screen_x[j] + sx, ix.move_screen_y[j] + sy
+    return float(ix.move_screen_x[j]) + sx, float(ix.move_screen_y[j]) + sy
 
 
 def _split_drift(ix: EventIndex, pv: int, a: int, b: int, still_px: float) -> list[tuple[int, int]]:
     """Split the gap (a, b) where small moves have drifted more than still_px from the span start."""
     m = ix.moves
-    lo = bisect_right(m.keys, composite_key(pv, a))
-    hi = bisect_left(m.keys, composite_key(pv, b))
+    lo = m.position(pv, a, "right")
+    hi = m.position(pv, b, "left")
+    if hi <= lo:
+        return [(a, b)]
     anchor = _cursor_at(ix, pv, a)
-    if hi <= lo or anchor is None:
+    if anchor is None:
         return [(a, b)]
     xs, ys, ts = m.x[lo:hi], m.y[lo:hi], m.t[lo:hi]
     out = []

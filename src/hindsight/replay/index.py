@@ -44,9 +44,9 @@ class Category:
     """Events of some kinds in (pageview, time) order.
 
     idx : (m,) int64, positions in the session's (time-sorted) events
-    pv : (m,) int64 pageview index; t : (m,) int64 ms; x, y : (m,) float64 document px
-    kind, target, value : (m,) int64
-    key : (m,) int64 composite keys; ``keys`` the same as a list (fast scalar bisection)
+    pv : (m,) int64 pageview index; t : (m,) int64 ms
+    x, y, kind, target, value : (m,) in the stored dtypes (x, y int32 document px)
+    key : (m,) int64 composite keys ``pv << 32 | t``, ascending
     """
 
     idx: np.ndarray
@@ -58,41 +58,39 @@ class Category:
     target: np.ndarray
     value: np.ndarray
     key: np.ndarray
-    keys: list
 
     @classmethod
-    def build(cls, events: EventColumns, pv_index: np.ndarray, kinds: tuple[int, ...]) -> "Category":
-        if len(kinds) == 1:
-            idx = np.flatnonzero(events.kind == kinds[0])
-        else:
-            idx = np.flatnonzero(np.isin(events.kind, np.asarray(kinds, dtype=np.uint8)))
-        pv = pv_index[idx].astype(np.int64)
-        t = events.t[idx].astype(np.int64)
-        key = (pv << KEY_SHIFT) + t
+    def build(cls, events: EventColumns, keys: np.ndarray, idx: np.ndarray) -> "Category":
+        """The events at positions ``idx`` (ascending) of time-sorted ``events`` with composite ``keys``."""
+        key = keys[idx]
         # Time-sorted events are usually pageview-sorted too; overlapping pageviews are not.
         if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
             order = np.argsort(key, kind="stable")
-            idx, pv, t, key = idx[order], pv[order], t[order], key[order]
-        return cls(idx, pv, t, events.x[idx].astype(np.float64), events.y[idx].astype(np.float64),
-                   events.kind[idx].astype(np.int64), events.target[idx].astype(np.int64),
-                   events.value[idx].astype(np.int64), key, key.tolist())
+            idx, key = idx[order], key[order]
+        pv = key >> KEY_SHIFT
+        return cls(idx, pv, key - (pv << KEY_SHIFT), events.x[idx], events.y[idx], events.kind[idx],
+                   events.target[idx], events.value[idx], key)
 
     def __len__(self) -> int:
         return int(self.idx.shape[0])
 
     def last_at(self, pv: int, t_ms: float) -> int:
         """Position of the last event of pageview ``pv`` at or before ``t_ms``, -1 if none."""
-        j = bisect_right(self.keys, composite_key(pv, t_ms)) - 1
-        if j >= 0 and self.keys[j] >> KEY_SHIFT == pv:
+        j = int(self.key.searchsorted(composite_key(pv, t_ms), "right")) - 1
+        if j >= 0 and int(self.pv[j]) == pv:
             return j
         return -1
 
     def first_of(self, pv: int) -> int:
         """Position of the first event of pageview ``pv``, -1 if it has none."""
-        j = bisect_right(self.keys, (int(pv) << KEY_SHIFT) - 1)
-        if j < len(self.keys) and self.keys[j] >> KEY_SHIFT == pv:
+        j = int(self.key.searchsorted(int(pv) << KEY_SHIFT, "left"))
+        if j < len(self.key) and int(self.pv[j]) == pv:
             return j
         return -1
+
+    def position(self, pv: int, t_ms: float, side: str = "right") -> int:
+        """Insertion position of time ``t_ms`` of pageview ``pv`` in the keys."""
+        return int(self.key.searchsorted(composite_key(pv, t_ms), side))
 
     def last_at_many(self, pv: np.ndarray, t_ms: np.ndarray) -> np.ndarray:
         """Vectorised ``last_at``: (n,) int64 positions, -1 where none."""
@@ -107,6 +105,7 @@ class Category:
 
 
 POINTER = (K.CLICK, K.TAP, K.DBLCLICK)
+_FOCUS = int(K.FOCUS)
 
 
 class EventIndex:
@@ -130,22 +129,34 @@ class EventIndex:
         self.events = events
         self.pv_index = pv_index.astype(np.int32, copy=False)
         self.t = events.t.astype(np.int64)
-        self.moves = Category.build(events, pv_index, (K.MOVE,))
-        self.scrolls = Category.build(events, pv_index, (K.SCROLL,))
-        self.resizes = Category.build(events, pv_index, (K.RESIZE,))
-        self.pointer = Category.build(events, pv_index, POINTER)
-        self.focus = Category.build(events, pv_index, (K.FOCUS, K.BLUR))
-        self.inputs = Category.build(events, pv_index, (K.INPUT,))
-        self.visibility = Category.build(events, pv_index, (K.VISIBILITY,))
-        self.loads = Category.build(events, pv_index, (K.LOAD,))
+        keys = (self.pv_index.astype(np.int64) << KEY_SHIFT) + self.t
+        # One stable sort by kind gives every kind's events in time order.
+        by_kind = np.argsort(events.kind, kind="stable")
+        bounds = [0] + np.cumsum(np.bincount(events.kind, minlength=256)).tolist()
+
+        def positions(*kinds: int) -> np.ndarray:
+            parts = [by_kind[bounds[k]:bounds[k + 1]] for k in kinds]
+            return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+        def category(*kinds: int) -> Category:
+            return Category.build(events, keys, positions(*kinds))
+
+        self.moves = category(K.MOVE)
+        self.scrolls = category(K.SCROLL)
+        self.resizes = category(K.RESIZE)
+        self.pointer = category(*POINTER)
+        self.focus = category(K.FOCUS, K.BLUR)
+        self.inputs = category(K.INPUT)
+        self.visibility = category(K.VISIBILITY)
+        self.loads = category(K.LOAD)
 
         n_pv = len(self.pageviews)
         self.pv_start = np.array([pv.start_ms for pv in self.pageviews], dtype=np.int64)
         self.pv_starts = self.pv_start.tolist()
         ends = np.array([pv.end_ms for pv in self.pageviews], dtype=np.int64)
-        if len(events):
+        if len(events) and n_pv:
             last = np.full(n_pv, -1, dtype=np.int64)
-            np.maximum.at(last, self.pv_index.astype(np.int64), self.t)
+            last[np.clip(self.pv_index, 0, n_pv - 1)] = self.t  # times ascend: the last write is the max
             ends = np.maximum(ends, last)
         self.pv_end = np.maximum(ends, self.pv_start)
         # Loading lasts until the pageview's LOAD event, else for its recorded load time.
@@ -153,23 +164,19 @@ class EventIndex:
         if len(self.loads):
             first = np.ones(len(self.loads), dtype=bool)
             first[1:] = self.loads.pv[1:] != self.loads.pv[:-1]
-            self.pv_loaded[self.loads.pv[first]] = self.loads.t[first]
+            ok = first & (self.loads.pv < n_pv)
+            self.pv_loaded[self.loads.pv[ok]] = self.loads.t[ok]
         self.pv_loaded_list = self.pv_loaded.tolist()
 
         # The screen position of each move (document position minus the scroll at that time):
         # the cursor stays put on screen while the page scrolls under it.
         m = self.moves
-        if len(m):
-            s = self.scrolls.last_at_many(m.pv, m.t)
-            self.move_sx = np.where(s >= 0, self.scrolls.x[s], 0.0) if len(self.scrolls) else np.zeros(len(m))
-            self.move_sy = np.where(s >= 0, self.scrolls.y[s], 0.0) if len(self.scrolls) else np.zeros(len(m))
+        s = self.scrolls.last_at_many(m.pv, m.t)
+        if len(self.scrolls):
+            self.move_screen_x = m.x - np.where(s >= 0, self.scrolls.x[np.maximum(s, 0)], 0)
+            self.move_screen_y = m.y - np.where(s >= 0, self.scrolls.y[np.maximum(s, 0)], 0)
         else:
-            self.move_sx = self.move_sy = np.zeros(0)
-        self.move_x = m.x.tolist()
-        self.move_y = m.y.tolist()
-        self.move_t = m.t.tolist()
-        self.move_screen_x = (m.x - self.move_sx).tolist()
-        self.move_screen_y = (m.y - self.move_sy).tolist()
+            self.move_screen_x, self.move_screen_y = m.x, m.y
 
         # Field lengths: per (pageview, field) the times and values of its INPUT events.
         self.fields: dict[int, dict[int, tuple[list, list]]] = {}
@@ -177,11 +184,12 @@ class EventIndex:
         if len(inp):
             order = np.lexsort((inp.t, inp.target, inp.pv))
             pv_s, tg_s = inp.pv[order], inp.target[order]
-            t_s, v_s = inp.t[order], inp.value[order]
+            t_s, v_s = inp.t[order].tolist(), inp.value[order].tolist()
             brk = np.flatnonzero((pv_s[1:] != pv_s[:-1]) | (tg_s[1:] != tg_s[:-1])) + 1
-            bounds = np.concatenate(([0], brk, [len(order)])).tolist()
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                self.fields.setdefault(int(pv_s[a]), {})[int(tg_s[a])] = (t_s[a:b].tolist(), v_s[a:b].tolist())
+            bounds_ = np.concatenate(([0], brk, [len(order)])).tolist()
+            pv_l, tg_l = pv_s.tolist(), tg_s.tolist()
+            for a, b in zip(bounds_[:-1], bounds_[1:]):
+                self.fields.setdefault(pv_l[a], {})[tg_l[a]] = (t_s[a:b], v_s[a:b])
 
     # -- scalar state lookups ---------------------------------------------------------------
     def pageview_at(self, t_ms: float) -> int:
@@ -197,7 +205,7 @@ class EventIndex:
 
     def focused_at(self, pv: int, t_ms: float) -> int:
         j = self.focus.last_at(pv, t_ms)
-        if j < 0 or self.focus.kind[j] != K.FOCUS:
+        if j < 0 or int(self.focus.kind[j]) != _FOCUS:
             return -1
         return int(self.focus.target[j])
 

@@ -8,7 +8,6 @@ never by replaying from the start, so seeking and playing give the same frame.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,14 +213,15 @@ class SessionTimeline:
         if j < 0:
             return None
         sx, sy = ix.scroll_at(pv, t)
-        x, y = ix.move_screen_x[j], ix.move_screen_y[j]
+        m = ix.moves
+        x, y = float(ix.move_screen_x[j]), float(ix.move_screen_y[j])
         k = j + 1
-        if k < len(ix.move_t) and ix.moves.keys[k] >> 32 == pv:
-            t0, t1 = ix.move_t[j], ix.move_t[k]
+        if k < len(m) and int(m.pv[k]) == pv:
+            t0, t1 = int(m.t[j]), int(m.t[k])
             if t1 - t0 < INTERP_MAX_MS and t > t0:
                 f = (t - t0) / (t1 - t0)
-                x += (ix.move_screen_x[k] - x) * f
-                y += (ix.move_screen_y[k] - y) * f
+                x += (float(ix.move_screen_x[k]) - x) * f
+                y += (float(ix.move_screen_y[k]) - y) * f
         return x + sx, y + sy
 
     def frame_at(self, t_ms: float) -> Frame:
@@ -239,7 +239,7 @@ class SessionTimeline:
         if cursor is not None:
             m = ix.moves
             hi = m.last_at(pv, t) + 1
-            lo = bisect_left(m.keys, composite_key(pv, math.ceil(t - TRAIL_MS)), 0, hi)
+            lo = min(m.position(pv, math.ceil(t - TRAIL_MS), 'left'), hi)
             pts = np.empty((hi - lo + 1, 2), dtype=np.float32)
             pts[:-1, 0] = m.x[lo:hi]
             pts[:-1, 1] = m.y[lo:hi]
@@ -249,8 +249,8 @@ class SessionTimeline:
             trail = pts
         p = ix.pointer
         key_t = composite_key(pv, t)
-        hi = bisect_right(p.keys, key_t)
-        lo = bisect_right(p.keys, key_t - RIPPLE_MS, 0, hi)
+        hi = int(p.key.searchsorted(key_t, "right"))
+        lo = min(int(p.key.searchsorted(key_t - RIPPLE_MS, "right")), hi)
         tf = math.floor(t)
         ripples = tuple(
             Ripple(float(p.x[i]), float(p.y[i]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
@@ -265,55 +265,75 @@ class SessionTimeline:
         )
 
     # -- markers ----------------------------------------------------------------------------
-    def _element_label(self, pv: int, target: int) -> str:
-        emap = self.element_maps.get(self.pageviews[pv].snapshot_id) if pv >= 0 else None
-        if emap is None or not (0 <= target < len(emap)):
-            return ""
-        return emap.label[target] or emap.selector[target]
+    def _element_labels(self, idx: np.ndarray) -> list[str]:
+        """Label (else selector) of the target element of each event in ``idx``; '' if none."""
+        names: dict[int, tuple[str, ...]] = {}
+        for sid, emap in self.element_maps.items():
+            names[sid] = tuple(lbl or sel for lbl, sel in zip(emap.label, emap.selector))
+        snaps = [pv.snapshot_id for pv in self.pageviews]
+        out = []
+        for pv, target in zip(self.pv_index[idx].tolist(), self.events.target[idx].tolist()):
+            labels = names.get(snaps[pv], ()) if 0 <= pv < len(snaps) else ()
+            out.append(labels[target] if 0 <= target < len(labels) else "")
+        return out
 
     def _build_markers(self) -> Markers:
-        rows: list[tuple[int, str, str, int]] = []
         ev, ix = self.events, self.index
-        for i, pv in enumerate(self.pageviews):
+        t_parts: list[np.ndarray] = []
+        kinds: list[str] = []
+        labels: list[str] = []
+        ends: list[np.ndarray] = []
+
+        def add(t, kind: str, lbls: list[str], end=None) -> None:
+            t = np.asarray(t, dtype=np.int64)
+            t_parts.append(t)
+            ends.append(t if end is None else np.asarray(end, dtype=np.int64))
+            kinds.extend([kind] * len(lbls))
+            labels.extend(lbls)
+
+        names = []
+        for pv in self.pageviews:
             page = self.pages.get(pv.page_id)
-            name = (page.title or page.url) if page is not None else f"page {pv.page_id}"
-            rows.append((int(pv.start_ms), "page", name, int(pv.start_ms)))
-        wanted = np.asarray((K.CLICK, K.TAP, K.DBLCLICK, K.ERROR, K.SUBMIT, K.VALIDATION, K.CUSTOM),
-                            dtype=np.uint8)
-        for i in np.flatnonzero(np.isin(ev.kind, wanted)).tolist():
-            k, t, pv = int(ev.kind[i]), int(ix.t[i]), int(ix.pv_index[i])
-            target, value = int(ev.target[i]), int(ev.value[i])
-            el = self._element_label(pv, target)
-            if k in (K.CLICK, K.DBLCLICK):
-                verb = "Double click" if k == K.DBLCLICK else "Click"
-                rows.append((t, "click", f"{verb} on '{el}'" if el else verb, t))
-            elif k == K.TAP:
-                rows.append((t, "tap", f"Tap on '{el}'" if el else "Tap", t))
-            elif k == K.ERROR:
-                rows.append((t, "error", self.strings.get(value, "JavaScript error"), t))
-            elif k == K.SUBMIT:
-                rows.append((t, "submit", f"Form submitted ({el})" if el else "Form submitted", t))
-            elif k == K.VALIDATION:
-                msg = self.strings.get(value, "Invalid field")
-                rows.append((t, "validation", f"{el}: {msg}" if el else msg, t))
+            names.append((page.title or page.url) if page is not None else f"page {pv.page_id}")
+        add([pv.start_ms for pv in self.pageviews], "page", names)
+        strings = self.strings
+        for kind, name in ((K.CLICK, "click"), (K.DBLCLICK, "click"), (K.TAP, "tap"), (K.SUBMIT, "submit"),
+                           (K.VALIDATION, "validation"), (K.ERROR, "error"), (K.CUSTOM, "custom")):
+            idx = np.flatnonzero(ev.kind == kind)
+            if idx.size == 0:
+                continue
+            if kind in (K.ERROR, K.CUSTOM, K.VALIDATION):
+                default = {K.ERROR: "JavaScript error", K.CUSTOM: "custom event", K.VALIDATION: "Invalid field"}[kind]
+                texts = [strings.get(v, default) for v in ev.value[idx].tolist()]
+            if kind in (K.ERROR, K.CUSTOM):
+                add(ix.t[idx], name, texts)
+                continue
+            els = self._element_labels(idx)
+            if kind == K.VALIDATION:
+                lbls = [f"{el}: {msg}" if el else msg for el, msg in zip(els, texts)]
             else:
-                rows.append((t, "custom", self.strings.get(value, f"custom event {value}"), t))
-        for h in self.hesitations:
-            rows.append((h.start_ms, "hesitation", h.describe(), h.end_ms))
+                verb = {K.CLICK: "Click on", K.DBLCLICK: "Double click on", K.TAP: "Tap on",
+                        K.SUBMIT: "Form submitted:"}[kind]
+                bare = verb.split(" on")[0].rstrip(":")
+                lbls = [f"{verb} '{el}'" if el else bare for el in els]
+            add(ix.t[idx], name, lbls)
+        hs = self.hesitations
+        add([h.start_ms for h in hs], "hesitation", [h.describe() for h in hs], [h.end_ms for h in hs])
         hidden = hidden_spans(ix)
+        lbls = []
         for s, e in self.inactivity:
-            tab = any(hs <= s < he or s <= hs < e for hs, he in hidden)
-            what = "Tab hidden" if tab else "Inactive"
-            rows.append((s, "inactive", f"{what} {(e - s) / 1000:.0f} s", e))
-        order = sorted(range(len(rows)), key=lambda r: (rows[r][0], MARKER_KINDS.index(rows[r][1])))
-        label = np.empty(len(rows), dtype=object)
-        label[:] = [rows[r][2] for r in order]
-        return Markers(
-            t_ms=np.array([rows[r][0] for r in order], dtype=np.int64),
-            kind=np.array([rows[r][1] for r in order], dtype="<U10"),
-            label=label,
-            end_ms=np.array([rows[r][3] for r in order], dtype=np.int64),
-        )
+            tab = any(hs_ < e and s < he for hs_, he in hidden)
+            lbls.append(f"{'Tab hidden' if tab else 'Inactive'} {(e - s) / 1000:.0f} s")
+        add([s for s, _ in self.inactivity], "inactive", lbls, [e for _, e in self.inactivity])
+
+        t = np.concatenate(t_parts) if t_parts else np.zeros(0, dtype=np.int64)
+        end = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+        kind_arr = np.array(kinds, dtype="<U10")
+        rank = np.array([MARKER_KINDS.index(k) for k in kinds], dtype=np.int64)
+        order = np.lexsort((rank, t))
+        label = np.empty(len(labels), dtype=object)
+        label[:] = labels
+        return Markers(t_ms=t[order], kind=kind_arr[order], label=label[order], end_ms=end[order])
 
     def next_marker(self, t_ms: float, kinds=None) -> int | None:
         """Time of the first marker after ``t_ms`` (of ``kinds`` if given), None if none."""
