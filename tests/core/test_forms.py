@@ -7,7 +7,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from hindsight.analytics.forms import device_split, field_title, find_form, form_report, list_forms
+from hindsight.analytics.forms import (
+    device_split,
+    field_title,
+    find_form,
+    form_report,
+    form_reports,
+    list_forms,
+)
 from hindsight.store import CaptureError, EventKind, SessionFilter
 
 SIGNUP = "https://demo.hindsight.local/signup"
@@ -114,6 +121,9 @@ def test_device_split_adds_up(demo, report):
         assert sum(r.fields[i].interacted for r in split.values()) == f.interacted
     mobile = form_report(demo, "signup", SIGNUP, device="mobile")
     assert mobile.as_dict() == split["mobile"].as_dict()
+    together = form_reports(demo, "signup", SIGNUP)
+    assert together[None].as_dict() == report.as_dict()
+    assert together["mobile"].as_dict() == mobile.as_dict()
     assert mobile.completed == int(demo.session_table(SessionFilter(device=("mobile",), converted=True))
                                    ["session_id"].size)
 

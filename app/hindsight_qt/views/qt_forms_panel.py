@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.forms import FormReport, device_split, list_forms
+from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
 
 ACCENT = "#7C5CFF"
@@ -292,6 +292,7 @@ class QtFormsPanel(QWidget):
         bar.addWidget(self.device_combo)
         root.addLayout(bar)
         self.subheader = QLabel("", objectName="hint")
+        self.subheader.setWordWrap(True)
         root.addWidget(self.subheader)
 
         self.plot = pg.PlotWidget()
@@ -311,6 +312,7 @@ class QtFormsPanel(QWidget):
         legend = self._plot_item.addLegend(offset=(-10, 8), labelTextColor=TEXT)
         legend.addItem(self.reach_bars, "Sessions reaching the field")
         legend.addItem(self.drop_bars, "Abandoned here (last field touched)")
+        self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
         self.model = FieldTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -323,7 +325,7 @@ class QtFormsPanel(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        hh.setMinimumSectionSize(56)
+        hh.setMinimumSectionSize(74)  # headers stay readable; narrower docks scroll
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_field_selected())
 
         side = QWidget()
@@ -411,11 +413,7 @@ class QtFormsPanel(QWidget):
         self.status.setText("Computing…")
 
         def work():  # worker thread: no widgets here
-            from hindsight.analytics.forms import form_report
-
-            reports = {None: form_report(cap, data[0], data[1], flt=flt)}
-            reports.update(device_split(cap, data[0], data[1], flt=flt))
-            return seq, reports
+            return seq, form_reports(cap, data[0], data[1], flt=flt)
 
         if self._task is not None:
             self._task.cancel()
@@ -482,7 +480,7 @@ class QtFormsPanel(QWidget):
         ax = self._plot_item.getAxis("bottom")
         ax.setTicks([[(i, f.title) for i, f in enumerate(r.fields)]])
         top_y = float(reach.max()) if reach.size else 1.0
-        self._plot_item.setYRange(0, top_y * 1.22, padding=0)
+        self._plot_item.setYRange(0, top_y * 1.3, padding=0)
         self._plot_item.setXRange(-0.6, len(r.fields) - 0.4, padding=0)
         for i, f in enumerate(r.fields):
             label = pg.TextItem(f"{f.interacted:,}", color=MUTED, anchor=(0.5, 1.0))
@@ -492,9 +490,19 @@ class QtFormsPanel(QWidget):
         top = r.top_abandon_field
         if top is not None:
             self.top_label.setText(f"Top abandonment: {top.title} · {top.dropoff:,} ({top.dropoff_pct:.0f}%)")
-            self.top_label.setPos(top.order, reach[top.order] + top_y * 0.09)
+            # Above every bar's count label, over the top abandonment field's bar.
+            self.top_label.setPos(top.order, top_y * 1.24)
+            self.top_label.setAnchor((0.5, 0.5))
         else:
             self.top_label.setText("")
+
+    def _on_plot_clicked(self, ev) -> None:
+        if self._report is None or not self._report.fields:
+            return
+        pos = self._plot_item.getViewBox().mapSceneToView(ev.scenePos())
+        i = int(round(pos.x()))
+        if 0 <= i < len(self._report.fields) and abs(pos.x() - i) <= 0.4:
+            self.select_field(self._report.fields[i].name)
 
     def _on_field_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -80,10 +80,12 @@ class QtFunnelPanel(QWidget):
         self.header = QLabel("No capture", objectName="formHeader")
         root.addWidget(self.header)
         self.subheader = QLabel("", objectName="hint")
+        self.subheader.setWordWrap(True)
         root.addWidget(self.subheader)
 
         # Step editor (left) and chart (right).
         editor = QWidget()
+        editor.setMinimumWidth(250)
         el = QVBoxLayout(editor)
         el.setContentsMargins(0, 0, 0, 0)
         el.addWidget(QLabel("Steps, in order", objectName="sectionTitle"))

@@ -438,3 +438,13 @@ def device_split(capture: Capture, form: str | None = None, page_url: str | None
     ref = find_form(capture, form, page_url)
     fe = _load(capture, ref, flt)
     return {dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(ref.devices)}
+
+
+def form_reports(capture: Capture, form: str | None = None, page_url: str | None = None,
+                 flt: SessionFilter | None = None) -> dict[str | None, FormReport]:
+    """All devices together (key None) and each device, from one load of the events."""
+    ref = find_form(capture, form, page_url)
+    fe = _load(capture, ref, flt)
+    out: dict[str | None, FormReport] = {None: _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), None)}
+    out.update({dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(ref.devices)})
+    return out
