@@ -101,6 +101,7 @@ class QtTimeline(QWidget):
         self._dragging = False
         self._markers = marker_table(None)
         self._inactive: list[tuple[float, float]] = []
+        self._span_labels: dict[tuple[float, float], str] = {}
         self._pages: list[tuple[float, float, str]] = []  # start, end, label
         self._extra: list[tuple[float, QColor, str]] = []
         self._font = QFont(self.font())
@@ -126,6 +127,8 @@ class QtTimeline(QWidget):
         self._markers = marker_table(getattr(timeline, "markers", None))
         t, kind, labels, end = self._markers
         spans = [(float(a), float(b)) for a, k, b in zip(t, kind, end) if k == "inactive" and b > a]
+        self._span_labels = {(float(a), float(b)): lab for a, k, b, lab in zip(t, kind, end, labels)
+                             if k == "inactive" and b > a}
         if not spans:
             for item in getattr(timeline, "inactivity", None) or []:
                 a = getattr(item, "t_ms", None) if not isinstance(item, tuple) else item[0]
@@ -345,7 +348,7 @@ class QtTimeline(QWidget):
                 break
         for a, b in self._inactive:
             if a <= t < b:
-                parts.append(f"inactive {format_ms(b - a)}")
+                parts.append(self._span_labels.get((a, b)) or f"Inactive {format_ms(b - a)}")
                 break
         near = self.nearest_marker(x)
         if near is not None:
