@@ -45,11 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_gui(argv: list[str]) -> int:
+    from hindsight.gui_link import GuiUnavailable, gui_callable
+
     try:
-        from hindsight_qt.__main__ import main as gui_main
-    except ImportError as exc:
-        print(f"hindsight: error: the desktop app needs PySide6 and pyqtgraph ({exc}); "
-              "install them with: pip install 'hindsight[gui]'", file=sys.stderr)
+        gui_main = gui_callable("main")
+    except GuiUnavailable as exc:
+        print(f"hindsight: error: {exc}", file=sys.stderr)
         return 1
     return int(gui_main(argv) or 0)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
+
+from hindsight.gui_link import GuiUnavailable, gui_callable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,12 +45,10 @@ def cmd_frame(args: argparse.Namespace) -> int:
         raise UsageError(f"--at {args.at:g} is past the end of session {args.session} "
                          f"({session.duration_ms} ms long)")
     try:
-        # The one deliberate core -> GUI edge, taken only when this command runs (like
-        # ``hindsight FILE`` opening the app): rendering a frame *is* drawing the GUI.
-        render_frame_png = importlib.import_module("hindsight_qt.render").render_frame_png
-    except ImportError as exc:
-        raise UsageError(f"rendering needs PySide6 and pyqtgraph ({exc}); "
-                         "install them with: pip install 'hindsight[gui]'") from None
+        # Rendering a frame *is* drawing the GUI: reach it through its entry point.
+        render_frame_png = gui_callable("render_frame_png")
+    except GuiUnavailable as exc:
+        raise UsageError(str(exc)) from None
     render_frame_png(args.file, args.session, args.at, out, size=(args.width, args.height),
                      part="canvas" if args.canvas_only else "player",
                      view_mode="page" if args.whole_page else "follow")
