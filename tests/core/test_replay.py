@@ -452,3 +452,179 @@ def test_player_threshold_recomputes_hesitations(demo):
     p.hesitation_threshold_ms = 2500
     assert len(p.hesitations) == n
     assert detect_inactivity(tl) == tl.inactivity
+
+
+# -- against a naive model: replay every event from the start ---------------------------------
+def _random_session(rng: np.random.Generator, distinct_times: bool):
+    """1-3 pageviews of random events (every kind, ties in time unless distinct_times), shuffled."""
+    n_pv = int(rng.integers(1, 4))
+    pvs, rows = [], []
+    start = 0
+    for i in range(n_pv):
+        length = int(rng.integers(2_000, 20_000))
+        pvs.append(pageview(i, start, start + length, snapshot_id=1, load_ms=int(rng.integers(0, 1500))))
+        n = int(rng.integers(0, 80))
+        if distinct_times:
+            times = np.sort(rng.choice(np.arange(start, start + length), size=min(n, length), replace=False))
+        else:
+            times = np.sort(rng.integers(start, start + length, n) // 50 * 50)
+        for t in times.tolist():
+            kind = int(rng.choice([K.MOVE] * 6 + [K.SCROLL] * 2 + [K.CLICK, K.TAP, K.FOCUS, K.BLUR, K.INPUT,
+                                   K.INPUT, K.VISIBILITY, K.LOAD, K.RESIZE, K.ERROR, K.DBLCLICK]))
+            x, y = int(rng.integers(0, 400)), int(rng.integers(0, 2000))
+            if kind == K.MOVE and rows and rng.random() < 0.5:
+                x, y = 200 + int(rng.integers(-8, 9)), 300 + int(rng.integers(-8, 9))  # small tremor
+            target = int(rng.integers(0, 5)) if kind in (K.FOCUS, K.BLUR, K.INPUT, K.CLICK, K.TAP) else -1
+            value = int(rng.integers(0, 2)) if kind == K.VISIBILITY else int(rng.integers(0, 40))
+            rows.append((t, kind, x, y, target, value, i))
+        start += length + int(rng.integers(0, 2)) * 500
+    order = rng.permutation(len(rows))
+    rows = [rows[i] for i in order]
+    return pvs, rows
+
+
+def _parts(rows):
+    if not rows:
+        return EventColumns.empty(), np.zeros(0, dtype=np.int32)
+    t, kind, x, y, target, value, pv = zip(*rows)
+    return EventColumns.from_arrays(t, kind, x, y, target, value), np.array(pv, dtype=np.int32)
+
+
+def _naive_state(pvs, rows, pv, t):
+    """Replay pageview pv's events up to t (ms, floored) in stable time order."""
+    mine = [r for r in sorted(rows, key=lambda r: (r[0], r[6])) if r[6] == pv]
+    tf = int(np.floor(t))
+    st = dict(scroll=(0, 0), viewport=None, first_resize=None, moves=[], focused=-1, fields={},
+              hidden=False, loaded=pvs[pv].start_ms + pvs[pv].load_ms, pointers=[], next_move=None)
+    seen_load = False
+    for r in mine:
+        rt, kind, x, y, target, value, _ = r
+        if kind == K.LOAD and not seen_load:
+            st["loaded"], seen_load = rt, True
+        if kind == K.RESIZE and st["first_resize"] is None:
+            st["first_resize"] = (x, y)
+        if rt > tf:
+            if kind == K.MOVE and st["next_move"] is None:
+                st["next_move"] = (rt, x, y, _naive_scroll(mine, rt))
+            continue
+        if kind == K.SCROLL:
+            st["scroll"] = (x, y)
+        elif kind == K.RESIZE:
+            st["viewport"] = (x, y)
+        elif kind == K.MOVE:
+            st["moves"].append((rt, x, y, _naive_scroll(mine, rt)))  # scroll at that ms, ties included
+        elif kind == K.FOCUS:
+            st["focused"] = target
+        elif kind == K.BLUR:
+            st["focused"] = -1
+        elif kind == K.INPUT:
+            st["fields"][target] = value
+        elif kind == K.VISIBILITY:
+            st["hidden"] = value == 0
+        elif kind in (K.CLICK, K.TAP, K.DBLCLICK):
+            st["pointers"].append((rt, x, y, kind, target))
+    return st
+
+
+def _naive_scroll(mine, t):
+    s = (0, 0)
+    for r in mine:
+        if r[0] <= t and r[1] == K.SCROLL:
+            s = (r[2], r[3])
+    return s
+
+
+def _naive_cursor(st, t):
+    if not st["moves"]:
+        return None
+    t0, x, y, (sx0, sy0) = st["moves"][-1]
+    sx, sy = st["scroll"]
+    cx, cy = float(x - sx0), float(y - sy0)
+    nxt = st["next_move"]
+    if nxt is not None and nxt[0] - t0 < 500 and t > t0:
+        f = (t - t0) / (nxt[0] - t0)
+        cx += (nxt[1] - nxt[3][0] - cx) * f
+        cy += (nxt[2] - nxt[3][1] - cy) * f
+    return cx + sx, cy + sy
+
+
+def test_frames_match_a_naive_replay():
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        pvs, rows = _random_session(rng, distinct_times=False)
+        ev, pv_index = _parts(rows)
+        tl = SessionTimeline.from_parts(pvs, ev, pv_index)
+        for t in rng.uniform(-500, tl.duration_ms + 500, 40).tolist() + [r[0] for r in rows[:20]]:
+            f = tl.frame_at(t)
+            tc = min(max(t, 0.0), float(tl.duration_ms))
+            pv = max(0, max(i for i, p in enumerate(pvs) if p.start_ms <= tc) if tc >= pvs[0].start_ms else 0)
+            st = _naive_state(pvs, rows, pv, tc)
+            tf = int(np.floor(tc))
+            assert (f.t_ms, f.pageview_index) == (tf, pv)
+            assert (f.scroll_x, f.scroll_y) == st["scroll"]
+            assert (f.viewport_w, f.viewport_h) == (st["viewport"] or st["first_resize"] or tl.default_viewport)
+            assert (f.focused, f.field_lengths, f.hidden) == (st["focused"], st["fields"], st["hidden"])
+            assert f.loading == (tc < st["loaded"])
+            cursor = _naive_cursor(st, tc)
+            assert (f.cursor is None) == (cursor is None)
+            if cursor is not None:
+                assert f.cursor == pytest.approx(cursor)
+                trail = [(x, y) for (mt, x, y, _) in st["moves"] if mt >= np.ceil(tc - 500)]
+                if not trail or trail[-1] != pytest.approx(cursor):
+                    trail.append(cursor)
+                np.testing.assert_allclose(f.trail, np.array(trail, dtype=np.float32), rtol=1e-6)
+            ripples = [(float(x), float(y), tf - pt, k, tg) for pt, x, y, k, tg in st["pointers"] if tf - pt < RIPPLE_MS]
+            assert [(r.x, r.y, r.age_ms, r.kind, r.target) for r in f.ripples] == ripples
+
+
+def _naive_hesitations(pvs, rows, threshold=2500, still_px=12.0, max_ms=10_000):
+    out = []
+    progress = {K.SCROLL, K.INPUT, K.CLICK, K.TAP, K.DBLCLICK, K.FOCUS, K.BLUR, K.SUBMIT, K.RESIZE,
+                K.TOUCHMOVE, K.LOAD, K.VISIBILITY}
+    for pv, p in enumerate(pvs):
+        mine = [r for r in sorted(rows, key=lambda r: r[0]) if r[6] == pv]
+        end = max([p.end_ms] + [r[0] for r in mine])
+        bounds = [p.start_ms]
+        prev_screen = None
+        anchor = None
+        scroll = (0, 0)
+        for rt, kind, x, y, *_ in mine:
+            if kind == K.SCROLL:
+                scroll = (x, y)
+            if kind == K.MOVE:
+                screen = (x - scroll[0], y - scroll[1])
+                big = prev_screen is None or np.hypot(screen[0] - prev_screen[0], screen[1] - prev_screen[1]) > still_px
+                drift = anchor is not None and np.hypot(x - anchor[0], y - anchor[1]) > still_px
+                prev_screen = screen
+                if big or drift:
+                    bounds.append(rt)
+                    anchor = (x, y)
+            elif kind in progress:
+                bounds.append(rt)
+                if prev_screen is not None:
+                    anchor = (prev_screen[0] + scroll[0], prev_screen[1] + scroll[1])
+        bounds.append(end)
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            if not (threshold < e - s <= max_ms):
+                continue
+            st = _naive_state(pvs, rows, pv, s)
+            if s < st["loaded"] or st["hidden"]:
+                continue
+            if st["focused"] >= 0:
+                out.append((s, e, "field", st["focused"]))
+            elif st["moves"]:
+                out.append((s, e, "still", -1))
+    return out
+
+
+def test_hesitations_match_a_naive_scan():
+    rng = np.random.default_rng(5)
+    total = 0
+    for _ in range(150):
+        pvs, rows = _random_session(rng, distinct_times=True)
+        ev, pv_index = _parts(rows)
+        tl = SessionTimeline.from_parts(pvs, ev, pv_index)
+        got = [(h.start_ms, h.end_ms, h.reason, h.element) for h in tl.hesitations]
+        assert got == _naive_hesitations(pvs, rows)
+        total += len(got)
+    assert total > 20

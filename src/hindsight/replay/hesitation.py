@@ -96,9 +96,10 @@ def _candidate_gaps(ix: EventIndex, threshold_ms: int, still_px: float) -> tuple
     mask = _SPLITS[ev.kind]
     m = ix.moves
     if len(m):
-        step = np.hypot(np.diff(m.x), np.diff(m.y))
-        # A move is progress if it jumps more than still_px from the previous sample; slow
-        # drift within a candidate gap is caught in _split_drift.
+        # A move is progress if the hand moved more than still_px since the previous sample
+        # (on screen, so a scroll in between does not count twice); slow drift within a
+        # candidate gap is caught in _split_drift.
+        step = np.hypot(np.diff(ix.move_screen_x), np.diff(ix.move_screen_y))
         big = np.ones(len(m), dtype=bool)
         big[1:] = (step > still_px) | (m.pv[1:] != m.pv[:-1])
         mask[m.idx[big]] = True
