@@ -150,3 +150,20 @@ def test_report_as_dict_is_plain(report):
 def test_field_title():
     assert field_title("first_name") == "First name"
     assert field_title("phone") == "Phone"
+
+
+def test_cli_forms(demo_master, capsys):
+    import json
+
+    from hindsight.cli import main
+
+    assert main(["forms", str(demo_master), "--json", "--by-device"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["top_abandon_field"] == "phone"
+    assert set(out["devices"]) == {"desktop", "tablet", "mobile"}
+    assert sum(d["completed"] for d in out["devices"].values()) == out["completed"]
+    assert main(["forms", str(demo_master), "--device", "mobile"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Form 'signup':") and "Phone" in text
+    assert main(["forms", str(demo_master), "--page", "https://demo.hindsight.local/nope"]) == 2
+    assert "has no page" in capsys.readouterr().err

@@ -94,3 +94,20 @@ def test_steps_parse_and_errors(demo):
     assert unknown.results[1].sessions == 0
     urls, events = funnel_step_choices(demo)
     assert urls == [LANDING, SIGNUP] and events == ["signup_completed"]
+
+
+def test_cli_funnel(demo, demo_master, capsys):
+    import json
+
+    from hindsight.cli import main
+
+    assert main(["funnel", str(demo_master), "--step", LANDING, "--step", SIGNUP, "--step", DONE, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = funnel(demo, [LANDING, SIGNUP, DONE])
+    assert [s["sessions"] for s in out["steps"]] == [r.sessions for r in want.results]
+    assert main(["funnel", str(demo_master), "--step", LANDING, "--step", DONE, "--device", "mobile"]) == 0
+    assert "event:signup_completed" in capsys.readouterr().out
+    assert main(["funnel", str(demo_master)]) == 2
+    assert "--step" in capsys.readouterr().err
+    assert main(["funnel", str(demo_master), "--step", "event:"]) == 2
+    assert main(["funnel", str(demo_master), "--step", "https://nowhere/"]) == 2

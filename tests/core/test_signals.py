@@ -19,7 +19,7 @@ from hindsight.analytics.signals import (
     compute_signals,
     load_events,
 )
-from hindsight.store import EventKind, SessionFilter, open_capture
+from hindsight.store import EventColumns, EventKind, SessionFilter, open_capture
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +157,134 @@ def test_sidecar_cache_round_trip(demo_copy):
     np.testing.assert_array_equal(again.signals.t_ms, first.signals.t_ms)
     assert again.signals.selector.tolist() == first.signals.selector.tolist()
     assert isinstance(again, SessionIndex)
+
+
+# -- hand-built sessions: each rule at and around its thresholds ---------------------------
+
+K = EventKind
+ELEMENTS = [
+    dict(selector="#photo", tag="img", x=0, y=0, w=400, h=300, clickable=False),
+    dict(selector="#buy", tag="button", x=500, y=0, w=200, h=60, clickable=True),
+    dict(selector="#email", tag="input", x=500, y=100, w=200, h=40, clickable=True, field="email", form="f"),
+]
+
+
+def _events(*rows):
+    """rows: (t, kind, x, y, target, value)"""
+    cols = list(zip(*rows))
+    return EventColumns.from_arrays(*cols)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """One page A (two elements) and page B; sessions named by what they should show."""
+    from hindsight.store import CaptureWriter
+
+    w = CaptureWriter.create(tmp_path / "tiny.sqlite")
+    a = w.add_page("https://t.local/a")
+    b = w.add_page("https://t.local/b")
+    sa = w.add_snapshot(a, "desktop", 1200, 3000, None, ELEMENTS)
+    sb = w.add_snapshot(b, "desktop", 1200, 3000, None, ELEMENTS)
+    err = w.string_id("boom")
+    base = {"start_ms": 0, "device": "desktop", "viewport_w": 1200, "viewport_h": 800}
+    sessions = {}
+
+    def add(name, pvs):
+        sessions[name] = w.add_session(dict(base), pvs)
+
+    def pv(snap, page, start, end, *rows, load=500):
+        return {"page_id": page, "snapshot_id": snap, "start_ms": start, "end_ms": end, "load_ms": load,
+                "events": _events(*rows) if rows else EventColumns.empty()}
+
+    # Rage: 3 clicks 400 ms apart within 20 px on the photo (dead too); then 2 quick clicks only.
+    add("rage", [pv(sa, a, 0, 20000, (1000, K.CLICK, 100, 100, 0, 0), (1400, K.CLICK, 110, 105, 0, 0),
+                    (1800, K.CLICK, 105, 110, 0, 0))])
+    add("two_clicks", [pv(sa, a, 0, 20000, (1000, K.CLICK, 100, 100, 0, 0), (1400, K.CLICK, 110, 105, 0, 0))])
+    # 3 clicks but 1 s apart: no rage (the rule is "less than 1000 ms").
+    add("slow_clicks", [pv(sa, a, 0, 20000, (1000, K.CLICK, 100, 100, 0, 0), (2000, K.CLICK, 100, 100, 0, 0),
+                           (3000, K.CLICK, 100, 100, 0, 0))])
+    # A clickable button that does nothing for 2.5 s: dead; one answered by a scroll: not.
+    add("dead_button", [pv(sa, a, 0, 20000, (1000, K.CLICK, 600, 30, 1, 0), (4000, K.SCROLL, 0, 300, -1, 0))])
+    add("answered", [pv(sa, a, 0, 20000, (1000, K.CLICK, 600, 30, 1, 0), (2000, K.SCROLL, 0, 300, -1, 0))])
+    # A button click leading to page B within 2.5 s: not dead.
+    add("navigates", [pv(sa, a, 0, 2000, (1000, K.CLICK, 600, 30, 1, 0)), pv(sb, b, 2000, 30000)])
+    # A click answered by a JS error 300 ms later: error click, not dead.
+    add("error", [pv(sa, a, 0, 20000, (1000, K.CLICK, 600, 30, 1, 0), (1300, K.ERROR, 0, 0, -1, err))])
+    add("late_error", [pv(sa, a, 0, 20000, (1000, K.CLICK, 600, 30, 1, 0), (2200, K.ERROR, 0, 0, -1, err),
+                          (2300, K.SCROLL, 0, 100, -1, 0))])
+    # Scrolling: 5 legs of 400 px, 700 ms each: 4 reversals in 2.8 s; the same with 100 px legs.
+    ys = [400, 0, 400, 0, 400]
+    add("scroll", [pv(sa, a, 0, 20000, *[(1000 + 700 * i, K.SCROLL, 0, y, -1, 0) for i, y in enumerate(ys)])])
+    add("small_scroll", [pv(sa, a, 0, 20000, *[(1000 + 700 * i, K.SCROLL, 0, y // 4, -1, 0)
+                                               for i, y in enumerate(ys)])])
+    # Quick back: A, B for 3 s after load, back to A; a slow back (8 s) is not.
+    add("quick_back", [pv(sa, a, 0, 5000), pv(sb, b, 5000, 8500), pv(sa, a, 8500, 20000)])
+    add("slow_back", [pv(sa, a, 0, 5000), pv(sb, b, 5000, 13500), pv(sa, a, 13500, 30000)])
+    # Cursor: 300 px back-and-forth strokes every 100 ms for 2 s; and a long straight sweep.
+    xs = [300 + (300 if i % 2 else 0) for i in range(21)]
+    add("thrash", [pv(sa, a, 0, 20000, *[(1000 + 100 * i, K.MOVE, x, 500, -1, 0) for i, x in enumerate(xs)])])
+    add("sweep", [pv(sa, a, 0, 20000, *[(1000 + 50 * i, K.MOVE, 10 + 60 * i, 500, -1, 0) for i in range(19)])])
+    w.close()
+    return tmp_path / "tiny.sqlite", sessions
+
+
+def test_each_rule_at_its_thresholds(tiny):
+    path, ids = tiny
+    with open_capture(path) as cap:
+        table = compute_signals(cap)
+    names = table.kind_names()
+    found = {name: sorted(names[table.session_id == sid].tolist()) for name, sid in ids.items()}
+    assert found["rage"] == ["dead_click", "rage_click"]
+    assert found["two_clicks"] == ["dead_click"]          # the photo is not clickable
+    assert found["slow_clicks"] == ["dead_click"] * 3     # three separate dead clicks, no burst
+    assert found["dead_button"] == ["dead_click"]
+    assert found["answered"] == []
+    assert found["navigates"] == []
+    assert found["error"] == ["error_click"]
+    assert found["late_error"] == []                      # 1.2 s: not an error click; scroll answered it
+    assert found["scroll"] == ["excessive_scroll"]
+    assert found["small_scroll"] == []
+    assert found["quick_back"] == ["quick_back"]
+    assert found["slow_back"] == []
+    assert found["thrash"] == ["thrashed_cursor"]
+    assert found["sweep"] == []
+    rage = table.of_kind("rage_click")
+    assert rage.count.tolist() == [3] and rage.selector.tolist() == ["#photo"] and rage.t_ms.tolist() == [1000]
+    dead = table.take((names == "dead_click") & (table.session_id == ids["rage"]))
+    assert dead.count.tolist() == [3]  # the burst's three dead clicks, reported once
+    qb = table.of_kind("quick_back")
+    assert qb.t_ms.tolist() == [8500]
+
+
+def test_empty_capture(tmp_path):
+    from hindsight.store import CaptureWriter
+
+    w = CaptureWriter.create(tmp_path / "empty.sqlite")
+    w.close()
+    with open_capture(tmp_path / "empty.sqlite") as cap:
+        table = compute_signals(cap)
+        assert len(table) == 0
+        index = session_index(cap)
+        assert len(index) == 0 and index.top(5).size == 0
+
+
+def test_cli_signals(demo_master, capsys):
+    import json
+
+    from hindsight.cli import main
+
+    assert main(["signals", str(demo_master), "--json", "--top", "5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    with open_capture(demo_master) as cap:
+        index = session_index(cap)
+        assert out["sessions"] == len(index)
+        kinds = {k["kind"]: k for k in out["kinds"]}
+        for kind in SIGNAL_KINDS:
+            assert kinds[kind]["sessions"] == len(index.sessions_with(kind))
+        assert [r["session_id"] for r in out["top"]] == index.session_ids[index.top(5)].tolist()
+    assert kinds["rage_click"]["top_elements"][0]["selector"] == "img.product-shot"
+    assert main(["signals", str(demo_master), "--device", "mobile"]) == 0
+    text = capsys.readouterr().out
+    assert "Rage clicks" in text and "Top 10 sessions by frustration score" in text
+    assert main(["signals", str(demo_master) + ".missing"]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -246,7 +246,8 @@ class SignalTable:
         out = {}
         for name, dt in dtypes.items():
             col = cols.get(name)
-            out[name] = np.full(n, "" if dt is object else -1, dtype=dt) if col is None else np.asarray(col, dtype=dt)
+            fill = "" if dt is object else (0 if dt is np.uint8 else -1)
+            out[name] = np.full(n, fill, dtype=dt) if col is None else np.asarray(col, dtype=dt)
         return cls(**out)
 
     def take(self, index) -> "SignalTable":
