@@ -48,7 +48,8 @@ def _time_order(t: np.ndarray, g: np.ndarray) -> np.ndarray | None:
 
 def click_mask(events: EventColumns) -> np.ndarray:
     """(n,) bool: rows that are clicks or taps."""
-    return np.isin(events.kind, np.asarray(CLICK_KINDS, dtype=np.uint8))
+    k = events.kind
+    return (k == EventKind.CLICK) | (k == EventKind.TAP)  # two compares beat np.isin
 
 
 def rage_click_mask(

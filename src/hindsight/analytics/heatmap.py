@@ -98,7 +98,8 @@ class SampleSize:
 class ScrollStats:
     """Scroll depth per pageview and the summary lines of a scroll map (CSS px from the top).
 
-    max_bottom : (p,) int64, per pageview the deepest viewport bottom, clamped to the page.
+    max_bottom : (p,) int64, the deepest viewport bottom of each pageview, clamped to the
+        page, sorted ascending (so shares are one binary search).
     """
 
     max_bottom: np.ndarray
@@ -113,7 +114,7 @@ class ScrollStats:
         d = np.atleast_1d(np.asarray(depth_px, dtype=np.float64))
         if self.max_bottom.size == 0:
             return np.zeros(d.shape)
-        s = np.sort(self.max_bottom)
+        s = self.max_bottom
         return (s.size - np.searchsorted(s, d, side="left")) / s.size
 
     def lines(self) -> list[tuple[str, float]]:
@@ -397,7 +398,8 @@ class HeatmapEngine:
             with data.lock:
                 if data.moves is None:
                     ev, _, pv = self._events(data, (K.MOVE,))
-                    w = dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS)
+                    # float64 up front: np.bincount would convert float32 weights on every call.
+                    w = dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS).astype(np.float64)
                     data.moves = _Moves(pv, flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), w)
         return data.moves
 
@@ -625,10 +627,10 @@ def attention_grid(top_row, bottom_row, ms, shape: tuple[int, int], pageviews: i
 
 def scroll_stats(max_bottom: np.ndarray, first_vh: np.ndarray, page_height: int) -> ScrollStats:
     """Fold and the depths 75/50/25 % of pageviews reached, from per-pageview deepest bottoms."""
-    mb = np.asarray(max_bottom, dtype=np.int64)
+    mb = np.sort(np.asarray(max_bottom, dtype=np.int64))
     if mb.size == 0:
         return ScrollStats(mb, int(page_height), 0.0, 0.0, 0.0, 0.0)
-    desc = np.sort(mb)[::-1]
+    desc = mb[::-1]
 
     def reached_by(p: float) -> float:
         # The deepest depth that at least a share p of pageviews reached.
