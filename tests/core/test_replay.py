@@ -370,7 +370,10 @@ def test_player_pauses_at_hesitation_and_resumes(demo):
     p.advance(100)
     assert p.playing and p.t_ms == h.start_ms + 200
     # With pausing off it plays straight through.
+    options = []
+    p.events.options.connect(options.append)
     p.pause_on_hesitation = False
+    assert options == [("pause_on_hesitation", False)]
     p.seek(h.start_ms - 500)
     p.play()
     p.advance(1000)

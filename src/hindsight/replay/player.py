@@ -22,17 +22,19 @@ class Player:
 
     Events (``player.events.<name>.connect(cb)``): ``session(timeline)``, ``time(t_ms)``,
     ``playing(bool)``, ``speed(float)``, ``paused_for(Hesitation | None)``,
-    ``skipping((start_ms, end_ms))`` when playback jumps over an inactivity span.
+    ``skipping((start_ms, end_ms))`` when playback jumps over an inactivity span,
+    ``options((name, value))`` when ``pause_on_hesitation`` or ``skip_inactivity`` change.
     """
 
     def __init__(self, timeline: SessionTimeline | None = None):
-        self.events = EventGroup("session", "time", "playing", "speed", "paused_for", "skipping")
+        self.events = EventGroup("session", "time", "playing", "speed", "paused_for", "skipping", "options")
         self.timeline: SessionTimeline | None = None
         self.t_ms: float = 0.0
         self.speed: float = DEFAULT_SPEED
         self.playing: bool = False
-        self.pause_on_hesitation: bool = True
-        self.skip_inactivity: bool = True
+        self._pause_on_hesitation = True
+        self._skip_inactivity = True
+        self._cached: tuple[SessionTimeline | None, float, Frame | None] = (None, -1.0, None)
         self.paused_for: Hesitation | None = None
         self._threshold_ms = DEFAULT_HESITATION_MS
         self._hesitations: list[Hesitation] = []
@@ -42,6 +44,26 @@ class Player:
             self.load(timeline)
 
     # -- configuration ----------------------------------------------------------------------
+    @property
+    def pause_on_hesitation(self) -> bool:
+        return self._pause_on_hesitation
+
+    @pause_on_hesitation.setter
+    def pause_on_hesitation(self, on: bool) -> None:
+        if bool(on) != self._pause_on_hesitation:
+            self._pause_on_hesitation = bool(on)
+            self.events.options.emit(("pause_on_hesitation", bool(on)))
+
+    @property
+    def skip_inactivity(self) -> bool:
+        return self._skip_inactivity
+
+    @skip_inactivity.setter
+    def skip_inactivity(self, on: bool) -> None:
+        if bool(on) != self._skip_inactivity:
+            self._skip_inactivity = bool(on)
+            self.events.options.emit(("skip_inactivity", bool(on)))
+
     @property
     def hesitation_threshold_ms(self) -> int:
         return self._threshold_ms
@@ -172,7 +194,7 @@ class Player:
             self.events.paused_for.emit(h)
             self.events.playing.emit(False)
             self.events.time.emit(self.t_ms)
-            return tl.frame_at(self.t_ms)
+            return self._frame_at(self.t_ms)
         if i_t is not None:
             return self._skip((int(self._idle[i_t, 0]), int(self._idle[i_t, 1])))
         self.t_ms = t1
@@ -180,7 +202,7 @@ class Player:
             self.playing = False
             self.events.playing.emit(False)
         self.events.time.emit(self.t_ms)
-        return tl.frame_at(self.t_ms)
+        return self._frame_at(self.t_ms)
 
     def _skip(self, span: tuple[int, int]) -> Frame:
         tl = self.timeline
@@ -191,7 +213,7 @@ class Player:
             self.playing = False
             self.events.playing.emit(False)
         self.events.time.emit(self.t_ms)
-        return tl.frame_at(self.t_ms)
+        return self._frame_at(self.t_ms)
 
     def step(self, direction: int) -> None:
         """One frame back (-1) or forward (+1): to the previous/next event time, else ONE_FRAME_MS.
@@ -220,6 +242,15 @@ class Player:
         if t is not None:
             self.seek(t)
 
+    def _frame_at(self, t_ms: float) -> Frame:
+        # frame_at is pure, so the frame of the last time asked is reused (a 'time' handler
+        # and advance's return value ask for the same one).
+        tl, t, frame = self._cached
+        if tl is not self.timeline or t != t_ms or frame is None:
+            frame = self.timeline.frame_at(t_ms)
+            self._cached = (self.timeline, t_ms, frame)
+        return frame
+
     def frame(self) -> Frame | None:
         """The frame at the playhead (None before a session is loaded)."""
-        return self.timeline.frame_at(self.t_ms) if self.timeline is not None else None
+        return self._frame_at(self.t_ms) if self.timeline is not None else None
