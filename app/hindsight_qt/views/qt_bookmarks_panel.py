@@ -221,6 +221,10 @@ class QtBookmarksPanel(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(420, 640)
 
+    def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        self.flush()  # closing the window or the dock keeps a hypothesis typed a moment ago
+        super().hideEvent(ev)
+
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
         root = QVBoxLayout(self)
