@@ -369,3 +369,24 @@ def test_table_model_over_100k_rows_answers_random_cells(qtbot):
     assert np.all(np.diff(events) <= 0)
     sid = model.session_id_at(12_345)
     assert model.row_of(sid) == 12_345
+
+
+def test_checkable_combo_toggles_in_its_open_popup(qtbot):
+    from hindsight_qt.views.qt_filter_panel import CheckableComboBox
+
+    combo = CheckableComboBox("Any")
+    qtbot.addWidget(combo)
+    combo.set_values(["desktop", "mobile", "tablet"])
+    combo.show()
+    assert combo.summary() == "Any"
+    combo.showPopup()
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible)
+    rect = view.visualRect(combo.model().index(1, 0))
+    with qtbot.waitSignal(combo.checked_changed):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert combo.checked() == ("mobile",)
+    assert view.isVisible()   # stays open for the next pick
+    combo.set_checked(["desktop", "mobile", "tablet"])
+    assert combo.summary() == "3 selected"
+    combo.hidePopup()

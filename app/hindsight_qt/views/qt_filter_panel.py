@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionComboBox,
     QStylePainter,
     QToolButton,
@@ -49,22 +50,28 @@ class CheckableComboBox(QComboBox):
     def __init__(self, any_text: str = "Any", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._any_text = any_text
+        self._quiet = False   # filling or setting programmatically: one signal at the end
         self.setModel(QStandardItemModel(self))
+        # The default menu-like delegate ignores the style sheet's ::indicator and ::item rules.
+        self.setItemDelegate(QStyledItemDelegate(self))
         self.view().viewport().installEventFilter(self)
         self.model().itemChanged.connect(self._on_item_changed)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(6)
 
     def set_values(self, values: list[str]) -> None:
+        # (Blocking the model's signals instead would leave the popup view with stale rows.)
         model: QStandardItemModel = self.model()
-        model.blockSignals(True)
-        model.clear()
-        for value in values:
-            item = QStandardItem(value)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setData(Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
-            model.appendRow(item)
-        model.blockSignals(False)
+        self._quiet = True
+        try:
+            model.clear()
+            for value in values:
+                item = QStandardItem(value)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setData(Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+                model.appendRow(item)
+        finally:
+            self._quiet = False
         self.setEnabled(bool(values))
         self.update()
 
@@ -82,13 +89,14 @@ class CheckableComboBox(QComboBox):
     def set_checked(self, values) -> None:
         wanted = set(values)
         model: QStandardItemModel = self.model()
-        model.blockSignals(True)
-        for r in range(model.rowCount()):
-            item = model.item(r)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in wanted else Qt.CheckState.Unchecked)
-        model.blockSignals(False)
-        self.update()
-        self.checked_changed.emit()
+        self._quiet = True
+        try:
+            for r in range(model.rowCount()):
+                item = model.item(r)
+                item.setCheckState(Qt.CheckState.Checked if item.text() in wanted else Qt.CheckState.Unchecked)
+        finally:
+            self._quiet = False
+        self._on_item_changed(None)
 
     def summary(self) -> str:
         checked = self.checked()
@@ -127,6 +135,8 @@ class CheckableComboBox(QComboBox):
         painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
 
     def _on_item_changed(self, _item) -> None:
+        if self._quiet:
+            return
         self.update()
         self.setToolTip(", ".join(self.checked()) or self._any_text)
         self.checked_changed.emit()
@@ -242,6 +252,7 @@ class QtFilterPanel(QWidget):
 
     def _page_combo(self, any_text: str) -> QComboBox:
         combo = QComboBox(self)
+        combo.setItemDelegate(QStyledItemDelegate(combo))
         combo.addItem(any_text, None)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(6)
