@@ -59,6 +59,7 @@ TITLES = {"click": "Click map", "move": "Move map", "scroll": "Scroll map", "att
 
 _CLICK_LOAD = (K.CLICK, K.TAP, K.SCROLL, K.INPUT, K.FOCUS, K.MUTATION, K.SUBMIT)
 _TIMELINE_LOAD = (K.SCROLL, K.RESIZE, K.VISIBILITY)
+_ALL_LOAD = tuple(sorted(set(_CLICK_LOAD) | set(_TIMELINE_LOAD) | {K.MOVE}))
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,6 +275,19 @@ class _SnapshotData:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _pageview_index(sorted_ids: np.ndarray, pv_ids: np.ndarray) -> np.ndarray:
+    """Per event, the position of its pageview id in ``sorted_ids`` (int32).
+
+    Events come in runs of one pageview, so only each run's id is looked up.
+    """
+    n = pv_ids.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int32)
+    starts = np.flatnonzero(np.r_[True, pv_ids[1:] != pv_ids[:-1]])
+    idx = np.searchsorted(sorted_ids, pv_ids[starts]).astype(np.int32)
+    return np.repeat(idx, np.diff(np.r_[starts, n]))
+
+
 def _forward_fill_index(is_set: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per row, the index of the last row at or before it (same group) where ``is_set``; -1 if none."""
     n = is_set.shape[0]
@@ -368,50 +382,64 @@ class HeatmapEngine:
         with self._lock:
             return self._snapshots.setdefault(snapshot_id, data)
 
-    def _events(self, data: _SnapshotData, kinds) -> tuple[EventColumns, np.ndarray, np.ndarray]:
-        ev, sids, pv_ids = self.capture.snapshot_events(data.snapshot_id, tuple(int(k) for k in kinds))
-        pv = np.searchsorted(data.pv.ids, pv_ids)
-        # Keep (pageview, time) order: the store returns it, but importers may not.
-        if len(ev) > 1:
-            dp = np.diff(pv)
-            if not np.all((dp > 0) | ((dp == 0) & (np.diff(ev.t.astype(np.int64)) >= 0))):
-                order = np.lexsort((ev.t, pv))
-                ev, sids, pv = ev.take(order), sids[order], pv[order]
-        return ev, sids, pv
+    def _ensure_loaded(self, data: _SnapshotData) -> None:
+        """Decode the snapshot's events once (one read of its pageviews) and derive every map's inputs.
+
+        Reading the BLOBs dominates a first load, so clicks, cursor samples and the scroll
+        timeline come from one pass rather than one read each; the raw events are dropped after.
+        """
+        if data.timeline is not None:
+            return
+        with data.lock:
+            if data.timeline is not None:
+                return
+            ev, sids, pv_ids = self.capture.snapshot_events(data.snapshot_id, _ALL_LOAD)
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            # Keep (pageview, time) order: the store returns it, but importers may not.
+            if len(ev) > 1:
+                dp = np.diff(pv)
+                if not np.all((dp > 0) | ((dp == 0) & (np.diff(ev.t.astype(np.int64)) >= 0))):
+                    order = np.lexsort((ev.t, pv))
+                    ev, sids, pv = ev.take(order), sids[order], pv[order]
+            kind = ev.kind
+
+            def part(kinds):
+                m = np.isin(kind, np.asarray(kinds, dtype=np.uint8))
+                return ev.take(m), sids[m], pv[m]
+
+            c_ev, c_sids, c_pv = part(_CLICK_LOAD)
+            rage = rage_click_mask(c_ev, c_pv)
+            dead = dead_click_mask(c_ev, data.elements, c_pv, data.pv.next_end[c_pv])
+            m = (c_ev.kind == K.CLICK) | (c_ev.kind == K.TAP)
+            c = c_ev.take(m)
+            data.clicks = _Clicks(c.x, c.y, c.t, c.target, c_pv[m], c_sids[m],
+                                  flat_cells(c.x, c.y, data.width, data.height, self.cell_px), rage[m], dead[m])
+            del c_ev, c_sids, c_pv, c
+
+            mv = kind == K.MOVE
+            m_t, m_pv = ev.t[mv], pv[mv]
+            # float64 up front: np.bincount would convert float32 weights on every call.
+            w = dwell_weights(m_t, m_pv, data.pv.end[m_pv], DWELL_CAP_MS).astype(np.float64)
+            data.moves = _Moves(m_pv, flat_cells(ev.x[mv], ev.y[mv], data.width, data.height, self.cell_px), w)
+            del m_t, w, mv
+
+            t_ev, _, t_pv = part(_TIMELINE_LOAD)
+            data.timeline = self._build_timeline(data, t_ev, t_pv)
 
     def _clicks(self, data: _SnapshotData) -> _Clicks:
-        if data.clicks is None:
-            with data.lock:
-                if data.clicks is None:
-                    ev, sids, pv = self._events(data, _CLICK_LOAD)
-                    rage = rage_click_mask(ev, pv)
-                    dead = dead_click_mask(ev, data.elements, pv, data.pv.next_end[pv])
-                    m = np.isin(ev.kind, np.array([K.CLICK, K.TAP], dtype=np.uint8))
-                    c = ev.take(m)
-                    data.clicks = _Clicks(
-                        c.x, c.y, c.t, c.target, pv[m], sids[m],
-                        flat_cells(c.x, c.y, data.width, data.height, self.cell_px), rage[m], dead[m])
+        self._ensure_loaded(data)
         return data.clicks
 
     def _moves(self, data: _SnapshotData) -> _Moves:
-        if data.moves is None:
-            with data.lock:
-                if data.moves is None:
-                    ev, _, pv = self._events(data, (K.MOVE,))
-                    # float64 up front: np.bincount would convert float32 weights on every call.
-                    w = dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS).astype(np.float64)
-                    data.moves = _Moves(pv, flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), w)
+        self._ensure_loaded(data)
         return data.moves
 
     def _timeline(self, data: _SnapshotData) -> _Timeline:
-        if data.timeline is None:
-            with data.lock:
-                if data.timeline is None:
-                    data.timeline = self._build_timeline(data)
+        self._ensure_loaded(data)
         return data.timeline
 
-    def _build_timeline(self, data: _SnapshotData) -> _Timeline:
-        ev, _, pv_of = self._events(data, _TIMELINE_LOAD)
+    def _build_timeline(self, data: _SnapshotData, ev: EventColumns, pv_of: np.ndarray) -> _Timeline:
         P = data.pv.ids.size
         # A synthetic "page opened" row per pageview (scrolled to the top, visible) goes
         # first, so time before the first event counts too.
