@@ -273,29 +273,59 @@ def abandonments(capture: Capture) -> dict[int, tuple[str, int, str]]:
     return out
 
 
-def _hesitation_candidates(capture: Capture, selector: str, threshold_ms: int) -> np.ndarray:
-    """Sessions where the field was focused or typed in, then nothing but cursor moves
-    happened for longer than the threshold: the only ones a field hesitation can be in."""
+def _hesitation_candidates(capture: Capture, selector: str, threshold_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """(session ids, pageview ids) where the field was focused or typed in, then nothing but
+    cursor moves happened for longer than the threshold: the only places a field hesitation
+    on it can be."""
     fe = _form_events(capture)
     n = len(fe.t)
     if n == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     on = np.flatnonzero((fe.selector == selector) & np.isin(fe.kind, np.asarray((K.FOCUS, K.INPUT), np.uint8)))
     nxt = on + 1
     same_pv = nxt < n
     same_pv[same_pv] = fe.pageview_id[nxt[same_pv]] == fe.pageview_id[on[same_pv]]
     ends = np.array([fe.pv_end.get(int(p), 0) for p in fe.pageview_id[on]], dtype=np.int64)
     gap_end = np.where(same_pv, fe.t[np.minimum(nxt, n - 1)], ends)
-    return np.unique(fe.session_id[on[gap_end - fe.t[on] > threshold_ms]])
+    rows = on[gap_end - fe.t[on] > threshold_ms]
+    pv, first = np.unique(fe.pageview_id[rows], return_index=True)
+    return fe.session_id[rows][first], pv
 
 
 def _field_hesitations(capture: Capture, session_id: int, threshold_ms: int = HESITATION_THRESHOLD_MS):
+    """Field hesitations of one session (the replay's detector)."""
     from hindsight.replay import detect_hesitations
 
     pageviews, events, pv_index = capture.session_events(int(session_id))
     emaps = {pv.snapshot_id: capture.elements(pv.snapshot_id) for pv in pageviews}
     return [h for h in detect_hesitations((pageviews, events, pv_index, emaps), threshold_ms=threshold_ms)
             if h.reason == "field"]
+
+
+def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
+                                threshold_ms: int = HESITATION_THRESHOLD_MS):
+    """(session id, Hesitation) of every field hesitation in these pageviews: their events come
+    in a few queries, and each pageview goes through the replay's detector on its own (spans
+    never cross pageviews)."""
+    from hindsight.replay import detect_hesitations
+    from hindsight.store.columns import EventColumns
+    from hindsight.store.records import PAGEVIEW_COLUMNS, PageView
+
+    out = []
+    ids = [int(p) for p in np.asarray(pageview_ids).tolist()]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        rows = capture._query(
+            f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE pageview_id IN "
+            f"({', '.join('?' * len(chunk))}) ORDER BY session_id, seq", chunk)
+        for r in rows:
+            pv = PageView(*r[:-1])
+            events = EventColumns.unpack(r[-1])
+            emaps = {pv.snapshot_id: capture.elements(pv.snapshot_id)}
+            for h in detect_hesitations(([pv], events, None, emaps), threshold_ms=threshold_ms):
+                if h.reason == "field":
+                    out.append((pv.session_id, h))
+    return out
 
 
 def _page_sequences(capture: Capture) -> dict[int, tuple[str, ...]]:
@@ -376,14 +406,13 @@ def find_behaviour(capture: Capture, behaviour: Behaviour) -> list[Match]:
     if kind == "hesitation":
         if not behaviour.selector:
             return []
-        out = []
-        for s in _hesitation_candidates(capture, behaviour.selector, HESITATION_THRESHOLD_MS).tolist():
-            hs = [h for h in _field_hesitations(capture, s) if h.selector == behaviour.selector]
-            if hs:
-                h = hs[0]
-                out.append(Match(int(s), int(h.start_ms), f"hesitated {h.duration_ms / 1000:.1f} s on "
-                                 f"{h.label or h.selector}", int(h.end_ms)))
-        return out
+        _, pageviews = _hesitation_candidates(capture, behaviour.selector, HESITATION_THRESHOLD_MS)
+        first: dict[int, object] = {}
+        for sid, h in _pageview_field_hesitations(capture, pageviews):
+            if h.selector == behaviour.selector and (sid not in first or h.start_ms < first[sid].start_ms):
+                first[sid] = h
+        return [Match(int(sid), int(h.start_ms), f"hesitated {h.duration_ms / 1000:.1f} s on "
+                      f"{h.label or h.selector}", int(h.end_ms)) for sid, h in sorted(first.items())]
     sig = capture_signals(capture)
     mask = sig.kind == kind
     if behaviour.selector and kind in ELEMENT_SIGNALS:
