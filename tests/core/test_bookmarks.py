@@ -451,3 +451,19 @@ def test_find_similar_is_vectorised_over_the_capture(demo):
     first = capture_signals(demo)
     assert capture_signals(demo) is first
     assert isinstance(first.session_id, np.ndarray) and first.session_id.size > 500
+
+
+def test_cli_export_import_between_copies(demo_copy, demo_master, tmp_path, xdg, capsys):
+    import shutil
+
+    store = BookmarkStore.for_capture(demo_copy)
+    _fill(store)
+    out = tmp_path / "bm.csv"
+    assert cli_main(["bookmarks", "export", str(demo_copy), "-o", str(out)]) == 0
+    other = tmp_path / "other" / "demo.sqlite"
+    other.parent.mkdir()
+    shutil.copyfile(demo_master, other)
+    assert cli_main(["bookmarks", "import", str(other), "-i", str(out)]) == 0
+    assert "imported 4 bookmarks (0 already there), 2 patterns" in capsys.readouterr().out
+    assert _rows(BookmarkStore.for_capture(other)) == _rows(store)
+    assert cli_main(["bookmarks", "import", str(other), "-i", str(tmp_path / "none.csv")]) == 2
