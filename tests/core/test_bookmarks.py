@@ -178,8 +178,10 @@ def test_sidecar_is_merged_back_when_the_capture_becomes_writable(demo_copy, xdg
     assert rw.pattern(RAGE_TAG).hypothesis == "hypothesis made while read-only"
     rw.delete(rw.bookmarks()[1].id)
     # The sidecar still holds the deleted one: merging again must not bring it back.
+    mtime = demo_copy.stat().st_mtime_ns
     again = BookmarkStore.for_capture(demo_copy)
     assert [b.uid for b in again.bookmarks()] == [keep.uid]
+    assert again.merged_from == [] and demo_copy.stat().st_mtime_ns == mtime  # nothing new: no write
 
 
 def test_refused_write_falls_back_to_the_sidecar(demo_copy, xdg, monkeypatch):

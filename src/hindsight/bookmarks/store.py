@@ -261,12 +261,15 @@ class BookmarkStore:
                 con.close()
             if not rows and not pats:
                 continue
-            known = self._known_uids() if self.path.exists() else set()
+            known, here = self._merge_state()
             new_rows = [r for r in rows if r[0] not in known]
-            if not new_rows and not pats:
-                continue
+            tombs = [(r[-1], r[0]) for r in rows
+                     if r[-1] is not None and r[0] in known and known[r[0]] is None]
+            new_pats = [p for p in pats if p[0] not in here or p[-1] > here[p[0]]]
+            if not (new_rows or tombs or new_pats):
+                continue  # nothing new: do not write (the capture stays untouched)
 
-            def copy(w: sqlite3.Connection, rows=rows, new_rows=new_rows, pats=pats) -> None:
+            def copy(w: sqlite3.Connection, new_rows=new_rows, tombs=tombs, new_pats=new_pats) -> None:
                 w.executemany(
                     f"INSERT OR IGNORE INTO bookmarks ({', '.join(_COPY_COLS)}) "
                     f"VALUES ({', '.join('?' * len(_COPY_COLS))})", new_rows)
@@ -274,19 +277,20 @@ class BookmarkStore:
                     "INSERT INTO patterns (tag, hypothesis, impact, confidence, ease, updated_ms) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(tag) DO UPDATE SET hypothesis=excluded.hypothesis, "
                     "impact=excluded.impact, confidence=excluded.confidence, ease=excluded.ease, "
-                    "updated_ms=excluded.updated_ms WHERE excluded.updated_ms > patterns.updated_ms", pats)
+                    "updated_ms=excluded.updated_ms WHERE excluded.updated_ms > patterns.updated_ms", new_pats)
                 # A tombstone elsewhere deletes the live copy here too.
-                w.executemany("UPDATE bookmarks SET deleted_ms = ? WHERE uid = ? AND deleted_ms IS NULL",
-                              [(r[-1], r[0]) for r in rows if r[-1] is not None])
+                w.executemany("UPDATE bookmarks SET deleted_ms = ? WHERE uid = ? AND deleted_ms IS NULL", tombs)
 
             self._write(copy)
             self.merged_from.append(src)
 
-    def _known_uids(self) -> set[str]:
+    def _merge_state(self) -> tuple[dict[str, int | None], dict[str, int]]:
+        """(uid -> deleted_ms of every bookmark here, tag -> updated_ms of every pattern here)."""
         with self._reading() as con:
             if con is None:
-                return set()
-            return {r[0] for r in con.execute("SELECT uid FROM bookmarks")}
+                return {}, {}
+            return (dict(con.execute("SELECT uid, deleted_ms FROM bookmarks").fetchall()),
+                    dict(con.execute("SELECT tag, updated_ms FROM patterns").fetchall()))
 
     # -- connections ---------------------------------------------------------------------------
     @contextlib.contextmanager
