@@ -263,6 +263,7 @@ class QtBookmarksPanel(QWidget):
         self.empty_label = QLabel("", objectName="bmHint")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
+        self.empty_label.setContentsMargins(24, 0, 24, 40)
         self.stack.addWidget(self.empty_label)
 
         split = QSplitter(Qt.Orientation.Vertical)
