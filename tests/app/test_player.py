@@ -245,3 +245,13 @@ def test_js_error_toast_shows_briefly(qt_player, cap):
     assert toast.isVisible() and toast.text.startswith("JS error · ")
     qt_player.player.seek(t_err + 5000)
     assert not toast.isVisible() or not toast.text.startswith("JS error")
+
+
+def test_toggles_follow_the_core(qt_player, cap):
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    qt_player.player.pause_on_hesitation = False
+    qt_player.player.skip_inactivity = False
+    qt_player.player.seek(100)
+    assert not qt_player.pause_check.isChecked() and not qt_player.skip_check.isChecked()
+    qt_player.pause_check.setChecked(True)
+    assert qt_player.player.pause_on_hesitation is True

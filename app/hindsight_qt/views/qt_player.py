@@ -172,6 +172,8 @@ class QtPlayer(QWidget):
         ev.paused_for.connect(self._on_paused_for)
         ev.skipping.connect(self._on_skipping)
         ev.session.connect(self._on_session)
+        if hasattr(ev, "options"):  # pause_on_hesitation / skip_inactivity changed
+            ev.options.connect(lambda *_: self._sync_toggles())
 
         for w in self.findChildren(QWidget):
             w.installEventFilter(self)
@@ -402,7 +404,7 @@ class QtPlayer(QWidget):
             n = len(self._page_names)
             i = frame.pageview_index
             self.page_label.setText(f"Page {i + 1} of {n}:  {self._page_names[i]}" if 0 <= i < n else "")
-        # the core has no events for these two flags; whoever sets them, the boxes follow
+        # whoever sets the two flags (settings, a core without an 'options' event), the boxes follow
         if self.pause_check.isChecked() != bool(self.player.pause_on_hesitation) \
                 or self.skip_check.isChecked() != bool(self.player.skip_inactivity):
             self._sync_toggles()
