@@ -631,3 +631,18 @@ def test_hesitations_match_a_naive_scan():
         assert got == _naive_hesitations(pvs, rows)
         total += len(got)
     assert total > 20
+
+
+def test_parts_without_pageview_index_and_stray_pageview_numbers():
+    pvs = [pageview(0, 0, 5000), pageview(1, 5000, 12_000)]
+    ev = events((100, K.MOVE, 10, 10), (4000, K.SCROLL, 0, 300), (6000, K.MOVE, 50, 50),
+                (6100, K.FOCUS, 0, 0, 2), (9500, K.INPUT, 0, 0, 2, 1))
+    tl = SessionTimeline.from_parts(pvs, ev)  # pageviews inferred from the times
+    assert tl.pv_index.tolist() == [0, 0, 1, 1, 1]
+    assert tl.frame_at(6050).scroll_y == 0 and tl.frame_at(4500).scroll_y == 300
+    assert [(h.pageview_index, h.reason, h.element, h.start_ms, h.end_ms) for h in tl.hesitations] == [
+        (0, "still", -1, 100, 4000), (1, "field", 2, 6100, 9500)]
+    # An event claiming a pageview the session does not have is kept but never shown.
+    stray = SessionTimeline.from_parts(pvs, ev, np.array([0, 0, 1, 1, 7], dtype=np.int32))
+    assert stray.frame_at(9600).field_lengths == {}
+    assert [(h.pageview_index, h.end_ms) for h in stray.hesitations] == [(0, 4000), (1, 12_000)]

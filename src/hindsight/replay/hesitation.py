@@ -110,7 +110,7 @@ def _candidate_gaps(ix: EventIndex, threshold_ms: int, still_px: float) -> tuple
     bp = key >> KEY_SHIFT
     bt = key - (bp << KEY_SHIFT)
     dur = np.diff(bt)
-    cand = np.flatnonzero((dur > threshold_ms) & (bp[1:] == bp[:-1]))
+    cand = np.flatnonzero((dur > threshold_ms) & (bp[1:] == bp[:-1]) & (bp[1:] < n_pv))
     return bp[cand], bt[cand], bt[cand + 1]
 
 

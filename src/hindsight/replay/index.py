@@ -115,12 +115,14 @@ class EventIndex:
     ----------
     pageviews : the session's pageviews in order
     events : EventColumns (any order; sorted here)
-    pv_index : (n,) pageview index of each event (None: all in pageview 0)
+    pv_index : (n,) pageview index of each event (None: the last pageview started at its time)
     """
 
     def __init__(self, pageviews: list[PageView], events: EventColumns, pv_index: np.ndarray | None = None):
-        if pv_index is None:
-            pv_index = np.zeros(len(events), dtype=np.int32)
+        if pv_index is None:  # by time: each event belongs to the last pageview started
+            starts = np.array([pv.start_ms for pv in pageviews], dtype=np.int64)
+            pv_index = np.maximum(np.searchsorted(starts, events.t.astype(np.int64), side="right") - 1, 0)
+            pv_index = pv_index.astype(np.int32)
         pv_index = np.asarray(pv_index)
         if pv_index.shape != (len(events),):
             raise ValueError(f"pv_index has shape {pv_index.shape}, expected ({len(events)},)")
