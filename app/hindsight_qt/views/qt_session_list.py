@@ -33,7 +33,15 @@ from PySide6.QtWidgets import (
 from hindsight.store import SessionFilter
 from hindsight_qt import tasks
 
-SESSION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
+
+# Roles as plain ints: comparing Python enums on every cell of every repaint adds up.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -90,6 +98,7 @@ class SessionTableModel(QAbstractTableModel):
         self._table = _empty_table()
         self._ids = self._table["session_id"]
         self._arrays: list[np.ndarray] = [self._table[c.key] for c in COLUMNS]
+        self._kinds: tuple[str, ...] = tuple(c.kind for c in COLUMNS)
         self._order = np.zeros(0, dtype=np.int64)   # view row -> array index
         self._sort_keys: dict[int, np.ndarray] = {}
         self._sort_column = START_COLUMN
@@ -150,9 +159,25 @@ class SessionTableModel(QAbstractTableModel):
         row, c = index.row(), index.column()
         if not (0 <= row < self._order.shape[0] and 0 <= c < len(COLUMNS)):
             return None
-        i = self._order[row]
-        kind = COLUMNS[c].kind
-        if role == Qt.ItemDataRole.DisplayRole:
+        return self._value(self._order[row], c, int(role))
+
+    def multiData(self, index: QModelIndex, roleDataSpan) -> None:  # noqa: N802, N803
+        # Views ask for ~7 roles per cell; one Python call per cell instead of one per role
+        # cuts repaint cost by about two thirds (Qt 6's QAbstractItemModel::multiData).
+        row, c = index.row(), index.column()
+        valid = 0 <= row < self._order.shape[0] and 0 <= c < len(COLUMNS)
+        i = self._order[row] if valid else 0
+        for role_data in roleDataSpan:
+            value = self._value(i, c, int(role_data.role())) if valid else None
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
+
+    def _value(self, i, c: int, role: int):
+        """Role ``role`` of array row ``i``, column ``c``: reads the numpy columns directly."""
+        kind = self._kinds[c]
+        if role == _DISPLAY:
             v = self._arrays[c][i]
             if kind == "start":
                 return time.strftime("%b %d  %H:%M", time.localtime(int(v) / 1000))
@@ -165,27 +190,24 @@ class SessionTableModel(QAbstractTableModel):
             if kind == "page":
                 return self._page_paths.get(int(v), "")
             return "" if v is None else str(v)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGN:
             return _RIGHT if kind in ("duration", "int") else (_CENTER if kind == "check" else _LEFT)
+        if role == _FOREGROUND:
+            return _CONVERTED_COLOR if kind == "check" else (_MUTED_COLOR if kind == "page" else None)
+        if role == _FONT:
+            return self._bold if kind == "check" else None
         if role == SESSION_ID_ROLE:
             return int(self._ids[i])
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if kind == "check":
-                return _CONVERTED_COLOR
-            return _MUTED_COLOR if kind == "page" else None
-        if role == Qt.ItemDataRole.FontRole and kind == "check":
-            return self._bold
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             v = self._arrays[c][i]
             if kind == "start":
                 return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(int(v) / 1000))
             if kind == "page":
                 return self._page_urls.get(int(v))
-            return None
         return None
 
     def flags(self, index: QModelIndex):
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -426,7 +448,7 @@ class QtSessionList(QWidget):
         for c, col in enumerate(COLUMNS):
             texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
             content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
-            title = fm_header.horizontalAdvance(col.title) + 14
+            title = fm_header.horizontalAdvance(col.title) + 18
             if c == self.model.sort_column:
                 title += 14  # the sort arrow
             width = max(content, title, 36)
