@@ -1,5 +1,13 @@
 """QtSignalsPanel: how many sessions show each frustration signal (tick kinds to filter the
-session list by them) and the sessions most worth watching, by frustration score."""
+session list by them) and the sessions most worth watching, by frustration score.
+
+Wiring in the main window: ``add_panel("Signals", panel)``; ``set_capture`` on open;
+the filter panel's segment goes to ``set_filter``; ``filter_requested(flt)`` carries that
+segment narrowed to sessions with the ticked signals (``session_ids`` set) for the session
+list, and may be handed back to ``set_filter`` harmlessly; ``replay_requested(session_id,
+t_ms)`` opens a session at its first signal. ``QtSignalsPanel(sidecar=True)`` keeps the
+signals in ``<capture>.hindsight-cache`` so large captures reopen without re-detecting.
+"""
 
 from __future__ import annotations
 
