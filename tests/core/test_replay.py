@@ -404,25 +404,40 @@ def test_player_skips_planted_idle(demo):
 def test_player_step_and_markers(demo):
     tl = session_with(demo, lambda tl: len(tl.events) > 50)
     ft = tl.frame_times()
+    close = np.flatnonzero((np.diff(ft) <= ONE_FRAME_MS)[:-1] & (np.diff(ft) <= ONE_FRAME_MS)[1:]) + 1
+    i = int(close[len(close) // 2])  # ft[i - 1], ft[i], ft[i + 1] within a frame of each other
     p = Player(tl)
-    p.seek(int(ft[10]))
+    p.seek(int(ft[i]))
+    p.play()
     p.step(+1)
-    assert p.t_ms == ft[11]
+    assert p.t_ms == ft[i + 1] and not p.playing
     p.step(-1)
     p.step(-1)
-    assert p.t_ms == ft[9]
-    p.seek(ft[10] + 0.5)
+    assert p.t_ms == ft[i - 1]
+    p.seek(ft[i] + 0.5)
     p.step(-1)
-    assert p.t_ms == ft[10]
+    assert p.t_ms == ft[i]
+    # Far from any event a step is one frame (100 ms).
+    gap = int(np.argmax(np.diff(ft)))
+    assert ft[gap + 1] - ft[gap] > 3 * ONE_FRAME_MS
+    p.seek(int(ft[gap]))
+    p.step(+1)
+    assert p.t_ms == ft[gap] + ONE_FRAME_MS
+    p.seek(int(ft[gap + 1]))
+    p.step(-1)
+    assert p.t_ms == ft[gap + 1] - ONE_FRAME_MS
     p.seek(tl.duration_ms)
     p.step(+1)
-    assert p.t_ms == tl.duration_ms  # clamped; past the last event steps are ONE_FRAME_MS
+    assert p.t_ms == tl.duration_ms
     p.seek(0)
     p.step(-1)
-    assert p.t_ms == 0 and ONE_FRAME_MS == 100
-    p.seek(0)
+    assert p.t_ms == 0
     p.jump_marker(+1, kinds=("page",))
     assert p.t_ms == (tl.pageviews[1].start_ms if len(tl.pageviews) > 1 else 0)
+    before = p.t_ms
+    p.jump_marker(-1)
+    expected = tl.previous_marker(before)
+    assert p.t_ms == (before if expected is None else expected)
 
 
 def test_player_plays_to_the_end_and_emits(demo):

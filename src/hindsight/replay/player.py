@@ -216,21 +216,21 @@ class Player:
         return self._frame_at(self.t_ms)
 
     def step(self, direction: int) -> None:
-        """One frame back (-1) or forward (+1): to the previous/next event time, else ONE_FRAME_MS.
-
-        Stepping pauses playback.
+        """One frame back (-1) or forward (+1): to the previous/next event time, or by
+        ``ONE_FRAME_MS`` when no event is nearer than that (a pause still animates). Pauses.
         """
         tl = self.timeline
         if tl is None or direction == 0:
             return
         self.pause()
         ft = tl.frame_times()
+        t = self.t_ms
         if direction > 0:
-            i = int(np.searchsorted(ft, self.t_ms, side="right"))
-            target = float(ft[i]) if i < ft.size else self.t_ms + ONE_FRAME_MS
+            i = int(np.searchsorted(ft, t, side="right"))
+            target = min(float(ft[i]), t + ONE_FRAME_MS) if i < ft.size else t + ONE_FRAME_MS
         else:
-            i = int(np.searchsorted(ft, self.t_ms, side="left")) - 1
-            target = float(ft[i]) if i >= 0 else self.t_ms - ONE_FRAME_MS
+            i = int(np.searchsorted(ft, t, side="left")) - 1
+            target = max(float(ft[i]), t - ONE_FRAME_MS) if i >= 0 else t - ONE_FRAME_MS
         self.seek(target)
 
     def jump_marker(self, direction: int, kinds=None) -> None:
