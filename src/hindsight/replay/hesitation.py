@@ -99,14 +99,15 @@ def _candidate_gaps(ix: EventIndex, threshold_ms: int, still_px: float) -> tuple
         # A move is progress if the hand moved more than still_px since the previous sample
         # (on screen, so a scroll in between does not count twice); slow drift within a
         # candidate gap is caught in _split_drift.
-        step = np.hypot(np.diff(ix.move_screen_x), np.diff(ix.move_screen_y))
+        dx = np.diff(ix.move_screen_x).astype(np.int64)
+        dy = np.diff(ix.move_screen_y).astype(np.int64)
         big = np.ones(len(m), dtype=bool)
-        big[1:] = (step > still_px) | (m.pv[1:] != m.pv[:-1])
+        big[1:] = (dx * dx + dy * dy > still_px * still_px) | (m.pv[1:] != m.pv[:-1])
         mask[m.idx[big]] = True
     pvs = np.arange(n_pv, dtype=np.int64)
     bp = np.concatenate((ix.pv_index[mask].astype(np.int64), pvs, pvs))
     bt = np.concatenate((ix.t[mask], ix.pv_start, ix.pv_end))
-    key = np.sort((bp << KEY_SHIFT) + bt)
+    key = np.sort((bp << KEY_SHIFT) + bt, kind="stable")  # nearly sorted already: timsort is fast
     bp = key >> KEY_SHIFT
     bt = key - (bp << KEY_SHIFT)
     dur = np.diff(bt)
