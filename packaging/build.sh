@@ -26,6 +26,12 @@ start=$(date +%s)
 $py -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/pyinstaller/hindsight.spec
 built=$(( $(date +%s) - start ))
+# A module that failed to compile is only a warning to PyInstaller; --version imports every command.
+if ! out=$(dist/hindsight/hindsight --version 2>&1); then
+  echo "$out" | tail -3 >&2
+  echo "build.sh: the bundle does not start (see build/pyinstaller/hindsight/warn-hindsight.txt)" >&2
+  exit 1
+fi
 echo "bundle: dist/hindsight ($(du -sh dist/hindsight | cut -f1)) built in ${built}s"
 
 if [ "$archive" = 1 ] && [ "$(uname -s)" = Linux ]; then
