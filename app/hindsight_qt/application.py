@@ -73,6 +73,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    import hindsight_qt.views  # noqa: F401 - applies its PySide6 refcount guard before any real work
+
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     apply_theme(app)
     return app

@@ -167,7 +167,7 @@ class WelcomePage(QWidget):
         self.setObjectName("WelcomePage")
         card = QFrame(self)
         card.setObjectName("WelcomeCard")
-        card.setFixedWidth(520)
+        card.setFixedWidth(560)
 
         logo = QLabel(card)
         logo.setPixmap(_app_icon_pixmap(56))
@@ -213,8 +213,25 @@ class WelcomePage(QWidget):
         col = QVBoxLayout(card)
         col.setContentsMargins(36, 32, 36, 28)
         col.setSpacing(0)
+        steps = QHBoxLayout()
+        steps.setSpacing(6)
+        for n, step in enumerate(("Funnel", "Heatmap", "Recordings", "Patterns")):
+            if n:
+                arrow = QLabel("→", card)
+                arrow.setObjectName("Muted")
+                steps.addWidget(arrow)
+            chip = QLabel(f"{n + 1}  {step}", card)
+            chip.setObjectName("StepChip")
+            bold = chip.font()
+            bold.setBold(True)   # in code, not the style sheet, so the label is sized for it
+            chip.setFont(bold)
+            steps.addWidget(chip)
+        steps.addStretch(1)
+
         col.addLayout(head)
-        col.addSpacing(22)
+        col.addSpacing(24)
+        col.addLayout(steps)
+        col.addSpacing(14)
         col.addWidget(workflow)
         col.addSpacing(20)
         col.addLayout(buttons)
@@ -363,6 +380,9 @@ class MainWindow(QMainWindow):
         self.session_list = QtSessionList()
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
+        self.session_list.set_hidden_columns(self.settings.hidden_columns)
+        self.session_list.columns_changed.connect(
+            lambda keys: setattr(self.settings, "hidden_columns", keys))
         self._cue_first_session = False
         sessions = _SessionsPane()
         col = QVBoxLayout(sessions)

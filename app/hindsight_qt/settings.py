@@ -91,6 +91,18 @@ class Settings:
     def pause_on_hesitation(self, value: bool) -> None:
         self.q.setValue("player/pause_on_hesitation", bool(value))
 
+    # -- session table ---------------------------------------------------------------------
+    @property
+    def hidden_columns(self) -> list[str]:
+        value = self.q.value("sessions/hidden_columns", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    @hidden_columns.setter
+    def hidden_columns(self, keys) -> None:
+        self.q.setValue("sessions/hidden_columns", list(keys))
+
     # -- window ----------------------------------------------------------------------------
     def window_geometry(self) -> QByteArray | None:
         value = self.q.value("window/geometry")

@@ -390,3 +390,16 @@ def test_checkable_combo_toggles_in_its_open_popup(qtbot):
     combo.set_checked(["desktop", "mobile", "tablet"])
     assert combo.summary() == "3 selected"
     combo.hidePopup()
+
+
+def test_hidden_columns_persist(qtbot, settings):
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.session_list._toggle_column(4, False)   # OS, as from the header's context menu
+    assert settings.hidden_columns == ["os"]
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert second.session_list.view.isColumnHidden(4)
+    assert second.session_list.hidden_columns() == ["os"]
+    second.close()

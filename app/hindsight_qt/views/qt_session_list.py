@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -286,6 +287,7 @@ class QtSessionList(QWidget):
 
     session_activated = Signal(int)     # double-click / Enter on a row: session id
     table_did_load = Signal(int)        # rows now shown, after each (re)query
+    columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -325,6 +327,8 @@ class QtSessionList(QWidget):
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(START_COLUMN, Qt.SortOrder.DescendingOrder)
         self.view.activated.connect(self._on_activated)
+        hheader.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hheader.customContextMenuRequested.connect(self._show_column_menu)
 
         self.count_label = QLabel("No capture open", self)
         self.count_label.setObjectName("SessionCount")
@@ -410,7 +414,31 @@ class QtSessionList(QWidget):
             target = row + step
         return self.model.session_id_at(target) if 0 <= target < n else None
 
+    def hidden_columns(self) -> list[str]:
+        """Keys (``COLUMNS[i].key``) of the columns the user hid."""
+        return [col.key for c, col in enumerate(COLUMNS) if self.view.isColumnHidden(c)]
+
+    def set_hidden_columns(self, keys) -> None:
+        keys = set(keys)
+        for c, col in enumerate(COLUMNS):
+            self.view.setColumnHidden(c, c != START_COLUMN and col.key in keys)
+
     # -- internals -------------------------------------------------------------------------
+    def _show_column_menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.addSection("Columns")
+        for c, col in enumerate(COLUMNS):
+            action = menu.addAction(col.title)
+            action.setCheckable(True)
+            action.setChecked(not self.view.isColumnHidden(c))
+            action.setEnabled(c != START_COLUMN)
+            action.toggled.connect(lambda on, c=c: self._toggle_column(c, on))
+        menu.exec(self.view.horizontalHeader().mapToGlobal(pos))
+
+    def _toggle_column(self, column: int, visible: bool) -> None:
+        self.view.setColumnHidden(column, not visible)
+        self.columns_changed.emit(self.hidden_columns())
+
     def _on_table(self, generation: int, table: dict[str, np.ndarray]) -> None:
         if generation != self._generation:
             return  # a newer filter is already being queried
