@@ -36,6 +36,8 @@ DROP = "#E5484D"
 TEXT = "#1F2430"
 MUTED = "#6B7280"
 LINE = "#E3E6EC"
+#: Below this width (a narrow dock) lists go under their tables, not beside them.
+NARROW_PX = 900
 
 PANEL_STYLE = """
 QLabel#formHeader { font-size: 14px; font-weight: 700; color: #1F2430; }
@@ -78,6 +80,16 @@ def style_plot(plot: pg.PlotWidget) -> pg.PlotItem:
     for name in ("left", "bottom"):
         item.getAxis(name).setZValue(-1000)
     return item
+
+
+def legend_label(entries: list[tuple[str, str]]) -> QLabel:
+    """A chart legend as one line of text over the chart (never covers the bars)."""
+    html = "&nbsp;&nbsp;&nbsp;".join(
+        f'<span style="color:{colour}; font-size:14px;">&#9632;</span>&nbsp;<span style="color:{MUTED};">'
+        f"{text}</span>" for colour, text in entries)
+    label = QLabel(html)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
 
 
 def setup_table(t: QTableWidget | QTableView) -> None:
@@ -136,6 +148,7 @@ class SessionListTable(QTableWidget):
                 else:
                     item = QTableWidgetItem(str(text))
                 item.setData(Qt.ItemDataRole.UserRole, r)
+                item.setToolTip(item.text())  # long cells are elided in narrow docks
                 if c == 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(r, c, item)
@@ -309,9 +322,8 @@ class QtFormsPanel(QWidget):
         font.setBold(True)
         self.top_label.setFont(font)
         self._plot_item.addItem(self.top_label)
-        legend = self._plot_item.addLegend(offset=(-10, 8), labelTextColor=TEXT)
-        legend.addItem(self.reach_bars, "Sessions reaching the field")
-        legend.addItem(self.drop_bars, "Abandoned here (last field touched)")
+        self.legend = legend_label([(ACCENT, "Sessions reaching the field"),
+                                    (DROP, "Abandoned here (last field touched)")])
         self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
         self.model = FieldTableModel(self)
@@ -341,15 +353,21 @@ class QtFormsPanel(QWidget):
         self.abandon_list.replay_requested.connect(self.replay_requested)
         sl.addWidget(self.abandon_list, 1)
 
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_split = lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
         lower.addWidget(side)
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 1)
         lower.setSizes([760, 280])
 
+        chart = QWidget()
+        cl = QVBoxLayout(chart)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(2)
+        cl.addWidget(self.legend)
+        cl.addWidget(self.plot, 1)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.plot)
+        split.addWidget(chart)
         split.addWidget(lower)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -357,6 +375,14 @@ class QtFormsPanel(QWidget):
         root.addWidget(split, 1)
         self.status = QLabel("", objectName="hint")
         root.addWidget(self.status)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        # Docked narrow, the abandon list goes under the field table instead of beside it.
+        narrow = self.width() < NARROW_PX
+        want = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.lower_split.orientation() != want:
+            self.lower_split.setOrientation(want)
+        super().resizeEvent(ev)
 
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
@@ -466,6 +492,7 @@ class QtFormsPanel(QWidget):
         for item in self._labels:
             self._plot_item.removeItem(item)
         self._labels = []
+        self.plot.setVisible(r is not None and bool(r.fields))
         if r is None or not r.fields:
             self.reach_bars.setOpts(x=[], height=[])
             self.drop_bars.setOpts(x=[], height=[])

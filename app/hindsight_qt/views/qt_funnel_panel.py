@@ -30,9 +30,11 @@ from hindsight_qt.views.qt_forms_panel import (
     ACCENT,
     DROP,
     MUTED,
+    NARROW_PX,
     PANEL_STYLE,
     SessionListTable,
     fmt_t,
+    legend_label,
     setup_table,
     style_plot,
 )
@@ -90,6 +92,7 @@ class QtFunnelPanel(QWidget):
         el.setContentsMargins(0, 0, 0, 0)
         el.addWidget(QLabel("Steps, in order", objectName="sectionTitle"))
         self.step_list = QListWidget(objectName="steps")
+        self.step_list.setMinimumHeight(92)  # three steps stay visible when docked narrow
         self.step_list.currentRowChanged.connect(lambda _r: self._update_buttons())
         el.addWidget(self.step_list, 1)
         moves = QHBoxLayout()
@@ -136,15 +139,19 @@ class QtFunnelPanel(QWidget):
                                          pen=pg.mkPen(DROP, width=1, style=Qt.PenStyle.DashLine))
         self._plot_item.addItem(self.reach_bars)
         self._plot_item.addItem(self.drop_bars)
-        legend = self._plot_item.addLegend(offset=(-10, 8), labelTextColor="#1F2430")
-        legend.addItem(self.reach_bars, "Reached the step (in order)")
-        legend.addItem(self.drop_bars, "Dropped off before it")
+        self.legend = legend_label([(ACCENT, "Reached the step (in order)"), ("#F3A5A8", "Dropped off before it")])
         self._labels: list[pg.TextItem] = []
         self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
-        top = QSplitter(Qt.Orientation.Horizontal)
+        chart = QWidget()
+        cl = QVBoxLayout(chart)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(2)
+        cl.addWidget(self.legend)
+        cl.addWidget(self.plot, 1)
+        self.top_split = top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(editor)
-        top.addWidget(self.plot)
+        top.addWidget(chart)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 3)
         top.setSizes([300, 900])
@@ -169,7 +176,7 @@ class QtFunnelPanel(QWidget):
         self.dropped_list.replay_requested.connect(self.replay_requested)
         sl.addWidget(self.dropped_list, 1)
 
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_split = lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
         lower.addWidget(side)
         lower.setStretchFactor(0, 3)
@@ -184,6 +191,14 @@ class QtFunnelPanel(QWidget):
         self.status = QLabel("", objectName="hint")
         root.addWidget(self.status)
         self._update_buttons()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802
+        # Docked narrow: editor above the chart, dropped sessions under the step table.
+        want = Qt.Orientation.Vertical if self.width() < NARROW_PX else Qt.Orientation.Horizontal
+        for split in (self.top_split, self.lower_split):
+            if split.orientation() != want:
+                split.setOrientation(want)
+        super().resizeEvent(ev)
 
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
@@ -350,6 +365,7 @@ class QtFunnelPanel(QWidget):
         for item in self._labels:
             self._plot_item.removeItem(item)
         self._labels = []
+        self.plot.setVisible(r is not None)
         if r is None:
             self.reach_bars.setOpts(x=[], height=[])
             self.drop_bars.setOpts(x=[], height=[])
