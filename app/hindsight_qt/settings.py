@@ -75,7 +75,7 @@ class Settings:
     @property
     def speed(self) -> float:
         try:
-            return float(self.q.value("player/speed", 1.0))
+            return float(self.q.value("player/speed", 2.0))
         except (TypeError, ValueError):
             return 1.0
 
