@@ -71,8 +71,10 @@ class SessionIndex:
     def from_signals(cls, session_ids: np.ndarray, signals: SignalTable) -> "SessionIndex":
         session_ids = np.asarray(session_ids, dtype=np.int64)
         row = np.searchsorted(session_ids, signals.session_id)
-        ok = (row < session_ids.size) & (session_ids[np.minimum(row, max(session_ids.size - 1, 0))]
-                                         == signals.session_id) if session_ids.size else np.zeros(0, bool)
+        if session_ids.size:
+            ok = (row < session_ids.size) & (session_ids[np.minimum(row, session_ids.size - 1)] == signals.session_id)
+        else:
+            ok = np.zeros(len(signals), dtype=bool)
         counts: dict[str, np.ndarray] = {}
         score = np.zeros(session_ids.size, dtype=np.float32)
         for kind in SIGNAL_KINDS:
