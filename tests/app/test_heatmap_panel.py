@@ -120,3 +120,10 @@ def pg_point(x, y):
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+def test_one_device_segment_switches_layout(panel, qtbot):
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_filter(SessionFilter(device=("mobile",)))
+    assert panel.device == "mobile" and panel.snapshot.device == "mobile"
+    assert panel.result.sample.sessions > 0

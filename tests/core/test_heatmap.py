@@ -349,3 +349,13 @@ def test_cli_errors(demo_master, tmp_path):
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no page" in p.stderr
     p = _cli("heatmap", demo_master, "--page", LANDING, "--device", "watch", "-o", tmp_path / "x.png")
     assert p.returncode == 2 and "watch" in p.stderr
+
+
+def test_empty_maps_say_why(engine):
+    tablet = _landing(engine, "tablet")
+    r = engine.compute(tablet.snapshot_id, "move")
+    assert r.sample.points == 0 and r.grid.max() == 0 and "touch" in r.note
+    assert engine.compute(tablet.snapshot_id, "click").note is None
+    none = engine.compute(tablet.snapshot_id, "click", SessionFilter(session_ids=()))
+    assert none.sample.sessions == 0 and none.note.startswith("No pageviews")
+    assert none.warning.startswith("Only 0 sessions")

@@ -349,6 +349,14 @@ class QtHeatmapPanel(QWidget):
         """Recompute for another segment of sessions."""
         self._filter = flt or SessionFilter()
         self._clear_hotspot()
+        # A segment of one device class is best seen on that device's layout.
+        if len(self._filter.device) == 1 and self._filter.device[0] != self.device and self._pages:
+            device = self._filter.device[0]
+            button = self.device_buttons.get(device)
+            if button is not None and button.isEnabled():
+                button.setChecked(True)
+                self._on_device_changed(device)
+                return
         self._request()
 
     def set_kind(self, kind: str) -> None:
@@ -501,7 +509,9 @@ class QtHeatmapPanel(QWidget):
         self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")
         self.legend.set_scale(r.levels[0], r.levels[1], r.unit)
         s = r.scroll
-        if s is not None and s.max_bottom.size:
+        if r.note:
+            self.scroll_summary.setText(r.note)
+        elif s is not None and s.max_bottom.size:
             self.scroll_summary.setText(
                 f"Average fold {s.fold_px:,.0f} px · 75 % of pageviews reach {s.depth_75:,.0f} px · "
                 f"50 % reach {s.depth_50:,.0f} px · 25 % reach {s.depth_25:,.0f} px (page {s.page_height:,} px)")

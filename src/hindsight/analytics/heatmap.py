@@ -155,6 +155,17 @@ class HeatmapResult:
     def title(self) -> str:
         return TITLES[self.kind]
 
+    @property
+    def note(self) -> str | None:
+        """Why a map is empty, when it is (so an empty overlay is not mistaken for a bug)."""
+        if self.sample.pageviews == 0:
+            return "No pageviews of this page in this segment"
+        if self.sample.points == 0:
+            if self.kind == "move":
+                return "No cursor samples: touch devices have no cursor to follow"
+            return f"No {POINT_NAMES[self.kind]} on this page in this segment"
+        return None
+
     def legend_text(self) -> str:
         """E.g. ``"0 … 14.3 clicks per 4×4 px cell"``."""
         return f"{_num(self.levels[0])} … {_num(self.levels[1])} {self.unit}"
@@ -345,7 +356,7 @@ class HeatmapEngine:
                 self._allowed.move_to_end(flt)
                 return hit
         allowed = np.zeros(self._max_sid + 1, dtype=bool)
-        if flt.is_empty():
+        if flt == SessionFilter():  # not is_empty(): that also holds for session_ids=() (none)
             allowed[self._sid] = True
         else:
             ids = self.capture.session_ids(flt)

@@ -113,13 +113,16 @@ def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = Non
 def header_strip(result: HeatmapResult, width: int, page_url: str, device: str) -> Image.Image:
     """Title, page and device, sample size; amber with the warning when the sample is small."""
     warn = result.warning
-    h = 78 if warn else 58
+    lines = [("⚠ " + warn, AMBER_INK)] if warn else []
+    if result.note:
+        lines.append((result.note, MUTED))
+    h = 58 + 20 * len(lines)
     strip = Image.new("RGB", (width, h), AMBER_BG if warn else HEADER_BG)
     d = ImageDraw.Draw(strip)
     d.text((24, 10), f"{result.title} — {page_url} · {device}", font=font(16, bold=True), fill=INK)
     d.text((24, 34), result.sample.badge(), font=font(13), fill=AMBER_INK if warn else MUTED)
-    if warn:
-        d.text((24, 54), "⚠ " + warn, font=font(13, bold=True), fill=AMBER_INK)
+    for i, (text, colour) in enumerate(lines):
+        d.text((24, 54 + 20 * i), text, font=font(13, bold=True), fill=colour)
     return strip
 
 

@@ -54,7 +54,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     if args.json:
         out = {
             "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
-            "sample": result.sample.to_dict(), "warning": result.warning,
+            "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
@@ -70,4 +70,6 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}: {result.title.lower()} of {args.page} ({device}), {result.sample.badge()}")
         if result.warning:
             print(f"warning: {result.warning}")
+        if result.note:
+            print(f"note: {result.note}")
     return 0
