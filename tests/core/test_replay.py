@@ -661,3 +661,18 @@ def test_parts_without_pageview_index_and_stray_pageview_numbers():
     stray = SessionTimeline.from_parts(pvs, ev, np.array([0, 0, 1, 1, 7], dtype=np.int32))
     assert stray.frame_at(9600).field_lengths == {}
     assert [(h.pageview_index, h.end_ms) for h in stray.hesitations] == [(0, 4000), (1, 12_000)]
+
+
+def test_player_pauses_at_a_hesitation_right_after_a_skip():
+    # Idle 15 s, then the visitor focuses a field and types nothing for 4 s.
+    tl = timeline([(0, K.LOAD), (100, K.MOVE, 10, 10), (15_100, K.FOCUS, 0, 0, 1), (19_100, K.INPUT, 0, 0, 1, 1)])
+    assert tl.inactivity == [(100, 15_100)]
+    assert [(h.start_ms, h.reason) for h in tl.hesitations] == [(15_100, "field")]
+    p = Player(tl)
+    p.seek(50)
+    p.play()
+    p.advance(100)
+    assert p.t_ms == 15_100 and not p.playing and p.paused_for == tl.hesitations[0]
+    p.play()
+    p.advance(100)
+    assert p.t_ms == 15_300 and p.playing

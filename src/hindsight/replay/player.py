@@ -187,14 +187,7 @@ class Player:
             if j < len(self._idle) and self._idle[j, 0] <= t1:
                 i_t = j
         if h_t is not None and (i_t is None or self._h_starts[h_t] <= self._idle[i_t, 0]):
-            h = self._hesitations[h_t]
-            self.t_ms = float(h.start_ms)
-            self.playing = False
-            self.paused_for = h
-            self.events.paused_for.emit(h)
-            self.events.playing.emit(False)
-            self.events.time.emit(self.t_ms)
-            return self._frame_at(self.t_ms)
+            return self._pause_at(self._hesitations[h_t])
         if i_t is not None:
             return self._skip((int(self._idle[i_t, 0]), int(self._idle[i_t, 1])))
         self.t_ms = t1
@@ -204,10 +197,24 @@ class Player:
         self.events.time.emit(self.t_ms)
         return self._frame_at(self.t_ms)
 
+    def _pause_at(self, h: Hesitation) -> Frame:
+        self.t_ms = float(h.start_ms)
+        self.playing = False
+        self.paused_for = h
+        self.events.paused_for.emit(h)
+        self.events.playing.emit(False)
+        self.events.time.emit(self.t_ms)
+        return self._frame_at(self.t_ms)
+
     def _skip(self, span: tuple[int, int]) -> Frame:
         tl = self.timeline
         assert tl is not None
         self.events.skipping.emit(span)
+        if self.pause_on_hesitation:
+            # A hesitation often starts right where the visitor came back (the next event).
+            i = int(np.searchsorted(self._h_starts, span[1], side="left"))
+            if i < self._h_starts.size and self._h_starts[i] == span[1]:
+                return self._pause_at(self._hesitations[i])
         self.t_ms = tl.clamp(span[1])
         if self.t_ms >= tl.duration_ms:
             self.playing = False
