@@ -521,7 +521,9 @@ def _rage_click(rec: PageRecorder, v: Visit, el, selector: str) -> None:
     start = rec.now
     for _ in range(rng.randint(2, 5)):
         rec.wait(rng.uniform(110, 380))
-        cx, cy = x + rng.gauss(0, 4), y + rng.gauss(0, 4)
+        # Within 7 px of the first click on each axis: consecutive clicks stay < 30 px apart.
+        cx = x + max(-7.0, min(7.0, rng.gauss(0, 4)))
+        cy = y + max(-7.0, min(7.0, rng.gauss(0, 4)))
         if v.has_cursor:
             rec.emit(K.MOVE, cx, cy)
         rec.emit(K.CLICK if v.has_cursor else K.TAP, cx, cy, rec.layout.hit(cx, cy))
@@ -542,6 +544,7 @@ def _error_click(rec: PageRecorder, v: Visit) -> None:
         rec.click_at(*rec.point_in(el, 0.3))
         t = rec.now
         rec.emit(K.ERROR, value=v_string(ERROR_MESSAGE), t=t + int(rng.uniform(30, 300)))
+        v.plant("error_click", t, t, "#plan-team-cta", "tried again")
     rec.read(1500, 3000)
 
 
@@ -561,7 +564,7 @@ def _thrash(rec: PageRecorder, v: Visit) -> None:
     rng = v.rng
     start = rec.now
     x0, y0 = v.cursor
-    for _ in range(rng.randint(8, 14)):
+    for _ in range(rng.randint(10, 14)):
         tx = min(max(x0 + rng.uniform(-350, 350), 10), rec.layout.width - 10)
         ty = min(max(y0 + rng.uniform(-160, 160), rec.scroll_y + 10), rec.scroll_y + v.vh - 10)
         rec.move_to(tx, ty, duration_ms=rng.uniform(110, 200), jitter=2.0)
