@@ -227,7 +227,10 @@ class PageRecorder:
         if v.has_cursor:
             while self.now < end - 400:
                 x, y = v.cursor
-                tx = min(max(x + v.rng.gauss(0, 90), 20), self.layout.width - 20)
+                # Each drift goes at least ~25 px: reading moves the cursor, it never parks.
+                dx = v.rng.gauss(0, 90)
+                dx = dx if abs(dx) >= 25 else math.copysign(25 + abs(dx), dx)
+                tx = x + dx if 20 <= x + dx <= self.layout.width - 20 else x - dx
                 ty = min(max(y + v.rng.gauss(0, 40), self.scroll_y + 20), self.scroll_y + v.vh - 20)
                 self.move_to(tx, ty, duration_ms=v.rng.uniform(250, 600), jitter=0.6)
                 self.wait(v.rng.uniform(300, 900))
@@ -594,16 +597,21 @@ def _signup_visit(rec: PageRecorder, v: Visit) -> str:
         idx = rec.focus_field(selector, by_tab=by_tab and i > 0 and name not in ("plan", "terms"))
         el = rec.layout.elements[idx]
         # Time to first interaction; planted hesitations are longer than any reading pause.
-        if name == hesitate_on or (name == abandon and name == "phone" and rng.random() < 0.5):
+        hesitated = name == hesitate_on or (name == abandon and name == "phone" and rng.random() < 0.5)
+        if hesitated:
             start = rec.now
             rec.wait(rng.uniform(3200, 8000))
             v.plant("hesitation", start, rec.now, selector, f"focused {name} field, no typing")
         else:
-            rec.wait(rng.uniform(250, 1300))
+            rec.wait(rng.uniform(250, 1000))
         if name == abandon:
-            if name in TYPED_LENGTH and rng.random() < 0.4:
+            # Leaving: quickly after a hesitation, or after a little typing; a silent pause
+            # before leaving stays under the 2.5 s that would make it a hesitation too.
+            if not hesitated and name in TYPED_LENGTH and rng.random() < 0.4:
                 rec.type_chars(idx, 0, rng.randint(1, 4))
-            rec.wait(rng.uniform(800, 2500))
+                rec.wait(rng.uniform(800, 2200))
+            else:
+                rec.wait(rng.uniform(200, 900))
             rec.blur(idx)
             v.plant("abandon", rec.now, rec.now, selector, f"last field touched: {name}")
             rec.read(500, 1500)
