@@ -359,3 +359,16 @@ def test_empty_maps_say_why(engine):
     none = engine.compute(tablet.snapshot_id, "click", SessionFilter(session_ids=()))
     assert none.sample.sessions == 0 and none.note.startswith("No pageviews")
     assert none.warning.startswith("Only 0 sessions")
+
+
+def test_cli_compare(demo_master, tmp_path):
+    out = tmp_path / "cmp.png"
+    p = _cli("heatmap", demo_master, "--page", LANDING, "--converted", "--vs", "not-converted", "-o", out, "--json")
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)
+    assert info["a"]["segment"] == "converted" and info["b"]["segment"] == "not converted"
+    assert info["levels"][0] == -info["levels"][1] < 0
+    assert info["a"]["sample"]["sessions"] + info["b"]["sample"]["sessions"] > 1000
+    assert out.stat().st_size > 10_000
+    p = _cli("heatmap", demo_master, "--page", LANDING, "--vs", "colour=red", "-o", out)
+    assert p.returncode == 2 and "--vs" in p.stderr

@@ -81,7 +81,10 @@ def draw_scroll_lines(img: Image.Image, result: HeatmapResult, scale: float = 1.
 
 def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = None) -> Image.Image:
     """A white strip with the colour ramp, 0 / middle / max ticks and the unit."""
-    lut = heat_lut() if lut is None else lut
+    return _legend(result.levels, result.unit, width, heat_lut() if lut is None else lut)
+
+
+def _legend(levels, unit: str, width: int, lut: np.ndarray, ends: tuple[str, str] | None = None) -> Image.Image:
     h = 70
     strip = Image.new("RGB", (width, h), (255, 255, 255))
     d = ImageDraw.Draw(strip)
@@ -95,18 +98,20 @@ def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = Non
     ramp = Image.fromarray(rgb).resize((bar_w, 14), Image.NEAREST)
     strip.paste(ramp, (margin, 10))
     d.rectangle((margin - 1, 9, margin + bar_w, 24), outline=(209, 213, 219))
-    lo, hi = result.levels
+    lo, hi = levels
     for frac in (0.0, 0.5, 1.0):
         x = margin + int(frac * (bar_w - 1))
         d.line([(x, 25), (x, 30)], fill=MUTED)
         label = _num(lo + frac * (hi - lo))
+        if ends is not None and frac != 0.5:
+            label = f"{label}  {ends[0]}" if frac == 0.0 else f"{ends[1]}  +{label}"
         tw = d.textlength(label, font=f)
         d.text((min(max(margin, x - tw / 2), margin + bar_w - tw), 32), label, font=f, fill=INK)
     unit_x = margin + bar_w + 16
-    if unit_x + d.textlength(result.unit, font=f) + margin <= width:
-        d.text((unit_x, 9), result.unit, font=f, fill=MUTED)
+    if unit_x + d.textlength(unit, font=f) + margin <= width:
+        d.text((unit_x, 9), unit, font=f, fill=MUTED)
     else:  # narrow (mobile) exports: the unit goes under the ticks
-        d.text((margin, 48), result.unit, font=font(12), fill=MUTED)
+        d.text((margin, 48), unit, font=font(12), fill=MUTED)
     return strip
 
 
@@ -136,6 +141,35 @@ def render_heatmap_image(result: HeatmapResult, screenshot: np.ndarray, page_url
     head = header_strip(result, width, page_url, device)
     legend = legend_strip(result, width, lut)
     # A grey surround shows where a narrow (mobile) page ends.
+    out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), CANVAS_BG)
+    out.paste(head, (0, 0))
+    out.paste(legend, (0, head.height))
+    ImageDraw.Draw(out).line([(0, head.height + legend.height), (width, head.height + legend.height)],
+                             fill=(209, 213, 219))
+    out.paste(page, ((width - page.width) // 2, head.height + legend.height + 1))
+    return out
+
+
+def render_compare_image(cmp, screenshot: np.ndarray, page_url: str, device: str, names: tuple[str, str],
+                         opacity: float = 0.7, scale: float = 1.0) -> Image.Image:
+    """Segment A minus segment B (per pageview) in the diverging LUT: red where A does more."""
+    from hindsight.analytics.heatmap_color import diverging_lut
+
+    lut = diverging_lut()
+    page = Image.fromarray(composite(screenshot, cmp.diff, cmp.a.rect, cmp.levels, lut, opacity, scale))
+    page = page.convert("RGB")
+    width = max(page.width, 720)
+    warn = cmp.a.warning or cmp.b.warning
+    rows = [(f"A  {names[0]}: {cmp.a.sample.badge()}", AMBER_INK if cmp.a.warning else MUTED),
+            (f"B  {names[1]}: {cmp.b.sample.badge()}", AMBER_INK if cmp.b.warning else MUTED)]
+    if warn:
+        rows.append(("⚠ " + (cmp.a.warning if cmp.a.warning else cmp.b.warning), AMBER_INK))
+    head = Image.new("RGB", (width, 34 + 20 * len(rows)), AMBER_BG if warn else HEADER_BG)
+    d = ImageDraw.Draw(head)
+    d.text((24, 10), f"{cmp.a.title}, A − B — {page_url} · {device}", font=font(16, bold=True), fill=INK)
+    for i, (text, colour) in enumerate(rows):
+        d.text((24, 34 + 20 * i), text, font=font(13, bold=i == 2), fill=colour)
+    legend = _legend(cmp.levels, cmp.unit, width, lut, ends=("B more", "A more"))
     out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), CANVAS_BG)
     out.paste(head, (0, 0))
     out.paste(legend, (0, head.height))

@@ -21,8 +21,53 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--opacity", type=float, default=0.6, help="overlay opacity 0..1 (default 0.6)")
     p.add_argument("--min-sessions", type=int, default=None, metavar="N",
                    help="warn below this many sessions (default 1,000)")
+    p.add_argument("--vs", metavar="SEGMENT", default=None,
+                   help="compare: the segment given by the filter flags (A) minus this one (B), per "
+                        "pageview; filter flags without dashes, e.g. --converted --vs not-converted, "
+                        "--source paid --vs 'source=organic country=US,GB'")
     p.add_argument("--json", action="store_true", help="print sample size, warning and the top 10 elements")
     p.set_defaults(handler=cmd_heatmap)
+
+
+def _segment_b(text: str):
+    import shlex
+
+    sub = argparse.ArgumentParser(prog="hindsight heatmap --vs", add_help=False, exit_on_error=False)
+    add_filter_arguments(sub)
+    argv: list[str] = []
+    for token in shlex.split(text):
+        if token.startswith("-"):  # full flags work too (--vs='--source organic')
+            argv.append(token)
+            continue
+        key, eq, value = token.partition("=")
+        flag = "--" + key.replace("_", "-")
+        if not eq:
+            argv.append(flag)
+        else:
+            for v in value.split(","):
+                argv += [flag, v]
+    try:
+        ns, rest = sub.parse_known_args(argv)
+    except (argparse.ArgumentError, ValueError) as exc:
+        raise UsageError(f"--vs: {exc}") from None
+    if rest:
+        raise UsageError(f"--vs takes filter flags only, not {' '.join(rest)!r}")
+    return filter_from_args(ns)
+
+
+def _describe(flt) -> str:
+    from dataclasses import fields
+
+    parts = []
+    for f in fields(flt):
+        v = getattr(flt, f.name)
+        if f.name == "converted" and v is not None:
+            parts.append("converted" if v else "not converted")
+            continue
+        if v in (None, (), False):
+            continue
+        parts.append(f"{f.name}={','.join(map(str, v)) if isinstance(v, tuple) else v}")
+    return " ".join(parts) or "all sessions"
 
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
@@ -43,6 +88,8 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        if args.vs is not None:
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
         if args.output:
             from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
@@ -72,4 +119,26 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             print(f"warning: {result.warning}")
         if result.note:
             print(f"note: {result.note}")
+    return 0
+
+
+def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
+    cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b)
+    names = (_describe(flt_a), _describe(flt_b))
+    if args.output:
+        from hindsight.analytics.heatmap_export import render_compare_image, screenshot_array
+
+        shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
+        render_compare_image(cmp, shot, args.page, device, names, args.opacity, snap.scale).save(
+            args.output, format="PNG", compress_level=6)
+    if args.json:
+        print_json({"page": args.page, "device": device, "kind": args.kind, "unit": cmp.unit,
+                    "levels": list(cmp.levels),
+                    "a": {"segment": names[0], "sample": cmp.a.sample.to_dict()},
+                    "b": {"segment": names[1], "sample": cmp.b.sample.to_dict()},
+                    **({"output": args.output} if args.output else {})})
+    else:
+        print(f"wrote {args.output}: {cmp.a.title.lower()} of {args.page} ({device}), A − B per pageview")
+        for tag, name, r in (("A", names[0], cmp.a), ("B", names[1], cmp.b)):
+            print(f"  {tag} {name}: {r.sample.badge()}" + (f"  (warning: {r.warning})" if r.warning else ""))
     return 0
