@@ -88,10 +88,7 @@ def test_planted_hesitations_are_found(demo):
           f"{true_pos}/{detected} = {precision:.3f}")
     print("not planted as 'hesitation' (reason, planted rows nearby):", dict(unplanted.most_common()))
     assert recall >= 0.95
-    # What is not planted is a focused field left untouched before abandoning the form, or a
-    # reading pause with the cursor parked: real hesitations the generator labels otherwise.
-    assert set(r for r, _ in unplanted) <= {"field", "still"}
-    assert sum(v for (r, near), v in unplanted.items() if r == "field" and "abandon" not in near) <= 3
+    assert precision >= 0.9
 
 
 def test_hesitation_describe_and_field_details(demo):
