@@ -127,3 +127,10 @@ def test_one_device_segment_switches_layout(panel, qtbot):
         panel.set_filter(SessionFilter(device=("mobile",)))
     assert panel.device == "mobile" and panel.snapshot.device == "mobile"
     assert panel.result.sample.sessions > 0
+
+
+def test_clearing_the_capture(panel):
+    panel.set_capture(None)
+    assert panel.badge.text() == "No capture"
+    assert panel.element_table.rowCount() == 0 and panel.hotspot_table.rowCount() == 0
+    assert panel.page_combo.count() == 0

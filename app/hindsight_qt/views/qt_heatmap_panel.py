@@ -314,6 +314,10 @@ class QtHeatmapPanel(QWidget):
         split.setSizes([640, 420])
         root.addWidget(split, 1)
 
+    def closeEvent(self, ev):  # noqa: N802 - Qt naming
+        self._cancel()  # a result arriving after close must not touch the dead widgets
+        super().closeEvent(ev)
+
     @staticmethod
     def _setup_table(t: QTableWidget) -> None:
         t.verticalHeader().setVisible(False)
@@ -340,8 +344,14 @@ class QtHeatmapPanel(QWidget):
         self.page_combo.blockSignals(False)
         if not self._pages:
             self.badge.setText("No capture")
+            self.badge.setProperty("warn", False)
+            self.warning_label.setText("")
             self.shot_item.clear()
             self.overlay_item.clear()
+            self.element_table.setRowCount(0)
+            self._clear_hotspot()
+            for line in self.scroll_lines:
+                line.setVisible(False)
             return
         self._on_page_changed(0)
 
