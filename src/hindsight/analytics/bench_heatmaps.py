@@ -114,10 +114,15 @@ def bench_filter_change(ctx) -> dict:
     with open_capture(ctx.path) as cap:
         snap = next(s for s in cap.snapshots() if s.device == "desktop")
         eng = HeatmapEngine(cap)
-        for kind in ("click", "move", "scroll"):
+        # The first map decodes the snapshot's events once and derives every map's inputs.
+        t = time.perf_counter()
+        r = eng.compute(snap.snapshot_id, "click")
+        out["first_load_all_maps_s"] = round(time.perf_counter() - t, 3)
+        out["click_points"] = r.sample.points
+        for kind in ("move", "scroll"):
             t = time.perf_counter()
             r = eng.compute(snap.snapshot_id, kind)
-            out[f"{kind}_first_load_s"] = round(time.perf_counter() - t, 3)
+            out[f"{kind}_after_load_s"] = round(time.perf_counter() - t, 3)
             out[f"{kind}_points"] = r.sample.points
         out["sessions"] = cap.session_count()
         filters = [SessionFilter(source=("paid",)), SessionFilter(country=("US", "GB")),

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("heatmap", help="export a page's heatmap over its screenshot as a PNG")
     p.add_argument("file")
     p.add_argument("--page", required=True, metavar="URL", help="page URL, as 'hindsight info' lists it")
-    p.add_argument("--kind", choices=KIND_CHOICES, default="click")
+    p.add_argument("--kind", choices=KIND_CHOICES, default="click",
+                   help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
+                        "rage or dead clicks (default click)")
     add_filter_arguments(p)  # --device picks the snapshot too (default desktop)
     p.add_argument("-o", "--output", metavar="PNG", default=None, help="write the image here")
     p.add_argument("--opacity", type=float, default=0.6, help="overlay opacity 0..1 (default 0.6)")
