@@ -38,11 +38,13 @@ Anything else (unknown types or sources, Asset, StyleSheetRule, ...) is counted 
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -296,10 +298,17 @@ def _check_timestamps(events: list, path) -> list:
             if "timestamp" not in e:
                 raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
         raise CaptureError(path, "an event is malformed") from None
+    if set(map(type, ts)) <= {int, float}:
+        try:
+            arr = np.fromiter(ts, dtype=np.float64, count=len(ts))
+        except OverflowError:
+            arr = None
+        if arr is not None and bool(np.all((arr >= MIN_TIMESTAMP) & (arr <= MAX_TIMESTAMP))):
+            return ts
     for i, v in enumerate(ts):
-        if not _is_number(v) or not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
-            if not _is_number(v):
-                raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
+        if not _is_number(v):
+            raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
+        if not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
             raise CaptureError(path, f"event #{i} has timestamp {v!r}, not epoch milliseconds between 1990 and 2200")
     return ts
 
@@ -328,8 +337,6 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         order = sorted(range(len(events)), key=ts.__getitem__)
         events = [events[i] for i in order]
         ts = [ts[i] for i in order]
-    if not any(isinstance(e.get("type"), int) and e.get("type") == 4 for e in events):
-        raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
 
     pageviews: list[ParsedPageview] = []
     T: list = []
@@ -344,6 +351,17 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     string_ix: dict[str, int] = {}
     skipped: Counter = Counter()
     add_t, add_k, add_x, add_y, add_tg, add_v, add_pv = T.append, KIND.append, X.append, Y.append, TGT.append, VAL.append, PV.append
+    # mouse/touch positions: per position offset, x, y; per event time, kind, count, pageview
+    MO: list = []
+    MX: list = []
+    MY: list = []
+    MT: list = []
+    MK: list = []
+    MN: list = []
+    MPV: list = []
+    mo_ext, mx_ext, my_ext = MO.extend, MX.extend, MY.extend
+    mt_add, mk_add, mn_add, mpv_add = MT.append, MK.append, MN.append, MPV.append
+    get_offset, get_x, get_y = itemgetter("timeOffset"), itemgetter("x"), itemgetter("y")
 
     def sid(text: str) -> int:
         text = scrub(text[:500]) if mask else text[:500]
@@ -354,6 +372,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         return i
 
     pv = -1
+    mouse_updown = 0
+    checkable: set = set()
     node_map: dict = {}
     tree: DomTree | None = None
     base = 0
@@ -363,7 +383,18 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     last_error: tuple | None = None  # (t, message)
     submit_candidate: tuple | None = None  # (t, local target, pv)
     validation_at = -1
-    MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = K.MOVE, K.TOUCHMOVE, K.CLICK, K.DBLCLICK, K.TAP
+    MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
+    # plain ints: enum attribute lookups in the hot loop cost more than the work
+    _BLUR = int(K.BLUR)
+    _CUSTOM = int(K.CUSTOM)
+    _ERROR = int(K.ERROR)
+    _FOCUS = int(K.FOCUS)
+    _INPUT = int(K.INPUT)
+    _MUTATION = int(K.MUTATION)
+    _RESIZE = int(K.RESIZE)
+    _SCROLL = int(K.SCROLL)
+    _SUBMIT = int(K.SUBMIT)
+    _VALIDATION = int(K.VALIDATION)
     i = -1
     typ: Any = None
     src: Any = None
@@ -373,7 +404,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         if submit_candidate is not None and submit_candidate[2] == pv:
             t0, tg, _ = submit_candidate
             if next_start - t0 <= _SUBMIT_NAV_MS and validation_at < t0:
-                add_t(t0); add_k(K.SUBMIT); add_x(0); add_y(0); add_tg(tg); add_v(0); add_pv(pv)
+                add_t(t0); add_k(_SUBMIT); add_x(0); add_y(0); add_tg(tg); add_v(0); add_pv(pv)
         submit_candidate = None
 
     try:
@@ -390,20 +421,26 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     skipped["before first Meta"] += 1
                     continue
                 if src == 1 or src == 6 or src == 12:
-                    k = TOUCHMOVE if src == 6 else MOVE
-                    for p in d["positions"]:
-                        add_t(t + p.get("timeOffset", 0)); add_k(k); add_x(p["x"]); add_y(p["y"])
-                        add_tg(-1); add_v(0); add_pv(pv)
+                    # the bulk of a recording: 3 appends per position, kind and pageview per event
+                    pos = d["positions"]
+                    try:
+                        offs = list(map(get_offset, pos))
+                    except KeyError:  # a position without timeOffset: at the event's time
+                        offs = [p.get("timeOffset", 0) for p in pos]
+                    mo_ext(offs); mx_ext(map(get_x, pos)); my_ext(map(get_y, pos))
+                    mt_add(t); mk_add(TOUCHMOVE if src == 6 else MOVE); mn_add(len(offs)); mpv_add(pv)
                 elif src == 3:
                     if d["id"] == doc_id:
                         sx = _number(d["x"], "scroll x"); sy = _number(d["y"], "scroll y")
-                        add_t(t); add_k(K.SCROLL); add_x(sx); add_y(sy); add_tg(-1); add_v(0); add_pv(pv)
+                        add_t(t); add_k(_SCROLL); add_x(sx); add_y(sy); add_tg(-1); add_v(0); add_pv(pv)
                         scroll.append((t, sx, sy, pv))
                     else:
                         skipped["Scroll of an element (not the page)"] += 1
                 elif src == 2:
                     it = d["type"]
-                    if it == 2 or it == 4:
+                    if it == 0 or it == 1:
+                        mouse_updown += 1
+                    elif it == 2 or it == 4:
                         x = _number(d.get("x", 0), "click x"); y = _number(d.get("y", 0), "click y")
                         tg = node_map.get(d.get("id"), -1)
                         touch = d.get("pointerType") == 2 or (
@@ -424,7 +461,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                             if el.submit and el.form:
                                 submit_candidate = (t, tg, pv)
                     elif it == 5 or it == 6:
-                        add_t(t); add_k(K.FOCUS if it == 5 else K.BLUR); add_x(0); add_y(0)
+                        add_t(t); add_k(_FOCUS if it == 5 else _BLUR); add_x(0); add_y(0)
                         add_tg(node_map.get(d.get("id"), -1)); add_v(0); add_pv(pv)
                     elif it == 7:
                         touch_start = (_number(d.get("x", 0), "touch x"), _number(d.get("y", 0), "touch y"))
@@ -448,14 +485,13 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 elif src == 5:
                     tg = node_map.get(d.get("id"), -1)
                     text = d.get("text", "")
-                    if tg >= 0 and tree is not None and tg - base < len(tree.elements) and \
-                            tree.elements[tg - base].input_type in ("checkbox", "radio"):
+                    if tg in checkable:
                         value = 1 if d.get("isChecked") is True else 0
                     elif isinstance(text, str):
                         value = len(text)
                     else:
                         raise TypeError("Input text is not a string")
-                    add_t(t); add_k(K.INPUT); add_x(0); add_y(0); add_tg(tg); add_v(value); add_pv(pv)
+                    add_t(t); add_k(_INPUT); add_x(0); add_y(0); add_tg(tg); add_v(value); add_pv(pv)
                 elif src == 0:
                     adds = d.get("adds") or []
                     removes = d.get("removes") or []
@@ -472,7 +508,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                             tg = node_map.get(a["parentId"], -1)
                             if tg >= 0:
                                 break
-                    add_t(t); add_k(K.MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
+                    add_t(t); add_k(_MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
                     if tree is not None and len(pageviews[pv].trees) == 1:
                         pageviews[pv].mutations.append((t, d))
                     for a in attrs:
@@ -487,12 +523,12 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                                             isinstance(node.get("textContent"), str) and node["textContent"].strip():
                                         msg = " ".join(node["textContent"].split())
                                         break
-                                add_t(t); add_k(K.VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                                add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
                                 add_v(sid(msg or "invalid")); add_pv(pv)
                                 validation_at = t
                 elif src == 4:
                     w = _number(d["width"], "viewport width"); h = _number(d["height"], "viewport height")
-                    add_t(t); add_k(K.RESIZE); add_x(w); add_y(h); add_tg(-1); add_v(0); add_pv(pv)
+                    add_t(t); add_k(_RESIZE); add_x(w); add_y(h); add_tg(-1); add_v(0); add_pv(pv)
                 elif src in SOURCE_NAMES:
                     skipped[f"IncrementalSnapshot source {src} ({SOURCE_NAMES[src]})"] += 1
                 else:
@@ -512,6 +548,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                                                 int(round(w)), int(round(h)), t))
                 pv = len(pageviews) - 1
                 node_map = {}
+                checkable = set()
                 tree = None
                 base = 0
                 doc_id = 1
@@ -531,6 +568,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 page.tree_base.append(base)
                 tree = new_tree
                 doc_id = new_tree.document_id
+                checkable = {base + j for j, el in enumerate(new_tree.elements)
+                             if el.input_type in ("checkbox", "radio")}
                 node_map = {nid: base + ix for nid, ix in new_tree.index_of_node.items()} if base else \
                     new_tree.index_of_node
                 off = d.get("initialOffset") or {}
@@ -551,10 +590,10 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     msg = payload.get("message") if isinstance(payload, dict) else None
                     msg = msg if isinstance(msg, str) and msg.strip() else "error"
                     if last_error is None or last_error[1] != msg or t - last_error[0] > _ERROR_DEDUPE_MS:
-                        add_t(t); add_k(K.ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
+                        add_t(t); add_k(_ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
                     last_error = (t, msg)
                 else:
-                    add_t(t); add_k(K.CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
+                    add_t(t); add_k(_CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
                     add_pv(pv)
             elif typ == 6:
                 if pv < 0:
@@ -567,7 +606,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                         isinstance(payload, dict) and payload.get("level") == "error":
                     msg = _console_message(payload)
                     if last_error is None or last_error[1] != msg or t - last_error[0] > _ERROR_DEDUPE_MS:
-                        add_t(t); add_k(K.ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
+                        add_t(t); add_k(_ERROR); add_x(0); add_y(0); add_tg(-1); add_v(sid(msg)); add_pv(pv)
                     last_error = (t, msg)
                 else:
                     skipped[f"Plugin {str(plugin)[:40]}" + (" (not an error)" if isinstance(payload, dict) else "")] += 1
@@ -575,6 +614,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 skipped[f"type {typ} ({EVENT_TYPE_NAMES[typ]})"] += 1
             else:
                 skipped[f"type {typ} (unknown)"] += 1
+        if mouse_updown:
+            skipped["MouseInteraction 0/1 (MouseUp/MouseDown), not used"] += mouse_updown
         if pv >= 0:
             pageviews[pv].end = ts[-1]
             close_pageview(ts[-1] + _SUBMIT_NAV_MS + 1)
@@ -591,13 +632,22 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
 
     if not pageviews:
         raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
-    n = len(T)
+    if len(MO) != len(MX) or len(MO) != len(MY):
+        raise CaptureError(path, "a mouse or touch position is malformed")
+    counts = np.asarray(MN, dtype=np.int64)
     try:
-        t_arr = np.asarray(T, dtype=np.float64) if n else np.zeros(0)
-        x_arr = np.asarray(X, dtype=np.float64) if n else np.zeros(0)
-        y_arr = np.asarray(Y, dtype=np.float64) if n else np.zeros(0)
+        move_t = np.repeat(np.asarray(MT, dtype=np.float64), counts) + np.asarray(MO, dtype=np.float64)
+        t_arr = np.concatenate([np.asarray(T, dtype=np.float64), move_t])
+        x_arr = np.concatenate([np.asarray(X, dtype=np.float64), np.asarray(MX, dtype=np.float64)])
+        y_arr = np.concatenate([np.asarray(Y, dtype=np.float64), np.asarray(MY, dtype=np.float64)])
     except (TypeError, ValueError, OverflowError):
         raise CaptureError(path, "a mouse or touch position holds a value that is not a number") from None
+    k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
+    pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
+    tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
+    v_arr = np.concatenate([np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1) if VAL else
+                            np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
+    n = len(t_arr)
     bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
         (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
     if bad.any():
@@ -605,7 +655,6 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     start = pageviews[0].start
     if pageviews[-1].end - start > MAX_SESSION_MS:
         raise CaptureError(path, "its events span more than 49 days, which is not one session")
-    pv_arr = np.asarray(PV, dtype=np.int64)
     # Positions with a negative timeOffset may reach back before their pageview's Meta.
     starts = np.array([p.start for p in pageviews], dtype=np.float64)
     ends = np.array([p.end for p in pageviews], dtype=np.float64)
@@ -615,10 +664,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     utm = utm_params(pageviews[0].href)
     return ParsedSession(
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
-        t=t_arr[order].astype(np.int64), kind=np.asarray(KIND, dtype=np.uint8)[order],
-        x=x_arr[order], y=y_arr[order], target=np.asarray(TGT, dtype=np.int64)[order],
-        value=np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1)[order] if n else np.zeros(0, np.int64),
-        pv=pv_arr[order], scroll=np.asarray(scroll, dtype=np.float64).reshape(-1, 4), strings=strings,
+        t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
+        target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=np.asarray(scroll, dtype=np.float64).reshape(-1, 4), strings=strings,
         skipped=skipped, rrweb_events=len(events), utm=utm,
     )
 
@@ -642,10 +689,18 @@ def _console_message(payload: dict) -> str:
 def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: int = MAX_FILE_BYTES,
                  drop_query: bool = False) -> ParsedSession:
     """Read and parse one recording file (rrweb array or PostHog export) into a session."""
-    rec = unwrap(read_file(path, max_bytes), path)
-    external = rec.external_id or Path(path).stem
-    return parse_session(rec.events, path, mask=mask, fmt=rec.format, external_id=external,
-                         drop_query=drop_query)
+    # A recording is millions of small dicts and lists that hold no cycles: the cyclic
+    # collector would rescan them over and over while they are built (about 2x slower).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        rec = unwrap(read_file(path, max_bytes), path)
+        external = rec.external_id or Path(path).stem
+        return parse_session(rec.events, path, mask=mask, fmt=rec.format, external_id=external,
+                             drop_query=drop_query)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

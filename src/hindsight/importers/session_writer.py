@@ -163,15 +163,21 @@ class ImportReport:
         }
 
 
-def _hit(boxes: np.ndarray, x: float, y: float) -> int:
-    if not len(boxes):
-        return -1
-    b = boxes
-    inside = (b[:, 0] <= x) & (x < b[:, 0] + b[:, 2]) & (b[:, 1] <= y) & (y < b[:, 1] + b[:, 3])
-    idx = np.flatnonzero(inside)
-    if not idx.size:
-        return -1
-    return int(idx[np.argmin(b[idx, 2] * b[idx, 3])])
+def _hit_many(boxes: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per point, the index of the smallest box containing it (-1 if none)."""
+    out = np.full(len(x), -1, dtype=np.int64)
+    if not len(boxes) or not len(x):
+        return out
+    area = boxes[:, 2] * boxes[:, 3]
+    step = max(1, 2_000_000 // len(boxes))
+    for a in range(0, len(x), step):
+        px, py = x[a:a + step, None], y[a:a + step, None]
+        inside = (boxes[None, :, 0] <= px) & (px < boxes[None, :, 0] + boxes[None, :, 2]) & \
+                 (boxes[None, :, 1] <= py) & (py < boxes[None, :, 1] + boxes[None, :, 3])
+        cost = np.where(inside, area[None, :], np.inf)
+        best = np.argmin(cost, axis=1)
+        out[a:a + step] = np.where(np.isfinite(cost[np.arange(len(best)), best]), best, -1)
+    return out
 
 
 class SessionWriter:
@@ -351,8 +357,9 @@ class SessionWriter:
             tgt = s.target[lo:hi]
             tgt = mapping[np.where((tgt >= 0) & (tgt < len(local)), tgt, -1)]
             px, py = x[lo:hi], y[lo:hi]
-            for r in np.flatnonzero(pointer[lo:hi] & (tgt < 0)):
-                tgt[r] = _hit(info.boxes, px[r], py[r])
+            need = np.flatnonzero(pointer[lo:hi] & (tgt < 0))
+            if need.size:
+                tgt[need] = _hit_many(info.boxes, px[need], py[need])
             if info.geometry == "chromium" and len(info.boxes):
                 px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, pointer[lo:hi], px, py)
             value = s.value[lo:hi].copy()

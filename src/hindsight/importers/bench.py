@@ -1,0 +1,98 @@
+"""``hindsight bench`` section for the rrweb importer: events per second on a large recording.
+
+A synthetic rrweb 2 recording (Meta, a small FullSnapshot, then a realistic mix of mouse
+moves, scrolls, clicks, focus/blur, inputs and mutations) of about a million events is
+written once to a temporary file and imported without Chromium (rendering is per page,
+not per event). Wall time and process CPU time are both reported: on a busy machine the
+CPU figure is the one that compares.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+N_EVENTS = 1_000_000
+
+
+def synthetic_recording(n_events: int | None = None, seed: int = 0) -> list[dict]:
+    """An rrweb 2-shaped event list of ``n_events`` events on one 1280x800 page."""
+    n_events = N_EVENTS if n_events is None else n_events
+    rng = random.Random(seed)
+    t = 1_795_000_000_000
+    node = {"type": 0, "id": 1, "childNodes": [
+        {"type": 1, "name": "html", "publicId": "", "systemId": "", "id": 2},
+        {"type": 2, "tagName": "html", "attributes": {}, "id": 3, "childNodes": [
+            {"type": 2, "tagName": "body", "attributes": {}, "id": 4, "childNodes": [
+                {"type": 2, "tagName": "a", "attributes": {"id": "cta", "href": "/signup"}, "id": 5,
+                 "childNodes": [{"type": 3, "textContent": "Get started", "id": 6}]},
+                {"type": 2, "tagName": "form", "attributes": {"id": "f"}, "id": 7, "childNodes": [
+                    {"type": 2, "tagName": "input", "attributes": {"name": "email", "type": "email"}, "id": 8,
+                     "childNodes": []},
+                ]},
+            ]},
+        ]},
+    ]}
+    events: list[dict] = [
+        {"type": 4, "data": {"href": "https://bench.local/", "width": 1280, "height": 800}, "timestamp": t},
+        {"type": 2, "data": {"node": node, "initialOffset": {"left": 0, "top": 0}}, "timestamp": t + 5},
+    ]
+    scroll = 0
+    text = ""
+    while len(events) < n_events:
+        t += rng.randint(5, 120)
+        r = rng.random()
+        if r < 0.45:
+            k = rng.randint(1, 6)
+            events.append({"type": 3, "data": {"source": 1, "positions": [
+                {"x": rng.randint(0, 1279), "y": rng.randint(0, 799), "id": 5, "timeOffset": -50 * (k - j)}
+                for j in range(k)]}, "timestamp": t})
+        elif r < 0.65:
+            scroll = min(4000, max(0, scroll + rng.choice((-200, -100, 100, 200))))
+            events.append({"type": 3, "data": {"source": 3, "id": 1, "x": 0, "y": scroll}, "timestamp": t})
+        elif r < 0.80:
+            if len(text) >= 24:  # the next field: rrweb sends the whole value on every keystroke
+                text = ""
+            text = text[:-1] if text and rng.random() < 0.1 else text + "x"
+            events.append({"type": 3, "data": {"source": 5, "text": text, "isChecked": False, "id": 8},
+                           "timestamp": t})
+        elif r < 0.97:
+            it = rng.choice((0, 1, 2, 5, 6))
+            d = {"source": 2, "type": it, "id": rng.choice((5, 8)), "pointerType": 0}
+            if it in (0, 1, 2):
+                d.update(x=rng.randint(0, 1279), y=rng.randint(0, 799))
+            events.append({"type": 3, "data": d, "timestamp": t})
+        else:
+            events.append({"type": 3, "data": {"source": 0, "texts": [], "attributes": [{"id": 5, "attributes": {
+                "class": "hover"}}], "removes": [], "adds": []}, "timestamp": t})
+    return events[:n_events]
+
+
+def bench_import(ctx) -> dict:
+    from hindsight.importers.session_writer import import_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "recording.json"
+        src.write_text(json.dumps(synthetic_recording()))
+        size_mb = src.stat().st_size / 2**20
+        out = Path(tmp) / "imported.sqlite"
+        wall = time.perf_counter()
+        cpu = time.process_time()
+        report = import_files([src], out, render=False)
+        cpu = time.process_time() - cpu
+        wall = time.perf_counter() - wall
+    return {
+        "rrweb_events": report.rrweb_events,
+        "stored_events": report.events,
+        "file_mb": round(size_mb, 1),
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "rrweb_events_per_s": round(report.rrweb_events / wall),
+        "rrweb_events_per_cpu_s": round(report.rrweb_events / cpu),
+    }
+
+
+BENCHMARKS = [("import", bench_import)]
