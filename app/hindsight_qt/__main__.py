@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     from hindsight_qt.main_window import MainWindow
 
     app = create_application([sys.argv[0] if sys.argv else "hindsight", *qt_args])
-    window = MainWindow()
+    window = MainWindow(panels=True)
     window.show()
     if args.file:
         # After the event loop starts, so an error dialog has a visible parent window.

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QTextEdit,
@@ -43,6 +44,21 @@ from hindsight_qt.resources import resource_path
 from hindsight_qt.settings import Settings, default_demo_path
 from hindsight_qt.views.qt_filter_panel import QtFilterPanel
 from hindsight_qt.views.qt_session_list import QtSessionList
+
+#: Analysis panels the app docks (module, class, dock title), in workflow order. Each takes
+#: ``parent``, and may have ``set_capture(capture | None)``, ``set_filter(SessionFilter)``,
+#: ``replay_requested(session_id, t_ms)`` and ``filter_requested(SessionFilter)``. A panel
+#: missing from this build is skipped.
+PANELS: tuple[tuple[str, str, str], ...] = (
+    ("hindsight_qt.views.qt_funnel_panel", "QtFunnelPanel", "Funnel"),
+    ("hindsight_qt.views.qt_heatmap_panel", "QtHeatmapPanel", "Heatmap"),
+    ("hindsight_qt.views.qt_signals_panel", "QtSignalsPanel", "Signals"),
+    ("hindsight_qt.views.qt_forms_panel", "QtFormsPanel", "Forms"),
+)
+#: Functions ``install(main_window)`` that add a panel and wire themselves (bookmarks).
+PANEL_INSTALLERS: tuple[tuple[str, str], ...] = (
+    ("hindsight_qt.views.qt_bookmarks_panel", "install_bookmark_support"),
+)
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
 DEMO_SESSIONS = 2000
@@ -81,6 +97,17 @@ def _is_text_input(w: QWidget | None) -> bool:
     if isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
         return True
     return isinstance(w, QComboBox) and w.isEditable()
+
+
+def _on_screen(dock: QDockWidget) -> bool:
+    # A dock behind another tab still reports isVisible() (and its visibilityChanged signals
+    # come in a muddled order); QMainWindow parks it outside the window instead.
+    if not dock.isVisible():
+        return False
+    if dock.isFloating():
+        return True
+    window = dock.parentWidget()
+    return window is None or window.rect().intersects(dock.geometry())
 
 
 def _one_line(exc: BaseException) -> str:
@@ -322,6 +349,35 @@ class ShortcutsDialog(QDialog):
 
 
 # -- main window ---------------------------------------------------------------------------
+class _BlankTitleBar(QWidget):
+    """Replaces a tabbed dock's title bar (its tab already names it)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, 0)
+
+
+class _PanelDock(QDockWidget):
+    """A panel's dock. The panel sits in a scroll area, so one panel's large minimum size
+    cannot force the window (and every dock tabbed with it) past the screen; ``widget()``
+    still returns the panel itself."""
+
+    def __init__(self, title: str, panel: QWidget, parent: QWidget) -> None:
+        super().__init__(title, parent)
+        self._panel = panel
+        scroll = QScrollArea(self)
+        scroll.setObjectName("PanelScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)
+        self.setWidget(scroll)
+
+    def widget(self) -> QWidget:  # noqa: D102 - the panel, not its scroll area
+        return self._panel
+
+    def scroll_area(self) -> QScrollArea:
+        return super().widget()
+
+
 class _SessionsPane(QWidget):
     """The Sessions dock's content; its size hint gives the table room for all its columns."""
 
@@ -341,7 +397,8 @@ class MainWindow(QMainWindow):
     filter_did_change = Signal(object)   # SessionFilter
     session_did_load = Signal(int)       # session id now in the player
 
-    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None,
+                 panels: bool = False) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
         self.capture = None
@@ -349,6 +406,11 @@ class MainWindow(QMainWindow):
         self.current_session_id: int | None = None
         self.demo_path = default_demo_path()
         self._panel_docks: list[QDockWidget] = []
+        self._panel_widgets: dict[QWidget, QDockWidget] = {}
+        self._raise_sessions = True
+        # What each wired panel was last given; panels off screen catch up when shown.
+        self._panel_capture: dict[QWidget, object] = {}
+        self._panel_filter: dict[QWidget, SessionFilter] = {}
         self._hidden_docks: dict[QDockWidget, bool] = {}
         self._demo_task = None
         self.setObjectName("MainWindow")
@@ -401,10 +463,14 @@ class MainWindow(QMainWindow):
                                        | QDockWidget.DockWidgetFeature.DockWidgetClosable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sessions_dock)
+        self.sessions_dock.dockLocationChanged.connect(self._update_title_bars)
+        self.sessions_dock.topLevelChanged.connect(self._update_title_bars)
 
         self._build_menus()
         self._build_status_bar()
         self._restore_window()
+        if panels:
+            self.install_panels()
         self._show_welcome(True)
         QApplication.instance().installEventFilter(self)
 
@@ -536,6 +602,7 @@ class MainWindow(QMainWindow):
         self.setWindowFilePath(str(path))
         self._update_status()
         self._show_welcome(False)
+        self._sync_panels()
         self.capture_did_open.emit(capture)
         return True
 
@@ -560,6 +627,8 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._update_recent_menu()
         self._show_welcome(True)
+        for widget in list(self._panel_capture):
+            self._sync_panel(widget, force=True)   # let go of the closed capture everywhere
         self.capture_did_close.emit()
 
     @staticmethod
@@ -648,6 +717,7 @@ class MainWindow(QMainWindow):
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
         self.session_list.set_filter(flt)
+        self._sync_panels()
         self.filter_did_change.emit(flt)
 
     def current_filter(self) -> SessionFilter:
@@ -686,18 +756,22 @@ class MainWindow(QMainWindow):
                   area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         """Dock ``widget`` as a panel titled ``title`` with a View-menu toggle.
 
-        Panels in the same area share it as tabs. Returns the QDockWidget.
+        Panels in the same area share it as tabs. Returns the QDockWidget (``dock.widget()``
+        is ``widget``; it scrolls if the dock is smaller than the panel's minimum size).
         """
-        dock = QDockWidget(title, self)
+        dock = _PanelDock(title, widget, self)
         dock.setObjectName("".join(ch for ch in title.title() if ch.isalnum()) + "Dock")
-        dock.setWidget(widget)
-        siblings = [d for d in self._panel_docks if self.dockWidgetArea(d) == area and not d.isFloating()]
+        self._panel_widgets[widget] = dock
+        siblings = [d for d in self._docks() if self.dockWidgetArea(d) == area and not d.isFloating()]
         # A panel the saved layout knows goes back where the user left it; a new one joins its area.
         if not self.restoreDockWidget(dock):
             self.addDockWidget(area, dock)
             if siblings:
                 self.tabifyDockWidget(siblings[-1], dock)
         self._panel_docks.append(dock)
+        dock.dockLocationChanged.connect(self._update_title_bars)
+        dock.topLevelChanged.connect(self._update_title_bars)
+        QTimer.singleShot(0, self._update_title_bars)
         self.view_menu.addAction(dock.toggleViewAction())
         if self.stack.currentWidget() is self.welcome:
             self._hidden_docks[dock] = not dock.isHidden()
@@ -706,6 +780,94 @@ class MainWindow(QMainWindow):
 
     def panels(self) -> list[QDockWidget]:
         return list(self._panel_docks)
+
+    def attach_panel(self, title: str, widget: QWidget,
+                     area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """``add_panel`` plus the usual wiring, duck-typed: the panel is given the open capture
+        and the current filter (when it is on screen: hidden tabs catch up when shown), its
+        ``replay_requested(session_id, t_ms)`` opens the player there, and its
+        ``filter_requested(flt)`` narrows the session list."""
+        dock = self.add_panel(title, widget, area)
+        if hasattr(widget, "replay_requested"):
+            widget.replay_requested.connect(
+                lambda sid, t_ms: self.load_session(int(sid), at_ms=float(t_ms), autoplay=True))
+        if hasattr(widget, "filter_requested"):
+            widget.filter_requested.connect(self.apply_filter)
+        if hasattr(widget, "set_capture") or hasattr(widget, "set_filter"):
+            self._panel_capture[widget] = None
+            self._panel_filter[widget] = SessionFilter()
+            # Deferred: when a tab is switched the dock's on-screen region updates after the signal.
+            dock.visibilityChanged.connect(
+                lambda visible, w=widget: visible and QTimer.singleShot(0, lambda: self._sync_panel(w)))
+            QTimer.singleShot(0, lambda w=widget: self._sync_panel(w))
+        return dock
+
+    def install_panels(self) -> None:
+        """Dock the analysis panels of ``PANELS`` and ``PANEL_INSTALLERS`` that this build has.
+
+        Without a saved layout they share the Sessions dock's area as tabs (funnel, heatmap,
+        signals, forms, bookmarks), so the player keeps the rest of the window.
+        """
+        import importlib
+        import sys
+
+        first_run = self.settings.window_state() is None
+        before = len(self._panel_docks)
+        for module_name, class_name, title in PANELS:
+            try:
+                cls = getattr(importlib.import_module(module_name), class_name)
+                self.attach_panel(title, cls(), Qt.DockWidgetArea.LeftDockWidgetArea)
+            except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
+                print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for module_name, function_name in PANEL_INSTALLERS:
+            try:
+                getattr(importlib.import_module(module_name), function_name)(self)
+            except Exception as exc:  # noqa: BLE001
+                print(f"hindsight: {module_name} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if first_run:
+            for dock in self._panel_docks[before:]:
+                if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
+                    self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+                    self.tabifyDockWidget(self._panel_docks[before], dock)
+
+    def apply_filter(self, flt: SessionFilter) -> None:
+        """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""
+        self.filter_panel.set_filter(flt)
+        self.filter_panel.flush()
+
+    def _sync_panel(self, widget: QWidget, force: bool = False) -> None:
+        """Give a wired panel the open capture and current filter if it is on screen (or forced)."""
+        if widget not in self._panel_capture:
+            return
+        dock = self._panel_widgets.get(widget)
+        if not force and not (dock is not None and _on_screen(dock)):
+            return
+        try:
+            if self._panel_capture[widget] is not self.capture:
+                self._panel_capture[widget] = self.capture
+                self._panel_filter[widget] = SessionFilter()
+                if hasattr(widget, "set_capture"):
+                    widget.set_capture(self.capture)
+            flt = self.current_filter() if self.capture is not None else SessionFilter()
+            if self._panel_filter[widget] != flt and hasattr(widget, "set_filter"):
+                self._panel_filter[widget] = flt
+                widget.set_filter(flt)
+        except Exception as exc:  # noqa: BLE001 - a failing panel must not break opening a capture
+            self.statusBar().showMessage(f"A panel could not update: {_one_line(exc)}", 5000)
+
+    def _sync_panels(self) -> None:
+        for widget in list(self._panel_capture):
+            self._sync_panel(widget)
+
+    def _update_title_bars(self, *_args) -> None:
+        # Tabbed docks: the tab is the title, a title bar above it would repeat it.
+        for dock in self._docks():
+            tabbed = not dock.isFloating() and bool(self.tabifiedDockWidgets(dock))
+            has_blank = isinstance(dock.titleBarWidget(), _BlankTitleBar)
+            if tabbed and not has_blank:
+                dock.setTitleBarWidget(_BlankTitleBar(dock))
+            elif not tabbed and has_blank:
+                dock.setTitleBarWidget(None)
 
     def _docks(self) -> list[QDockWidget]:
         return [self.sessions_dock, *self._panel_docks]
@@ -725,6 +887,10 @@ class MainWindow(QMainWindow):
                 dock.setVisible(visible)
             self._hidden_docks.clear()
             self.close_action.setEnabled(True)
+            if self._raise_sessions:   # the first time: start on the session list, not a panel
+                self._raise_sessions = False
+                self.sessions_dock.raise_()
+            QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
         for dock in self._docks():
             dock.toggleViewAction().setEnabled(not on)
 

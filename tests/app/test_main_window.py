@@ -403,3 +403,77 @@ def test_hidden_columns_persist(qtbot, settings):
     assert second.session_list.view.isColumnHidden(4)
     assert second.session_list.hidden_columns() == ["os"]
     second.close()
+
+
+# -- panels from colleagues -----------------------------------------------------------------------
+class FakePanel:
+    """Built lazily (needs a QApplication): a panel with the duck-typed API attach_panel wires."""
+
+    @staticmethod
+    def make():
+        from PySide6.QtCore import Signal
+        from PySide6.QtWidgets import QLabel
+
+        class _Panel(QLabel):
+            replay_requested = Signal(int, int)
+            filter_requested = Signal(object)
+
+            def __init__(self):
+                super().__init__("fake")
+                self.captures, self.filters = [], []
+
+            def set_capture(self, capture):
+                self.captures.append(capture)
+
+            def set_filter(self, flt):
+                self.filters.append(flt)
+
+        return _Panel()
+
+
+def test_attach_panel_wires_capture_filter_and_replay(qtbot, window, demo_master):
+    open_and_wait(qtbot, window, demo_master)
+    a, b = FakePanel.make(), FakePanel.make()
+    docks = {id(a): window.attach_panel("A", a), id(b): window.attach_panel("B", b)}
+    assert docks[id(a)].widget() is a
+    on_screen = main_window_mod._on_screen
+    qtbot.waitUntil(lambda: on_screen(docks[id(a)]) != on_screen(docks[id(b)]))  # two tabs, one shown
+    shown, hidden = (a, b) if on_screen(docks[id(a)]) else (b, a)
+    qtbot.waitUntil(lambda: shown.captures == [window.capture])
+    assert hidden.captures == []          # a hidden tab catches up only when shown
+
+    apply_and_wait(qtbot, window, lambda: window.filter_panel.select("device", ["tablet"]))
+    assert shown.filters[-1].device == ("tablet",)
+    assert hidden.filters == []
+
+    sid = window.session_list.model.session_id_at(2)
+    with qtbot.waitSignal(window.session_did_load, timeout=LOAD_TIMEOUT) as loaded:
+        shown.replay_requested.emit(sid, 1500)
+    assert loaded.args[0] == sid
+
+    ids = tuple(int(i) for i in window.session_list.model.ordered_session_ids()[:2])
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        shown.filter_requested.emit(window.current_filter().replace(session_ids=ids))
+    assert window.session_list.row_count() == 2
+    assert window.current_filter().device == ("tablet",)
+
+    docks[id(hidden)].raise_()
+    qtbot.waitUntil(lambda: hidden.captures == [window.capture])
+    assert hidden.filters[-1].session_ids == ids and hidden.filters[-1].device == ("tablet",)
+
+    window.close_capture()
+    assert a.captures[-1] is None and b.captures[-1] is None
+
+
+def test_the_app_window_docks_the_analysis_panels(qtbot, settings, demo_master):
+    win = MainWindow(settings, panels=True)
+    qtbot.addWidget(win)
+    win.show()
+    titles = [d.windowTitle() for d in win.panels()]
+    assert titles and set(titles) <= {"Funnel", "Heatmap", "Signals", "Forms", "Bookmarks"}
+    open_and_wait(qtbot, win, demo_master)
+    assert win.sessions_dock.isVisible()            # the session list is the tab shown first
+    for dock in win.panels():
+        assert dock in win.tabifiedDockWidgets(win.sessions_dock)
+    win.close()
+    tasks.wait_all(20_000)
