@@ -47,6 +47,8 @@ def test_loads_demo_and_badge_counts_sessions(panel, capture):
     assert f"Only {r.sample.sessions:,} sessions" in panel.warning_label.text()
     assert panel.element_table.rowCount() > 0
     assert panel.overlay_item.zValue() > panel.shot_item.zValue()
+    assert panel.legend.text() == f"0 … {r.legend_text().split(' … ')[1]}"
+    assert panel.legend.text().endswith("clicks per 4×4 px cell")
 
 
 def test_switching_kind_updates_overlay(panel, qtbot):

@@ -129,7 +129,7 @@ class _Legend(QWidget):
         p.drawText(QRectF(1, 16, w / 2, 14), Qt.AlignmentFlag.AlignLeft, _num(self._lo))
         p.drawText(QRectF(w / 2, 16, w / 2, 14), Qt.AlignmentFlag.AlignRight, _num(self._hi))
         p.setPen(QColor("#6B7280"))
-        p.drawText(QRectF(1, 30, w, 14), Qt.AlignmentFlag.AlignLeft, self._unit)
+        p.drawText(QRectF(1, 30, w, 14), Qt.AlignmentFlag.AlignLeft, self.text())
         p.end()
 
 
