@@ -165,7 +165,9 @@ class QtHeatmapPanel(QWidget):
         bar = QHBoxLayout()
         bar.setSpacing(8)
         self.page_combo = QComboBox()
-        self.page_combo.setMinimumWidth(220)
+        self.page_combo.setMinimumWidth(180)
+        self.page_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.page_combo.setMinimumContentsLength(18)
         self.page_combo.setToolTip("Page")
         self.page_combo.currentIndexChanged.connect(self._on_page_changed)
         bar.addWidget(self.page_combo, 1)
@@ -185,6 +187,10 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
         self.device_buttons["desktop"].setChecked(True)
         bar.addLayout(dev_box)
+        root.addLayout(bar)
+        # Second row, so the panel still fits a narrow dock.
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
 
         self.kind_group = QButtonGroup(self)
         self.kind_group.setExclusive(True)
@@ -201,6 +207,7 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, k=k: self.set_kind(k))
         self.kind_buttons["click"].setChecked(True)
         bar.addLayout(kind_box)
+        bar.addStretch(1)
 
         bar.addWidget(QLabel("Opacity"))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
@@ -216,6 +223,7 @@ class QtHeatmapPanel(QWidget):
         self.badge.setProperty("warn", False)
         info.addWidget(self.badge)
         self.warning_label = QLabel("", objectName="heatWarning")
+        self.warning_label.setWordWrap(True)
         info.addWidget(self.warning_label)
         info.addStretch(1)
         self.status_label = QLabel("", objectName="hint")
