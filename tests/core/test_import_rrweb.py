@@ -438,3 +438,35 @@ def test_fifty_megabyte_recording_imports(tmp_path):
     assert report.rrweb_events == len(out_events)
     with open_capture(tmp_path / "big.sqlite") as cap:
         assert cap.counts()["events"] == report.events > len(out_events)
+
+
+# -- analytics on imported sessions (signals.py / forms.py by colleagues) ---------------------
+
+@needs_chromium
+def test_signals_detect_the_recorded_frustration(imported):
+    signals = pytest.importorskip("hindsight.analytics.signals")
+    with open_capture(imported) as cap:
+        rows = signals.compute_signals(cap).rows()
+        signup = _session_of(cap, "session_signup_rrweb2.json")
+        error = _session_of(cap, "session_error_rrweb1.json")
+    rage = [r for r in rows if r["kind"] == "rage_click"]
+    assert [(r["session_id"], r["selector"], r["count"]) for r in rage] == [(signup, "#product-shot", 4)]
+    errs = [r for r in rows if r["kind"] == "error_click"]
+    assert [(r["session_id"], r["selector"]) for r in errs] == [(error, "#broken")] * 3
+    dead = {(r["session_id"], r["selector"]) for r in rows if r["kind"] == "dead_click"}
+    assert (error, "#promo-label") in dead
+
+
+def test_form_analytics_list_the_signup_fields(imported):
+    forms = pytest.importorskip("hindsight.analytics.forms")
+    with open_capture(imported) as cap:
+        refs = forms.list_forms(cap)
+        assert [(r.form, r.url) for r in refs] == [("signup-form", "http://shop.hindsight.test/signup.html")]
+        report = forms.form_report(cap, "signup-form")
+    assert [f.name for f in report.fields] == ["name", "email", "phone", "password", "plan", "terms"]
+    assert [f.label for f in report.fields][:3] == ["Full name", "Email", "Phone"]
+    # viewed: 4 sessions saw signup.html; started: signup, abandon, mobile; completed: signup
+    assert (report.viewed, report.started, report.completed, report.abandoned) == (4, 3, 1, 2)
+    email = report.field("email")
+    assert email.validation_errors == 1 and email.returns == 1
+    assert report.field("phone").left_blank == 1
