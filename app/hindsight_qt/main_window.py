@@ -313,7 +313,7 @@ def _app_icon_pixmap(size: int):
 class ShortcutsDialog(QDialog):
     """Help > Keyboard shortcuts: every key the player and window understand."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, groups=SHORTCUTS) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.setObjectName("ShortcutsDialog")
@@ -321,7 +321,7 @@ class ShortcutsDialog(QDialog):
         grid.setHorizontalSpacing(18)
         grid.setVerticalSpacing(7)
         row = 0
-        for group, items in SHORTCUTS:
+        for group, items in groups:
             header = QLabel(group, self)
             header.setObjectName("SectionTitle")
             grid.addWidget(header, row, 0, 1, 2)
@@ -896,7 +896,11 @@ class MainWindow(QMainWindow):
 
     # -- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        ShortcutsDialog(self).exec()
+        groups = list(SHORTCUTS)
+        if getattr(self, "bookmark_action", None) is not None:   # added by the bookmarks panel
+            name, items = groups[0]
+            groups[0] = (name, (*items, ("B", "Bookmark this moment")))
+        ShortcutsDialog(self, groups).exec()
 
     def show_about(self) -> None:
         QMessageBox.about(

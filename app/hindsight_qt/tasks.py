@@ -68,9 +68,15 @@ class Task(QRunnable):
         self.cancelled = True
 
     # -- worker thread ---------------------------------------------------------------------
+    def _emit(self, signal_name: str, value) -> None:
+        try:
+            getattr(self._relay, signal_name).emit(value)
+        except RuntimeError:
+            pass  # the app is shutting down and took the relay with it: nobody to tell
+
     def _report(self, *args: Any) -> bool:
         if not self.cancelled:
-            self._relay.progressed.emit(args)
+            self._emit("progressed", args)
         return not self.cancelled
 
     def run(self) -> None:  # noqa: D102 - QRunnable entry point, on the worker thread
@@ -78,9 +84,9 @@ class Task(QRunnable):
             result = self._fn(self._report) if self._on_progress is not None else self._fn()
         except BaseException as exc:  # noqa: BLE001 - handed to on_failure on the GUI thread
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self._relay.failed.emit(exc)
+            self._emit("failed", exc)
         else:
-            self._relay.succeeded.emit(result)
+            self._emit("succeeded", result)
 
     # -- GUI thread ------------------------------------------------------------------------
     def _deliver_progress(self, args) -> None:
