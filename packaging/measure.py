@@ -78,7 +78,7 @@ def main() -> int:
     size = subprocess.run(["du", "-sh", str(BUNDLE)], capture_output=True, text=True).stdout.split()[0]
     print(f"bundle      dist/hindsight  {size}")
     for tar in sorted((REPO / "dist").glob("hindsight-*.tar.gz")):
-        print(f"archive     {tar.name}  {tar.stat().st_size / 1e6:.0f} MB")
+        print(f"archive     {tar.name}  {tar.stat().st_size / 2**20:.0f}M")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine     {os.cpu_count()} CPUs, load average {load:.1f}")
 
@@ -101,7 +101,7 @@ def main() -> int:
         smoke = _smoke_module()
         rfd, wfd = os.pipe()
         xproc = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1600x1000x24",
-                                  "-nolisten", "tcp"], pass_fds=(wfd,), stderr=subprocess.DEVNULL)
+                                  "-nolisten", "tcp", "-noreset"], pass_fds=(wfd,), stderr=subprocess.DEVNULL)
         os.close(wfd)
         with os.fdopen(rfd) as f:
             display = ":" + f.readline().strip()

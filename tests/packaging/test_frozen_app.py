@@ -92,6 +92,14 @@ def test_demo_then_info_counts(exe, env, demo):
     assert int(counts["events"].replace(",", "")) > 1000
 
 
+def test_demo_with_worker_processes(exe, env, tmp_path):
+    # over 2,500 sessions the generator fans out to a process pool: frozen children must work
+    out = tmp_path / "big.hindsight"
+    r = run(exe, "demo", "--out", str(out), "--sessions", "5100", "--no-open", env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "5,100 sessions" in r.stdout
+
+
 def test_bad_file_fails_in_one_line(exe, env, tmp_path):
     bogus = tmp_path / "not-a-capture.hindsight"
     bogus.write_text("hello")
@@ -168,12 +176,17 @@ def _visible_windows(display: str) -> list[tuple[str, int, int]]:
 
 @pytest.fixture
 def xvfb():
-    """A private Xvfb display (":N"), or skip when Xvfb or libX11 is missing."""
+    """A private Xvfb display (":N"), or skip when Xvfb or libX11 is missing.
+
+    ``-noreset``: polling opens and closes X connections; without it the server resets whenever
+    the last client leaves, and an app connecting at that moment fails to start.
+    """
     if not sys.platform.startswith("linux") or not shutil.which("Xvfb") or not ctypes.util.find_library("X11"):
         pytest.skip("needs Xvfb and libX11")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,), stderr=subprocess.DEVNULL)
+                             "-nolisten", "tcp", "-noreset"],
+                            pass_fds=(write_fd,), stderr=subprocess.DEVNULL)
     os.close(write_fd)
     with os.fdopen(read_fd) as f:
         number = f.readline().strip()
@@ -218,3 +231,18 @@ def test_gui_window_shows_under_xvfb(exe, env, demo, xvfb):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_linux_desktop_metadata_validates():
+    linux = REPO / "packaging" / "linux"
+    checks = [("desktop-file-validate", linux / "io.hindsight.Hindsight.desktop"),
+              ("appstreamcli", linux / "io.hindsight.Hindsight.metainfo.xml")]
+    tools = [(tool, f) for tool, f in checks if shutil.which(tool)]
+    if not tools:
+        pytest.skip("needs desktop-file-validate or appstreamcli (desktop-file-utils, appstream)")
+    for tool, f in tools:
+        cmd = [tool, f] if tool != "appstreamcli" else [tool, "validate", "--no-net", str(f)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        # hints are fine (two main categories is on purpose); errors and warnings are not
+        assert not re.search(r"\b(error|warning)\b|^[EW]:", r.stdout + r.stderr, re.M), r.stdout + r.stderr
