@@ -6,15 +6,12 @@ take a while go through ``tasks.run`` (the session table, demo generation).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QApplication,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDockWidget,
@@ -23,16 +20,13 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QProgressDialog,
     QPushButton,
     QScrollArea,
     QStackedWidget,
     QTabWidget,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -91,12 +85,6 @@ WORKFLOW_TEXT = (
     "why. <b>Patterns</b> — rage clicks, dead clicks, hesitations — point you to the sessions "
     "worth watching."
 )
-
-
-def _is_text_input(w: QWidget | None) -> bool:
-    if isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
-        return True
-    return isinstance(w, QComboBox) and w.isEditable()
 
 
 def _on_screen(dock: QDockWidget) -> bool:
@@ -911,12 +899,13 @@ class MainWindow(QMainWindow):
 
     # -- keys, drops, lifecycle ------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        # Player shortcuts work wherever focus is in this window (the session table, say),
-        # except in text fields and inside the player, which handles its own keys.
+        # Player shortcuts also work from the session table (browse the list, press Space or
+        # N), and when nothing has focus. Elsewhere (filters, panels) keys keep their usual
+        # meaning, and the player handles its own keys when it has focus.
         if (event.type() == QEvent.Type.KeyPress and self.capture is not None
-                and obj is QApplication.focusWidget() and isinstance(obj, QWidget)
-                and obj.window() is self and not _is_text_input(obj)
-                and not self.player_view.isAncestorOf(obj) and obj is not self.player_view):
+                and isinstance(obj, QWidget) and obj is QApplication.focusWidget()
+                and obj.window() is self
+                and (obj is self or obj is self.session_list.view or self.session_list.isAncestorOf(obj))):
             if event.key() not in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
                                    Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Return, Qt.Key.Key_Enter,
                                    Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape):

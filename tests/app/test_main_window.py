@@ -477,3 +477,20 @@ def test_the_app_window_docks_the_analysis_panels(qtbot, settings, demo_master):
         assert dock in win.tabifiedDockWidgets(win.sessions_dock)
     win.close()
     tasks.wait_all(20_000)
+
+
+def test_space_in_the_table_plays_but_not_in_the_filters(qtbot, window, demo_master):
+    open_and_wait(qtbot, window, demo_master)
+    core = window.player_view.player
+    assert window.current_session_id is not None and not core.playing   # newest session cued, paused
+    view = window.session_list.view
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert core.playing
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert not core.playing
+    combo = window.filter_panel.visited
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Space)
+    assert not core.playing
+    combo.hidePopup()
