@@ -494,3 +494,58 @@ def test_space_in_the_table_plays_but_not_in_the_filters(qtbot, window, demo_mas
     qtbot.keyClick(combo, Qt.Key.Key_Space)
     assert not core.playing
     combo.hidePopup()
+
+
+# -- small pieces ---------------------------------------------------------------------------------
+def test_resource_path_from_source_and_frozen(tmp_path, monkeypatch):
+    import sys
+
+    from hindsight_qt.resources import read_text, resource_path
+
+    monkeypatch.delenv("HINDSIGHT_RESOURCES", raising=False)
+    assert resource_path("styles/app.qss").is_file()
+    assert resource_path("icons/hindsight.svg").is_file()
+    assert "@resources@" in read_text("styles/app.qss")   # url() placeholder filled at start
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resource_path("icons/hindsight.svg") == tmp_path / "resources" / "icons" / "hindsight.svg"
+    assert read_text("styles/missing.qss", default="fallback") == "fallback"
+
+
+def test_settings_round_trip(settings):
+    assert settings.recent_files() == []
+    assert settings.speed > 0 and settings.pause_on_hesitation is True
+    settings.speed = 4.0
+    settings.pause_on_hesitation = False
+    assert settings.speed == 4.0 and settings.pause_on_hesitation is False
+    settings.add_recent("/tmp/a.sqlite")
+    settings.add_recent("/tmp/b.sqlite")
+    settings.add_recent("/tmp/a.sqlite")
+    assert settings.recent_files() == ["/tmp/a.sqlite", "/tmp/b.sqlite"]
+    settings.remove_recent("/tmp/b.sqlite")
+    assert settings.recent_files() == ["/tmp/a.sqlite"]
+
+
+def test_tasks_deliver_results_and_errors_on_the_gui_thread(qtbot):
+    import threading
+
+    main = threading.get_ident()
+    got, errors = {}, []
+
+    def work():
+        got["worker"] = threading.get_ident()
+        return 42
+
+    def boom():
+        raise ValueError("bad")
+
+    tasks.run(work, lambda r: got.__setitem__("result", (r, threading.get_ident())))
+    qtbot.waitUntil(lambda: "result" in got, timeout=5000)
+    assert got["result"] == (42, main) and got["worker"] != main
+    tasks.run(boom, None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], ValueError)
+    cancelled = tasks.run(work, lambda r: got.__setitem__("late", r))
+    cancelled.cancel()
+    tasks.wait_all()
+    qtbot.wait(50)
+    assert "late" not in got and tasks.active_count() == 0
