@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from hindsight.cli.output import print_json
@@ -97,6 +98,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
                           allowed_origins=tuple(args.allow_origin) if args.allow_origin else None)
     print(f"collecting rrweb sessions into {args.capture} at {collector.url}/v1/sessions/<key>/events "
           "(Ctrl+C to stop; buffered sessions are written on exit)", flush=True)
+    def _stop(signum, frame):  # a service manager's SIGTERM ends it like Ctrl+C: buffered sessions are written
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         collector.serve_forever()
     except KeyboardInterrupt:

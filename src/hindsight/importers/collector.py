@@ -170,6 +170,7 @@ class Collector:
                 try:
                     with SessionWriter(writer, render=self.render, existing_capture=self.capture) as sw:
                         sid = sw.write(parsed)
+                        sw.update_meta()
                         if not self.mask:
                             writer.set_meta("masking", "none")
                         writer.close()

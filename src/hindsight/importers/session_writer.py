@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -192,6 +193,7 @@ class SessionWriter:
         self._renderer: ChromiumRenderer | None = None
         self._render_tried = False
         self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
+        self._existing_geometry = ""
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -200,11 +202,22 @@ class SessionWriter:
 
         with open_capture(path) as cap:
             geometry = cap.meta.get("geometry", "")
+            self._existing_geometry = geometry
             for s in cap.snapshots():
                 emap = cap.elements(s.snapshot_id)
                 self._snaps[(s.page_id, s.device, s.width)] = SnapInfo(
                     s.snapshot_id, {sel: i for i, sel in enumerate(emap.selector)},
                     emap.boxes.astype(np.float64), geometry)
+
+    def update_meta(self) -> None:
+        """Record in the capture's meta where element boxes came from (``geometry``):
+        ``chromium``, ``placeholder``, or ``mixed`` once both kinds are in the file."""
+        kinds = set(self.report.geometry)
+        if not kinds:
+            return
+        if self._existing_geometry:
+            kinds.add(self._existing_geometry)
+        self.writer.set_meta("geometry", kinds.pop() if len(kinds) == 1 else "mixed")
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -423,17 +436,20 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     shots = ScreenshotSet(list(screenshots))
     masking = "lengths-only" if mask else "none"
     out = Path(out)
-    if append:
-        if not out.exists():
-            raise CaptureError(out, "does not exist (drop --append to create it)")
-        existing = out
-        writer = CaptureWriter.append(out)
-    else:
-        if out.exists() and not overwrite:
-            raise CaptureError(out, "already exists (pass --append to add to it, or choose a new name)")
-        existing = None
-        writer = CaptureWriter.create(out, masking=masking, overwrite=overwrite,
-                                      extra_meta={"source": "rrweb import"})
+    try:
+        if append:
+            if not out.exists():
+                raise CaptureError(out, "does not exist (drop --append to create it)")
+            existing = out
+            writer = CaptureWriter.append(out)
+        else:
+            if out.exists() and not overwrite:
+                raise CaptureError(out, "already exists (pass --append to add to it, or choose a new name)")
+            existing = None
+            writer = CaptureWriter.create(out, masking=masking, overwrite=overwrite,
+                                          extra_meta={"source": "rrweb import"})
+    except (sqlite3.Error, OSError) as exc:
+        raise CaptureError(out, f"cannot be written ({exc})") from None
     sw = None
     try:
         sw = SessionWriter(writer, shots, render=render, existing_capture=existing)
@@ -444,14 +460,14 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
             sw.report.files += 1
             if progress:
                 progress(n + 1, len(paths), path)
-        geometry = sw.report.geometry
-        if geometry:
-            writer.set_meta("geometry", next(iter(geometry)) if len(geometry) == 1 else "mixed")
+        sw.update_meta()
         if append and not mask:
             writer.set_meta("masking", "none")
         writer.close()
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
+        if isinstance(exc, sqlite3.Error):  # e.g. disk full: nothing was kept
+            raise CaptureError(out, f"could not be written ({exc}); nothing was imported") from None
         raise
     finally:
         if sw is not None:
