@@ -333,10 +333,14 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     if not events:
         raise CaptureError(path, "holds no events")
     ts = _check_timestamps(events, path)
+    order: list[int] | None = None
     if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
         order = sorted(range(len(events)), key=ts.__getitem__)
         events = [events[i] for i in order]
         ts = [ts[i] for i in order]
+
+    def in_file(i: int) -> int:  # error messages name the event's position in the file
+        return order[i] if order is not None and 0 <= i < len(order) else i
 
     pageviews: list[ParsedPageview] = []
     T: list = []
@@ -413,7 +417,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
             src = None
             t = ts[i]
             if type(typ) is not int:
-                raise CaptureError(path, f"event #{i} has {'no' if typ is None else 'a non-integer'} 'type'")
+                raise CaptureError(path, f"event #{in_file(i)} has {'no' if typ is None else 'a non-integer'} 'type'")
             if typ == 3:
                 d = ev["data"]
                 src = d["source"]
@@ -561,7 +565,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 try:
                     new_tree = parse_dom(d["node"], mask=mask)
                 except ValueError as exc:
-                    raise CaptureError(path, f"event #{i} (FullSnapshot): {exc}") from None
+                    raise CaptureError(path, f"event #{in_file(i)} (FullSnapshot): {exc}") from None
                 page = pageviews[pv]
                 base = sum(len(tr.elements) for tr in page.trees)
                 page.trees.append(new_tree)
@@ -626,9 +630,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         if typ == 3:
             where += f"/{SOURCE_NAMES.get(src, f'source {src}') if isinstance(src, int) else 'source ?'}"
         what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)[:120]
-        raise CaptureError(path, f"event #{i} ({where}) is malformed: {what}") from None
+        raise CaptureError(path, f"event #{in_file(i)} ({where}) is malformed: {what}") from None
     except RecursionError:
-        raise CaptureError(path, f"event #{i} is nested too deeply") from None
+        raise CaptureError(path, f"event #{in_file(i)} is nested too deeply") from None
 
     if not pageviews:
         raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")

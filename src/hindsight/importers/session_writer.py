@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from hindsight.importers.render_dom import (
+    MAX_IMAGE_HEIGHT,
     ChromiumRenderer,
     RenderError,
     placeholder_image,
@@ -84,8 +85,8 @@ class ScreenshotSet:
         for spec in specs:
             url = None
             path = spec
-            if "=" in spec and "://" in spec.split("=", 1)[0]:
-                url, path = spec.split("=", 1)
+            if "=" in spec and "://" in spec.rsplit("=", 1)[0]:
+                url, path = spec.rsplit("=", 1)  # the URL may hold '=' in its query, the file name not
             self.items.append(self._load(path, url))
 
     @staticmethod
@@ -267,6 +268,8 @@ class SessionWriter:
             boxes, page_h = placeholder_layout([el.parent for el in elements], pv.width, pv.height)
             image, geometry = None, "placeholder"
         scale = 1.0
+        # the image stops at MAX_IMAGE_HEIGHT; the snapshot's size must be the image's
+        page_h = min(int(page_h), MAX_IMAGE_HEIGHT)
         if shot is not None:
             image = shot.png
             scale = shot.width / pv.width
