@@ -401,7 +401,6 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     _VALIDATION = int(K.VALIDATION)
     i = -1
     typ: Any = None
-    src: Any = None
 
     def close_pageview(next_start: int) -> None:
         nonlocal submit_candidate
@@ -412,10 +411,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         submit_candidate = None
 
     try:
-        for i, ev in enumerate(events):
+        for i, (ev, t) in enumerate(zip(events, ts)):
             typ = ev.get("type")
-            src = None
-            t = ts[i]
             if type(typ) is not int:
                 raise CaptureError(path, f"event #{in_file(i)} has {'no' if typ is None else 'a non-integer'} 'type'")
             if typ == 3:
@@ -435,9 +432,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     mt_add(t); mk_add(TOUCHMOVE if src == 6 else MOVE); mn_add(len(offs)); mpv_add(pv)
                 elif src == 3:
                     if d["id"] == doc_id:
-                        sx = _number(d["x"], "scroll x"); sy = _number(d["y"], "scroll y")
-                        add_t(t); add_k(_SCROLL); add_x(sx); add_y(sy); add_tg(-1); add_v(0); add_pv(pv)
-                        scroll.append((t, sx, sy, pv))
+                        # values are checked with the other columns; the timeline is built from the rows
+                        add_t(t); add_k(_SCROLL); add_x(d["x"]); add_y(d["y"]); add_tg(-1); add_v(0); add_pv(pv)
                     else:
                         skipped["Scroll of an element (not the page)"] += 1
                 elif src == 2:
@@ -627,6 +623,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         where = EVENT_TYPE_NAMES.get(typ, f"type {typ}") if isinstance(typ, int) else "event"
+        data = events[i].get("data") if 0 <= i < len(events) and isinstance(events[i], dict) else None
+        src = data.get("source") if isinstance(data, dict) else None
         if typ == 3:
             where += f"/{SOURCE_NAMES.get(src, f'source {src}') if isinstance(src, int) else 'source ?'}"
         what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)[:120]
@@ -665,11 +663,16 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     if n:
         t_arr = np.clip(np.rint(t_arr), starts[pv_arr], ends[pv_arr])
     order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
+    is_scroll = k_arr == _SCROLL
+    scroll_rows = np.column_stack([t_arr[is_scroll], x_arr[is_scroll], y_arr[is_scroll],
+                                   pv_arr[is_scroll].astype(np.float64)])
+    # initial offsets first: at equal times the Scroll event (recorded later) wins
+    timeline = np.concatenate([np.asarray(scroll, dtype=np.float64).reshape(-1, 4), scroll_rows])
     utm = utm_params(pageviews[0].href)
     return ParsedSession(
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
-        target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=np.asarray(scroll, dtype=np.float64).reshape(-1, 4), strings=strings,
+        target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
         skipped=skipped, rrweb_events=len(events), utm=utm,
     )
 
