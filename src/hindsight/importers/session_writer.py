@@ -44,6 +44,7 @@ from hindsight.store.kinds import EventKind as K
 from hindsight.store.writer import CaptureWriter
 
 _MAX_RELAYOUTS = 50  # Chromium re-layouts per pageview to follow elements that moved
+_MAX_RELAYOUTS_TOTAL = 2000  # per import (about 0.3 s each); beyond, points are clamped
 _STEM_WIDTH = re.compile(r"^(?P<stem>.+?)[_\-@](?P<width>\d{2,5})(?:px)?$")
 
 
@@ -195,6 +196,7 @@ class SessionWriter:
         self._render_tried = False
         self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
         self._existing_geometry = ""
+        self._relayouts_left = _MAX_RELAYOUTS_TOTAL
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -314,7 +316,7 @@ class SessionWriter:
         for k in np.unique(state):
             group = rows[state == k]
             boxes = None
-            if renderer is not None and renders < _MAX_RELAYOUTS:
+            if renderer is not None and renders < _MAX_RELAYOUTS and self._relayouts_left > 0:
                 if live is None:
                     live = LiveDom(pv.dom._root or {})
                 while applied < k:
@@ -329,6 +331,7 @@ class SessionWriter:
                                           mobile=pv.device == "mobile", screenshot=False)
                     boxes = {nid: res.boxes[j] for nid, j in marks.items()}
                     renders += 1
+                    self._relayouts_left -= 1
                 except RenderError as exc:
                     self.report.notes.append(f"{pv.url}: re-layout after page changes failed ({exc})")
                     renderer = None
