@@ -465,7 +465,7 @@ class MainWindow(QMainWindow):
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        self.file_menu = file_menu = bar.addMenu("&File")
         self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.show_open_dialog)
         file_menu.addAction(self.open_action)
@@ -487,10 +487,11 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         toggle = self.sessions_dock.toggleViewAction()
         toggle.setShortcut(QKeySequence("Ctrl+1"))
+        toggle.triggered.connect(lambda checked: checked and self.sessions_dock.raise_())
         self.view_menu.addAction(toggle)
         self._panels_separator = self.view_menu.addSeparator()
 
-        help_menu = bar.addMenu("&Help")
+        self.help_menu = help_menu = bar.addMenu("&Help")
         shortcuts = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.StandardKey.HelpContents)
         shortcuts.triggered.connect(self.show_shortcuts)
         help_menu.addAction(shortcuts)
@@ -760,7 +761,11 @@ class MainWindow(QMainWindow):
         dock.dockLocationChanged.connect(self._update_title_bars)
         dock.topLevelChanged.connect(self._update_title_bars)
         QTimer.singleShot(0, self._update_title_bars)
-        self.view_menu.addAction(dock.toggleViewAction())
+        toggle = dock.toggleViewAction()
+        toggle.triggered.connect(lambda checked, d=dock: checked and d.raise_())  # bring its tab forward
+        if len(self._panel_docks) <= 8:
+            toggle.setShortcut(QKeySequence(f"Ctrl+{len(self._panel_docks) + 1}"))
+        self.view_menu.addAction(toggle)
         if self.stack.currentWidget() is self.welcome:
             self._hidden_docks[dock] = not dock.isHidden()
             dock.hide()
