@@ -395,6 +395,7 @@ class MainWindow(QMainWindow):
         self.demo_path = default_demo_path()
         self._panel_docks: list[QDockWidget] = []
         self._panel_widgets: dict[QWidget, QDockWidget] = {}
+        self._dock_actions: dict[QDockWidget, QAction] = {}
         self._raise_sessions = True
         # What each wired panel was last given; panels off screen catch up when shown.
         self._panel_capture: dict[QWidget, object] = {}
@@ -485,10 +486,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         self.view_menu = bar.addMenu("&View")
-        toggle = self.sessions_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+1"))
-        toggle.triggered.connect(lambda checked: checked and self.sessions_dock.raise_())
-        self.view_menu.addAction(toggle)
+        self.view_menu.addAction(self._dock_action(self.sessions_dock, "Ctrl+1"))
         self._panels_separator = self.view_menu.addSeparator()
 
         self.help_menu = help_menu = bar.addMenu("&Help")
@@ -500,6 +498,29 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
         self._update_recent_menu()
+
+    def _dock_action(self, dock: QDockWidget, shortcut: str | None) -> QAction:
+        """A View-menu entry for ``dock``: shows it, or brings its tab to the front, or hides it
+        when it is already in front (Qt's own toggle would hide a panel waiting behind a tab)."""
+        action = QAction(dock.windowTitle(), self, checkable=True)
+        action.setChecked(not dock.isHidden())
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        dock.toggleViewAction().toggled.connect(action.setChecked)   # stays in step with Qt's
+
+        def triggered(_checked: bool) -> None:
+            if dock.isHidden():
+                dock.show()
+                dock.raise_()
+            elif not _on_screen(dock):
+                dock.raise_()
+            else:
+                dock.hide()
+            action.setChecked(not dock.isHidden())
+
+        action.triggered.connect(triggered)
+        self._dock_actions[dock] = action
+        return action
 
     def _update_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -761,11 +782,8 @@ class MainWindow(QMainWindow):
         dock.dockLocationChanged.connect(self._update_title_bars)
         dock.topLevelChanged.connect(self._update_title_bars)
         QTimer.singleShot(0, self._update_title_bars)
-        toggle = dock.toggleViewAction()
-        toggle.triggered.connect(lambda checked, d=dock: checked and d.raise_())  # bring its tab forward
-        if len(self._panel_docks) <= 8:
-            toggle.setShortcut(QKeySequence(f"Ctrl+{len(self._panel_docks) + 1}"))
-        self.view_menu.addAction(toggle)
+        shortcut = f"Ctrl+{len(self._panel_docks) + 1}" if len(self._panel_docks) <= 8 else None
+        self.view_menu.addAction(self._dock_action(dock, shortcut))
         if self.stack.currentWidget() is self.welcome:
             self._hidden_docks[dock] = not dock.isHidden()
             dock.hide()
@@ -886,6 +904,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
         for dock in self._docks():
             dock.toggleViewAction().setEnabled(not on)
+            if dock in self._dock_actions:
+                self._dock_actions[dock].setEnabled(not on)
 
     # -- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

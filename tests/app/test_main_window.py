@@ -275,8 +275,16 @@ def test_add_panel_docks_tabs_and_toggles(qtbot, window, demo_master):
     b = window.add_panel("Forms", QLabel("forms"))
     assert window.dockWidgetArea(a) == Qt.DockWidgetArea.RightDockWidgetArea
     qtbot.waitUntil(lambda: b in window.tabifiedDockWidgets(a))  # tab bars are built lazily
-    assert a.toggleViewAction() in window.view_menu.actions()
-    assert b.toggleViewAction() in window.view_menu.actions()
+    entries = {act.text(): act for act in window.view_menu.actions()}
+    assert {"Sessions", "Heatmap", "Forms"} <= set(entries)
+    on_screen = main_window_mod._on_screen
+    behind, front = (a, b) if on_screen(b) else (b, a)
+    entries[behind.windowTitle()].trigger()          # a panel behind a tab comes to the front
+    qtbot.waitUntil(lambda: on_screen(behind) and not on_screen(front))
+    entries[behind.windowTitle()].trigger()          # in front already: hides it
+    assert behind.isHidden() and not entries[behind.windowTitle()].isChecked()
+    entries[behind.windowTitle()].trigger()
+    assert not behind.isHidden() and entries[behind.windowTitle()].isChecked()
 
 
 def test_dropping_a_file_opens_it(qtbot, window, demo_master):
