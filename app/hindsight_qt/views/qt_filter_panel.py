@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from hindsight.store import SessionFilter
 
 DEBOUNCE_MS = 150
+_VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: Categorical filters: SessionFilter field / capture column, and its label.
 CATEGORIES = (
@@ -66,7 +67,10 @@ class CheckableComboBox(QComboBox):
         try:
             model.clear()
             for value in values:
-                item = QStandardItem(value)
+                if value is None:
+                    continue  # NULL never matches an IN (...) condition: nothing to offer
+                item = QStandardItem(str(value) if value != "" else "(none)")
+                item.setData(value, _VALUE_ROLE)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setData(Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
                 model.appendRow(item)
@@ -77,12 +81,12 @@ class CheckableComboBox(QComboBox):
 
     def values(self) -> list[str]:
         model: QStandardItemModel = self.model()
-        return [model.item(r).text() for r in range(model.rowCount())]
+        return [model.item(r).data(_VALUE_ROLE) for r in range(model.rowCount())]
 
     def checked(self) -> tuple[str, ...]:
         model: QStandardItemModel = self.model()
         return tuple(
-            model.item(r).text() for r in range(model.rowCount())
+            model.item(r).data(_VALUE_ROLE) for r in range(model.rowCount())
             if model.item(r).checkState() == Qt.CheckState.Checked
         )
 
@@ -93,7 +97,8 @@ class CheckableComboBox(QComboBox):
         try:
             for r in range(model.rowCount()):
                 item = model.item(r)
-                item.setCheckState(Qt.CheckState.Checked if item.text() in wanted else Qt.CheckState.Unchecked)
+                item.setCheckState(
+                    Qt.CheckState.Checked if item.data(_VALUE_ROLE) in wanted else Qt.CheckState.Unchecked)
         finally:
             self._quiet = False
         self._on_item_changed(None)
@@ -103,7 +108,7 @@ class CheckableComboBox(QComboBox):
         if not checked:
             return self._any_text
         if len(checked) <= 2:
-            return ", ".join(checked)
+            return ", ".join(c or "(none)" for c in checked)
         return f"{len(checked)} selected"
 
     # Keep the popup open while toggling items (a plain QComboBox closes on every click).
@@ -138,7 +143,7 @@ class CheckableComboBox(QComboBox):
         if self._quiet:
             return
         self.update()
-        self.setToolTip(", ".join(self.checked()) or self._any_text)
+        self.setToolTip(", ".join(c or "(none)" for c in self.checked()) or self._any_text)
         self.checked_changed.emit()
 
 
