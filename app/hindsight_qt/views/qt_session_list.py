@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -276,10 +276,23 @@ class SessionTableModel(QAbstractTableModel):
 
 
 class _SessionTableView(QTableView):
-    """QTableView without type-to-search, so letter keys (N, P, F) reach the player shortcuts."""
+    """QTableView without type-to-search (letter keys are player shortcuts here), with a
+    centred message when it has no rows."""
+
+    empty_text = ""
 
     def keyboardSearch(self, search: str) -> None:  # noqa: N802
         pass
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.empty_text and self.model() is not None and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(_MUTED_COLOR)
+            rect = self.viewport().rect().adjusted(24, 0, -24, 0)
+            rect.setHeight(min(rect.height(), 160))
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.empty_text)
+            painter.end()
 
 
 class QtSessionList(QWidget):
@@ -450,8 +463,11 @@ class QtSessionList(QWidget):
         if keep is not None:
             self.select_session(keep, scroll=False)
         shown = self.model.rowCount()
+        self.view.empty_text = ("No sessions match these filters.\nLoosen or reset them to see more."
+                                if self._total else "This capture has no sessions.")
+        self.view.viewport().update()
         if shown == 0 and self._total:
-            self.count_label.setText(f"No sessions match these filters (of {self._total:,})")
+            self.count_label.setText(f"0 of {self._total:,} sessions")
         else:
             self.count_label.setText(f"{shown:,} of {self._total:,} sessions")
         self.table_did_load.emit(shown)
