@@ -557,3 +557,18 @@ def test_tasks_deliver_results_and_errors_on_the_gui_thread(qtbot):
     tasks.wait_all()
     qtbot.wait(50)
     assert "late" not in got and tasks.active_count() == 0
+
+
+def test_sorting_keeps_ties_newest_first():
+    model = SessionTableModel()
+    model.set_pages({1: "https://x.test/"})
+    model.set_table(synthetic_table(5_000, seed=3))
+    browser = next(c for c, col in enumerate(COLUMNS) if col.key == "browser")
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        model.sort(browser, order)
+        names = model.table["browser"][model._order]
+        starts = model.table["start_ms"][model._order]
+        expected = sorted(set(names), reverse=order == Qt.SortOrder.DescendingOrder)
+        assert list(dict.fromkeys(names)) == expected
+        for name in expected:
+            assert np.all(np.diff(starts[names == name]) <= 0)

@@ -255,10 +255,11 @@ class SessionTableModel(QAbstractTableModel):
         n = self._ids.shape[0]
         if n == 0:
             return np.zeros(0, dtype=np.int64)
-        # Ties broken by start time, then id, so equal rows keep a stable, meaningful order.
-        keys = [self._ids, self._sort_key(START_COLUMN), self._sort_key(column)]
-        idx = np.lexsort(keys)
-        return idx[::-1].copy() if order == Qt.SortOrder.DescendingOrder else idx
+        # Rows that tie on the sort column are listed newest first, whichever the direction.
+        key = self._sort_key(column)
+        if order == Qt.SortOrder.DescendingOrder:
+            key = -key
+        return np.lexsort([-self._ids, -self._sort_key(START_COLUMN), key])
 
     def session_id_at(self, row: int) -> int | None:
         if 0 <= row < self._order.shape[0]:
