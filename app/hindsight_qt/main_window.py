@@ -401,6 +401,7 @@ class MainWindow(QMainWindow):
         self._panel_capture: dict[QWidget, object] = {}
         self._panel_filter: dict[QWidget, SessionFilter] = {}
         self._hidden_docks: dict[QDockWidget, bool] = {}
+        self._layout_before_welcome = None   # QMainWindow.saveState() taken when the welcome page came up
         self._demo_task = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("Hindsight")
@@ -457,9 +458,9 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
-        self._restore_window()
         if panels:
             self.install_panels()
+        self._restore_window()   # after the panels exist, so their places and tabs come back too
         self._show_welcome(True)
         QApplication.instance().installEventFilter(self)
 
@@ -886,6 +887,10 @@ class MainWindow(QMainWindow):
     def _show_welcome(self, on: bool) -> None:
         if on:
             self.stack.setCurrentWidget(self.welcome)
+            if self._layout_before_welcome is None and self.isVisible():
+                # Sizes and front tabs to come back to: hiding every dock forgets them. (A window
+                # never shown yet would save its docks as hidden; it has the saved layout instead.)
+                self._layout_before_welcome = self.saveState()
             for dock in self._docks():
                 if dock not in self._hidden_docks:
                     self._hidden_docks[dock] = not dock.isHidden()
@@ -897,6 +902,9 @@ class MainWindow(QMainWindow):
             for dock, visible in self._hidden_docks.items():
                 dock.setVisible(visible)
             self._hidden_docks.clear()
+            if self._layout_before_welcome is not None:
+                self.restoreState(self._layout_before_welcome)
+                self._layout_before_welcome = None
             self.close_action.setEnabled(True)
             if self._raise_sessions:   # the first time: start on the session list, not a panel
                 self._raise_sessions = False
@@ -957,14 +965,14 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1600, 960)
         state = self.settings.window_state()
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self._raise_sessions = False   # the user's own front tab wins
+            self._layout_before_welcome = state
 
     def closeEvent(self, event) -> None:  # noqa: N802
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
-        for dock, visible in self._hidden_docks.items():
-            dock.setVisible(visible)
-        self.settings.save_window(self.saveGeometry(), self.saveState())
+        state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
+        self.settings.save_window(self.saveGeometry(), state)
         self._save_player_settings()
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:

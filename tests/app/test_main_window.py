@@ -572,3 +572,18 @@ def test_sorting_keeps_ties_newest_first():
         assert list(dict.fromkeys(names)) == expected
         for name in expected:
             assert np.all(np.diff(starts[names == name]) <= 0)
+
+
+def test_layout_survives_the_welcome_page(qtbot, window, demo_master):
+    open_and_wait(qtbot, window, demo_master)
+    a = window.attach_panel("A", FakePanel.make(), Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.attach_panel("B", FakePanel.make(), Qt.DockWidgetArea.LeftDockWidgetArea)
+    on_screen = main_window_mod._on_screen
+    qtbot.wait(50)
+    a.raise_()
+    qtbot.waitUntil(lambda: on_screen(a))
+    window.close_capture()
+    assert not window.sessions_dock.isVisible() and not a.isVisible()
+    open_and_wait(qtbot, window, demo_master)
+    qtbot.waitUntil(lambda: on_screen(a))      # the tab in front before is in front again
+    assert not on_screen(window.sessions_dock)
