@@ -587,3 +587,21 @@ def test_layout_survives_the_welcome_page(qtbot, window, demo_master):
     open_and_wait(qtbot, window, demo_master)
     qtbot.waitUntil(lambda: on_screen(a))      # the tab in front before is in front again
     assert not on_screen(window.sessions_dock)
+
+
+def test_placeholder_player_when_the_player_is_missing(qtbot, settings, demo_master, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hindsight_qt.views.qt_player", None)   # import fails
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    assert isinstance(win.player_view, main_window_mod.PlaceholderPlayer)
+    open_and_wait(qtbot, win, demo_master)
+    first = win.session_list.model.session_id_at(0)
+    assert win.player_view.session_id == first
+    with qtbot.waitSignal(win.session_did_load, timeout=LOAD_TIMEOUT) as nxt:
+        assert win.player_view.handle_key(Qt.Key.Key_N)
+    assert nxt.args[0] == win.session_list.model.session_id_at(1)
+    win.close()
+    tasks.wait_all()
