@@ -199,10 +199,7 @@ class PageRecorder:
         max_x, max_y = self.layout.width - 1, self.layout.height - 1
         now = self.now
         ts, xs, ys = [], [], []
-        for i in range(1, steps + 1):
-            f = i / steps
-            prog = f * f * f * (10 - 15 * f + 6 * f * f)  # minimum-jerk speed profile
-            arc = math.sin(math.pi * prog)
+        for f, prog, arc in _path_profile(steps):
             px = x0 + dx * prog + nx * arc + sd * noise[j]
             py = y0 + dy * prog + ny * arc + sd * noise[j + 1]
             j += 2
@@ -653,6 +650,22 @@ def _signup_visit(rec: PageRecorder, v: Visit) -> str:
 def rec_len(rec: PageRecorder, idx: int) -> int:
     """Current length of a field: the value of its last INPUT event."""
     return rec.lengths.get(idx, 0)
+
+
+_PATH_PROFILES: dict[int, tuple[tuple[float, float, float], ...]] = {}
+
+
+def _path_profile(steps: int) -> tuple[tuple[float, float, float], ...]:
+    """Per sample of a cursor path: time fraction, minimum-jerk progress, bow (cached per length)."""
+    prof = _PATH_PROFILES.get(steps)
+    if prof is None:
+        rows = []
+        for i in range(1, steps + 1):
+            f = i / steps
+            prog = f * f * f * (10 - 15 * f + 6 * f * f)
+            rows.append((f, prog, math.sin(math.pi * prog)))
+        prof = _PATH_PROFILES[steps] = tuple(rows)
+    return prof
 
 
 _SELECTOR_INDEX: dict[tuple[str, str], dict[str, int]] = {}

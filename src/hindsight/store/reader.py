@@ -241,21 +241,29 @@ class Capture:
         where, params = (flt or SessionFilter()).to_sql("s")
         if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
             raise ValueError(f"cannot order by {order_by!r}")
-        direction = "DESC" if order_by.startswith("-") else "ASC"
         cols = ", ".join(f"s.{c}" for c in SESSION_TABLE_COLUMNS)
-        rows = self._query(
-            f"SELECT {cols} FROM sessions s WHERE {where} ORDER BY s.{order_by.lstrip('-')} {direction}, s.session_id",
-            params,
-        )
+        # Read in table order (sequential pages) and sort in numpy: ORDER BY through an index
+        # costs a random table lookup per row, twice the time of the whole read.
+        rows = self._query(f"SELECT {cols} FROM sessions s WHERE {where}", params)
         out: dict[str, np.ndarray] = {}
         columns = list(zip(*rows)) if rows else [()] * len(SESSION_TABLE_COLUMNS)
         for name, values in zip(SESSION_TABLE_COLUMNS, columns):
             if name in _NUMERIC:
-                out[name] = np.array([-1 if v is None else v for v in values], dtype=np.int64)
+                if None in values:
+                    values = [-1 if v is None else v for v in values]
+                out[name] = np.array(values, dtype=np.int64)
             else:
                 arr = np.empty(len(values), dtype=object)
                 arr[:] = values
                 out[name] = arr
+        key = out[order_by.lstrip("-")]
+        if key.dtype == object:
+            key = np.unique(key, return_inverse=True)[1]
+        if order_by.startswith("-"):
+            key = -key
+        order = np.lexsort((out["session_id"], key))
+        if np.any(order[1:] < order[:-1]):
+            out = {name: col[order] for name, col in out.items()}
         return out
 
     def distinct_values(self, column: str) -> list[str]:
