@@ -713,6 +713,9 @@ class MainWindow(QMainWindow):
             first = self.session_list.model.session_id_at(0)
             if first is not None and self.current_session_id is None:
                 self.load_session(first, autoplay=False)
+            if QApplication.focusWidget() is None or QApplication.focusWidget().window() is not self \
+                    or self.welcome.isAncestorOf(QApplication.focusWidget()):
+                self.session_list.view.setFocus()   # arrows, Enter, Space and N work right away
 
     def _step_session(self, step: int) -> None:
         sid = self.session_list.adjacent_session_id(self.current_session_id, step)
