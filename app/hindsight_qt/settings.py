@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 ORGANIZATION = "Hindsight"
 APPLICATION = "Hindsight"
 MAX_RECENT = 8
+DEFAULT_SPEED = 2.0   # replay speed before the user picks one
 
 
 def default_demo_path() -> Path:
@@ -75,9 +76,9 @@ class Settings:
     @property
     def speed(self) -> float:
         try:
-            return float(self.q.value("player/speed", 2.0))
+            return float(self.q.value("player/speed", DEFAULT_SPEED))
         except (TypeError, ValueError):
-            return 1.0
+            return DEFAULT_SPEED
 
     @speed.setter
     def speed(self, value: float) -> None:
