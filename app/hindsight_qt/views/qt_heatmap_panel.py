@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
-from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.analytics.heatmap_color import diverging_lut, heat_lut
+from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
 
 DEVICES = ("desktop", "tablet", "mobile")
@@ -99,6 +100,10 @@ class _Legend(QWidget):
         self.setMinimumHeight(46)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+    def set_lut(self, lut: np.ndarray) -> None:
+        self._lut = lut
+        self.update()
+
     def set_scale(self, lo: float, hi: float, unit: str) -> None:
         self._lo, self._hi, self._unit = lo, hi, unit
         self.setToolTip(self.text())
@@ -154,6 +159,9 @@ class QtHeatmapPanel(QWidget):
         self._seq = 0
         self._task = None
         self._lut = heat_lut()
+        self._diverging = diverging_lut()
+        self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
+        self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -218,6 +226,37 @@ class QtHeatmapPanel(QWidget):
         bar.addWidget(self.opacity_slider)
         root.addLayout(bar)
 
+        # Compare mode: two segments of the current filter, as a difference or side by side.
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("Compare"))
+        self.compare_combo = QComboBox()
+        self.compare_combo.addItem("Off", "off")
+        for c in COMPARISONS:
+            self.compare_combo.addItem(c.title, c.key)
+        self.compare_combo.setToolTip("Split the current segment in two and compare their heatmaps")
+        self.compare_combo.currentIndexChanged.connect(
+            lambda _i: self.set_compare(self.compare_combo.currentData(), self._compare_view))
+        bar.addWidget(self.compare_combo, 1)
+        self.compare_view_buttons: dict[str, QToolButton] = {}
+        view_group = QButtonGroup(self)
+        view_group.setExclusive(True)
+        view_box = QHBoxLayout()
+        view_box.setSpacing(0)
+        for key, text, tip in (("diff", "Difference", "A − B per pageview: red where A does more, blue where B does"),
+                               ("side", "Side by side", "A on the left, B on the right, on one colour scale")):
+            b = QToolButton(text=text, checkable=True)
+            b.setProperty("segment", True)
+            b.setToolTip(tip)
+            view_group.addButton(b)
+            self.compare_view_buttons[key] = b
+            view_box.addWidget(b)
+            b.clicked.connect(lambda _=False, key=key: self.set_compare(self._compare, key))
+        self.compare_view_buttons["diff"].setChecked(True)
+        bar.addLayout(view_box)
+        root.addLayout(bar)
+        self._enable_compare_view(False)
+
         info = QHBoxLayout()
         self.badge = QLabel("No capture", objectName="heatBadge")
         self.badge.setProperty("warn", False)
@@ -265,6 +304,18 @@ class QtHeatmapPanel(QWidget):
         self.hotspot_item.setZValue(30)
         self.vb.addItem(self.hotspot_item)
         self.vb.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        # Segment B's page view for side-by-side compare; in the layout only while shown.
+        self.vb_b = _PageViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb_b.setDefaultPadding(0.01)
+        self.shot_item_b = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item_b = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item_b.setZValue(10)
+        self.overlay_item_b.setOpacity(self.opacity_slider.value() / 100.0)
+        self.vb_b.addItem(self.shot_item_b)
+        self.vb_b.addItem(self.overlay_item_b)
+        self.vb_b.setXLink(self.vb)
+        self.vb_b.setYLink(self.vb)
+        self._side_shown = False
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.view)
@@ -394,6 +445,40 @@ class QtHeatmapPanel(QWidget):
                 return
         raise KeyError(url)
 
+    def set_compare(self, key: str, view: str = "diff") -> None:
+        """Compare two segments of the current filter (``key`` from segments.BY_KEY, or "off")."""
+        if key != "off" and key not in BY_KEY:
+            raise ValueError(key)
+        if view not in ("diff", "side"):
+            raise ValueError(view)
+        self._compare, self._compare_view = key, view
+        index = self.compare_combo.findData(key)
+        if index != self.compare_combo.currentIndex():
+            self.compare_combo.blockSignals(True)
+            self.compare_combo.setCurrentIndex(index)
+            self.compare_combo.blockSignals(False)
+        self.compare_view_buttons[view].setChecked(True)
+        self._enable_compare_view(key != "off")
+        self._show_side(key != "off" and view == "side")
+        self._request()
+
+    def _enable_compare_view(self, on: bool) -> None:
+        for b in self.compare_view_buttons.values():
+            b.setEnabled(on)
+
+    def _show_side(self, on: bool) -> None:
+        if on == self._side_shown:
+            return
+        if on:
+            self.view.addItem(self.vb_b, row=0, col=1)
+        else:
+            self.view.removeItem(self.vb_b)
+        self._side_shown = on
+
+    @property
+    def comparing(self) -> str:
+        return self._compare
+
     @property
     def result(self) -> HeatmapResult | None:
         return self._result
@@ -434,8 +519,9 @@ class QtHeatmapPanel(QWidget):
         self.element_box.setVisible(False)
         png = self._capture.snapshot_image(snap.snapshot_id)
         img = self._decode(png, snap)
-        self.shot_item.setImage(img, autoLevels=False, levels=(0, 255))
-        self.shot_item.setRect(QRectF(0, 0, snap.width, snap.height))
+        for item in (self.shot_item, self.shot_item_b):
+            item.setImage(img, autoLevels=False, levels=(0, 255))
+            item.setRect(QRectF(0, 0, snap.width, snap.height))
         margin = max(snap.width, 1200)  # room to show a narrow page centred
         self.vb.setLimits(xMin=-margin, xMax=snap.width + margin, yMin=-200, yMax=snap.height + 200)
         self._fit_top()
@@ -463,6 +549,7 @@ class QtHeatmapPanel(QWidget):
 
     def _on_opacity_changed(self, value: int) -> None:
         self.overlay_item.setOpacity(value / 100.0)
+        self.overlay_item_b.setOpacity(value / 100.0)
 
     def _cancel(self) -> None:
         if self._task is not None:
@@ -478,10 +565,14 @@ class QtHeatmapPanel(QWidget):
         self._seq += 1
         seq = self._seq
         engine, snap_id, kind, flt = self._engine, self._snapshot.snapshot_id, self._kind, self._filter
+        compare = None
+        if self._compare != "off":
+            compare = comparison_filters(self._compare, flt, self._capture)
         self.status_label.setText("Computing…")
 
         def work():  # worker thread: no widgets here
-            return seq, engine.compute(snap_id, kind, flt), engine.element_table(snap_id, flt)
+            shown = engine.compute(snap_id, kind, flt) if compare is None else engine.compare(snap_id, kind, *compare)
+            return seq, shown, engine.element_table(snap_id, flt)
 
         self._cancel()
         try:
@@ -500,6 +591,10 @@ class QtHeatmapPanel(QWidget):
             return  # an older request; a newer one is on its way
         self._task = None
         self.status_label.setText("")
+        if not isinstance(result, HeatmapResult):
+            self._show_compare(result, table)
+            return
+        self.overlay_item_b.clear()
         self._result = result
         self._update_overlay(result)
         self._update_badge(result)
@@ -508,11 +603,53 @@ class QtHeatmapPanel(QWidget):
         self._update_elements(table)
         self.heatmap_updated.emit(result)
 
+    # -- compare mode ----------------------------------------------------------------------
+    def _show_compare(self, cmp, table) -> None:
+        """Draw a ``CompareResult``: A − B on the diverging scale, or A | B on one heat scale."""
+        comparison = BY_KEY[self._compare]
+        self._result = cmp.a
+        if self._compare_view == "diff":
+            self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=self._levels(cmp.levels))
+            self.overlay_item.setLookupTable(self._diverging)
+            self.legend.set_lut(self._diverging)
+            self.legend.set_scale(cmp.levels[0], cmp.levels[1], f"{cmp.unit} (A − B)")
+            self.legend_title.setText(f"{TITLES[cmp.kind]} — A − B — {self.device}")
+        else:
+            top = float(max(cmp.grid_a.max(initial=0.0), cmp.grid_b.max(initial=0.0)))
+            for item, grid in ((self.overlay_item, cmp.grid_a), (self.overlay_item_b, cmp.grid_b)):
+                item.setImage(grid, autoLevels=False, levels=self._levels((0.0, top)))
+                item.setLookupTable(self._lut)
+            self.legend.set_lut(self._lut)
+            self.legend.set_scale(0.0, top, cmp.unit)
+            self.legend_title.setText(f"{TITLES[cmp.kind]} — A (left) | B (right) — {self.device}")
+        for item in (self.overlay_item, self.overlay_item_b):
+            item.setRect(QRectF(*cmp.a.rect))
+        a, b = cmp.a.sample, cmp.b.sample
+        self.badge.setText(f"A {comparison.label_a}: {a.sessions:,} sessions · "
+                           f"B {comparison.label_b}: {b.sessions:,} sessions")
+        warnings = [f"A: {cmp.a.warning}" if cmp.a.warning else "", f"B: {cmp.b.warning}" if cmp.b.warning else ""]
+        warn = any(warnings)
+        self.badge.setProperty("warn", warn)
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
+        self.warning_label.setText("⚠ " + "  ".join(w for w in warnings if w) if warn else "")
+        self.scroll_summary.setText(f"Comparing {comparison.title.lower()}, per pageview.")
+        for line in self.scroll_lines:
+            line.setVisible(False)
+        self._update_elements(table)
+        self.heatmap_updated.emit(cmp)
+
+    @staticmethod
+    def _levels(levels: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = levels
+        return (lo, hi if hi > lo else lo + 1)
+
     # -- drawing ---------------------------------------------------------------------------
     def _update_overlay(self, r: HeatmapResult) -> None:
         lo, hi = r.levels
         self.overlay_item.setImage(r.grid, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
         self.overlay_item.setLookupTable(self._lut)
+        self.legend.set_lut(self._lut)
         self.overlay_item.setRect(QRectF(*r.rect))
 
     def _update_badge(self, r: HeatmapResult) -> None:
