@@ -67,6 +67,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("[ / ]", "Previous / next marker"),
         ("+ / −", "Faster / slower"),
         ("F", "Follow the cursor / whole page"),
+        ("H", "Heatmap overlay: off / click / move / scroll / attention / rage / dead"),
     )),
     ("Sessions", (
         ("N / P", "Next / previous session in the list"),
@@ -614,6 +615,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._show_welcome(False)
         self._sync_panels()
+        self._sync_player_overlay()
         self.capture_did_open.emit(capture)
         return True
 
@@ -640,6 +642,7 @@ class MainWindow(QMainWindow):
         self._show_welcome(True)
         for widget in list(self._panel_capture):
             self._sync_panel(widget, force=True)   # let go of the closed capture everywhere
+        self._sync_player_overlay()
         self.capture_did_close.emit()
 
     @staticmethod
@@ -732,10 +735,18 @@ class MainWindow(QMainWindow):
     def _on_filter_changed(self, flt: SessionFilter) -> None:
         self.session_list.set_filter(flt)
         self._sync_panels()
+        self._sync_player_overlay()
         self.filter_did_change.emit(flt)
 
     def current_filter(self) -> SessionFilter:
         return self.filter_panel.current_filter()
+
+    def _sync_player_overlay(self) -> None:
+        """The replay's heatmap overlay aggregates the sessions the list shows."""
+        overlay = getattr(self.player_view, "overlay", None)
+        if overlay is not None:
+            flt = self.current_filter() if self.capture is not None else SessionFilter()
+            overlay.set_source(self.capture, flt, settings=self.settings.q)
 
     def _apply_player_settings(self) -> None:
         core = getattr(self.player_view, "player", None)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight_qt.views.qt_player_overlay import OverlayToolbar, PlayerOverlay
 from hindsight_qt.views.qt_replay_canvas import QtReplayCanvas
 from hindsight_qt.views.qt_timeline import QtTimeline, format_ms
 
@@ -203,6 +204,10 @@ class QtPlayer(QWidget):
         self.canvas.setFocusPolicy(Qt.ClickFocus)
         self.canvas.view_mode_changed.connect(self._on_view_mode)
         root.addWidget(self.canvas, 1)
+        # the crowd's heatmap under this visitor's replay: a slim bar above the page
+        self.overlay_bar = OverlayToolbar()
+        root.insertWidget(0, self.overlay_bar)
+        self.overlay = PlayerOverlay(self, self.overlay_bar)
 
         chrome = QWidget(objectName="playerChrome")
         chrome.setAttribute(Qt.WA_StyledBackground, True)
@@ -350,6 +355,7 @@ class QtPlayer(QWidget):
         self._timer.stop()
         self.capture = self.timeline = self.session_id = self._session = None
         self.canvas.clear()
+        self.overlay.reset()
         self.timeline_widget.set_timeline(None)
         self.banner.hide()
         self.status_label.setText("No session")
@@ -395,6 +401,7 @@ class QtPlayer(QWidget):
         if frame is None or self.timeline is None:
             return
         self.canvas.render_frame(frame, self.timeline)
+        self.overlay.follow(frame.snapshot_id)
         self.timeline_widget.set_time(frame.t_ms)
         dur = self.timeline.duration_ms
         self.time_label.setText(f"{format_ms(frame.t_ms)} / {format_ms(dur)}")
@@ -538,6 +545,7 @@ class QtPlayer(QWidget):
             Qt.Key_N: self.next_session_requested.emit,
             Qt.Key_P: self.previous_session_requested.emit,
             Qt.Key_F: self.toggle_follow,
+            Qt.Key_H: self.overlay.cycle_kind,
             Qt.Key_Home: lambda: p.seek(0.0),
             Qt.Key_End: lambda: p.seek(float(self.timeline.duration_ms)),
         }

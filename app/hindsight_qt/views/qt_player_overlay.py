@@ -1,0 +1,454 @@
+"""Heatmap overlay on the replay canvas: the crowd's behaviour under one visitor's replay.
+
+``PlayerOverlay`` (the controller) shows the aggregate heatmap of every session the
+session-list filter keeps, on the snapshot (page + device) of the frame the player shows,
+in the canvas's overlay slot (z 10, under the shade, cursor and ripples). When the replay
+moves to another page the overlay follows; results are cached per (snapshot, kind, filter)
+and computed on a worker thread (``hindsight_qt.tasks``). The scroll map also draws the
+average fold and the 75/50/25 % depth lines.
+
+``OverlayToolbar`` is its slim bar above the canvas: the Overlay button (click: on/off;
+arrow: Off / Click / Move / Scroll / Attention / Rage / Dead), an opacity slider (saved as
+QSettings "player/overlay_opacity"), the sample size, amber when it is too small to trust,
+and a small legend.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, QSettings, Qt, Signal
+from PySide6.QtGui import QActionGroup, QBrush, QColor, QFont, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QSlider, QToolButton, QWidget
+
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult
+from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.store import SessionFilter
+
+#: The H key's cycle, and the menu's order.
+OVERLAY_KINDS = ("off",) + KINDS
+KIND_LABELS = {"off": "Off", "click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
+               "rage": "Rage", "dead": "Dead"}
+OPACITY_KEY = "player/overlay_opacity"
+DEFAULT_OPACITY = 0.6
+#: Results kept for instant page switches (the engine keeps its own, larger cache).
+CACHE_SIZE = 12
+#: Above the overlay and the shade (so the lines read outside the viewport too), under the
+#: focus outline, trail, ripples and cursor.
+LINES_Z = 22
+FOLD_COLOR = "#111827"
+DEPTH_COLOR = "#1D4ED8"
+
+_STYLE = """
+#overlayBar { background: #2a2e35; border-bottom: 1px solid #1c1f24; }
+#overlayBar QLabel { color: #c3c8cf; font-size: 11px; }
+#overlayBar QLabel#overlaySample[warn="true"] { color: #f5a524; font-weight: 600; }
+#overlayBar QToolButton { color: #e6e8eb; font-size: 12px; border: 1px solid #3a3f48; border-radius: 5px;
+    padding: 2px 8px; background: transparent; }
+#overlayBar QToolButton:hover { background: #343841; }
+#overlayBar QToolButton:checked { background: #7c5cff; border-color: #7c5cff; color: #ffffff; }
+#overlayBar QSlider::groove:horizontal { height: 4px; background: #3a3f48; border-radius: 2px; }
+#overlayBar QSlider::handle:horizontal { width: 12px; margin: -5px 0; border-radius: 6px; background: #e6e8eb; }
+#overlayBar QSlider::sub-page:horizontal { background: #7c5cff; border-radius: 2px; }
+"""
+
+
+class _MiniLegend(QWidget):
+    """A small colour ramp with its range and unit, drawn for the dark chrome."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lut = heat_lut()
+        self._text = ""
+        self.setFixedHeight(22)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(60)
+        self._font = QFont()
+        self._font.setPixelSize(11)
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.setToolTip(text)
+        self.updateGeometry()
+        self.update()
+
+    def text(self) -> str:
+        return self._text
+
+    def sizeHint(self):  # noqa: N802 - Qt override
+        from PySide6.QtCore import QSize
+        from PySide6.QtGui import QFontMetrics
+
+        return QSize(70 + QFontMetrics(self._font).horizontalAdvance(self._text) + 8, 22)
+
+    def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = QRectF(1, 7, 60, 8)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for i in range(0, 256, 15):
+            r, g, b, a = (int(v) for v in self._lut[i])
+            f = max(a / 255.0, 0.15)  # as it looks over a white page
+            grad.setColorAt(i / 255.0, QColor(int(r * f + 255 * (1 - f)), int(g * f + 255 * (1 - f)),
+                                              int(b * f + 255 * (1 - f))))
+        p.setPen(QPen(QColor("#3a3f48")))
+        p.setBrush(QBrush(grad))
+        p.drawRoundedRect(bar, 2, 2)
+        p.setFont(self._font)
+        p.setPen(QColor("#9aa1ab"))
+        p.drawText(QRectF(68, 0, self.width() - 68, self.height()),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text)
+        p.end()
+
+
+class OverlayToolbar(QWidget):
+    """The overlay's controls: kind (button + menu), opacity, sample size, legend."""
+
+    kind_selected = Signal(str)       # "off" or a heatmap kind
+    toggled = Signal()                # the button itself: off <-> the last kind
+    opacity_changed = Signal(float)   # 0..1
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overlayBar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(_STYLE)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 3, 12, 3)
+        row.setSpacing(8)
+
+        self.button = QToolButton(objectName="overlayButton")
+        self.button.setText("Heatmap overlay")
+        self.button.setCheckable(True)
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.button.setToolTip("Show where all visitors in the session list clicked, moved and scrolled "
+                               "on this page  H")
+        self.menu = QMenu(self.button)
+        self.kind_actions = QActionGroup(self)
+        self.kind_actions.setExclusive(True)
+        for kind in OVERLAY_KINDS:
+            act = self.menu.addAction(KIND_LABELS[kind] if kind == "off" else TITLES[kind])
+            act.setCheckable(True)
+            act.setData(kind)
+            self.kind_actions.addAction(act)
+            if kind == "off":
+                self.menu.addSeparator()
+        self.kind_actions.triggered.connect(lambda a: self.kind_selected.emit(str(a.data())))
+        self.button.setMenu(self.menu)
+        # the button's own click toggles; undo Qt's check-state flip, the controller decides
+        self.button.clicked.connect(lambda: (self.button.setChecked(not self.button.isChecked()),
+                                             self.toggled.emit()))
+        row.addWidget(self.button)
+
+        self.opacity_label = QLabel("Opacity")
+        row.addWidget(self.opacity_label)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(10, 100)
+        self.opacity_slider.setValue(int(round(DEFAULT_OPACITY * 100)))
+        self.opacity_slider.setFixedWidth(80)
+        self.opacity_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.opacity_slider.setToolTip("Overlay opacity")
+        self.opacity_slider.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
+        row.addWidget(self.opacity_slider)
+        row.addSpacing(6)
+
+        self.sample_label = QLabel("", objectName="overlaySample")
+        self.sample_label.setProperty("warn", False)
+        self.sample_label.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(self.sample_label)
+        row.addStretch(1)
+        self.legend = _MiniLegend()
+        row.addWidget(self.legend)
+        self.set_kind("off")
+
+    def set_kind(self, kind: str) -> None:
+        on = kind != "off"
+        self.button.setChecked(on)
+        self.button.setText(f"Overlay: {KIND_LABELS[kind]}" if on else "Heatmap overlay")
+        for act in self.kind_actions.actions():
+            act.setChecked(act.data() == kind)
+        for w in (self.opacity_label, self.opacity_slider, self.sample_label, self.legend):
+            w.setVisible(on)
+
+    def set_sample(self, text: str, warning: str | None = None, note: str | None = None) -> None:
+        self.sample_label.setText(text)
+        tip = "\n".join(t for t in (warning, note) if t)
+        self.sample_label.setToolTip(tip)
+        if bool(self.sample_label.property("warn")) != bool(warning):
+            self.sample_label.setProperty("warn", bool(warning))
+            self.sample_label.style().unpolish(self.sample_label)
+            self.sample_label.style().polish(self.sample_label)
+
+
+class PlayerOverlay(QObject):
+    """Keeps the replay canvas's overlay on the aggregate heatmap of the shown page.
+
+    ``player`` is a ``QtPlayer`` (its ``canvas``, ``capture`` and current frame are used);
+    ``toolbar`` the bar it drives. The main window calls ``set_source(capture, filter)`` on
+    capture open and filter change; without it the overlay uses the player's capture and
+    all its sessions. The player calls ``follow(snapshot_id)`` for every frame it draws.
+    """
+
+    result_shown = Signal(object)   # the HeatmapResult now on the canvas (None: cleared)
+
+    def __init__(self, player, toolbar: OverlayToolbar, settings: QSettings | None = None) -> None:
+        super().__init__(player)
+        self.player = player
+        self.canvas = player.canvas
+        self.toolbar = toolbar
+        self.kind = "off"
+        self._last_kind = "click"
+        self._capture = None
+        self._engine: HeatmapEngine | None = None
+        self._filter = SessionFilter()
+        self._snapshot_id: int | None = None
+        self._result: HeatmapResult | None = None
+        self._cache: OrderedDict = OrderedDict()
+        self._pending = None    # key being computed
+        self._seq = 0
+        self._task = None
+        self._lut = heat_lut()
+        self._settings = None
+        self.use_settings(settings)
+        self.lines: list[pg.InfiniteLine] = []
+        for i in range(4):
+            colour = FOLD_COLOR if i == 0 else DEPTH_COLOR
+            line = pg.InfiniteLine(angle=0, movable=False,
+                                   pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine, cosmetic=True),
+                                   label="", labelOpts={"position": 0.04 if i % 2 == 0 else 0.62, "color": "w",
+                                                        "fill": pg.mkBrush(colour), "anchors": [(0, 1), (0, 1)]})
+            line.setZValue(LINES_Z)
+            line.setVisible(False)
+            self.canvas.view.addItem(line, ignoreBounds=True)
+            self.lines.append(line)
+        toolbar.kind_selected.connect(self.set_kind)
+        toolbar.toggled.connect(self.toggle)
+        toolbar.opacity_changed.connect(self._on_opacity)
+
+    # -- inputs ----------------------------------------------------------------------------
+    def use_settings(self, settings: QSettings | None) -> None:
+        """Read (and later save) the opacity in ``settings`` (default: the app's QSettings)."""
+        if settings is not None and settings is self._settings:
+            return
+        if settings is None:
+            from hindsight_qt.settings import APPLICATION, ORGANIZATION
+
+            settings = QSettings(ORGANIZATION, APPLICATION)
+        self._settings = settings
+        try:
+            value = float(settings.value(OPACITY_KEY, DEFAULT_OPACITY))
+        except (TypeError, ValueError):
+            value = DEFAULT_OPACITY
+        value = min(max(value, 0.1), 1.0)
+        slider = self.toolbar.opacity_slider
+        slider.blockSignals(True)
+        slider.setValue(int(round(value * 100)))
+        slider.blockSignals(False)
+        self.canvas.overlay_item.setOpacity(value)
+
+    def set_source(self, capture, flt: SessionFilter | None = None, engine: HeatmapEngine | None = None,
+                   settings: QSettings | None = None) -> None:
+        """The capture, the session filter, optionally a shared engine, optionally the settings."""
+        if settings is not None:
+            self.use_settings(settings)
+        flt = flt or SessionFilter()
+        if capture is not self._capture or (engine is not None and engine is not self._engine):
+            self._adopt(capture, engine)
+        if flt != self._filter:
+            self._filter = flt
+            self._refresh()
+
+    def set_filter(self, flt: SessionFilter | None) -> None:
+        self.set_source(self._capture, flt)
+
+    @property
+    def filter(self) -> SessionFilter:
+        return self._filter
+
+    @property
+    def engine(self) -> HeatmapEngine | None:
+        """The engine (created on first use for the capture)."""
+        if self._engine is None and self._capture is not None:
+            self._engine = HeatmapEngine(self._capture)
+        return self._engine
+
+    def _adopt(self, capture, engine: HeatmapEngine | None = None) -> None:
+        self._cancel()
+        self._capture = capture
+        self._engine = engine if (engine is not None and capture is not None) else None
+        self._cache.clear()
+        self._pending = None
+        self._refresh()
+
+    # -- kind and opacity ------------------------------------------------------------------
+    def set_kind(self, kind: str) -> None:
+        """"off" or one of ``hindsight.analytics.heatmap.KINDS``."""
+        if kind not in OVERLAY_KINDS:
+            raise ValueError(f"unknown overlay kind {kind!r}")
+        self.kind = kind
+        if kind != "off":
+            self._last_kind = kind
+        self.toolbar.set_kind(kind)
+        self._refresh()
+
+    def toggle(self) -> None:
+        self.set_kind("off" if self.kind != "off" else self._last_kind)
+
+    def cycle_kind(self) -> None:
+        """Next kind in Off → Click → Move → Scroll → Attention → Rage → Dead → Off (the H key)."""
+        self.set_kind(OVERLAY_KINDS[(OVERLAY_KINDS.index(self.kind) + 1) % len(OVERLAY_KINDS)])
+
+    @property
+    def opacity(self) -> float:
+        return self.toolbar.opacity_slider.value() / 100.0
+
+    def set_opacity(self, value: float) -> None:
+        self.toolbar.opacity_slider.setValue(int(round(min(max(value, 0.1), 1.0) * 100)))
+
+    def _on_opacity(self, value: float) -> None:
+        self.canvas.overlay_item.setOpacity(value)
+        if self._settings is not None:
+            self._settings.setValue(OPACITY_KEY, float(value))
+
+    # -- following the replay --------------------------------------------------------------
+    @property
+    def result(self) -> HeatmapResult | None:
+        """What the canvas shows now (None when off, computing, or nothing to show)."""
+        return self._result
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None
+
+    def follow(self, snapshot_id: int | None) -> None:
+        """The player shows a frame of ``snapshot_id``: keep the overlay on that snapshot."""
+        sid = None if snapshot_id is None or snapshot_id < 0 else int(snapshot_id)
+        player_cap = getattr(self.player, "capture", None)
+        if player_cap is not None and player_cap is not self._capture:
+            self._adopt_quietly(player_cap)
+        if sid == self._snapshot_id and (self._result is None or self.canvas.overlay_item.isVisible()):
+            return  # nothing new (the canvas drops its overlay when a session loads: re-apply then)
+        self._snapshot_id = sid
+        self._refresh()
+
+    def _adopt_quietly(self, capture) -> None:
+        # The player replays a capture nobody told us about (a bare QtPlayer): all its sessions.
+        self._cancel()
+        self._capture, self._engine = capture, None
+        self._filter = SessionFilter()
+        self._cache.clear()
+        self._pending = None
+
+    def reset(self) -> None:
+        """The player was cleared: drop what is shown (the kind stays)."""
+        self._cancel()
+        self._snapshot_id = None
+        self._pending = None
+        self._show(None)
+
+    def _key(self):
+        return (self._snapshot_id, self.kind, self._filter)
+
+    def _refresh(self) -> None:
+        if self.kind == "off" or self._snapshot_id is None or self._capture is None:
+            self._cancel()
+            self._pending = None
+            self._show(None)
+            if self.kind != "off":
+                self.toolbar.set_sample("")
+            return
+        key = self._key()
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cancel()
+            self._pending = None
+            self._cache.move_to_end(key)
+            self._show(hit)
+            return
+        if self._pending == key:
+            return
+        # the old page's map would lie about this page: clear it while this one computes
+        self._show(None)
+        self.toolbar.set_sample("Computing…")
+        self._request(key)
+
+    def _request(self, key) -> None:
+        from hindsight_qt import tasks
+
+        self._cancel()
+        self._seq += 1
+        seq, engine = self._seq, self.engine
+        snapshot_id, kind, flt = key
+        self._pending = key
+
+        def work():  # worker thread: no widgets here
+            return seq, key, engine.compute(snapshot_id, kind, flt)
+
+        self._task = tasks.run(work, self._on_computed, lambda exc, seq=seq: self._on_failed(seq, exc))
+
+    def _on_computed(self, payload) -> None:
+        seq, key, result = payload
+        self._cache[key] = result
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        if seq != self._seq:
+            return
+        self._task = None
+        self._pending = None
+        if key == self._key():
+            self._show(result)
+
+    def _on_failed(self, seq: int, exc: BaseException) -> None:
+        if seq != self._seq:
+            return
+        self._task = None
+        self._pending = None
+        self._show(None)
+        self.toolbar.set_sample("Overlay unavailable", warning=str(exc))
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _show(self, r: HeatmapResult | None) -> None:
+        self._result = r
+        if r is None:
+            self.canvas.clear_overlay()
+            for line in self.lines:
+                line.setVisible(False)
+            self.result_shown.emit(None)
+            return
+        lo, hi = r.levels
+        self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=self._lut,
+                                levels=(lo, hi if hi > lo else lo + 1.0), opacity=self.opacity)
+        self._update_lines(r)
+        s = r.sample
+        text = f"{s.sessions:,} sessions · {s.points:,} {s.point_name}"
+        self.toolbar.set_sample(text, warning=r.warning, note=r.note)
+        self.toolbar.legend.set_text(r.note or r.legend_text())
+        self.result_shown.emit(r)
+
+    def _update_lines(self, r: HeatmapResult) -> None:
+        stats = r.scroll if r.kind == "scroll" else None
+        lines = stats.lines() if stats is not None and stats.max_bottom.size else []
+        for i, item in enumerate(self.lines):
+            if i < len(lines):
+                label, depth = lines[i]
+                item.setVisible(True)   # first: a hidden InfLineLabel ignores text changes
+                item.label.setVisible(True)
+                item.setPos(float(depth))
+                item.label.setFormat(f"{label} · {depth:,.0f} px" if i == 0 else
+                                     f"{label.split(' ')[0]} % of pageviews reach here")
+                item.label.valueChanged()
+            else:
+                item.setVisible(False)
+
+    def scroll_lines(self) -> list[tuple[str, float]]:
+        """(label text, depth px) of the depth lines now drawn (tests, tools)."""
+        return [(item.label.format, float(item.value())) for item in self.lines if item.isVisible()]
+
