@@ -137,6 +137,9 @@ def test_scroll_overlay_draws_depth_lines(qtbot, window, demo_master, cap):
     assert drawn[0][0].startswith("Average fold")
     assert all(line.zValue() > window.player_view.canvas.overlay_item.zValue() for line in overlay.lines)
     assert all(line.zValue() < window.player_view.canvas.cursor_item.zValue() for line in overlay.lines)
+    page = window.player_view.canvas._page_rect
+    for line in overlay.lines:   # across the page, not the dark margins beside it
+        assert (line.line().x1(), line.line().x2()) == pytest.approx((page.left(), page.right()))
     assert window.player_view.overlay_bar.sample_label.text().endswith("pageviews")
 
     overlay.set_kind("click")
@@ -172,7 +175,7 @@ def test_opacity_persists_and_closing_clears(qtbot, window, settings, demo_maste
 
     window.close_capture()
     assert not player.canvas.overlay_item.isVisible()
-    assert all(not line.isVisible() for line in player.overlay.lines)
+    assert all(not item.isVisible() for item in (*player.overlay.lines, *player.overlay.line_labels))
 
 
 def test_bare_player_uses_all_sessions_of_its_capture(qtbot, cap):

@@ -17,14 +17,23 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QSettings, Qt, Signal
 from PySide6.QtGui import QActionGroup, QBrush, QColor, QFont, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsLineItem,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
 
 from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.store import SessionFilter
+from hindsight_qt.views.qt_replay_canvas import _PillItem
 
 #: The H key's cycle, and the menu's order.
 OVERLAY_KINDS = ("off",) + KINDS
@@ -213,17 +222,24 @@ class PlayerOverlay(QObject):
         self._lut = heat_lut()
         self._settings = None
         self.use_settings(settings)
-        self.lines: list[pg.InfiniteLine] = []
+        # scroll map: the average fold and the 75/50/25 % depths, across the page only
+        self.lines: list[QGraphicsLineItem] = []
+        self.line_labels: list[_PillItem] = []
         for i in range(4):
-            colour = FOLD_COLOR if i == 0 else DEPTH_COLOR
-            line = pg.InfiniteLine(angle=0, movable=False,
-                                   pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine, cosmetic=True),
-                                   label="", labelOpts={"position": 0.04 if i % 2 == 0 else 0.62, "color": "w",
-                                                        "fill": pg.mkBrush(colour), "anchors": [(0, 1), (0, 1)]})
-            line.setZValue(LINES_Z)
-            line.setVisible(False)
-            self.canvas.view.addItem(line, ignoreBounds=True)
+            colour = QColor(FOLD_COLOR if i == 0 else DEPTH_COLOR)
+            pen = QPen(colour, 2.0, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            line = QGraphicsLineItem()
+            line.setPen(pen)
+            label = _PillItem(QColor("#ffffff"), colour, 11, bold=True)
+            for item, z in ((line, LINES_Z), (label, LINES_Z + 1)):
+                item.setZValue(z)
+                item.setVisible(False)
+                self.canvas.view.addItem(item, ignoreBounds=True)
             self.lines.append(line)
+            self.line_labels.append(label)
+        self._lines_x = (0.0, 0.0)
+        self.canvas.view.sigRangeChanged.connect(self._place_labels)
         toolbar.kind_selected.connect(self.set_kind)
         toolbar.toggled.connect(self.toggle)
         toolbar.opacity_changed.connect(self._on_opacity)
@@ -419,8 +435,8 @@ class PlayerOverlay(QObject):
         self._result = r
         if r is None:
             self.canvas.clear_overlay()
-            for line in self.lines:
-                line.setVisible(False)
+            for item in (*self.lines, *self.line_labels):
+                item.setVisible(False)
             self.result_shown.emit(None)
             return
         lo, hi = r.levels
@@ -436,19 +452,39 @@ class PlayerOverlay(QObject):
     def _update_lines(self, r: HeatmapResult) -> None:
         stats = r.scroll if r.kind == "scroll" else None
         lines = stats.lines() if stats is not None and stats.max_bottom.size else []
-        for i, item in enumerate(self.lines):
+        page = self.canvas._page_rect
+        x0, x1 = (page.left(), page.right()) if not page.isEmpty() else (r.rect[0], r.rect[0] + r.rect[2])
+        self._lines_x = (x0, x1)
+        for i, (line, pill) in enumerate(zip(self.lines, self.line_labels)):
             if i < len(lines):
                 label, depth = lines[i]
-                item.setVisible(True)   # first: a hidden InfLineLabel ignores text changes
-                item.label.setVisible(True)
-                item.setPos(float(depth))
-                item.label.setFormat(f"{label} · {depth:,.0f} px" if i == 0 else
-                                     f"{label.split(' ')[0]} % of pageviews reach here")
-                item.label.valueChanged()
+                line.setLine(x0, float(depth), x1, float(depth))
+                pill.set_text(f"{label} · {depth:,.0f} px" if i == 0 else
+                              f"{label.split(' ')[0]} % of pageviews reach here")
+            line.setVisible(i < len(lines))
+            pill.setVisible(i < len(lines))
+        self._place_labels()
+
+    def _place_labels(self, *_args) -> None:
+        """Labels on the page when it is wide on screen, beside it when it is narrow (zoomed out)."""
+        shown = [(line, pill) for line, pill in zip(self.lines, self.line_labels) if line.isVisible()]
+        if not shown:
+            return
+        x0, x1 = self._lines_x
+        px = self.canvas.view.viewPixelSize()[0]   # document px per screen px
+        widest = max(pill.boundingRect().width() for _, pill in shown)
+        inside = px <= 0 or (x1 - x0) / px >= 2 * widest + 60
+        for i, (line, pill) in enumerate(shown):
+            # alternate sides: the fold and the 75 % line are often a few px apart
+            left = i % 2 == 0
+            if inside:
+                anchor, offset = (0.0 if left else 1.0, 1.0), (6.0 if left else -6.0, -2.0)
             else:
-                item.setVisible(False)
+                anchor, offset = (1.0 if left else 0.0, 0.5), (-8.0 if left else 8.0, 0.0)
+            pill.set_text(pill.text, anchor=anchor, offset=offset)
+            pill.setPos(x0 if left else x1, line.line().y1())
 
     def scroll_lines(self) -> list[tuple[str, float]]:
         """(label text, depth px) of the depth lines now drawn (tests, tools)."""
-        return [(item.label.format, float(item.value())) for item in self.lines if item.isVisible()]
-
+        return [(pill.text, float(line.line().y1())) for line, pill in zip(self.lines, self.line_labels)
+                if line.isVisible()]
