@@ -193,3 +193,25 @@ def test_bare_player_uses_all_sessions_of_its_capture(qtbot, cap):
     expected = HeatmapEngine(cap).compute(pvs[0].snapshot_id, "click", SessionFilter())
     np.testing.assert_array_equal(r.grid, expected.grid)
     tasks.wait_all(10_000)
+
+
+def test_min_sessions_threshold_turns_the_label_amber_or_not(qtbot, cap):
+    from hindsight_qt.views.qt_player import QtPlayer
+
+    w = QtPlayer()
+    qtbot.addWidget(w)
+    w.show()
+    sid, pvs = _two_page_session(cap)
+    w.load_session(cap, sid, autoplay=False)
+    w._timer.stop()
+    w.overlay.set_kind("click")
+    r = _wait_for(qtbot, w.overlay, pvs[0].snapshot_id, "click")
+    label = w.overlay_bar.sample_label
+    assert r.warning is not None and label.property("warn") is True
+
+    w.overlay.set_min_sessions(r.sample.sessions)   # exactly enough: no warning
+    qtbot.waitUntil(lambda: w.overlay.result is not None and w.overlay.result.warning is None,
+                    timeout=LOAD_TIMEOUT)
+    assert label.property("warn") is False and label.toolTip() == ""
+    np.testing.assert_array_equal(w.canvas.overlay_item.image, r.grid)
+    tasks.wait_all(10_000)

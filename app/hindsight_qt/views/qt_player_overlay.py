@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult
+from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.store import SessionFilter
 from hindsight_qt.views.qt_replay_canvas import _PillItem
@@ -212,6 +212,7 @@ class PlayerOverlay(QObject):
         self._last_kind = "click"
         self._capture = None
         self._engine: HeatmapEngine | None = None
+        self.min_sessions = MIN_SESSIONS   # fewer sessions and the sample size turns amber
         self._filter = SessionFilter()
         self._snapshot_id: int | None = None
         self._result: HeatmapResult | None = None
@@ -288,8 +289,16 @@ class PlayerOverlay(QObject):
     def engine(self) -> HeatmapEngine | None:
         """The engine (created on first use for the capture)."""
         if self._engine is None and self._capture is not None:
-            self._engine = HeatmapEngine(self._capture)
+            self._engine = HeatmapEngine(self._capture, min_sessions=self.min_sessions)
         return self._engine
+
+    def set_min_sessions(self, n: int) -> None:
+        """Warn below ``n`` sessions (the heatmap panel's preference; the default is the core's)."""
+        if int(n) == self.min_sessions:
+            return
+        self.min_sessions = int(n)
+        # results carry their warning: a new engine and cache, then show the page again
+        self._adopt(self._capture)
 
     def _adopt(self, capture, engine: HeatmapEngine | None = None) -> None:
         self._cancel()
@@ -297,6 +306,10 @@ class PlayerOverlay(QObject):
         self._engine = engine if (engine is not None and capture is not None) else None
         self._cache.clear()
         self._pending = None
+        # a snapshot id of another capture means nothing here; the shown frame's does
+        shown = getattr(self.canvas, "_snapshot_id", None)
+        self._snapshot_id = shown if capture is not None and getattr(self.player, "capture", None) is capture \
+            else None
         self._refresh()
 
     # -- kind and opacity ------------------------------------------------------------------
@@ -355,6 +368,7 @@ class PlayerOverlay(QObject):
         self._cancel()
         self._capture, self._engine = capture, None
         self._filter = SessionFilter()
+        self._snapshot_id = None
         self._cache.clear()
         self._pending = None
 
