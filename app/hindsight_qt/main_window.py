@@ -99,6 +99,29 @@ def _on_screen(dock: QDockWidget) -> bool:
     return window is None or window.rect().intersects(dock.geometry())
 
 
+#: Timeline marker colour and label of each frustration signal kind.
+SIGNAL_MARKERS = {
+    "rage_click": ("#E5484D", "Rage click ×{count} on {selector}"),
+    "dead_click": ("#8B8D98", "Dead click ×{count} on {selector}"),
+    "error_click": ("#D6409F", "Error click on {selector}"),
+    "excessive_scroll": ("#0EA5E9", "Excessive scrolling ({count} reversals)"),
+    "quick_back": ("#8B5CF6", "Quick back"),
+    "thrashed_cursor": ("#F97316", "Thrashed cursor ({count} turns)"),
+}
+
+
+def signal_markers(table) -> list[tuple[float, str, str]]:
+    """(t_ms, colour, label) timeline markers for the rows of a ``SignalTable``."""
+    out = []
+    for row in table.rows():
+        colour, text = SIGNAL_MARKERS[row["kind"]]
+        label = text.format(count=row["count"], selector=row["selector"] or "the page")
+        if row["kind"] == "dead_click" and row["count"] <= 1:
+            label = label.replace(" ×1", "")
+        out.append((float(row["t_ms"]), colour, label))
+    return out
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -433,6 +456,7 @@ class MainWindow(QMainWindow):
         self.session_list = QtSessionList()
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
+        self.session_list.index_did_load.connect(self.filter_panel.set_signal_index)
         self.session_list.set_hidden_columns(self.settings.hidden_columns)
         self.session_list.columns_changed.connect(
             lambda keys: setattr(self.settings, "hidden_columns", keys))
@@ -730,7 +754,23 @@ class MainWindow(QMainWindow):
 
     def _on_session_loaded(self, session_id: int) -> None:
         self.current_session_id = int(session_id)
+        self._show_signal_markers(int(session_id))
         self.session_did_load.emit(int(session_id))
+
+    def _show_signal_markers(self, session_id: int) -> None:
+        """The session's frustration signals as timeline markers (source "signals"; the
+        bookmarks keep their own list). One session's detection takes a millisecond or two."""
+        widget = getattr(self.player_view, "timeline_widget", None)
+        if widget is None or not hasattr(widget, "set_extra_markers") or self.capture is None:
+            return
+        from hindsight.analytics.signals import compute_signals
+
+        try:
+            table = compute_signals(self.capture, session_ids=[int(session_id)])
+        except (CaptureError, KeyError, ValueError) as exc:
+            self.statusBar().showMessage(f"Could not detect this session's signals: {_one_line(exc)}", 4000)
+            table = None
+        widget.set_extra_markers(signal_markers(table) if table is not None else [], source="signals")
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
         self.session_list.set_filter(flt)
@@ -818,7 +858,10 @@ class MainWindow(QMainWindow):
             widget.replay_requested.connect(
                 lambda sid, t_ms: self.load_session(int(sid), at_ms=float(t_ms), autoplay=True))
         if hasattr(widget, "filter_requested"):
-            widget.filter_requested.connect(self.apply_filter)
+            if hasattr(widget, "checked_kinds"):   # the Signals panel: its ticks are the Frustration filter
+                widget.filter_requested.connect(lambda _flt, w=widget: self._apply_signal_kinds(w))
+            else:
+                widget.filter_requested.connect(self.apply_filter)
         if hasattr(widget, "set_capture") or hasattr(widget, "set_filter"):
             self._panel_capture[widget] = None
             self._panel_filter[widget] = SessionFilter()
@@ -855,6 +898,15 @@ class MainWindow(QMainWindow):
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
                     self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
                     self.tabifyDockWidget(self._panel_docks[before], dock)
+
+    def _apply_signal_kinds(self, panel) -> None:
+        # Set the filter panel's Frustration list instead of a hidden session-id set, so the
+        # filter panel shows it and Reset clears it.
+        if self.filter_panel.signal_index is None and getattr(panel, "index", None) is not None:
+            self.filter_panel.set_signal_index(panel.index)
+        mode = panel.mode_combo.currentData() if hasattr(panel, "mode_combo") else "any"
+        self.filter_panel.set_frustration(panel.checked_kinds(), mode)
+        self.filter_panel.flush()
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""

@@ -1,14 +1,21 @@
-"""The filter panel: narrows the session list by segment, duration, conversion and pages.
+"""The filter panel: narrows the session list by segment, duration, conversion, pages,
+frustration signals and where visitors abandoned the form.
 
 Controls are filled from the open capture (``distinct_values``, ``pages``); every change
 restarts a short timer and ``filter_changed(SessionFilter)`` is emitted once typing or
 clicking settles (~150 ms), so a burst of clicks costs one query.
+
+"Frustration" and "Abandoned at" need the capture's session index (``set_signal_index``,
+handed over by the window once the session list computed it) and form report (computed
+here on a worker thread); they stay disabled, reading "computing…", until then. Both become
+``SessionFilter.session_ids``, intersected with each other and with ids set by other panels.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -28,7 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
+from hindsight_qt import tasks
 
 DEBOUNCE_MS = 150
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -41,6 +50,17 @@ CATEGORIES = (
     ("country", "Country"),
     ("source", "Source"),
 )
+#: The Frustration list: signal kind and its entry.
+FRUSTRATION_KINDS = (
+    ("rage_click", "Rage clicks"),
+    ("dead_click", "Dead clicks"),
+    ("error_click", "Error clicks"),
+    ("excessive_scroll", "Excessive scrolling"),
+    ("quick_back", "Quick backs"),
+    ("thrashed_cursor", "Thrashed cursor"),
+)
+assert tuple(k for k, _ in FRUSTRATION_KINDS) == SIGNAL_KINDS
+COMPUTING = "computing…"
 
 
 class CheckableComboBox(QComboBox):
@@ -60,16 +80,18 @@ class CheckableComboBox(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(6)
 
-    def set_values(self, values: list[str]) -> None:
+    def set_values(self, values: list[str], labels: list[str] | None = None) -> None:
+        """Offer ``values`` (shown as ``labels`` when given), none checked."""
         # (Blocking the model's signals instead would leave the popup view with stale rows.)
         model: QStandardItemModel = self.model()
         self._quiet = True
         try:
             model.clear()
-            for value in values:
+            for n, value in enumerate(values):
                 if value is None:
                     continue  # NULL never matches an IN (...) condition: nothing to offer
-                item = QStandardItem(str(value) if value != "" else "(none)")
+                text = labels[n] if labels is not None else (str(value) if value != "" else "(none)")
+                item = QStandardItem(text)
                 item.setData(value, _VALUE_ROLE)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setData(Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
@@ -103,12 +125,22 @@ class CheckableComboBox(QComboBox):
             self._quiet = False
         self._on_item_changed(None)
 
+    def set_any_text(self, text: str) -> None:
+        """What the closed combo reads with nothing checked ("Any", "computing…")."""
+        self._any_text = text
+        self.update()
+
+    def checked_texts(self) -> list[str]:
+        model: QStandardItemModel = self.model()
+        return [model.item(r).text() for r in range(model.rowCount())
+                if model.item(r).checkState() == Qt.CheckState.Checked]
+
     def summary(self) -> str:
-        checked = self.checked()
+        checked = self.checked_texts()
         if not checked:
             return self._any_text
         if len(checked) <= 2:
-            return ", ".join(c or "(none)" for c in checked)
+            return ", ".join(checked)
         return f"{len(checked)} selected"
 
     # Keep the popup open while toggling items (a plain QComboBox closes on every click).
@@ -143,7 +175,7 @@ class CheckableComboBox(QComboBox):
         if self._quiet:
             return
         self.update()
-        self.setToolTip(", ".join(c or "(none)" for c in self.checked()) or self._any_text)
+        self.setToolTip(", ".join(self.checked_texts()) or self._any_text)
         self.checked_changed.emit()
 
 
@@ -157,6 +189,10 @@ class QtFilterPanel(QWidget):
         self.setObjectName("FilterPanel")
         self._capture = None
         self._hidden = SessionFilter()   # set_filter() conditions this panel has no control for
+        self._index = None               # SessionIndex of the capture (Frustration)
+        self._report = None              # FormReport of the capture's form (Abandoned at)
+        self._report_task = None
+        self._frustration_mode = "any"   # "all" only when the Signals panel asks for it
         self._last_emitted: SessionFilter | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -234,6 +270,24 @@ class QtFilterPanel(QWidget):
         grid.addWidget(self._label("Not visited"), 5, 2)
         grid.addWidget(self.not_visited, 5, 3)
 
+        # Frustration signals (session index) and form abandonment (form report).
+        self.frustration = CheckableComboBox(COMPUTING, self)
+        self.frustration.setObjectName("filter_frustration")
+        self.frustration.set_values([k for k, _ in FRUSTRATION_KINDS], [t for _, t in FRUSTRATION_KINDS])
+        self.frustration.setEnabled(False)
+        self.frustration.checked_changed.connect(self._on_frustration_changed)
+        self.abandoned_at = self._page_combo(COMPUTING)
+        self.abandoned_at.setObjectName("filter_abandoned_at")
+        self.abandoned_at.setEnabled(False)
+        frustration_label = self._label("Frustration")
+        frustration_label.setToolTip("Sessions with any of the checked frustration signals")
+        abandoned_label = self._label("Abandoned at")
+        abandoned_label.setToolTip("Sessions that abandoned the form at this field (the last one they touched)")
+        grid.addWidget(frustration_label, 6, 0)
+        grid.addWidget(self.frustration, 6, 1)
+        grid.addWidget(abandoned_label, 6, 2)
+        grid.addWidget(self.abandoned_at, 6, 3)
+
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.setEnabled(False)
@@ -283,11 +337,49 @@ class QtFilterPanel(QWidget):
                     combo.setItemData(combo.count() - 1, f"{page.title}\n{page.url}", Qt.ItemDataRole.ToolTipRole)
                 combo.blockSignals(False)
             self._apply(SessionFilter())
+            self._hidden = SessionFilter()
+            self.set_signal_index(None)
+            self._set_report(None)
         finally:
             self.blockSignals(False)
         self._last_emitted = self.current_filter()
         self.setEnabled(capture is not None)
         self._update_reset()
+        if capture is not None:
+            self._compute_report(capture)
+
+    def set_signal_index(self, index) -> None:
+        """The open capture's SessionIndex (from the session list's worker), or None while it is
+        computed; enables the Frustration list."""
+        self._index = index
+        ready = index is not None
+        self.frustration.setEnabled(ready)
+        self.frustration.set_any_text("Any" if ready or self._capture is None else COMPUTING)
+        if ready and self.frustration.checked():
+            self._changed()   # kinds set before the index came: now they narrow the list
+
+    @property
+    def signal_index(self):
+        return self._index
+
+    @property
+    def form_report(self):
+        """The FormReport behind "Abandoned at", or None (computing, or no form)."""
+        return self._report
+
+    def set_frustration(self, kinds, mode: str = "any") -> None:
+        """Check exactly ``kinds`` (signal kinds) in the Frustration list; ``mode`` "all" keeps
+        only sessions having every one of them (the Signals panel's choice)."""
+        self._frustration_mode = mode if mode in ("any", "all") else "any"
+        self.frustration.set_checked(kinds)   # emits checked_changed -> _changed
+        self._changed()
+
+    def frustration_kinds(self) -> tuple[str, ...]:
+        return self.frustration.checked()
+
+    def set_abandoned_field(self, field: str | None) -> None:
+        """Show only sessions that abandoned the form at ``field`` (None: any)."""
+        self.abandoned_at.setCurrentIndex(max(0, self.abandoned_at.findData(field)) if field else 0)
 
     def current_filter(self) -> SessionFilter:
         conv = self.converted_group.checkedId()
@@ -300,7 +392,31 @@ class QtFilterPanel(QWidget):
             max_duration_s=float(self.max_duration.value()) or None,
             visited=(visited,) if visited else (),
             not_visited=(not_visited,) if not_visited else (),
+            session_ids=self._session_ids(),
         )
+
+    def _session_ids(self) -> tuple[int, ...] | None:
+        """Ids set by other panels, intersected with the Frustration and Abandoned at sets."""
+        sets = []
+        kinds = self.frustration.checked()
+        if kinds and self._index is not None:
+            idx = self._index
+            mask = np.zeros(len(idx), dtype=bool) if self._frustration_mode == "any" else np.ones(len(idx), bool)
+            for kind in kinds:
+                mask = (mask | (idx.counts[kind] > 0)) if self._frustration_mode == "any" \
+                    else (mask & (idx.counts[kind] > 0))
+            sets.append(idx.session_ids[mask])
+        field = self.abandoned_at.currentData()
+        if field and self._report is not None:
+            sets.append(np.unique(self._report.abandoned_sessions(field).session_id))
+        if not sets:
+            return self._hidden.session_ids
+        ids = sets[0]
+        for other in sets[1:]:
+            ids = np.intersect1d(ids, other, assume_unique=True)
+        if self._hidden.session_ids is not None:
+            ids = np.intersect1d(ids, np.asarray(self._hidden.session_ids, dtype=np.int64))
+        return tuple(ids.tolist())
 
     def set_filter(self, flt: SessionFilter, emit: bool = True) -> None:
         """Show ``flt``; conditions without a control here (dates, session ids, extra) are kept."""
@@ -327,7 +443,8 @@ class QtFilterPanel(QWidget):
         self.not_visited.setCurrentIndex(max(0, self.not_visited.findData(url)) if url else 0)
 
     def reset(self) -> None:
-        """Clear every condition (including ones set by other panels) and emit at once."""
+        """Clear every condition (including ones set by other panels and the Signals panel's
+        ticks, which live in the Frustration list) and emit at once."""
         self._hidden = SessionFilter()
         self._apply(SessionFilter())
         self._changed()
@@ -340,9 +457,50 @@ class QtFilterPanel(QWidget):
             self._emit_now()
 
     # -- internals -------------------------------------------------------------------------
+    def _on_frustration_changed(self) -> None:
+        if not self.frustration.checked():
+            self._frustration_mode = "any"
+        self._changed()
+
+    def _compute_report(self, capture) -> None:
+        from hindsight.analytics.forms import form_report
+
+        if self._report_task is not None:
+            self._report_task.cancel()
+        self._report_task = tasks.run(
+            lambda: form_report(capture),   # worker thread: no widgets
+            lambda report: capture is self._capture and self._set_report(report),
+            lambda exc: capture is self._capture and self._set_report(None, f"No form: {exc}"),
+        )
+
+    def _set_report(self, report, problem: str = "") -> None:
+        """Fill "Abandoned at" from ``report``; None with ``problem`` says why it is empty,
+        None without it means still computing."""
+        self._report = report
+        combo = self.abandoned_at
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            if report is None:
+                combo.addItem("No form" if problem else (COMPUTING if self._capture is not None else "Any field"),
+                              None)
+                combo.setToolTip(problem)
+                combo.setEnabled(False)
+                return
+            combo.addItem("Any field", None)
+            for f in report.fields:
+                combo.addItem(f"{f.title}  ({f.dropoff:,})", f.name)
+                combo.setItemData(combo.count() - 1,
+                                  f"{f.dropoff:,} sessions abandoned the '{report.form}' form at {f.title}",
+                                  Qt.ItemDataRole.ToolTipRole)
+            combo.setToolTip(f"Sessions that abandoned the '{report.form}' form at this field")
+            combo.setEnabled(True)
+        finally:
+            combo.blockSignals(False)
+
     def _apply(self, flt: SessionFilter) -> None:
         widgets = [*self.combos.values(), self.min_duration, self.max_duration, self.visited,
-                   self.not_visited, *self.converted_buttons.values()]
+                   self.not_visited, *self.converted_buttons.values(), self.frustration, self.abandoned_at]
         for w in widgets:
             w.blockSignals(True)
         self.converted_group.blockSignals(True)
@@ -355,6 +513,11 @@ class QtFilterPanel(QWidget):
             self.visited.setCurrentIndex(max(0, self.visited.findData(flt.visited[0])) if flt.visited else 0)
             self.not_visited.setCurrentIndex(
                 max(0, self.not_visited.findData(flt.not_visited[0])) if flt.not_visited else 0)
+            # A filter handed in whole (reset, another panel's) already holds any ids these two
+            # chose: they start over rather than narrow it twice.
+            self.frustration.set_checked(())
+            self._frustration_mode = "any"
+            self.abandoned_at.setCurrentIndex(0)
         finally:
             for w in widgets:
                 w.blockSignals(False)

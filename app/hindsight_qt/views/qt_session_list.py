@@ -3,6 +3,10 @@
 The model keeps the numpy columns as they come from the store plus one permutation array
 (the current sort); ``data()`` indexes the arrays directly, so 100k rows cost no per-row
 Python objects and only visible cells are ever formatted.
+
+Signal counts and the frustration score come from ``session_index(capture)``, computed on a
+worker thread after a capture opens: the table shows at once with those columns blank and
+fills them in when the index arrives (arrays aligned to the table's session ids).
 """
 
 from __future__ import annotations
@@ -49,13 +53,16 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _CONVERTED_COLOR = QColor("#1E8E5A")
 _MUTED_COLOR = QColor("#8A91A0")
+_SCORE_COLOR = QColor("#C2410C")
+_NUMERIC = ("duration", "int", "signal", "score")
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
     key: str    # name in the session_table() dict
-    kind: str   # start | duration | text | int | check | page
+    kind: str   # start | duration | text | int | check | page | signal | score
+    tip: str = ""   # header tooltip
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -70,8 +77,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("Events", "event_count", "int"),
     Column("Converted", "converted", "check"),
     Column("Entry page", "entry_page_id", "page"),
+    Column("Rage", "rage_click", "signal", "Rage clicks: 3+ clicks within 1 s and 30 px"),
+    Column("Dead", "dead_click", "signal", "Dead clicks: no reaction within 2.5 s"),
+    Column("Error", "error_click", "signal", "Error clicks: a JavaScript error within 1 s of the click"),
+    Column("Scroll", "excessive_scroll", "signal", "Excessive scrolling: 4+ direction reversals within 6 s"),
+    Column("Quick back", "quick_back", "signal", "Quick backs: left a page within 5 s, back to the one before"),
+    Column("Thrash", "thrashed_cursor", "signal", "Thrashed cursor: fast, erratic cursor movement"),
+    Column("Frustration", "frustration", "score",
+           "Frustration score: weighted signal counts (rage and error clicks weigh most)"),
 )
 START_COLUMN = 0
+#: Columns filled from the session index rather than ``session_table``.
+SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signal", "score"))
 
 
 def format_duration(ms: int) -> str:
@@ -91,6 +108,30 @@ def _empty_table() -> dict[str, np.ndarray]:
     return out
 
 
+def index_columns(index, session_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The signal and score columns of ``index`` (a SessionIndex, or None: zeros) aligned to
+    ``session_ids``; sessions the index does not know get 0."""
+    ids = np.asarray(session_ids, dtype=np.int64)
+    n = ids.shape[0]
+    out: dict[str, np.ndarray] = {}
+    if index is None or len(index) == 0 or n == 0:
+        for col in COLUMNS:
+            if col.kind == "signal":
+                out[col.key] = np.zeros(n, dtype=np.int32)
+            elif col.kind == "score":
+                out[col.key] = np.zeros(n, dtype=np.float32)
+        return out
+    known = index.session_ids
+    pos = np.minimum(np.searchsorted(known, ids), known.shape[0] - 1)
+    hit = known[pos] == ids
+    for col in COLUMNS:
+        if col.kind == "signal":
+            out[col.key] = np.where(hit, index.counts[col.key][pos], 0).astype(np.int32)
+        elif col.kind == "score":
+            out[col.key] = np.where(hit, index.score[pos], 0).astype(np.float32)
+    return out
+
+
 class SessionTableModel(QAbstractTableModel):
     """Read-only rows = sessions, columns = ``COLUMNS``; sorted by ``argsort`` on the arrays."""
 
@@ -107,6 +148,7 @@ class SessionTableModel(QAbstractTableModel):
         self._page_paths: dict[int, str] = {}
         self._page_urls: dict[int, str] = {}
         self._page_rank = np.zeros(1, dtype=np.int64)
+        self._index = None   # SessionIndex once computed; the signal columns stay blank until then
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -127,12 +169,33 @@ class SessionTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._table = table
         self._ids = np.asarray(table["session_id"], dtype=np.int64)
-        self._arrays = [table[c.key] for c in COLUMNS]
+        signal = index_columns(self._index, self._ids)
+        self._arrays = [signal[c.key] if c.key in signal else table[c.key] for c in COLUMNS]
         self._sort_keys = {}
         self._order = self._sorted_order(self._sort_column, self._sort_order)
         self.endResetModel()
 
+    def set_index(self, index) -> None:
+        """Fill the signal and score columns from ``index`` (a SessionIndex; None blanks them),
+        re-sorting if the table is sorted by one of them; the selection stays on its session."""
+        self._index = index
+        signal = index_columns(index, self._ids)
+        for c in SIGNAL_COLUMNS:
+            self._arrays[c] = signal[COLUMNS[c].key]
+            self._sort_keys.pop(c, None)
+        if self._sort_column in SIGNAL_COLUMNS:
+            self.sort(self._sort_column, self._sort_order)
+        elif self.rowCount():
+            self.dataChanged.emit(self.index(0, SIGNAL_COLUMNS[0]),
+                                  self.index(self.rowCount() - 1, SIGNAL_COLUMNS[-1]))
+
+    @property
+    def signal_index(self):
+        """The SessionIndex behind the signal columns, or None while it is computed."""
+        return self._index
+
     def clear(self) -> None:
+        self._index = None
         self.set_table(_empty_table())
 
     @property
@@ -153,7 +216,9 @@ class SessionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.title
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if col.kind in ("duration", "int") else (_CENTER if col.kind == "check" else _LEFT)
+            return _RIGHT if col.kind in _NUMERIC else (_CENTER if col.kind == "check" else _LEFT)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return col.tip or None
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -190,13 +255,19 @@ class SessionTableModel(QAbstractTableModel):
                 return "✓" if v else ""
             if kind == "page":
                 return self._page_paths.get(int(v), "")
+            if kind == "signal":
+                return f"{int(v):,}" if v else ""   # blank for 0: the few non-zero counts stand out
+            if kind == "score":
+                return f"{float(v):.1f}" if v else ""
             return "" if v is None else str(v)
         if role == _ALIGN:
-            return _RIGHT if kind in ("duration", "int") else (_CENTER if kind == "check" else _LEFT)
+            return _RIGHT if kind in _NUMERIC else (_CENTER if kind == "check" else _LEFT)
         if role == _FOREGROUND:
+            if kind == "score":
+                return _SCORE_COLOR
             return _CONVERTED_COLOR if kind == "check" else (_MUTED_COLOR if kind == "page" else None)
         if role == _FONT:
-            return self._bold if kind == "check" else None
+            return self._bold if kind in ("check", "score") else None
         if role == SESSION_ID_ROLE:
             return int(self._ids[i])
         if role == _TOOLTIP:
@@ -246,6 +317,8 @@ class SessionTableModel(QAbstractTableModel):
                 ids = np.asarray(arr, dtype=np.int64) + 1
                 ids = np.clip(ids, 0, self._page_rank.shape[0] - 1)
                 key = self._page_rank[ids]
+            elif col.kind == "score":
+                key = np.asarray(arr, dtype=np.float64)
             else:
                 key = np.asarray(arr, dtype=np.int64)
             self._sort_keys[column] = key = np.asarray(key).reshape(-1)
@@ -302,6 +375,7 @@ class QtSessionList(QWidget):
     session_activated = Signal(int)     # double-click / Enter on a row: session id
     table_did_load = Signal(int)        # rows now shown, after each (re)query
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
+    index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -312,6 +386,7 @@ class QtSessionList(QWidget):
         self._generation = 0
         self._sized = False
         self._pending = None
+        self._index_task = None
 
         self.model = SessionTableModel(self)
         self.view = _SessionTableView(self)
@@ -346,11 +421,14 @@ class QtSessionList(QWidget):
 
         self.count_label = QLabel("No capture open", self)
         self.count_label.setObjectName("SessionCount")
+        self.index_label = QLabel("", self)
+        self.index_label.setObjectName("Muted")
 
         top = QHBoxLayout()
         top.setContentsMargins(12, 6, 12, 6)
         top.addWidget(self.count_label)
         top.addStretch(1)
+        top.addWidget(self.index_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -368,13 +446,49 @@ class QtSessionList(QWidget):
         self._sized = False
         self._generation += 1
         self.model.clear()
+        if self._index_task is not None:
+            self._index_task.cancel()
+            self._index_task = None
         if capture is None:
             self._total = 0
             self.count_label.setText("No capture open")
+            self.index_label.setText("")
             return
         self._total = capture.session_count()
         self.model.set_pages({p.page_id: p.url for p in capture.pages()})
         self.set_filter(flt or SessionFilter())
+        self._compute_index(capture)
+
+    @property
+    def signal_index(self):
+        """The open capture's SessionIndex, or None while it is being computed."""
+        return self.model.signal_index
+
+    def _compute_index(self, capture) -> None:
+        # After the table query was queued: the rows show first, the signal columns fill in.
+        from hindsight.analytics.session_index import session_index
+
+        self.index_label.setText("Computing frustration signals…")
+        self._index_task = tasks.run(
+            lambda: session_index(capture),
+            lambda index: self._on_index(capture, index),
+            lambda exc: self._on_index_failed(capture, exc),
+        )
+
+    def _on_index(self, capture, index) -> None:
+        if capture is not self._capture:
+            return  # the capture was closed or replaced meanwhile
+        self._index_task = None
+        self.index_label.setText("")
+        self.model.set_index(index)
+        self.index_did_load.emit(index)
+
+    def _on_index_failed(self, capture, exc: BaseException) -> None:
+        if capture is not self._capture:
+            return
+        self._index_task = None
+        self.index_label.setText("Signals unavailable")
+        self.index_label.setToolTip(f"Could not compute the frustration signals: {exc}")
 
     def set_filter(self, flt: SessionFilter) -> None:
         """Re-query with ``flt``; results of earlier, slower queries are dropped."""
@@ -494,11 +608,13 @@ class QtSessionList(QWidget):
             texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
             content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
             title = fm_header.horizontalAdvance(col.title) + 18
-            if c == self.model.sort_column:
-                title += 14  # the sort arrow
+            if c == self.model.sort_column or col.kind == "score":
+                title += 14  # the sort arrow (the score column is made to be sorted by)
             width = max(content, title, 36)
             if col.kind == "text":
                 width = min(width, 112)  # long browser names elide rather than push columns out
+            elif col.kind == "signal":
+                width = max(title, fm.horizontalAdvance("99") + 18)   # filled in later: size for the title
             widths.append(width)
         for c, width in enumerate(widths):
             header.resizeSection(c, width)

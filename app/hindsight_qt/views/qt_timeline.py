@@ -103,7 +103,8 @@ class QtTimeline(QWidget):
         self._inactive: list[tuple[float, float]] = []
         self._span_labels: dict[tuple[float, float], str] = {}
         self._pages: list[tuple[float, float, str]] = []  # start, end, label
-        self._extra: list[tuple[float, QColor, str]] = []
+        self._extra: list[tuple[float, QColor, str]] = []   # set_extra_markers() without a source
+        self._extra_sources: dict[str, list[tuple[float, QColor, str]]] = {}   # named (signals...)
         self._font = QFont(self.font())
         self._font.setPixelSize(10)
         self._layers: tuple | None = None  # (key, {played: QPixmap})
@@ -148,10 +149,25 @@ class QtTimeline(QWidget):
         self._pages = [(a, b, labels[i] if i < len(labels) else name)
                        for i, (a, b, name) in enumerate(self._pages)]
 
-    def set_extra_markers(self, markers: Iterable[tuple[float, Any, str]]) -> None:
-        """Bookmarks, signals...: (t_ms, colour (QColor or name), label) drawn like markers."""
-        self._extra = [(float(t), QColor(c), str(label)) for t, c, label in markers]
+    def set_extra_markers(self, markers: Iterable[tuple[float, Any, str]], source: str | None = None) -> None:
+        """Bookmarks, signals...: (t_ms, colour (QColor or name), label) drawn like markers.
+
+        Each ``source`` (e.g. "signals") keeps its own list, so callers do not overwrite one
+        another; the list without a source (bookmarks) is drawn on top.
+        """
+        marks = [(float(t), QColor(c), str(label)) for t, c, label in markers]
+        if source is None:
+            self._extra = marks
+        else:
+            self._extra_sources[source] = marks
         self._invalidate()
+
+    def extra_markers(self, source: str | None = None) -> list[tuple[float, QColor, str]]:
+        """The extra markers of ``source`` (None: the unnamed list), as set."""
+        return list(self._extra if source is None else self._extra_sources.get(source, []))
+
+    def _all_extra(self) -> list[tuple[float, QColor, str]]:
+        return [m for marks in self._extra_sources.values() for m in marks] + self._extra
 
     def set_time(self, t_ms: float) -> None:
         t_ms = float(t_ms)
@@ -196,7 +212,7 @@ class QtTimeline(QWidget):
                 i = int(np.argmin(d))
                 if d[i] <= best_d:
                     best, best_d = (float(t[i]), str(kind[i]), labels[i]), d[i]
-        for tt, _c, label in self._extra:
+        for tt, _c, label in self._all_extra():
             d = abs(self._x_of(tt) - x)
             if d <= best_d:
                 best, best_d = (tt, "extra", label), d
@@ -277,7 +293,7 @@ class QtTimeline(QWidget):
             for i in sel:
                 x = self._x_of(float(t[i]))
                 p.drawRoundedRect(QRectF(x - 1.5, top, 3, h), 1.5, 1.5)
-        for tt, col, _label in self._extra:
+        for tt, col, _label in self._all_extra():
             x = self._x_of(tt)
             p.setBrush(col)
             p.drawPolygon([QPointF(x - 4, self.LANE_TOP), QPointF(x + 4, self.LANE_TOP),
