@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -427,6 +426,7 @@ class MainWindow(QMainWindow):
         self._hidden_docks: dict[QDockWidget, bool] = {}
         self._layout_before_welcome = None   # QMainWindow.saveState() taken when the welcome page came up
         self._demo_task = None
+        self.demo_progress = None   # the demo's TaskProgressDialog while it is generated
         self.setObjectName("MainWindow")
         self.setWindowTitle("Hindsight")
         self.setAcceptDrops(True)
@@ -486,6 +486,9 @@ class MainWindow(QMainWindow):
         if panels:
             self.install_panels()
         self._restore_window()   # after the panels exist, so their places and tabs come back too
+        from hindsight_qt.views.qt_preferences import apply_preferences
+
+        apply_preferences(self, playback=False)   # thresholds, overlay opacity, heatmap sample size
         self._show_welcome(True)
         QApplication.instance().installEventFilter(self)
 
@@ -501,6 +504,9 @@ class MainWindow(QMainWindow):
         self.demo_action = QAction("Open &demo capture", self)
         self.demo_action.triggered.connect(self.open_demo_capture)
         file_menu.addAction(self.demo_action)
+        self.import_action = QAction("&Import recordings…", self)
+        self.import_action.triggered.connect(self.show_import_dialog)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         self.close_action = QAction("&Close", self, shortcut=QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_capture)
@@ -510,6 +516,12 @@ class MainWindow(QMainWindow):
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        self.edit_menu = bar.addMenu("&Edit")
+        self.preferences_action = QAction("&Preferences…", self, shortcut=QKeySequence("Ctrl+,"))
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.triggered.connect(self.show_preferences)
+        self.edit_menu.addAction(self.preferences_action)
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self._dock_action(self.sessions_dock, "Ctrl+1"))
@@ -610,6 +622,18 @@ class MainWindow(QMainWindow):
         if path:
             self.open_capture(path)
 
+    def show_import_dialog(self) -> None:
+        """File > Import recordings… (rrweb / PostHog files into a new or the open capture)."""
+        from hindsight_qt.views.qt_import_dialog import show_import_dialog
+
+        show_import_dialog(self)
+
+    def show_preferences(self) -> None:
+        """Edit > Preferences…; saved values apply to the player and panels right away."""
+        from hindsight_qt.views.qt_preferences import show_preferences
+
+        show_preferences(self)
+
     def open_capture(self, path) -> bool:
         """Open ``path``; on failure show the one-line reason and keep the current capture."""
         path = Path(path).expanduser()
@@ -688,36 +712,22 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             QMessageBox.critical(self, "Cannot create the demo capture", f"{path.parent}: {exc.strerror or exc}")
             return
-        dialog = QProgressDialog("Generating the demo capture…", "Cancel", 0, 0, self)
-        dialog.setWindowTitle("Demo capture")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.setMinimumWidth(360)
+        from hindsight_qt.views.qt_progress import run_with_progress
 
         def work(report):
             from hindsight.demo.generate import generate_demo
 
+            # Cancel: report returns False, generation stops and deletes its partial file.
             return generate_demo(path, sessions=DEMO_SESSIONS, seed=DEMO_SEED,
                                  progress=lambda done, total: report(done, total))
 
-        def progressed(done: int, total: int) -> None:
-            dialog.setMaximum(max(total, 1))
-            dialog.setValue(min(done, total))
-            dialog.setLabelText(f"Generating the demo capture… {done:,} of {total:,} sessions")
-
-        def finished(_summary) -> None:
-            dialog.close()
-            self.open_capture(path)
-
         def failed(exc: BaseException) -> None:
-            dialog.close()
             QMessageBox.critical(self, "Cannot create the demo capture", _one_line(exc))
 
-        self._demo_task = tasks.run(work, finished, failed, on_progress=progressed)
-        dialog.canceled.connect(self._demo_task.cancel)
-        dialog.show()
+        self._demo_task, self.demo_progress = run_with_progress(
+            self, work, lambda _summary: self.open_capture(path), failed,
+            title="Demo capture", text="Generating the demo capture…",
+            describe=lambda done, total: f"{done:,} of {total:,} sessions")
 
     # -- sessions and player ---------------------------------------------------------------
     def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:

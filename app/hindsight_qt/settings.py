@@ -1,4 +1,4 @@
-"""Persistent user preferences (QSettings "Hindsight"): recent files, playback, window layout."""
+"""Persistent user preferences (QSettings "Hindsight"): recent files, playback, heatmaps, window layout."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ ORGANIZATION = "Hindsight"
 APPLICATION = "Hindsight"
 MAX_RECENT = 8
 DEFAULT_SPEED = 2.0   # replay speed before the user picks one
+DEFAULT_HESITATION_MS = 2500      # same as hindsight.replay.player.DEFAULT_HESITATION_MS
+DEFAULT_INACTIVITY_MS = 10_000    # same as hindsight.replay.inactivity.INACTIVITY_MS
+DEFAULT_OVERLAY_OPACITY = 0.6     # heatmap overlays (replay and panel), 0..1
+DEFAULT_HEATMAP_MIN_SESSIONS = 1000   # same as hindsight.analytics.heatmap.MIN_SESSIONS
+#: Accepted ranges (inclusive); a stored value outside falls back to the default.
+HESITATION_RANGE_MS = (500, 30_000)
+INACTIVITY_RANGE_MS = (2_000, 120_000)
+OVERLAY_OPACITY_RANGE = (0.1, 1.0)
+HEATMAP_MIN_SESSIONS_RANGE = (0, 1_000_000)
 
 
 def default_demo_path() -> Path:
@@ -20,6 +29,14 @@ def default_demo_path() -> Path:
         return Path(override)
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     return Path(base or Path.home() / ".local" / "share") / "Hindsight" / "demo.sqlite"
+
+
+def _to_int(value, default: int, bounds: tuple[int, int]) -> int:
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        return default
+    return number if bounds[0] <= number <= bounds[1] else default
 
 
 def _to_bool(value, default: bool) -> bool:
@@ -91,6 +108,52 @@ class Settings:
     @pause_on_hesitation.setter
     def pause_on_hesitation(self, value: bool) -> None:
         self.q.setValue("player/pause_on_hesitation", bool(value))
+
+    @property
+    def hesitation_threshold_ms(self) -> int:
+        """Pause on hesitations at least this long (ms)."""
+        return _to_int(self.q.value("player/hesitation_threshold_ms"), DEFAULT_HESITATION_MS,
+                       HESITATION_RANGE_MS)
+
+    @hesitation_threshold_ms.setter
+    def hesitation_threshold_ms(self, value: int) -> None:
+        self.q.setValue("player/hesitation_threshold_ms", int(value))
+
+    @property
+    def inactivity_threshold_ms(self) -> int:
+        """Skip stretches without interaction at least this long (ms)."""
+        return _to_int(self.q.value("player/inactivity_threshold_ms"), DEFAULT_INACTIVITY_MS,
+                       INACTIVITY_RANGE_MS)
+
+    @inactivity_threshold_ms.setter
+    def inactivity_threshold_ms(self, value: int) -> None:
+        self.q.setValue("player/inactivity_threshold_ms", int(value))
+
+    # -- heatmaps --------------------------------------------------------------------------
+    @property
+    def overlay_opacity(self) -> float:
+        """Heatmap overlay opacity, 0.1 to 1 (the key the replay's overlay slider saves to)."""
+        try:
+            value = float(self.q.value("player/overlay_opacity", DEFAULT_OVERLAY_OPACITY))
+        except (TypeError, ValueError):
+            return DEFAULT_OVERLAY_OPACITY
+        lo, hi = OVERLAY_OPACITY_RANGE
+        return min(max(value, lo), hi)
+
+    @overlay_opacity.setter
+    def overlay_opacity(self, value: float) -> None:
+        lo, hi = OVERLAY_OPACITY_RANGE
+        self.q.setValue("player/overlay_opacity", min(max(float(value), lo), hi))
+
+    @property
+    def heatmap_min_sessions(self) -> int:
+        """Heatmaps of fewer sessions than this warn that the pattern may be noise."""
+        return _to_int(self.q.value("heatmap/min_sessions"), DEFAULT_HEATMAP_MIN_SESSIONS,
+                       HEATMAP_MIN_SESSIONS_RANGE)
+
+    @heatmap_min_sessions.setter
+    def heatmap_min_sessions(self, value: int) -> None:
+        self.q.setValue("heatmap/min_sessions", int(value))
 
     # -- session table ---------------------------------------------------------------------
     @property

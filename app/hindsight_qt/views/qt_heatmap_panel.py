@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
+from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult, _num
 from hindsight.analytics.heatmap_color import diverging_lut, heat_lut
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
@@ -59,6 +59,7 @@ KIND_TIPS = {
 HOTSPOT_RADIUS_PX = 28.0
 TOP_ELEMENTS = 15
 MAX_HOTSPOT_ROWS = 200
+SLOW_COMPUTE_MS = 700   # computing longer than this (big captures) shows a cancellable progress dialog
 
 _STYLE = """
 QLabel#heatBadge { border-radius: 10px; padding: 3px 10px; font-weight: 600;
@@ -158,6 +159,8 @@ class QtHeatmapPanel(QWidget):
         self._kind = "click"
         self._seq = 0
         self._task = None
+        self._progress = None   # the TaskProgressDialog of a slow computation
+        self.min_sessions = MIN_SESSIONS   # fewer sessions and a heatmap warns it may be noise
         self._lut = heat_lut()
         self._diverging = diverging_lut()
         self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
@@ -392,7 +395,7 @@ class QtHeatmapPanel(QWidget):
         """Show the heatmaps of an open ``Capture`` (None clears the panel)."""
         self._cancel()
         self._capture = capture
-        self._engine = HeatmapEngine(capture) if capture is not None else None
+        self._engine = HeatmapEngine(capture, min_sessions=self.min_sessions) if capture is not None else None
         self._snapshot = None
         self._result = None
         self.page_combo.blockSignals(True)
@@ -581,6 +584,29 @@ class QtHeatmapPanel(QWidget):
             self._on_computed(work())
             return
         self._task = tasks.run(work, self._on_computed, self._on_failed)
+        self._watch(self._task)
+
+    def set_min_sessions(self, n: int) -> None:
+        """Warn about heatmaps of fewer than ``n`` sessions (Preferences); recomputes if it changed."""
+        if int(n) == self.min_sessions:
+            return
+        self.min_sessions = int(n)
+        if self._capture is not None:
+            self._engine = HeatmapEngine(self._capture, min_sessions=self.min_sessions)  # its cache knew the old n
+            self._request()
+
+    def _watch(self, task) -> None:
+        from hindsight_qt.views.qt_progress import watch_task
+
+        if self._progress is not None:
+            self._progress.finish()
+        self._progress = watch_task(self, task, "Heatmap", "Computing the heatmap…", show_after_ms=SLOW_COMPUTE_MS,
+                                    on_cancelled=lambda: self._on_compute_cancelled(task))
+
+    def _on_compute_cancelled(self, task) -> None:
+        if task is self._task:
+            self._task = None
+            self.status_label.setText("Cancelled: choose the page, kind or segment again to compute")
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status_label.setText(f"Could not compute the heatmap: {exc}")

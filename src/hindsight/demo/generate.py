@@ -16,6 +16,7 @@ from hindsight.store.writer import CaptureWriter
 DEFAULT_SESSIONS = 2000
 DEFAULT_SEED = 7
 _CHUNK = 2500
+_PROGRESS_EVERY = 100   # sessions between progress calls (and cancel checks)
 
 
 def _png(array) -> bytes:
@@ -46,8 +47,8 @@ def generate_demo(
 ) -> dict:
     """Write a demo capture; returns a summary (sessions, events, seconds per phase).
 
-    ``progress(done, total)`` is called after each chunk; returning False cancels (the
-    partial file is removed and ``InterruptedError`` raised).
+    ``progress(done, total)`` is called every ``_PROGRESS_EVERY`` sessions (and at the end);
+    returning False cancels (the partial file is removed and ``InterruptedError`` raised).
     """
     import time
 
@@ -79,7 +80,7 @@ def generate_demo(
 
         def consume(results) -> None:
             nonlocal done
-            for row, pvs, planted in results:
+            for n, (row, pvs, planted) in enumerate(results, start=1):
                 device = row["device"]
                 pageviews = []
                 for pv in pvs:
@@ -89,17 +90,20 @@ def generate_demo(
                 sid = writer.add_session(row, pageviews)
                 if planted:
                     writer.add_planted((sid, *p) for p in planted)
+                if (done + n) % _PROGRESS_EVERY == 0 or n == len(results):
+                    if progress is not None and progress(done + n, sessions) is False:
+                        raise InterruptedError("demo generation cancelled")
             done += len(results)
-            if progress is not None and progress(done, sessions) is False:
-                raise InterruptedError("demo generation cancelled")
 
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 for results in pool.map(_simulate_chunk, *zip(*chunks)):
                     consume(results)
         else:
-            for chunk in chunks:
-                consume(_simulate_chunk(*chunk))
+            for _seed, start, stop in chunks:
+                # Simulated in small steps so progress (and cancelling) need not wait for a chunk.
+                for a in range(start, stop, _PROGRESS_EVERY):
+                    consume(_simulate_chunk(seed, a, min(a + _PROGRESS_EVERY, stop)))
         events = writer.events_written
         final = writer.close()
     except BaseException:

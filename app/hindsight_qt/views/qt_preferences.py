@@ -1,0 +1,236 @@
+"""Edit > Preferences…: playback defaults and heatmap settings, saved in QSettings (``Settings``).
+
+``PreferencesDialog`` edits a ``Settings``; ``apply_preferences(window)`` pushes the saved
+values to what is on screen (the replay ``Player``, the replay's heatmap overlay, the
+Heatmap panel), so a change takes effect right away, and at start-up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight_qt.settings import (
+    DEFAULT_HEATMAP_MIN_SESSIONS,
+    DEFAULT_HESITATION_MS,
+    DEFAULT_INACTIVITY_MS,
+    DEFAULT_OVERLAY_OPACITY,
+    DEFAULT_SPEED,
+    HEATMAP_MIN_SESSIONS_RANGE,
+    HESITATION_RANGE_MS,
+    INACTIVITY_RANGE_MS,
+    OVERLAY_OPACITY_RANGE,
+    Settings,
+)
+
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def _speed_text(speed: float) -> str:
+    return f"{speed:g}×"
+
+
+def _section(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("SectionTitle")
+    return label
+
+
+class PreferencesDialog(QDialog):
+    """The settings a user may want to change once: OK saves them to ``settings``."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
+                 inactivity: bool = False) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setObjectName("PreferencesDialog")
+        self.setWindowTitle("Preferences")
+        self.setMinimumWidth(480)
+
+        # Playback
+        self.speed_combo = QComboBox(self)
+        for speed in SPEEDS:
+            self.speed_combo.addItem(_speed_text(speed), speed)
+        self.pause_check = QCheckBox("Pause where the visitor hesitated", self)
+        self.hesitation_spin = QDoubleSpinBox(self)
+        self.hesitation_spin.setDecimals(1)
+        self.hesitation_spin.setSingleStep(0.5)
+        self.hesitation_spin.setRange(HESITATION_RANGE_MS[0] / 1000, HESITATION_RANGE_MS[1] / 1000)
+        self.hesitation_spin.setSuffix(" s")
+        self.hesitation_spin.setToolTip("A pause this long before an action counts as a hesitation")
+        self.pause_check.toggled.connect(self.hesitation_spin.setEnabled)
+        self.inactivity_spin = QSpinBox(self)
+        self.inactivity_spin.setRange(INACTIVITY_RANGE_MS[0] // 1000, INACTIVITY_RANGE_MS[1] // 1000)
+        self.inactivity_spin.setSuffix(" s")
+        self.inactivity_spin.setToolTip("Skip stretches without any interaction at least this long")
+
+        # Heatmaps
+        self.min_sessions_spin = QSpinBox(self)
+        self.min_sessions_spin.setRange(*HEATMAP_MIN_SESSIONS_RANGE)
+        self.min_sessions_spin.setSingleStep(100)
+        self.min_sessions_spin.setGroupSeparatorShown(True)
+        self.min_sessions_spin.setSuffix(" sessions")
+        self.min_sessions_spin.setToolTip("Heatmaps of fewer sessions say their pattern may be noise (0: never)")
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity_slider.setRange(int(OVERLAY_OPACITY_RANGE[0] * 100), int(OVERLAY_OPACITY_RANGE[1] * 100))
+        self.opacity_slider.setSingleStep(5)
+        self.opacity_slider.setPageStep(10)
+        self.opacity_value = QLabel(self)
+        self.opacity_value.setMinimumWidth(40)
+        self.opacity_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.opacity_slider.valueChanged.connect(lambda v: self.opacity_value.setText(f"{v} %"))
+        opacity_row = QHBoxLayout()
+        opacity_row.setSpacing(8)
+        opacity_row.addWidget(self.opacity_slider, 1)
+        opacity_row.addWidget(self.opacity_value)
+
+        playback = QFormLayout()
+        playback.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        playback.setHorizontalSpacing(14)
+        playback.setVerticalSpacing(8)
+        playback.addRow("Default speed", self.speed_combo)
+        playback.addRow("", self.pause_check)
+        playback.addRow("Hesitation after", self.hesitation_spin)
+        self._inactivity = inactivity
+        if inactivity:   # only when the player can use it (see apply_preferences)
+            playback.addRow("Skip inactivity after", self.inactivity_spin)
+        else:
+            self.inactivity_spin.hide()
+        heatmaps = QFormLayout()
+        heatmaps.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        heatmaps.setHorizontalSpacing(14)
+        heatmaps.setVerticalSpacing(8)
+        heatmaps.addRow("Warn below", self.min_sessions_spin)
+        heatmaps.addRow("Overlay opacity", opacity_row)
+        # Both forms share one label column width, so their fields line up.
+        width = max(self.fontMetrics().horizontalAdvance(t) for t in
+                    ("Default speed", "Hesitation after", "Skip inactivity after", "Warn below", "Overlay opacity"))
+        for form in (playback, heatmaps):
+            for row in range(form.rowCount()):
+                label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if label is not None and label.widget() is not None:
+                    label.widget().setMinimumWidth(width)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+                                        | QDialogButtonBox.StandardButton.RestoreDefaults, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self.restore_defaults)
+
+        col = QVBoxLayout(self)
+        col.setContentsMargins(24, 20, 24, 16)
+        col.setSpacing(8)
+        col.addWidget(_section("Playback", self))
+        col.addLayout(playback)
+        col.addSpacing(12)
+        col.addWidget(_section("Heatmaps", self))
+        col.addLayout(heatmaps)
+        col.addSpacing(14)
+        col.addWidget(self.buttons)
+        self.load(settings)
+
+    # -- values ----------------------------------------------------------------------------
+    def load(self, s: Settings) -> None:
+        self._show(s.speed, s.pause_on_hesitation, s.hesitation_threshold_ms, s.inactivity_threshold_ms,
+                   s.heatmap_min_sessions, s.overlay_opacity)
+
+    def restore_defaults(self) -> None:
+        self._show(DEFAULT_SPEED, True, DEFAULT_HESITATION_MS, DEFAULT_INACTIVITY_MS,
+                   DEFAULT_HEATMAP_MIN_SESSIONS, DEFAULT_OVERLAY_OPACITY)
+
+    def _show(self, speed, pause, hesitation_ms, inactivity_ms, min_sessions, opacity) -> None:
+        index = self.speed_combo.findData(float(speed))
+        self.speed_combo.setCurrentIndex(index if index >= 0 else self.speed_combo.findData(DEFAULT_SPEED))
+        self.pause_check.setChecked(bool(pause))
+        self.hesitation_spin.setEnabled(bool(pause))
+        self.hesitation_spin.setValue(hesitation_ms / 1000)
+        self.inactivity_spin.setValue(int(round(inactivity_ms / 1000)))
+        self.min_sessions_spin.setValue(int(min_sessions))
+        self.opacity_slider.setValue(int(round(opacity * 100)))
+        self.opacity_value.setText(f"{self.opacity_slider.value()} %")
+
+    def save(self, s: Settings | None = None) -> None:
+        s = s or self.settings
+        s.speed = float(self.speed_combo.currentData())
+        s.pause_on_hesitation = self.pause_check.isChecked()
+        s.hesitation_threshold_ms = int(round(self.hesitation_spin.value() * 1000))
+        if self._inactivity:
+            s.inactivity_threshold_ms = int(self.inactivity_spin.value()) * 1000
+        s.heatmap_min_sessions = int(self.min_sessions_spin.value())
+        s.overlay_opacity = self.opacity_slider.value() / 100
+        s.q.sync()
+
+    def accept(self) -> None:  # noqa: D102
+        self.save()
+        super().accept()
+
+
+# -- applying --------------------------------------------------------------------------------
+def _core_player(window):
+    return getattr(getattr(window, "player_view", None), "player", None)
+
+
+def heatmap_panels(window) -> list:
+    """The window's Heatmap panel(s): docked panels that take ``set_min_sessions``."""
+    docks = window.panels() if hasattr(window, "panels") else []
+    return [d.widget() for d in docks if hasattr(d.widget(), "set_min_sessions")]
+
+
+def apply_preferences(window, *, playback: bool = True) -> None:
+    """Push ``window.settings`` to the player, the replay's heatmap overlay and the Heatmap panel.
+
+    ``playback=False`` leaves speed and pause-on-hesitation alone (the window restores those
+    itself at start-up and saves the player's own on quit).
+    """
+    s = window.settings
+    core = _core_player(window)
+    if core is not None:
+        if playback:
+            if hasattr(core, "set_speed"):
+                core.set_speed(s.speed)
+            else:
+                core.speed = s.speed
+            check = getattr(window.player_view, "pause_check", None)
+            if check is not None:
+                check.setChecked(s.pause_on_hesitation)   # the player's own toggle keeps UI and core in step
+            core.pause_on_hesitation = s.pause_on_hesitation
+        if hasattr(core, "hesitation_threshold_ms"):
+            core.hesitation_threshold_ms = s.hesitation_threshold_ms
+        if hasattr(core, "inactivity_threshold_ms"):
+            core.inactivity_threshold_ms = s.inactivity_threshold_ms
+    percent = int(round(s.overlay_opacity * 100))
+    overlay = getattr(getattr(window, "player_view", None), "overlay", None)
+    slider = getattr(getattr(overlay, "toolbar", None), "opacity_slider", None)
+    if slider is not None:
+        slider.setValue(percent)   # the overlay applies it (and saves it under the same key)
+    if hasattr(overlay, "set_min_sessions"):
+        overlay.set_min_sessions(s.heatmap_min_sessions)
+    for panel in heatmap_panels(window):
+        panel.set_min_sessions(s.heatmap_min_sessions)
+        if hasattr(panel, "opacity_slider"):
+            panel.opacity_slider.setValue(percent)
+
+
+def show_preferences(window) -> bool:
+    """Edit > Preferences…: True if the user saved (the new values are applied already)."""
+    if hasattr(window, "_save_player_settings"):
+        window._save_player_settings()   # so the dialog starts from the speed playing now
+    core = _core_player(window)
+    dialog = PreferencesDialog(window.settings, window, inactivity=hasattr(core, "inactivity_threshold_ms"))
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    apply_preferences(window)
+    return True
