@@ -240,11 +240,11 @@ def test_preferences_round_trip_through_qsettings(qtbot, settings):
     qtbot.addWidget(dialog)
     assert dialog.speed_combo.currentData() == 2.0            # defaults
     assert dialog.pause_check.isChecked()
-    assert dialog.hesitation_spin.value() == 2.5
+    assert dialog.hesitation_spin.seconds() == 2.5
     assert dialog.min_sessions_spin.value() == 1000
     dialog.speed_combo.setCurrentIndex(dialog.speed_combo.findData(4.0))
     dialog.pause_check.setChecked(False)
-    dialog.hesitation_spin.setValue(4.0)
+    dialog.hesitation_spin.set_seconds(4.0)
     dialog.min_sessions_spin.setValue(250)
     dialog.opacity_slider.setValue(45)
     dialog.accept()
@@ -256,9 +256,9 @@ def test_preferences_round_trip_through_qsettings(qtbot, settings):
     assert again.overlay_opacity == pytest.approx(0.45)
     reopened = PreferencesDialog(again)
     qtbot.addWidget(reopened)
-    assert reopened.hesitation_spin.value() == 4.0 and not reopened.pause_check.isChecked()
+    assert reopened.hesitation_spin.seconds() == 4.0 and not reopened.pause_check.isChecked()
     reopened.restore_defaults()
-    assert reopened.hesitation_spin.value() == 2.5 and reopened.min_sessions_spin.value() == 1000
+    assert reopened.hesitation_spin.seconds() == 2.5 and reopened.min_sessions_spin.value() == 1000
 
 
 def test_settings_fall_back_on_bad_values(settings):
@@ -318,7 +318,7 @@ def test_preferences_apply_at_start_up(qtbot, settings):
 
 def test_preferences_dialog_from_the_menu_applies(qtbot, window, monkeypatch):
     def fake_exec(self):
-        self.hesitation_spin.setValue(3.5)
+        self.hesitation_spin.set_seconds(3.5)
         self.accept()
         return QDialog.DialogCode.Accepted
 
@@ -326,3 +326,48 @@ def test_preferences_dialog_from_the_menu_applies(qtbot, window, monkeypatch):
     window.preferences_action.trigger()
     assert window.player_view.player.hesitation_threshold_ms == 3500
     assert window.settings.hesitation_threshold_ms == 3500
+
+
+# -- heatmap -------------------------------------------------------------------------------
+def test_slow_heatmap_shows_a_cancellable_progress_dialog(qtbot, demo_master, monkeypatch):
+    from hindsight.analytics.heatmap import HeatmapEngine
+    from hindsight_qt.views import qt_heatmap_panel as heat_mod
+
+    gate = threading.Event()
+    real = HeatmapEngine.compute
+
+    def slow(self, *args, **kwargs):
+        assert gate.wait(30)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(HeatmapEngine, "compute", slow)
+    monkeypatch.setattr(heat_mod, "SLOW_COMPUTE_MS", 50)
+    panel = heat_mod.QtHeatmapPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        panel.set_capture(open_capture(demo_master))
+        dialog = panel._progress
+        qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+        assert dialog.label.text() == "Computing the heatmap…"
+        with qtbot.waitSignal(dialog.cancelled, timeout=TIMEOUT):
+            dialog.cancel()
+            gate.set()
+        assert panel.result is None and panel._task is None
+        assert panel.status_label.text().startswith("Cancelled")
+    finally:
+        gate.set()
+        tasks.wait_all(20_000)
+
+
+def test_heatmap_progress_dialog_goes_away_when_done(qtbot, demo_master):
+    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+
+    panel = QtHeatmapPanel()
+    qtbot.addWidget(panel)
+    panel.set_capture(open_capture(demo_master))
+    dialog = panel._progress
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=TIMEOUT)
+    qtbot.wait(50)
+    assert not dialog.isVisible()
+    tasks.wait_all(20_000)

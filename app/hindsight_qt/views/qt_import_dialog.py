@@ -40,8 +40,7 @@ from PySide6.QtWidgets import (
 RECORDING_FILTER = "rrweb / PostHog recordings (*.json *.json.gz *.gz);;All files (*)"
 SCREENSHOT_FILTER = "PNG screenshots (*.png)"
 CAPTURE_FILTER = "Hindsight captures (*.sqlite)"
-MASK_NOTE = ("Typed text is never stored, only its length; masking also replaces e-mail addresses "
-             "and card-like numbers in page text and URLs.")
+MASK_NOTE = "Typed text is never kept; this also hides e-mails and card numbers in page text and URLs."
 
 
 class ImportCancelled(Exception):
@@ -126,7 +125,8 @@ class ImportDialog(QDialog):
         self.file_list = QListWidget(self)
         self.file_list.setObjectName("ImportFiles")
         self.file_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.file_list.setMinimumHeight(110)
+        self.file_list.setMinimumHeight(96)
+        self.file_list.setMaximumHeight(132)
         self.add_button = QPushButton("Add files…", self)
         self.add_button.clicked.connect(self._browse_files)
         self.remove_button = QPushButton("Remove", self)

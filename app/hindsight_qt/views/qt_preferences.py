@@ -8,12 +8,12 @@ Heatmap panel), so a change takes effect right away, and at start-up.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -43,6 +43,42 @@ def _speed_text(speed: float) -> str:
     return f"{speed:g}×"
 
 
+class SecondsSpinBox(QSpinBox):
+    """Seconds with one decimal, held as tenths: a QSpinBox, so the app's style sheet applies."""
+
+    def seconds(self) -> float:
+        return self.value() / 10
+
+    def set_seconds(self, seconds: float) -> None:
+        self.setValue(int(round(seconds * 10)))
+
+    def set_seconds_range(self, lo: float, hi: float) -> None:
+        self.setRange(int(round(lo * 10)), int(round(hi * 10)))
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802
+        return f"{value / 10:.1f}"
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        try:
+            return int(round(float(self._number(text)) * 10))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):  # noqa: D102
+        number = self._number(text)
+        if not number or number in (".", ","):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            tenths = round(float(number) * 10)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        ok = self.minimum() <= tenths <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def _number(self, text: str) -> str:
+        return text.removesuffix(self.suffix()).strip().replace(",", ".")
+
+
 def _section(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setObjectName("SectionTitle")
@@ -65,10 +101,9 @@ class PreferencesDialog(QDialog):
         for speed in SPEEDS:
             self.speed_combo.addItem(_speed_text(speed), speed)
         self.pause_check = QCheckBox("Pause where the visitor hesitated", self)
-        self.hesitation_spin = QDoubleSpinBox(self)
-        self.hesitation_spin.setDecimals(1)
-        self.hesitation_spin.setSingleStep(0.5)
-        self.hesitation_spin.setRange(HESITATION_RANGE_MS[0] / 1000, HESITATION_RANGE_MS[1] / 1000)
+        self.hesitation_spin = SecondsSpinBox(self)
+        self.hesitation_spin.setSingleStep(5)   # half a second
+        self.hesitation_spin.set_seconds_range(HESITATION_RANGE_MS[0] / 1000, HESITATION_RANGE_MS[1] / 1000)
         self.hesitation_spin.setSuffix(" s")
         self.hesitation_spin.setToolTip("A pause this long before an action counts as a hesitation")
         self.pause_check.toggled.connect(self.hesitation_spin.setEnabled)
@@ -82,6 +117,7 @@ class PreferencesDialog(QDialog):
         self.min_sessions_spin.setRange(*HEATMAP_MIN_SESSIONS_RANGE)
         self.min_sessions_spin.setSingleStep(100)
         self.min_sessions_spin.setGroupSeparatorShown(True)
+        self.min_sessions_spin.setPrefix("below ")
         self.min_sessions_spin.setSuffix(" sessions")
         self.min_sessions_spin.setToolTip("Heatmaps of fewer sessions say their pattern may be noise (0: never)")
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, self)
@@ -101,9 +137,11 @@ class PreferencesDialog(QDialog):
         playback.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         playback.setHorizontalSpacing(14)
         playback.setVerticalSpacing(8)
+        for field in (self.speed_combo, self.hesitation_spin, self.inactivity_spin, self.min_sessions_spin):
+            field.setFixedWidth(190)
         playback.addRow("Default speed", self.speed_combo)
         playback.addRow("", self.pause_check)
-        playback.addRow("Hesitation after", self.hesitation_spin)
+        playback.addRow("Hesitation threshold", self.hesitation_spin)
         self._inactivity = inactivity
         if inactivity:   # only when the player can use it (see apply_preferences)
             playback.addRow("Skip inactivity after", self.inactivity_spin)
@@ -113,11 +151,12 @@ class PreferencesDialog(QDialog):
         heatmaps.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         heatmaps.setHorizontalSpacing(14)
         heatmaps.setVerticalSpacing(8)
-        heatmaps.addRow("Warn below", self.min_sessions_spin)
+        heatmaps.addRow("Sample-size warning", self.min_sessions_spin)
         heatmaps.addRow("Overlay opacity", opacity_row)
         # Both forms share one label column width, so their fields line up.
         width = max(self.fontMetrics().horizontalAdvance(t) for t in
-                    ("Default speed", "Hesitation after", "Skip inactivity after", "Warn below", "Overlay opacity"))
+                    ("Default speed", "Hesitation threshold", "Skip inactivity after", "Sample-size warning",
+                     "Overlay opacity"))
         for form in (playback, heatmaps):
             for row in range(form.rowCount()):
                 label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -156,7 +195,7 @@ class PreferencesDialog(QDialog):
         self.speed_combo.setCurrentIndex(index if index >= 0 else self.speed_combo.findData(DEFAULT_SPEED))
         self.pause_check.setChecked(bool(pause))
         self.hesitation_spin.setEnabled(bool(pause))
-        self.hesitation_spin.setValue(hesitation_ms / 1000)
+        self.hesitation_spin.set_seconds(hesitation_ms / 1000)
         self.inactivity_spin.setValue(int(round(inactivity_ms / 1000)))
         self.min_sessions_spin.setValue(int(min_sessions))
         self.opacity_slider.setValue(int(round(opacity * 100)))
@@ -166,7 +205,7 @@ class PreferencesDialog(QDialog):
         s = s or self.settings
         s.speed = float(self.speed_combo.currentData())
         s.pause_on_hesitation = self.pause_check.isChecked()
-        s.hesitation_threshold_ms = int(round(self.hesitation_spin.value() * 1000))
+        s.hesitation_threshold_ms = int(round(self.hesitation_spin.seconds() * 1000))
         if self._inactivity:
             s.inactivity_threshold_ms = int(self.inactivity_spin.value()) * 1000
         s.heatmap_min_sessions = int(self.min_sessions_spin.value())

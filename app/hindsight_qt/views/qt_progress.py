@@ -193,6 +193,7 @@ def watch_task(parent: QWidget | None, task: tasks.Task, title: str, text: str, 
     """A busy ``TaskProgressDialog`` for a task started elsewhere, shown only if it is still
     running after ``show_after_ms`` (slow work on big captures); it closes when the task is done."""
     dialog = TaskProgressDialog(parent, title, text, show_after_ms=show_after_ms)
+    dialog.detail.setText("Large captures take a moment.")
     if on_cancelled is not None:
         dialog.cancelled.connect(on_cancelled)
     return dialog.bind(task)
