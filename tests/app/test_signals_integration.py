@@ -157,8 +157,24 @@ def test_planted_rage_session_gets_a_rage_marker(qtbot, window, cap):
     rage_colour = SIGNAL_MARKERS["rage_click"][0].lower()
     rage = [(t, label) for t, colour, label in marks if colour.name() == rage_colour]
     assert rage and any(abs(t - t_ms) <= 50 for t, _ in rage)
-    assert any(label.startswith("Rage click ×") and label.endswith(f"on {selector}") for _, label in rage)
+    assert any(label.startswith("Rage click ×") and f"on {selector}" in label for _, label in rage)
     # a bookmark-style marker list without a source does not replace the signals
     window.player_view.timeline_widget.set_extra_markers([(10.0, "#F5A524", "Bookmark")])
     assert window.player_view.timeline_widget.extra_markers("signals") == marks
     assert len(window.player_view.timeline_widget._all_extra()) == len(marks) + 1
+
+
+def test_signal_markers_fold_a_bursts_dead_clicks_into_the_rage_marker():
+    from hindsight.analytics.signals import KIND_CODE, SignalTable
+
+    from hindsight_qt.main_window import signal_markers
+
+    table = SignalTable.from_columns({
+        "session_id": [1, 1, 1], "t_ms": [500, 500, 9000], "count": [5, 5, 1],
+        "kind": [KIND_CODE["rage_click"], KIND_CODE["dead_click"], KIND_CODE["dead_click"]],
+        "selector": np.asarray(["img.product-shot", "img.product-shot", "span.price"], dtype=object),
+    })
+    assert [(t, label) for t, _c, label in signal_markers(table)] == [
+        (9000.0, "Dead click on span.price"),
+        (500.0, "Rage click ×5 on img.product-shot (5 dead)"),
+    ]

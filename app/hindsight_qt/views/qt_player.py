@@ -50,6 +50,8 @@ _STYLE = """
 #playerChrome QLabel#timeLabel { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 #playerChrome QLabel#statusLabel, #playerChrome QLabel#skipLabel { color: #9aa1ab; font-size: 11px; }
 #playerChrome QLabel#skipLabel { color: #f5a524; }
+#playerChrome QLabel#convertedBadge { color: #4ade80; font-size: 11px; font-weight: 600;
+    border: 1px solid #2f6b47; border-radius: 4px; padding: 0px 5px; }
 #playerChrome QToolButton { border: none; border-radius: 6px; padding: 4px; color: #e6e8eb; }
 #playerChrome QToolButton:hover { background: #343841; }
 #playerChrome QToolButton:pressed { background: #3f444e; }
@@ -316,6 +318,12 @@ class QtPlayer(QWidget):
         self.status_label = QLabel("No session", objectName="statusLabel")
         self.status_label.setTextFormat(Qt.PlainText)
         status.addWidget(self.status_label, 1)
+        # A badge of its own, and a gap before the page text: as the last part of the status
+        # text, "converted" ran into "Page 1 of 2" when the row was tight.
+        self.converted_badge = QLabel("converted", objectName="convertedBadge")
+        self.converted_badge.hide()
+        status.addWidget(self.converted_badge)
+        status.addSpacing(16)
         self.page_label = QLabel("", objectName="statusLabel")
         self.page_label.setTextFormat(Qt.PlainText)
         self.page_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -343,6 +351,7 @@ class QtPlayer(QWidget):
         self._shown_pageview = None
         self.timeline_widget.set_timeline(timeline, self._page_names)
         self.status_label.setText(self._status_text(session, timeline))
+        self.converted_badge.setVisible(bool(session.converted))
         self.player.load(timeline, at_ms)
         self._render(self.player.frame())
         if autoplay:
@@ -359,6 +368,7 @@ class QtPlayer(QWidget):
         self.timeline_widget.set_timeline(None)
         self.banner.hide()
         self.status_label.setText("No session")
+        self.converted_badge.hide()
         self.page_label.setText("")
         self._page_names, self._shown_pageview = [], None
         self.time_label.setText("0:00 / 0:00")
@@ -385,8 +395,6 @@ class QtPlayer(QWidget):
         parts = [f"Session #{session.session_id}", device, where, session.country or "—",
                  f"{session.viewport_w}×{session.viewport_h}", format_ms(timeline.duration_ms),
                  f"{pages} page{'s' if pages != 1 else ''}"]
-        if session.converted:
-            parts.append("converted")
         return "  ·  ".join(p for p in parts if p)
 
     # -- playback clock --------------------------------------------------------------------

@@ -89,6 +89,11 @@ COLUMNS: tuple[Column, ...] = (
 START_COLUMN = 0
 #: Columns filled from the session index rather than ``session_table``.
 SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signal", "score"))
+#: Left-to-right order on screen (model columns keep ``COLUMNS`` order): the score next to the
+#: duration, where a narrow Sessions dock still shows it; the per-kind counts before the entry page.
+VISUAL_ORDER = ("start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
+                "pageview_count", "event_count", "converted", "rage_click", "dead_click", "error_click",
+                "excessive_scroll", "quick_back", "thrashed_cursor", "entry_page_id")
 
 
 def format_duration(ms: int) -> str:
@@ -216,6 +221,8 @@ class SessionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.title
         if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col.kind == "score":
+                return _CENTER   # right-aligned, the title would run under the sort arrow
             return _RIGHT if col.kind in _NUMERIC else (_CENTER if col.kind == "check" else _LEFT)
         if role == Qt.ItemDataRole.ToolTipRole:
             return col.tip or None
@@ -413,6 +420,9 @@ class QtSessionList(QWidget):
         hheader.setResizeContentsPrecision(200)
         hheader.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hheader.setMinimumSectionSize(36)
+        keys = [c.key for c in COLUMNS]
+        for visual, key in enumerate(VISUAL_ORDER):
+            hheader.moveSection(hheader.visualIndex(keys.index(key)), visual)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(START_COLUMN, Qt.SortOrder.DescendingOrder)
         self.view.activated.connect(self._on_activated)
@@ -608,8 +618,10 @@ class QtSessionList(QWidget):
             texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
             content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
             title = fm_header.horizontalAdvance(col.title) + 18
-            if c == self.model.sort_column or col.kind == "score":
-                title += 14  # the sort arrow (the score column is made to be sorted by)
+            if c == self.model.sort_column:
+                title += 14  # the sort arrow
+            elif col.kind == "score":
+                title += 28  # made to be sorted by: room for the arrow on both sides of the centred title
             width = max(content, title, 36)
             if col.kind == "text":
                 width = min(width, 112)  # long browser names elide rather than push columns out
