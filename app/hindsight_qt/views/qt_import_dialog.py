@@ -74,7 +74,9 @@ def run_import(options: ImportOptions, report: Callable[..., bool] | None = None
         if report is not None and report(done, total_, Path(str(path)).name) is False:
             raise ImportCancelled("import cancelled")
 
-    if report is not None and report(0, total, Path(options.paths[0]).name if total else "") is False:
+    # One file reports nothing until it is done: keep the bar busy (a total of 0) until then.
+    first = Path(options.paths[0]).name if total else ""
+    if report is not None and report(0, total if total > 1 else 0, first) is False:
         raise ImportCancelled("import cancelled")
     result = import_files(options.paths, options.out, screenshots=list(options.screenshots),
                           mask=options.mask, append=options.append, render=options.render,
@@ -117,7 +119,6 @@ class ImportDialog(QDialog):
 
         intro = QLabel("Import rrweb recordings (JSON, one session per file) or PostHog exports.", self)
         intro.setObjectName("Muted")
-        intro.setWordWrap(True)
 
         # Files
         files_title = QLabel("Recordings", self)
@@ -125,8 +126,7 @@ class ImportDialog(QDialog):
         self.file_list = QListWidget(self)
         self.file_list.setObjectName("ImportFiles")
         self.file_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.file_list.setMinimumHeight(96)
-        self.file_list.setMaximumHeight(132)
+        self.file_list.setFixedHeight(120)
         self.add_button = QPushButton("Add files…", self)
         self.add_button.clicked.connect(self._browse_files)
         self.remove_button = QPushButton("Remove", self)
@@ -138,8 +138,9 @@ class ImportDialog(QDialog):
         file_buttons.addStretch(1)
         files_row = QHBoxLayout()
         files_row.setSpacing(8)
-        files_row.addWidget(self.file_list, 1)
+        files_row.addWidget(self.file_list, 1, Qt.AlignmentFlag.AlignTop)
         files_row.addLayout(file_buttons)
+        files_row.setAlignment(file_buttons, Qt.AlignmentFlag.AlignTop)
 
         # Destination
         dest_title = QLabel("Save to", self)
@@ -195,11 +196,16 @@ class ImportDialog(QDialog):
         self.mask_check.setChecked(True)
         self.mask_note = QLabel(MASK_NOTE, self)
         self.mask_note.setObjectName("Muted")
-        self.mask_note.setWordWrap(True)
         self.mask_note.setContentsMargins(24, 0, 0, 0)
         self.render_check = QCheckBox("Render pages with Chromium when available", self)
         self.render_check.setChecked(True)
         self.render_check.setToolTip("Exact element boxes and page images; without it a placeholder layout")
+        from hindsight.importers.render_dom import find_chromium
+
+        self.render_note = QLabel("Chromium was not found on this computer: pages get a placeholder layout.", self)
+        self.render_note.setObjectName("Muted")
+        self.render_note.setContentsMargins(24, 0, 0, 0)
+        self.render_note.setVisible(find_chromium() is None)
 
         self.status = QLabel(" ", self)
         self.status.setObjectName("ImportStatus")
@@ -228,7 +234,9 @@ class ImportDialog(QDialog):
         col.addWidget(self.mask_check)
         col.addWidget(self.mask_note)
         col.addWidget(self.render_check)
+        col.addWidget(self.render_note)
         col.addSpacing(8)
+        col.addStretch(1)   # spare height goes above the buttons, not between the sections
         col.addWidget(self.status)
         col.addWidget(self.buttons)
         self.file_list.itemSelectionChanged.connect(self._update)
@@ -361,9 +369,11 @@ def start_import(window, options: ImportOptions, on_done: Callable[[object], Non
     total = len(options.paths)
 
     def describe(done: int, total_: int, name: str = "") -> str:
+        if total_ <= 0:
+            return f"Reading {name}" if name else " "
         if done >= total_:
             return f"{total_:,} of {total_:,} files · saving"
-        return f"{done:,} of {total_:,} files" + (f" · {name}" if name and done == 0 else "")
+        return f"{done:,} of {total_:,} files"
 
     def succeeded(report) -> None:
         window.open_capture(options.out)
