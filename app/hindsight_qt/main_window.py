@@ -637,11 +637,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_capture(path)
 
-    def show_import_dialog(self) -> None:
+    def show_import_dialog(self, paths: list[str] | None = None) -> None:
         """File > Import recordings… (rrweb / PostHog files into a new or the open capture)."""
         from hindsight_qt.views.qt_import_dialog import show_import_dialog
 
-        show_import_dialog(self)
+        show_import_dialog(self, paths or None)
 
     def show_preferences(self) -> None:
         """Edit > Preferences…; saved values apply to the player and panels right away."""
@@ -1049,6 +1049,10 @@ class MainWindow(QMainWindow):
         if urls and urls[0].isLocalFile():
             event.acceptProposedAction()
             path = urls[0].toLocalFile()
+            paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+            if all(p.lower().endswith((".json", ".json.gz")) for p in paths):   # recordings: import them
+                QTimer.singleShot(0, lambda: self.show_import_dialog(paths))
+                return
             QTimer.singleShot(0, lambda: self.open_capture(path))  # not inside the drag's event
 
     def _restore_window(self) -> None:

@@ -372,3 +372,19 @@ def test_heatmap_progress_dialog_goes_away_when_done(qtbot, demo_master):
     qtbot.wait(50)
     assert not dialog.isVisible()
     tasks.wait_all(20_000)
+
+
+def test_dropping_recordings_opens_the_import_dialog(qtbot, window, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    seen = []
+    monkeypatch.setattr(ImportDialog, "exec", lambda self: seen.append(self.files()) or QDialog.DialogCode.Rejected)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SIGNUP)), QUrl.fromLocalFile(str(DATA / "posthog_export_v2.json"))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert [Path(p).name for p in seen[0]] == [SIGNUP.name, "posthog_export_v2.json"]
+    assert window.capture is None

@@ -400,12 +400,12 @@ def start_import(window, options: ImportOptions, on_done: Callable[[object], Non
                              on_cancelled=cancelled)
 
 
-def show_import_dialog(window) -> None:
-    """File > Import recordings…: ask, then ``start_import``."""
+def show_import_dialog(window, paths: list[str] | None = None) -> None:
+    """File > Import recordings… (or recordings dropped on the window): ask, then ``start_import``."""
     cap = getattr(window, "capture", None)
     open_path = getattr(cap, "path", None)
     recent = window.settings.recent_files() if hasattr(window, "settings") else []
     start = str(Path(open_path).parent) if open_path else (str(Path(recent[0]).parent) if recent else None)
-    dialog = ImportDialog(window, open_capture=open_path, start_dir=start)
+    dialog = ImportDialog(window, open_capture=open_path, start_dir=start, paths=paths)
     if dialog.exec() == QDialog.DialogCode.Accepted:
         start_import(window, dialog.options())
