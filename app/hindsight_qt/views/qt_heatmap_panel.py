@@ -598,8 +598,9 @@ class QtHeatmapPanel(QWidget):
     def _watch(self, task) -> None:
         from hindsight_qt.views.qt_progress import watch_task
 
-        if self._progress is not None:
+        if self._progress is not None:   # one dialog per request: let the last one go
             self._progress.finish()
+            self._progress.deleteLater()
         self._progress = watch_task(self, task, "Heatmap", "Computing the heatmap…", show_after_ms=SLOW_COMPUTE_MS,
                                     on_cancelled=lambda: self._on_compute_cancelled(task))
 

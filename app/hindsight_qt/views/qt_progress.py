@@ -28,12 +28,14 @@ from hindsight_qt import tasks
 class TaskProgressDialog(QDialog):
     """Window-modal progress for one task: a title line, a bar, a detail line and Cancel.
 
-    Emits ``cancelled`` once a cancelled task's worker has stopped.
+    Emits ``cancelled`` once a cancelled task's worker has stopped (at once with
+    ``wait_for_worker=False``, for work that writes nothing).
     """
 
     cancelled = Signal()
 
-    def __init__(self, parent: QWidget | None, title: str, text: str, *, show_after_ms: int = 0) -> None:
+    def __init__(self, parent: QWidget | None, title: str, text: str, *, show_after_ms: int = 0,
+                 wait_for_worker: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("TaskProgressDialog")
         self.setWindowTitle(title)
@@ -66,6 +68,7 @@ class TaskProgressDialog(QDialog):
         layout.addSpacing(4)
         layout.addWidget(self.buttons)
         self._cancelling = False
+        self._wait_for_worker = wait_for_worker
         self._poll = QTimer(self, interval=50)
         self._poll.timeout.connect(self._check_stopped)
         self._show_timer = QTimer(self, singleShot=True, interval=max(0, int(show_after_ms)))
@@ -119,6 +122,13 @@ class TaskProgressDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.bar.setRange(0, 0)
         self.detail.setText("Cancelling…")
+        if not self._wait_for_worker:   # nothing to clean up: its result is simply dropped
+            self._poll.stop()
+            self._show_timer.stop()
+            self._cancelling = False
+            self.done(QDialog.DialogCode.Rejected)
+            self.cancelled.emit()
+            return
         self._check_stopped()
 
     @property
@@ -191,8 +201,11 @@ def run_with_progress(
 def watch_task(parent: QWidget | None, task: tasks.Task, title: str, text: str, *, show_after_ms: int = 600,
                on_cancelled: Callable[[], None] | None = None) -> TaskProgressDialog:
     """A busy ``TaskProgressDialog`` for a task started elsewhere, shown only if it is still
-    running after ``show_after_ms`` (slow work on big captures); it closes when the task is done."""
-    dialog = TaskProgressDialog(parent, title, text, show_after_ms=show_after_ms)
+    running after ``show_after_ms`` (slow work on big captures); it closes when the task is done.
+
+    For read-only work: Cancel closes it at once and the task's result is dropped when it comes.
+    """
+    dialog = TaskProgressDialog(parent, title, text, show_after_ms=show_after_ms, wait_for_worker=False)
     dialog.detail.setText("Large captures take a moment.")
     if on_cancelled is not None:
         dialog.cancelled.connect(on_cancelled)
