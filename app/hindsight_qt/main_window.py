@@ -799,6 +799,7 @@ class MainWindow(QMainWindow):
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
         self.session_list.set_filter(flt)
+        self._sync_signal_ticks()
         self._sync_panels()
         self._sync_player_overlay()
         self.filter_did_change.emit(flt)
@@ -932,6 +933,20 @@ class MainWindow(QMainWindow):
         mode = panel.mode_combo.currentData() if hasattr(panel, "mode_combo") else "any"
         self.filter_panel.set_frustration(panel.checked_kinds(), mode)
         self.filter_panel.flush()
+
+    def _sync_signal_ticks(self) -> None:
+        # The Signals panel's ticks mirror the Frustration list (after Reset, or a change made
+        # in the filter panel), set quietly so they do not ask for a filter again.
+        kinds = set(self.filter_panel.frustration_kinds())
+        for panel in self._panel_capture:
+            checks = getattr(panel, "checks", None)
+            if not isinstance(checks, dict) or not hasattr(panel, "checked_kinds"):
+                continue
+            for kind, box in checks.items():
+                if box.isChecked() != (kind in kinds):
+                    box.blockSignals(True)
+                    box.setChecked(kind in kinds)
+                    box.blockSignals(False)
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""

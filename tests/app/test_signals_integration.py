@@ -143,8 +143,12 @@ def test_signals_panel_ticks_set_the_frustration_list(qtbot, window, index):
     apply_and_wait(qtbot, window, lambda: signals.set_checked(["dead_click"]))
     assert window.filter_panel.frustration_kinds() == ("dead_click",)
     np.testing.assert_array_equal(shown_ids(window), index.sessions_with("dead_click"))
+    # the filter panel's list and the panel's ticks stay in step both ways
+    apply_and_wait(qtbot, window, lambda: window.filter_panel.set_frustration(["dead_click", "error_click"]))
+    assert signals.checked_kinds() == ["dead_click", "error_click"]
     apply_and_wait(qtbot, window, window.filter_panel.reset)
     assert window.filter_panel.current_filter().is_empty()
+    assert signals.checked_kinds() == []
 
 
 # -- timeline markers -----------------------------------------------------------------------
