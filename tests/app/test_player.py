@@ -255,3 +255,52 @@ def test_toggles_follow_the_core(qt_player, cap):
     assert not qt_player.pause_check.isChecked() and not qt_player.skip_check.isChecked()
     qt_player.pause_check.setChecked(True)
     assert qt_player.player.pause_on_hesitation is True
+
+
+# -- first-time user trial fixes ---------------------------------------------------------------
+def _canvas_vs_snapshot(w) -> float:
+    """Median RGB difference between the grabbed canvas and the frame's screenshot, sampled
+    over the visitor's viewport (0 = the canvas shows exactly that page)."""
+    from PySide6.QtCore import QPointF
+
+    c = w.canvas
+    c.settle()
+    img = c.grab().toImage()
+    f = w.player.frame()
+    arr, scale = c.snapshot_array(f.snapshot_id)
+    diffs = []
+    for fx in np.linspace(0.1, 0.9, 9):
+        for fy in np.linspace(0.1, 0.9, 9):
+            x, y = f.scroll_x + fx * f.viewport_w, f.scroll_y + fy * f.viewport_h
+            pt = c.graphics.mapTo(c, c.graphics.mapFromScene(c.view.mapViewToScene(QPointF(x, y))))
+            if not (0 <= pt.x() < img.width() and 0 <= pt.y() < img.height()):
+                continue
+            q = img.pixelColor(pt.x(), pt.y())
+            ref = arr[min(int(y * scale), arr.shape[0] - 1), min(int(x * scale), arr.shape[1] - 1)]
+            diffs.append(np.abs(np.array([q.red(), q.green(), q.blue()]) - ref.astype(int)).mean())
+    assert len(diffs) > 40
+    return float(np.median(diffs))
+
+
+def test_switching_sessions_shows_the_new_page_not_a_cached_one(qt_player, cap, qtbot):
+    # The device-cached screenshot kept the previous page's pixels when the new one had a
+    # similar size: a tablet session on its signup page, then a tablet session's landing page.
+    signup = landing = None
+    for sid in cap.session_ids():
+        sid = int(sid)
+        if cap.session(sid).device != "tablet":
+            continue
+        pvs = cap.pageviews(sid)
+        if signup is None and len(pvs) > 1 and pvs[1].page_id != pvs[0].page_id:
+            signup = (sid, pvs[1].start_ms + pvs[1].load_ms + 2000, pvs[1].snapshot_id)
+        if landing is None and pvs[0].page_id != (signup and cap.pageviews(signup[0])[1].page_id):
+            landing = (sid, pvs[0].start_ms + pvs[0].load_ms + 2000, pvs[0].snapshot_id)
+    assert signup and landing and signup[2] != landing[2]
+    qt_player.load_session(cap, signup[0], at_ms=signup[1], autoplay=False)
+    qtbot.wait(20)
+    assert _canvas_vs_snapshot(qt_player) < 8
+    qt_player.load_session(cap, landing[0], at_ms=landing[1], autoplay=False)
+    qtbot.wait(20)
+    assert qt_player.player.frame().snapshot_id == landing[2]
+    assert f"Session #{landing[0]}" in qt_player.status_label.text()
+    assert _canvas_vs_snapshot(qt_player) < 8

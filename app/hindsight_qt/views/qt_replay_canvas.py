@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,23 @@ def _ui_font(pixel_size: int, bold: bool = False) -> QFont:
     f.setPixelSize(pixel_size)
     f.setBold(bold)
     return f
+
+
+@contextmanager
+def _fresh_device_cache(item: QGraphicsItem):
+    """Change a device-cached item's pixels and drop its cached pixmap.
+
+    Qt reuses a ``DeviceCoordinateCache`` pixmap when only the item's translation changes and
+    repaints just the newly exposed strip, so a new screenshot of a similar size kept showing
+    the previous page. Switching the cache off discards the pixmap; the next paint rebuilds it.
+    """
+    mode = item.cacheMode()
+    item.setCacheMode(QGraphicsItem.NoCache)
+    try:
+        yield item
+    finally:
+        item.update()
+        item.setCacheMode(mode)
 
 
 # -- scene items -------------------------------------------------------------------------
@@ -506,7 +524,8 @@ class QtReplayCanvas(QWidget):
 
     def clear(self) -> None:
         self.set_session(None, None)
-        self.image_item.clear()
+        with _fresh_device_cache(self.image_item):
+            self.image_item.clear()
         self.scroll_indicator.hide()
         for item in self._marker_items():
             item.setVisible(False)
@@ -544,9 +563,10 @@ class QtReplayCanvas(QWidget):
         if got is None:
             return
         arr, scale = got
-        self.image_item.setImage(arr, autoLevels=False)
         self._page_rect = QRectF(0, 0, arr.shape[1] / scale, arr.shape[0] / scale)
-        self.image_item.setRect(self._page_rect)
+        with _fresh_device_cache(self.image_item):
+            self.image_item.setImage(arr, autoLevels=False)
+            self.image_item.setRect(self._page_rect)
         self._emap = self._element_map(snapshot_id)
         self._target_rect = None  # a new page: jump, don't ease
 
@@ -567,8 +587,9 @@ class QtReplayCanvas(QWidget):
         grid = np.ascontiguousarray(grid, dtype=np.float32)
         if levels is None:
             levels = (0.0, float(grid.max()) if grid.size and grid.max() > 0 else 1.0)
-        self.overlay_item.setImage(grid, levels=levels, lut=lut, autoLevels=False)
-        self.overlay_item.setRect(rect)
+        with _fresh_device_cache(self.overlay_item):
+            self.overlay_item.setImage(grid, levels=levels, lut=lut, autoLevels=False)
+            self.overlay_item.setRect(rect)
         self.overlay_item.setOpacity(opacity)
         self.overlay_item.setVisible(True)
 
