@@ -58,7 +58,8 @@ def test_defaults_after_load(qt_player, cap):
     assert qt_player.canvas.view_mode == "follow"
     assert qt_player.banner.isHidden()
     assert f"Session #{sid}" in qt_player.status_label.text()
-    assert qt_player.time_label.text().startswith("0:00 / ")
+    # cued at the end of the first page's load, not at 0:00 behind a "Loading" veil
+    assert qt_player.player.t_ms == qt_player.timeline.index.pv_loaded_list[0] > 0
 
 
 def test_space_toggles_playing(qt_player, cap, qtbot):
@@ -304,3 +305,28 @@ def test_switching_sessions_shows_the_new_page_not_a_cached_one(qt_player, cap, 
     assert qt_player.player.frame().snapshot_id == landing[2]
     assert f"Session #{landing[0]}" in qt_player.status_label.text()
     assert _canvas_vs_snapshot(qt_player) < 8
+
+
+@pytest.mark.parametrize("autoplay", [False, True])
+def test_session_opens_cued_at_the_first_load_not_behind_a_loading_veil(qt_player, cap, autoplay):
+    sid = int(cap.session_ids()[0])
+    _pvs, ev, _pv = cap.session_events(sid)
+    first_load = int(ev.t[np.flatnonzero(ev.kind == EventKind.LOAD)[0]])
+    qt_player.load_session(cap, sid, autoplay=autoplay)
+    _hold_clock(qt_player)
+    assert qt_player.player.t_ms == first_load
+    assert qt_player.player.playing == autoplay
+    frame = qt_player.player.frame()
+    assert not frame.loading
+    assert not qt_player.canvas.veil_label.isVisible()
+    assert _canvas_vs_snapshot(qt_player) < 8  # the page itself, not a veil
+
+
+def test_loading_veil_names_the_visitors_load_time(qt_player, cap):
+    sid = int(cap.session_ids()[0])
+    qt_player.load_session(cap, sid, autoplay=False)
+    pv0 = qt_player.timeline.pageviews[0]
+    load_s = (qt_player.timeline.index.pv_loaded_list[0] - pv0.start_ms) / 1000
+    qt_player.player.seek(pv0.start_ms + 10)  # playing through the load
+    veil = qt_player.canvas.veil_label
+    assert veil.isVisible() and veil.text == f"Page loading ({load_s:.1f} s)…"

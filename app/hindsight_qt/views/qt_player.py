@@ -337,7 +337,11 @@ class QtPlayer(QWidget):
 
     # -- session -------------------------------------------------------------------------
     def load_session(self, capture, session_id: int, at_ms: float = 0, autoplay: bool = True) -> None:
-        """Replay ``session_id`` of ``capture`` from ``at_ms``; KeyError if there is no such session."""
+        """Replay ``session_id`` of ``capture`` from ``at_ms``; KeyError if there is no such session.
+
+        At 0 the replay is cued where the first page finished loading (``cue_ms``): at 0 the
+        page is still a "Loading" veil, which read as the app hanging.
+        """
         from hindsight.replay.timeline import SessionTimeline
 
         session = capture.session(int(session_id))
@@ -352,12 +356,23 @@ class QtPlayer(QWidget):
         self.timeline_widget.set_timeline(timeline, self._page_names)
         self.status_label.setText(self._status_text(session, timeline))
         self.converted_badge.setVisible(bool(session.converted))
+        if at_ms <= 0:
+            at_ms = self.cue_ms(timeline)
         self.player.load(timeline, at_ms)
         self._render(self.player.frame())
         if autoplay:
             self.player.play()
         self._sync_controls()
         self.session_loaded.emit(int(session_id))
+
+    @staticmethod
+    def cue_ms(timeline) -> float:
+        """Where a session opens: the first page's LOAD (its start + load time), else 0."""
+        ix = getattr(timeline, "index", None)
+        loaded = getattr(ix, "pv_loaded_list", None)
+        if not loaded or not len(timeline.pageviews):
+            return 0.0
+        return float(timeline.clamp(loaded[0]))
 
     def clear(self) -> None:
         self.player.pause()

@@ -801,7 +801,7 @@ class QtReplayCanvas(QWidget):
             self._update_hesitation()
 
         # hidden tab / loading veil over the viewport
-        veil = "Tab hidden" if frame.hidden else ("Loading…" if frame.loading else "")
+        veil = "Tab hidden" if frame.hidden else (self._loading_text(frame) if frame.loading else "")
         if veil:
             self.veil_item.setRect(self._view_rect.intersected(page) if not page.isEmpty() else self._view_rect)
             self.veil_label.set_text(veil, anchor=(0.5, 0.5))
@@ -812,6 +812,16 @@ class QtReplayCanvas(QWidget):
         self._update_toast(frame)
         self._update_view(animate=True)
         self.last_render_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _loading_text(self, frame) -> str:
+        """The visitor's own wait, e.g. "Page loading (1.2 s)…", not the app's."""
+        tl, pv = self._timeline, frame.pageview_index
+        try:
+            start = float(tl.pageviews[pv].start_ms)
+            secs = (float(tl.index.pv_loaded_list[pv]) - start) / 1000.0
+        except (AttributeError, IndexError, TypeError):
+            return "Page loading…"
+        return f"Page loading ({secs:.1f} s)…"
 
     def _update_toast(self, frame) -> None:
         """The latest JS error / validation message of the last TOAST_MS, at the viewport's corner."""
