@@ -330,3 +330,40 @@ def test_loading_veil_names_the_visitors_load_time(qt_player, cap):
     qt_player.player.seek(pv0.start_ms + 10)  # playing through the load
     veil = qt_player.canvas.veil_label
     assert veil.isVisible() and veil.text == f"Page loading ({load_s:.1f} s)…"
+
+
+def test_filled_fields_show_masked_lengths_for_the_whole_page(qt_player, cap):
+    from hindsight.replay.timeline import SessionTimeline
+
+    from hindsight_qt.views.qt_replay_canvas import MASK_MAX_DOTS
+
+    found = None
+    for sid in cap.session_ids()[:120]:
+        tl = SessionTimeline.load(cap, int(sid))
+        for pv in tl.pageviews:
+            f = tl.frame_at(pv.end_ms - 1)
+            if len(f.field_lengths) >= 3 and f.focused < 0:
+                found = (int(sid), pv.end_ms - 1, f)
+                break
+        if found:
+            break
+    assert found, "no session typed into three fields"
+    sid, t, frame = found
+    qt_player.load_session(cap, sid, at_ms=t, autoplay=False)
+    canvas = qt_player.canvas
+    pool = list(canvas.field_items)
+    emap = canvas._emap
+    shown = canvas.visible_field_masks()
+    for i, n in frame.field_lengths.items():
+        if emap.role[i] == "checkbox":
+            assert shown[i] == 0  # a tick, no dots
+        elif emap.role[i] == "textbox":
+            assert shown[i] == min(n, MASK_MAX_DOTS)
+    assert set(shown) <= set(frame.field_lengths)
+    # earlier on the same page: fewer characters, same items (nothing rebuilt per frame)
+    pv = qt_player.timeline.pageviews[frame.pageview_index]
+    qt_player.player.seek(pv.start_ms + 1)
+    assert canvas.visible_field_masks() == {}
+    qt_player.player.seek(t)
+    assert canvas.visible_field_masks() == shown
+    assert canvas.field_items == pool

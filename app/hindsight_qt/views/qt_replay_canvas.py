@@ -63,6 +63,10 @@ RIPPLE_MS = 600.0
 #: Decoded screenshots kept per canvas (a 1440 x 5400 page is ~23 MB as RGB).
 IMAGE_CACHE_BYTES = 400 * 1024 * 1024
 RIPPLE_POOL = 8
+#: A masked field shows at most this many dots (a length hint, not a count to read).
+MASK_MAX_DOTS = 24
+MASK_DOT_COLOR = QColor("#374151")
+CHECK_COLOR = QColor("#4f46e5")
 #: The follow view shows the visitor's viewport plus this margin (fraction of its height).
 FOLLOW_MARGIN = 0.06
 
@@ -329,6 +333,72 @@ class _HesitationItem(_FixedSizeItem):
         p.drawEllipse(QPointF(0, 0), 5, 5)
 
 
+class _FieldMaskItem(QGraphicsItem):
+    """A form field's value as the replay may show it: a fill over the screenshot's placeholder
+    and one dot per character typed (capped), or a tick for a checked checkbox. Lengths only:
+    the characters are never recorded. Document coordinates; configured once per page.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._box = QRectF()
+        self._checkbox = False
+        self._fill = QColor("#ffffff")
+        self._font = QFont()
+        self.length = 0
+
+    @property
+    def dots(self) -> int:
+        """Dots drawn now (0 for a checkbox)."""
+        return 0 if self._checkbox else min(self.length, MASK_MAX_DOTS)
+
+    def set_field(self, box: QRectF, checkbox: bool, fill: QColor) -> None:
+        self.prepareGeometryChange()
+        self._box, self._checkbox, self._fill = QRectF(box), checkbox, QColor(fill)
+        size = max(int(box.height() * 0.42), 6)
+        room = box.width() - 2 * min(max(box.height() * 0.3, 4.0), 14.0)
+        while size > 6 and QFontMetricsF(_ui_font(size, True)).horizontalAdvance("•" * MASK_MAX_DOTS) > room:
+            size -= 1  # the longest value still fits the box
+        self._font = _ui_font(size, bold=True)
+        self.length = -1  # the next set_length repaints
+
+    def set_length(self, n: int) -> None:
+        n = int(n)
+        if n != self.length:
+            self.length = n
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._box
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        if self.length <= 0 or self._box.isEmpty():
+            return
+        p.setRenderHint(QPainter.Antialiasing)
+        b = self._box
+        if self._checkbox:
+            p.setPen(Qt.NoPen)
+            p.setBrush(CHECK_COLOR)
+            p.drawRoundedRect(b.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+            tick = QPainterPath(QPointF(b.left() + 0.24 * b.width(), b.top() + 0.52 * b.height()))
+            tick.lineTo(b.left() + 0.43 * b.width(), b.top() + 0.70 * b.height())
+            tick.lineTo(b.left() + 0.77 * b.width(), b.top() + 0.32 * b.height())
+            p.setPen(QPen(QColor("#ffffff"), max(b.width() * 0.12, 1.5), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+            p.setBrush(Qt.NoBrush)
+            p.drawPath(tick)
+            return
+        # inset: the screenshot's own border (and focus ring) stays visible around the fill
+        inner = b.adjusted(2, 2, -2, -2)
+        p.setPen(Qt.NoPen)
+        p.setBrush(self._fill)
+        p.drawRoundedRect(inner, 4, 4)
+        p.setPen(MASK_DOT_COLOR)
+        p.setFont(self._font)
+        p.setClipRect(inner)
+        pad = min(max(b.height() * 0.3, 4.0), 14.0)
+        p.drawText(inner.adjusted(pad - 2, 0, -2, 0), Qt.AlignLeft | Qt.AlignVCenter, "•" * self.dots)
+
+
 class _ReplayViewBox(pg.ViewBox):
     """ViewBox where the wheel scrolls the page and Ctrl+wheel zooms; reports user moves."""
 
@@ -469,6 +539,9 @@ class QtReplayCanvas(QWidget):
         self.veil_label = _PillItem(QColor("#ffffff"), QColor(40, 44, 52, 235), 15, bold=True,
                                     border=QColor(255, 255, 255, 60))
         self.toast_item = _PillItem(QColor("#ffffff"), ERROR_COLOR, 12, bold=True)
+        #: masked field values, grown only when a page has more fields than any before
+        self.field_items: list[_FieldMaskItem] = []
+        self._field_masks: dict[int, _FieldMaskItem] = {}
         self._toasts: tuple[np.ndarray, list[str], list[str]] = (np.zeros(0), [], [])
         stack = [
             (self.image_item, 0), (self.overlay_item, 10), (self.shade_item, 20),
@@ -533,7 +606,7 @@ class QtReplayCanvas(QWidget):
     def _marker_items(self):
         return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items,
                 self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
-                self.hesitation_label, self.veil_label, self.toast_item]
+                self.hesitation_label, self.veil_label, self.toast_item, *self.field_items]
 
     def snapshot_array(self, snapshot_id: int) -> tuple[np.ndarray, float] | None:
         """The decoded screenshot (h, w, 3) uint8 and its scale (image px per CSS px), cached."""
@@ -568,7 +641,43 @@ class QtReplayCanvas(QWidget):
             self.image_item.setImage(arr, autoLevels=False)
             self.image_item.setRect(self._page_rect)
         self._emap = self._element_map(snapshot_id)
+        self._setup_field_masks(arr, scale)
         self._target_rect = None  # a new page: jump, don't ease
+
+    def _setup_field_masks(self, arr: np.ndarray, scale: float) -> None:
+        """Give each text field / checkbox of the page an item from the pool (once per page)."""
+        self._field_masks = {}
+        emap = self._emap
+        fields = []
+        if emap is not None:
+            for i in range(len(emap)):
+                role = emap.role[i] if i < len(emap.role) else ""
+                if emap.field[i] and role in ("textbox", "checkbox", "searchbox", ""):
+                    fields.append((i, role == "checkbox" or emap.tag[i] == "checkbox"))
+        while len(self.field_items) < len(fields):
+            item = _FieldMaskItem()
+            self.view.addItem(item, ignoreBounds=True)
+            item.setZValue(15)
+            item.setVisible(False)
+            self.field_items.append(item)
+        h, w = arr.shape[:2]
+        for item, (i, checkbox) in zip(self.field_items, fields):
+            x, y, bw, bh = (float(v) for v in emap.boxes[i])
+            # the field's own background, just inside its left border (left of any placeholder)
+            px = min(max(int((x + min(5.0, bw / 4)) * scale), 0), w - 1)
+            py = min(max(int((y + bh / 2) * scale), 0), h - 1)
+            fill = QColor(*(int(c) for c in arr[py, px]))
+            item.set_field(QRectF(x, y, bw, bh), checkbox, fill)
+            self._field_masks[i] = item
+        for item in self.field_items[len(fields):]:
+            item.setVisible(False)
+
+    def _update_field_masks(self, frame) -> None:
+        lengths = frame.field_lengths or {}
+        for i, item in self._field_masks.items():
+            n = int(lengths.get(i, 0))
+            item.set_length(n)
+            item.setVisible(n > 0)
 
     def _element_map(self, snapshot_id: int):
         maps = getattr(self._timeline, "element_maps", None)
@@ -796,6 +905,7 @@ class QtReplayCanvas(QWidget):
         for item in self.ripple_items[len(ripples):]:
             item.setVisible(False)
 
+        self._update_field_masks(frame)
         self._update_focus(frame)
         if self._hesitation is not None:
             self._update_hesitation()
@@ -881,6 +991,10 @@ class QtReplayCanvas(QWidget):
                 kind = "tap" if item.color == TAP_COLOR else "click"
                 out.append((item.pos().x(), item.pos().y(), kind))
         return out
+
+    def visible_field_masks(self) -> dict[int, int]:
+        """{element index: dots drawn (0 = a ticked checkbox)} of the masked fields now shown."""
+        return {i: item.dots for i, item in self._field_masks.items() if item.isVisible()}
 
     def cursor_pos(self) -> tuple[float, float] | None:
         if not self.cursor_item.isVisible():
