@@ -367,3 +367,14 @@ def test_filled_fields_show_masked_lengths_for_the_whole_page(qt_player, cap):
     qt_player.player.seek(t)
     assert canvas.visible_field_masks() == shown
     assert canvas.field_items == pool
+
+
+def test_skip_label_uses_only_glyphs_the_font_has(qt_player, cap):
+    from PySide6.QtGui import QFontMetrics
+
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    qt_player._on_skipping((1000, 35000))
+    text = qt_player.skip_label.text()
+    assert text == "» Skipped 0:34 of inactivity"
+    fm = QFontMetrics(qt_player.skip_label.font())
+    assert all(fm.inFontUcs4(ord(ch)) for ch in text)

@@ -476,9 +476,9 @@ class QtPlayer(QWidget):
     def _on_skipping(self, span: Any = None, *_: Any) -> None:
         try:
             secs = (float(span[1]) - float(span[0])) / 1000.0
-            text = f"⏩  Skipped {format_ms(secs * 1000)} of inactivity"
+            text = f"» Skipped {format_ms(secs * 1000)} of inactivity"
         except (TypeError, IndexError, ValueError):
-            text = "⏩  Skipped inactivity"
+            text = "» Skipped inactivity"
         self.skip_label.setText(text)
         self._skip_label_timer.start()
 
