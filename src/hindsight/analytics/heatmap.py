@@ -79,6 +79,8 @@ class SampleSize:
 
     @property
     def warning(self) -> str | None:
+        if self.sessions == 0 and self.min_sessions > 0:
+            return "No sessions match this filter on this page"
         if self.sessions < self.min_sessions:
             return f"Only {self.sessions:,} sessions: this pattern may be noise"
         return None
