@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from hindsight.store import SessionFilter, open_capture
-from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+from hindsight.analytics.heatmap import TITLES, _num
+from hindsight_qt.views.qt_heatmap_panel import ELEMENT_MIN_PX, SEGMENT_COL, QtHeatmapPanel, display_levels
 
 LANDING = "https://demo.hindsight.local/"
 
@@ -47,8 +48,9 @@ def test_loads_demo_and_badge_counts_sessions(panel, capture):
     assert f"Only {r.sample.sessions:,} sessions" in panel.warning_label.text()
     assert panel.element_table.rowCount() > 0
     assert panel.overlay_item.zValue() > panel.shot_item.zValue()
-    assert panel.legend.text() == f"0 … {r.legend_text().split(' … ')[1]}"
-    assert panel.legend.text().endswith("clicks per 4×4 px cell")
+    lo, hi = display_levels(r)
+    assert panel.legend.text().startswith(f"0 … {_num(hi)}")
+    assert panel.legend.text().endswith("clicks (per 4 px square)")
 
 
 def test_switching_kind_updates_overlay(panel, qtbot):
@@ -62,7 +64,12 @@ def test_switching_kind_updates_overlay(panel, qtbot):
         assert not np.array_equal(now, click)
         np.testing.assert_array_equal(now, panel.result.grid)
         assert panel.overlay_item.levels is not None
-        assert tuple(np.round(panel.overlay_item.levels, 5)) == tuple(np.round(panel.result.levels, 5))
+        shown = tuple(np.round(panel.overlay_item.levels, 5))
+        assert shown == tuple(np.round(display_levels(panel.result), 5))
+        if kind == "scroll":
+            assert shown == tuple(np.round(panel.result.levels, 5))
+        else:  # a robust top for blurred maps: at most the peak, at least a third of it
+            assert panel.result.levels[1] / 3 - 1e-6 <= shown[1] <= panel.result.levels[1] + 1e-6
         if kind == "scroll":
             assert all(line.isVisible() for line in panel.scroll_lines)
             assert "fold" in panel.scroll_lines[0].label.format.lower()
@@ -136,3 +143,133 @@ def test_clearing_the_capture(panel):
     assert panel.badge.text() == "No capture"
     assert panel.element_table.rowCount() == 0 and panel.hotspot_table.rowCount() == 0
     assert panel.page_combo.count() == 0
+
+
+# -- first-time user trial fixes ---------------------------------------------------------------
+
+
+def test_request_clears_the_old_result_until_the_new_one_arrives(panel, qtbot):
+    assert panel.overlay_item.image is not None and panel.element_table.rowCount() > 0
+    panel.show_hotspot(*_product_shot_centre(panel))
+    assert panel.hotspot_table.rowCount() > 0
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_kind("rage")
+        # The result is delivered through the event loop, which has not run yet: this is
+        # what the user sees while the rage map computes.
+        assert panel.overlay_item.image is None
+        assert panel.legend_title.text() == f"{TITLES['rage']} — desktop"
+        assert panel.legend.text() == ""
+        assert panel.badge.text() == "Computing…" and panel.badge.property("warn") is False
+        assert panel.warning_label.text() == ""
+        assert panel.element_table.rowCount() == 0 and panel.hotspot_table.rowCount() == 0
+        assert not any(line.isVisible() for line in panel.scroll_lines)
+    r = panel.result
+    assert r.kind == "rage"
+    assert panel.badge.text() == r.sample.badge() and f"{r.sample.points:,} rage clicks" in panel.badge.text()
+    assert panel.legend.text().endswith("rage clicks (per 4 px square)")
+    assert panel.element_table.rowCount() > 0
+
+
+def test_device_switch_clears_the_old_fold_lines(panel, qtbot):
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_kind("attention")
+    assert panel.scroll_lines[0].isVisible()
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.device_buttons["mobile"].click()
+        assert panel.overlay_item.image is None and not panel.scroll_lines[0].isVisible()
+        assert panel.legend_title.text() == f"{TITLES['attention']} — mobile"
+    assert panel.result.kind == "attention" and panel.snapshot.device == "mobile"
+    assert panel.scroll_lines[0].isVisible()
+
+
+def test_narrow_dock_stacks_legend_and_tables_under_the_page(panel, qtbot):
+    from PySide6.QtCore import Qt
+
+    assert not panel.narrow and panel.split.orientation() == Qt.Orientation.Horizontal
+    panel.resize(560, 900)
+    qtbot.waitUntil(lambda: panel.narrow, timeout=2000)
+    assert panel.split.orientation() == Qt.Orientation.Vertical
+    # Page first, then legend + elements.
+    assert panel.split.widget(0).geometry().bottom() < panel.element_table.mapTo(panel.split, panel.element_table.rect().topLeft()).y()
+    qtbot.wait(50)
+    header = panel.element_table.horizontalHeader()
+    assert header.sectionSize(0) >= ELEMENT_MIN_PX
+    item = panel.element_table.item(0, 0)
+    assert item.text().endswith(item.toolTip().splitlines()[0])  # the tooltip names the full selector
+    assert panel.element_table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    panel.resize(1400, 900)
+    qtbot.waitUntil(lambda: not panel.narrow, timeout=2000)
+    assert panel.split.orientation() == Qt.Orientation.Horizontal
+    assert panel.hotspot_table.isVisible() and panel.element_table.isVisible()
+
+
+def _product_shot_centre(panel):
+    """The hottest click spot on the product shot (CSS px)."""
+    em = panel._capture.elements(panel.snapshot.snapshot_id)
+    x, y, w, h = em.boxes[em.index_of("img.product-shot")].tolist()
+    r = panel._engine.compute(panel.snapshot.snapshot_id, "click")
+    cell = r.cell_px
+    mask = np.zeros(r.grid.shape, dtype=bool)
+    mask[y // cell:(y + h) // cell, x // cell:(x + w) // cell] = True
+    row, col = np.unravel_index(np.argmax(np.where(mask, r.grid, -1)), r.grid.shape)
+    return (col + 0.5) * cell, (row + 0.5) * cell
+
+
+def test_compare_hotspot_lists_both_segments(panel, qtbot):
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_kind("rage")
+    panel.show_hotspot(*_product_shot_centre(panel))
+    assert panel.hotspot_table.rowCount() > 0 and panel.hotspot_table.isColumnHidden(SEGMENT_COL)
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_kind("click")
+        panel.set_compare("source", "diff")
+        assert panel.hotspot_table.rowCount() == 0  # no rage list left under the click compare
+    a_filter, b_filter = panel._compare_filters
+    x, y = _product_shot_centre(panel)
+    rows = panel.show_hotspot(x, y)
+    assert rows and not panel.hotspot_table.isColumnHidden(SEGMENT_COL)
+    assert panel.hotspot_table.horizontalHeader().visualIndex(SEGMENT_COL) == 0
+    labels = {panel.hotspot_table.item(r, SEGMENT_COL).text() for r in range(panel.hotspot_table.rowCount())}
+    assert labels == {"A", "B"}
+    engine = panel._engine
+    snap = panel.snapshot.snapshot_id
+    in_a = {s for s, _, _ in engine.sessions_at(snap, "click", x, y, 28.0, a_filter)}
+    in_b = {s for s, _, _ in engine.sessions_at(snap, "click", x, y, 28.0, b_filter)}
+    for r in range(panel.hotspot_table.rowCount()):
+        s = int(panel.hotspot_table.item(r, 0).text().lstrip("#"))
+        assert s in (in_a if panel.hotspot_table.item(r, SEGMENT_COL).text() == "A" else in_b)
+    assert f"A {len(in_a):,} · B {len(in_b):,}" in panel.hotspot_title.text()
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_compare("off")
+    panel.show_hotspot(x, y)
+    assert panel.hotspot_table.isColumnHidden(SEGMENT_COL)
+
+
+def test_empty_segment_says_no_sessions_match(panel, qtbot):
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_filter(SessionFilter(session_ids=()))
+    assert panel.result.sample.sessions == 0
+    assert panel.warning_label.text() == "⚠ No sessions match this filter on this page"
+    assert "Only 0" not in panel.warning_label.text()
+
+
+def test_dense_large_hot_spot_reads_hot(panel, capture):
+    """The product shot (most clicks, spread over a big image) must not look faint next to the CTA."""
+    r = panel.result
+    grid_before = r.grid.copy()
+    em = capture.elements(panel.snapshot.snapshot_id)
+    cell = r.cell_px
+
+    def peak(selector):
+        x, y, w, h = em.boxes[em.index_of(selector)].tolist()
+        return float(r.grid[y // cell:(y + h) // cell, x // cell:(x + w) // cell].max())
+
+    lo, hi = (float(v) for v in panel.overlay_item.levels)
+    assert (lo, hi) == pytest.approx(display_levels(r))
+    assert peak("#hero-cta") > peak("img.product-shot")  # the raw peaks: the CTA is denser
+    assert hi < r.levels[1]
+    assert peak("img.product-shot") / hi >= 0.75   # orange to red on the heat scale
+    # Only the colour scale changed: the grid and its totals are the engine's.
+    np.testing.assert_array_equal(r.grid, grid_before)
+    assert float(r.counts.sum()) == pytest.approx(r.total)
+    assert panel.legend.text().startswith(f"0 … {_num(hi)}+ clicks")

@@ -17,6 +17,7 @@ emits ``replay_requested(session_id, t_ms)``. Computing runs through ``hindsight
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -59,6 +60,9 @@ KIND_TIPS = {
 HOTSPOT_RADIUS_PX = 28.0
 TOP_ELEMENTS = 15
 MAX_HOTSPOT_ROWS = 200
+NARROW_PX = 900        # narrower than this (a dock) and the legend and tables go under the page
+ELEMENT_MIN_PX = 160   # the Element column of "Most clicked elements" never gets narrower
+SEGMENT_COL = 5        # the hot spot list's A/B column (compare mode)
 SLOW_COMPUTE_MS = 700   # computing longer than this (big captures) shows a cancellable progress dialog
 
 _STYLE = """
@@ -72,6 +76,35 @@ QToolButton[segment="true"] { padding: 4px 10px; border: 1px solid #D9DCE3; back
 QToolButton[segment="true"]:checked { background: #7C5CFF; color: white; border-color: #7C5CFF; }
 QToolButton[segment="true"]:disabled { color: #B8BDC8; }
 """
+
+
+#: Blurred maps colour up to this percentile of their visible cells, not their single hottest
+#: cell: a small, dense target (a button) would otherwise push a large, busy one (an image)
+#: into faint green although it has more clicks. The hottest 2 % of the area shows at full heat.
+DISPLAY_PERCENTILE = 98.0
+_BLURRED_KINDS = ("click", "rage", "dead", "move")
+
+
+def display_levels(r: HeatmapResult) -> tuple[float, float]:
+    """(low, high) to colour ``r`` with; only the colour scale, never the grid values.
+
+    Scroll and attention maps keep their own levels (a share in %, seconds in view).
+    """
+    lo, hi = r.levels
+    if r.kind not in _BLURRED_KINDS or r.grid.size == 0 or not hi > lo:
+        return (lo, hi)
+    grid = r.grid
+    # "Visible" cells: the blur's faint tails around every point would drag a plain
+    # percentile of all non-zero cells down to nothing.
+    seen = grid[grid > hi * 0.01]
+    top = float(np.percentile(seen, DISPLAY_PERCENTILE)) if seen.size else hi
+    # Never brighter than a third of the peak: a map of scattered single clicks stays honest.
+    return (lo, float(min(hi, max(top, hi / 3.0))))
+
+
+def readable_unit(unit: str) -> str:
+    """``"clicks per 4×4 px cell"`` -> ``"clicks (per 4 px square)"``."""
+    return re.sub(r"\s*per (\d+)×\1 px cell$", r" (per \1 px square)", unit)
 
 
 def _fmt_t(ms: int) -> str:
@@ -98,6 +131,7 @@ class _Legend(QWidget):
         super().__init__(parent)
         self._lut = heat_lut()
         self._lo, self._hi, self._unit = 0.0, 0.0, ""
+        self._clipped = False
         self.setMinimumHeight(46)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -105,13 +139,22 @@ class _Legend(QWidget):
         self._lut = lut
         self.update()
 
-    def set_scale(self, lo: float, hi: float, unit: str) -> None:
+    def set_scale(self, lo: float, hi: float, unit: str, peak: float | None = None) -> None:
+        """``peak``: the map's hottest value when the scale tops out below it (cells above ``hi``
+        show at full heat)."""
         self._lo, self._hi, self._unit = lo, hi, unit
-        self.setToolTip(self.text())
+        self._clipped = peak is not None and peak > hi * 1.001
+        tip = self.text()
+        if self._clipped:
+            tip += f"\nCells above {_num(hi)} show at full heat (hottest cell: {_num(peak)})"
+        self.setToolTip(tip)
         self.update()
 
     def text(self) -> str:
-        return f"{_num(self._lo)} … {_num(self._hi)} {self._unit}".strip()
+        if not self._unit and self._hi == self._lo:
+            return ""
+        top = f"{_num(self._hi)}+" if self._clipped else _num(self._hi)
+        return f"{_num(self._lo)} … {top} {self._unit}".strip()
 
     def paintEvent(self, _ev):  # noqa: N802
         p = QPainter(self)
@@ -128,12 +171,16 @@ class _Legend(QWidget):
         p.fillRect(bar, QBrush(grad))
         p.setPen(QPen(QColor("#D1D5DB")))
         p.drawRect(bar)
+        if not self.text():   # computing: a bare ramp, no stale numbers
+            p.end()
+            return
         p.setPen(QColor("#1F2430"))
         font = QFont(self.font())
         font.setPixelSize(11)
         p.setFont(font)
         p.drawText(QRectF(1, 16, w / 2, 14), Qt.AlignmentFlag.AlignLeft, _num(self._lo))
-        p.drawText(QRectF(w / 2, 16, w / 2, 14), Qt.AlignmentFlag.AlignRight, _num(self._hi))
+        p.drawText(QRectF(w / 2, 16, w / 2, 14), Qt.AlignmentFlag.AlignRight,
+                   f"{_num(self._hi)}+" if self._clipped else _num(self._hi))
         p.setPen(QColor("#6B7280"))
         p.drawText(QRectF(1, 30, w, 14), Qt.AlignmentFlag.AlignLeft, self.text())
         p.end()
@@ -165,6 +212,8 @@ class QtHeatmapPanel(QWidget):
         self._diverging = diverging_lut()
         self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
         self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
+        self._compare_filters = None  # (SessionFilter A, SessionFilter B) of the shown compare
+        self._display_levels = (0.0, 1.0)  # the colour scale of the shown map (see display_levels)
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -322,7 +371,7 @@ class QtHeatmapPanel(QWidget):
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.view)
-        hot = QWidget()
+        hot = self._hot_box = QWidget()
         hl = QVBoxLayout(hot)
         hl.setContentsMargins(0, 4, 0, 0)
         self.hotspot_title = QLabel("Sessions at a hot spot", objectName="sectionTitle")
@@ -331,9 +380,15 @@ class QtHeatmapPanel(QWidget):
                                    "double-click a row to replay it.", objectName="hint")
         self.hotspot_hint.setWordWrap(True)
         hl.addWidget(self.hotspot_hint)
-        self.hotspot_table = QTableWidget(0, 5)
-        self.hotspot_table.setHorizontalHeaderLabels(["Session", "Time in session", "Device", "Clicks here", "Signal"])
+        self.hotspot_table = QTableWidget(0, 6)
+        self.hotspot_table.setHorizontalHeaderLabels(["Session", "Time in session", "Device", "Clicks here", "Signal",
+                                                      "Segment"])
         self._setup_table(self.hotspot_table)
+        # Compare mode only: which segment (A or B) a session is in; shown first.
+        self.hotspot_table.horizontalHeader().moveSection(SEGMENT_COL, 0)
+        self.hotspot_table.horizontalHeader().setStretchLastSection(False)
+        self.hotspot_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.hotspot_table.setColumnHidden(SEGMENT_COL, True)
         self.hotspot_table.cellDoubleClicked.connect(self._on_hotspot_double_clicked)
         hl.addWidget(self.hotspot_table)
         left.addWidget(hot)
@@ -357,10 +412,18 @@ class QtHeatmapPanel(QWidget):
         rl.addWidget(line)
         rl.addWidget(QLabel("Most clicked elements", objectName="sectionTitle"))
         self.element_table = QTableWidget(0, 6)
-        self.element_table.setHorizontalHeaderLabels(["Element", "Clicks", "Share", "Sessions", "Rage", "Dead"])
+        self.element_table.setHorizontalHeaderLabels(["Element", "Clicks", "Share", "Sess.", "Rage", "Dead"])
+        for col, tip in enumerate(("CSS selector of the element", "Clicks on it", "Share of all clicks on the page",
+                                   "Sessions that clicked it", "Clicks in rage bursts", "Clicks with no reaction")):
+            self.element_table.horizontalHeaderItem(col).setToolTip(tip)
         self._setup_table(self.element_table)
-        self.element_table.horizontalHeader().setStretchLastSection(False)
-        self.element_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.element_table.setWordWrap(False)
+        self.element_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.element_table.verticalHeader().setDefaultSectionSize(24)
+        header = self.element_table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(30)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.element_table.itemSelectionChanged.connect(self._on_element_selected)
         rl.addWidget(self.element_table, 1)
         self.element_note = QLabel("⚠ clicked but not clickable: visitors expect something to happen",
@@ -368,13 +431,65 @@ class QtHeatmapPanel(QWidget):
         self.element_note.setWordWrap(True)
         rl.addWidget(self.element_note)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([640, 420])
-        root.addWidget(split, 1)
+        self._left, self._right = left, right
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(left)
+        self.split.addWidget(right)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setSizes([640, 420])
+        root.addWidget(self.split, 1)
+        self._narrow: bool | None = None
+        self._arrange(self.width() < NARROW_PX)
+
+    # -- responsive layout -----------------------------------------------------------------
+    @property
+    def narrow(self) -> bool:
+        """True while the panel stacks legend and tables under the page (a narrow dock)."""
+        return bool(self._narrow)
+
+    def _arrange(self, narrow: bool) -> None:
+        """Wide: page + hot spots | legend + elements. Narrow: page, legend + elements, hot spots."""
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self.split.setOrientation(Qt.Orientation.Vertical)
+            self.split.insertWidget(2, self._hot_box)  # moves it out of the left splitter
+            self.split.setStretchFactor(0, 5)
+            self.split.setStretchFactor(1, 3)
+            self.split.setStretchFactor(2, 2)
+            h = max(self.split.height(), 600)
+            self.split.setSizes([int(h * 0.5), int(h * 0.3), int(h * 0.2)])
+        else:
+            self._left.insertWidget(1, self._hot_box)
+            self._left.setStretchFactor(0, 3)
+            self._left.setStretchFactor(1, 1)
+            self._left.setSizes([620, 230])
+            self.split.setOrientation(Qt.Orientation.Horizontal)
+            self.split.setStretchFactor(0, 3)
+            self.split.setStretchFactor(1, 2)
+            w = max(self.split.width(), 1000)
+            self.split.setSizes([int(w * 0.6), int(w * 0.4)])
+        self._fit_element_column()
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt naming
+        super().resizeEvent(ev)
+        self._arrange(ev.size().width() < NARROW_PX)
+        self._fit_element_column()
+
+    def _fit_element_column(self) -> None:
+        """The Element column stretches, but never below ELEMENT_MIN_PX (then the table scrolls)."""
+        t = self.element_table
+        header = t.horizontalHeader()
+        numbers = sum(header.sectionSize(c) for c in range(1, t.columnCount()))
+        room = t.viewport().width() - numbers
+        mode = QHeaderView.ResizeMode.Stretch if room >= ELEMENT_MIN_PX else QHeaderView.ResizeMode.Interactive
+        if header.sectionResizeMode(0) != mode:
+            header.setSectionResizeMode(0, mode)
+        if mode == QHeaderView.ResizeMode.Interactive:
+            header.resizeSection(0, ELEMENT_MIN_PX)
 
     def closeEvent(self, ev):  # noqa: N802 - Qt naming
         self._cancel()  # a result arriving after close must not touch the dead widgets
@@ -571,11 +686,14 @@ class QtHeatmapPanel(QWidget):
         compare = None
         if self._compare != "off":
             compare = comparison_filters(self._compare, flt, self._capture)
+        self._compare_filters = compare
         self.status_label.setText("Computing…")
+        self._show_pending()
 
         def work():  # worker thread: no widgets here
             shown = engine.compute(snap_id, kind, flt) if compare is None else engine.compare(snap_id, kind, *compare)
-            return seq, shown, engine.element_table(snap_id, flt)
+            levels = display_levels(shown) if isinstance(shown, HeatmapResult) else None
+            return seq, (shown, levels), engine.element_table(snap_id, flt)
 
         self._cancel()
         try:
@@ -585,6 +703,34 @@ class QtHeatmapPanel(QWidget):
             return
         self._task = tasks.run(work, self._on_computed, self._on_failed)
         self._watch(self._task)
+
+    def _show_pending(self) -> None:
+        """Clear what the last result drew and name the map being computed.
+
+        A new map can take seconds on first load; until it arrives the old overlay, fold lines,
+        counts and tables would read as the new choice's result.
+        """
+        for item in (self.overlay_item, self.overlay_item_b):
+            item.clear()
+        for line in self.scroll_lines:
+            line.setVisible(False)
+        self.element_box.setVisible(False)
+        title = f"{TITLES[self._kind]} — {self.device}"
+        if self._compare != "off":
+            title = f"{TITLES[self._kind]} — {'A − B' if self._compare_view == 'diff' else 'A (left) | B (right)'} — {self.device}"
+        self.legend_title.setText(title)
+        self.legend.set_scale(0.0, 0.0, "")
+        self.scroll_summary.setText("")
+        self._set_badge("Computing…", False)
+        self.warning_label.setText("")
+        self.element_table.setRowCount(0)
+        self._clear_hotspot()
+
+    def _set_badge(self, text: str, warn: bool) -> None:
+        self.badge.setText(text)
+        self.badge.setProperty("warn", warn)
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
 
     def set_min_sessions(self, n: int) -> None:
         """Warn about heatmaps of fewer than ``n`` sessions (Preferences); recomputes if it changed."""
@@ -607,13 +753,15 @@ class QtHeatmapPanel(QWidget):
     def _on_compute_cancelled(self, task) -> None:
         if task is self._task:
             self._task = None
+            self._set_badge("Not computed", False)
             self.status_label.setText("Cancelled: choose the page, kind or segment again to compute")
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._set_badge("Not computed", False)
         self.status_label.setText(f"Could not compute the heatmap: {exc}")
 
     def _on_computed(self, payload) -> None:
-        seq, result, table = payload
+        seq, (result, levels), table = payload
         if seq != self._seq:
             return  # an older request; a newer one is on its way
         self._task = None
@@ -623,6 +771,7 @@ class QtHeatmapPanel(QWidget):
             return
         self.overlay_item_b.clear()
         self._result = result
+        self._display_levels = levels or display_levels(result)
         self._update_overlay(result)
         self._update_badge(result)
         self._update_legend(result)
@@ -639,7 +788,7 @@ class QtHeatmapPanel(QWidget):
             self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=self._levels(cmp.levels))
             self.overlay_item.setLookupTable(self._diverging)
             self.legend.set_lut(self._diverging)
-            self.legend.set_scale(cmp.levels[0], cmp.levels[1], f"{cmp.unit} (A − B)")
+            self.legend.set_scale(cmp.levels[0], cmp.levels[1], f"{readable_unit(cmp.unit)} (A − B)")
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A − B — {self.device}")
         else:
             top = float(max(cmp.grid_a.max(initial=0.0), cmp.grid_b.max(initial=0.0)))
@@ -647,7 +796,7 @@ class QtHeatmapPanel(QWidget):
                 item.setImage(grid, autoLevels=False, levels=self._levels((0.0, top)))
                 item.setLookupTable(self._lut)
             self.legend.set_lut(self._lut)
-            self.legend.set_scale(0.0, top, cmp.unit)
+            self.legend.set_scale(0.0, top, readable_unit(cmp.unit))
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A (left) | B (right) — {self.device}")
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
@@ -673,8 +822,7 @@ class QtHeatmapPanel(QWidget):
 
     # -- drawing ---------------------------------------------------------------------------
     def _update_overlay(self, r: HeatmapResult) -> None:
-        lo, hi = r.levels
-        self.overlay_item.setImage(r.grid, autoLevels=False, levels=(lo, hi if hi > lo else lo + 1))
+        self.overlay_item.setImage(r.grid, autoLevels=False, levels=self._levels(self._display_levels))
         self.overlay_item.setLookupTable(self._lut)
         self.legend.set_lut(self._lut)
         self.overlay_item.setRect(QRectF(*r.rect))
@@ -689,7 +837,8 @@ class QtHeatmapPanel(QWidget):
 
     def _update_legend(self, r: HeatmapResult) -> None:
         self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")
-        self.legend.set_scale(r.levels[0], r.levels[1], r.unit)
+        lo, hi = self._display_levels
+        self.legend.set_scale(lo, hi, readable_unit(r.unit), peak=r.levels[1])
         s = r.scroll
         if r.note:
             self.scroll_summary.setText(r.note)
@@ -732,7 +881,7 @@ class QtHeatmapPanel(QWidget):
             name = f"{'⚠ ' if e.flagged else ''}{e.selector}"
             item = QTableWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, e.index)
-            tip = f"{e.label}\n{e.tag}, {'clickable' if e.clickable else 'NOT clickable'}"
+            tip = f"{e.selector}\n{e.label}\n{e.tag}, {'clickable' if e.clickable else 'NOT clickable'}"
             item.setToolTip(tip)
             if e.flagged:
                 item.setForeground(amber)
@@ -744,6 +893,7 @@ class QtHeatmapPanel(QWidget):
                 if e.flagged:
                     cell.setForeground(amber)
                 t.setItem(i, col, cell)
+        self._fit_element_column()
 
     def _on_element_selected(self) -> None:
         rows = self.element_table.selectionModel().selectedRows()
@@ -773,34 +923,55 @@ class QtHeatmapPanel(QWidget):
             self._clear_hotspot()
             return []
         kind = self._kind if self._kind in ("rage", "dead") else "click"
-        hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, self._filter)
+        comparing = self._compare != "off" and self._compare_filters is not None
+        # In compare mode each segment's sessions, labelled A or B (they never overlap).
+        segments = (("A", self._compare_filters[0]), ("B", self._compare_filters[1])) if comparing else \
+            (("", self._filter),)
         self.hotspot_item.setData([x], [y], size=2 * radius_px)
         # One row per session: its click nearest the spot (hits come nearest first).
         first: dict[int, tuple[int, int]] = {}
         count: dict[int, int] = {}
-        for s, t, _pv in hits:
-            first.setdefault(s, (t, len(first)))
-            count[s] = count.get(s, 0) + 1
+        segment_of: dict[int, str] = {}
+        per_segment: dict[str, int] = {}
+        for label, flt in segments:
+            hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, flt)
+            for s, t, _pv in hits:
+                if s not in first:
+                    per_segment[label] = per_segment.get(label, 0) + 1
+                first.setdefault(s, (t, len(first)))
+                count[s] = count.get(s, 0) + 1
+                segment_of.setdefault(s, label)
         sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
         what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
+        split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
         self.hotspot_title.setText(
-            f"{len(first):,} sessions with {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
+            f"{len(first):,} sessions{split} with {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
             if first else f"No {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})")
         rage_s, dead_s = self._signals_at(x, y, radius_px)
         t = self.hotspot_table
+        t.setColumnHidden(SEGMENT_COL, not comparing)
         t.setRowCount(len(sessions))
         for i, s in enumerate(sessions):
             t_ms = first[s][0]
             sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
-            values = (f"#{s}", _fmt_t(t_ms), snap.device, f"{count[s]:,}", sig)
+            values = (f"#{s}", _fmt_t(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
             for col, v in enumerate(values):
                 cell = QTableWidgetItem(v)
                 cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
                 if col in (0, 1, 3):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                elif col == SEGMENT_COL:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    cell.setToolTip(self._segment_name(segment_of[s]))
                 t.setItem(i, col, cell)
         self.hotspot_listed.emit(len(sessions))
         return sessions
+
+    def _segment_name(self, label: str) -> str:
+        c = BY_KEY.get(self._compare)
+        if c is None or not label:
+            return ""
+        return f"{label}: {c.label_a if label == 'A' else c.label_b}"
 
     def _signals_at(self, x, y, r) -> tuple[set, set]:
         snap = self._snapshot
