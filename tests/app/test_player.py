@@ -378,3 +378,39 @@ def test_skip_label_uses_only_glyphs_the_font_has(qt_player, cap):
     assert text == "» Skipped 0:34 of inactivity"
     fm = QFontMetrics(qt_player.skip_label.font())
     assert all(fm.inFontUcs4(ord(ch)) for ch in text)
+
+
+def test_timeline_end_label_never_collides_with_a_tick_label(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from hindsight_qt.views.qt_timeline import QtTimeline
+
+    tl = QtTimeline()
+    qtbot.addWidget(tl)
+    fm = QFontMetrics(tl._font)
+    for duration in (74_000, 71_000, 43_000, 18_500, 130_000, 600_000):
+        tl._duration = float(duration)
+        for width in range(420, 1500, 9):
+            tl.resize(width, tl.height())
+            labels = tl.tick_labels()
+            assert labels[0][1] == "0:00" and labels[-1][1] == tl_format(duration)
+            for (a, ta), (b, _tb) in zip(labels, labels[1:]):
+                assert a + fm.horizontalAdvance(ta) + 4 <= b, (duration, width, labels)
+            assert labels[-1][0] + fm.horizontalAdvance(labels[-1][1]) <= width
+
+
+def tl_format(ms):
+    from hindsight_qt.views.qt_timeline import format_ms
+
+    return format_ms(ms)
+
+
+def test_scroll_depth_label_stays_inside_the_canvas(qt_player, cap):
+    ind = qt_player.canvas.scroll_indicator
+    c = qt_player.canvas
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    assert ind.isVisible() and ind.geometry().right() <= c.width() - 1
+    for y in (-50, 0, 5, ind.height() / 2, ind.height() - 3, ind.height() + 40):
+        r = ind.label_rect("100%", y)
+        assert r.left() >= ind.PAD and r.top() >= ind.PAD
+        assert r.right() <= ind.width() - 14 and r.bottom() <= ind.height() - ind.PAD

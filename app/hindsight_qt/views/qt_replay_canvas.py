@@ -426,7 +426,7 @@ class _ReplayViewBox(pg.ViewBox):
 class _ScrollIndicator(QWidget):
     """A slim page-height track at the canvas edge: where the viewport is, and how deep (%)."""
 
-    WIDTH = 44
+    WIDTH = 60  # fits "100%" and its padding beside the track
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -454,13 +454,25 @@ class _ScrollIndicator(QWidget):
         p.setBrush(QColor(255, 255, 255, 200))
         p.drawRoundedRect(thumb, 2.5, 2.5)
         # the depth the viewport's bottom reached, next to the thumb's bottom end
-        text = f"{bottom * 100:.0f}%"
+        rect = self.label_rect(f"{bottom * 100:.0f}%", thumb.bottom(), track)
         p.setFont(self._font)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(28, 31, 36, 170))  # legible over a light page too
+        p.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        p.setPen(QColor(255, 255, 255, 200))
+        p.drawText(rect, Qt.AlignCenter, f"{bottom * 100:.0f}%")
+
+    PAD = 4
+
+    def label_rect(self, text: str, y: float, track: QRectF | None = None) -> QRectF:
+        """Where the depth label goes: left of the track, centred on ``y``, always whole and
+        at least PAD px inside the widget (it used to be clipped at the view's edge)."""
+        track = track or QRectF(self.width() - 14, 12, 5, self.height() - 24)
         fm = QFontMetricsF(self._font)
-        y = min(max(thumb.bottom(), track.top() + fm.height() / 2), track.bottom() - fm.height() / 2)
-        p.setPen(QColor(255, 255, 255, 170))
-        p.drawText(QRectF(0, y - fm.height() / 2, track.left() - 4, fm.height()),
-                   Qt.AlignRight | Qt.AlignVCenter, text)
+        w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+        top = min(max(y - h / 2, self.PAD), self.height() - self.PAD - h)
+        left = max(track.left() - 4 - w, self.PAD)
+        return QRectF(left, top, w, h)
 
 
 # -- the canvas widget -----------------------------------------------------------------

@@ -331,27 +331,41 @@ class QtTimeline(QWidget):
         p.drawEllipse(QPointF(xp, self.BAR_TOP + self.BAR_H / 2), 2.5, 2.5)
 
     def _paint_labels(self, p: QPainter, c: dict[str, QColor]) -> None:
-        x0, w = self._track()
         p.setFont(self._font)
+        fm = QFontMetrics(self._font)
+        p.setPen(c["text"])
+        for left, text in self.tick_labels():
+            p.drawText(QPointF(left, self.LABELS_TOP + fm.ascent()), text)
+
+    #: Least gap between two m:ss labels (px).
+    LABEL_GAP = 16
+
+    def tick_labels(self) -> list[tuple[float, str]]:
+        """(left x px, text) of the m:ss labels drawn under the bar, the end time last."""
+        if self._duration <= 0:
+            return []
+        x0, w = self._track()
         fm = QFontMetrics(self._font)
         label_w = fm.horizontalAdvance("00:00") + 70
         slots = max(int(w // label_w), 1)
         step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
                      if self._duration / 1000 / s <= slots), 3600)
-        p.setPen(c["text"])
+        out: list[tuple[float, str]] = []
         n = int(self._duration / 1000 // step)
         for i in range(n + 1):
             ms = i * step * 1000.0
-            x = self._x_of(ms)
             text = format_ms(ms)
             tw = fm.horizontalAdvance(text)
-            left = min(max(x - tw / 2, 0), self.width() - tw)
-            p.drawText(QPointF(left, self.LABELS_TOP + fm.ascent()), text)
-        # the end time sits at the right edge unless a tick label is already there
+            out.append((min(max(self._x_of(ms) - tw / 2, 0), self.width() - tw), text))
+        # the end time sits at the right edge; a tick label it would touch gives way to it
         end = format_ms(self._duration)
-        tw = fm.horizontalAdvance(end)
-        if self._x_of(n * step * 1000.0) < self.width() - 2.2 * tw:
-            p.drawText(QPointF(self.width() - tw, self.LABELS_TOP + fm.ascent()), end)
+        if out and out[-1][1] == end:
+            return out
+        end_left = self.width() - fm.horizontalAdvance(end)
+        while len(out) > 1 and out[-1][0] + fm.horizontalAdvance(out[-1][1]) + self.LABEL_GAP > end_left:
+            out.pop()
+        out.append((end_left, end))
+        return out
 
     # -- interaction ---------------------------------------------------------------------
     def hover_text(self, x: float) -> str:
