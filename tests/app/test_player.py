@@ -414,3 +414,52 @@ def test_scroll_depth_label_stays_inside_the_canvas(qt_player, cap):
         r = ind.label_rect("100%", y)
         assert r.left() >= ind.PAD and r.top() >= ind.PAD
         assert r.right() <= ind.width() - 14 and r.bottom() <= ind.height() - ind.PAD
+
+
+def test_jumping_onto_a_hesitation_while_playing_pauses_with_the_banner(qt_player, cap, qtbot):
+    sid, _kind, t_ms, *_ = cap.planted("hesitation")[0]
+    qt_player.load_session(cap, int(sid), autoplay=True)
+    _hold_clock(qt_player)
+    starts = [h.start_ms for h in qt_player.player.hesitations]
+    assert starts
+    m = qt_player.timeline.markers
+    before = float(m.t_ms[m.t_ms < starts[0]][-1])  # the marker just before the first hesitation
+    qt_player.player.seek(before)
+    assert qt_player.player.playing
+    qtbot.keyClick(qt_player, Qt.Key_BracketRight)
+    p = qt_player.player
+    assert not p.playing and p.paused_for is not None and p.t_ms == starts[0]
+    assert not qt_player.banner.isHidden() and qt_player.banner_label.text().startswith("Paused: ")
+    # off, it plays straight on
+    qt_player.player.pause_on_hesitation = False
+    qt_player.player.seek(before)
+    qt_player.player.play()
+    qtbot.keyClick(qt_player, Qt.Key_BracketRight)
+    assert p.playing and p.paused_for is None and qt_player.banner.isHidden()
+
+
+def test_jump_within_50_ms_before_a_hesitation_stops_at_it(cap):
+    from hindsight.replay.player import Player
+    from hindsight.replay.timeline import SessionTimeline
+
+    sid, *_ = cap.planted("hesitation")[0]
+    tl = SessionTimeline.load(cap, int(sid))
+    p = Player(tl)
+    h = p.hesitations[0]
+    # a marker kind list that lands 30 ms short of the hesitation
+    tl.markers.t_ms[tl.markers.t_ms == h.start_ms] = h.start_ms - 30
+    p.seek(h.start_ms - 2000)
+    p.play()
+    assert p.jump_marker(1, kinds=("hesitation",))
+    assert not p.playing and p.paused_for is h and p.t_ms == h.start_ms
+
+
+def test_no_marker_that_way_says_so(qt_player, cap, qtbot):
+    qt_player.load_session(cap, int(cap.session_ids()[0]), autoplay=False)
+    end = float(qt_player.timeline.duration_ms)
+    qt_player.player.seek(end)
+    qtbot.keyClick(qt_player, Qt.Key_BracketRight)
+    assert qt_player.skip_label.text() == "No later marker" and qt_player.player.t_ms == end
+    qt_player.player.seek(0)
+    qtbot.keyClick(qt_player, Qt.Key_BracketLeft)
+    assert qt_player.skip_label.text() == "No earlier marker" and qt_player.player.t_ms == 0

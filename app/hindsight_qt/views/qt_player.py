@@ -249,12 +249,12 @@ class QtPlayer(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.prev_marker_button = tool("prev_marker", "Previous event  [", lambda: self.player.jump_marker(-1))
+        self.prev_marker_button = tool("prev_marker", "Previous event  [", lambda: self.jump_marker(-1))
         self.step_back_button = tool("step_back", "Step back one frame  ,", lambda: self.player.step(-1))
         self.play_button = tool("play", "Play  Space", self._toggle, "playButton")
         self.play_button.setFixedSize(34, 34)
         self.step_forward_button = tool("step_forward", "Step forward one frame  .", lambda: self.player.step(1))
-        self.next_marker_button = tool("next_marker", "Next event  ]", lambda: self.player.jump_marker(1))
+        self.next_marker_button = tool("next_marker", "Next event  ]", lambda: self.jump_marker(1))
         for b in (self.prev_marker_button, self.step_back_button, self.play_button,
                   self.step_forward_button, self.next_marker_button):
             row.addWidget(b)
@@ -509,6 +509,16 @@ class QtPlayer(QWidget):
     def _on_skip_check(self, on: bool) -> None:
         self.player.skip_inactivity = bool(on)
 
+    def jump_marker(self, direction: int) -> None:
+        """[ / ]: to the previous / next marker, or say there is none that way."""
+        if self.timeline is not None and not self.player.jump_marker(direction):
+            self.show_message("No later marker" if direction > 0 else "No earlier marker")
+
+    def show_message(self, text: str) -> None:
+        """A brief note in the chrome (it clears itself after 2.5 s)."""
+        self.skip_label.setText(text)
+        self._skip_label_timer.start()
+
     def _on_scrub_started(self) -> None:
         self._was_playing = bool(self.player.playing)
         if self._was_playing:
@@ -559,8 +569,8 @@ class QtPlayer(QWidget):
             Qt.Key_Right: lambda: p.seek(min(p.t_ms + SEEK_STEP_MS, float(self.timeline.duration_ms))),
             Qt.Key_Comma: lambda: p.step(-1),
             Qt.Key_Period: lambda: p.step(1),
-            Qt.Key_BracketLeft: lambda: p.jump_marker(-1),
-            Qt.Key_BracketRight: lambda: p.jump_marker(1),
+            Qt.Key_BracketLeft: lambda: self.jump_marker(-1),
+            Qt.Key_BracketRight: lambda: self.jump_marker(1),
             Qt.Key_Plus: lambda: self._change_speed(1),
             Qt.Key_Equal: lambda: self._change_speed(1),
             Qt.Key_Minus: lambda: self._change_speed(-1),

@@ -15,6 +15,8 @@ from hindsight.replay.timeline import ONE_FRAME_MS, Frame, SessionTimeline
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SPEED = 2.0
 DEFAULT_HESITATION_MS = 2500
+#: A marker jump landing this close before a hesitation's start (ms) stops at the hesitation.
+HESITATION_SNAP_MS = 50
 
 
 class Player:
@@ -240,14 +242,25 @@ class Player:
             target = max(float(ft[i]), t - ONE_FRAME_MS) if i >= 0 else t - ONE_FRAME_MS
         self.seek(target)
 
-    def jump_marker(self, direction: int, kinds=None) -> None:
-        """Seek to the next (+1) or previous (-1) marker, optionally of some kinds only."""
+    def jump_marker(self, direction: int, kinds=None) -> bool:
+        """Seek to the next (+1) or previous (-1) marker, optionally of some kinds only.
+
+        Landing on a hesitation's start (or up to ``HESITATION_SNAP_MS`` before it) with
+        ``pause_on_hesitation`` on pauses there, as reaching it by playing does. Returns False
+        when there is no marker that way (the playhead stays).
+        """
         tl = self.timeline
         if tl is None or direction == 0:
-            return
+            return False
         t = tl.next_marker(self.t_ms, kinds) if direction > 0 else tl.previous_marker(self.t_ms, kinds)
-        if t is not None:
-            self.seek(t)
+        if t is None:
+            return False
+        self.seek(t)
+        if self.pause_on_hesitation and self._h_starts.size:
+            i = int(np.searchsorted(self._h_starts, self.t_ms, side="left"))
+            if i < self._h_starts.size and self._h_starts[i] - self.t_ms <= HESITATION_SNAP_MS:
+                self._pause_at(self._hesitations[i])
+        return True
 
     def _frame_at(self, t_ms: float) -> Frame:
         # frame_at is pure, so the frame of the last time asked is reused (a 'time' handler
