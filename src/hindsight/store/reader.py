@@ -32,6 +32,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SESSION_TABLE_COLUMNS = (
     "session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
     "converted", "pageview_count", "event_count", "entry_page_id", "exit_page_id",
+    "viewport_w", "viewport_h",
 )
 _NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
             "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
