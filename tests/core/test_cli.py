@@ -96,3 +96,62 @@ def test_bench_runs_small(tmp_path, capsys):
 def test_version():
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("hindsight ")
+
+
+def test_unknown_command_is_not_taken_for_a_file():
+    proc = run("nosuch")
+    assert proc.returncode == 2
+    assert "'nosuch' is neither a command nor a file" in proc.stderr and "sessions" in proc.stderr
+
+
+def test_opening_the_app_without_a_display_is_one_line(demo_master, monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([str(demo_master)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no display" in err and "xvfb-run" in err
+
+
+def test_demo_again_keeps_the_file_and_its_bookmarks(tmp_path, capsys):
+    out = tmp_path / "d.sqlite"
+    assert main(["demo", "--out", str(out), "--sessions", "12", "--no-open"]) == 0
+    assert main(["bookmark", "add", str(out), "--session", "1", "--at", "500", "--tag", "keep me"]) == 0
+    before = out.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["demo", "--out", str(out), "--sessions", "12", "--no-open"]) == 0
+    assert "already holds this demo" in capsys.readouterr().out
+    assert out.stat().st_mtime_ns == before
+    assert main(["bookmarks", str(out), "--json"]) == 0
+    assert "keep me" in capsys.readouterr().out
+    assert main(["demo", "--out", str(out), "--sessions", "13", "--no-open"]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert main(["demo", "--out", str(out), "--sessions", "13", "--force", "--no-open"]) == 0
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--device", "Mobile"], "no session has device 'Mobile' (did you mean 'mobile'?)"),
+    (["--country", "XX"], "no session has country 'XX'"),
+    (["--visited", "/signup"], "no page '/signup'"),
+    (["--min-duration", "60", "--max-duration", "10"], "is more than --max-duration"),
+])
+def test_filter_typos_are_errors_not_empty_lists(demo_master, capsys, args, needle):
+    assert main(["sessions", str(demo_master), *args]) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_sessions_newest_first_by_default(demo_master, capsys):
+    assert main(["sessions", str(demo_master), "--json", "--limit", "50"]) == 0
+    starts = [r["start_ms"] for r in json.loads(capsys.readouterr().out)["sessions"]]
+    assert starts == sorted(starts, reverse=True)
+    assert main(["sessions", str(demo_master), "--json", "--limit", "50", "--oldest-first"]) == 0
+    starts = [r["start_ms"] for r in json.loads(capsys.readouterr().out)["sessions"]]
+    assert starts == sorted(starts)
+
+
+def test_json_file_opened_as_a_capture_points_to_import(tmp_path):
+    f = tmp_path / "rec.json"
+    f.write_text('[{"type": 4, "data": {}, "timestamp": 1}]')
+    proc = run("info", str(f))
+    assert proc.returncode == 2 and "hindsight import rrweb" in proc.stderr

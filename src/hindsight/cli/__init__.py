@@ -44,8 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _display_problem() -> str | None:
+    """Why a window cannot be shown here, or None (Qt would abort the process instead)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the app on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it in a "
+            "desktop session or under xvfb-run; the other commands (info, sessions, heatmap...) work without one")
+
+
 def _open_gui(argv: list[str]) -> int:
     from hindsight.gui_link import GuiUnavailable, gui_callable
+
+    problem = _display_problem()
+    if problem:
+        print(f"hindsight: error: {problem}", file=sys.stderr)
+        return 1
 
     try:
         gui_main = gui_callable("main")
@@ -60,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        if argv and not os.path.exists(argv[0]):
+            print(f"hindsight: error: {argv[0]!r} is neither a command nor a file "
+                  f"(commands: {', '.join(sorted(commands))})", file=sys.stderr)
+            return 2
         return _open_gui(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

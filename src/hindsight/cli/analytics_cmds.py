@@ -54,8 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_signals(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise UsageError("--top must be 0 or more")
-    flt = filter_from_args(args)
     with open_capture(args.file) as cap:
+        flt = filter_from_args(args, cap)
         ids = cap.session_ids(flt)
         table = compute_signals(cap, flt=flt)
         index = SessionIndex.from_signals(ids, table)
@@ -153,7 +153,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with open_capture(args.file) as cap:
-        report = funnel(cap, steps, flt=filter_from_args(args))
+        report = funnel(cap, steps, flt=filter_from_args(args, cap))
     if args.json:
         print_json(report.as_dict())
         return 0

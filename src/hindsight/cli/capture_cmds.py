@@ -10,13 +10,14 @@ from hindsight.store import SessionFilter, open_capture
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="format version and counts of a capture")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FILE", help="capture file (.sqlite)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_info)
 
-    p = sub.add_parser("sessions", help="list the sessions of a capture")
-    p.add_argument("file")
+    p = sub.add_parser("sessions", help="list the sessions of a capture, newest first")
+    p.add_argument("file", metavar="FILE", help="capture file (.sqlite)")
     add_filter_arguments(p)
+    p.add_argument("--oldest-first", action="store_true", help="list the oldest sessions first")
     p.add_argument("--limit", type=int, default=None, help="at most this many rows (default: all)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sessions)
@@ -24,27 +25,58 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     """The session filter flags shared by every command that takes a segment."""
-    p.add_argument("--device", action="append", default=[], help="desktop, tablet or mobile (repeatable)")
-    p.add_argument("--browser", action="append", default=[])
-    p.add_argument("--os", action="append", default=[])
-    p.add_argument("--country", action="append", default=[])
-    p.add_argument("--source", action="append", default=[], help="organic, paid, direct, social, email, referral")
-    conv = p.add_mutually_exclusive_group()
-    conv.add_argument("--converted", dest="converted", action="store_const", const=True, default=None)
-    conv.add_argument("--not-converted", dest="converted", action="store_const", const=False)
-    p.add_argument("--min-duration", type=float, default=None, metavar="S", help="seconds")
-    p.add_argument("--max-duration", type=float, default=None, metavar="S", help="seconds")
-    p.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page")
-    p.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
+    g = p.add_argument_group("session filters (repeat a flag to allow several values)")
+    g.add_argument("--device", action="append", default=[], metavar="D", help="desktop, tablet or mobile")
+    g.add_argument("--browser", action="append", default=[], metavar="B", help="e.g. Chrome, 'Mobile Safari'")
+    g.add_argument("--os", action="append", default=[], metavar="OS", help="e.g. Windows, macOS, iOS, Android")
+    g.add_argument("--country", action="append", default=[], metavar="CC", help="ISO code, e.g. US, DE")
+    g.add_argument("--source", action="append", default=[], metavar="S",
+                   help="organic, paid, direct, social, email or referral")
+    conv = g.add_mutually_exclusive_group()
+    conv.add_argument("--converted", dest="converted", action="store_const", const=True, default=None,
+                      help="only sessions that converted")
+    conv.add_argument("--not-converted", dest="converted", action="store_const", const=False,
+                      help="only sessions that did not convert")
+    g.add_argument("--min-duration", type=float, default=None, metavar="S", help="at least S seconds long")
+    g.add_argument("--max-duration", type=float, default=None, metavar="S", help="at most S seconds long")
+    g.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page (full URL)")
+    g.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
 
 
-def filter_from_args(args: argparse.Namespace) -> SessionFilter:
-    return SessionFilter(
+def filter_from_args(args: argparse.Namespace, capture=None) -> SessionFilter:
+    """The SessionFilter of the filter flags; with ``capture``, values it has none of are errors."""
+    flt = SessionFilter(
         device=tuple(args.device), browser=tuple(args.browser), os=tuple(args.os),
         country=tuple(args.country), source=tuple(args.source), converted=args.converted,
         min_duration_s=args.min_duration, max_duration_s=args.max_duration,
         visited=tuple(args.visited), not_visited=tuple(args.not_visited),
     )
+    if capture is not None:
+        check_filter(capture, flt)
+    return flt
+
+
+def check_filter(capture, flt: SessionFilter) -> None:
+    """Raise ``UsageError`` for a filter value no session has (a typo would silently give 0)."""
+    from hindsight.cli import UsageError
+
+    for column in ("device", "browser", "os", "country", "source"):
+        wanted = getattr(flt, column)
+        if not wanted:
+            continue
+        known = [v for v in capture.distinct_values(column) if v]
+        for value in wanted:
+            if value not in known:
+                hint = next((k for k in known if k.lower() == value.lower()), None)
+                also = f" (did you mean {hint!r}?)" if hint else f"; values: {', '.join(known[:12])}"
+                raise UsageError(f"no session has {column} {value!r}{also}")
+    urls = [p.url for p in capture.pages()]
+    for url in (*flt.visited, *flt.not_visited):
+        if url not in urls:
+            raise UsageError(f"no page {url!r} in this capture; pages: {', '.join(urls[:8])}")
+    if (flt.min_duration_s is not None and flt.max_duration_s is not None
+            and flt.min_duration_s > flt.max_duration_s):
+        raise UsageError(f"--min-duration {flt.min_duration_s:g} is more than --max-duration {flt.max_duration_s:g}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -85,8 +117,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        from hindsight.cli import UsageError
+
+        raise UsageError(f"--limit must be 0 or more, not {args.limit}")
     with open_capture(args.file) as cap:
-        table = cap.session_table(filter_from_args(args))
+        table = cap.session_table(filter_from_args(args, cap),
+                                  order_by="start_ms" if args.oldest_first else "-start_ms")
         urls = {p.page_id: p.url for p in cap.pages()}
     n = len(table["session_id"])
     limit = n if args.limit is None else min(n, args.limit)

@@ -3,30 +3,53 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="write a realistic demo capture with planted behaviours")
-    p.add_argument("--out", required=True, metavar="FILE", help="capture file to write (replaced if present)")
-    p.add_argument("--sessions", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=7)
+    p = sub.add_parser("demo", help="write a realistic demo capture with planted behaviours, then open it")
+    p.add_argument("--out", required=True, metavar="FILE", help="capture file to write")
+    p.add_argument("--sessions", type=int, default=2000, metavar="N", help="number of visitors (default 2000)")
+    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed; the same seed gives the same capture")
+    p.add_argument("--force", action="store_true",
+                   help="replace FILE even if it exists (bookmarks stored in it are lost)")
     p.add_argument("--no-open", action="store_true", help="do not open the app afterwards")
     p.set_defaults(handler=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    if args.sessions < 1:
-        print("hindsight: error: --sessions must be at least 1", file=sys.stderr)
-        return 2
-    from hindsight.demo.generate import generate_demo
+def _same_demo(path: Path, sessions: int, seed: int) -> bool:
+    from hindsight.store import CaptureError, open_capture
 
-    summary = generate_demo(args.out, sessions=args.sessions, seed=args.seed)
-    print(f"wrote {summary['path']}: {summary['sessions']:,} sessions, {summary['events']:,} events "
-          f"in {summary['seconds']:.1f} s")
+    try:
+        with open_capture(path) as cap:
+            meta = cap.meta
+    except CaptureError:
+        return False
+    return meta.get("demo_seed") == str(seed) and meta.get("demo_sessions") == str(sessions)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hindsight.cli import UsageError
+
+    if args.sessions < 1:
+        raise UsageError("--sessions must be at least 1")
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        if not _same_demo(out, args.sessions, args.seed):
+            raise UsageError(f"{out} already exists and is not this demo; pass --force to replace it")
+        # Running the README's first command again must not wipe the user's bookmarks.
+        print(f"{out} already holds this demo ({args.sessions:,} sessions, seed {args.seed}); "
+              "opening it (--force regenerates it)")
+        path = str(out)
+    else:
+        from hindsight.demo.generate import generate_demo
+
+        summary = generate_demo(out, sessions=args.sessions, seed=args.seed, overwrite=True)
+        print(f"wrote {summary['path']}: {summary['sessions']:,} sessions, {summary['events']:,} events "
+              f"in {summary['seconds']:.1f} s")
+        path = summary["path"]
     if args.no_open:
         return 0
     from hindsight.cli import _open_gui
 
-    return _open_gui([summary["path"]])
+    return _open_gui([path])

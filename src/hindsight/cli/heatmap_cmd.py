@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from hindsight.cli import UsageError
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
@@ -83,8 +84,10 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     if args.output is None and not args.json:
         raise UsageError("nothing to do: give -o PNG and/or --json")
     device = args.device[0] if args.device else "desktop"
-    flt = filter_from_args(args)
+    if args.output is not None and not Path(args.output).resolve().parent.is_dir():
+        raise UsageError(f"cannot write {args.output}: its folder does not exist")
     with open_capture(args.file) as cap:
+        flt = filter_from_args(args, cap)
         try:
             snap = find_snapshot(cap, args.page, device)
         except KeyError as exc:

@@ -124,7 +124,7 @@ def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
     try:
         return json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) - 1:
+        if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
             raise CaptureError(path, f"is not valid JSON: it ends early at line {exc.lineno} (truncated file?)") from None
         raise CaptureError(path, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:

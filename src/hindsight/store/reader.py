@@ -52,6 +52,9 @@ def _check_header(path: Path) -> None:
     if size == 0:
         raise CaptureError(path, "is empty (0 bytes), not a capture file")
     if not header.startswith(SQLITE_MAGIC):
+        if header.lstrip()[:1] in (b"[", b"{"):
+            raise CaptureError(path, "is JSON, not a capture: import rrweb or PostHog recordings with "
+                                     "'hindsight import rrweb FILE --out CAPTURE' (File > Import recordings… in the app)")
         raise CaptureError(path, "is not a SQLite database, so not a Hindsight capture")
     if len(header) < 100:
         raise CaptureError(path, "is truncated: shorter than a SQLite header")
