@@ -273,3 +273,27 @@ def test_dense_large_hot_spot_reads_hot(panel, capture):
     np.testing.assert_array_equal(r.grid, grid_before)
     assert float(r.counts.sum()) == pytest.approx(r.total)
     assert panel.legend.text().startswith(f"0 … {_num(hi)}+ clicks")
+
+
+def test_cancelled_compute_leaves_no_stale_result_on_screen(panel, qtbot, monkeypatch):
+    import threading
+
+    from hindsight.analytics.heatmap import HeatmapEngine
+    from hindsight_qt import tasks
+    from hindsight_qt.views import qt_heatmap_panel as heat_mod
+
+    gate = threading.Event()
+    real = HeatmapEngine.compute
+    monkeypatch.setattr(HeatmapEngine, "compute", lambda self, *a, **k: gate.wait(30) and real(self, *a, **k))
+    monkeypatch.setattr(heat_mod, "SLOW_COMPUTE_MS", 50)
+    try:
+        panel.set_kind("dead")
+        dialog = panel._progress
+        qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+        assert panel.badge.text() == "Computing…" and panel.overlay_item.image is None
+        dialog.cancel()
+        assert panel.badge.text() == "Not computed" and panel.overlay_item.image is None
+        assert panel.legend_title.text() == f"{TITLES['dead']} — desktop"
+    finally:
+        gate.set()
+        tasks.wait_all(20_000)
