@@ -470,3 +470,16 @@ def test_form_analytics_list_the_signup_fields(imported):
     email = report.field("email")
     assert email.validation_errors == 1 and email.returns == 1
     assert report.field("phone").left_blank == 1
+
+
+def test_the_same_recording_twice_is_imported_once(tmp_path):
+    """A raw rrweb file and its PostHog export are one session, not two."""
+    from hindsight.importers.session_writer import import_files
+
+    out = tmp_path / "dup.sqlite"
+    report = import_files([DATA / "session_signup_rrweb2.json", DATA / "posthog_export_v2.json"],
+                          out, render=False)
+    assert report.files == 2 and report.sessions == 1
+    assert any("same recording" in note for note in report.notes)
+    with open_capture(out) as cap:
+        assert cap.session_count() == 1

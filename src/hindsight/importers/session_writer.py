@@ -413,6 +413,16 @@ class SessionWriter:
         return sid
 
 
+def _fingerprint(session) -> tuple:
+    """What makes two parsed recordings the same session: their event times, kinds and places."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for col in (session.t, session.kind, session.x, session.y):
+        h.update(np.ascontiguousarray(col).tobytes())
+    return (len(session.t), h.hexdigest())
+
+
 def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] | tuple[str, ...] = (),
                  mask: bool = True, append: bool = False, render: bool = True, overwrite: bool = False,
                  max_bytes: int | None = None, drop_query: bool = False, progress=None) -> ImportReport:
@@ -459,11 +469,19 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     sw = None
     try:
         sw = SessionWriter(writer, shots, render=render, existing_capture=existing)
+        seen: dict[tuple, str] = {}
         for n, path in enumerate(paths):
             session = rr.load_session(path, mask=mask, max_bytes=max_bytes or rr.MAX_FILE_BYTES,
                                       drop_query=drop_query)
-            sw.write(session)
             sw.report.files += 1
+            # The same recording twice (e.g. a raw rrweb file and its PostHog export) would
+            # double every count: keep the first copy.
+            key = _fingerprint(session)
+            if key in seen:
+                sw.report.notes.append(f"{path}: the same recording as {seen[key]}; skipped")
+            else:
+                seen[key] = path
+                sw.write(session)
             if progress:
                 progress(n + 1, len(paths), path)
         sw.update_meta()
