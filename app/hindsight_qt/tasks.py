@@ -9,6 +9,9 @@
 * With ``on_progress``, ``fn`` is called as ``fn(report)``; ``report(*args)`` may be called
   from the worker any number of times, ``on_progress(*args)`` runs on the GUI thread, and
   ``report`` returns False once the task was cancelled so ``fn`` can stop early.
+
+``LatestOnly`` wraps ``run`` for a view that recomputes on every change: each ``submit``
+cancels the previous task, so only the newest result reaches the view.
 """
 
 from __future__ import annotations
@@ -130,6 +133,60 @@ def run(
     _live.add(task)
     (pool or QThreadPool.globalInstance()).start(task)
     return task
+
+
+class LatestOnly:
+    """One view's background computation where the latest request wins.
+
+    ``submit(fn, on_result, on_failure)`` cancels the task submitted before (its callbacks
+    will not run), runs ``fn`` with :func:`run` and delivers only the newest task's result or
+    exception on the GUI thread. As with ``run``, ``fn`` **must never touch widgets**: copy what
+    it needs from the view before submitting and return the result for ``on_result`` to show.
+    """
+
+    def __init__(self, pool: QThreadPool | None = None) -> None:
+        self._pool = pool
+        self._seq = 0
+        self._task: Task | None = None
+
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> Task:
+        """Cancel the previous task and run ``fn``; only this latest one gets its callbacks."""
+        self.cancel()
+        self._seq += 1
+        seq = self._seq
+
+        def succeeded(result) -> None:
+            if seq == self._seq:
+                self._task = None
+                on_result(result)
+
+        def failed(exc: BaseException) -> None:
+            if seq != self._seq:
+                return
+            self._task = None
+            if on_failure is not None:
+                on_failure(exc)
+            else:
+                print(getattr(exc, "__traceback_text__", repr(exc)))
+
+        self._task = run(fn, succeeded, failed, pool=self._pool)
+        return self._task
+
+    def cancel(self) -> None:
+        """Drop the running task, if any: its result will not be delivered."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    @property
+    def busy(self) -> bool:
+        """True while a submitted task has not delivered yet (and was not cancelled)."""
+        return self._task is not None
 
 
 def active_count() -> int:

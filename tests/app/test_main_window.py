@@ -605,3 +605,24 @@ def test_placeholder_player_when_the_player_is_missing(qtbot, settings, demo_mas
     assert nxt.args[0] == win.session_list.model.session_id_at(1)
     win.close()
     tasks.wait_all()
+
+
+def test_latest_only_delivers_just_the_newest_result(qtbot):
+    import threading
+
+    release = threading.Event()
+    got = []
+
+    def slow_first():
+        release.wait(5)
+        return "first"
+
+    latest = tasks.LatestOnly()
+    latest.submit(slow_first, got.append)
+    latest.submit(lambda: "second", got.append)    # submitted while the first still runs
+    assert latest.busy
+    release.set()
+    qtbot.waitUntil(lambda: not latest.busy, timeout=5000)
+    tasks.wait_all()
+    qtbot.wait(50)
+    assert got == ["second"] and tasks.active_count() == 0

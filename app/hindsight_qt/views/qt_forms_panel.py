@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
+from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
 ACCENT_SOFT = "#CFC4FF"
@@ -280,8 +281,7 @@ class QtFormsPanel(QWidget):
         self._forms = []
         self._reports: dict[str, FormReport] = {}
         self._report: FormReport | None = None
-        self._seq = 0
-        self._task = None
+        self._compute = LatestOnly()
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -434,27 +434,18 @@ class QtFormsPanel(QWidget):
         if self._capture is None or not self._forms:
             return
         data = self.form_combo.currentData() or (self._forms[0].form, self._forms[0].url)
-        self._seq += 1
-        seq, cap, flt = self._seq, self._capture, self._filter
+        cap, flt = self._capture, self._filter
         self.status.setText("Computing…")
 
         def work():  # worker thread: no widgets here
-            return seq, form_reports(cap, data[0], data[1], flt=flt)
+            return form_reports(cap, data[0], data[1], flt=flt)
 
-        if self._task is not None:
-            self._task.cancel()
-        from hindsight_qt import tasks
-
-        self._task = tasks.run(work, self._on_computed, self._on_failed)
+        self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not compute the form analytics: {exc}")
 
-    def _on_computed(self, payload) -> None:
-        seq, reports = payload
-        if seq != self._seq:
-            return
-        self._task = None
+    def _on_computed(self, reports) -> None:
         self._reports = reports
         self.status.setText("")
         self._show_device()

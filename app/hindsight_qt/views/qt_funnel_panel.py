@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.funnel import FunnelReport, FunnelStep
 from hindsight.store import SessionFilter
+from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import (
     ACCENT,
     DROP,
@@ -70,8 +71,7 @@ class QtFunnelPanel(QWidget):
         self._steps: list[FunnelStep] = []
         self._titles: dict[str, str] = {}
         self._report: FunnelReport | None = None
-        self._seq = 0
-        self._task = None
+        self._compute = LatestOnly()
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -304,29 +304,20 @@ class QtFunnelPanel(QWidget):
             self._show(None)
             self.header.setText("Add steps to build a funnel")
             return
-        self._seq += 1
-        seq, cap, steps, flt = self._seq, self._capture, list(self._steps), self._filter
+        cap, steps, flt = self._capture, list(self._steps), self._filter
         self.status.setText("Computing…")
 
         def work():  # worker thread: no widgets here
             from hindsight.analytics.funnel import funnel
 
-            return seq, funnel(cap, steps, flt=flt)
+            return funnel(cap, steps, flt=flt)
 
-        if self._task is not None:
-            self._task.cancel()
-        from hindsight_qt import tasks
-
-        self._task = tasks.run(work, self._on_computed, self._on_failed)
+        self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not compute the funnel: {exc}")
 
-    def _on_computed(self, payload) -> None:
-        seq, report = payload
-        if seq != self._seq:
-            return
-        self._task = None
+    def _on_computed(self, report: FunnelReport) -> None:
         self.status.setText("")
         self._show(report)
         self.report_updated.emit(report)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
 from hindsight.store import SessionFilter
+from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
 KIND_TIPS = {
@@ -86,8 +87,7 @@ class QtSignalsPanel(QWidget):
         self._filter = SessionFilter()   # the segment from the rest of the app
         self._emitted: SessionFilter | None = None
         self._visible: np.ndarray | None = None
-        self._seq = 0
-        self._task = None
+        self._compute = LatestOnly()
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -202,8 +202,7 @@ class QtSignalsPanel(QWidget):
     def _request(self) -> None:
         if self._capture is None:
             return
-        self._seq += 1
-        seq, cap, flt, sidecar = self._seq, self._capture, self._filter, self._sidecar
+        cap, flt, sidecar = self._capture, self._filter, self._sidecar
         self.status.setText("Detecting signals…")
 
         def work():  # worker thread: no widgets here
@@ -211,22 +210,15 @@ class QtSignalsPanel(QWidget):
 
             index = session_index(cap, sidecar=sidecar)
             visible = cap.session_ids(flt) if not flt.is_empty() else index.session_ids
-            return seq, index, visible
+            return index, visible
 
-        if self._task is not None:
-            self._task.cancel()
-        from hindsight_qt import tasks
-
-        self._task = tasks.run(work, self._on_computed, self._on_failed)
+        self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not detect the signals: {exc}")
 
     def _on_computed(self, payload) -> None:
-        seq, index, visible = payload
-        if seq != self._seq:
-            return
-        self._task = None
+        index, visible = payload
         self._index = index
         self._visible = np.asarray(visible, dtype=np.int64)
         self.status.setText("")
