@@ -297,3 +297,35 @@ def test_cancelled_compute_leaves_no_stale_result_on_screen(panel, qtbot, monkey
     finally:
         gate.set()
         tasks.wait_all(20_000)
+
+
+def test_hotspot_on_phone_field_lists_hesitations_and_replays_from_their_start(panel, qtbot, capture):
+    phone = "#signup-form input[name=phone]"
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=20000):
+        panel.set_page("https://demo.hindsight.local/signup", "desktop")
+    snap = panel.snapshot
+    assert snap.device == "desktop"
+    em = capture.elements(snap.snapshot_id)
+    x, y, w, h = em.boxes[em.index_of(phone)].tolist()
+    clicks = panel.show_hotspot(x + w / 2, y + h / 2)
+    table = panel.hotspot_table
+
+    def hesitation_rows():
+        return [r for r in range(table.rowCount()) if table.item(r, 4).text().startswith("hesitation ")]
+
+    qtbot.waitUntil(lambda: bool(hesitation_rows()), timeout=20000)
+    rows = hesitation_rows()
+    assert rows == list(range(len(clicks), table.rowCount()))  # after the click rows
+    planted = {s for s, _k, _t, _e, sel, _d in capture.planted("hesitation")
+               if sel == phone and capture.session(s).device == "desktop"}
+    listed = {int(table.item(r, 0).text().lstrip("#")) for r in rows}
+    assert listed == planted
+    assert f"· {len(rows):,} hesitation" in panel.hotspot_title.text()
+    r = rows[0]
+    s, t_ms = panel.hotspot_sessions()[r]
+    secs = float(table.item(r, 4).text().split()[1])
+    assert secs > 2.5
+    with qtbot.waitSignal(panel.replay_requested, timeout=2000) as sig:
+        table.cellDoubleClicked.emit(r, 0)
+    assert tuple(sig.args) == (s, t_ms)
+    assert any(p[0] == s and abs(p[2] - t_ms) <= 50 for p in capture.planted("hesitation"))

@@ -10,8 +10,9 @@ Layers of the page view (a pyqtgraph ``ViewBox``, aspect locked, y down, CSS px)
 30  hot spot ring
 ==  =====================================================================
 
-Clicking the page lists the sessions whose clicks fall near that spot; double-clicking one
-emits ``replay_requested(session_id, t_ms)``. Computing runs through ``hindsight_qt.tasks``.
+Clicking the page lists the sessions whose clicks fall near that spot, then (found on a worker)
+the hesitations there; double-clicking a row emits ``replay_requested(session_id, t_ms)``.
+Computing runs through ``hindsight_qt.tasks``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult, _num
 from hindsight.analytics.heatmap_color import diverging_lut, heat_lut
+from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
 
@@ -214,6 +216,8 @@ class QtHeatmapPanel(QWidget):
         self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
         self._compare_filters = None  # (SessionFilter A, SessionFilter B) of the shown compare
         self._display_levels = (0.0, 1.0)  # the colour scale of the shown map (see display_levels)
+        self._hotspot_seq = 0     # the shown hot spot; a hesitation result for an older one is dropped
+        self._hotspot_task = None
         self._build()
 
     # -- construction ----------------------------------------------------------------------
@@ -376,7 +380,7 @@ class QtHeatmapPanel(QWidget):
         hl.setContentsMargins(0, 4, 0, 0)
         self.hotspot_title = QLabel("Sessions at a hot spot", objectName="sectionTitle")
         hl.addWidget(self.hotspot_title)
-        self.hotspot_hint = QLabel("Click the page to list the sessions whose clicks fall there; "
+        self.hotspot_hint = QLabel("Click the page to list the sessions whose clicks or hesitations fall there; "
                                    "double-click a row to replay it.", objectName="hint")
         self.hotspot_hint.setWordWrap(True)
         hl.addWidget(self.hotspot_hint)
@@ -493,6 +497,7 @@ class QtHeatmapPanel(QWidget):
 
     def closeEvent(self, ev):  # noqa: N802 - Qt naming
         self._cancel()  # a result arriving after close must not touch the dead widgets
+        self._cancel_hotspot()
         super().closeEvent(ev)
 
     @staticmethod
@@ -944,9 +949,9 @@ class QtHeatmapPanel(QWidget):
         sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
         what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
         split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
-        self.hotspot_title.setText(
-            f"{len(first):,} sessions{split} with {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
-            if first else f"No {what} within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})")
+        clicks_text = f"{len(first):,} sessions{split} with {what}" if first else f"No {what}"
+        where = f"within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
+        self.hotspot_title.setText(f"{clicks_text} {where}")
         rage_s, dead_s = self._signals_at(x, y, radius_px)
         t = self.hotspot_table
         t.setColumnHidden(SEGMENT_COL, not comparing)
@@ -965,7 +970,65 @@ class QtHeatmapPanel(QWidget):
                     cell.setToolTip(self._segment_name(segment_of[s]))
                 t.setItem(i, col, cell)
         self.hotspot_listed.emit(len(sessions))
+        self._cancel_hotspot()
+        if kind == "click":  # the rage and dead lists stay about those clicks
+            self._request_hesitations(x, y, radius_px, segments, clicks_text, where)
         return sessions
+
+    def _request_hesitations(self, x, y, radius_px, segments, clicks_text: str, where: str) -> None:
+        """Find the hesitations at the spot on a worker (the first click on a page detects them all)."""
+        self._hotspot_seq += 1
+        seq = self._hotspot_seq
+        capture, snap = self._capture, self._snapshot
+
+        def work():  # worker thread: no widgets here
+            return [(label, h) for label, flt in segments
+                    for h in hesitations_at(capture, snap.snapshot_id, x, y, radius_px, flt)]
+
+        def done(rows) -> None:
+            if seq == self._hotspot_seq:
+                self._hotspot_task = None
+                self._show_hesitations(rows, snap, clicks_text, where)
+
+        def failed(exc: BaseException) -> None:
+            if seq == self._hotspot_seq:
+                self._hotspot_task = None
+                self.status_label.setText(f"Could not look for hesitations: {exc}")
+
+        from hindsight_qt import tasks
+
+        self._hotspot_task = tasks.run(work, done, failed)
+
+    def _show_hesitations(self, rows, snap, clicks_text: str, where: str) -> None:
+        """Append a row per hesitation under the click rows; double-click replays from its start."""
+        if not rows:
+            return
+        t = self.hotspot_table
+        start = t.rowCount()
+        shown = rows[:MAX_HOTSPOT_ROWS]
+        t.setRowCount(start + len(shown))
+        for i, (label, (s, t_ms, _pv, dur, reason, selector)) in enumerate(shown, start=start):
+            values = (f"#{s}", _fmt_t(t_ms), snap.device, "", f"hesitation {dur / 1000:.1f} s", label)
+            tip = (f"Focused {selector or 'a field'}, no typing" if reason == "field" else
+                   f"Cursor still{' over ' + selector if selector else ''}") + f" for {dur / 1000:.1f} s"
+            for col, v in enumerate(values):
+                cell = QTableWidgetItem(v)
+                cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
+                cell.setToolTip(self._segment_name(label) if col == SEGMENT_COL else tip)
+                if col in (0, 1, 3):
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                elif col == SEGMENT_COL:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                t.setItem(i, col, cell)
+        n = len(rows)
+        self.hotspot_title.setText(f"{clicks_text} · {n:,} hesitation{'s' if n != 1 else ''} {where}")
+        self.hotspot_listed.emit(t.rowCount())
+
+    def _cancel_hotspot(self) -> None:
+        self._hotspot_seq += 1
+        if self._hotspot_task is not None:
+            self._hotspot_task.cancel()
+            self._hotspot_task = None
 
     def _segment_name(self, label: str) -> str:
         c = BY_KEY.get(self._compare)
@@ -980,6 +1043,7 @@ class QtHeatmapPanel(QWidget):
         return rage, dead
 
     def _clear_hotspot(self) -> None:
+        self._cancel_hotspot()
         self.hotspot_item.setData([], [])
         self.hotspot_table.setRowCount(0)
         self.hotspot_title.setText("Sessions at a hot spot")
