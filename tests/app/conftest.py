@@ -1,4 +1,5 @@
-"""Fixtures for GUI tests: offscreen Qt, isolated QSettings, a small demo capture made once."""
+"""Fixtures for GUI tests: offscreen Qt, isolated QSettings, a small demo capture made once,
+and the widgets most tests drive (main window, heatmap panel)."""
 
 import os
 
@@ -34,3 +35,52 @@ def isolated_settings(tmp_path, monkeypatch):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(config))
     monkeypatch.setenv("HINDSIGHT_DEMO_PATH", str(tmp_path / "generated_demo.sqlite"))
     return config
+
+
+@pytest.fixture
+def capture(demo_master):
+    """The demo capture, opened read-only."""
+    from hindsight.store import open_capture
+
+    with open_capture(demo_master) as cap:
+        yield cap
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from hindsight_qt.settings import Settings
+
+    return Settings(QSettings(str(tmp_path / "hindsight.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """A bare MainWindow (no analysis panels) on its own settings; workers drained afterwards."""
+    from hindsight_qt import tasks
+    from hindsight_qt.main_window import MainWindow
+
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    tasks.wait_all(20_000)  # no worker left running into the next test
+
+
+@pytest.fixture
+def heatmap_panel(qtbot, capture):
+    """A QtHeatmapPanel showing the demo's first page, its first map computed."""
+    from hindsight_qt import tasks
+    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+
+    p = QtHeatmapPanel()
+    qtbot.addWidget(p)
+    p.resize(1200, 800)
+    p.show()
+    with qtbot.waitSignal(p.heatmap_updated, timeout=20000):
+        p.set_capture(capture)
+    yield p
+    tasks.wait_all(10000)

@@ -26,22 +26,6 @@ SIGNUP = DATA / "session_signup_rrweb2.json"
 TIMEOUT = 60_000
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "hindsight.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    tasks.wait_all(20_000)
-
-
 def leftovers(path: Path) -> list[Path]:
     """The file and anything a writer may leave beside it (``.partial``, journals)."""
     return sorted(p for p in path.parent.glob(path.name + "*"))

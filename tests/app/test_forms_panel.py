@@ -8,19 +8,13 @@ from PySide6.QtCore import Qt
 from hindsight.analytics.forms import form_report
 from hindsight.analytics.funnel import funnel
 from hindsight.analytics.session_index import session_index
-from hindsight.store import SessionFilter, open_capture
+from hindsight.store import SessionFilter
 from hindsight_qt.views.qt_forms_panel import FIELD_COLUMNS, QtFormsPanel
 from hindsight_qt.views.qt_funnel_panel import QtFunnelPanel
 from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
 
 LANDING = "https://demo.hindsight.local/"
 SIGNUP = "https://demo.hindsight.local/signup"
-
-
-@pytest.fixture
-def capture(demo_master):
-    with open_capture(demo_master) as cap:
-        yield cap
 
 
 def _wait_tasks():

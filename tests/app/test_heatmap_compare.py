@@ -7,28 +7,12 @@ import pytest
 
 from hindsight.analytics.heatmap import HeatmapEngine
 from hindsight.analytics.segments import COMPARISONS, comparison_filters
-from hindsight.store import SessionFilter, open_capture
-from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+from hindsight.store import SessionFilter
 
 
 @pytest.fixture
-def capture(demo_master):
-    with open_capture(demo_master) as cap:
-        yield cap
-
-
-@pytest.fixture
-def panel(qtbot, capture):
-    p = QtHeatmapPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    with qtbot.waitSignal(p.heatmap_updated, timeout=20000):
-        p.set_capture(capture)
-    yield p
-    from hindsight_qt import tasks
-
-    tasks.wait_all(10000)
+def panel(heatmap_panel):
+    return heatmap_panel
 
 
 def test_segments_split_the_current_filter(capture):

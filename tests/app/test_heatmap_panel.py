@@ -5,31 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hindsight.store import SessionFilter, open_capture
+from hindsight.store import SessionFilter
 from hindsight.analytics.heatmap import TITLES, _num
-from hindsight_qt.views.qt_heatmap_panel import ELEMENT_MIN_PX, SEGMENT_COL, QtHeatmapPanel, display_levels
+from hindsight_qt.views.qt_heatmap_panel import ELEMENT_MIN_PX, SEGMENT_COL, display_levels
 
 LANDING = "https://demo.hindsight.local/"
 
 
 @pytest.fixture
-def capture(demo_master):
-    with open_capture(demo_master) as cap:
-        yield cap
-
-
-@pytest.fixture
-def panel(qtbot, capture):
-    p = QtHeatmapPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    with qtbot.waitSignal(p.heatmap_updated, timeout=20000):
-        p.set_capture(capture)
-    yield p
-    from hindsight_qt import tasks
-
-    tasks.wait_all(10000)
+def panel(heatmap_panel):
+    return heatmap_panel
 
 
 def _overlay(panel):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
-import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
@@ -14,7 +13,7 @@ from hindsight.store import SessionFilter, open_capture
 from hindsight_qt import main_window as main_window_mod
 from hindsight_qt import tasks
 from hindsight_qt.main_window import MainWindow
-from hindsight_qt.settings import MAX_RECENT, Settings
+from hindsight_qt.settings import MAX_RECENT
 from hindsight_qt.views.qt_session_list import COLUMNS, SessionTableModel
 
 LOAD_TIMEOUT = 20_000
@@ -26,22 +25,6 @@ def sql_count(path, where: str, params=()) -> int:
         return con.execute(f"SELECT count(*) FROM sessions s WHERE {where}", params).fetchone()[0]
     finally:
         con.close()
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "hindsight.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    tasks.wait_all(10_000)  # no worker left running into the next test
 
 
 def open_and_wait(qtbot, window, path) -> None:

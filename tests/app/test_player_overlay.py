@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard first
 from hindsight.analytics.heatmap import HeatmapEngine
 from hindsight.store import SessionFilter, open_capture
 from hindsight_qt import tasks
 from hindsight_qt.main_window import MainWindow
-from hindsight_qt.settings import Settings
 from hindsight_qt.views.qt_player_overlay import OPACITY_KEY, OVERLAY_KINDS
 
 LOAD_TIMEOUT = 20_000
@@ -21,11 +20,6 @@ LOAD_TIMEOUT = 20_000
 def cap(demo_master):
     with open_capture(demo_master) as c:
         yield c
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "hindsight.ini"), QSettings.Format.IniFormat))
 
 
 @pytest.fixture

@@ -131,13 +131,3 @@ def composite(
     overlay = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     overlay.paste(Image.fromarray(_apply_lut(lut, to_indices(values, levels))), (xa, ya))
     return np.asarray(Image.alpha_composite(page, overlay))
-    values = _resize_float(grid, (w, h))
-    xa, ya, xb, yb = max(0, x0), max(0, y0), min(W, x0 + w), min(H, y0 + h)
-    if xb <= xa or yb <= ya:
-        return out
-    values = values[ya - y0:yb - y0, xa - x0:xb - x0]
-    rgba = colorize(values, levels, lut).astype(np.float32)
-    a = rgba[:, :, 3:4] * (float(opacity) / 255.0)
-    region = out[ya:yb, xa:xb, :3].astype(np.float32)
-    out[ya:yb, xa:xb, :3] = np.round(rgba[:, :, :3] * a + region * (1.0 - a)).astype(np.uint8)
-    return out

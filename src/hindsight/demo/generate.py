@@ -6,7 +6,6 @@ import io
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Callable
 
 from hindsight.demo.pages import DEVICE_WIDTHS, PAGES, layout_page, render_page

@@ -411,7 +411,6 @@ def simulate_session(seed: int, index: int) -> SimulatedSession:
 def _landing_visit(rec: PageRecorder, v: Visit) -> str | None:
     """Returns 'signup' if the visitor goes on to the signup page, else None (leaves)."""
     rng = v.rng
-    layout = rec.layout
     hero_h1, _ = rec.element("#hero h1")
     cta, _ = rec.element("#hero-cta")
     product, _ = rec.element("img.product-shot")
