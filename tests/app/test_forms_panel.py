@@ -9,7 +9,7 @@ from hindsight.analytics.forms import form_report
 from hindsight.analytics.funnel import funnel
 from hindsight.analytics.session_index import session_index
 from hindsight.store import SessionFilter
-from hindsight_qt.views.qt_forms_panel import FIELD_COLUMNS, QtFormsPanel
+from hindsight_qt.views.qt_forms_panel import FIELD_COLUMNS, REPLAY_LEAD_IN_MS, QtFormsPanel
 from hindsight_qt.views.qt_funnel_panel import QtFunnelPanel
 from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
 
@@ -77,7 +77,7 @@ def test_forms_panel_sorts_and_lists_abandons_at_the_selected_field(forms_panel,
     assert forms_panel.abandon_list.rowCount() == len(email)
     rows = dict(forms_panel.abandon_list.session_rows())
     assert rows == {int(s): int(t) for s, t in zip(email.session_id, email.t_ms)}
-    # Double-click replays from the moment the session left the field.
+    # Double-click replays from 3 s before the session left the field.
     forms_panel.select_field("phone")
     rows = dict(forms_panel.abandon_list.session_rows())
     assert rows == {int(s): int(t) for s, t in zip(phone.session_id, phone.t_ms)}
@@ -85,7 +85,7 @@ def test_forms_panel_sorts_and_lists_abandons_at_the_selected_field(forms_panel,
     with qtbot.waitSignal(forms_panel.replay_requested, timeout=2000) as sig:
         _double_click_row(qtbot, forms_panel.abandon_list, 0)
     sid = int(forms_panel.abandon_list.item(0, 0).text())
-    assert sig.args == [sid, rows[sid]]
+    assert sig.args == [sid, max(0, rows[sid] - REPLAY_LEAD_IN_MS)]  # replay starts 3 s before
 
 
 def test_forms_panel_device_and_filter(forms_panel, capture, qtbot):
@@ -142,7 +142,7 @@ def test_funnel_panel_lists_and_replays_dropped_sessions(funnel_panel, qtbot):
     sid = int(funnel_panel.dropped_list.item(0, 0).text())
     with qtbot.waitSignal(funnel_panel.replay_requested, timeout=2000) as sig:
         _double_click_row(qtbot, funnel_panel.dropped_list, 0)
-    assert sig.args == [sid, dict(zip(ids.tolist(), t.tolist()))[sid]]
+    assert sig.args == [sid, max(0, dict(zip(ids.tolist(), t.tolist()))[sid] - REPLAY_LEAD_IN_MS)]
 
 
 def test_funnel_panel_editing_steps(funnel_panel, qtbot, capture):
@@ -216,4 +216,4 @@ def test_signals_panel_segment_and_replay(signals_panel, capture, qtbot):
     sig_rows = index.signals.take(index.signals.session_id == listed[0])
     with qtbot.waitSignal(signals_panel.replay_requested, timeout=2000) as sig:
         _double_click_row(qtbot, signals_panel.top_list, 0)
-    assert sig.args == [listed[0], int(sig_rows.t_ms.min())]
+    assert sig.args == [listed[0], max(0, int(sig_rows.t_ms.min()) - REPLAY_LEAD_IN_MS)]

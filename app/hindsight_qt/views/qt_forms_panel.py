@@ -51,6 +51,9 @@ QHeaderView::section { background: #F5F6F8; color: #4B5563; border: none; border
                        padding: 4px 6px; font-weight: 600; }
 """
 
+#: Replays opened from a session list start this long before the listed moment.
+REPLAY_LEAD_IN_MS = 3000
+
 
 def fmt_seconds(ms: float | None) -> str:
     if ms is None or (isinstance(ms, float) and math.isnan(ms)):
@@ -174,7 +177,8 @@ class SessionListTable(QTableWidget):
         if item is None:
             return
         sid, t = self._rows[int(item.data(Qt.ItemDataRole.UserRole))]
-        self.replay_requested.emit(int(sid), int(t))
+        # Start a little before the moment, so the replay shows what led up to it.
+        self.replay_requested.emit(int(sid), max(0, int(t) - REPLAY_LEAD_IN_MS))
 
 
 # --------------------------------------------------------------------------------------
@@ -345,7 +349,7 @@ class QtFormsPanel(QWidget):
         sl.setContentsMargins(0, 0, 0, 0)
         self.abandon_title = QLabel("Sessions that abandoned at a field", objectName="sectionTitle")
         sl.addWidget(self.abandon_title)
-        self.abandon_hint = QLabel("Select a field to list them; double-click to replay from when they left it.",
+        self.abandon_hint = QLabel("Select a field to list them; double-click to replay from 3 s before they left it.",
                                    objectName="hint")
         self.abandon_hint.setWordWrap(True)
         sl.addWidget(self.abandon_hint)
@@ -383,6 +387,20 @@ class QtFormsPanel(QWidget):
         if self.lower_split.orientation() != want:
             self.lower_split.setOrientation(want)
         super().resizeEvent(ev)
+        if narrow:
+            self._fit_table_height()
+
+    def _fit_table_height(self) -> None:
+        """Stacked: the field table takes just its rows, the abandon list gets the rest."""
+        t = self.table
+        rows = sum(t.rowHeight(r) for r in range(t.model().rowCount()))
+        wanted = t.horizontalHeader().height() + rows + 2 * t.frameWidth() + 4
+        if t.horizontalScrollBar().maximum() > 0:  # a narrow dock scrolls sideways
+            wanted += t.horizontalScrollBar().sizeHint().height()
+        total = sum(self.lower_split.sizes())
+        if total > 0:
+            table_h = min(wanted, int(total * 0.6))
+            self.lower_split.setSizes([table_h, max(0, total - table_h)])
 
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
@@ -460,6 +478,8 @@ class QtFormsPanel(QWidget):
         self.abandon_list.set_rows([])
         self._update_header(report)
         self._update_chart(report)
+        if self.lower_split.orientation() == Qt.Orientation.Vertical:
+            self._fit_table_height()
         if report is not None:
             self.report_updated.emit(report)
             top = report.top_abandon_field
