@@ -5,4 +5,9 @@ cd "$(dirname "$0")/.."
 ./tools/install.sh
 py=python; [ -n "${VIRTUAL_ENV:-}" ] || py=.venv/bin/python
 export QT_QPA_PLATFORM=offscreen
-$py -m pytest -q -p no:cacheprovider "$@"
+if [ $# -gt 0 ]; then
+  exec $py -m pytest -q -p no:cacheprovider "$@"
+fi
+# Core and GUI tests in separate processes: the core suite must not depend on Qt state.
+$py -m pytest -q -p no:cacheprovider tests/core
+$py -m pytest -q -p no:cacheprovider tests/app

@@ -37,6 +37,23 @@ def isolated_settings(tmp_path, monkeypatch):
     return config
 
 
+@pytest.fixture(autouse=True)
+def drain_workers():
+    """After each test, let background tasks finish and deliver before widgets are torn down.
+
+    A worker still running when pytest-qt closes a test's widgets would deliver its result
+    into freed objects (seen once as a segfault in teardown).
+    """
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    from hindsight_qt import tasks
+
+    tasks.wait_all(30_000)
+    if QApplication.instance() is not None:
+        QApplication.processEvents()
+
+
 @pytest.fixture
 def capture(demo_master):
     """The demo capture, opened read-only."""
