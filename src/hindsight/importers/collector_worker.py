@@ -159,8 +159,14 @@ def done_instances(capture: str | Path) -> set[str]:
 
 
 def ping() -> int:
-    """Warm the worker up (imports) before the first session ends."""
+    """Warm the worker up (imports) before the first session ends, and lower its priority: the
+    request path (the collector's event loop) should win the CPU over parsing and Chromium."""
     import os
+
+    try:
+        os.nice(10)
+    except OSError:
+        pass
 
     import hindsight.importers.rrweb  # noqa: F401
     import hindsight.importers.session_writer  # noqa: F401
