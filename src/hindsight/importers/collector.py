@@ -57,7 +57,7 @@ DEFAULT_READ_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 2000
 DEFAULT_BACKLOG = 1024
 MAX_SESSION_BYTES = 64 * 2**20
-BIG_BODY = 256 * 1024  # bodies above this are checked on a thread, one at a time
+BIG_BODY = 256 * 1024  # bodies above this are checked in a helper process, one at a time
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _BUSY_BODY = b'{"error": "too many connections, retry"}'
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
@@ -327,11 +327,13 @@ class Collector:
         self._replay()
         self.spool.start(loop)
         if self.writer_mode == "process":
-            self._executor = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = _helper_process()
             self._executor.submit(worker.ping)  # start it now, not when the first session ends
         else:
             self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hindsight-collector-writer")
-        self._check_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hindsight-collector-check")
+        # large bodies are parsed in another process: parsing 5 MB holds the GIL for ~50 ms, and a
+        # thread doing that would starve the event loop (each syscall then waits for the GIL)
+        self._check_pool = _helper_process()
         self._big_lane = asyncio.Semaphore(1)
         finisher = asyncio.create_task(self._finisher())
         reaper = asyncio.create_task(self._reaper())
@@ -348,6 +350,7 @@ class Collector:
         self._sock.setblocking(False)
         server = await loop.create_server(self._protocol, sock=self._sock, backlog=self.backlog)
         self._queue_idle_check()
+        lag = asyncio.create_task(self._watch_lag())
         log.info("collecting rrweb sessions into %s at %s", self.capture, self.url)
         self._ready.set()
         try:
@@ -357,6 +360,7 @@ class Collector:
             await runner.shutdown()
             await runner.cleanup()
             reaper.cancel()
+            lag.cancel()
             for inst in list(self._open_by_key.values()):
                 await self._end(inst, "shutdown")
             await self._finish_q.put(None)
@@ -493,8 +497,7 @@ class Collector:
                 self.rejected.append({"key": inst.key, "instance": inst.id, "reason": inst.reason,
                                       "error": f"writer failed: {exc}", "kept": True})
                 if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
-                    self._executor = concurrent.futures.ProcessPoolExecutor(
-                        1, mp_context=multiprocessing.get_context("spawn"))
+                    self._executor = _helper_process()
                     writer_open = False
                 self._job_done()
                 continue
@@ -529,6 +532,17 @@ class Collector:
             for inst in [i for i in self._open_by_key.values() if now - i.last_seen >= self.idle_s]:
                 if self._open_by_key.get(inst.key) is inst:
                     await self._end(inst, "idle")
+
+    async def _watch_lag(self) -> None:
+        """How late the event loop wakes up (its longest stall; stalls over 50 ms), for /v1/health."""
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(0.05)
+            late = (loop.time() - t - 0.05) * 1000
+            self.stats["loop_lag_max_ms"] = max(self.stats["loop_lag_max_ms"], round(late))
+            if late > 50:
+                self.stats["loop_stalls_over_50ms"] += 1
 
     # -- connections ---------------------------------------------------------------------
     def _protocol(self) -> asyncio.BaseProtocol:
@@ -597,7 +611,10 @@ class Collector:
 
     async def _health(self, request: web.Request) -> web.Response:
         return self._reply(request, 200, {"ok": True, "sessions_buffered": len(self._open_by_key),
-                                          "sessions_queued": max(0, self._pending_jobs)})
+                                          "sessions_queued": max(0, self._pending_jobs),
+                                          "stats": {**self.stats, "spool_syncs": self.spool.syncs,
+                                                    "spool_sync_max_ms": round(self.spool.sync_max_ms, 1),
+                                                    "spool_syncs_over_50ms": self.spool.syncs_over_50ms}})
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return self._error(request, 404, "not found (POST /v1/sessions/<key>/events or /end)", close=True)
@@ -655,6 +672,9 @@ class Collector:
                     n_events = _check_body(body)
             except ValueError as exc:
                 return self._error(request, 400, str(exc))
+            except concurrent.futures.process.BrokenProcessPool:
+                self._check_pool = _helper_process()
+                return self._error(request, 503, "busy, retry", headers={"Retry-After": "1"})
         inst = self._open_by_key.get(key)
         if n_events == 0:
             if action == "events":
@@ -687,6 +707,13 @@ class Collector:
             return self._reply(request, 202, {"session": key, "status": "queued", "events": inst.events,
                                               "batches": inst.batches})
         return self._reply(request, 202, {"session": key, "buffered": inst.events})
+
+
+def _helper_process() -> concurrent.futures.ProcessPoolExecutor:
+    """One worker process at a lower priority (nice 10): the event loop answering requests should
+    win the CPU over parsing, Chromium and SQLite. Spawned, not forked: this process has threads."""
+    return concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=worker.lower_priority)
 
 
 class _Busy(asyncio.Protocol):

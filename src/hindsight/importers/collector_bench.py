@@ -55,6 +55,7 @@ class LoadResult:
     errors: list = field(default_factory=list)
     retries: int = 0
     seconds: float = 0.0
+    late_ms: float = 0.0
 
     @property
     def events(self) -> int:
@@ -72,7 +73,8 @@ class LoadResult:
                 "events_per_s": round(self.events / self.seconds) if self.seconds else 0,
                 "batch_p50_ms": pct(self.batch_ms, 0.50), "batch_p99_ms": pct(self.batch_ms, 0.99),
                 "batch_max_ms": pct(self.batch_ms, 1.0), "end_p50_ms": pct(self.end_ms, 0.50),
-                "end_p99_ms": pct(self.end_ms, 0.99), "retries_503": self.retries, "errors": len(self.errors)}
+                "end_p99_ms": pct(self.end_ms, 0.99), "retries_503": self.retries, "errors": len(self.errors),
+                "most_behind_schedule_ms": round(self.late_ms, 1)}
 
 
 async def run_load(url: str, token: str, clients: int = 20, sessions: int = 4, batches: int = 25,
@@ -85,8 +87,9 @@ async def run_load(url: str, token: str, clients: int = 20, sessions: int = 4, b
     costs more CPU per request than the server does. Without ``rate`` every client posts its
     next batch as soon as the last one is answered (closed loop: the most the collector takes,
     where latency is just clients / throughput). With ``rate`` (events per second, all clients
-    together) each client posts on a fixed schedule and latency counts from the *scheduled*
-    time, so a collector that falls behind shows it (no coordinated omission). ``res``: a result to
+    together) each client posts on a fixed schedule (a client whose answer comes late posts its
+    next batch at once; ``late_ms`` says how far behind schedule a post went out, which on a busy
+    machine also counts this process waiting for a CPU). ``res``: a result to
     fill in (another task may watch it while the load runs).
     """
     res = LoadResult() if res is None else res
@@ -120,7 +123,8 @@ async def run_load(url: str, token: str, clients: int = 20, sessions: int = 4, b
                     while True:
                         if time.monotonic() > stop_at:
                             return
-                        t = due if interval else time.perf_counter()
+                        t = time.perf_counter()
+                        res.late_ms = max(res.late_ms, (t - due) * 1000 if interval else 0.0)
                         try:
                             if writer is None:
                                 reader, writer = await asyncio.open_connection(host, int(port))

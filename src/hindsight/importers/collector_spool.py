@@ -158,6 +158,8 @@ class Spool:
         self.on_rotated: Callable[[int, int], None] = lambda old, new: None
         self.bytes_written = 0
         self.syncs = 0
+        self.sync_max_ms = 0.0
+        self.syncs_over_50ms = 0
 
     def _create(self, seq: int) -> int:
         fd = os.open(segment_path(self.folder, seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -257,8 +259,12 @@ class Spool:
             rotated = []
         if buf:
             data = b"".join(buf)
+            t = time.perf_counter()
             os.write(self._fd, data)
             os.fdatasync(self._fd)
+            ms = (time.perf_counter() - t) * 1000
+            self.sync_max_ms = max(self.sync_max_ms, ms)
+            self.syncs_over_50ms += ms > 50
             self.bytes_written += len(data)
             self.syncs += 1
         self._size = pos

@@ -158,15 +158,19 @@ def done_instances(capture: str | Path) -> set[str]:
     return {k[len(DONE_PREFIX):] for (k,) in rows}
 
 
-def ping() -> int:
-    """Warm the worker up (imports) before the first session ends, and lower its priority: the
-    request path (the collector's event loop) should win the CPU over parsing and Chromium."""
+def lower_priority() -> None:
+    """Run at nice 10: the collector's request path should win the CPU over this process."""
     import os
 
     try:
         os.nice(10)
     except OSError:
         pass
+
+
+def ping() -> int:
+    """Warm the worker up (imports) before the first session ends."""
+    import os
 
     import hindsight.importers.rrweb  # noqa: F401
     import hindsight.importers.session_writer  # noqa: F401
