@@ -279,6 +279,31 @@ def test_restart_completes_sessions_from_the_spool_exactly_once(tmp_path):
     assert len(segs) <= 2 and len(done_rows) <= 2
 
 
+def test_restart_after_a_rejected_session_keeps_the_open_ones(tmp_path):
+    """A rejected session's records share a spool segment with a session still open: reading the
+    spool back must not drop that segment."""
+    capture = tmp_path / "d.sqlite"
+    col = Collector(capture, port=0, render=False, writer="thread").start()
+    nometa = [e for e in json.loads((DATA / "session_error_rrweb1.json").read_text()) if e["type"] != 4]
+    assert _post(col, "/v1/sessions/nometa/end", json.dumps(nometa).encode())[0] == 202
+    assert col.wait_written(30) and len(col.rejected) == 1
+    events = json.loads((DATA / "session_signup_rrweb2.json").read_text())
+    assert _post(col, "/v1/sessions/open/events", json.dumps(events).encode())[0] == 202
+    col._open_by_key.clear()  # "crash": no shutdown write
+    col.stop()
+    assert [r.kind for r in _spooled(capture)] == ["b", "e", "d", "b"]
+    col = Collector(capture, port=0, render=False, writer="thread").start()
+    try:
+        assert col.buffered() == {"open": len(events)}
+        assert _post(col, "/v1/sessions/open/end", b"")[0] == 202
+        assert col.wait_written(30)
+        assert col.rejected == type(col.rejected)() and [w["key"] for w in col.written] == ["open"]
+    finally:
+        col.stop()
+    clicks = _clicks_by_session(capture)
+    assert list(clicks) == ["open"] and len(clicks["open"]) == EXPECTED["session_signup_rrweb2.json"]["click_count"]
+
+
 def _clicks_by_session(capture: Path) -> dict[str, list[int]]:
     out = {}
     with open_capture(capture) as cap:

@@ -37,7 +37,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,14 +200,16 @@ class Collector:
         self.token = token or load_or_create_token(self.capture)
         self.spool_dir = sidecar_dir(self.capture) / "spool"
         self._segment_bytes = spool_segment_bytes
-        self.written: list[dict] = []
-        self.rejected: list[dict] = []
+        # summaries of the latest sessions (bounded: a collector may run for months)
+        self.written: deque[dict] = deque(maxlen=10_000)
+        self.rejected: deque[dict] = deque(maxlen=10_000)
         self.stats = Counter()
         self._open_by_key: dict[str, _Instance] = {}
         self._instances: dict[str, _Instance] = {}
         self._seg_refs: Counter = Counter()
         self._forget_wait: dict[str, set] = {}
         self._forget_ready: list[str] = []
+        self._replaying = False
         self._inflight = 0
         self._pending_jobs = 0
         self._idle_event = threading.Event()
@@ -375,6 +377,7 @@ class Collector:
     def _replay(self) -> None:
         """Rebuild the sessions the spool holds that the capture does not."""
         done = worker.done_instances(self.capture)
+        self._replaying = True  # no segment is deleted while its records are still being read
         seen: set[str] = set()
         dropped: set[str] = set()
         replayed = Counter()
@@ -404,6 +407,7 @@ class Collector:
                     self._queue_finish(older)
                 self._open_by_key[inst.key] = inst
         self._forget_ready.extend(sorted(done - seen))
+        self._replaying = False
         for seq, _ in self.spool.old_segments:
             if self._seg_refs[seq] == 0:
                 self.spool.delete_segment(seq)
@@ -451,7 +455,7 @@ class Collector:
             self._forget_wait[inst.id] = set(inst.segs)
         for seq in inst.segs:
             self._seg_refs[seq] -= 1
-            if self._seg_refs[seq] <= 0 and seq < self.spool.loop_active:
+            if self._seg_refs[seq] <= 0 and seq < self.spool.loop_active and not self._replaying:
                 self._delete_segment(seq)
         inst.segs = set()
 
