@@ -304,6 +304,24 @@ def test_restart_after_a_rejected_session_keeps_the_open_ones(tmp_path):
     assert list(clicks) == ["open"] and len(clicks["open"]) == EXPECTED["session_signup_rrweb2.json"]["click_count"]
 
 
+def test_another_writer_in_between_is_noticed(collector, tmp_path):
+    """The worker keeps its capture connection open between sessions; an import into the same
+    capture meanwhile must not make it reuse ids."""
+    from hindsight.importers.session_writer import import_files
+
+    events = (DATA / "session_error_rrweb1.json").read_bytes()
+    assert _post(collector, "/v1/sessions/a/end", events)[0] == 202
+    assert collector.wait_written(30)
+    import_files([DATA / "session_signup_rrweb2.json"], collector.capture, append=True, render=False)
+    assert _post(collector, "/v1/sessions/b/end", events)[0] == 202
+    assert collector.wait_written(30)
+    assert not collector.rejected, collector.rejected
+    with open_capture(collector.capture) as cap:
+        assert cap.session_count() == 3
+        ids = {cap.session(int(s)).external_id: int(s) for s in cap.session_ids()}
+    assert ids["a"] == 1 and ids["b"] == 3
+
+
 def _clicks_by_session(capture: Path) -> dict[str, list[int]]:
     out = {}
     with open_capture(capture) as cap:

@@ -564,12 +564,21 @@ class Collector:
             victim.transport.abort()
         handler = server()
         self._born[handler] = time.monotonic()
+        # a connection must deliver its first request within read_timeout (aiohttp's keep-alive
+        # timer covers the wait between requests); a slowloris header never completes
+        asyncio.get_running_loop().call_later(self.read_timeout, self._check_first_request, handler)
         if len(self._born) > 2 * self.max_connections + 100:  # forget closed connections
             live = set(conns)
             self._born = {h: t for h, t in self._born.items() if h in live or h is handler}
             alive = {h.transport for h in live}
             self._last_active = {t: v for t, v in self._last_active.items() if t in alive}
         return handler
+
+    def _check_first_request(self, handler) -> None:
+        tr = handler.transport
+        if tr is not None and not tr.is_closing() and tr not in self._busy and tr not in self._last_active:
+            self.stats["slow_connections_closed"] += 1
+            tr.abort()
 
     # -- requests ------------------------------------------------------------------------
     def _cors(self, request: web.Request, headers: dict) -> dict:

@@ -14,6 +14,7 @@ coming and closed by ``close_writer`` when the collector goes idle.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -24,6 +25,7 @@ DONE_PREFIX = "collector.done."
 class _State(threading.local):
     def __init__(self):
         self.writer = None  # ((capture, render), CaptureWriter, SessionWriter) while open
+        self.data_version = None  # PRAGMA data_version after our last commit
 
 
 _state = _State()
@@ -35,10 +37,19 @@ def _open(capture: str, render: bool):
 
     st = _state.writer
     if st is not None and st[0] == (capture, render):
-        return st[1], st[2]
+        # the writer caches ids and snapshots: if anyone else wrote meanwhile (an import, the
+        # app's bookmarks), start afresh
+        if st[1]._con.execute("PRAGMA data_version").fetchone()[0] == _state.data_version:
+            return st[1], st[2]
     close_writer()
     writer = CaptureWriter.append(capture)
+    # each session's commit reaches the disk before its spool segment may be deleted (the
+    # writer's connection starts in an empty transaction; the level can only change outside one)
+    writer._con.execute("COMMIT")
+    writer._con.execute("PRAGMA synchronous=FULL")
     sw = SessionWriter(writer, render=render, existing_capture=capture)
+    _state.data_version = writer._con.execute("PRAGMA data_version").fetchone()[0]
+    writer._con.execute("BEGIN")
     _state.writer = ((capture, render), writer, sw)
     return writer, sw
 
@@ -102,25 +113,40 @@ def write_session(job: dict) -> dict:
     except CaptureError as exc:
         _forget_only(job)
         return {**base, "error": str(exc)}
-    writer, sw = _open(job["capture"], job["render"])
-    before = (sw.report.pageviews, sw.report.events, sw.report.rrweb_events)
-    try:
-        sid = sw.write(parsed)
-        sw.update_meta()
-        if not job["mask"]:
-            writer.set_meta("masking", "none")
-        writer.set_meta(DONE_PREFIX + inst, str(sid))
-        _delete_done_rows(writer, job.get("forget", ()))
-        writer.commit()
-    except CaptureError as exc:
-        _discard()
-        return {**base, "error": str(exc)}
-    except BaseException:
-        _discard()
-        raise
+    for attempt in range(2):
+        writer, sw = _open(job["capture"], job["render"])
+        before = (sw.report.pageviews, sw.report.events, sw.report.rrweb_events)
+        try:
+            sid = sw.write(parsed)
+            sw.update_meta()
+            if not job["mask"]:
+                writer.set_meta("masking", "none")
+            writer.set_meta(DONE_PREFIX + inst, str(sid))
+            _delete_done_rows(writer, job.get("forget", ()))
+            _commit(writer)
+            break
+        except CaptureError as exc:
+            _discard()
+            return {**base, "error": str(exc)}
+        except sqlite3.OperationalError:  # another writer got in between: once more, afresh
+            _discard()
+            if attempt:
+                raise
+        except BaseException:
+            _discard()
+            raise
     r = sw.report
     return {**base, "session_id": sid, "pageviews": r.pageviews - before[0], "events": r.events - before[1],
             "rrweb_events": r.rrweb_events - before[2]}
+
+
+def _commit(writer) -> None:
+    """``writer.commit()``, noting ``data_version`` between the transactions (read inside one,
+    it would pin that transaction's snapshot)."""
+    writer._flush()
+    writer._con.execute("COMMIT")
+    _state.data_version = writer._con.execute("PRAGMA data_version").fetchone()[0]
+    writer._con.execute("BEGIN")
 
 
 def _delete_done_rows(writer, instances) -> None:
@@ -139,7 +165,7 @@ def forget(capture: str, render: bool, instances: list[str]) -> None:
     writer, _ = _open(capture, render)
     try:
         _delete_done_rows(writer, instances)
-        writer.commit()
+        _commit(writer)
     except BaseException:
         _discard()
         raise
