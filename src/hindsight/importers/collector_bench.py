@@ -179,6 +179,84 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, close
 
 
+async def flood_probe(host: str, port: int, token: str, body: bytes, n: int, out: list) -> None:
+    """Post ``body`` ``n`` times, one connection each; records (status, Retry-After)."""
+    head = (f"POST /v1/sessions/flood/events?token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    for _ in range(n):
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(head + body)
+            await writer.drain()
+            resp = await asyncio.wait_for(reader.read(), 30)
+            lines = resp.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+            retry = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("retry-after:")]
+            out.append((int(lines[0].split()[1]), retry[0] if retry else None))
+        except (OSError, asyncio.TimeoutError, IndexError, ValueError):
+            out.append(("reset", None))  # 503/413 close the connection; the body may still be in flight
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+async def slow_probe(host: str, port: int, n: int, seconds: float, closed: list) -> None:
+    """``n`` connections sending a request header one byte at a time (slowloris)."""
+    async def one():
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            return
+        msg = b"POST /v1/sessions/slow/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX-Pad: " + b"a" * 500
+        t_end = time.monotonic() + seconds
+        try:
+            for byte in msg:
+                if time.monotonic() > t_end:
+                    break
+                writer.write(bytes([byte]))
+                await writer.drain()
+                try:
+                    if await asyncio.wait_for(reader.read(1), 0.25) == b"":
+                        closed.append(1)
+                        return
+                except asyncio.TimeoutError:
+                    pass
+        except OSError:
+            closed.append(1)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
+def run_probes(host: str, port: int, token: str, slow: int, slow_s: float, flooders: int, posts: int,
+               flood_mb: float) -> dict:
+    """Run ``slow`` trickling connections and ``flooders`` x ``posts`` large bad posts (a first
+    event without a type, then ``flood_mb`` MB of valid events); returns what they got."""
+    flood = (b'[{"type": "bad"},' + b'{"type": 3, "timestamp": 1795000000000, "data": {"source": 1, "positions": []}},'
+             * int(flood_mb * 2**20 / 80) + b'{"type": 3, "timestamp": 1795000000000}]')
+    out: dict = {"closed": [], "flood": [], "flood_bytes": len(flood)}
+
+    async def main():
+        tasks = [asyncio.create_task(slow_probe(host, port, slow, slow_s, out["closed"]))]
+        await asyncio.sleep(0.5)
+        tasks += [asyncio.create_task(flood_probe(host, port, token, flood, posts, out["flood"]))
+                  for _ in range(flooders)]
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    return {"closed": len(out["closed"]), "flood": out["flood"], "flood_bytes": out["flood_bytes"]}
+
+
+def start_probes(url: str, token: str, **kw) -> subprocess.Popen:
+    """``run_probes`` in another process (its JSON result on stdout), so the probes' own work does
+    not delay the measuring clients."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    code = ("import sys, json; from hindsight.importers.collector_bench import run_probes; "
+            f"print(json.dumps(run_probes({host!r}, {int(port)}, {token!r}, **json.loads(sys.argv[1]))))")
+    return subprocess.Popen([sys.executable, "-c", code, orjson.dumps(kw).decode()], stdout=subprocess.PIPE)
+
+
 class CollectorProcess:
     """``hindsight collect CAPTURE --port 0 ...`` as a child process (own process group)."""
 
