@@ -441,3 +441,25 @@ def test_slow_connections_and_memory_flood_leave_normal_clients_served(tmp_path)
     assert code == 0
     sessions = {f"{p}{a}-{c}-0" for c in range(20) for p in "bn" for a in range(len(runs))}
     assert _clicks_by_session(capture).keys() == sessions
+
+
+def test_cli_argument_errors_are_one_line(tmp_path, capsys):
+    from hindsight.cli import main
+    from hindsight.importers.collector import is_loopback
+
+    cap = str(tmp_path / "c.sqlite")
+    for args, fragment in [(["--port", "70000"], "--port must be 0-65535"),
+                           (["--memory-mb", "nan"], "--memory-mb must be a positive number"),
+                           (["--read-timeout", "0"], "--read-timeout must be a positive number"),
+                           (["--max-body-mb", "inf"], "--max-body-mb must be a positive number")]:
+        assert main(["collect", cap, *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert fragment in err and "\n" not in err, err
+    with socket.socket() as busy:  # a port that is taken: one line, exit 2
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        assert main(["collect", cap, "--port", str(busy.getsockname()[1])]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "cannot listen on 127.0.0.1" in err and "\n" not in err, err
+    assert [is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "192.168.1.5", "")] == \
+        [True, True, True, False, False, False]
