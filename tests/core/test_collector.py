@@ -223,7 +223,7 @@ def test_token_and_origin_are_enforced_and_refused_posts_write_nothing(tmp_path)
         ]:
             st, reply, hdrs = _post(col, path, body, headers, token=tok)
             assert st == status, (path, headers, reply)
-            assert "Access-Control-Allow-Origin" not in hdrs or hdrs["Access-Control-Allow-Origin"] == "https://ok.example"
+            assert hdrs.get("Access-Control-Allow-Origin") in (None, "https://ok.example")
         assert col.buffered() == {} and _spooled(capture) == []
         # the token may come as a header too (Authorization: Bearer or X-Hindsight-Token)
         st, _, hdrs = _post(col, "/v1/sessions/o/events", body, {**ok, "Authorization": f"Bearer {token}"}, token=None)

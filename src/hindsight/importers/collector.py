@@ -27,7 +27,6 @@ import asyncio
 import concurrent.futures
 import hmac
 import ipaddress
-import json
 import logging
 import multiprocessing
 import os
@@ -593,7 +592,7 @@ class Collector:
         hdrs = self._cors(request, dict(headers or {}))
         if close:
             hdrs["Connection"] = "close"
-        resp = web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json",
+        resp = web.Response(status=status, body=orjson.dumps(body), content_type="application/json",
                             headers=hdrs)
         if close:
             resp.force_close()
