@@ -463,3 +463,26 @@ def test_cli_argument_errors_are_one_line(tmp_path, capsys):
         assert "cannot listen on 127.0.0.1" in err and "\n" not in err, err
     assert [is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "192.168.1.5", "")] == \
         [True, True, True, False, False, False]
+
+
+def test_read_timeouts_close_slow_requests(tmp_path):
+    col = Collector(tmp_path / "t.sqlite", port=0, render=False, writer="thread", read_timeout=0.5).start()
+    try:
+        host, port = col.address
+        # a body that stops halfway: 408 once the read timeout has passed, nothing spooled
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall(f"POST /v1/sessions/t/events?token={col.token} HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: 1000\r\n\r\n[{".encode())
+            t = time.monotonic()
+            reply = s.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 408") and 0.4 < time.monotonic() - t < 5, reply
+        # a header that never ends: the connection is closed without a reply
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall(b"POST /v1/sessions/t/events HTTP/1.1\r\nHost: x\r\n")
+            t = time.monotonic()
+            assert s.recv(4096) == b"" and time.monotonic() - t < 5
+        # the snippet to paste carries the URL and the token
+        assert f'"{col.url}/v1/sessions/"' in col.snippet() and f"?token={col.token}" in col.snippet()
+        assert col.buffered() == {} and _spooled(tmp_path / "t.sqlite") == []
+    finally:
+        col.stop()
