@@ -199,6 +199,7 @@ def test_idle_and_shutdown_write_buffered_sessions(tmp_path):
     col = Collector(tmp_path / "idle.sqlite", port=0, render=False, writer="thread").start()
     assert _post(col, "/v1/sessions/late/events", json.dumps(events).encode())[0] == 202
     col.stop()  # shutdown writes what is buffered
+    assert list_segments(sidecar_dir(tmp_path / "idle.sqlite") / "spool") == []  # all in the capture
     with open_capture(tmp_path / "idle.sqlite") as cap:
         assert cap.session_count() == 2
         assert {cap.session(int(s)).external_id for s in cap.session_ids()} == {"idle1", "late"}

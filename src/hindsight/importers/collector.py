@@ -370,6 +370,9 @@ class Collector:
             self._executor.shutdown(wait=True)
             self._check_pool.shutdown(wait=True)
             self.spool.close()
+            if self._seg_refs[self.spool.active] <= 0:  # everything in it is in the capture
+                self.spool.loop_active = self.spool.active + 1
+                self.spool.delete_segment(self.spool.active)
             self._sock.close()
 
     # -- spool bookkeeping (all on the event loop's thread) ------------------------------
