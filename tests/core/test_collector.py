@@ -487,3 +487,32 @@ def test_read_timeouts_close_slow_requests(tmp_path):
         assert col.buffered() == {} and _spooled(tmp_path / "t.sqlite") == []
     finally:
         col.stop()
+
+
+def test_spool_reads_back_whole_records_and_stops_at_a_torn_one(tmp_path):
+    from hindsight.importers.collector_spool import Spool
+
+    async def write():
+        spool = Spool(tmp_path / "spool", segment_bytes=300)
+        spool.start(asyncio.get_running_loop())
+        recs = []
+        for i in range(6):
+            recs += await spool.append([("b", "k", "inst1", b'[{"type": 3, "timestamp": %d}]' % i, 1)])
+        await spool.append([("e", "k", "inst1", b"", 0)])
+        spool.close()
+        return recs
+
+    recs = asyncio.run(write())
+    segs = list_segments(tmp_path / "spool")
+    assert len(segs) >= 2  # 300-byte segments: the records spread over several files
+    back = [r for seq, path in segs for r in read_segment(path, seq)]
+    assert [r.kind for r in back] == ["b"] * 6 + ["e"]
+    assert [r.payload() for r in back[:6]] == [r.payload() for r in recs]
+    assert [json.loads(r.payload())[0]["timestamp"] for r in back[:6]] == list(range(6))
+    # a crash in the middle of a write leaves a partial frame at the end of the last segment
+    seq, last = segs[-1]
+    whole = last.read_bytes()
+    last.write_bytes(whole + whole[8:30])
+    assert [r.kind for r in read_segment(last, seq)] == [r.kind for r in back if r.segment == seq]
+    last.write_bytes(whole[:-3])  # the last record itself cut short
+    assert len(list(read_segment(last, seq))) == len([r for r in back if r.segment == seq]) - 1

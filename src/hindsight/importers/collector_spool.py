@@ -200,7 +200,7 @@ class Spool:
         """Queue frames for the writer thread; the future resolves once they are fsync'd."""
         assert self._loop is not None, "start() the spool first"
         fut = self._loop.create_future()
-        self._queue.put(([encode(k, s, i, p, n) for k, s, i, p, n in items], items, fut))
+        self._queue.put((items, fut))  # framed on the writer thread: crc32 of 5 MB is ms of CPU
         return fut
 
     # -- the writer thread ---------------------------------------------------------------
@@ -226,7 +226,7 @@ class Spool:
             except BaseException as exc:  # noqa: BLE001 - every waiter gets the error
                 log.error("spool write failed: %s", exc)
                 err = exc
-                self._loop.call_soon_threadsafe(self._fail, [fut for _, _, fut in jobs], err)
+                self._loop.call_soon_threadsafe(self._fail, [fut for _, fut in jobs], err)
                 continue
             self._loop.call_soon_threadsafe(self._deliver, done)
 
@@ -236,7 +236,8 @@ class Spool:
         buf: list[bytes] = []
         results: list[tuple[list[Record], asyncio.Future]] = []
         pos = self._size
-        for frames, items, fut in jobs:
+        for items, fut in jobs:
+            frames = [encode(k, s, i, p, n) for k, s, i, p, n in items]
             if pos >= self.segment_bytes and buf:
                 data = b"".join(buf)
                 os.write(self._fd, data)
