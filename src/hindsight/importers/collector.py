@@ -195,6 +195,7 @@ class Collector:
         self.max_connections = int(max_connections)
         self.backlog = int(backlog)
         self.writer_mode = writer
+        self._fit_file_limit()
         self._ensure_capture()
         self.token = token or load_or_create_token(self.capture)
         self.spool_dir = sidecar_dir(self.capture) / "spool"
@@ -234,6 +235,25 @@ class Collector:
         except OSError as exc:
             self._sock.close()
             raise CaptureError(None, f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def _fit_file_limit(self) -> None:
+        """Raise the open-file limit to fit ``max_connections`` (desktops often start at 1,024),
+        or lower the cap to what the hard limit allows."""
+        try:
+            import resource
+        except ImportError:  # pragma: no cover - Windows
+            return
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = self.max_connections + 256  # spool, capture, worker pipes, Chromium
+        if hard != resource.RLIM_INFINITY and want > hard:
+            self.max_connections = max(16, hard - 256)
+            want = hard
+        if soft != resource.RLIM_INFINITY and soft < want:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            except (ValueError, OSError):
+                self.max_connections = max(16, soft - 256)
+                log.warning("open-file limit %d: at most %d connections", soft, self.max_connections)
 
     @property
     def address(self) -> tuple[str, int]:

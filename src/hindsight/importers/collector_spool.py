@@ -235,7 +235,9 @@ class Spool:
         rotated = []
         buf: list[bytes] = []
         results: list[tuple[list[Record], asyncio.Future]] = []
-        pos = self._size
+        # the file's real end, not a running count: after a failed write (disk full) part of a
+        # group may be in the file, and the offsets of later records must still be right
+        pos = self._size = os.fstat(self._fd).st_size
         for items, fut in jobs:
             frames = [encode(k, s, i, p, n) for k, s, i, p, n in items]
             if pos >= self.segment_bytes and buf:
