@@ -220,6 +220,7 @@ class Collector:
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self._last_active: dict = {}
+        self._batch_ms: deque = deque(maxlen=2000)  # the latest batches' time in the server
         self._busy: set = set()
         self._born: dict = {}
         if not is_loopback(host):
@@ -647,6 +648,7 @@ class Collector:
     async def _health(self, request: web.Request) -> web.Response:
         return self._reply(request, 200, {"ok": True, "sessions_buffered": len(self._open_by_key),
                                           "sessions_queued": max(0, self._pending_jobs),
+                                          "server_batch_ms": _percentiles(self._batch_ms),
                                           "stats": {**self.stats, "spool_syncs": self.spool.syncs,
                                                     "spool_sync_max_ms": round(self.spool.sync_max_ms, 1),
                                                     "spool_syncs_over_50ms": self.spool.syncs_over_50ms}})
@@ -657,11 +659,14 @@ class Collector:
     async def _post(self, request: web.Request) -> web.Response:
         tr = request.transport
         self._busy.add(tr)
+        t = time.perf_counter()
         try:
             return await self._handle_post(request)
         finally:
             self._busy.discard(tr)
             self._last_active[tr] = time.monotonic()
+            if request.match_info["action"] == "events":  # time in the server, fsync included
+                self._batch_ms.append((time.perf_counter() - t) * 1000)
 
     async def _handle_post(self, request: web.Request) -> web.Response:
         key, action = request.match_info["key"], request.match_info["action"]
@@ -742,6 +747,14 @@ class Collector:
             return self._reply(request, 202, {"session": key, "status": "queued", "events": inst.events,
                                               "batches": inst.batches})
         return self._reply(request, 202, {"session": key, "buffered": inst.events})
+
+
+def _percentiles(values) -> dict:
+    v = sorted(values)
+    if not v:
+        return {"n": 0}
+    return {"n": len(v), "p50": round(v[len(v) // 2], 1), "p99": round(v[min(len(v) - 1, int(len(v) * 0.99))], 1),
+            "max": round(v[-1], 1)}
 
 
 def _helper_process() -> concurrent.futures.ProcessPoolExecutor:
