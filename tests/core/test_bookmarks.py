@@ -462,7 +462,7 @@ def test_cli(demo_copy, tmp_path, xdg, capsys):
     (["bookmark", "add", "{f}", "--session", "999999", "--at", "0", "--tag", "x"], "has no session 999999"),
     (["bookmark", "add", "{f}", "--session", "25", "--at", "99999999", "--tag", "x"], "past the end"),
     (["bookmark", "similar", "{f}", "--id", "42"], "no bookmark 42"),
-    (["bookmark", "hypothesis", "{f}", "--tag", "x", "--ease", "11"], "ease must be from 1 to 10"),
+    (["bookmark", "hypothesis", "{f}", "--tag", "x", "--ease", "11"], "argument --ease: must be between 1 and 10, not 11"),
     (["bookmarks", "export", "{f}", "-o", "{tmp}/out.txt"], "--format md or csv"),
     (["bookmarks", "export", "{f}", "--format", "md", "-o", "{tmp}/nope/out.md"], "does not exist"),
     (["bookmarks", "{tmp}/missing.sqlite"], "no such file"),

@@ -183,11 +183,17 @@ class BookmarkStore:
         :func:`capture_writable`: permission bits and a real open); tests inject their own.
         """
         from hindsight.store import open_capture
+        from hindsight.store.reader import journal_present, recover_capture
 
         if hasattr(capture, "meta") and hasattr(capture, "path"):
             cap_path, meta = Path(capture.path), dict(capture.meta)
         else:
             cap_path = Path(capture)
+            is_writable_ = writable or capture_writable
+            if journal_present(cap_path) and is_writable_(cap_path):
+                # A writer stopped mid-transaction. Writing here would roll it back anyway
+                # (SQLite's read-write open); do it first so the checks below see committed data.
+                recover_capture(cap_path)
             with open_capture(cap_path) as cap:  # raises CaptureError for a file that is not one
                 meta = dict(cap.meta)
         created = meta.get("created_ms")

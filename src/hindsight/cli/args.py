@@ -24,7 +24,8 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D102 - argparse hook
         message = " ".join(str(message).split())
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # The same "hindsight: error: ..." line as every other CLI error.
+        self.exit(2, f"hindsight: error: {message} (see '{self.prog} --help')\n")
 
 
 def _number(text: str, kind=float) -> float:
