@@ -5,9 +5,12 @@ back (a read-only capture is recovered as a copy). WAL: the uncommitted frames s
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -145,3 +148,59 @@ def test_recover_on_a_clean_capture_changes_nothing(tmp_path, capsys):
     assert main(["recover", str(cap)]) == 0
     assert "nothing to recover" in capsys.readouterr().out
     assert cap.read_bytes() == before
+
+
+# -- as an ordinary user, in a folder it cannot write --------------------------------------------
+_SETPRIV = shutil.which("setpriv")
+needs_setpriv = pytest.mark.skipif(not (_SETPRIV and hasattr(os, "geteuid") and os.geteuid() == 0),
+                                   reason="needs root and setpriv to run a reader as 'nobody'")
+
+
+@pytest.fixture
+def shared_folder():
+    """A root-owned 0755 folder outside pytest's private tmp: readable, not writable, by nobody."""
+    folder = Path(tempfile.mkdtemp(prefix="hindsight-ro-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _open_as_nobody(path: Path) -> str:
+    code = ("from hindsight.store import open_capture\n"
+            "try:\n    c = open_capture(%r); print('sessions', c.session_count(),\n"
+            "    c._con.execute(\"SELECT count(*) FROM sessions WHERE visitor_id LIKE 'UNCOMMITTED%%'\").fetchone()[0])\n"
+            "except Exception as e:\n    print(type(e).__name__, e)\n" % str(path))
+    proc = subprocess.run([_SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+                          capture_output=True, text=True, cwd="/", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@needs_setpriv
+def test_wal_in_a_read_only_folder_is_not_shown_without_its_committed_frames(shared_folder):
+    """No -shm and no way to create one: reading the file alone (immutable) would hide the
+    sessions committed in -wal, so it is reported instead (it used to show 40 of 43)."""
+    cap = make_capture(shared_folder / "shop.sqlite")
+    CaptureWriter.append(cap).close()                       # WAL mode from now on
+    reader = sqlite3.connect(cap.resolve().as_uri() + "?mode=ro", uri=True)
+    reader.execute("SELECT count(*) FROM sessions").fetchone()   # keeps the -wal when the writer closes
+    w = CaptureWriter.append(cap)
+    for i in range(3):
+        w.add_session({"start_ms": 1_800_000_000_000 + i, "device": "desktop", "viewport_w": 1280,
+                       "viewport_h": 800, "visitor_id": f"in-wal-{i}"}, [])
+    w.close()
+    reader.close()
+    (shared_folder / "shop.sqlite-shm").unlink()
+    assert (shared_folder / "shop.sqlite-wal").stat().st_size > 32
+    out = _open_as_nobody(cap)
+    assert out.startswith("CaptureError") and "has committed changes in shop.sqlite-wal" in out
+    assert _committed_state(cap)[0] == COMMITTED + 3   # where it can be read, all of them show
+
+
+@needs_setpriv
+def test_hot_journal_in_a_read_only_folder_is_reported_not_shown(shared_folder):
+    cap = make_capture(shared_folder / "shop.sqlite")
+    kill_writer_mid_transaction(cap, "delete")
+    out = _open_as_nobody(cap)
+    assert out.startswith("CaptureError") and "was being written when its writer stopped" in out
+    assert "UNCOMMITTED" not in out

@@ -4,6 +4,7 @@ that was cut off)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from hindsight.cli.args import date_ms, output_path, session_id
 from hindsight.cli.output import print_json
@@ -45,9 +46,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
     ids = select_sessions(args.file, session_ids=args.session or (), visitors=args.visitor or (),
                           before_ms=args.before)
     plan = plan_erasure(args.file, ids)
-    print(f"This erases from {args.file}:")
+    out = sys.stderr if args.json else sys.stdout   # --json: stdout holds only the JSON
+    print(f"This erases from {args.file}:", file=out)
     for line in plan.lines():
-        print(f"  - {line}")
+        print(f"  - {line}", file=out)
     if not confirm("Erase them? This cannot be undone.", args.yes):
         raise UsageError("nothing was erased: add --yes to erase (or run it in a terminal to be asked)")
     done = erase(args.file, ids)
