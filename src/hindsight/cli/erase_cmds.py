@@ -43,6 +43,14 @@ def cmd_delete(args: argparse.Namespace) -> int:
     from hindsight.cli.args import confirm
     from hindsight.store.erase import erase, plan_erasure, select_sessions
 
+    from pathlib import Path
+
+    from hindsight.store.access import read_only_reason
+    from hindsight.store.errors import CaptureError
+
+    reason = read_only_reason(args.file) if Path(args.file).is_file() else None
+    if reason:  # say so before listing what would be erased
+        raise CaptureError(args.file, f"{reason}: sessions cannot be erased from it; make it writable first")
     ids = select_sessions(args.file, session_ids=args.session or (), visitors=args.visitor or (),
                           before_ms=args.before)
     plan = plan_erasure(args.file, ids)
