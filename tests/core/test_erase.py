@@ -14,7 +14,7 @@ from hindsight.analytics.session_index import SIDECAR_SUFFIX, session_index
 from hindsight.bookmarks.store import BookmarkStore, sidecar_path, user_store_path
 from hindsight.cli import main
 from hindsight.store import CaptureWriter, EventColumns, EventKind, open_capture
-from hindsight.store.erase import erase, plan_erasure, select_sessions
+from hindsight.erase import erase, plan_erasure, select_sessions
 
 VISITOR = "ERASEME-VISITOR-9f3a"
 URL = "https://shop.example/orders/ERASEME-URL-4411"

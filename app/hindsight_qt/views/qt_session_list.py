@@ -9,7 +9,7 @@ worker thread after a capture opens: the table shows at once with those columns 
 fills them in when the index arrives (arrays aligned to the table's session ids).
 
 Right-click a row for *Delete session(s)…*: after a confirmation, the selected sessions are
-erased from the capture (``hindsight.store.erase``: rows, bookmarks, bytes) on a worker
+erased from the capture (``hindsight.erase``: rows, bookmarks, bytes) on a worker
 thread, the list re-queries and ``sessions_did_delete`` tells the window.
 """
 
@@ -619,7 +619,7 @@ class QtSessionList(QWidget):
         self.count_label.setText(f"Deleting {n:,} session{'s' * (n != 1)}…")
 
         def work():
-            from hindsight.store.erase import erase
+            from hindsight.erase import erase
 
             return erase(path, ids)   # worker thread: no widgets here
 

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_delete(args: argparse.Namespace) -> int:
     from hindsight.cli import UsageError
     from hindsight.cli.args import confirm
-    from hindsight.store.erase import erase, plan_erasure, select_sessions
+    from hindsight.erase import erase, plan_erasure, select_sessions
 
     from pathlib import Path
 
