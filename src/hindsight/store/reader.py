@@ -104,7 +104,7 @@ def interrupted_write_problem(path: Path) -> str:
     how = f"run 'hindsight recover {path}' to roll it back (everything committed before it is kept)"
     reason = read_only_reason(path)
     if reason:
-        how = (f"the capture {reason.removeprefix('is ')}, so it cannot be rolled back in place: "
+        how = (f"the capture {reason}, so it cannot be rolled back in place: "
                f"run 'hindsight recover {path} --out COPY' to recover a copy")
     return (f"was being written when its writer stopped: the unfinished write in {path.name}-journal "
             f"is not shown; {how}")
