@@ -108,7 +108,8 @@ def _tables(con: sqlite3.Connection) -> dict[str, list[str]]:
     return {t: [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')] for t in names}
 
 
-def select_sessions(path: str | os.PathLike[str], session_ids=(), visitors=(), before_ms: int | None = None) -> list[int]:
+def select_sessions(path: str | os.PathLike[str], session_ids=(), visitors=(),
+                    before_ms: int | None = None) -> list[int]:
     """Ids of the sessions a selection names, sorted. Unknown ids or visitors, and a selection
     that matches nothing, are ``CaptureError``s (a typo must not look like success)."""
     from hindsight.store.reader import open_capture
@@ -119,7 +120,8 @@ def select_sessions(path: str | os.PathLike[str], session_ids=(), visitors=(), b
         found: set[int] = set()
         wanted = sorted({int(s) for s in session_ids})
         for chunk, marks in _chunks(wanted):
-            found.update(r[0] for r in con.execute(f"SELECT session_id FROM sessions WHERE session_id IN ({marks})", chunk))
+            found.update(r[0] for r in con.execute(
+                f"SELECT session_id FROM sessions WHERE session_id IN ({marks})", chunk))
         missing = [s for s in wanted if s not in found]
         if missing:
             raise CaptureError(path, f"has no session {_id_list(missing)}")
@@ -186,15 +188,20 @@ def _count_capture(con: sqlite3.Connection, ids: list[int], plan: ErasurePlan) -
         plan.elements = int(con.execute(
             f"SELECT count(*) FROM elements WHERE snapshot_id IN ({', '.join(map(str, snaps))})").fetchone()[0])
     plan.strings = len(_orphaned_strings(con, temp))
+
+    def rows_of(table: str) -> int:
+        return int(con.execute(f'SELECT count(*) FROM "{table}" WHERE session_id IN (SELECT id FROM {temp})')
+                   .fetchone()[0])
+
     if "planted" in tables:
-        plan.planted = int(con.execute(f"SELECT count(*) FROM planted WHERE session_id IN (SELECT id FROM {temp})").fetchone()[0])
+        plan.planted = rows_of("planted")
     if "bookmarks" in tables:
-        n = int(con.execute(f"SELECT count(*) FROM bookmarks WHERE session_id IN (SELECT id FROM {temp})").fetchone()[0])
+        n = rows_of("bookmarks")
         if n:
             plan.bookmarks[str(plan.path)] = n
     for table, cols in tables.items():
         if table not in _KNOWN and "session_id" in cols:
-            n = int(con.execute(f'SELECT count(*) FROM "{table}" WHERE session_id IN (SELECT id FROM {temp})').fetchone()[0])
+            n = rows_of(table)
             if n:
                 plan.other[table] = n
     con.execute(f"DROP TABLE {temp}")
@@ -263,7 +270,8 @@ def _count_bookmarks(path: Path, ids: list[int]) -> int:
     try:
         if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'bookmarks'").fetchone():
             return 0
-        return sum(int(con.execute(f"SELECT count(*) FROM bookmarks WHERE session_id IN ({marks})", chunk).fetchone()[0])
+        return sum(int(con.execute(f"SELECT count(*) FROM bookmarks WHERE session_id IN ({marks})", chunk)
+                       .fetchone()[0])
                    for chunk, marks in _chunks(ids))
     finally:
         con.close()

@@ -110,6 +110,13 @@ def record_id(text: str) -> int:
     return value
 
 
+def visitor_id(text: str) -> str:
+    """A visitor id as recorded; empty is refused (it would match every session without one)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty visitor id (it would match every session that has none)")
+    return text
+
+
 def date_ms(text: str) -> int:
     """A date or time, UTC unless it says otherwise, as Unix epoch ms.
 

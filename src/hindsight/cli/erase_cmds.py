@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hindsight.cli.args import date_ms, output_path, session_id
+from hindsight.cli.args import date_ms, output_path, session_id, visitor_id
 from hindsight.cli.output import print_json
 
 
@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", type=session_id, action="append", metavar="ID",
                        help="a session id (repeatable)")
-    which.add_argument("--visitor", action="append", metavar="V", help="every session of this visitor id (repeatable)")
+    which.add_argument("--visitor", type=visitor_id, action="append", metavar="V",
+                       help="every session of this visitor id (repeatable)")
     which.add_argument("--before", type=date_ms, metavar="DATE",
                        help="every session that started before DATE (YYYY-MM-DD[THH:MM[:SS]], UTC)")
     p.add_argument("-y", "--yes", action="store_true", help="erase without asking")
