@@ -214,3 +214,16 @@ def test_plan_matches_what_is_erased(tmp_path, xdg):
     done = erase(cap, built["victims"])
     assert (done.sessions, done.pageviews, done.events, done.pages, done.strings) == (2, 4, 800, [URL], 1)
     assert sum(done.bookmarks.values()) == 3
+
+
+@pytest.mark.parametrize("answer, erased", [("y", True), ("yes", True), ("n", False), ("", False)])
+def test_interactive_prompt(tmp_path, xdg, capsys, monkeypatch, answer, erased):
+    cap = tmp_path / "shop.sqlite"
+    build(cap)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda q: asked.append(q) or answer)
+    assert main(["delete", str(cap), "--session", "5"]) == (0 if erased else 2)
+    assert asked == ["Erase them? This cannot be undone. [y/N] "]
+    with open_capture(cap) as c:
+        assert c.session_count() == (5 if erased else 6)
