@@ -19,6 +19,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SITE = path.join(HERE, 'site');
@@ -586,6 +587,10 @@ async function screenshots(browser) {
     }
     await ctx.close();
   }
+  // Lossless recompression (Debian package optipng), when it is installed.
+  try {
+    execFileSync('optipng', ['-quiet', '-o2', ...Object.keys(out).map((f) => path.join(dir, f))]);
+  } catch (e) { console.warn('optipng not run (apt-get install optipng for smaller PNGs):', e.message); }
   return out;
 }
 
