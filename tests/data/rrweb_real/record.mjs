@@ -29,7 +29,7 @@ const BASE = `http://${HOST}`;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.argv.slice(2);
 const MAX_FILE_BYTES = 1024 * 1024;
-const SHOT_MAX_HEIGHT = 3200; // full-page screenshots are cut at this height (CSS px)
+const SHOT_MAX_HEIGHT = 4000; // full-page screenshots are cut at this height (CSS px)
 
 // ---------------------------------------------------------------- utilities
 let seed = 20261207;
@@ -628,6 +628,9 @@ function facts(name, spec, rec, bytes) {
     if (i >= 0) { used.add(i); a.rrweb_click_index = i; a.rrweb_xy = { x: out.rrweb_clicks[i].x, y: out.rrweb_clicks[i].y }; }
     else a.rrweb_click_index = null; // e.g. clicks inside rr-block are not recorded by rrweb
   }
+  // rrweb Clicks that no scripted click/tap caused (Chromium fires a click on a
+  // <select> when an option is chosen in its popup with Enter).
+  out.rrweb_clicks.forEach((c, k) => { c.scripted = used.has(k); });
   out.actions = rec.actions;
   const ts = (k) => rec.truth.filter((t) => t.kind === k).map((t) => ({ ...t, offset_ms: off(t.t) }));
   out.page_loads = ts('load');

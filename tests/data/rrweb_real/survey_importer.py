@@ -56,21 +56,21 @@ def clicks_vs_truth(cap: Path, truth: dict) -> list[str]:
 
     c = open_capture(cap)
     pvs, ev, pv_index = c.session_events(1)
-    want = [a for a in truth["actions"] if a.get("rrweb_click_index") is not None]
+    by_index = {a["rrweb_click_index"]: a for a in truth["actions"] if a.get("rrweb_click_index") is not None}
     kinds = (int(EventKind.CLICK), int(EventKind.TAP))
     rows = []
-    k = 0
+    k = -1
     for i in range(len(ev)):
         if int(ev.kind[i]) not in kinds:
             continue
+        k += 1  # stored clicks/taps are rrweb's Clicks in order (the importer keeps every one)
         pv = pvs[int(pv_index[i])]
         emap = c.elements(pv.snapshot_id)
         tgt = int(ev.target[i])
         sel = emap.selector[tgt] if 0 <= tgt < len(emap.selector) else None
-        a = want[k] if k < len(want) else None
-        k += 1
+        a = by_index.get(k)
         if a is None:
-            rows.append(f"stored ({int(ev.x[i])}, {int(ev.y[i])}) {sel}: no scripted click left")
+            rows.append(f"rrweb click {k} (not scripted, e.g. a <select> option chosen with Enter): stored ({int(ev.x[i])}, {int(ev.y[i])}) on '{sel}'")
             continue
         px, py = a["client"]["x"] + a["scroll"]["x"], a["client"]["y"] + a["scroll"]["y"]
         fs = a["fixed_or_sticky"]["position"] if a.get("fixed_or_sticky") else ""
