@@ -443,7 +443,9 @@ async function spa(d) {
   await d.click('#save', { fx: 0.5, fy: 0.5 });                                         // success
   await pause(1200, 1500);
   await d.click('#nav-home', { fx: 0.5, fy: 0.5, scroll: false });                      // route /app/
-  await pause(1000, 1300);
+  await pause(800, 1000);
+  await d.moveTo(520, 420, 16); await pause(600, 800);                                  // stays a moment on Home
+  await d.wheel(300, 3); await pause(800, 1000);
 }
 
 const PRIVACY_WATCH = [];

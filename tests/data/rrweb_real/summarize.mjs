@@ -1,4 +1,5 @@
-// Prints the per-recording timelines of README.md from expected.json:
+// Prints the "Recordings at a glance" table and the per-recording timelines of
+// README.md from expected.json:
 //   node summarize.mjs
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,13 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const exp = JSON.parse(fs.readFileSync(path.join(HERE, 'expected.json'), 'utf8'));
 const s = (ms) => (ms / 1000).toFixed(1) + ' s';
 const short = (u) => (u || '').replace(exp.host, '');
+console.log('| file | bytes | events | duration | Meta | FullSnapshot | Custom | Mutation | MouseMove | MouseInteraction | Scroll | Input | TouchMove | rrweb Clicks |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const [n, f] of Object.entries(exp.files)) {
+  const c = f.counts_by_type, q = f.incremental_by_source;
+  console.log(`| ${n} | ${f.bytes} | ${f.event_count} | ${s(f.duration_ms)} | ${c[4] || 0} | ${c[2] || 0} | ${c[5] || 0} | ${q[0] || 0} | ${q[1] || 0} | ${q[2] || 0} | ${q[3] || 0} | ${q[5] || 0} | ${q[6] || 0} | ${f.click_count} |`);
+}
+console.log('');
 for (const [name, f] of Object.entries(exp.files)) {
   console.log(`**${name}** (${s(f.duration_ms)}, ${f.event_count} events, ${(f.bytes / 1024).toFixed(0)} KB, ${f.context.viewport.width}x${f.context.viewport.height}${f.context.has_touch ? ' touch' : ''})\n`);
   const lines = [];
