@@ -93,8 +93,9 @@ def clip_window(session_duration_ms: float, moment_ms: float, before_ms: float =
 
 
 def clip_frame_count(t_from_ms: float, t_to_ms: float, speed: float = 2.0, fps: float = 15) -> int:
-    """Frames of a clip: ``(t_to_ms - t_from_ms) / 1000 / speed * fps``, rounded, at least 1."""
-    return max(1, int(round((t_to_ms - t_from_ms) / 1000.0 / speed * fps)))
+    """Frames of a clip: ``(t_to_ms - t_from_ms) / 1000 / speed * fps``, rounded up, at least 1
+    (one frame per step of ``speed * 1000 / fps`` session ms from ``t_from_ms`` up to ``t_to_ms``)."""
+    return max(1, math.ceil((t_to_ms - t_from_ms) / 1000.0 / speed * fps - 1e-6))
 
 
 def clip_frame_times(t_from_ms: float, t_to_ms: float, speed: float = 2.0, fps: float = 15) -> list[float]:
@@ -291,8 +292,12 @@ def render_clip(capture_path, session_id: int, t_from_ms: float, t_to_ms: float,
                                       f"{t_from:g} to {t_to:g} ms is outside it")
     if t_from >= t_to:
         raise ClipError(None, f"the clip's start ({t_from:g} ms) must be before its end ({t_to:g} ms)")
-    if not out.parent.is_dir():
+    if not out.parent.exists():
         raise ClipError(out, f"cannot write: folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise ClipError(out, f"cannot write: {out.parent} is not a folder")
+    if out.is_dir():
+        raise ClipError(out, "cannot write: it is a folder")
     w, view_h, caption_h = clip_size(session.viewport_w, session.viewport_h, width, caption)
     times = clip_frame_times(t_from, t_to, speed, fps)
 
