@@ -38,6 +38,8 @@ WIDTH_RANGE = (320, 3840)
 #: Codecs tried per suffix, first found in the PyAV build wins.
 CODECS = {".mp4": ("libx264",), ".webm": ("libvpx-vp9", "libvpx"), ".gif": ()}
 CONTAINERS = {".mp4": "mp4", ".webm": "webm"}
+#: BGRA frames in flight between drawing and encoding.
+FRAME_POOL = 4
 #: Per-codec options: fast presets (a clip is a few hundred frames of mostly still page).
 CODEC_OPTIONS = {
     "libx264": {"preset": "veryfast", "crf": "23"},
@@ -154,7 +156,8 @@ class _Encoder:
         self.path, self.suffix, self.codec = path, suffix, codec
         self.width, self.height, self.fps = width, height, fps
         self.frames = 0
-        self._queue: queue.Queue = queue.Queue(maxsize=6)
+        self._queue: queue.Queue = queue.Queue(maxsize=FRAME_POOL + 2)
+        self._free: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
         self._gif: list = []
         self._container = None
@@ -163,10 +166,12 @@ class _Encoder:
             import av
             from av.video.reformatter import VideoReformatter
 
-            # one BGRA frame reused for every picture, converted to yuv420p by one reformatter
-            # (its scaler context is built once): PyAV's from_ndarray + per-frame reformat cost
-            # ~12 ms a frame at 1280 x 928, this ~3 ms
-            self._bgra = av.VideoFrame(width, height, "bgra")
+            # A few BGRA frames reused round robin, converted to yuv420p on the encoder thread by
+            # one reformatter (its scaler context is built once): PyAV's from_ndarray plus a
+            # per-frame reformat cost ~12 ms a frame at 1280 x 928 on the drawing thread, this a
+            # ~1 ms copy there and ~3 ms here.
+            for _ in range(FRAME_POOL):
+                self._free.put(av.VideoFrame(width, height, "bgra"))
             self._reformatter = VideoReformatter()
             rate = Fraction(fps).limit_denominator(1001)
             self._container = av.open(str(path), mode="w", format=CONTAINERS[suffix],
@@ -187,9 +192,15 @@ class _Encoder:
 
             item = Image.frombuffer("RGB", (self.width, self.height), bgra.tobytes(), "raw", "BGRX", 0, 1)
         else:
-            self._bgra.planes[0].update(bgra if bgra.flags.c_contiguous else bgra.copy())
-            item = self._reformatter.reformat(self._bgra, format="yuv420p")
-            item.pts = self.frames
+            while True:  # a free frame, unless the encoder has failed meanwhile
+                try:
+                    frame = self._free.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    if self._error is not None:
+                        raise self._error from None
+            frame.planes[0].update(bgra if bgra.flags.c_contiguous else bgra.copy())
+            item = (frame, self.frames)
         self.frames += 1
         self._queue.put(item)
 
@@ -199,8 +210,17 @@ class _Encoder:
             if item is None:
                 return
             if self._error is not None:
+                if isinstance(item, tuple):
+                    self._free.put(item[0])
                 continue
             try:
+                if isinstance(item, tuple):  # (BGRA frame, pts): convert, free the frame, encode
+                    frame, pts = item
+                    try:
+                        item = self._reformatter.reformat(frame, format="yuv420p")
+                    finally:
+                        self._free.put(frame)
+                    item.pts = pts
                 if self.suffix == ".gif":
                     from PIL import Image
 
