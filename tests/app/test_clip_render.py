@@ -183,3 +183,37 @@ def test_clip_cli_writes_the_file(demo_master, scroll_moment, out_dir, capsys):
     assert f"wrote {out} (10 frames, 1.0 s at 10 fps, 640×" in capsys.readouterr().out
     with av.open(str(out)) as c:
         assert sum(1 for _ in c.decode(video=0)) == 10
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_interrupting_the_cli_leaves_nothing(demo_master, scroll_moment, out_dir, signame):
+    """Ctrl+C or a kill while frames are being encoded: exit 130, no clip, no temporary file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sid, _t = scroll_moment
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "hindsight.cli", "clip", str(demo_master), "--session", str(sid),
+                             "--from", "0", "--to", "12000", "--speed", "0.25", "-o", str(out_dir / "c.mp4")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until encoded frames reach the temporary file
+            partial = [p for p in out_dir.iterdir() if ".partial" in p.name]
+            if partial and partial[0].stat().st_size > 0:
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        else:
+            pytest.fail("the clip never started writing")
+        proc.send_signal(getattr(signal, signame))
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert list(out_dir.iterdir()) == []
