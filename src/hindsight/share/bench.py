@@ -63,9 +63,10 @@ def bench_clip(ctx) -> dict:
     build = time.perf_counter()
     with open_grabber(ctx.path, sid, (w, view_h), part="clip", caption_h=caption_h, at_ms=times[0]) as g:
         build = time.perf_counter() - build
-        draw = time.perf_counter()
+        draw, painted = time.perf_counter(), 0
         for t in times:
             g.array_at(t)
+            painted += bool(getattr(g, "changed", True))
         draw = time.perf_counter() - draw
     return {
         "session": sid,
@@ -77,6 +78,7 @@ def bench_clip(ctx) -> dict:
         "mp4_kb": round(size / 1024),
         "player_build_seconds": round(build, 3),
         "draw_only_ms_per_frame": round(draw / len(times) * 1000, 2),
+        "frames_painted": painted,  # the others showed the same picture as the frame before
         "load_average_before_after": f"{load_before:.2f} / {load_after:.2f}",
         "cpus": os.cpu_count(),
     }

@@ -204,17 +204,34 @@ class _Encoder:
         self.frames += 1
         self._queue.put(item)
 
+    def repeat(self) -> None:
+        """Queue the previous frame's picture again (no copy, no conversion)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(("repeat", self.frames))
+        self.frames += 1
+
     def _run(self) -> None:
+        last = None  # the last picture encoded (yuv420p frame, or quantized GIF frame)
         while True:
             item = self._queue.get()
             if item is None:
                 return
             if self._error is not None:
-                if isinstance(item, tuple):
+                if isinstance(item, tuple) and item[0] != "repeat":
                     self._free.put(item[0])
                 continue
             try:
-                if isinstance(item, tuple):  # (BGRA frame, pts): convert, free the frame, encode
+                if isinstance(item, tuple) and item[0] == "repeat":
+                    if self.suffix == ".gif":
+                        self._gif.append(last)  # Pillow merges it into one longer frame
+                        continue
+                    # libavcodec takes a reference and x264 / libvpx copy the picture in, and
+                    # it is never written to: the same frame can go again with the next pts
+                    pts = item[1]
+                    item = last
+                    item.pts = pts
+                elif isinstance(item, tuple):  # (BGRA frame, pts): convert, free the frame
                     frame, pts = item
                     try:
                         item = self._reformatter.reformat(frame, format="yuv420p")
@@ -225,8 +242,10 @@ class _Encoder:
                     from PIL import Image
 
                     # a palette per frame (GIF's local colour tables): UI colours stay exact
-                    self._gif.append(item.quantize(256, method=Image.Quantize.FASTOCTREE))
+                    last = item.quantize(256, method=Image.Quantize.FASTOCTREE)
+                    self._gif.append(last)
                 else:
+                    last = item
                     for packet in self._stream.encode(item):
                         self._container.mux(packet)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
@@ -345,7 +364,11 @@ def render_clip(capture_path, session_id: int, t_from_ms: float, t_to_ms: float,
                           caption_h=caption_h, at_ms=times[0]) as grabber:
             encoder = _Encoder(tmp, suffix, codec, w, view_h + caption_h, fps)
             for i, t in enumerate(times):
-                encoder.add(grabber.array_at(t))
+                bgra = grabber.array_at(t)
+                if i and not getattr(grabber, "changed", True):
+                    encoder.repeat()  # the same picture as the frame before
+                else:
+                    encoder.add(bgra)
                 if progress is not None and progress(i + 1, len(times)) is False:
                     raise ClipCancelled(f"clip of session {session_id} cancelled at frame {i + 1} of {len(times)}")
         encoder.finish()
