@@ -1,9 +1,11 @@
-"""Render one replay frame to a PNG without showing a window (``hindsight frame``, docs, tests).
+"""Render replay frames without showing a window: ``hindsight frame`` (one PNG) and the frames
+of ``hindsight clip`` (``hindsight.share.clips``), both through one ``FrameGrabber``.
 
-The image is the whole ``QtPlayer`` (page with viewport, cursor and clicks, the timeline
-with its markers and playhead, the controls and the session facts), because a still is
-mostly used to share or file "look at this moment": the timeline says when it happened
-and what else happened around it. ``part="canvas"`` gives the page view alone.
+A still is the whole ``QtPlayer`` by default (page with viewport, cursor and clicks, the
+timeline with its markers and playhead, the controls and the session facts), because a still
+is mostly used to share or file "look at this moment": the timeline says when it happened and
+what else happened around it. ``part="canvas"`` gives the page view alone; ``part="clip"`` the
+page view with the hesitation banner and a caption, painted frame after frame into one buffer.
 """
 
 from __future__ import annotations
