@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from hindsight.cli.args import int_range, output_path, positive_float
 from hindsight.cli.output import print_json
 
 
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "PostHog's exported recording JSON). All or nothing: on any problem the capture is "
                     "left as it was and the exit code is 2.")
     r.add_argument("files", nargs="+", metavar="FILE", help="recording files (.json, .json.gz)")
-    r.add_argument("--out", required=True, metavar="CAPTURE", help="capture file to create (or add to, with --append)")
+    r.add_argument("--out", type=output_path, required=True, metavar="CAPTURE", help="capture file to create (or add to, with --append)")
     r.add_argument("--append", action="store_true", help="add the sessions to an existing capture (one transaction)")
     r.add_argument("--overwrite", action="store_true", help="replace CAPTURE if it exists")
     r.add_argument("--screenshot", action="append", default=[], metavar="PNG",
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-render", dest="render", action="store_false",
                    help="do not lay pages out with Chromium (placeholder element boxes and images)")
     r.add_argument("--strip-query", action="store_true", help="drop query strings from page URLs")
-    r.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
+    r.add_argument("--max-file-mb", type=positive_float, default=None, metavar="MB",
                    help="refuse recording files above this size (default 512)")
     r.add_argument("--json", action="store_true", help="print the import report as JSON")
     r.set_defaults(handler=cmd_import_rrweb)
@@ -47,14 +48,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "which may stay open in the viewer. Posts need the token printed at start.")
     c.add_argument("capture", metavar="CAPTURE", help="capture file (created if missing)")
     c.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    c.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
-    c.add_argument("--max-body-mb", type=float, default=5.0, metavar="MB", help="largest request body (default 5)")
-    c.add_argument("--memory-mb", type=float, default=64.0, metavar="MB",
+    c.add_argument("--port", type=int_range(0, 65535), default=8765, help="port (default 8765; 0 = any free port)")
+    c.add_argument("--max-body-mb", type=positive_float, default=5.0, metavar="MB",
+                   help="largest request body (default 5)")
+    c.add_argument("--memory-mb", type=positive_float, default=64.0, metavar="MB",
                    help="request bodies held in memory at once; beyond it posts get 503 + Retry-After (default 64)")
-    c.add_argument("--read-timeout", type=float, default=10.0, metavar="S",
+    c.add_argument("--read-timeout", type=positive_float, default=10.0, metavar="S",
                    help="seconds a connection has to send a whole request (default 10)")
-    c.add_argument("--max-connections", type=int, default=2000, metavar="N", help="open connections (default 2000)")
-    c.add_argument("--idle-minutes", type=float, default=30.0, help="write a session after this long without events")
+    c.add_argument("--max-connections", type=int_range(1, 1_000_000), default=2000, metavar="N",
+                   help="open connections (default 2000)")
+    c.add_argument("--idle-minutes", type=positive_float, default=30.0,
+                   help="write a session after this long without events")
     c.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
                    help="only accept posts from this page origin, e.g. https://shop.example (repeatable; "
                         "default: any origin with the token)")
@@ -98,25 +102,9 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(value: float, flag: str) -> float:
-    from hindsight.cli import UsageError
-
-    if not value == value or value <= 0 or value == float("inf"):
-        raise UsageError(f"{flag} must be a positive number, not {value}")
-    return value
-
-
 def cmd_collect(args: argparse.Namespace) -> int:
     from hindsight.importers.collector import Collector, is_loopback
 
-    for value, flag in ((args.max_body_mb, "--max-body-mb"), (args.memory_mb, "--memory-mb"),
-                        (args.read_timeout, "--read-timeout"), (args.idle_minutes, "--idle-minutes"),
-                        (args.max_connections, "--max-connections")):
-        _positive(value, flag)
-    if not 0 <= args.port <= 65535:
-        from hindsight.cli import UsageError
-
-        raise UsageError(f"--port must be 0-65535, not {args.port}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     collector = Collector(args.capture, host=args.host, port=args.port, max_body=int(args.max_body_mb * 2**20),
                           idle_s=args.idle_minutes * 60, mask=args.mask, render=args.render,
