@@ -514,3 +514,39 @@ def test_spool_reads_back_whole_records_and_stops_at_a_torn_one(tmp_path):
     assert [r.kind for r in read_segment(last, seq)] == [r.kind for r in back if r.segment == seq]
     last.write_bytes(whole[:-3])  # the last record itself cut short
     assert len(list(read_segment(last, seq))) == len([r for r in back if r.segment == seq]) - 1
+
+
+def test_cli_prints_token_snippet_and_warns_on_a_non_loopback_address(tmp_path, capsys, monkeypatch):
+    """What `hindsight collect` prints at start (the server itself is stubbed: nothing listens)."""
+    import hindsight.importers.collector as collector_mod
+    from hindsight.cli import main
+
+    seen = {}
+
+    class Stub:
+        def __init__(self, capture, host, **kw):
+            seen.update(kw, host=host)
+            self.allowed_origins, self.token, self.url = kw["allowed_origins"], "tok123", f"http://{host}:8765"
+            self.written, self.rejected = [], []
+
+        def snippet(self):
+            return collector_mod.recorder_snippet(self.url, self.token)
+
+        def serve_forever(self):
+            pass
+
+        def stop_soon(self):
+            pass
+
+    monkeypatch.setattr(collector_mod, "Collector", Stub)
+    monkeypatch.setattr("signal.signal", lambda *a: None)
+    assert main(["collect", str(tmp_path / "c.sqlite"), "--host", "0.0.0.0", "--allow-origin", "https://a.example",
+                 "--memory-mb", "8", "--read-timeout", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: listening on 0.0.0.0" in err
+    assert "token: tok123" in out and "origins: https://a.example" in out
+    assert '"http://0.0.0.0:8765/v1/sessions/", TOKEN = "?token=tok123"' in out
+    assert seen["memory_budget"] == 8 * 2**20 and seen["read_timeout"] == 3.0
+    assert main(["collect", str(tmp_path / "c.sqlite")]) == 0
+    out, err = capsys.readouterr()
+    assert "warning" not in err and "origins: any" in out

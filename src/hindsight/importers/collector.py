@@ -311,6 +311,8 @@ class Collector:
         if self._thread is not None:
             self._thread.join(timeout=120)
             self._thread = None
+        elif self._loop is None:  # never started: just let the port go
+            self._sock.close()
 
     def __enter__(self) -> "Collector":
         return self.start()
