@@ -413,7 +413,7 @@ def test_slow_connections_and_memory_flood_leave_normal_clients_served(tmp_path)
         # one more try if the machine had a hiccup during the first
         for attempt in range(2):
             baseline = asyncio.run(run_load(col.url, col.token, prefix=f"b{attempt}", **normal)).figures()
-            proc = start_probes(col.url, col.token, slow=300, slow_s=4.0, flooders=8, posts=3, flood_mb=4.6)
+            proc = start_probes(col.url, col.token, slow=300, slow_s=3.0, flooders=8, posts=2, flood_mb=4.6)
             time.sleep(1.0)  # the probe process starts, opens its connections and starts posting
             res = asyncio.run(run_load(col.url, col.token, prefix=f"n{attempt}", **normal))
             out, _ = proc.communicate(timeout=120)
@@ -433,11 +433,11 @@ def test_slow_connections_and_memory_flood_leave_normal_clients_served(tmp_path)
     # the flood was refused: 400 (a bad first event) or 503 + Retry-After over the memory budget
     flood = [tuple(f) for p in probes for f in p["flood"]]
     statuses = [s for s, _ in flood]
-    assert len(statuses) == 24 * len(runs) and set(statuses) <= {400, 503, "reset"}, statuses
+    assert len(statuses) == 16 * len(runs) and set(statuses) <= {400, 503, "reset"}, statuses
     assert all(ra == "1" for s, ra in flood if s == 503)
     assert statuses.count(503) > 0 and statuses.count(400) > 0
     assert stats["http_503"] >= statuses.count(503) and stats["http_400"] == statuses.count(400)
-    assert rss_growth_mb < 200, rss_growth_mb  # 110 MB posted per try; bodies in flight are capped at 16 MB
+    assert rss_growth_mb < 200, rss_growth_mb  # 74 MB posted per try; bodies in flight are capped at 16 MB
     assert all(p["closed"] >= 150 for p in probes)  # slow connections were cut (read timeout, cap)
     assert code == 0
     sessions = {f"{p}{a}-{c}-0" for c in range(20) for p in "bn" for a in range(len(runs))}
