@@ -357,13 +357,19 @@ def test_kill_9_under_load_loses_no_acknowledged_batch(tmp_path):
         await kill
         return res
 
-    res = asyncio.run(load_then_kill())
-    if col.proc.poll() is None:
-        col.kill()
+    try:
+        res = asyncio.run(load_then_kill())
+    finally:
+        if col.proc.poll() is None:
+            col.kill()
     assert res.errors, "the kill happened after the load finished; nothing was tested"
     assert len(res.acked) > 100 and res.ended
     col = CollectorProcess(capture, "--no-render")
-    assert col.wait_written(60)
+    try:
+        assert col.wait_written(60)
+    except BaseException:
+        col.kill()
+        raise
     assert col.stop() == 0  # SIGTERM: open sessions are written too
     got = _clicks_by_session(capture)
     acked: dict[str, set] = {}

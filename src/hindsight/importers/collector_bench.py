@@ -306,6 +306,9 @@ class CollectorProcess:
         self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
         finally:
             self._err.close()
 
