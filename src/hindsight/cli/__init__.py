@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "hindsight.cli.analytics_cmds",
     "hindsight.cli.bookmark_cmds",
     "hindsight.cli.import_cmds",
+    "hindsight.cli.report_cmd",
 )
 
 

@@ -1,0 +1,1 @@
+"""Sharing what was found: clips of replays and the findings report."""
