@@ -1,1 +1,1 @@
-"""Sharing what was found: clips of replays and the findings report."""
+"""Sharing what a researcher found: replay clips (``clips``); the findings report builds on it."""
