@@ -232,19 +232,7 @@ def build_report(capture_path: str | os.PathLike[str], out: str | os.PathLike[st
         tick.total = 100 * (2 * len(sections) + len(clips))
         if clips and render_clip is None:
             render_clip = _default_renderer()
-        engine = HeatmapEngine(cap)
-        heatmaps: dict[tuple, tuple] = {}
-        for sec in sections:
-            if sec.page_url is not None:
-                tick.step(f"Heatmap of {sec.page_url} ({sec.device})")
-                key = (sec.page_url, sec.device, sec.heatmap_kind)
-                if key not in heatmaps:
-                    heatmaps[key] = _heatmap(cap, engine, sec, options.opacity)
-                sec.heatmap_uri, sec.heatmap_caption, sec.heatmap_warning = heatmaps[key]
-            else:
-                tick.step("Heatmap")
-            tick.step(f"Form figures of {sec.page_url or 'the page'}")
-            sec.form = _form(cap, sec)
+        # Clips first: a missing codec (the likeliest failure) shows before anything else is done.
         with tempfile.TemporaryDirectory(prefix="hindsight-report-") as tmp:
             for i, m in enumerate(clips, start=1):
                 what = (f"Clip {i} of {len(clips)}: session {m.session_id} at {format_time(m.t_ms)}")
@@ -264,6 +252,19 @@ def build_report(capture_path: str | os.PathLike[str], out: str | os.PathLike[st
                 m.clip_mime = CLIP_MIME[out_clip.suffix]
                 m.clip_uri = _data_uri(out_clip.read_bytes(), m.clip_mime)
                 out_clip.unlink()
+        engine = HeatmapEngine(cap)
+        heatmaps: dict[tuple, tuple] = {}
+        for sec in sections:
+            if sec.page_url is not None:
+                tick.step(f"Heatmap of {sec.page_url} ({sec.device})")
+                key = (sec.page_url, sec.device, sec.heatmap_kind)
+                if key not in heatmaps:
+                    heatmaps[key] = _heatmap(cap, engine, sec, options.opacity)
+                sec.heatmap_uri, sec.heatmap_caption, sec.heatmap_warning = heatmaps[key]
+            else:
+                tick.step("Heatmap")
+            tick.step(f"Form figures of {sec.page_url or 'the page'}")
+            sec.form = _form(cap, sec)
         page = render_html(sections, cap, options)
     tick.check()
     data = page.encode("utf-8")
