@@ -43,6 +43,8 @@ HEATMAP_WIDTH = 1100
 #: What a bookmark was made from -> the heatmap that shows that behaviour on its page.
 KIND_OF_SIGNAL = (("rage", "rage"), ("dead", "dead"), ("scroll", "scroll"), ("hesitat", "move"))
 
+DEVICE_ORDER = ("desktop", "mobile", "tablet")
+
 Progress = Callable[[int, int, str], bool]
 
 
@@ -186,7 +188,9 @@ def plan(capture, store, options: ReportOptions) -> list[Section]:
         pages = Counter(m.page_url for m in moments if m.page_url)
         if pages:
             sec.page_url = pages.most_common(1)[0][0]
-            sec.device = Counter(m.device for m in moments if m.page_url == sec.page_url).most_common(1)[0][0]
+            devices = Counter(m.device for m in moments if m.page_url == sec.page_url)
+            # a tie goes to the commonest layout (desktop, then mobile, then tablet)
+            sec.device = max(devices, key=lambda d: (devices[d], -DEVICE_ORDER.index(d) if d in DEVICE_ORDER else -9))
         kinds = Counter(_heatmap_kind(b.signal_kind) for b in store.bookmarks(tag=p.tag))
         sec.heatmap_kind = kinds.most_common(1)[0][0] if kinds else "click"
         sections.append(sec)
@@ -423,9 +427,11 @@ h3 { font-size:15px; text-transform:uppercase; letter-spacing:.05em; color:var(-
 table { border-collapse:collapse; width:100%; font-size:14px; }
 th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-weight:600; color:var(--muted); font-size:12.5px; text-transform:uppercase; letter-spacing:.04em; }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num { white-space:nowrap; }
+.table-wrap { overflow-x:auto; }
 tr.hot td { background:#fff7ed; }
-.clips { display:grid; grid-template-columns:repeat(auto-fill, minmax(340px, 1fr)); gap:18px; }
+.clips { display:grid; grid-template-columns:repeat(auto-fill, minmax(340px, 1fr)); gap:18px; align-items:start; }
 figure { margin:0; }
 figure.clip { background:#1c1f24; border-radius:10px; overflow:hidden; }
 figure.clip video, figure.clip img { display:block; width:100%; height:auto; background:#1c1f24; }
@@ -490,9 +496,10 @@ def render_html(sections: list[Section], capture, options: ReportOptions) -> str
         out.append(_section_html(i, sec, options))
     out.append(f"<footer>Made with Hindsight {_e(__version__)} from the local capture file; nothing here was "
                "fetched or sent. Typed text is never recorded (inputs are lengths only), so the clips show "
-               "masked fields as the player does. Clips play at "
-               f"{options.speed:g}× from {options.before_ms / 1000:g} s before to "
-               f"{options.after_ms / 1000:g} s after each bookmarked moment.</footer>")
+               "masked fields as the player does."
+               + (f" Clips play at {options.speed:g}× from {options.before_ms / 1000:g} s before to "
+                  f"{options.after_ms / 1000:g} s after each bookmarked moment." if options.clips else "")
+               + "</footer>")
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"
 
@@ -520,7 +527,7 @@ def _section_html(i: int, sec: Section, options: ReportOptions) -> str:
         meta += f" · mostly on {sec.page_url} ({sec.device})"
     h.append(f'<p class="meta">{_e(meta)}</p>')
 
-    h.append("<h3>Sessions</h3><table><thead><tr><th class=\"num\">Session</th><th>Device</th>"
+    h.append("<h3>Sessions</h3><div class=\"table-wrap\"><table><thead><tr><th class=\"num\">Session</th><th>Device</th>"
              "<th class=\"num\">Duration</th><th class=\"num\">Moment</th><th>Page</th><th>Converted</th>"
              "<th>Note</th></tr></thead><tbody>")
     for m in sec.moments:
@@ -528,7 +535,7 @@ def _section_html(i: int, sec: Section, options: ReportOptions) -> str:
                  f"<td class=\"num\">{_e(format_time(m.duration_ms))}</td>"
                  f"<td class=\"num\">{_e(format_time(m.t_ms))}</td><td>{_e(m.page_url or '')}</td>"
                  f"<td>{'yes' if m.converted else 'no'}</td><td>{_e(m.note)}</td></tr>")
-    h.append("</tbody></table>")
+    h.append("</tbody></table></div>")
 
     clips = [m for m in sec.moments if m.clip_uri]
     if clips:
@@ -564,7 +571,7 @@ def _section_html(i: int, sec: Section, options: ReportOptions) -> str:
     if f is not None:
         h.append(f"<h3>Form fields on this page{' (' + _e(f.device) + ')' if f.device else ''}</h3>")
         h.append(f'<p class="meta">{_e(f.header())}</p>')
-        h.append("<table><thead><tr><th>Field</th><th class=\"num\">Sessions</th>"
+        h.append("<div class=\"table-wrap\"><table><thead><tr><th>Field</th><th class=\"num\">Sessions</th>"
                  "<th class=\"num\">To first focus</th><th class=\"num\">Time in field</th>"
                  "<th class=\"num\">Returns</th><th class=\"num\">Corrections</th><th class=\"num\">Left blank</th>"
                  "<th class=\"num\">Validation errors</th><th class=\"num\">Abandoned here</th></tr></thead><tbody>")
@@ -577,7 +584,7 @@ def _section_html(i: int, sec: Section, options: ReportOptions) -> str:
                      f"<td class=\"num\">{fs.returns:,}</td><td class=\"num\">{fs.corrections:,}</td>"
                      f"<td class=\"num\">{fs.left_blank:,}</td><td class=\"num\">{fs.validation_errors:,}</td>"
                      f"<td class=\"num\">{fs.dropoff:,} ({fs.dropoff_pct:.0f}%)</td></tr>")
-        h.append("</tbody></table>")
+        h.append("</tbody></table></div>")
         h.append('<p class="note">Sessions per field; times are medians. Only lengths and timings are '
                  "recorded, never what was typed.</p>")
     for note in sec.notes:
