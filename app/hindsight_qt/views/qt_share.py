@@ -205,6 +205,8 @@ class ClipDialog(QDialog):
         self.width_box.setValue(1280)
         self.width_box.setSuffix(" px")
         form.addRow("Width", self.width_box)
+        for box in (self.speed_box, self.width_box):
+            box.setFixedWidth(120)
 
         if self.folder_mode:
             self.before_box, self.after_box = QDoubleSpinBox(), QDoubleSpinBox()
@@ -215,8 +217,11 @@ class ClipDialog(QDialog):
                 box.setValue(DEFAULT_AROUND_S)
                 box.setSuffix(" s")
             row = QHBoxLayout()
+            row.setSpacing(8)
+            for box in (self.before_box, self.after_box):
+                box.setFixedWidth(90)
             row.addWidget(self.before_box)
-            row.addWidget(QLabel("before, "))
+            row.addWidget(QLabel("before and"))
             row.addWidget(self.after_box)
             row.addWidget(QLabel("after each moment"))
             row.addStretch(1)
@@ -231,6 +236,9 @@ class ClipDialog(QDialog):
                 box.setSuffix(" s")
                 box.setValue(value / 1000.0)
             row = QHBoxLayout()
+            row.setSpacing(8)
+            for box in (self.from_box, self.to_box):
+                box.setFixedWidth(90)
             row.addWidget(QLabel("from"))
             row.addWidget(self.from_box)
             row.addWidget(QLabel("to"))
