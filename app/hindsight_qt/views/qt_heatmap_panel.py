@@ -280,11 +280,6 @@ class QtHeatmapPanel(QWidget):
         self.opacity_slider.setFixedWidth(110)
         self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
         bar.addWidget(self.opacity_slider)
-        self.save_button = QToolButton(text="Save image…")
-        self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
-                                    "(the same picture as 'hindsight heatmap -o')")
-        self.save_button.clicked.connect(lambda: self.save_image())
-        bar.addWidget(self.save_button)
         root.addLayout(bar)
 
         # Compare mode: two segments of the current filter, as a difference or side by side.
@@ -315,6 +310,11 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, key=key: self.set_compare(self._compare, key))
         self.compare_view_buttons["diff"].setChecked(True)
         bar.addLayout(view_box)
+        self.save_button = QToolButton(text="Save image…")
+        self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
+                                    "(the same picture as 'hindsight heatmap -o')")
+        self.save_button.clicked.connect(lambda: self.save_image())
+        bar.addWidget(self.save_button)
         root.addLayout(bar)
         self._enable_compare_view(False)
 
