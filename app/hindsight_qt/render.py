@@ -1,9 +1,11 @@
-"""Render one replay frame to a PNG without showing a window (``hindsight frame``, docs, tests).
+"""Render replay frames without showing a window: ``hindsight frame`` (one PNG) and the frames
+of ``hindsight clip`` (``hindsight.share.clips``), both through one ``FrameGrabber``.
 
-The image is the whole ``QtPlayer`` (page with viewport, cursor and clicks, the timeline
-with its markers and playhead, the controls and the session facts), because a still is
-mostly used to share or file "look at this moment": the timeline says when it happened
-and what else happened around it. ``part="canvas"`` gives the page view alone.
+A still is the whole ``QtPlayer`` by default (page with viewport, cursor and clicks, the
+timeline with its markers and playhead, the controls and the session facts), because a still
+is mostly used to share or file "look at this moment": the timeline says when it happened and
+what else happened around it. ``part="canvas"`` gives the page view alone; ``part="clip"`` the
+page view with the hesitation banner and a caption, painted frame after frame into one buffer.
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ class FrameGrabber:
         # one buffer, painted in place every frame (no per-frame allocation, no PNG round trip)
         self._image = QImage(w, h + self.caption_h, QImage.Format_RGB32)
         self._hesitation = None
+        #: what the buffer shows (``_drawn_state``), and whether the last ``image_at`` repainted it
+        self._last_drawn: tuple | None = None
+        self.changed = True
 
     @property
     def size(self) -> tuple[int, int]:
@@ -160,6 +165,12 @@ class FrameGrabber:
             return image
         from PySide6.QtGui import QPainter
 
+        # Nothing moved (a still cursor, a reading pause; often a third of a clip): the picture
+        # in the buffer is already this one, and painting is most of a clip's cost.
+        drawn = self._drawn_state()
+        self.changed = drawn != self._last_drawn
+        if not self.changed:
+            return self._image
         painter = QPainter(self._image)
         try:
             player.canvas.render(painter, QPoint(0, 0))
@@ -167,10 +178,21 @@ class FrameGrabber:
                 if self._hesitation is not None:
                     self._paint_banner(painter, self._hesitation)
                 if self.caption_h:
-                    self._paint_caption(painter)
+                    self._paint_caption(painter, *self._caption_texts())
         finally:
             painter.end()
+        self._last_drawn = drawn
         return self._image
+
+    def _drawn_state(self) -> tuple:
+        """Everything the page view and the clip decorations draw, apart from the time itself."""
+        import dataclasses
+
+        frame = self.player.player.frame()
+        canvas = self.player.canvas
+        still = dataclasses.replace(frame, t_ms=0) if frame is not None else None
+        toast = canvas.toast_item.text if canvas.toast_item.isVisible() else None
+        return (still, self._hesitation, toast, self._caption_texts() if self.caption_h else None)
 
     def array_at(self, t_ms: float):
         """(h, w, 4) uint8 BGRA view of ``image_at(t_ms)``'s pixels (valid until the next call)."""
@@ -201,33 +223,36 @@ class FrameGrabber:
         painter.drawText(QRectF(px, 0, w - 2 * px, h), Qt.AlignLeft | Qt.AlignVCenter,
                          hesitation.describe())
 
-    def _paint_caption(self, painter) -> None:
-        """The strip under the page: session and page on the left, time on the right."""
-        from PySide6.QtCore import QRectF, Qt
-        from PySide6.QtGui import QColor, QFont
-
+    def _caption_texts(self) -> tuple[str, str]:
+        """(left, right) of the caption: session and page, and the time."""
         from hindsight_qt.views.qt_timeline import format_ms
 
-        w, top, h = self.view_size[0], self.view_size[1], self.caption_h
-        painter.fillRect(QRectF(0, top, w, h), QColor("#23262c"))
         player = self.player
         frame = player.player.frame()
         names = player._page_names
         i = frame.pageview_index if frame is not None else -1
         page = f"page {i + 1} of {len(names)}: {names[i]}" if 0 <= i < len(names) else "before the first page"
+        t = frame.t_ms if frame is not None else player.player.t_ms
+        return (f"Session #{self.session_id}  ·  {page}",
+                f"{format_ms(t)} / {format_ms(player.timeline.duration_ms)}")
+
+    def _paint_caption(self, painter, left: str, right: str) -> None:
+        """The strip under the page: session and page on the left, time on the right."""
+        from PySide6.QtCore import QRectF, Qt
+        from PySide6.QtGui import QColor, QFont
+
+        w, top, h = self.view_size[0], self.view_size[1], self.caption_h
+        painter.fillRect(QRectF(0, top, w, h), QColor("#23262c"))
         font = QFont()
         font.setPixelSize(max(11, round(h * 0.5)))
         painter.setFont(font)
         pad = round(h * 0.45)
         box = QRectF(pad, top, w - 2 * pad, h)
-        t = frame.t_ms if frame is not None else player.player.t_ms
-        right = f"{format_ms(t)} / {format_ms(player.timeline.duration_ms)}"
         painter.setPen(QColor("#e6e8eb"))
         painter.drawText(box, Qt.AlignRight | Qt.AlignVCenter, right)
         room = box.width() - painter.fontMetrics().horizontalAdvance(right) - 2 * pad
-        left = painter.fontMetrics().elidedText(f"Session #{self.session_id}  ·  {page}",
-                                                Qt.ElideRight, max(int(room), 0))
-        painter.drawText(box, Qt.AlignLeft | Qt.AlignVCenter, left)
+        painter.drawText(box, Qt.AlignLeft | Qt.AlignVCenter,
+                         painter.fontMetrics().elidedText(left, Qt.ElideRight, max(int(room), 0)))
 
 
 def open_frame_grabber(capture_path, session_id: int, size: tuple[int, int], part: str = "clip",

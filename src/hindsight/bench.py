@@ -94,7 +94,7 @@ def bench_session(ctx: BenchContext) -> dict:
 #: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
 BENCH_MODULES: list[str] = ["hindsight.analytics.bench_heatmaps", "hindsight.analytics.signals",
                             "hindsight.bookmarks.similar", "hindsight.importers.bench",
-                            "hindsight.replay.bench"]
+                            "hindsight.replay.bench", "hindsight.share.bench"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [

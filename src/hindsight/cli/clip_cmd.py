@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 
 
@@ -29,20 +31,37 @@ def cmd_clip(args: argparse.Namespace) -> int:
 
     show = sys.stderr.isatty()
     last = [0.0]
+    stop = []  # a signal arrived: stop at the next frame
 
     def progress(done: int, total: int) -> bool:
+        if stop:
+            raise KeyboardInterrupt
         now = time.monotonic()
         if show and (done == total or now - last[0] > 0.2):
             last[0] = now
             sys.stderr.write(f"\rrendering frame {done}/{total}")
-            if done == total:
-                sys.stderr.write("\n")
             sys.stderr.flush()
         return True
 
+    def on_signal(signum, _frame):
+        # Ctrl+C or a kill: stop between frames, where render_clip removes its temporary file.
+        # (Raising at once could land inside Qt's painting, which crashed the process; SIGTERM
+        # would not unwind at all.) A second signal stops at once.
+        if stop:
+            raise KeyboardInterrupt
+        stop.append(signum)
+
     t0 = time.perf_counter()
-    info = render_clip(args.file, args.session, args.t_from, args.t_to, args.out, speed=args.speed,
-                       fps=args.fps, width=args.width, caption=not args.no_caption, progress=progress)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    try:
+        info = render_clip(args.file, args.session, args.t_from, args.t_to, args.out, speed=args.speed,
+                           fps=args.fps, width=args.width, caption=not args.no_caption, progress=progress)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if show and last[0]:
+            sys.stderr.write("\n")
     print(f"wrote {info.path} ({info.frames} frames, {info.duration_s:.1f} s at {info.fps:g} fps, "
           f"{info.width}×{info.height}; session {args.session} {args.t_from / 1000:.1f}-"
           f"{args.t_to / 1000:.1f} s at {args.speed:g}×) in {time.perf_counter() - t0:.1f} s")

@@ -38,6 +38,8 @@ WIDTH_RANGE = (320, 3840)
 #: Codecs tried per suffix, first found in the PyAV build wins.
 CODECS = {".mp4": ("libx264",), ".webm": ("libvpx-vp9", "libvpx"), ".gif": ()}
 CONTAINERS = {".mp4": "mp4", ".webm": "webm"}
+#: BGRA frames in flight between drawing and encoding.
+FRAME_POOL = 4
 #: Per-codec options: fast presets (a clip is a few hundred frames of mostly still page).
 CODEC_OPTIONS = {
     "libx264": {"preset": "veryfast", "crf": "23"},
@@ -93,8 +95,9 @@ def clip_window(session_duration_ms: float, moment_ms: float, before_ms: float =
 
 
 def clip_frame_count(t_from_ms: float, t_to_ms: float, speed: float = 2.0, fps: float = 15) -> int:
-    """Frames of a clip: ``(t_to_ms - t_from_ms) / 1000 / speed * fps``, rounded, at least 1."""
-    return max(1, int(round((t_to_ms - t_from_ms) / 1000.0 / speed * fps)))
+    """Frames of a clip: ``(t_to_ms - t_from_ms) / 1000 / speed * fps``, rounded up, at least 1
+    (one frame per step of ``speed * 1000 / fps`` session ms from ``t_from_ms`` up to ``t_to_ms``)."""
+    return max(1, math.ceil((t_to_ms - t_from_ms) / 1000.0 / speed * fps - 1e-6))
 
 
 def clip_frame_times(t_from_ms: float, t_to_ms: float, speed: float = 2.0, fps: float = 15) -> list[float]:
@@ -153,14 +156,23 @@ class _Encoder:
         self.path, self.suffix, self.codec = path, suffix, codec
         self.width, self.height, self.fps = width, height, fps
         self.frames = 0
-        self._queue: queue.Queue = queue.Queue(maxsize=6)
+        self._queue: queue.Queue = queue.Queue(maxsize=FRAME_POOL + 2)
+        self._free: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
         self._gif: list = []
         self._container = None
         self._stream = None
         if suffix != ".gif":
             import av
+            from av.video.reformatter import VideoReformatter
 
+            # A few BGRA frames reused round robin, converted to yuv420p on the encoder thread by
+            # one reformatter (its scaler context is built once): PyAV's from_ndarray plus a
+            # per-frame reformat cost ~12 ms a frame at 1280 x 928 on the drawing thread, this a
+            # ~1 ms copy there and ~3 ms here.
+            for _ in range(FRAME_POOL):
+                self._free.put(av.VideoFrame(width, height, "bgra"))
+            self._reformatter = VideoReformatter()
             rate = Fraction(fps).limit_denominator(1001)
             self._container = av.open(str(path), mode="w", format=CONTAINERS[suffix],
                                       options={"movflags": "+faststart"} if suffix == ".mp4" else {})
@@ -180,27 +192,60 @@ class _Encoder:
 
             item = Image.frombuffer("RGB", (self.width, self.height), bgra.tobytes(), "raw", "BGRX", 0, 1)
         else:
-            import av
-
-            item = av.VideoFrame.from_ndarray(bgra, format="bgra")
-            item.pts = self.frames
+            while True:  # a free frame, unless the encoder has failed meanwhile
+                try:
+                    frame = self._free.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    if self._error is not None:
+                        raise self._error from None
+            frame.planes[0].update(bgra if bgra.flags.c_contiguous else bgra.copy())
+            item = (frame, self.frames)
         self.frames += 1
         self._queue.put(item)
 
+    def repeat(self) -> None:
+        """Queue the previous frame's picture again (no copy, no conversion)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(("repeat", self.frames))
+        self.frames += 1
+
     def _run(self) -> None:
+        last = None  # the last picture encoded (yuv420p frame, or quantized GIF frame)
         while True:
             item = self._queue.get()
             if item is None:
                 return
             if self._error is not None:
+                if isinstance(item, tuple) and item[0] != "repeat":
+                    self._free.put(item[0])
                 continue
             try:
+                if isinstance(item, tuple) and item[0] == "repeat":
+                    if self.suffix == ".gif":
+                        self._gif.append(last)  # Pillow merges it into one longer frame
+                        continue
+                    # libavcodec takes a reference and x264 / libvpx copy the picture in, and
+                    # it is never written to: the same frame can go again with the next pts
+                    pts = item[1]
+                    item = last
+                    item.pts = pts
+                elif isinstance(item, tuple):  # (BGRA frame, pts): convert, free the frame
+                    frame, pts = item
+                    try:
+                        item = self._reformatter.reformat(frame, format="yuv420p")
+                    finally:
+                        self._free.put(frame)
+                    item.pts = pts
                 if self.suffix == ".gif":
                     from PIL import Image
 
                     # a palette per frame (GIF's local colour tables): UI colours stay exact
-                    self._gif.append(item.quantize(256, method=Image.Quantize.FASTOCTREE))
+                    last = item.quantize(256, method=Image.Quantize.FASTOCTREE)
+                    self._gif.append(last)
                 else:
+                    last = item
                     for packet in self._stream.encode(item):
                         self._container.mux(packet)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
@@ -291,8 +336,12 @@ def render_clip(capture_path, session_id: int, t_from_ms: float, t_to_ms: float,
                                       f"{t_from:g} to {t_to:g} ms is outside it")
     if t_from >= t_to:
         raise ClipError(None, f"the clip's start ({t_from:g} ms) must be before its end ({t_to:g} ms)")
-    if not out.parent.is_dir():
+    if not out.parent.exists():
         raise ClipError(out, f"cannot write: folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise ClipError(out, f"cannot write: {out.parent} is not a folder")
+    if out.is_dir():
+        raise ClipError(out, "cannot write: it is a folder")
     w, view_h, caption_h = clip_size(session.viewport_w, session.viewport_h, width, caption)
     times = clip_frame_times(t_from, t_to, speed, fps)
 
@@ -315,7 +364,11 @@ def render_clip(capture_path, session_id: int, t_from_ms: float, t_to_ms: float,
                           caption_h=caption_h, at_ms=times[0]) as grabber:
             encoder = _Encoder(tmp, suffix, codec, w, view_h + caption_h, fps)
             for i, t in enumerate(times):
-                encoder.add(grabber.array_at(t))
+                bgra = grabber.array_at(t)
+                if i and not getattr(grabber, "changed", True):
+                    encoder.repeat()  # the same picture as the frame before
+                else:
+                    encoder.add(bgra)
                 if progress is not None and progress(i + 1, len(times)) is False:
                     raise ClipCancelled(f"clip of session {session_id} cancelled at frame {i + 1} of {len(times)}")
         encoder.finish()
