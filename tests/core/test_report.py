@@ -75,6 +75,8 @@ def test_report_without_clips(bookmarked, tmp_path, capsys):
 
 def test_report_into_a_folder_and_one_pattern(bookmarked, tmp_path, capsys):
     folder = tmp_path / "share"
+    assert main(["report", str(bookmarked), "--no-clips", "--pattern", "nope", "-o", str(folder)]) == 2
+    assert not folder.exists()   # a failed report makes no folder either
     assert main(["report", str(bookmarked), "--no-clips", "--pattern", "rage ON product image",
                  "-o", str(folder)]) == 0
     capsys.readouterr()

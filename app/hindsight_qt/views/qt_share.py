@@ -474,6 +474,9 @@ def _timeline_menu(main_window, pos) -> None:
 def install_share_actions(main_window) -> None:
     """File ▸ Export findings report…, Export clip… on bookmarks, patterns and the timeline."""
     def report() -> None:
+        panel = getattr(main_window, "bookmarks_panel", None)
+        if panel is not None:
+            panel.flush()   # a hypothesis typed a moment ago goes into the report too
         if main_window.capture is not None:
             export_report(main_window, main_window.capture)
 

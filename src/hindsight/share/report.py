@@ -126,24 +126,24 @@ def output_path(out: str | os.PathLike[str], capture_path: str | os.PathLike[str
     Raises ``ReportError`` when the place cannot be written, before any work is done.
     """
     out = Path(out)
-    if out.suffix.lower() in (".html", ".htm"):
-        folder, path = out.parent, out
-    else:
+    new_folder = out.suffix.lower() not in (".html", ".htm")
+    if new_folder:   # a folder; made (when its parent exists) only once the report is ready to write
         folder, path = out, out / f"findings-{Path(capture_path).stem}.html"
-        if not folder.exists() and folder.parent.is_dir():
-            try:
-                folder.mkdir()
-            except OSError as exc:
-                raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from None
-    if not folder.is_dir():
+    else:
+        folder, path = out.parent, out
+    if folder.is_dir():
+        existing = folder
+    elif new_folder and not folder.exists() and folder.parent.is_dir():
+        existing = folder.parent
+    else:
         raise ReportError(f"cannot write {path}: folder {folder} does not exist")
     if path.is_dir():
         raise ReportError(f"cannot write {path}: it is a folder")
     try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hindsight-write-test-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".hindsight-write-test-"):
             pass
     except OSError as exc:
-        raise ReportError(f"cannot write {path}: folder {folder} is not writable ({exc.strerror or exc})") from None
+        raise ReportError(f"cannot write {path}: folder {existing} is not writable ({exc.strerror or exc})") from None
     if path.exists() and not os.access(path, os.W_OK):
         raise ReportError(f"cannot write {path}: the file is read-only")
     return path
@@ -384,6 +384,7 @@ def _form(cap, sec: Section):
 def _write_whole(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".partial")
     try:
+        path.parent.mkdir(exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
