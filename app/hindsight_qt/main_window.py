@@ -473,6 +473,9 @@ class MainWindow(QMainWindow):
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
         self.session_list.index_did_load.connect(self.filter_panel.set_signal_index)
+        # Erased sessions: reopen, so the player, panels and their caches forget them.
+        self.session_list.sessions_did_delete.connect(
+            lambda _plan: self.capture is not None and self.open_capture(self.capture.path))
         self.session_list.set_hidden_columns(self.settings.hidden_columns)
         self.session_list.columns_changed.connect(
             lambda keys: setattr(self.settings, "hidden_columns", keys))

@@ -123,23 +123,16 @@ class _ShadeItem(QGraphicsItem):
         if self._page.isEmpty():
             return
         page, v = self._page, self._view.intersected(self._page)
-        # only what is on screen: the bands of a long page reach thousands of px beyond the
-        # view, and filling them (clipped, but scaled) cost ~6 ms a frame at 1280 x 900
-        inverse, ok = p.worldTransform().inverted()
-        visible = inverse.mapRect(QRectF(p.viewport())).adjusted(-2, -2, 2, 2) if ok else page
         p.setPen(Qt.NoPen)
         p.setBrush(SHADE)
         if v.isEmpty():
-            p.drawRect(page.intersected(visible))
+            p.drawRect(page)
             return
         # four bands around the viewport, no overdraw
-        for band in (QRectF(page.left(), page.top(), page.width(), v.top() - page.top()),
-                     QRectF(page.left(), v.bottom(), page.width(), page.bottom() - v.bottom()),
-                     QRectF(page.left(), v.top(), v.left() - page.left(), v.height()),
-                     QRectF(v.right(), v.top(), page.right() - v.right(), v.height())):
-            band = band.intersected(visible)
-            if not band.isEmpty():
-                p.drawRect(band)
+        p.drawRect(QRectF(page.left(), page.top(), page.width(), v.top() - page.top()))
+        p.drawRect(QRectF(page.left(), v.bottom(), page.width(), page.bottom() - v.bottom()))
+        p.drawRect(QRectF(page.left(), v.top(), v.left() - page.left(), v.height()))
+        p.drawRect(QRectF(v.right(), v.top(), page.right() - v.right(), v.height()))
         # a dark halo under a light line: the edge reads on white and on dark pages alike
         p.setBrush(Qt.NoBrush)
         for color, width in ((QColor(0, 0, 0, 80), 3.5), (VIEWPORT_EDGE, 1.5)):

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "hindsight.cli.analytics_cmds",
     "hindsight.cli.bookmark_cmds",
     "hindsight.cli.import_cmds",
+    "hindsight.cli.erase_cmds",
     "hindsight.cli.report_cmd",
 )
 
@@ -34,7 +35,9 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from hindsight.cli.args import OneLineParser
+
+    parser = OneLineParser(
         prog="hindsight",
         description="Replay recorded website sessions, heatmaps and form analytics, locally.",
         epilog="Run 'hindsight FILE' (or just 'hindsight') to open the desktop app.",
@@ -86,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"(commands: {', '.join(sorted(commands))})", file=sys.stderr)
             return 2
         return _open_gui(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a bad argument (one line on stderr, 2), or --help / --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
