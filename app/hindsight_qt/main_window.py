@@ -51,6 +51,7 @@ PANELS: tuple[tuple[str, str, str], ...] = (
 #: Functions ``install(main_window)`` that add a panel and wire themselves (bookmarks).
 PANEL_INSTALLERS: tuple[tuple[str, str], ...] = (
     ("hindsight_qt.views.qt_bookmarks_panel", "install_bookmark_support"),
+    ("hindsight_qt.views.qt_share", "install_share_actions"),   # clips and the findings report
 )
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"

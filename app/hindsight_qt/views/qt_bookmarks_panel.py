@@ -199,6 +199,7 @@ class QtBookmarksPanel(QWidget):
 
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     bookmarks_changed = Signal()          # after any add, edit, delete or import
+    clip_requested = Signal(object)       # "Export clip…" on a bookmark (hindsight_qt.views.qt_share)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -618,6 +619,7 @@ class QtBookmarksPanel(QWidget):
         b = self._bookmarks[row]
         menu = QMenu(self)
         menu.addAction("Replay from here", lambda: self.replay_requested.emit(int(b.session_id), int(b.t_ms)))
+        menu.addAction("Export clip…", lambda: self.clip_requested.emit(b))
         menu.addAction("Delete bookmark", lambda: self._delete(b.id))
         menu.exec(self.bookmark_table.viewport().mapToGlobal(pos))
 

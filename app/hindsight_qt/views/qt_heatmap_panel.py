@@ -310,6 +310,11 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, key=key: self.set_compare(self._compare, key))
         self.compare_view_buttons["diff"].setChecked(True)
         bar.addLayout(view_box)
+        self.save_button = QToolButton(text="Save image…")
+        self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
+                                    "(the same picture as 'hindsight heatmap -o')")
+        self.save_button.clicked.connect(lambda: self.save_image())
+        bar.addWidget(self.save_button)
         root.addLayout(bar)
         self._enable_compare_view(False)
 
@@ -1062,6 +1067,26 @@ class QtHeatmapPanel(QWidget):
             s, t = self.hotspot_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
             out.append((int(s), int(t)))
         return out
+
+    def image_spec(self):
+        """What "Save image…" draws: this page, device, kind, filter, opacity (and compare)."""
+        from hindsight_qt.views.qt_heatmap_image import HeatmapImageSpec
+
+        if self._engine is None or self._snapshot is None or not self._pages:
+            return None
+        compare = None
+        if self._compare != "off" and self._compare_filters is not None:
+            c = BY_KEY[self._compare]
+            compare = (*self._compare_filters, (c.label_a, c.label_b))
+        return HeatmapImageSpec(self._capture, self._engine, self._snapshot,
+                                self._pages[self.page_combo.currentIndex()].url, self._kind, self._filter,
+                                self.opacity_slider.value() / 100.0, compare)
+
+    def save_image(self, path=None):
+        """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""
+        from hindsight_qt.views.qt_heatmap_image import save_heatmap_image
+
+        return save_heatmap_image(self, self.image_spec(), path)
 
     def render_overlay_image(self) -> QImage:
         """The panel as an image (for docs and tests)."""

@@ -117,6 +117,7 @@ class OverlayToolbar(QWidget):
     kind_selected = Signal(str)       # "off" or a heatmap kind
     toggled = Signal()                # the button itself: off <-> the last kind
     opacity_changed = Signal(float)   # 0..1
+    save_requested = Signal()         # "Save image…" in the menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +147,10 @@ class OverlayToolbar(QWidget):
             if kind == "off":
                 self.menu.addSeparator()
         self.kind_actions.triggered.connect(lambda a: self.kind_selected.emit(str(a.data())))
+        self.menu.addSeparator()
+        self.save_action = self.menu.addAction("Save image…")
+        self.save_action.setToolTip("Save the shown map of this page as a PNG (as 'hindsight heatmap -o')")
+        self.save_action.triggered.connect(self.save_requested.emit)
         self.button.setMenu(self.menu)
         # the button's own click toggles; undo Qt's check-state flip, the controller decides
         self.button.clicked.connect(lambda: (self.button.setChecked(not self.button.isChecked()),
@@ -179,6 +184,7 @@ class OverlayToolbar(QWidget):
         self.button.setText(f"Overlay: {KIND_LABELS[kind]}" if on else "Heatmap overlay")
         for act in self.kind_actions.actions():
             act.setChecked(act.data() == kind)
+        self.save_action.setEnabled(on)
         for w in (self.opacity_label, self.opacity_slider, self.sample_label, self.legend):
             w.setVisible(on)
 
@@ -244,6 +250,7 @@ class PlayerOverlay(QObject):
         toolbar.kind_selected.connect(self.set_kind)
         toolbar.toggled.connect(self.toggle)
         toolbar.opacity_changed.connect(self._on_opacity)
+        toolbar.save_requested.connect(lambda: self.save_image())
 
     # -- inputs ----------------------------------------------------------------------------
     def use_settings(self, settings: QSettings | None) -> None:
@@ -497,6 +504,22 @@ class PlayerOverlay(QObject):
                 anchor, offset = (1.0 if left else 0.0, 0.5), (-8.0 if left else 8.0, 0.0)
             pill.set_text(pill.text, anchor=anchor, offset=offset)
             pill.setPos(x0 if left else x1, line.line().y1())
+
+    def image_spec(self):
+        """What "Save image…" draws: the shown page and device, kind, filter and opacity."""
+        from hindsight_qt.views.qt_heatmap_image import HeatmapImageSpec
+
+        if self.kind == "off" or self._snapshot_id is None or self._capture is None:
+            return None
+        snap = self._capture.snapshot(self._snapshot_id)
+        url = next(p.url for p in self._capture.pages() if p.page_id == snap.page_id)
+        return HeatmapImageSpec(self._capture, self.engine, snap, url, self.kind, self._filter, self.opacity)
+
+    def save_image(self, path=None):
+        """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""
+        from hindsight_qt.views.qt_heatmap_image import save_heatmap_image
+
+        return save_heatmap_image(self.player, self.image_spec(), path)
 
     def scroll_lines(self) -> list[tuple[str, float]]:
         """(label text, depth px) of the depth lines now drawn (tests, tools)."""

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "hindsight.cli.bookmark_cmds",
     "hindsight.cli.import_cmds",
     "hindsight.cli.erase_cmds",
+    "hindsight.cli.report_cmd",
 )
 
 
@@ -76,6 +77,10 @@ def _open_gui(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__job"]:   # the app's clip / report jobs (hindsight.share.job), not for people
+        from hindsight.share.job import main as job_main
+
+        return job_main(argv[1:])
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
