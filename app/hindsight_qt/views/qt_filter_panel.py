@@ -72,6 +72,7 @@ class CheckableComboBox(QComboBox):
         super().__init__(parent)
         self._any_text = any_text
         self._quiet = False   # filling or setting programmatically: one signal at the end
+        self._pressed_row = -1   # row under a press inside the open popup, else -1
         self.setModel(QStandardItemModel(self))
         # The default menu-like delegate ignores the style sheet's ::indicator and ::item rules.
         self.setItemDelegate(QStyledItemDelegate(self))
@@ -144,11 +145,23 @@ class CheckableComboBox(QComboBox):
         return f"{len(checked)} selected"
 
     # Keep the popup open while toggling items (a plain QComboBox closes on every click).
+    # Only a press *and* release inside the popup toggle an item: the click that opens the
+    # popup presses on the closed combo and releases over the popup's first row, which must
+    # not tick it (issue 13, defect 1).
+    def showPopup(self) -> None:  # noqa: N802
+        self._pressed_row = -1
+        super().showPopup()
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.view().viewport() and event.type() in (
+                QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            self._pressed_row = self.view().indexAt(event.position().toPoint()).row()
+            return True
         if obj is self.view().viewport() and event.type() == QEvent.Type.MouseButtonRelease:
             index = self.view().indexAt(event.position().toPoint())
+            pressed, self._pressed_row = self._pressed_row, -1
             item = self.model().itemFromIndex(index)
-            if item is not None and item.isEnabled():
+            if item is not None and item.isEnabled() and index.row() == pressed:
                 item.setCheckState(
                     Qt.CheckState.Unchecked if item.checkState() == Qt.CheckState.Checked else Qt.CheckState.Checked)
             return True

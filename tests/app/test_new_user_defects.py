@@ -1,0 +1,58 @@
+"""GUI defects a new user hit (issue 13, defects 1-8), each driven as the user would (offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from hindsight.store import SessionFilter
+
+LOAD_TIMEOUT = 20_000
+
+
+def open_and_wait(qtbot, window, path) -> None:
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        assert window.open_capture(path)
+
+
+def real_click(widget, pos: QPoint | None = None) -> None:
+    """Press and release the left button over ``widget`` the way the window system delivers
+    it: to the top-level window, so a popup opened by the press receives the release."""
+    pos = widget.rect().center() if pos is None else pos
+    window = widget.window().windowHandle()
+    at = widget.mapTo(widget.window(), pos)
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    QApplication.processEvents()
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    QApplication.processEvents()
+
+
+# -- 1: opening a multi-select filter ticks nothing ----------------------------------------------
+@pytest.mark.parametrize("field", ["device", "browser", "os", "country", "source", "frustration"])
+def test_opening_a_multi_select_filter_ticks_nothing(qtbot, window, demo_master, field):
+    open_and_wait(qtbot, window, demo_master)
+    panel = window.filter_panel
+    if field == "frustration":
+        qtbot.waitUntil(lambda: panel.frustration.isEnabled(), timeout=LOAD_TIMEOUT)
+        combo = panel.frustration
+    else:
+        combo = panel.combos[field]
+    before = window.current_filter()
+    emitted = []
+    panel.filter_changed.connect(emitted.append)
+    combo.setFocus()
+    real_click(combo)
+    qtbot.waitUntil(combo.view().isVisible)
+    qtbot.wait(250)   # longer than the filter's debounce
+    assert combo.checked() == ()
+    assert combo.summary() == "Any"
+    assert window.current_filter() == before
+    assert emitted == []
+    # The popup is open and a click on an item still ticks it.
+    view = combo.view()
+    rect = view.visualRect(combo.model().index(0, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(combo.checked()) == 1
+    combo.hidePopup()
