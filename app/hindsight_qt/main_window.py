@@ -758,6 +758,15 @@ class MainWindow(QMainWindow):
         self.session_list.select_session(int(session_id))
         return True
 
+    def replay_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
+        """``load_session`` for a replay asked for from an analysis panel's list: the player
+        takes the keyboard focus, so Space, arrows and ``[``/``]`` act on the replay at once
+        (the list that was double-clicked would otherwise keep them)."""
+        if not self.load_session(session_id, at_ms=at_ms, autoplay=autoplay):
+            return False
+        self.player_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
     def _on_table_loaded(self, rows: int) -> None:
         # A freshly opened capture shows its newest session paused instead of an empty player.
         if self._cue_first_session:
@@ -882,7 +891,7 @@ class MainWindow(QMainWindow):
         dock = self.add_panel(title, widget, area)
         if hasattr(widget, "replay_requested"):
             widget.replay_requested.connect(
-                lambda sid, t_ms: self.load_session(int(sid), at_ms=float(t_ms), autoplay=True))
+                lambda sid, t_ms: self.replay_session(int(sid), at_ms=float(t_ms), autoplay=True))
         if hasattr(widget, "filter_requested"):
             if hasattr(widget, "checked_kinds"):   # the Signals panel: its ticks are the Frustration filter
                 widget.filter_requested.connect(lambda _flt, w=widget: self._apply_signal_kinds(w))

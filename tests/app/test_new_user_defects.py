@@ -56,3 +56,49 @@ def test_opening_a_multi_select_filter_ticks_nothing(qtbot, window, demo_master,
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert len(combo.checked()) == 1
     combo.hidePopup()
+
+
+@pytest.fixture
+def app_window(qtbot, settings):
+    """The full window (analysis panels docked) at 1600x960."""
+    from hindsight_qt import tasks
+    from hindsight_qt.main_window import MainWindow
+
+    win = MainWindow(settings, panels=True)
+    qtbot.addWidget(win)
+    win.resize(1600, 960)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    tasks.wait_all(20_000)
+
+
+def dock(window, title):
+    return next(d for d in window.panels() if d.windowTitle() == title)
+
+
+# -- 3: Space pauses after a replay started from an analysis list --------------------------------
+def test_space_pauses_after_double_clicking_a_signals_session(qtbot, app_window, demo_master):
+    win = app_window
+    open_and_wait(qtbot, win, demo_master)
+    signals = dock(win, "Signals")
+    signals.raise_()
+    panel = signals.widget()
+    table = panel.top_list
+    qtbot.waitUntil(lambda: table.rowCount() > 0, timeout=LOAD_TIMEOUT)
+    table.setFocus()
+    rect = table.visualItemRect(table.item(0, 0))
+    sid = int(table.item(0, 0).text())
+    with qtbot.waitSignal(win.session_did_load, timeout=LOAD_TIMEOUT):
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.current_session_id == sid
+    core = win.player_view.player
+    assert core.playing
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, Qt.Key.Key_Space)
+    assert not core.playing
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert core.playing

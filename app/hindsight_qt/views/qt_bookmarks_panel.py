@@ -755,7 +755,7 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
         main_window.add_panel("Bookmarks", panel)
 
     def replay(session_id: int, t_ms: int) -> None:
-        load = getattr(main_window, "load_session", None)
+        load = getattr(main_window, "replay_session", None) or getattr(main_window, "load_session", None)
         if load is not None:
             load(int(session_id), at_ms=float(t_ms), autoplay=False)
 
