@@ -102,3 +102,29 @@ def test_space_pauses_after_double_clicking_a_signals_session(qtbot, app_window,
     assert not core.playing
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
     assert core.playing
+
+
+# -- 4: [ goes back past a hesitation pause -------------------------------------------------------
+def test_previous_marker_goes_back_past_a_hesitation_pause(qtbot, window, demo_master, capture):
+    open_and_wait(qtbot, window, demo_master)
+    sid, _kind, start_ms, *_ = capture.planted("hesitation")[0]
+    assert window.load_session(sid, autoplay=False)
+    view = window.player_view
+    core = view.player
+    core.pause_on_hesitation = True
+    view.setFocus()
+    for _ in range(200):   # ] until the replay pauses at the planted hesitation
+        qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+        if core.paused_for is not None:
+            break
+    assert core.paused_for is not None and core.t_ms == start_ms
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert core.t_ms < start_ms
+    assert core.paused_for is None
+    first_back = core.t_ms
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert core.t_ms < first_back
+    # Forward again stops at the hesitation once more.
+    while core.t_ms < start_ms:
+        qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    assert core.t_ms == start_ms and core.paused_for is not None
