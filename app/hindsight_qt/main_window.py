@@ -71,6 +71,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Sessions", (
         ("N / P", "Next / previous session in the list"),
         ("Enter", "Replay the selected session"),
+        ("Ctrl+G", "Go to a session by its id"),
     )),
     ("Application", (
         ("Ctrl+O", "Open a capture"),
@@ -472,6 +473,7 @@ class MainWindow(QMainWindow):
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
         self.session_list.index_did_load.connect(self.filter_panel.set_signal_index)
+        self.session_list.session_requested.connect(self.go_to_session)
         self.session_list.set_hidden_columns(self.settings.hidden_columns)
         self.session_list.columns_changed.connect(
             lambda keys: setattr(self.settings, "hidden_columns", keys))
@@ -526,6 +528,10 @@ class MainWindow(QMainWindow):
         self.close_action = QAction("&Close", self, shortcut=QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_capture)
         file_menu.addAction(self.close_action)
+        self.goto_action = QAction("&Go to session…", self, shortcut=QKeySequence("Ctrl+G"))
+        self.goto_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.goto_action.triggered.connect(self.show_go_to_session)
+        self.addAction(self.goto_action)   # works while the menu bar is hidden too
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -536,6 +542,8 @@ class MainWindow(QMainWindow):
         self.preferences_action = QAction("&Preferences…", self, shortcut=QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.triggered.connect(self.show_preferences)
+        self.edit_menu.addAction(self.goto_action)
+        self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.preferences_action)
 
         self.view_menu = bar.addMenu("&View")
@@ -765,6 +773,33 @@ class MainWindow(QMainWindow):
         if not self.load_session(session_id, at_ms=at_ms, autoplay=autoplay):
             return False
         self.player_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def show_go_to_session(self) -> None:
+        """Edit > Go to session… (Ctrl+G): the Sessions dock's id box, focused."""
+        if self.capture is None:
+            return
+        self.sessions_dock.show()
+        self.sessions_dock.raise_()
+        box = self.session_list.goto_edit
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
+
+    def go_to_session(self, session_id: int) -> bool:
+        """Replay session ``session_id`` of the open capture, paused at its start; says so in the
+        status bar when there is no such session or the filters hide it from the list."""
+        if self.capture is None:
+            return False
+        try:
+            self.capture.session(int(session_id))
+        except (CaptureError, KeyError):
+            self.statusBar().showMessage(f"No session {int(session_id)} in this capture", 5000)
+            return False
+        if not self.replay_session(int(session_id), autoplay=False):
+            return False
+        if self.session_list.model.row_of(int(session_id)) < 0:
+            self.statusBar().showMessage(
+                f"Session {int(session_id)} is hidden by the filters; it plays, but is not in the list", 6000)
         return True
 
     def _on_table_loaded(self, rows: int) -> None:

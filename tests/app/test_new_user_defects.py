@@ -128,3 +128,60 @@ def test_previous_marker_goes_back_past_a_hesitation_pause(qtbot, window, demo_m
     while core.t_ms < start_ms:
         qtbot.keyClick(view, Qt.Key.Key_BracketRight)
     assert core.t_ms == start_ms and core.paused_for is not None
+
+
+# -- 5: sessions by id: a Session column and Go to session (Ctrl+G) ------------------------------
+def test_session_id_column_and_go_to_session(qtbot, window, demo_master, capture):
+    from hindsight_qt.views.qt_session_list import COLUMNS
+
+    open_and_wait(qtbot, window, demo_master)
+    lst = window.session_list
+    model = lst.model
+    col = next(c for c, column in enumerate(COLUMNS) if column.key == "session_id")
+    assert model.headerData(col, Qt.Orientation.Horizontal) == "Session"
+    assert lst.view.horizontalHeader().visualIndex(col) == 0          # first on screen
+    assert not lst.view.isColumnHidden(col)
+    for row in (0, 5, model.rowCount() - 1):
+        assert model.data(model.index(row, col)) == str(model.session_id_at(row))
+    # Ctrl+G focuses the id box; typing an id and Enter replays that session.
+    target = int(capture.session_ids()[17])
+    assert window.current_session_id != target
+    qtbot.keyClick(lst.view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is lst.goto_edit
+    with qtbot.waitSignal(window.session_did_load, timeout=LOAD_TIMEOUT):
+        qtbot.keyClicks(lst.goto_edit, str(target))
+        qtbot.keyClick(lst.goto_edit, Qt.Key.Key_Return)
+    assert window.current_session_id == target
+    assert window.player_view.session_id == target
+    assert lst.current_session_id() == target
+    # An unknown id says so and keeps the session.
+    lst.goto_edit.setText("999999")
+    qtbot.keyClick(lst.goto_edit, Qt.Key.Key_Return)
+    assert window.current_session_id == target
+    assert "No session 999999" in window.statusBar().currentMessage()
+
+
+# -- 6: header sort direction, reserved skip label, one duration format, plurals ---------------
+def test_first_click_on_frustration_sorts_highest_first(qtbot, window, demo_master):
+    from hindsight_qt.views.qt_session_list import COLUMNS
+
+    open_and_wait(qtbot, window, demo_master)
+    model = window.session_list.model
+    qtbot.waitUntil(lambda: model.signal_index is not None, timeout=LOAD_TIMEOUT)
+    header = window.session_list.view.horizontalHeader()
+    for key in ("frustration", "rage_click", "event_count", "duration_ms"):
+        c = next(i for i, column in enumerate(COLUMNS) if column.key == key)
+        header.setSortIndicator(next(i for i, column in enumerate(COLUMNS) if column.key == "device"),
+                                Qt.SortOrder.AscendingOrder)
+        window.session_list.view.scrollTo(model.index(0, c))
+        x = header.sectionViewportPosition(c) + header.sectionSize(c) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+        assert model.sort_column == c
+        assert model.sort_order == Qt.SortOrder.DescendingOrder, key
+        shown = [model.data(model.index(r, c)) for r in range(3)]
+        assert shown[0] not in ("", None), key
+    c = next(i for i, column in enumerate(COLUMNS) if column.key == "device")
+    x = header.sectionViewportPosition(c) + header.sectionSize(c) // 2
+    header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    assert model.sort_order == Qt.SortOrder.AscendingOrder   # text columns: A first
