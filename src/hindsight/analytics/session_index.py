@@ -84,6 +84,17 @@ class SessionIndex:
             score += np.float32(SCORE_WEIGHTS[kind]) * np.minimum(c, SCORE_CAP_PER_KIND).astype(np.float32)
         return cls(session_ids, counts, score, signals)
 
+    def clicks(self, kind: str = "dead_click") -> np.ndarray:
+        """(s,) int64 per session: the clicks behind its ``kind`` signals (each click of a
+        burst counted; the ``count`` column), e.g. its dead clicks under the app's one rule,
+        the number the heatmaps show."""
+        row = np.searchsorted(self.session_ids, self.signals.session_id)
+        m = self.signals.kind == KIND_CODE[kind]
+        if self.session_ids.size:
+            m &= row < self.session_ids.size
+        return np.bincount(row[m], weights=self.signals.count[m], minlength=self.session_ids.size
+                           ).astype(np.int64)
+
     def sessions_with(self, kind: str, min_count: int = 1) -> np.ndarray:
         """Sorted session ids with at least ``min_count`` signals of ``kind``."""
         return self.session_ids[self.counts[kind] >= min_count]
