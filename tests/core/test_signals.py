@@ -8,7 +8,6 @@ import pytest
 from hindsight.analytics.session_index import (
     SCORE_WEIGHTS,
     SessionIndex,
-    clear_cache,
     session_index,
     sidecar_path,
     signal_filter,
@@ -124,9 +123,10 @@ def test_load_events_orders_by_session_pageview_and_time(demo):
 
 
 def test_session_index_counts_scores_and_filters(demo):
-    clear_cache()
-    index = session_index(demo)
-    assert session_index(demo) is index  # cached per capture
+    cache: dict = {}
+    index = session_index(demo, cache=cache)
+    assert session_index(demo, cache=cache) is index  # cached in the caller's (workspace's) cache
+    assert session_index(demo) is not index           # no cache: no module-level memory either
     assert len(index) == demo.session_count()
     rage_sessions = {r[0] for r in demo.planted("rage_click")}
     assert set(index.sessions_with("rage_click").tolist()) == rage_sessions

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
+from hindsight.text import format_clock
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -62,9 +63,8 @@ def fmt_seconds(ms: float | None) -> str:
     return f"{s:.1f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d} min"
 
 
-def fmt_t(ms: int) -> str:
-    s = ms / 1000.0
-    return f"{int(s // 60)}:{s % 60:04.1f}"
+#: A moment in a session, e.g. "1:23.2" (the core's formatter).
+fmt_t = format_clock
 
 
 def style_plot(plot: pg.PlotWidget) -> pg.PlotItem:

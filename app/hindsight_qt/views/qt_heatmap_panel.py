@@ -43,10 +43,12 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult, _num
-from hindsight.analytics.heatmap_color import diverging_lut, heat_lut
+from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
+from hindsight.text import format_clock
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -80,38 +82,9 @@ QToolButton[segment="true"]:disabled { color: #B8BDC8; }
 """
 
 
-#: Blurred maps colour up to this percentile of their visible cells, not their single hottest
-#: cell: a small, dense target (a button) would otherwise push a large, busy one (an image)
-#: into faint green although it has more clicks. The hottest 2 % of the area shows at full heat.
-DISPLAY_PERCENTILE = 98.0
-_BLURRED_KINDS = ("click", "rage", "dead", "move")
-
-
-def display_levels(r: HeatmapResult) -> tuple[float, float]:
-    """(low, high) to colour ``r`` with; only the colour scale, never the grid values.
-
-    Scroll and attention maps keep their own levels (a share in %, seconds in view).
-    """
-    lo, hi = r.levels
-    if r.kind not in _BLURRED_KINDS or r.grid.size == 0 or not hi > lo:
-        return (lo, hi)
-    grid = r.grid
-    # "Visible" cells: the blur's faint tails around every point would drag a plain
-    # percentile of all non-zero cells down to nothing.
-    seen = grid[grid > hi * 0.01]
-    top = float(np.percentile(seen, DISPLAY_PERCENTILE)) if seen.size else hi
-    # Never brighter than a third of the peak: a map of scattered single clicks stays honest.
-    return (lo, float(min(hi, max(top, hi / 3.0))))
-
-
 def readable_unit(unit: str) -> str:
     """``"clicks per 4×4 px cell"`` -> ``"clicks (per 4 px square)"``."""
     return re.sub(r"\s*per (\d+)×\1 px cell$", r" (per \1 px square)", unit)
-
-
-def _fmt_t(ms: int) -> str:
-    s = ms / 1000.0
-    return f"{int(s // 60)}:{s % 60:04.1f}"
 
 
 class _PageViewBox(pg.ViewBox):
@@ -210,12 +183,10 @@ class QtHeatmapPanel(QWidget):
         self._task = None
         self._progress = None   # the TaskProgressDialog of a slow computation
         self.min_sessions = MIN_SESSIONS   # fewer sessions and a heatmap warns it may be noise
-        self._lut = heat_lut()
-        self._diverging = diverging_lut()
         self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
         self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
         self._compare_filters = None  # (SessionFilter A, SessionFilter B) of the shown compare
-        self._display_levels = (0.0, 1.0)  # the colour scale of the shown map (see display_levels)
+        self._scale: DisplayScale | None = None  # the colour scale of the shown map (core's display_scale)
         self._hotspot_seq = 0     # the shown hot spot; a hesitation result for an older one is dropped
         self._hotspot_task = None
         self._build()
@@ -335,7 +306,7 @@ class QtHeatmapPanel(QWidget):
         self.shot_item.setZValue(0)
         self.overlay_item = pg.ImageItem(axisOrder="row-major")
         self.overlay_item.setZValue(10)
-        self.overlay_item.setLookupTable(self._lut)
+        self.overlay_item.setLookupTable(heat_lut())
         self.overlay_item.setOpacity(self.opacity_slider.value() / 100.0)
         self.vb.addItem(self.shot_item)
         self.vb.addItem(self.overlay_item)
@@ -697,8 +668,7 @@ class QtHeatmapPanel(QWidget):
 
         def work():  # worker thread: no widgets here
             shown = engine.compute(snap_id, kind, flt) if compare is None else engine.compare(snap_id, kind, *compare)
-            levels = display_levels(shown) if isinstance(shown, HeatmapResult) else None
-            return seq, (shown, levels), engine.element_table(snap_id, flt)
+            return seq, (shown, display_scale(shown)), engine.element_table(snap_id, flt)
 
         self._cancel()
         try:
@@ -766,17 +736,17 @@ class QtHeatmapPanel(QWidget):
         self.status_label.setText(f"Could not compute the heatmap: {exc}")
 
     def _on_computed(self, payload) -> None:
-        seq, (result, levels), table = payload
+        seq, (result, scale), table = payload
         if seq != self._seq:
             return  # an older request; a newer one is on its way
         self._task = None
         self.status_label.setText("")
+        self._scale = scale
         if not isinstance(result, HeatmapResult):
             self._show_compare(result, table)
             return
         self.overlay_item_b.clear()
         self._result = result
-        self._display_levels = levels or display_levels(result)
         self._update_overlay(result)
         self._update_badge(result)
         self._update_legend(result)
@@ -790,18 +760,19 @@ class QtHeatmapPanel(QWidget):
         comparison = BY_KEY[self._compare]
         self._result = cmp.a
         if self._compare_view == "diff":
-            self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=self._levels(cmp.levels))
-            self.overlay_item.setLookupTable(self._diverging)
-            self.legend.set_lut(self._diverging)
+            scale = self._scale
+            self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=scale.levels)
+            self.overlay_item.setLookupTable(scale.lut)
+            self.legend.set_lut(scale.lut)
             self.legend.set_scale(cmp.levels[0], cmp.levels[1], f"{readable_unit(cmp.unit)} (A − B)")
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A − B — {self.device}")
         else:
-            top = float(max(cmp.grid_a.max(initial=0.0), cmp.grid_b.max(initial=0.0)))
+            scale = self._scale = side_by_side_scale(cmp.grid_a, cmp.grid_b)
             for item, grid in ((self.overlay_item, cmp.grid_a), (self.overlay_item_b, cmp.grid_b)):
-                item.setImage(grid, autoLevels=False, levels=self._levels((0.0, top)))
-                item.setLookupTable(self._lut)
-            self.legend.set_lut(self._lut)
-            self.legend.set_scale(0.0, top, readable_unit(cmp.unit))
+                item.setImage(grid, autoLevels=False, levels=scale.levels)
+                item.setLookupTable(scale.lut)
+            self.legend.set_lut(scale.lut)
+            self.legend.set_scale(0.0, scale.peak, readable_unit(cmp.unit))
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A (left) | B (right) — {self.device}")
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
@@ -820,16 +791,12 @@ class QtHeatmapPanel(QWidget):
         self._update_elements(table)
         self.heatmap_updated.emit(cmp)
 
-    @staticmethod
-    def _levels(levels: tuple[float, float]) -> tuple[float, float]:
-        lo, hi = levels
-        return (lo, hi if hi > lo else lo + 1)
-
     # -- drawing ---------------------------------------------------------------------------
     def _update_overlay(self, r: HeatmapResult) -> None:
-        self.overlay_item.setImage(r.grid, autoLevels=False, levels=self._levels(self._display_levels))
-        self.overlay_item.setLookupTable(self._lut)
-        self.legend.set_lut(self._lut)
+        scale = self._scale
+        self.overlay_item.setImage(r.grid, autoLevels=False, levels=scale.levels)
+        self.overlay_item.setLookupTable(scale.lut)
+        self.legend.set_lut(scale.lut)
         self.overlay_item.setRect(QRectF(*r.rect))
 
     def _update_badge(self, r: HeatmapResult) -> None:
@@ -842,8 +809,8 @@ class QtHeatmapPanel(QWidget):
 
     def _update_legend(self, r: HeatmapResult) -> None:
         self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")
-        lo, hi = self._display_levels
-        self.legend.set_scale(lo, hi, readable_unit(r.unit), peak=r.levels[1])
+        lo, hi = self._scale.levels if r.levels[1] > r.levels[0] else r.levels
+        self.legend.set_scale(lo, hi, readable_unit(r.unit), peak=self._scale.peak)
         s = r.scroll
         if r.note:
             self.scroll_summary.setText(r.note)
@@ -959,7 +926,7 @@ class QtHeatmapPanel(QWidget):
         for i, s in enumerate(sessions):
             t_ms = first[s][0]
             sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
-            values = (f"#{s}", _fmt_t(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
+            values = (f"#{s}", format_clock(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
             for col, v in enumerate(values):
                 cell = QTableWidgetItem(v)
                 cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
@@ -1008,7 +975,7 @@ class QtHeatmapPanel(QWidget):
         shown = rows[:MAX_HOTSPOT_ROWS]
         t.setRowCount(start + len(shown))
         for i, (label, (s, t_ms, _pv, dur, reason, selector)) in enumerate(shown, start=start):
-            values = (f"#{s}", _fmt_t(t_ms), snap.device, "", f"hesitation {dur / 1000:.1f} s", label)
+            values = (f"#{s}", format_clock(t_ms), snap.device, "", f"hesitation {dur / 1000:.1f} s", label)
             tip = (f"Focused {selector or 'a field'}, no typing" if reason == "field" else
                    f"Cursor still{' over ' + selector if selector else ''}") + f" for {dur / 1000:.1f} s"
             for col, v in enumerate(values):

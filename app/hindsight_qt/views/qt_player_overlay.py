@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
@@ -220,7 +221,6 @@ class PlayerOverlay(QObject):
         self._pending = None    # key being computed
         self._seq = 0
         self._task = None
-        self._lut = heat_lut()
         self._settings = None
         self.use_settings(settings)
         # scroll map: the average fold and the 75/50/25 % depths, across the page only
@@ -453,9 +453,8 @@ class PlayerOverlay(QObject):
                 item.setVisible(False)
             self.result_shown.emit(None)
             return
-        lo, hi = r.levels
-        self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=self._lut,
-                                levels=(lo, hi if hi > lo else lo + 1.0), opacity=self.opacity)
+        scale = display_scale(r)   # the Heatmap tab and exported PNGs use the same scale
+        self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=scale.lut, levels=scale.levels, opacity=self.opacity)
         self._update_lines(r)
         s = r.sample
         text = f"{s.sessions:,} sessions · {s.points:,} {s.point_name}"

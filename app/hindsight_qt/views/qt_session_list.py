@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.store import SessionFilter
+from hindsight.text import format_duration
 from hindsight_qt import tasks
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -100,16 +101,6 @@ SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signa
 VISUAL_ORDER = ("session_id", "start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
                 "pageview_count", "event_count", "converted", "rage_click", "dead_click", "error_click",
                 "excessive_scroll", "quick_back", "thrashed_cursor", "entry_page_id")
-
-
-def format_duration(ms: int) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour on); negative or unknown shows a dash."""
-    if ms < 0:
-        return "–"
-    s = int(ms) // 1000
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _empty_table() -> dict[str, np.ndarray]:

@@ -252,7 +252,13 @@ class QtSignalsPanel(QWidget):
             any_signal |= idx.counts[k] > 0
             self.session_labels[k].setText(f"{sessions:,}")
             self.share_labels[k].setText(f"{100 * share:.1f}%")
-            self.signal_labels[k].setText(f"{int(c.sum()):,}")
+            if k == "dead_click":
+                # Dead clicks, each click counted: the heatmaps' number under the one core rule.
+                self.signal_labels[k].setText(f"{int(idx.clicks(k)[rows].sum()):,}")
+                self.signal_labels[k].setToolTip("Dead clicks (each click counted, as on the heatmaps); "
+                                                 f"{int(c.sum()):,} signals (a burst is one)")
+            else:
+                self.signal_labels[k].setText(f"{int(c.sum()):,}")
             self.bars[k].set_share(share)
         flagged = int(np.count_nonzero(any_signal & rows))
         self.header.setText(f"Frustration signals · {n:,} sessions · {flagged:,} "

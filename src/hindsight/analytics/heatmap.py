@@ -20,7 +20,8 @@ What each map measures (all per snapshot, i.e. one page on one device class):
 - ``attention``: per horizontal band, seconds it was inside the viewport, summed over
   pageviews and divided by their number (time with the tab hidden does not count).
 - ``rage``: clicks of rage bursts (:func:`hindsight.analytics.clicks.rage_click_mask`).
-- ``dead``: dead clicks (:func:`hindsight.analytics.clicks.dead_click_mask`).
+- ``dead``: dead clicks (:func:`hindsight.analytics.clicks.dead_click_mask`, the app's one rule:
+  a click answered by a JavaScript error is an error click, not a dead one).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from hindsight.analytics.clicks import dead_click_mask, rage_click_mask
+from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
     DWELL_CAP_MS,
@@ -57,7 +58,7 @@ POINT_NAMES = {"click": "clicks", "rage": "rage clicks", "dead": "dead clicks", 
 TITLES = {"click": "Click map", "move": "Move map", "scroll": "Scroll map", "attention": "Attention map",
           "rage": "Rage clicks", "dead": "Dead clicks"}
 
-_CLICK_LOAD = (K.CLICK, K.TAP, K.SCROLL, K.INPUT, K.FOCUS, K.MUTATION, K.SUBMIT)
+_CLICK_LOAD = DEAD_RULE_KINDS
 _TIMELINE_LOAD = (K.SCROLL, K.RESIZE, K.VISIBILITY)
 _ALL_LOAD = tuple(sorted(set(_CLICK_LOAD) | set(_TIMELINE_LOAD) | {K.MOVE}))
 

@@ -75,6 +75,7 @@ def _describe(flt) -> str:
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
     if not 0.0 <= args.opacity <= 1.0:
@@ -108,6 +109,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
+            "display_levels": list(display_scale(result).levels),
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
