@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight import __version__
 from hindsight.analytics.markers import signal_markers
 from hindsight.store import CaptureError, SessionFilter, open_capture
@@ -593,7 +594,7 @@ class MainWindow(QMainWindow):
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
         self.status_file.setToolTip(str(self.capture.path))
-        self.status_sessions.setText(f"{counts.get('sessions', 0):,} sessions")
+        self.status_sessions.setText(f"{plural(counts.get('sessions', 0), 'session')}")
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()
@@ -713,7 +714,7 @@ class MainWindow(QMainWindow):
         self._demo_task, self.demo_progress = run_with_progress(
             self, work, lambda _summary: self.open_capture(path), failed,
             title="Demo capture", text="Generating the demo capture…",
-            describe=lambda done, total: f"{done:,} of {total:,} sessions")
+            describe=lambda done, total: f"{done:,} of {plural(total, 'session')}")
 
     # -- sessions and player ---------------------------------------------------------------
     def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:

@@ -185,3 +185,60 @@ def test_first_click_on_frustration_sorts_highest_first(qtbot, window, demo_mast
     header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
     assert model.sort_order == Qt.SortOrder.AscendingOrder   # text columns: A first
+
+
+def test_skipped_inactivity_note_moves_no_control(qtbot, window, demo_master, capture):
+    open_and_wait(qtbot, window, demo_master)
+    view = window.player_view
+    names = ("time_label", "pause_check", "skip_check", "speed_button", "follow_button", "page_button",
+             "canvas", "chrome", "status_label")
+
+    def geometry():
+        QApplication.processEvents()
+        return {n: (getattr(view, n).mapTo(view, QPoint(0, 0)), getattr(view, n).size()) for n in names}
+
+    qtbot.wait(50)
+    before = geometry()
+    view._on_skipping((0, 754_000))   # as the player emits when it skips 12:34 of inactivity
+    after = geometry()
+    assert view.skip_label.isVisible()
+    assert view.skip_label.text() == "» Skipped 12:34 of inactivity"
+    assert view.skip_label.width() >= view.skip_label.fontMetrics().horizontalAdvance(view.skip_label.text())
+    assert after == before
+    view.skip_label.setText("")
+    assert geometry() == before
+
+
+def test_durations_read_the_same_in_the_table_the_player_and_the_cli(qtbot, window, demo_master, capture, capsys):
+    from hindsight.cli import main
+    from hindsight_qt.views.qt_session_list import COLUMNS
+
+    open_and_wait(qtbot, window, demo_master)
+    model = window.session_list.model
+    dur_col = next(c for c, column in enumerate(COLUMNS) if column.key == "duration_ms")
+    table = capture.session_table()
+    # A session whose length has a fraction of a second above one half: rounding and
+    # truncating disagree there.
+    i = next(i for i, ms in enumerate(table["duration_ms"]) if int(ms) % 1000 >= 600)
+    sid, ms = int(table["session_id"][i]), int(table["duration_ms"][i])
+    gui = model.data(model.index(model.row_of(sid), dur_col))
+    assert main(["sessions", str(demo_master)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.split() and ln.split()[0] == str(sid))
+    assert gui in line.split()
+    assert window.load_session(sid, autoplay=False)
+    assert window.player_view.time_label.text().endswith(f"/ {gui}")
+    assert gui == f"{ms // 60_000}:{ms // 1000 % 60:02d}"
+
+
+def test_one_session_reads_one_session(qtbot, app_window, demo_master, capture):
+    win = app_window
+    open_and_wait(qtbot, win, demo_master)
+    sid = int(capture.session_ids()[3])
+    with qtbot.waitSignal(win.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        win.apply_filter(SessionFilter(session_ids=(sid,)))
+    signals = dock(win, "Signals")
+    signals.raise_()
+    panel = signals.widget()
+    qtbot.waitUntil(lambda: "· 1 session" in panel.header.text(), timeout=LOAD_TIMEOUT)
+    assert "1 sessions" not in panel.header.text()
+    assert win.session_list.count_label.text() == f"1 of {capture.session_count():,} sessions"

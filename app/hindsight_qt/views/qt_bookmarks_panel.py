@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.bookmarks import BookmarkError, BookmarkStore
 from hindsight.bookmarks.export import export, format_time
 from hindsight.bookmarks.patterns import HYPOTHESIS_TEMPLATE, WORTH_A_HYPOTHESIS, ice_score
@@ -439,7 +440,7 @@ class QtBookmarksPanel(QWidget):
         with QSignalBlocker(t):
             t.setRowCount(len(self._patterns))
             for r, p in enumerate(self._patterns):
-                flag = _item("", tip=f"Seen in {p.sessions} sessions: worth a hypothesis"
+                flag = _item("", tip=f"Seen in {plural(p.sessions, 'session')}: worth a hypothesis"
                              if p.worth_a_hypothesis else "")
                 if p.worth_a_hypothesis:
                     flag.setIcon(flag_icon())

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
 from hindsight_qt import tasks
@@ -504,7 +505,7 @@ class QtFilterPanel(QWidget):
             for f in report.fields:
                 combo.addItem(f"{f.title}  ({f.dropoff:,})", f.name)
                 combo.setItemData(combo.count() - 1,
-                                  f"{f.dropoff:,} sessions abandoned the '{report.form}' form at {f.title}",
+                                  f"{plural(f.dropoff, 'session')} abandoned the '{report.form}' form at {f.title}",
                                   Qt.ItemDataRole.ToolTipRole)
             combo.setToolTip(f"Sessions that abandoned the '{report.form}' form at this field")
             combo.setEnabled(True)

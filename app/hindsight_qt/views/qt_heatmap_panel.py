@@ -48,7 +48,7 @@ from hindsight.analytics.heatmap_display import DisplayScale, display_scale, sid
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
-from hindsight.text import format_clock
+from hindsight.text import format_clock, plural
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -777,8 +777,8 @@ class QtHeatmapPanel(QWidget):
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
         a, b = cmp.a.sample, cmp.b.sample
-        self.badge.setText(f"A {comparison.label_a}: {a.sessions:,} sessions · "
-                           f"B {comparison.label_b}: {b.sessions:,} sessions")
+        self.badge.setText(f"A {comparison.label_a}: {plural(a.sessions, 'session')} · "
+                           f"B {comparison.label_b}: {plural(b.sessions, 'session')}")
         warnings = [f"A: {cmp.a.warning}" if cmp.a.warning else "", f"B: {cmp.b.warning}" if cmp.b.warning else ""]
         warn = any(warnings)
         self.badge.setProperty("warn", warn)
@@ -916,7 +916,7 @@ class QtHeatmapPanel(QWidget):
         sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
         what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
         split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
-        clicks_text = f"{len(first):,} sessions{split} with {what}" if first else f"No {what}"
+        clicks_text = f"{plural(len(first), 'session')}{split} with {what}" if first else f"No {what}"
         where = f"within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
         self.hotspot_title.setText(f"{clicks_text} {where}")
         rage_s, dead_s = self._signals_at(x, y, radius_px)

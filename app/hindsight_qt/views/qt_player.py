@@ -135,6 +135,40 @@ def _is_text_input(w: QWidget | None) -> bool:
 
 
 # -- the player ---------------------------------------------------------------------------
+class _CanvasNote(QLabel):
+    """A short note floating over the bottom-left corner of its parent; hidden when empty.
+    Not in any layout, so showing it moves nothing."""
+
+    MARGIN = 12
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("", parent)
+        self.setObjectName("skipLabel")
+        self.setTextFormat(Qt.PlainText)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents, True)
+        self.setStyleSheet("QLabel#skipLabel { color: #f5a524; background: rgba(33, 36, 41, 225);"
+                           " border-radius: 6px; padding: 4px 10px; font-size: 12px; }")
+        parent.installEventFilter(self)
+        self.hide()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setVisible(bool(text))
+        if text:
+            self._place()
+            self.raise_()
+
+    def _place(self) -> None:
+        self.adjustSize()
+        parent = self.parentWidget()
+        self.move(self.MARGIN, max(0, parent.height() - self.height() - self.MARGIN))
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.parentWidget() and ev.type() == QEvent.Resize and self.text():
+            self._place()
+        return False
+
+
 class QtPlayer(QWidget):
     """Replay one session: ``load_session(capture, session_id)``, then play."""
 
@@ -261,8 +295,9 @@ class QtPlayer(QWidget):
         self.time_label = QLabel("0:00 / 0:00", objectName="timeLabel")
         row.addWidget(self.time_label)
         row.addSpacing(12)
-        self.skip_label = QLabel("", objectName="skipLabel")
-        row.addWidget(self.skip_label)
+        # Notes ("» Skipped 1:02 of inactivity", "No earlier marker") float over the replay's
+        # bottom-left corner: in the control row they pushed the controls aside (issue 13).
+        self.skip_label = _CanvasNote(self.canvas)
         row.addStretch(1)
 
         self.pause_check = QCheckBox("Pause on hesitation")

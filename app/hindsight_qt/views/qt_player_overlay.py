@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import display_scale
@@ -457,7 +458,7 @@ class PlayerOverlay(QObject):
         self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=scale.lut, levels=scale.levels, opacity=self.opacity)
         self._update_lines(r)
         s = r.sample
-        text = f"{s.sessions:,} sessions · {s.points:,} {s.point_name}"
+        text = f"{plural(s.sessions, 'session')} · {s.points:,} {s.point_name}"
         self.toolbar.set_sample(text, warning=r.warning, note=r.note)
         self.toolbar.legend.set_text(r.note or r.legend_text())
         self.result_shown.emit(r)

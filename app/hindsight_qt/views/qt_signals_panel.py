@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
 from hindsight.store import SessionFilter
@@ -261,7 +262,7 @@ class QtSignalsPanel(QWidget):
                 self.signal_labels[k].setText(f"{int(c.sum()):,}")
             self.bars[k].set_share(share)
         flagged = int(np.count_nonzero(any_signal & rows))
-        self.header.setText(f"Frustration signals · {n:,} sessions · {flagged:,} "
+        self.header.setText(f"Frustration signals · {plural(n, 'session')} · {flagged:,} "
                             f"({100 * flagged / n if n else 0:.1f}%) with at least one")
 
     def _update_top(self) -> None:

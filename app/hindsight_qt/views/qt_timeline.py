@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from hindsight.text import format_duration
+
 #: Marker colours by kind (also used by the legend and other views).
 MARKER_COLORS: dict[str, QColor] = {
     "click": QColor("#8a9bb8"),
@@ -38,11 +40,9 @@ ACCENT = QColor("#7c5cff")
 
 
 def format_ms(ms: float) -> str:
-    """m:ss (h:mm:ss past an hour) for a time in ms; negative clamps to 0:00."""
-    s = int(max(ms, 0) // 1000)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    """m:ss (h:mm:ss past an hour) for a time in ms; negative clamps to 0:00. The core's
+    ``format_duration``, so the player, the session table and the CLI read the same."""
+    return format_duration(max(float(ms), 0.0))
 
 
 def _column(markers: Any, name: str, alt: str | None = None):

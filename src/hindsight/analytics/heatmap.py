@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from hindsight.text import plural
 from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
@@ -83,12 +84,12 @@ class SampleSize:
         if self.sessions == 0 and self.min_sessions > 0:
             return "No sessions match this filter on this page"
         if self.sessions < self.min_sessions:
-            return f"Only {self.sessions:,} sessions: this pattern may be noise"
+            return f"Only {plural(self.sessions, 'session')}: this pattern may be noise"
         return None
 
     def badge(self) -> str:
         """E.g. ``"2,000 sessions · 2,310 pageviews · 5,412 clicks"``."""
-        text = f"{self.sessions:,} sessions · {self.pageviews:,} pageviews"
+        text = f"{plural(self.sessions, 'session')} · {self.pageviews:,} pageviews"
         if self.point_name != "pageviews":
             text += f" · {self.points:,} {self.point_name}"
         return text

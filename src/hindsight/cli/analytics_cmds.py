@@ -9,6 +9,7 @@ from collections import Counter
 
 import numpy as np
 
+from hindsight.text import plural
 from hindsight.analytics.forms import device_split, form_report
 from hindsight.analytics.funnel import funnel, parse_step
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex
@@ -86,7 +87,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         print_json({"sessions": len(index), "kinds": kinds, "score_weights": SCORE_WEIGHTS, "top": top_rows})
         return 0
     n = len(index)
-    print(f"Frustration signals in {n:,} sessions of {args.file}")
+    print(f"Frustration signals in {plural(n, 'session')} of {args.file}")
     print_table(
         ["signal", "signals", "sessions", "% sessions", "top elements"],
         [[k["label"], f"{k['signals']:,}", f"{k['sessions']:,}", f"{100 * k['sessions'] / n:.1f}%" if n else "-",
@@ -95,7 +96,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
     )
     if top_rows:
         print()
-        print(f"Top {len(top_rows)} sessions by frustration score")
+        print(f"Top {plural(len(top_rows), 'session')} by frustration score")
         print_table(
             ["session", "score", "device", "duration"] + [_SHORT[k] for k in SIGNAL_KINDS],
             [[r["session_id"], f"{r['score']:.1f}", r["device"], duration(r["duration_ms"])]
@@ -157,7 +158,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    print(f"Funnel over {report.session_ids.size:,} sessions of {args.file}")
+    print(f"Funnel over {plural(report.session_ids.size, 'session')} of {args.file}")
     first = report.results[0].sessions or 1
     rows = []
     for i, r in enumerate(report.results):
