@@ -1095,6 +1095,9 @@ class MainWindow(QMainWindow):
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:
             self._demo_task.cancel()
+        # No filter change still waiting on its debounce timer may query the closed capture.
+        self.filter_panel.set_capture(None)
+        self.session_list.set_capture(None)
         self._retire(self.capture)
         self.capture = None
         super().closeEvent(event)

@@ -53,8 +53,9 @@ def test_opening_a_multi_select_filter_ticks_nothing(qtbot, window, demo_master,
     # The popup is open and a click on an item still ticks it.
     view = combo.view()
     rect = view.visualRect(combo.model().index(0, 0))
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert len(combo.checked()) == 1
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert len(combo.checked()) == 1
     combo.hidePopup()
 
 
@@ -242,3 +243,44 @@ def test_one_session_reads_one_session(qtbot, app_window, demo_master, capture):
     qtbot.waitUntil(lambda: "· 1 session" in panel.header.text(), timeout=LOAD_TIMEOUT)
     assert "1 sessions" not in panel.header.text()
     assert win.session_list.count_label.text() == f"1 of {capture.session_count():,} sessions"
+
+
+# -- 8: unknown funnel event; a date range in the CLI and the filter panel ------------------------
+def _started_between(capture, first, last):
+    from datetime import datetime, timezone
+
+    table = capture.session_table()
+    days = [datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc).date() for ms in table["start_ms"]]
+    return sorted(int(i) for i, d in zip(table["session_id"], days) if first <= d <= last)
+
+
+def test_filter_panel_date_range(qtbot, window, demo_master, capture):
+    from datetime import date
+
+    from PySide6.QtCore import QDate
+
+    open_and_wait(qtbot, window, demo_master)
+    panel = window.filter_panel
+    assert panel.date_from.text() == "Any day" and panel.date_to.text() == "Any day"
+    assert panel.date_from.isVisible() and panel.date_to.isVisible()
+    # The user types the days into the two boxes.
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        panel.date_from.setDate(QDate(2025, 11, 1))
+        panel.date_to.setDate(QDate(2025, 11, 7))
+        panel.flush()
+    expected = _started_between(capture, date(2025, 11, 1), date(2025, 11, 7))
+    assert 0 < len(expected) < capture.session_count()
+    assert sorted(window.session_list.model.ordered_session_ids().tolist()) == expected
+    assert panel.reset_button.isEnabled()
+    # Reset clears them; a filter handed in by another panel shows its days.
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        panel.reset()
+    assert panel.date_from.text() == "Any day"
+    assert window.session_list.row_count() == capture.session_count()
+    from hindsight.workspace import build_filter
+
+    dates = build_filter(date_from="2025-11-01", date_to="2025-11-07").sessions
+    with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
+        window.apply_filter(SessionFilter(start_from_ms=dates.start_from_ms, start_before_ms=dates.start_before_ms))
+    assert panel.date_from.date() == QDate(2025, 11, 1) and panel.date_to.date() == QDate(2025, 11, 7)
+    assert sorted(window.session_list.model.ordered_session_ids().tolist()) == expected

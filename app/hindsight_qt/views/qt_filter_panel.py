@@ -13,14 +13,16 @@ here on a worker thread); they stay disabled, reading "computing…", until then
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDateEdit,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -38,9 +40,12 @@ from PySide6.QtWidgets import (
 from hindsight.text import plural
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
+from hindsight.workspace import day_start_ms
 from hindsight_qt import tasks
 
 DEBOUNCE_MS = 150
+DAY_MS = 86_400_000
+ANY_DAY = "Any day"
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: Categorical filters: SessionFilter field / capture column, and its label.
@@ -62,6 +67,14 @@ FRUSTRATION_KINDS = (
 )
 assert tuple(k for k, _ in FRUSTRATION_KINDS) == SIGNAL_KINDS
 COMPUTING = "computing…"
+
+
+def _utc_day(ms: int) -> date:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date()
+
+
+def _whole_day(ms: int | None) -> bool:
+    return ms is not None and int(ms) % DAY_MS == 0
 
 
 class CheckableComboBox(QComboBox):
@@ -302,6 +315,21 @@ class QtFilterPanel(QWidget):
         grid.addWidget(abandoned_label, 6, 2)
         grid.addWidget(self.abandoned_at, 6, 3)
 
+        # Started between two days (UTC, both included), as the CLI's --since / --until.
+        self.date_from = self._date_edit("Sessions that started on this day (UTC) or later")
+        self.date_to = self._date_edit("Sessions that started on this day (UTC) or earlier")
+        dates = QWidget(self)
+        dates_layout = QHBoxLayout(dates)
+        dates_layout.setContentsMargins(0, 0, 0, 0)
+        dates_layout.setSpacing(6)
+        dates_layout.addWidget(self.date_from, 1)
+        dash = QLabel("–", dates)
+        dash.setObjectName("Muted")
+        dates_layout.addWidget(dash)
+        dates_layout.addWidget(self.date_to, 1)
+        grid.addWidget(self._label("Started"), 7, 0)
+        grid.addWidget(dates, 7, 1, 1, 3)
+
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.setEnabled(False)
@@ -323,6 +351,43 @@ class QtFilterPanel(QWidget):
         spin.valueChanged.connect(self._changed)
         return spin
 
+    def _date_edit(self, tip: str) -> QDateEdit:
+        edit = QDateEdit(self)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setSpecialValueText(ANY_DAY)   # shown at the minimum date: no bound
+        edit.setToolTip(tip)
+        edit.setKeyboardTracking(False)
+        self._set_date_range(edit, None, None)
+        edit.dateChanged.connect(self._changed)
+        return edit
+
+    @staticmethod
+    def _set_date_range(edit: QDateEdit, first: date | None, last: date | None) -> None:
+        """Days from ``first`` to ``last`` pickable; the day before ``first`` means "Any day"."""
+        first = first or date(2000, 1, 2)
+        last = last or date(2100, 1, 1)
+        edit.blockSignals(True)
+        edit.setDateRange(QDate(first.year, first.month, first.day).addDays(-1),
+                          QDate(last.year, last.month, last.day))
+        edit.setDate(edit.minimumDate())
+        edit.blockSignals(False)
+
+    @staticmethod
+    def _day(edit: QDateEdit) -> date | None:
+        if edit.date() == edit.minimumDate():
+            return None
+        d = edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def set_dates(self, first: date | None, last: date | None) -> None:
+        """Show sessions that started from day ``first`` to day ``last`` (UTC; None: no bound)."""
+        for edit, day in ((self.date_from, first), (self.date_to, last)):
+            if day is None:
+                edit.setDate(edit.minimumDate())
+            else:
+                edit.setDate(QDate(day.year, day.month, day.day))
+
     def _page_combo(self, any_text: str) -> QComboBox:
         combo = QComboBox(self)
         combo.setItemDelegate(QStyledItemDelegate(combo))
@@ -341,6 +406,11 @@ class QtFilterPanel(QWidget):
         try:
             for field, combo in self.combos.items():
                 combo.set_values(capture.distinct_values(field) if capture is not None else [])
+            first_ms, last_ms = capture.date_range() if capture is not None else (None, None)
+            days = [None if ms is None else datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date()
+                    for ms in (first_ms, last_ms)]
+            for edit in (self.date_from, self.date_to):
+                self._set_date_range(edit, *days)
             for combo in (self.visited, self.not_visited):
                 combo.blockSignals(True)
                 while combo.count() > 1:
@@ -399,7 +469,14 @@ class QtFilterPanel(QWidget):
         conv = self.converted_group.checkedId()
         visited = self.visited.currentData()
         not_visited = self.not_visited.currentData()
+        first, last = self._day(self.date_from), self._day(self.date_to)
+        dates = {}
+        if first is not None:
+            dates["start_from_ms"] = day_start_ms(first)
+        if last is not None:
+            dates["start_before_ms"] = day_start_ms(last) + DAY_MS
         return self._hidden.replace(
+            **dates,
             **{field: combo.checked() for field, combo in self.combos.items()},
             converted={1: True, 2: False}.get(conv),
             min_duration_s=float(self.min_duration.value()) or None,
@@ -433,9 +510,11 @@ class QtFilterPanel(QWidget):
         return tuple(ids.tolist())
 
     def set_filter(self, flt: SessionFilter, emit: bool = True) -> None:
-        """Show ``flt``; conditions without a control here (dates, session ids, extra) are kept."""
+        """Show ``flt``; conditions without a control here (session ids, extra, dates that are
+        not whole UTC days) are kept."""
         self._hidden = SessionFilter(
-            start_from_ms=flt.start_from_ms, start_before_ms=flt.start_before_ms,
+            start_from_ms=None if _whole_day(flt.start_from_ms) else flt.start_from_ms,
+            start_before_ms=None if _whole_day(flt.start_before_ms) else flt.start_before_ms,
             session_ids=flt.session_ids, extra=flt.extra,
             visited=flt.visited[1:], not_visited=flt.not_visited[1:],
         )
@@ -514,7 +593,8 @@ class QtFilterPanel(QWidget):
 
     def _apply(self, flt: SessionFilter) -> None:
         widgets = [*self.combos.values(), self.min_duration, self.max_duration, self.visited,
-                   self.not_visited, *self.converted_buttons.values(), self.frustration, self.abandoned_at]
+                   self.not_visited, *self.converted_buttons.values(), self.frustration, self.abandoned_at,
+                   self.date_from, self.date_to]
         for w in widgets:
             w.blockSignals(True)
         self.converted_group.blockSignals(True)
@@ -524,6 +604,9 @@ class QtFilterPanel(QWidget):
             self.set_converted(flt.converted)
             self.min_duration.setValue(int(flt.min_duration_s or 0))
             self.max_duration.setValue(int(flt.max_duration_s or 0))
+            self.set_dates(
+                _utc_day(flt.start_from_ms) if _whole_day(flt.start_from_ms) else None,
+                _utc_day(flt.start_before_ms - DAY_MS) if _whole_day(flt.start_before_ms) else None)
             self.visited.setCurrentIndex(max(0, self.visited.findData(flt.visited[0])) if flt.visited else 0)
             self.not_visited.setCurrentIndex(
                 max(0, self.not_visited.findData(flt.not_visited[0])) if flt.not_visited else 0)
