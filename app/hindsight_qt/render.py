@@ -59,7 +59,9 @@ def render_frame_png(capture_path, session_id: int, at_ms: float, out_png,
     app = _ensure_app()
     from PySide6.QtCore import Qt
 
-    import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard
+    from hindsight_qt.pyside_guard import guard_none_refcount
+
+    guard_none_refcount()
     from hindsight.store import open_capture
     from hindsight_qt.views.qt_player import QtPlayer
 

@@ -137,7 +137,7 @@ def test_signals_panel_ticks_set_the_frustration_list(qtbot, window, index):
     from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
 
     wait_index(qtbot, window)
-    signals = QtSignalsPanel()
+    signals = QtSignalsPanel(workspace=window.workspace)   # as the app builds it
     window.attach_panel("Signals", signals)
     signals.set_capture(window.capture)
     qtbot.waitUntil(lambda: signals.index is not None, timeout=LOAD_TIMEOUT)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
+from hindsight.workspace import Workspace
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -276,9 +277,11 @@ class QtFormsPanel(QWidget):
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     report_updated = Signal(object)       # the FormReport now shown
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("FormsPanel")
+        #: The window's workspace: replay requests go through it (a panel on its own has its own).
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setStyleSheet(PANEL_STYLE)
         self._capture = None
         self._filter = SessionFilter()
@@ -287,6 +290,7 @@ class QtFormsPanel(QWidget):
         self._report: FormReport | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:

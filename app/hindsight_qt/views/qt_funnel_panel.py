@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hindsight.text import plural
 from hindsight.analytics.funnel import FunnelReport, FunnelStep
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import (
     ACCENT,
@@ -63,9 +64,11 @@ class QtFunnelPanel(QWidget):
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     report_updated = Signal(object)       # the FunnelReport now shown
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("FunnelPanel")
+        #: The window's workspace: replay requests go through it (a panel on its own has its own).
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setStyleSheet(_STYLE)
         self._capture = None
         self._filter = SessionFilter()
@@ -74,6 +77,7 @@ class QtFunnelPanel(QWidget):
         self._report: FunnelReport | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:

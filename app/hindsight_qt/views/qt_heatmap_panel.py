@@ -42,13 +42,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult, _num
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
+from hindsight.workspace import Workspace
+from hindsight_qt.subscribe import subscribe
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -168,10 +170,13 @@ class QtHeatmapPanel(QWidget):
     heatmap_updated = Signal(object)      # the HeatmapResult now shown
     hotspot_listed = Signal(int)          # rows in the hot spot list
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("HeatmapPanel")
         self.setStyleSheet(_STYLE)
+        #: The window's workspace: its one heatmap engine (shared with the replay overlay), its
+        #: caches, replay requests. A panel on its own (tests, tools) has a workspace of its own.
+        self.workspace = workspace if workspace is not None else Workspace()
         self._capture = None
         self._engine: HeatmapEngine | None = None
         self._filter = SessionFilter()
@@ -182,7 +187,6 @@ class QtHeatmapPanel(QWidget):
         self._seq = 0
         self._task = None
         self._progress = None   # the TaskProgressDialog of a slow computation
-        self.min_sessions = MIN_SESSIONS   # fewer sessions and a heatmap warns it may be noise
         self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
         self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
         self._compare_filters = None  # (SessionFilter A, SessionFilter B) of the shown compare
@@ -190,6 +194,8 @@ class QtHeatmapPanel(QWidget):
         self._hotspot_seq = 0     # the shown hot spot; a hesitation result for an older one is dropped
         self._hotspot_task = None
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
+        subscribe(self, self.workspace.events.min_sessions_changed, self._on_min_sessions_changed)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -485,8 +491,10 @@ class QtHeatmapPanel(QWidget):
     def set_capture(self, capture) -> None:
         """Show the heatmaps of an open ``Capture`` (None clears the panel)."""
         self._cancel()
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)   # a panel on its own (tests, tools)
         self._capture = capture
-        self._engine = HeatmapEngine(capture, min_sessions=self.min_sessions) if capture is not None else None
+        self._engine = self.workspace.heatmap_engine
         self._snapshot = None
         self._result = None
         self.page_combo.blockSignals(True)
@@ -609,6 +617,8 @@ class QtHeatmapPanel(QWidget):
 
     def _show_snapshot(self, snap) -> None:
         self._snapshot = snap
+        if self._capture is self.workspace.capture:
+            self.workspace.set_snapshot(snap.snapshot_id)
         self._clear_hotspot()
         self.element_box.setVisible(False)
         png = self._capture.snapshot_image(snap.snapshot_id)
@@ -707,13 +717,18 @@ class QtHeatmapPanel(QWidget):
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
 
+    @property
+    def min_sessions(self) -> int:
+        return self.workspace.min_sessions
+
     def set_min_sessions(self, n: int) -> None:
-        """Warn about heatmaps of fewer than ``n`` sessions (Preferences); recomputes if it changed."""
-        if int(n) == self.min_sessions:
-            return
-        self.min_sessions = int(n)
-        if self._capture is not None:
-            self._engine = HeatmapEngine(self._capture, min_sessions=self.min_sessions)  # its cache knew the old n
+        """Warn about heatmaps of fewer than ``n`` sessions (Preferences; the workspace's setting,
+        shared with the replay overlay); recomputes if it changed."""
+        self.workspace.set_min_sessions(n)
+
+    def _on_min_sessions_changed(self, _n: int) -> None:
+        if self._capture is not None and self._capture is self.workspace.capture:
+            self._engine = self.workspace.heatmap_engine   # results carry their warning: a new engine
             self._request()
 
     def _watch(self, task) -> None:
@@ -947,10 +962,11 @@ class QtHeatmapPanel(QWidget):
         self._hotspot_seq += 1
         seq = self._hotspot_seq
         capture, snap = self._capture, self._snapshot
+        cache = self.workspace.cache("hesitations")
 
         def work():  # worker thread: no widgets here
             return [(label, h) for label, flt in segments
-                    for h in hesitations_at(capture, snap.snapshot_id, x, y, radius_px, flt)]
+                    for h in hesitations_at(capture, snap.snapshot_id, x, y, radius_px, flt, cache=cache)]
 
         def done(rows) -> None:
             if seq == self._hotspot_seq:

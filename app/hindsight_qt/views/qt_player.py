@@ -176,10 +176,11 @@ class QtPlayer(QWidget):
     previous_session_requested = Signal()
     session_loaded = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         from hindsight.replay.player import Player
 
+        self._workspace = workspace   # the window's Workspace, for the heatmap overlay (None: its own)
         self.player = Player()
         self.capture = None
         self.timeline = None
@@ -242,7 +243,7 @@ class QtPlayer(QWidget):
         # the crowd's heatmap under this visitor's replay: a slim bar above the page
         self.overlay_bar = OverlayToolbar()
         root.insertWidget(0, self.overlay_bar)
-        self.overlay = PlayerOverlay(self, self.overlay_bar)
+        self.overlay = PlayerOverlay(self, self.overlay_bar, workspace=self._workspace)
 
         chrome = QWidget(objectName="playerChrome")
         chrome.setAttribute(Qt.WA_StyledBackground, True)

@@ -700,6 +700,16 @@ class QtReplayCanvas(QWidget):
         return self._capture.elements(snapshot_id) if self._capture is not None else None
 
     # -- overlay slot (heatmaps) ---------------------------------------------------------
+    @property
+    def snapshot_id(self) -> int | None:
+        """The snapshot (page layout) shown now, None before the first frame."""
+        return self._snapshot_id
+
+    @property
+    def page_rect(self) -> QRectF:
+        """The page's rectangle in document CSS px (empty before a snapshot is shown)."""
+        return QRectF(self._page_rect)
+
     def set_overlay(self, grid: np.ndarray, rect: QRectF | tuple, lut: np.ndarray | None = None,
                     levels: tuple[float, float] | None = None, opacity: float = 0.6) -> None:
         """Show a float32 (h, w) grid over the page; ``rect`` = x, y, w, h in CSS px."""

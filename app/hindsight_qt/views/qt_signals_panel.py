@@ -1,12 +1,14 @@
 """QtSignalsPanel: how many sessions show each frustration signal (tick kinds to filter the
 session list by them) and the sessions most worth watching, by frustration score.
 
-Wiring in the main window: ``add_panel("Signals", panel)``; ``set_capture`` on open;
-the filter panel's segment goes to ``set_filter``; ``filter_requested(flt)`` carries that
-segment narrowed to sessions with the ticked signals (``session_ids`` set) for the session
-list, and may be handed back to ``set_filter`` harmlessly; ``replay_requested(session_id,
-t_ms)`` opens a session at its first signal. ``QtSignalsPanel(sidecar=True)`` keeps the
-signals in ``<capture>.hindsight-cache`` so large captures reopen without re-detecting.
+Built with the window's :class:`~hindsight.workspace.Workspace`: the ticks ARE the
+workspace filter's frustration kinds (``workspace.update_filter(frustration=...)``), so the
+filter panel's Frustration list and these boxes show the same thing without knowing about
+each other; ``replay_requested(session_id, t_ms)`` goes to ``workspace.request_replay``.
+``set_capture`` / ``set_filter`` come from the window while the panel is on screen;
+``filter_requested(flt)`` still carries the segment narrowed to the ticked signals.
+``QtSignalsPanel(sidecar=True)`` keeps the signals in ``<capture>.hindsight-cache`` so large
+captures reopen without re-detecting.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from hindsight.text import plural
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace, resolve_filter
+from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
@@ -78,10 +82,11 @@ class QtSignalsPanel(QWidget):
     filter_requested = Signal(object)           # SessionFilter: sessions with the ticked signals
     index_updated = Signal(object)              # the SessionIndex now shown
 
-    def __init__(self, parent=None, sidecar: bool = False):
+    def __init__(self, parent=None, sidecar: bool = False, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("SignalsPanel")
         self.setStyleSheet(PANEL_STYLE)
+        self.workspace = workspace if workspace is not None else Workspace()
         self._capture = None
         self._sidecar = sidecar
         self._index: SessionIndex | None = None
@@ -90,6 +95,8 @@ class QtSignalsPanel(QWidget):
         self._visible: np.ndarray | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
+        subscribe(self, self.workspace.events.filter_changed, self._on_workspace_filter_changed)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -156,6 +163,8 @@ class QtSignalsPanel(QWidget):
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
         """Detect the signals of an open ``Capture`` (cached per capture; None clears)."""
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)   # a panel on its own (tests, tools)
         self._capture = capture
         self._index = None
         self._visible = None
@@ -173,6 +182,10 @@ class QtSignalsPanel(QWidget):
     def set_filter(self, flt: SessionFilter | None) -> None:
         """Show figures for a segment. A filter this panel asked for keeps the segment it came from."""
         flt = flt or SessionFilter()
+        ws = self.workspace
+        if ws.filter.frustration and flt == ws.session_filter():
+            # The figures are for the segment without this panel's own ticks.
+            flt = resolve_filter(ws.filter.replace(frustration=()), ws.signal_index, ws.form_report)
         if self._emitted is not None and flt == self._emitted:
             return
         self._filter = flt
@@ -206,10 +219,10 @@ class QtSignalsPanel(QWidget):
         cap, flt, sidecar = self._capture, self._filter, self._sidecar
         self.status.setText("Detecting signals…")
 
-        def work():  # worker thread: no widgets here
-            from hindsight.analytics.session_index import session_index
+        ws = self.workspace
 
-            index = session_index(cap, sidecar=sidecar)
+        def work():  # worker thread: no widgets here
+            index = ws.compute_signal_index(sidecar=sidecar)
             visible = cap.session_ids(flt) if not flt.is_empty() else index.session_ids
             return index, visible
 
@@ -220,7 +233,10 @@ class QtSignalsPanel(QWidget):
 
     def _on_computed(self, payload) -> None:
         index, visible = payload
+        if self._capture is not self.workspace.capture:
+            return   # computed for a capture closed meanwhile
         self._index = index
+        self.workspace.set_signal_index(index)
         self._visible = np.asarray(visible, dtype=np.int64)
         self.status.setText("")
         self._update_counts()
@@ -295,5 +311,23 @@ class QtSignalsPanel(QWidget):
             return
         flt = self.current_filter()
         self._emitted = flt
+        kinds = tuple(self.checked_kinds())
+        # The ticks are the workspace's Frustration condition: every view shows the result.
+        self.workspace.update_filter(frustration=kinds, frustration_mode=self.mode_combo.currentData())
         self.filter_requested.emit(flt)
+
+    def _on_workspace_filter_changed(self, _flt) -> None:
+        # The Frustration condition changed elsewhere (the filter panel, Reset): tick the same kinds.
+        wf = self.workspace.filter
+        kinds = set(wf.frustration)
+        for kind, box in self.checks.items():
+            if box.isChecked() != (kind in kinds):
+                box.blockSignals(True)
+                box.setChecked(kind in kinds)
+                box.blockSignals(False)
+        mode = self.mode_combo.findData(wf.frustration_mode)
+        if kinds and mode >= 0 and mode != self.mode_combo.currentIndex():
+            self.mode_combo.blockSignals(True)
+            self.mode_combo.setCurrentIndex(mode)
+            self.mode_combo.blockSignals(False)
 

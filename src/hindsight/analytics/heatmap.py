@@ -522,6 +522,16 @@ class HeatmapEngine:
                 self._results.popitem(last=False)
         return result
 
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult | None:
+        """The result of :meth:`compute` if it is already in the cache, else None (never computes:
+        cheap enough for a GUI thread deciding whether to start a worker)."""
+        key = (int(snapshot_id), kind, flt or SessionFilter())
+        with self._lock:
+            hit = self._results.get(key)
+            if hit is not None:
+                self._results.move_to_end(key)
+            return hit
+
     def _sample(self, sessions, pageviews, points, kind) -> SampleSize:
         return SampleSize(sessions, pageviews, int(points), POINT_NAMES[kind], self.min_sessions)
 
