@@ -446,6 +446,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.player_view)
+        # The Heatmap tab's page map and hot spots, full size while that tab is in front.
+        self.heatmap_page = QWidget(self)
+        self.heatmap_page.setObjectName("HeatmapPage")
+        page_layout = QVBoxLayout(self.heatmap_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self.heatmap_page)
+        self.heatmap_panel = None        # the Heatmap panel, once docked
+        self._heatmap_dock: QDockWidget | None = None
+        self._map_central = True         # False after a replay was asked for: the player shows
         self.setCentralWidget(self.stack)
 
         # Left dock: filters above the session table.
@@ -742,8 +751,10 @@ class MainWindow(QMainWindow):
             describe=lambda done, total: f"{done:,} of {plural(total, 'session')}")
 
     # -- sessions and player ---------------------------------------------------------------
-    def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
-        """Replay ``session_id`` (of the open capture) from ``at_ms``; selects its row."""
+    def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True,
+                     show_player: bool = True) -> bool:
+        """Replay ``session_id`` (of the open capture) from ``at_ms``; selects its row.
+        ``show_player``: the player takes the central area (from a full-size heatmap)."""
         if self.capture is None:
             return False
         try:
@@ -754,6 +765,8 @@ class MainWindow(QMainWindow):
         self.current_session_id = int(session_id)
         self.workspace.set_session(int(session_id), at_ms)
         self.session_list.select_session(int(session_id))
+        if show_player:
+            self._show_player()
         return True
 
     def replay_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
@@ -802,7 +815,7 @@ class MainWindow(QMainWindow):
             self._cue_first_session = False
             first = self.session_list.model.session_id_at(0)
             if first is not None and self.current_session_id is None:
-                self.load_session(first, autoplay=False)
+                self.load_session(first, autoplay=False, show_player=False)
             if QApplication.focusWidget() is None or QApplication.focusWidget().window() is not self \
                     or self.welcome.isAncestorOf(QApplication.focusWidget()):
                 self.session_list.view.setFocus()   # arrows, Enter, Space and N work right away
@@ -918,7 +931,10 @@ class MainWindow(QMainWindow):
         for module_name, class_name, title in PANELS:
             try:
                 cls = getattr(importlib.import_module(module_name), class_name)   # a name from PANELS
-                self.attach_panel(title, cls(workspace=self.workspace), Qt.DockWidgetArea.LeftDockWidgetArea)
+                panel = cls(workspace=self.workspace)
+                dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+                if class_name == "QtHeatmapPanel":
+                    self._wire_heatmap(panel, dock)
             except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
                 print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         for module_name, function_name in PANEL_INSTALLERS:
@@ -931,6 +947,48 @@ class MainWindow(QMainWindow):
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
                     self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
                     self.tabifyDockWidget(self._panel_docks[before], dock)
+
+    # -- the heatmap's full-size view ----------------------------------------------------------
+    def _wire_heatmap(self, panel, dock: QDockWidget) -> None:
+        """While the Heatmap tab is in front (docked), its page map and hot spot list take the
+        central area instead of the player: the map gets the window's height. A replay asked
+        for brings the player back (the map returns to the panel, with a "Show map full size"
+        button); bringing the tab to the front again shows the map full size again."""
+        self.heatmap_panel, self._heatmap_dock = panel, dock
+        dock.visibilityChanged.connect(
+            lambda visible: QTimer.singleShot(0, lambda: self._on_heatmap_tab(visible)))
+        dock.topLevelChanged.connect(lambda _floating: QTimer.singleShot(0, self._update_central))
+        panel.full_view_requested.connect(self.show_heatmap_full_size)
+
+    def _on_heatmap_tab(self, visible: bool) -> None:
+        if visible and self._heatmap_dock is not None and _on_screen(self._heatmap_dock):
+            self._map_central = True
+        self._update_central()
+
+    def show_heatmap_full_size(self) -> None:
+        """The Heatmap tab's page map and hot spots in the central area."""
+        self._map_central = True
+        self._update_central()
+
+    def heatmap_full_size(self) -> bool:
+        """True while the central area shows the heatmap instead of the player."""
+        return self.stack.currentWidget() is self.heatmap_page
+
+    def _show_player(self) -> None:
+        self._map_central = False
+        self._update_central()
+
+    def _update_central(self) -> None:
+        panel, dock = self.heatmap_panel, self._heatmap_dock
+        if panel is None or dock is None:
+            return
+        if self.capture is None or self.stack.currentWidget() is self.welcome:
+            panel.set_map_host(None)
+            return
+        docked = _on_screen(dock) and not dock.isFloating()
+        full = self._map_central and docked
+        panel.set_map_host(self.heatmap_page if full else None, offer_full_view=docked)
+        self.stack.setCurrentWidget(self.heatmap_page if full else self.player_view)
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""
@@ -986,6 +1044,7 @@ class MainWindow(QMainWindow):
                 dock.hide()
             for action in (self.close_action,):
                 action.setEnabled(False)
+            self._update_central()   # the heatmap's map back into its panel
         else:
             self.stack.setCurrentWidget(self.player_view)
             for dock, visible in self._hidden_docks.items():
@@ -999,6 +1058,7 @@ class MainWindow(QMainWindow):
                 self._raise_sessions = False
                 self.sessions_dock.raise_()
             QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
+            QTimer.singleShot(0, self._update_central)      # the Heatmap tab may be in front
         for dock in self._docks():
             dock.toggleViewAction().setEnabled(not on)
             if dock in self._dock_actions:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
@@ -168,6 +169,7 @@ class QtHeatmapPanel(QWidget):
 
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     heatmap_updated = Signal(object)      # the HeatmapResult now shown
+    full_view_requested = Signal()        # "Full size": show the map in the main window's central area
     hotspot_listed = Signal(int)          # rows in the hot spot list
 
     def __init__(self, parent=None, workspace: Workspace | None = None):
@@ -413,6 +415,21 @@ class QtHeatmapPanel(QWidget):
         rl.addWidget(self.element_note)
 
         self._left, self._right = left, right
+        self._map_host: QWidget | None = None
+        # While the map is shown in the main window's central area, the panel says so here;
+        # while it is in the panel, a button offers the full-size view.
+        self.map_bar = QWidget()
+        mb = QHBoxLayout(self.map_bar)
+        mb.setContentsMargins(0, 0, 0, 0)
+        self.map_note = QLabel("The page map and its hot spots are in the main area →", objectName="hint")
+        mb.addWidget(self.map_note, 1)
+        self.full_view_button = QToolButton(text="Show map full size")
+        self.full_view_button.setToolTip("Show the page map and its hot spots in the main window's central area")
+        self.full_view_button.clicked.connect(self.full_view_requested)
+        mb.addStretch(0)
+        mb.addWidget(self.full_view_button)
+        self.map_bar.hide()
+        root.addWidget(self.map_bar)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(left)
@@ -430,8 +447,49 @@ class QtHeatmapPanel(QWidget):
         """True while the panel stacks legend and tables under the page (a narrow dock)."""
         return bool(self._narrow)
 
+    @property
+    def map_host(self) -> QWidget | None:
+        """The widget showing the page map and hot spots outside the panel, or None."""
+        return self._map_host
+
+    def set_map_host(self, host: QWidget | None, offer_full_view: bool = False) -> None:
+        """Show the page map with the hot spot list beside it in ``host`` (a widget with a
+        layout, e.g. the main window's central area: the map gets the window's height);
+        None puts them back in the panel. ``offer_full_view``: while they are in the panel,
+        show the "Show map full size" button."""
+        self.full_view_button.setVisible(host is None and offer_full_view)
+        self.map_note.setVisible(host is not None)
+        self.map_bar.setVisible(host is not None or offer_full_view)
+        if host is self._map_host:
+            return
+        self._map_host = host
+        left = self._left
+        if host is not None:
+            if self._hot_box.parentWidget() is not left:
+                left.insertWidget(1, self._hot_box)
+            left.setOrientation(Qt.Orientation.Horizontal)
+            host.layout().addWidget(left)
+            left.setStretchFactor(0, 1)
+            left.setStretchFactor(1, 0)
+            w = max(host.width(), 900)
+            hot = max(420, int(w * 0.34))
+            left.setSizes([w - hot, hot])
+            self.split.setOrientation(Qt.Orientation.Vertical if self.width() < NARROW_PX
+                                      else Qt.Orientation.Horizontal)
+        else:
+            left.setOrientation(Qt.Orientation.Vertical)
+            self.split.insertWidget(0, left)
+            self._narrow = None
+            self._arrange(self.width() < NARROW_PX)
+        left.show()
+
     def _arrange(self, narrow: bool) -> None:
         """Wide: page + hot spots | legend + elements. Narrow: page, legend + elements, hot spots."""
+        if self._map_host is not None:   # only legend and elements here
+            self.split.setOrientation(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal)
+            self._narrow = narrow
+            self._fit_element_column()
+            return
         if narrow == self._narrow:
             return
         self._narrow = narrow
@@ -501,7 +559,11 @@ class QtHeatmapPanel(QWidget):
         self.page_combo.clear()
         self._pages = capture.pages() if capture is not None else []
         for p in self._pages:
-            self.page_combo.addItem(f"{p.title or p.url}  —  {p.url}", p.page_id)
+            # The path first (it tells pages apart), then the title; the full URL in the tooltip.
+            path = urlsplit(p.url).path or "/"
+            self.page_combo.addItem(f"{path}  ·  {p.title}" if p.title else path, p.page_id)
+            self.page_combo.setItemData(self.page_combo.count() - 1, f"{p.title}\n{p.url}",
+                                        Qt.ItemDataRole.ToolTipRole)
         self.page_combo.blockSignals(False)
         if not self._pages:
             self.badge.setText("No capture")
