@@ -536,7 +536,7 @@ class QtFilterPanel(QWidget):
         self.converted_group.blockSignals(True)
         try:
             for field, combo in self.combos.items():
-                combo.set_checked(getattr(flt, field))
+                combo.set_checked(flt.categories()[field])
             self.set_converted(flt.converted)
             self.min_duration.setValue(int(flt.min_duration_s or 0))
             self.max_duration.setValue(int(flt.max_duration_s or 0))

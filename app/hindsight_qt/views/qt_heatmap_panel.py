@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFrame,
+    QGraphicsSceneWheelEvent,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -95,7 +96,9 @@ class _PageViewBox(pg.ViewBox):
     def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return super().wheelEvent(ev, axis)
-        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        # pyqtgraph hands a QGraphicsSceneWheelEvent (delta()) from the scene, a QWheelEvent
+        # (angleDelta()) when the view forwards one itself.
+        delta = ev.delta() if isinstance(ev, QGraphicsSceneWheelEvent) else ev.angleDelta().y()
         (x0, x1), (y0, y1) = self.viewRange()
         self.translateBy(y=-delta / 120.0 * (y1 - y0) * 0.12)
         ev.accept()
