@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from hindsight import __version__
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
@@ -642,7 +643,7 @@ class MainWindow(QMainWindow):
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
         self.status_file.setToolTip(str(self.capture.path))
-        self.status_sessions.setText(f"{counts.get('sessions', 0):,} sessions")
+        self.status_sessions.setText(plural(counts.get("sessions", 0), "session"))
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, WorkspaceFilter, build_filter, resolve_filter
+from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.subscribe import subscribe_all
 
@@ -491,7 +492,7 @@ class QtFilterPanel(QWidget):
             for f in report.fields:
                 combo.addItem(f"{f.title}  ({f.dropoff:,})", f.name)
                 combo.setItemData(combo.count() - 1,
-                                  f"{f.dropoff:,} sessions abandoned the '{report.form}' form at {f.title}",
+                                  f"{plural(f.dropoff, 'session')} abandoned the '{report.form}' form at {f.title}",
                                   Qt.ItemDataRole.ToolTipRole)
             combo.setToolTip(f"Sessions that abandoned the '{report.form}' form at this field")
             combo.setEnabled(True)

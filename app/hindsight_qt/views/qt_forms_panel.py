@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
-from hindsight.text import format_clock
+from hindsight.text import format_clock, plural
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -557,7 +557,7 @@ class QtFormsPanel(QWidget):
         lst = self._report.abandoned_sessions(name)
         devices = self._devices_of(lst.session_id)
         title = self._report.field(name).title
-        self.abandon_title.setText(f"Abandoned at {title}: {len(lst):,} sessions")
+        self.abandon_title.setText(f"Abandoned at {title}: {plural(len(lst), 'session')}")
         self.abandon_list.set_rows([
             (int(s), int(t), [int(s), (fmt_t(int(t)), int(t)), devices.get(int(s), "")])
             for s, t in zip(lst.session_id.tolist(), lst.t_ms.tolist())

@@ -47,9 +47,10 @@ from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapRes
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
+from hindsight.analytics.hotspots import hot_spot
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
-from hindsight.text import format_clock
+from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
 from hindsight_qt.subscribe import subscribe
 
@@ -795,8 +796,8 @@ class QtHeatmapPanel(QWidget):
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
         a, b = cmp.a.sample, cmp.b.sample
-        self.badge.setText(f"A {comparison.label_a}: {a.sessions:,} sessions · "
-                           f"B {comparison.label_b}: {b.sessions:,} sessions")
+        self.badge.setText(f"A {comparison.label_a}: {plural(a.sessions, 'session')} · "
+                           f"B {comparison.label_b}: {plural(b.sessions, 'session')}")
         warnings = [f"A: {cmp.a.warning}" if cmp.a.warning else "", f"B: {cmp.b.warning}" if cmp.b.warning else ""]
         warn = any(warnings)
         self.badge.setProperty("warn", warn)
@@ -912,48 +913,34 @@ class QtHeatmapPanel(QWidget):
         if not (0 <= x < snap.width and 0 <= y < snap.height):
             self._clear_hotspot()
             return []
-        kind = self._kind if self._kind in ("rage", "dead") else "click"
         comparing = self._compare != "off" and self._compare_filters is not None
         # In compare mode each segment's sessions, labelled A or B (they never overlap).
         segments = (("A", self._compare_filters[0]), ("B", self._compare_filters[1])) if comparing else \
             (("", self._filter),)
         self.hotspot_item.setData([x], [y], size=2 * radius_px)
-        # One row per session: its click nearest the spot (hits come nearest first).
-        first: dict[int, tuple[int, int]] = {}
-        count: dict[int, int] = {}
-        segment_of: dict[int, str] = {}
-        per_segment: dict[str, int] = {}
-        for label, flt in segments:
-            hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, flt)
-            for s, t, _pv in hits:
-                if s not in first:
-                    per_segment[label] = per_segment.get(label, 0) + 1
-                first.setdefault(s, (t, len(first)))
-                count[s] = count.get(s, 0) + 1
-                segment_of.setdefault(s, label)
-        sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
-        what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
-        split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
-        clicks_text = f"{len(first):,} sessions{split} with {what}" if first else f"No {what}"
-        where = f"within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
-        self.hotspot_title.setText(f"{clicks_text} {where}")
-        rage_s, dead_s = self._signals_at(x, y, radius_px)
+        # One row per session: its click nearest the spot (aggregated in the core).
+        spot = hot_spot(self._engine, snap.snapshot_id, self._kind, x, y, radius_px, segments,
+                        signals_filter=self._filter, max_rows=MAX_HOTSPOT_ROWS)
+        kind = spot.kind
+        clicks_text, where = spot.summary(), spot.where()
+        self.hotspot_title.setText(spot.title())
         t = self.hotspot_table
         t.setColumnHidden(SEGMENT_COL, not comparing)
-        t.setRowCount(len(sessions))
-        for i, s in enumerate(sessions):
-            t_ms = first[s][0]
-            sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
-            values = (f"#{s}", format_clock(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
+        t.setRowCount(len(spot.rows))
+        for i, row in enumerate(spot.rows):
+            sig = ", ".join(n for n, ok in (("rage", row.rage), ("dead", row.dead)) if ok)
+            values = (f"#{row.session_id}", format_clock(row.t_ms), snap.device, f"{row.clicks:,}", sig,
+                      row.segment)
             for col, v in enumerate(values):
                 cell = QTableWidgetItem(v)
-                cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
+                cell.setData(Qt.ItemDataRole.UserRole, (row.session_id, row.t_ms))
                 if col in (0, 1, 3):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 elif col == SEGMENT_COL:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                    cell.setToolTip(self._segment_name(segment_of[s]))
+                    cell.setToolTip(self._segment_name(row.segment))
                 t.setItem(i, col, cell)
+        sessions = [row.session_id for row in spot.rows]
         self.hotspot_listed.emit(len(sessions))
         self._cancel_hotspot()
         if kind == "click":  # the rage and dead lists stay about those clicks
@@ -1007,7 +994,7 @@ class QtHeatmapPanel(QWidget):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 t.setItem(i, col, cell)
         n = len(rows)
-        self.hotspot_title.setText(f"{clicks_text} · {n:,} hesitation{'s' if n != 1 else ''} {where}")
+        self.hotspot_title.setText(f"{clicks_text} · {plural(n, 'hesitation')} {where}")
         self.hotspot_listed.emit(t.rowCount())
 
     def _cancel_hotspot(self) -> None:
@@ -1021,12 +1008,6 @@ class QtHeatmapPanel(QWidget):
         if c is None or not label:
             return ""
         return f"{label}: {c.label_a if label == 'A' else c.label_b}"
-
-    def _signals_at(self, x, y, r) -> tuple[set, set]:
-        snap = self._snapshot
-        rage = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "rage", x, y, r, self._filter)}
-        dead = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "dead", x, y, r, self._filter)}
-        return rage, dead
 
     def _clear_hotspot(self) -> None:
         self._cancel_hotspot()

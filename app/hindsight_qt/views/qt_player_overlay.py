@@ -34,6 +34,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
@@ -449,7 +450,7 @@ class PlayerOverlay(QObject):
         self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=scale.lut, levels=scale.levels, opacity=self.opacity)
         self._update_lines(r)
         s = r.sample
-        text = f"{s.sessions:,} sessions · {s.points:,} {s.point_name}"
+        text = f"{plural(s.sessions, 'session')} · {s.points:,} {s.point_name}"
         self.toolbar.set_sample(text, warning=r.warning, note=r.note)
         self.toolbar.legend.set_text(r.note or r.legend_text())
         self.result_shown.emit(r)

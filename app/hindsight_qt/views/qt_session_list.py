@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.store import SessionFilter
-from hindsight.text import format_duration
+from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -498,7 +498,7 @@ class QtSessionList(QWidget):
             return
         self._generation += 1
         generation, capture = self._generation, self._capture
-        self.count_label.setText(f"Filtering {self._total:,} sessions…")
+        self.count_label.setText(f"Filtering {plural(self._total, 'session')}…")
         self._pending = tasks.run(
             lambda: capture.session_table(flt),
             lambda table: self._on_table(generation, table),
@@ -583,9 +583,9 @@ class QtSessionList(QWidget):
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
         if shown == 0 and self._total:
-            self.count_label.setText(f"0 of {self._total:,} sessions")
+            self.count_label.setText(f"0 of {plural(self._total, 'session')}")
         else:
-            self.count_label.setText(f"{shown:,} of {self._total:,} sessions")
+            self.count_label.setText(f"{shown:,} of {plural(self._total, 'session')}")
         self.table_did_load.emit(shown)
 
     def _on_table_failed(self, generation: int, exc: BaseException) -> None:

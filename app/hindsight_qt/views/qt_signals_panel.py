@@ -31,6 +31,7 @@ from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signa
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, resolve_filter
+from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
@@ -277,7 +278,7 @@ class QtSignalsPanel(QWidget):
                 self.signal_labels[k].setText(f"{int(c.sum()):,}")
             self.bars[k].set_share(share)
         flagged = int(np.count_nonzero(any_signal & rows))
-        self.header.setText(f"Frustration signals · {n:,} sessions · {flagged:,} "
+        self.header.setText(f"Frustration signals · {plural(n, 'session')} · {flagged:,} "
                             f"({100 * flagged / n if n else 0:.1f}%) with at least one")
 
     def _update_top(self) -> None:

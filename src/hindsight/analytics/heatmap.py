@@ -46,6 +46,7 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
+from hindsight.text import plural
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.
@@ -83,12 +84,12 @@ class SampleSize:
         if self.sessions == 0 and self.min_sessions > 0:
             return "No sessions match this filter on this page"
         if self.sessions < self.min_sessions:
-            return f"Only {self.sessions:,} sessions: this pattern may be noise"
+            return f"Only {plural(self.sessions, 'session')}: this pattern may be noise"
         return None
 
     def badge(self) -> str:
         """E.g. ``"2,000 sessions · 2,310 pageviews · 5,412 clicks"``."""
-        text = f"{self.sessions:,} sessions · {self.pageviews:,} pageviews"
+        text = f"{plural(self.sessions, 'session')} · {plural(self.pageviews, 'pageview')}"
         if self.point_name != "pageviews":
             text += f" · {self.points:,} {self.point_name}"
         return text

@@ -17,6 +17,7 @@ from hindsight.cli import UsageError
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
+from hindsight.text import plural
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "back", "thrashed_cursor": "thrash"}
@@ -86,7 +87,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         print_json({"sessions": len(index), "kinds": kinds, "score_weights": SCORE_WEIGHTS, "top": top_rows})
         return 0
     n = len(index)
-    print(f"Frustration signals in {n:,} sessions of {args.file}")
+    print(f"Frustration signals in {plural(n, 'session')} of {args.file}")
     print_table(
         ["signal", "signals", "sessions", "% sessions", "top elements"],
         [[k["label"], f"{k['signals']:,}", f"{k['sessions']:,}", f"{100 * k['sessions'] / n:.1f}%" if n else "-",
@@ -157,7 +158,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    print(f"Funnel over {report.session_ids.size:,} sessions of {args.file}")
+    print(f"Funnel over {plural(report.session_ids.size, 'session')} of {args.file}")
     first = report.results[0].sessions or 1
     rows = []
     for i, r in enumerate(report.results):
