@@ -12,6 +12,7 @@ generation).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -39,6 +40,7 @@ from hindsight.text import plural
 from hindsight import __version__
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
@@ -47,19 +49,49 @@ from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_filter_panel import QtFilterPanel
 from hindsight_qt.views.qt_session_list import QtSessionList
 
-#: Analysis panels the app docks (module, class, dock title), in workflow order. Each is built
-#: as ``cls(workspace=...)`` with the window's Workspace (replay requests and filters go
-#: through it) and has ``set_capture(capture | None)`` and ``set_filter(SessionFilter)``, which
-#: the window calls while the panel is on screen. A panel missing from this build is skipped.
-PANELS: tuple[tuple[str, str, str], ...] = (
-    ("hindsight_qt.views.qt_funnel_panel", "QtFunnelPanel", "Funnel"),
-    ("hindsight_qt.views.qt_heatmap_panel", "QtHeatmapPanel", "Heatmap"),
-    ("hindsight_qt.views.qt_signals_panel", "QtSignalsPanel", "Signals"),
-    ("hindsight_qt.views.qt_forms_panel", "QtFormsPanel", "Forms"),
+def _funnel_panel():
+    from hindsight_qt.views.qt_funnel_panel import QtFunnelPanel
+
+    return QtFunnelPanel
+
+
+def _heatmap_panel():
+    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+
+    return QtHeatmapPanel
+
+
+def _signals_panel():
+    from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
+
+    return QtSignalsPanel
+
+
+def _forms_panel():
+    from hindsight_qt.views.qt_forms_panel import QtFormsPanel
+
+    return QtFormsPanel
+
+
+def _bookmarks_installer():
+    from hindsight_qt.views.qt_bookmarks_panel import install_bookmark_support
+
+    return install_bookmark_support
+
+
+#: Analysis panels the app docks (dock title, a function importing the panel class), in workflow
+#: order. Each is built as ``cls(workspace=...)`` with the window's Workspace (replay requests and
+#: filters go through it) and has ``set_capture(capture | None)`` and ``set_filter(SessionFilter)``,
+#: which the window calls while the panel is on screen. A panel that fails to import is skipped.
+PANELS: tuple[tuple[str, Callable[[], type]], ...] = (
+    ("Funnel", _funnel_panel),
+    ("Heatmap", _heatmap_panel),
+    ("Signals", _signals_panel),
+    ("Forms", _forms_panel),
 )
-#: Functions ``install(main_window)`` that add a panel and wire themselves (bookmarks).
-PANEL_INSTALLERS: tuple[tuple[str, str], ...] = (
-    ("hindsight_qt.views.qt_bookmarks_panel", "install_bookmark_support"),
+#: (name, a function importing ``install(main_window)``) of panels that wire themselves (bookmarks).
+PANEL_INSTALLERS: tuple[tuple[str, Callable[[], Callable]], ...] = (
+    ("Bookmarks", _bookmarks_installer),
 )
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
@@ -124,9 +156,13 @@ class _PlaceholderCore:
         self.pause_on_hesitation = False
         self.hesitation_threshold_ms = 2500
         self.inactivity_threshold_ms = 10_000
+        self.t_ms = 0.0
 
     def set_speed(self, speed: float) -> None:
         self.speed = float(speed)
+
+    def pause(self) -> None:
+        self.playing = False
 
 
 class PlaceholderPlayer(QWidget):
@@ -140,7 +176,8 @@ class PlaceholderPlayer(QWidget):
         super().__init__(parent)
         self.setObjectName("PlaceholderPlayer")
         self.player = _PlaceholderCore()
-        self.overlay = None   # no heatmap overlay without the real player
+        self.overlay = None           # no heatmap overlay without the real player
+        self.timeline_widget = None   # nor a timeline
         self.capture = None
         self.session_id: int | None = None
         self._label = QLabel("Double-click a session to replay it", self)
@@ -624,7 +661,7 @@ class MainWindow(QMainWindow):
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
         self.status_file.setToolTip(str(self.capture.path))
-        self.status_sessions.setText(f"{plural(counts.get('sessions', 0), 'session')}")
+        self.status_sessions.setText(plural(counts.get("sessions", 0), "session"))
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()
@@ -923,25 +960,23 @@ class MainWindow(QMainWindow):
         Without a saved layout they share the Sessions dock's area as tabs (funnel, heatmap,
         signals, forms, bookmarks), so the player keeps the rest of the window.
         """
-        import importlib
         import sys
 
         first_run = self.settings.window_state() is None
         before = len(self._panel_docks)
-        for module_name, class_name, title in PANELS:
+        for title, panel_class in PANELS:
             try:
-                cls = getattr(importlib.import_module(module_name), class_name)   # a name from PANELS
-                panel = cls(workspace=self.workspace)
+                panel = panel_class()(workspace=self.workspace)
                 dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-                if class_name == "QtHeatmapPanel":
+                if title == "Heatmap":
                     self._wire_heatmap(panel, dock)
             except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
                 print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for module_name, function_name in PANEL_INSTALLERS:
+        for name, installer in PANEL_INSTALLERS:
             try:
-                getattr(importlib.import_module(module_name), function_name)(self)   # a name from PANEL_INSTALLERS
+                installer()(self)
             except Exception as exc:  # noqa: BLE001
-                print(f"hindsight: {module_name} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+                print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         if first_run:
             for dock in self._panel_docks[before:]:
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:

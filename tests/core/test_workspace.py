@@ -172,3 +172,43 @@ def test_workspace_module_imports_no_qt():
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'hindsight_qt'))]; "
             "print(bad); sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_hot_spot_aggregates_sessions_once_in_the_core(demo):
+    from hindsight.analytics.hotspots import hot_spot
+
+    ws = Workspace(demo)
+    snap = find_snapshot(demo, LANDING, "desktop")
+    em = demo.elements(snap.snapshot_id)
+    x, y, w, h = em.boxes[em.index_of("img.product-shot")].tolist()
+    cx, cy = x + w / 2, y + h / 2
+    engine = ws.heatmap_engine
+    hits = engine.sessions_at(snap.snapshot_id, "click", cx, cy, 60.0)
+    spot = hot_spot(engine, snap.snapshot_id, "click", cx, cy, 60.0, max_rows=5)
+    sessions = list(dict.fromkeys(s for s, _, _ in hits))
+    assert spot.sessions == len(sessions) > 5 and len(spot.rows) == 5
+    assert [r.session_id for r in spot.rows] == sessions[:5]          # nearest click first
+    first = spot.rows[0]
+    assert first.t_ms == hits[0][1] and first.clicks == sum(1 for s, _, _ in hits if s == first.session_id)
+    rage = {s for s, _, _ in engine.sessions_at(snap.snapshot_id, "rage", cx, cy, 60.0)}
+    assert {r.session_id for r in spot.rows if r.rage} == {r.session_id for r in spot.rows} & rage
+    assert spot.title() == f"{spot.sessions:,} sessions with clicks within 60 px of ({cx:,.0f}, {cy:,.0f})"
+    # compare mode: each session under the first segment it clicked in
+    a, b = SessionFilter(converted=True), SessionFilter(converted=False)
+    split = hot_spot(engine, snap.snapshot_id, "rage", cx, cy, 60.0, (("A", a), ("B", b)))
+    assert split.per_segment["A"] + split.per_segment["B"] == split.sessions
+    assert "(A " in split.title() and split.title().endswith("px of (" + f"{cx:,.0f}, {cy:,.0f})")
+    lonely = hot_spot(engine, snap.snapshot_id, "dead", -900, -900, 5.0)
+    assert lonely.rows == () and lonely.summary() == "No dead clicks"
+
+
+def test_one_formatter_and_one_plural():
+    from hindsight.cli.output import duration
+    from hindsight.text import format_clock, format_duration, plural
+
+    assert duration is format_duration
+    assert [format_duration(ms) for ms in (0, 59_600, 61_000, 3_600_000, 3_725_999, -1)] == \
+        ["0:00", "0:59", "1:01", "1:00:00", "1:02:05", "–"]
+    assert format_clock(83_250) == "1:23.2"
+    assert plural(1, "session") == "1 session" and plural(2000, "session") == "2,000 sessions"
+    assert plural(0, "match", "matches") == "0 matches"

@@ -45,6 +45,7 @@ from hindsight.text import plural
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, WorkspaceFilter, build_filter, resolve_filter
+from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.subscribe import subscribe_all
 
@@ -628,7 +629,7 @@ class QtFilterPanel(QWidget):
         self.converted_group.blockSignals(True)
         try:
             for field, combo in self.combos.items():
-                combo.set_checked(getattr(flt, field))
+                combo.set_checked(flt.categories()[field])
             self.set_converted(flt.converted)
             self.min_duration.setValue(int(flt.min_duration_s or 0))
             self.max_duration.setValue(int(flt.max_duration_s or 0))

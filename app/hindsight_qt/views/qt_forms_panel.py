@@ -31,6 +31,7 @@ from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
+from hindsight.text import format_clock, plural
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -187,17 +188,19 @@ class SessionListTable(QTableWidget):
 # --------------------------------------------------------------------------------------
 
 #: (header, FieldStats attribute or callable, tooltip)
+#: (header, the figure of a FieldStats, tooltip) per column.
 FIELD_COLUMNS = [
-    ("Field", "title", "The form field (document order)"),
-    ("Interacted", "interacted", "Sessions that focused or typed in the field"),
-    ("1st focus", "first_interaction_median_ms", "Median time from page load to the field's first focus"),
-    ("Time in field", "time_in_field_median_ms", "Median time spent in the field per session (focus to blur)"),
-    ("Returns", "returns", "Sessions that came back to the field after leaving it with data entered"),
-    ("Corrections", "corrections", "Sessions that deleted characters in the field"),
-    ("Blank", "left_blank", "Sessions that focused the field but left it empty"),
-    ("Errors", "validation_errors", "Sessions shown a validation error on the field"),
-    ("Drop-off", "dropoff", "Abandoning sessions whose last field this was"),
-    ("% abandons", "dropoff_pct", "Share of all the form's abandons"),
+    ("Field", lambda f: f.title, "The form field (document order)"),
+    ("Interacted", lambda f: f.interacted, "Sessions that focused or typed in the field"),
+    ("1st focus", lambda f: f.first_interaction_median_ms, "Median time from page load to the field's first focus"),
+    ("Time in field", lambda f: f.time_in_field_median_ms,
+     "Median time spent in the field per session (focus to blur)"),
+    ("Returns", lambda f: f.returns, "Sessions that came back to the field after leaving it with data entered"),
+    ("Corrections", lambda f: f.corrections, "Sessions that deleted characters in the field"),
+    ("Blank", lambda f: f.left_blank, "Sessions that focused the field but left it empty"),
+    ("Errors", lambda f: f.validation_errors, "Sessions shown a validation error on the field"),
+    ("Drop-off", lambda f: f.dropoff, "Abandoning sessions whose last field this was"),
+    ("% abandons", lambda f: f.dropoff_pct, "Share of all the form's abandons"),
 ]
 _TIME_COLS = {2, 3}
 
@@ -237,7 +240,7 @@ class FieldTableModel(QAbstractTableModel):
             return None
         f = self._report.fields[index.row()]
         col = index.column()
-        value = getattr(f, FIELD_COLUMNS[col][1])
+        value = FIELD_COLUMNS[col][1](f)
         top = self._report.top_abandon_field
         if role == Qt.ItemDataRole.DisplayRole:
             if col in _TIME_COLS:

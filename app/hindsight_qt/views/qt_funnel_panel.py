@@ -28,6 +28,7 @@ from hindsight.text import plural
 from hindsight.analytics.funnel import FunnelReport, FunnelStep
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import (
     ACCENT,

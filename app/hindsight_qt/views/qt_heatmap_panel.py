@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFrame,
+    QGraphicsSceneWheelEvent,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -47,6 +48,7 @@ from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapRes
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
+from hindsight.analytics.hotspots import hot_spot
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
@@ -96,7 +98,9 @@ class _PageViewBox(pg.ViewBox):
     def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return super().wheelEvent(ev, axis)
-        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        # pyqtgraph hands a QGraphicsSceneWheelEvent (delta()) from the scene, a QWheelEvent
+        # (angleDelta()) when the view forwards one itself.
+        delta = ev.delta() if isinstance(ev, QGraphicsSceneWheelEvent) else ev.angleDelta().y()
         (x0, x1), (y0, y1) = self.viewRange()
         self.translateBy(y=-delta / 120.0 * (y1 - y0) * 0.12)
         ev.accept()
@@ -971,48 +975,34 @@ class QtHeatmapPanel(QWidget):
         if not (0 <= x < snap.width and 0 <= y < snap.height):
             self._clear_hotspot()
             return []
-        kind = self._kind if self._kind in ("rage", "dead") else "click"
         comparing = self._compare != "off" and self._compare_filters is not None
         # In compare mode each segment's sessions, labelled A or B (they never overlap).
         segments = (("A", self._compare_filters[0]), ("B", self._compare_filters[1])) if comparing else \
             (("", self._filter),)
         self.hotspot_item.setData([x], [y], size=2 * radius_px)
-        # One row per session: its click nearest the spot (hits come nearest first).
-        first: dict[int, tuple[int, int]] = {}
-        count: dict[int, int] = {}
-        segment_of: dict[int, str] = {}
-        per_segment: dict[str, int] = {}
-        for label, flt in segments:
-            hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, flt)
-            for s, t, _pv in hits:
-                if s not in first:
-                    per_segment[label] = per_segment.get(label, 0) + 1
-                first.setdefault(s, (t, len(first)))
-                count[s] = count.get(s, 0) + 1
-                segment_of.setdefault(s, label)
-        sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
-        what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
-        split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
-        clicks_text = f"{plural(len(first), 'session')}{split} with {what}" if first else f"No {what}"
-        where = f"within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
-        self.hotspot_title.setText(f"{clicks_text} {where}")
-        rage_s, dead_s = self._signals_at(x, y, radius_px)
+        # One row per session: its click nearest the spot (aggregated in the core).
+        spot = hot_spot(self._engine, snap.snapshot_id, self._kind, x, y, radius_px, segments,
+                        signals_filter=self._filter, max_rows=MAX_HOTSPOT_ROWS)
+        kind = spot.kind
+        clicks_text, where = spot.summary(), spot.where()
+        self.hotspot_title.setText(spot.title())
         t = self.hotspot_table
         t.setColumnHidden(SEGMENT_COL, not comparing)
-        t.setRowCount(len(sessions))
-        for i, s in enumerate(sessions):
-            t_ms = first[s][0]
-            sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
-            values = (f"#{s}", format_clock(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
+        t.setRowCount(len(spot.rows))
+        for i, row in enumerate(spot.rows):
+            sig = ", ".join(n for n, ok in (("rage", row.rage), ("dead", row.dead)) if ok)
+            values = (f"#{row.session_id}", format_clock(row.t_ms), snap.device, f"{row.clicks:,}", sig,
+                      row.segment)
             for col, v in enumerate(values):
                 cell = QTableWidgetItem(v)
-                cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
+                cell.setData(Qt.ItemDataRole.UserRole, (row.session_id, row.t_ms))
                 if col in (0, 1, 3):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 elif col == SEGMENT_COL:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                    cell.setToolTip(self._segment_name(segment_of[s]))
+                    cell.setToolTip(self._segment_name(row.segment))
                 t.setItem(i, col, cell)
+        sessions = [row.session_id for row in spot.rows]
         self.hotspot_listed.emit(len(sessions))
         self._cancel_hotspot()
         if kind == "click":  # the rage and dead lists stay about those clicks
@@ -1066,7 +1056,7 @@ class QtHeatmapPanel(QWidget):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 t.setItem(i, col, cell)
         n = len(rows)
-        self.hotspot_title.setText(f"{clicks_text} · {n:,} hesitation{'s' if n != 1 else ''} {where}")
+        self.hotspot_title.setText(f"{clicks_text} · {plural(n, 'hesitation')} {where}")
         self.hotspot_listed.emit(t.rowCount())
 
     def _cancel_hotspot(self) -> None:
@@ -1080,12 +1070,6 @@ class QtHeatmapPanel(QWidget):
         if c is None or not label:
             return ""
         return f"{label}: {c.label_a if label == 'A' else c.label_b}"
-
-    def _signals_at(self, x, y, r) -> tuple[set, set]:
-        snap = self._snapshot
-        rage = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "rage", x, y, r, self._filter)}
-        dead = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "dead", x, y, r, self._filter)}
-        return rage, dead
 
     def _clear_hotspot(self) -> None:
         self._cancel_hotspot()

@@ -35,6 +35,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 

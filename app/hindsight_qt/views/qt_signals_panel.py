@@ -32,6 +32,7 @@ from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signa
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, resolve_filter
+from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t

@@ -47,6 +47,7 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
+from hindsight.text import plural
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.
@@ -89,7 +90,7 @@ class SampleSize:
 
     def badge(self) -> str:
         """E.g. ``"2,000 sessions · 2,310 pageviews · 5,412 clicks"``."""
-        text = f"{plural(self.sessions, 'session')} · {self.pageviews:,} pageviews"
+        text = f"{plural(self.sessions, 'session')} · {plural(self.pageviews, 'pageview')}"
         if self.point_name != "pageviews":
             text += f" · {self.points:,} {self.point_name}"
         return text

@@ -7,6 +7,7 @@ import argparse
 from hindsight.text import plural
 from hindsight.cli.output import duration, iso, print_json, print_table
 from hindsight.store import SessionFilter, open_capture
+from hindsight.text import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -187,5 +188,5 @@ def cmd_sessions(args: argparse.Namespace) -> int:
           r["country"], r["source"], "yes" if r["converted"] else "", r["pageviews"], r["events"]] for r in rows],
         right=(0, 2, 9, 10),
     )
-    print(f"{plural(n, 'session')}" + (f" (showing {limit:,})" if limit < n else ""))
+    print(plural(n, "session") + (f" (showing {limit:,})" if limit < n else ""))
     return 0
