@@ -112,6 +112,8 @@ def test_no_text_is_clipped_in_any_tab(qtbot, app_window, demo_master, size):
     for dock in [win.sessions_dock, *win.panels()]:
         dock.raise_()
         settle(qtbot, 300)
+        # The window still fits the screen: no minimum size pushed it wider or taller.
+        assert (win.width(), win.height()) == size, dock.windowTitle()
         found = clipped_widgets(win)
         if found:
             problems[dock.windowTitle()] = found

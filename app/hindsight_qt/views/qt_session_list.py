@@ -445,11 +445,11 @@ class QtSessionList(QWidget):
         top.addWidget(self.index_label)
         self.goto_edit = QLineEdit(self)
         self.goto_edit.setObjectName("GotoSession")
-        self.goto_edit.setPlaceholderText("Go to session id…")
+        self.goto_edit.setPlaceholderText("Go to id…")
         self.goto_edit.setToolTip("Type a session id and press Enter to replay it (Ctrl+G)")
         self.goto_edit.setValidator(QIntValidator(0, 2**31 - 1, self.goto_edit))
         self.goto_edit.setClearButtonEnabled(True)
-        self.goto_edit.setFixedWidth(max(150, self.goto_edit.fontMetrics().horizontalAdvance(
+        self.goto_edit.setFixedWidth(max(100, self.goto_edit.fontMetrics().horizontalAdvance(
             self.goto_edit.placeholderText()) + 40))
         self.goto_edit.returnPressed.connect(self._on_goto)
         top.addSpacing(8)
