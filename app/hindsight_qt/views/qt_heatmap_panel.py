@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -486,6 +486,8 @@ class QtHeatmapPanel(QWidget):
             self._narrow = None
             self._arrange(self.width() < NARROW_PX)
         left.show()
+        # The page view changed shape: fit the page's width again once the layout settled.
+        QTimer.singleShot(0, self._fit_top)
 
     def _arrange(self, narrow: bool) -> None:
         """Wide: page + hot spots | legend + elements. Narrow: page, legend + elements, hot spots."""
