@@ -244,12 +244,6 @@ class QtSignalsPanel(QWidget):
         self.index_updated.emit(index)
 
     # -- showing ---------------------------------------------------------------------------
-    def _rows_visible(self) -> np.ndarray:
-        idx = self._index
-        if self._visible is None or self._visible.size == idx.session_ids.size:
-            return np.ones(idx.session_ids.size, dtype=bool)
-        return np.isin(idx.session_ids, self._visible)
-
     def _update_counts(self) -> None:
         idx = self._index
         if idx is None:
@@ -259,27 +253,20 @@ class QtSignalsPanel(QWidget):
                 self.signal_labels[k].setText("")
                 self.bars[k].set_share(0)
             return
-        rows = self._rows_visible()
-        n = int(rows.sum())
-        any_signal = np.zeros(idx.session_ids.size, dtype=bool)
-        for k in SIGNAL_KINDS:
-            c = idx.counts[k][rows]
-            sessions = int(np.count_nonzero(c))
-            share = sessions / n if n else 0.0
-            any_signal |= idx.counts[k] > 0
-            self.session_labels[k].setText(f"{sessions:,}")
-            self.share_labels[k].setText(f"{100 * share:.1f}%")
+        summary = idx.summary(None if self._visible is None else self._visible)   # computed in the core
+        for k, row in summary.kinds.items():
+            self.session_labels[k].setText(f"{row.sessions:,}")
+            self.share_labels[k].setText(f"{100 * row.share:.1f}%")
             if k == "dead_click":
                 # Dead clicks, each click counted: the heatmaps' number under the one core rule.
-                self.signal_labels[k].setText(f"{int(idx.clicks(k)[rows].sum()):,}")
+                self.signal_labels[k].setText(f"{row.clicks:,}")
                 self.signal_labels[k].setToolTip("Dead clicks (each click counted, as on the heatmaps); "
-                                                 f"{int(c.sum()):,} signals (a burst is one)")
+                                                 f"{row.signals:,} signals (a burst is one)")
             else:
-                self.signal_labels[k].setText(f"{int(c.sum()):,}")
-            self.bars[k].set_share(share)
-        flagged = int(np.count_nonzero(any_signal & rows))
-        self.header.setText(f"Frustration signals · {plural(n, 'session')} · {flagged:,} "
-                            f"({100 * flagged / n if n else 0:.1f}%) with at least one")
+                self.signal_labels[k].setText(f"{row.signals:,}")
+            self.bars[k].set_share(row.share)
+        self.header.setText(f"Frustration signals · {plural(summary.sessions, 'session')} · {summary.flagged:,} "
+                            f"({100 * summary.flagged_share:.1f}%) with at least one")
 
     def _update_top(self) -> None:
         idx = self._index
