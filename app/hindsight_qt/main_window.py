@@ -152,8 +152,11 @@ class _PlaceholderCore:
         self.playing = False
         self.paused_for = None
         self.pause_on_hesitation = False
-        self.hesitation_threshold_ms = 2500
-        self.inactivity_threshold_ms = 10_000
+        from hindsight.replay.inactivity import INACTIVITY_MS
+        from hindsight.replay.player import DEFAULT_HESITATION_MS
+
+        self.hesitation_threshold_ms = DEFAULT_HESITATION_MS
+        self.inactivity_threshold_ms = INACTIVITY_MS
         self.t_ms = 0.0
 
     def set_speed(self, speed: float) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
-from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
+from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, resolve_filter
 from hindsight.text import plural
@@ -36,14 +36,8 @@ from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
-KIND_TIPS = {
-    "rage_click": "3+ clicks within 1 s and 30 px of each other",
-    "dead_click": "A click on something not clickable, or that got no reaction within 2.5 s",
-    "error_click": "A click followed by a JavaScript error within 1 s",
-    "excessive_scroll": "4+ scroll direction reversals within 6 s",
-    "quick_back": "Left a page within 5 s of it loading, back to the page before",
-    "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
-}
+#: Each kind's rule, in words from the core's thresholds.
+KIND_TIPS = {kind: signal_rule(kind) for kind in SIGNAL_KINDS}
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "quick back", "thrashed_cursor": "thrash"}
 TOP_SESSIONS = 50
