@@ -848,7 +848,7 @@ class MainWindow(QMainWindow):
         # The player's own toggle follows the core (its "options" event).
         core.pause_on_hesitation = self.settings.pause_on_hesitation
 
-    def _save_player_settings(self) -> None:
+    def save_player_settings(self) -> None:
         core = self.player_view.player
         self.settings.speed = float(core.speed)
         self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
@@ -1059,7 +1059,7 @@ class MainWindow(QMainWindow):
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
         state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
         self.settings.save_window(self.saveGeometry(), state)
-        self._save_player_settings()
+        self.save_player_settings()
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:
             self._demo_task.cancel()

@@ -201,6 +201,8 @@ class QtHeatmapPanel(QWidget):
         self._build()
         self.replay_requested.connect(self.workspace.request_replay)
         subscribe(self, self.workspace.events.min_sessions_changed, self._on_min_sessions_changed)
+        subscribe(self, self.workspace.events.opacity_changed,
+                  lambda value: self.opacity_slider.setValue(int(round(value * 100))))
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
