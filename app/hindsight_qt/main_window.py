@@ -154,8 +154,11 @@ class _PlaceholderCore:
         self.playing = False
         self.paused_for = None
         self.pause_on_hesitation = False
-        self.hesitation_threshold_ms = 2500
-        self.inactivity_threshold_ms = 10_000
+        from hindsight.replay.inactivity import INACTIVITY_MS
+        from hindsight.replay.player import DEFAULT_HESITATION_MS
+
+        self.hesitation_threshold_ms = DEFAULT_HESITATION_MS
+        self.inactivity_threshold_ms = INACTIVITY_MS
         self.t_ms = 0.0
 
     def set_speed(self, speed: float) -> None:
@@ -903,7 +906,7 @@ class MainWindow(QMainWindow):
         # The player's own toggle follows the core (its "options" event).
         core.pause_on_hesitation = self.settings.pause_on_hesitation
 
-    def _save_player_settings(self) -> None:
+    def save_player_settings(self) -> None:
         core = self.player_view.player
         self.settings.speed = float(core.speed)
         self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
@@ -1161,7 +1164,7 @@ class MainWindow(QMainWindow):
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
         state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
         self.settings.save_window(self.saveGeometry(), state)
-        self._save_player_settings()
+        self.save_player_settings()
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:
             self._demo_task.cancel()

@@ -26,6 +26,7 @@ replay_requested       (session_id, t_ms) a view asks the player to replay there
 index_did_load         (SessionIndex) the frustration signals of the capture are ready
 report_did_load        (FormReport or None) the form report behind "abandoned at"
 min_sessions_changed   (int) heatmaps warn below this many sessions
+opacity_changed        (float 0..1) the heatmap overlays' opacity (tab and replay)
 =====================  ==========================================================
 
 The CLI builds its filters with the same :func:`build_filter` and resolves them with the same
@@ -46,7 +47,7 @@ from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
 
 EVENTS = ("capture_changed", "filter_changed", "snapshot_changed", "session_changed", "moment_changed",
-          "replay_requested", "index_did_load", "report_did_load", "min_sessions_changed")
+          "replay_requested", "index_did_load", "report_did_load", "min_sessions_changed", "opacity_changed")
 FRUSTRATION_MODES = ("any", "all")
 
 
@@ -209,6 +210,9 @@ class Workspace:
         self.events = EventGroup(*EVENTS)
         self._lock = threading.RLock()
         self.min_sessions = int(MIN_SESSIONS if min_sessions is None else min_sessions)
+        #: Opacity of heatmap overlays, 0..1 (a preference: kept when another capture opens);
+        #: None until first set, so the first ``set_heatmap_opacity`` always reaches the views.
+        self.heatmap_opacity: float | None = None
         self._reset(capture)
 
     def _reset(self, capture) -> None:
@@ -311,6 +315,13 @@ class Workspace:
             self.min_sessions = n
             self._engine = None
         self.events.min_sessions_changed.emit(n)
+
+    def set_heatmap_opacity(self, value: float) -> None:
+        """Opacity of the heatmap overlays (the Heatmap tab's and the replay's), 0..1."""
+        value = min(max(float(value), 0.0), 1.0)
+        if value != self.heatmap_opacity:
+            self.heatmap_opacity = value
+            self.events.opacity_changed.emit(value)
 
     def heatmap(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None):
         """(HeatmapResult, DisplayScale) of a snapshot for ``flt`` (default: the workspace's

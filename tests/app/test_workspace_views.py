@@ -126,3 +126,19 @@ def test_heatmap_and_signals_panel_count_the_same_dead_clicks(qtbot, app_window,
                 assert listed <= r.sample.points
         assert on_signals == on_maps == win.workspace.dead_clicks() > 0
         win.panels()[[d.widget() for d in win.panels()].index(signals)].raise_()
+
+
+def test_the_workspace_knows_the_session_and_moment_the_player_shows(qtbot, app_window, capture):
+    win, _heat, _signals = app_window
+    seen = []
+    win.workspace.events.session_changed.connect(seen.append)
+    sid = _landing_desktop_session(capture)
+    assert win.load_session(sid, at_ms=1500, autoplay=False)
+    assert win.workspace.session_id == sid and seen[-1] == sid
+    win.player_view.player.seek(4200.0)
+    assert win.workspace.moment_ms == pytest.approx(4200.0)
+    # a view asking for a replay goes through the workspace to the player
+    other = int(capture.session_ids()[3])
+    with qtbot.waitSignal(win.session_did_load, timeout=LOAD_TIMEOUT):
+        win.workspace.request_replay(other, 800)
+    assert win.player_view.session_id == other == win.workspace.session_id

@@ -212,3 +212,15 @@ def test_one_formatter_and_one_plural():
     assert format_clock(83_250) == "1:23.2"
     assert plural(1, "session") == "1 session" and plural(2000, "session") == "2,000 sessions"
     assert plural(0, "match", "matches") == "0 matches"
+
+
+def test_heatmap_opacity_is_a_preference_kept_across_captures(demo):
+    ws = Workspace()
+    rec = Recorder(ws)
+    ws.events.opacity_changed.connect(lambda v: rec.calls.append(("opacity_changed", v)))
+    ws.set_heatmap_opacity(0.6)          # the first setting always reaches the views
+    ws.set_heatmap_opacity(0.6)
+    ws.set_heatmap_opacity(1.7)          # clamped
+    assert [c for c in rec.calls if c[0] == "opacity_changed"] == [("opacity_changed", 0.6), ("opacity_changed", 1.0)]
+    ws.open(demo)
+    assert ws.heatmap_opacity == 1.0

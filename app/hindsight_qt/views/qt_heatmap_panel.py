@@ -49,6 +49,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
+from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
@@ -63,8 +64,8 @@ KIND_TIPS = {
     "move": "Where the cursor rested (weighted by dwell time)",
     "scroll": "How far down visitors scrolled: share of pageviews reaching each depth",
     "attention": "How long each part of the page was on screen",
-    "rage": "Clicks in rage bursts: 3+ quick clicks in the same spot",
-    "dead": "Clicks that got no reaction, or on elements that are not clickable",
+    "rage": f"Clicks in rage bursts: {signal_rule('rage_click')}",
+    "dead": f"Dead clicks: {signal_rule('dead_click')}",
 }
 HOTSPOT_RADIUS_PX = 28.0
 TOP_ELEMENTS = 15
@@ -202,6 +203,8 @@ class QtHeatmapPanel(QWidget):
         self._build()
         self.replay_requested.connect(self.workspace.request_replay)
         subscribe(self, self.workspace.events.min_sessions_changed, self._on_min_sessions_changed)
+        subscribe(self, self.workspace.events.opacity_changed,
+                  lambda value: self.opacity_slider.setValue(int(round(value * 100))))
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:

@@ -247,6 +247,8 @@ class QtPlayer(QWidget):
         ev.skipping.connect(self._on_skipping)
         ev.session.connect(self._on_session)
         ev.options.connect(lambda *_: self._sync_toggles())   # pause_on_hesitation / skip_inactivity changed
+        if self._workspace is not None:   # the window's workspace knows the moment the player shows
+            ev.time.connect(self._workspace.set_moment)
 
         for w in self.findChildren(QWidget):
             w.installEventFilter(self)

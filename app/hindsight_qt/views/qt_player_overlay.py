@@ -249,7 +249,8 @@ class PlayerOverlay(QObject):
         events = self.workspace.events
         subscribe_all(self, ((events.capture_changed, self._on_capture_changed),
                              (events.filter_changed, self.set_filter),
-                             (events.min_sessions_changed, lambda _n: self._adopt(self._capture))))
+                             (events.min_sessions_changed, lambda _n: self._adopt(self._capture)),
+                             (events.opacity_changed, self.set_opacity)))
 
     # -- inputs ----------------------------------------------------------------------------
     def use_settings(self, settings: QSettings | None) -> None:

@@ -220,8 +220,8 @@ def heatmap_panels(window) -> list:
 
 
 def apply_preferences(window, *, playback: bool = True) -> None:
-    """Push ``window.settings`` to the player, the workspace (heatmap sample size: the Heatmap
-    panel and the replay overlay follow it) and the overlay opacity.
+    """Push ``window.settings`` to the player and the workspace (heatmap sample size and overlay
+    opacity: the Heatmap panel and the replay overlay follow it).
 
     ``playback=False`` leaves speed and pause-on-hesitation alone (the window restores those
     itself at start-up and saves the player's own on quit).
@@ -233,18 +233,14 @@ def apply_preferences(window, *, playback: bool = True) -> None:
         core.pause_on_hesitation = s.pause_on_hesitation   # the player's toggle follows (options event)
     core.hesitation_threshold_ms = s.hesitation_threshold_ms
     core.inactivity_threshold_ms = s.inactivity_threshold_ms
+    # The Heatmap tab and the replay overlay follow the workspace's settings.
     window.workspace.set_min_sessions(s.heatmap_min_sessions)
-    percent = int(round(s.overlay_opacity * 100))
-    overlay = window.player_view.overlay
-    if overlay is not None:   # the placeholder player has none
-        overlay.toolbar.opacity_slider.setValue(percent)   # the overlay applies it (and saves it)
-    for panel in heatmap_panels(window):
-        panel.opacity_slider.setValue(percent)
+    window.workspace.set_heatmap_opacity(s.overlay_opacity)
 
 
 def show_preferences(window) -> bool:
     """Edit > Preferences…: True if the user saved (the new values are applied already)."""
-    window._save_player_settings()   # so the dialog starts from the speed playing now
+    window.save_player_settings()   # so the dialog starts from the speed playing now
     dialog = PreferencesDialog(window.settings, window)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
@@ -82,12 +83,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("Events", "event_count", "int"),
     Column("Converted", "converted", "check"),
     Column("Entry page", "entry_page_id", "page"),
-    Column("Rage", "rage_click", "signal", "Rage clicks: 3+ clicks within 1 s and 30 px"),
-    Column("Dead", "dead_click", "signal", "Dead clicks: no reaction within 2.5 s"),
-    Column("Error", "error_click", "signal", "Error clicks: a JavaScript error within 1 s of the click"),
-    Column("Scroll", "excessive_scroll", "signal", "Excessive scrolling: 4+ direction reversals within 6 s"),
-    Column("Quick back", "quick_back", "signal", "Quick backs: left a page within 5 s, back to the one before"),
-    Column("Thrash", "thrashed_cursor", "signal", "Thrashed cursor: fast, erratic cursor movement"),
+    *(Column(title, kind, "signal", f"{SIGNAL_LABELS[kind]}: {signal_rule(kind)}")   # the core's thresholds
+      for title, kind in (("Rage", "rage_click"), ("Dead", "dead_click"), ("Error", "error_click"),
+                          ("Scroll", "excessive_scroll"), ("Quick back", "quick_back"),
+                          ("Thrash", "thrashed_cursor"))),
     Column("Frustration", "frustration", "score",
            "Frustration score: weighted signal counts (rage and error clicks weigh most)"),
     # Last in the model (column numbers of the others stay), first on screen.

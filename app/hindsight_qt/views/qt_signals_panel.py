@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.text import plural
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
-from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
+from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, resolve_filter
 from hindsight.text import plural
@@ -37,14 +37,8 @@ from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
-KIND_TIPS = {
-    "rage_click": "3+ clicks within 1 s and 30 px of each other",
-    "dead_click": "A click on something not clickable, or that got no reaction within 2.5 s",
-    "error_click": "A click followed by a JavaScript error within 1 s",
-    "excessive_scroll": "4+ scroll direction reversals within 6 s",
-    "quick_back": "Left a page within 5 s of it loading, back to the page before",
-    "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
-}
+#: Each kind's rule, in words from the core's thresholds.
+KIND_TIPS = {kind: signal_rule(kind) for kind in SIGNAL_KINDS}
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "quick back", "thrashed_cursor": "thrash"}
 TOP_SESSIONS = 50
@@ -245,12 +239,6 @@ class QtSignalsPanel(QWidget):
         self.index_updated.emit(index)
 
     # -- showing ---------------------------------------------------------------------------
-    def _rows_visible(self) -> np.ndarray:
-        idx = self._index
-        if self._visible is None or self._visible.size == idx.session_ids.size:
-            return np.ones(idx.session_ids.size, dtype=bool)
-        return np.isin(idx.session_ids, self._visible)
-
     def _update_counts(self) -> None:
         idx = self._index
         if idx is None:
@@ -260,27 +248,20 @@ class QtSignalsPanel(QWidget):
                 self.signal_labels[k].setText("")
                 self.bars[k].set_share(0)
             return
-        rows = self._rows_visible()
-        n = int(rows.sum())
-        any_signal = np.zeros(idx.session_ids.size, dtype=bool)
-        for k in SIGNAL_KINDS:
-            c = idx.counts[k][rows]
-            sessions = int(np.count_nonzero(c))
-            share = sessions / n if n else 0.0
-            any_signal |= idx.counts[k] > 0
-            self.session_labels[k].setText(f"{sessions:,}")
-            self.share_labels[k].setText(f"{100 * share:.1f}%")
+        summary = idx.summary(None if self._visible is None else self._visible)   # computed in the core
+        for k, row in summary.kinds.items():
+            self.session_labels[k].setText(f"{row.sessions:,}")
+            self.share_labels[k].setText(f"{100 * row.share:.1f}%")
             if k == "dead_click":
                 # Dead clicks, each click counted: the heatmaps' number under the one core rule.
-                self.signal_labels[k].setText(f"{int(idx.clicks(k)[rows].sum()):,}")
+                self.signal_labels[k].setText(f"{row.clicks:,}")
                 self.signal_labels[k].setToolTip("Dead clicks (each click counted, as on the heatmaps); "
-                                                 f"{int(c.sum()):,} signals (a burst is one)")
+                                                 f"{row.signals:,} signals (a burst is one)")
             else:
-                self.signal_labels[k].setText(f"{int(c.sum()):,}")
-            self.bars[k].set_share(share)
-        flagged = int(np.count_nonzero(any_signal & rows))
-        self.header.setText(f"Frustration signals · {plural(n, 'session')} · {flagged:,} "
-                            f"({100 * flagged / n if n else 0:.1f}%) with at least one")
+                self.signal_labels[k].setText(f"{row.signals:,}")
+            self.bars[k].set_share(row.share)
+        self.header.setText(f"Frustration signals · {plural(summary.sessions, 'session')} · {summary.flagged:,} "
+                            f"({100 * summary.flagged_share:.1f}%) with at least one")
 
     def _update_top(self) -> None:
         idx = self._index

@@ -48,6 +48,35 @@ _SIDECAR_VERSION = 1
 
 
 @dataclass(frozen=True)
+class KindSummary:
+    """One signal kind over a set of sessions (the Signals panel's row, ``hindsight signals``'s line).
+
+    sessions : sessions with at least one; share : of the set, 0..1; signals : signal rows (a
+    rage burst is one); clicks : for rage and dead clicks the clicks behind them, each counted
+    (the heatmaps' number), else the same as ``signals``.
+    """
+
+    kind: str
+    sessions: int
+    share: float
+    signals: int
+    clicks: int
+
+
+@dataclass(frozen=True)
+class FrustrationSummary:
+    """Every kind over a set of ``sessions``; ``flagged`` of them have at least one signal."""
+
+    sessions: int
+    flagged: int
+    kinds: dict
+
+    @property
+    def flagged_share(self) -> float:
+        return self.flagged / self.sessions if self.sessions else 0.0
+
+
+@dataclass(frozen=True)
 class SessionIndex:
     """Signal counts per session.
 
@@ -97,6 +126,21 @@ class SessionIndex:
     def sessions_with(self, kind: str, min_count: int = 1) -> np.ndarray:
         """Sorted session ids with at least ``min_count`` signals of ``kind``."""
         return self.session_ids[self.counts[kind] >= min_count]
+
+    def summary(self, session_ids=None) -> FrustrationSummary:
+        """Per kind: sessions, share, signals and clicks, over ``session_ids`` (default: all)."""
+        rows = np.ones(len(self), dtype=bool) if session_ids is None else \
+            np.isin(self.session_ids, np.asarray(session_ids, dtype=np.int64))
+        n = int(rows.sum())
+        any_signal = np.zeros(len(self), dtype=bool)
+        kinds = {}
+        for kind in SIGNAL_KINDS:
+            c = self.counts[kind][rows]
+            has = int(np.count_nonzero(c))
+            any_signal |= self.counts[kind] > 0
+            clicks = int(self.clicks(kind)[rows].sum()) if kind in ("rage_click", "dead_click") else int(c.sum())
+            kinds[kind] = KindSummary(kind, has, has / n if n else 0.0, int(c.sum()), clicks)
+        return FrustrationSummary(n, int(np.count_nonzero(any_signal & rows)), kinds)
 
     def sessions_matching(self, kinds, mode: str = "any") -> np.ndarray:
         """Sorted session ids with ``any`` / ``all`` of the signal ``kinds`` (the Frustration

@@ -90,6 +90,26 @@ class SignalSettings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def signal_rule(kind: str, settings: SignalSettings | None = None) -> str:
+    """The rule of a signal kind in words, from the thresholds in force (tooltips, help): the
+    numbers come from ``settings``, never copied into the GUI."""
+    s = settings or SignalSettings()
+
+    def sec(ms: int) -> str:
+        return f"{ms / 1000:g} s"
+
+    return {
+        "rage_click": f"{s.rage_clicks}+ clicks within {sec(s.rage_interval_ms)} and {s.rage_distance_px} px "
+                      "of each other",
+        "dead_click": f"A click on something not clickable, or that got no reaction within {sec(s.dead_window_ms)} "
+                      f"(a JavaScript error within {sec(s.error_window_ms)} makes it an error click)",
+        "error_click": f"A click followed by a JavaScript error within {sec(s.error_window_ms)}",
+        "excessive_scroll": f"{s.scroll_reversals}+ scroll direction reversals within {sec(s.scroll_window_ms)}",
+        "quick_back": f"Left a page within {sec(s.quick_back_ms)} of it loading, back to the page before",
+        "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
+    }[kind]
+
+
 # --------------------------------------------------------------------------------------
 # The capture's events, concatenated
 # --------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import argparse
 import math
 from collections import Counter
 
-import numpy as np
 
 from hindsight.text import plural
 from hindsight.analytics.forms import device_split, form_report
@@ -65,13 +64,15 @@ def cmd_signals(args: argparse.Namespace) -> int:
         sessions = cap.session_table(flt.replace(session_ids=tuple(int(s) for s in index.session_ids[top])))
     meta = {int(s): i for i, s in enumerate(sessions["session_id"].tolist())}
     names = table.kind_names()
+    summary = index.summary()   # the Signals panel's figures, from the same core function
     kinds = []
     for kind in SIGNAL_KINDS:
         m = names == kind
         elements = Counter(s for s in table.selector[m].tolist() if s)
+        row = summary.kinds[kind]
         kinds.append({
-            "kind": kind, "label": SIGNAL_LABELS[kind], "signals": int(m.sum()),
-            "sessions": int(np.count_nonzero(index.counts[kind])),
+            "kind": kind, "label": SIGNAL_LABELS[kind], "signals": row.signals, "clicks": row.clicks,
+            "sessions": row.sessions,
             "top_elements": [{"selector": s, "signals": n} for s, n in elements.most_common(3)],
         })
     top_rows = []
