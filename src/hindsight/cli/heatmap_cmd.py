@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_heatmap)
 
 
-def _segment_b(text: str):
+def _segment_b(text: str, capture=None):
     import shlex
 
     sub = argparse.ArgumentParser(prog="hindsight heatmap --vs", add_help=False, exit_on_error=False)
@@ -56,7 +56,7 @@ def _segment_b(text: str):
         raise UsageError(f"--vs: {exc}") from None
     if rest:
         raise UsageError(f"--vs takes filter flags only, not {' '.join(rest)!r}")
-    return filter_from_args(ns)
+    return filter_from_args(ns, capture)   # the same rules as segment A (frustration, dates...)
 
 
 def _describe(flt) -> str:
@@ -96,7 +96,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             raise UsageError(exc.args[0]) from None
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
-            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs))
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
         if args.output:
             from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
