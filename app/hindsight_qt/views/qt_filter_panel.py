@@ -404,16 +404,26 @@ class QtFilterPanel(QWidget):
         not_visited = self.not_visited.currentData()
         hidden = self._hidden
         kinds = self.frustration.checked()
-        return build_filter(
-            **{field: combo.checked() for field, combo in self.combos.items()},
-            converted={1: True, 2: False}.get(conv),
-            min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
-            date_from=hidden.start_from_ms, date_to=hidden.start_before_ms,
-            visited=((visited,) if visited else ()) + hidden.visited,
-            not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
-            frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
-            abandoned_at=self.abandoned_at.currentData() or None,
-            session_ids=hidden.session_ids, extra=hidden.extra)
+        try:
+            wf = build_filter(
+                **{field: combo.checked() for field, combo in self.combos.items()},
+                converted={1: True, 2: False}.get(conv),
+                min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
+                date_from=hidden.start_from_ms, date_to=hidden.start_before_ms,
+                visited=((visited,) if visited else ()) + hidden.visited,
+                not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
+                frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
+                abandoned_at=self.abandoned_at.currentData() or None,
+                session_ids=hidden.session_ids, extra=hidden.extra)
+        except ValueError as exc:
+            # E.g. a minimum duration above the maximum: say so where it was typed and keep
+            # the filter in force until the two agree.
+            for spin in (self.min_duration, self.max_duration):
+                spin.setToolTip(str(exc))
+            return self._last_emitted if self._last_emitted is not None else WorkspaceFilter()
+        for spin in (self.min_duration, self.max_duration):
+            spin.setToolTip("")
+        return wf
 
     def current_filter(self) -> SessionFilter:
         """The controls' filter resolved (frustration and abandoned-at as session ids)."""
