@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
 
         # Left dock: filters above the session table.
         self.filter_panel = QtFilterPanel(self.workspace)
-        self.session_list = QtSessionList()
+        self.session_list = QtSessionList(workspace=self.workspace)
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
         self.session_list.index_did_load.connect(self.workspace.set_signal_index)
@@ -508,6 +508,9 @@ class MainWindow(QMainWindow):
         subscribe_all(self, ((events.filter_changed, self._on_filter_changed),
                              (events.replay_requested, self._on_replay_requested)))
         self._opening = False
+        # Erased sessions: reopen, so the player, panels and the workspace's caches forget them.
+        self.session_list.sessions_did_delete.connect(
+            lambda _plan: self.capture is not None and self.open_capture(self.capture.path))
         self.session_list.set_hidden_columns(self.settings.hidden_columns)
         self.session_list.columns_changed.connect(
             lambda keys: setattr(self.settings, "hidden_columns", keys))

@@ -20,8 +20,7 @@ def resources_root() -> Path:
     override = os.environ.get("HINDSIGHT_RESOURCES")
     if override:
         return Path(override)
-    # PyInstaller's bootloader sets sys._MEIPASS; a plain interpreter has no such attribute.
-    frozen = getattr(sys, "_MEIPASS", None)
+    frozen = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader only (a frozen build)
     if frozen:
         return Path(frozen) / "resources"
     if PACKAGED.is_dir():

@@ -142,3 +142,20 @@ def test_the_workspace_knows_the_session_and_moment_the_player_shows(qtbot, app_
     with qtbot.waitSignal(win.session_did_load, timeout=LOAD_TIMEOUT):
         win.workspace.request_replay(other, 800)
     assert win.player_view.session_id == other == win.workspace.session_id
+
+
+def test_a_minimum_above_the_maximum_keeps_the_filter_and_says_why(qtbot, app_window):
+    win, _heat, _signals = app_window
+    panel = win.filter_panel
+    panel.select("device", ["desktop"])
+    panel.flush()
+    before = win.current_filter()
+    assert before.device == ("desktop",)
+    panel.max_duration.setValue(10)
+    panel.min_duration.setValue(60)   # build_filter refuses it, as the CLI does
+    panel.flush()
+    assert win.current_filter() == before
+    assert "more than the maximum" in panel.min_duration.toolTip()
+    panel.max_duration.setValue(0)    # no maximum: the minimum applies
+    panel.flush()
+    assert win.current_filter().min_duration_s == 60.0 and panel.min_duration.toolTip() == ""

@@ -199,24 +199,54 @@ def test_refused_write_falls_back_to_the_sidecar(demo_copy, xdg, monkeypatch):
     assert store.location == "sidecar" and store.bookmarks() == [b]
 
 
+def _sha(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_real_permission_bits(demo_copy, xdg):
-    """chmod 0444 file, 0555 folder. As root, permission bits do not stop writes, so the
-    checks (rightly) report writable; otherwise bookmarks go to the user data folder."""
+    """chmod 0444 file, 0555 folder: read-only, also for root (whom the kernel would let
+    write): the capture's bytes do not change and bookmarks go to the user data folder."""
     folder = demo_copy.parent
     assert store_mod.capture_writable(demo_copy)
     assert not store_mod.folder_writable(folder / "missing")
     demo_copy.chmod(0o444)
     folder.chmod(0o555)
     try:
-        root = os.geteuid() == 0
-        assert store_mod.capture_writable(demo_copy) == root
+        before = _sha(demo_copy)
+        assert not store_mod.capture_writable(demo_copy)
+        assert not store_mod.folder_writable(folder)
         store = BookmarkStore.for_capture(demo_copy)
-        assert store.location == ("capture" if root else "user")
-        if not root:
-            b = store.add(25, 5763, RAGE_TAG)
-            assert BookmarkStore.for_capture(demo_copy).bookmarks() == [b]
+        assert store.location == "user"
+        b = store.add(25, 5763, RAGE_TAG)
+        assert BookmarkStore.for_capture(demo_copy).bookmarks() == [b]
+        assert _sha(demo_copy) == before
+        assert [p.name for p in folder.iterdir() if p.name.startswith("demo")] == ["demo.sqlite"]
     finally:
         folder.chmod(0o755)
+        demo_copy.chmod(0o644)
+
+
+def test_chmod_444_capture_is_never_written_even_as_root(demo_copy, xdg, capsys):
+    """The issue's case: `bookmark add` on a chmod 444 capture in a writable folder goes to
+    the sidecar and leaves the capture byte for byte as it was (run as root here)."""
+    from hindsight.cli import main
+
+    demo_copy.chmod(0o444)
+    try:
+        before, mtime = _sha(demo_copy), demo_copy.stat().st_mtime_ns
+        assert main(["bookmark", "add", str(demo_copy), "--session", "25", "--at", "5763",
+                     "--tag", RAGE_TAG, "--json"]) == 0
+        assert _sha(demo_copy) == before and demo_copy.stat().st_mtime_ns == mtime
+        sidecar = store_mod.sidecar_path(demo_copy)
+        assert sidecar.exists()
+        store = BookmarkStore.for_capture(demo_copy)
+        assert store.location == "sidecar" and [b.session_id for b in store.bookmarks()] == [25]
+        assert main(["bookmarks", str(demo_copy)]) == 0
+        assert "read-only" in capsys.readouterr().out
+        assert _sha(demo_copy) == before
+    finally:
         demo_copy.chmod(0o644)
 
 
@@ -427,7 +457,7 @@ def test_cli(demo_copy, tmp_path, xdg, capsys):
     (["bookmark", "add", "{f}", "--session", "999999", "--at", "0", "--tag", "x"], "has no session 999999"),
     (["bookmark", "add", "{f}", "--session", "25", "--at", "99999999", "--tag", "x"], "past the end"),
     (["bookmark", "similar", "{f}", "--id", "42"], "no bookmark 42"),
-    (["bookmark", "hypothesis", "{f}", "--tag", "x", "--ease", "11"], "ease must be from 1 to 10"),
+    (["bookmark", "hypothesis", "{f}", "--tag", "x", "--ease", "11"], "argument --ease: must be between 1 and 10, not 11"),
     (["bookmarks", "export", "{f}", "-o", "{tmp}/out.txt"], "--format md or csv"),
     (["bookmarks", "export", "{f}", "--format", "md", "-o", "{tmp}/nope/out.md"], "does not exist"),
     (["bookmarks", "{tmp}/missing.sqlite"], "no such file"),

@@ -94,3 +94,14 @@ def test_benchmarks_live_in_one_package():
     for path in CORE.rglob("*.py"):
         if path.parent.name != "benchmarks":
             assert "BENCHMARKS" not in path.read_text() or path.name == "bench_cmd.py", path
+
+
+def test_the_gui_does_not_guess_attributes():
+    """Views use typed APIs, not ``getattr`` / ``hasattr`` guesses (issue 13: 103 of them hid the
+    "Skip inactivity after" preference). The few left probe optional runtime features and say so."""
+    app = CORE.parents[1] / "app"
+    hits = [(p.relative_to(app).as_posix(), n, line.strip())
+            for p in app.rglob("*.py") for n, line in enumerate(p.read_text().splitlines(), 1)
+            if "getattr(" in line or "hasattr(" in line]
+    assert len(hits) <= 3, hits
+    assert all("#" in line for _p, _n, line in hits), hits

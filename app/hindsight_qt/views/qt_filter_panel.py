@@ -52,6 +52,8 @@ from hindsight_qt.subscribe import subscribe_all
 DEBOUNCE_MS = 150
 DAY_MS = 86_400_000
 ANY_DAY = "Any day"
+DATE_FROM_TIP = "Sessions that started on this day (UTC) or later"
+DATE_TO_TIP = "Sessions that started on this day (UTC) or earlier"
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: Categorical filters: SessionFilter field / capture column, and its label.
@@ -321,8 +323,8 @@ class QtFilterPanel(QWidget):
         grid.addWidget(self.abandoned_at, 6, 3)
 
         # Started between two days (UTC, both included), as the CLI's --since / --until.
-        self.date_from = self._date_edit("Sessions that started on this day (UTC) or later")
-        self.date_to = self._date_edit("Sessions that started on this day (UTC) or earlier")
+        self.date_from = self._date_edit(DATE_FROM_TIP)
+        self.date_to = self._date_edit(DATE_TO_TIP)
         dates = QWidget(self)
         dates_layout = QHBoxLayout(dates)
         dates_layout.setContentsMargins(0, 0, 0, 0)
@@ -487,19 +489,31 @@ class QtFilterPanel(QWidget):
         not_visited = self.not_visited.currentData()
         hidden = self._hidden
         kinds = self.frustration.checked()
-        first, last = self._day(self.date_from), self._day(self.date_to)
-        return build_filter(
-            **{field: combo.checked() for field, combo in self.combos.items()},
-            converted={1: True, 2: False}.get(conv),
-            min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
-            # The day boxes (whole UTC days, both included), else bounds handed in by a panel.
-            date_from=first if first is not None else hidden.start_from_ms,
-            date_to=last if last is not None else hidden.start_before_ms,
-            visited=((visited,) if visited else ()) + hidden.visited,
-            not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
-            frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
-            abandoned_at=self.abandoned_at.currentData() or None,
-            session_ids=hidden.session_ids, extra=hidden.extra)
+        try:
+            first, last = self._day(self.date_from), self._day(self.date_to)
+            wf = build_filter(
+                **{field: combo.checked() for field, combo in self.combos.items()},
+                converted={1: True, 2: False}.get(conv),
+                min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
+                # The day boxes (whole UTC days, both included), else bounds handed in by a panel.
+                date_from=first if first is not None else hidden.start_from_ms,
+                date_to=last if last is not None else hidden.start_before_ms,
+                visited=((visited,) if visited else ()) + hidden.visited,
+                not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
+                frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
+                abandoned_at=self.abandoned_at.currentData() or None,
+                session_ids=hidden.session_ids, extra=hidden.extra)
+        except ValueError as exc:
+            # E.g. a minimum duration above the maximum: say so where it was typed and keep
+            # the filter in force until the two agree.
+            for spin in (self.min_duration, self.max_duration, self.date_from, self.date_to):
+                spin.setToolTip(str(exc))
+            return self._last_emitted if self._last_emitted is not None else WorkspaceFilter()
+        for spin in (self.min_duration, self.max_duration):
+            spin.setToolTip("")
+        self.date_from.setToolTip(DATE_FROM_TIP)
+        self.date_to.setToolTip(DATE_TO_TIP)
+        return wf
 
     def current_filter(self) -> SessionFilter:
         """The controls' filter resolved (frustration and abandoned-at as session ids)."""

@@ -92,8 +92,10 @@ def run_import(options: ImportOptions, report: Callable[..., bool] | None = None
 
 
 def _writable(path: Path | None) -> bool:
-    return path is not None and path.exists() and os.access(path, os.W_OK) \
-        and os.access(path.parent, os.W_OK)   # appending writes a -wal file beside it
+    from hindsight.store.access import capture_writable
+
+    # mode bits count even for root; appending writes a -wal file beside it
+    return path is not None and path.exists() and capture_writable(path)
 
 
 def _unique_path(folder: Path, stem: str) -> Path:

@@ -7,6 +7,10 @@ Python objects and only visible cells are ever formatted.
 Signal counts and the frustration score come from ``session_index(capture)``, computed on a
 worker thread after a capture opens: the table shows at once with those columns blank and
 fills them in when the index arrives (arrays aligned to the table's session ids).
+
+Right-click a row for *Delete session(s)…*: after a confirmation, the selected sessions are
+erased from the capture (``hindsight.erase``: rows, bookmarks, bytes) on a worker
+thread, the list re-queries and ``sessions_did_delete`` tells the window.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -386,10 +391,13 @@ class QtSessionList(QWidget):
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
     session_requested = Signal(int)     # an id typed in the "Go to session" box (Enter)
+    sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         self.setObjectName("SessionList")
+        #: The window's Workspace: the signal index comes from (and stays in) its cache.
+        self.workspace = workspace
         self._capture = None
         self._total = 0
         self._filter = SessionFilter()
@@ -397,13 +405,14 @@ class QtSessionList(QWidget):
         self._sized = False
         self._pending = None
         self._index_task = None
+        self._delete_task = None
 
         self.model = SessionTableModel(self)
         self.view = _SessionTableView(self)
         self.view.setObjectName("SessionTable")
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # delete several
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
@@ -431,6 +440,8 @@ class QtSessionList(QWidget):
         self.view.activated.connect(self._on_activated)
         hheader.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hheader.customContextMenuRequested.connect(self._show_column_menu)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_row_menu)
 
         self.count_label = QLabel("No capture open", self)
         self.count_label.setObjectName("SessionCount")
@@ -490,11 +501,14 @@ class QtSessionList(QWidget):
 
     def _compute_index(self, capture) -> None:
         # After the table query was queued: the rows show first, the signal columns fill in.
+        # With the window's workspace the index is computed once per capture for every view.
         from hindsight.analytics.session_index import session_index
 
+        ws = self.workspace
         self.index_label.setText("Computing frustration signals…")
         self._index_task = tasks.run(
-            lambda: session_index(capture),
+            (lambda: ws.compute_signal_index()) if ws is not None and ws.capture is capture
+            else (lambda: session_index(capture)),
             lambda index: self._on_index(capture, index),
             lambda exc: self._on_index_failed(capture, exc),
         )
@@ -574,6 +588,87 @@ class QtSessionList(QWidget):
         keys = set(keys)
         for c, col in enumerate(COLUMNS):
             self.view.setColumnHidden(c, c != START_COLUMN and col.key in keys)
+
+    def selected_session_ids(self) -> list[int]:
+        """Ids of the selected rows, in display order."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [sid for sid in (self.model.session_id_at(r) for r in rows) if sid is not None]
+
+    # -- deleting sessions -----------------------------------------------------------------
+    def row_menu(self, pos) -> QMenu:
+        """The context menu of the row at ``pos`` (viewport coordinates); right-clicking a row
+        outside the selection selects it first."""
+        index = self.view.indexAt(pos)
+        if index.isValid() and not self.view.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.select_session(self.model.session_id_at(index.row()), scroll=False)
+        ids = self.selected_session_ids()
+        menu = QMenu(self)
+        n = len(ids)
+        action = menu.addAction(f"Delete {n} sessions…" if n > 1 else "Delete session…" if n else "Delete session(s)…")
+        action.setObjectName("DeleteSessionsAction")
+        action.setEnabled(bool(ids) and self._capture is not None and self._delete_task is None)
+        action.triggered.connect(lambda _checked=False, ids=ids: self.delete_sessions(ids))
+        return menu
+
+    def _show_row_menu(self, pos) -> None:
+        self.row_menu(pos).exec(self.view.viewport().mapToGlobal(pos))
+
+    def delete_sessions(self, session_ids) -> bool:
+        """Ask, then erase ``session_ids`` from the capture on a worker thread; False if not started."""
+        from hindsight.store.access import read_only_reason
+
+        capture, ids = self._capture, sorted({int(s) for s in session_ids})
+        if capture is None or not ids or self._delete_task is not None:
+            return False
+        path = capture.path
+        reason = read_only_reason(path)
+        if reason:
+            QMessageBox.information(self, "Cannot delete sessions",
+                                    f"{path.name} {reason}: sessions cannot be deleted from it.")
+            return False
+        table = self.model.table
+        rows = np.isin(table["session_id"], ids)
+        pageviews, events = int(table["pageview_count"][rows].sum()), int(table["event_count"][rows].sum())
+        n = len(ids)
+        text = (f"Delete {n:,} session{'s' * (n != 1)} ({pageviews:,} pageviews, {events:,} events) from "
+                f"{path.name}, with their bookmarks and any page or message only they recorded?\n\n"
+                "The file is compacted so the data is gone for good. This cannot be undone.")
+        if not self.confirm_delete(text):
+            return False
+        self.count_label.setText(f"Deleting {n:,} session{'s' * (n != 1)}…")
+
+        def work():
+            from hindsight.erase import erase
+
+            return erase(path, ids)   # worker thread: no widgets here
+
+        self._delete_task = tasks.run(work, lambda plan: self._on_deleted(capture, plan),
+                                      lambda exc: self._on_delete_failed(capture, exc))
+        return True
+
+    def confirm_delete(self, text: str) -> bool:
+        """The confirmation dialog (Cancel is the default button)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete sessions", text, parent=self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setObjectName("DeleteSessionsDialog")
+        box.exec()
+        return box.clickedButton() is delete
+
+    def _on_deleted(self, capture, plan) -> None:
+        self._delete_task = None
+        if capture is self._capture:
+            # Signal counts that include the erased sessions live in the workspace's caches,
+            # which the window's reopening replaces.
+            self.set_capture(capture, self._filter)
+        self.sessions_did_delete.emit(plan)
+
+    def _on_delete_failed(self, capture, exc: BaseException) -> None:
+        self._delete_task = None
+        if capture is self._capture:
+            self.set_filter(self._filter)   # back to the counts (nothing or everything was erased)
+        QMessageBox.critical(self, "Cannot delete sessions", " ".join(str(exc).split()))
 
     # -- internals -------------------------------------------------------------------------
     def _show_column_menu(self, pos) -> None:

@@ -5,6 +5,10 @@ The CSV has one row per record: ``record`` is ``pattern`` (tag, hypothesis, ICE 
 ``bookmark`` (session, times, note, what it was made from, uid). Importing adds the bookmarks
 whose uid the store does not hold yet and saves each pattern's hypothesis and ratings, so
 exporting and importing into an empty store gives the same rows.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or carriage return: recorded URLs, selectors and notes can be anything) are written with a
+leading ``'`` (OWASP "CSV injection"); ``import_csv`` takes it off again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,25 @@ from hindsight.text import format_duration
 
 CSV_COLUMNS = ("record", "tag", "hypothesis", "impact", "confidence", "ease", "session_id", "t_ms",
                "end_ms", "note", "created_ms", "signal_kind", "selector", "page_url", "uid")
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` safe for a spreadsheet: prefixed with ``'`` when it (after any quotes it already
+    starts with) starts like a formula. :func:`restore_cell` undoes it exactly."""
+    rest = text.lstrip("'")
+    return "'" + text if rest[:1] and rest[:1] in FORMULA_START else text
+
+
+def restore_cell(text: str) -> str:
+    """The text :func:`neutralise_cell` was given."""
+    rest = text.lstrip("'")
+    if text.startswith("'") and rest[:1] and rest[:1] in FORMULA_START:
+        return text[1:]
+    return text
 
 
 def format_time(ms: int | float | None) -> str:
@@ -95,7 +118,8 @@ def to_csv(store: BookmarkStore) -> str:
     w = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
     for r in _csv_rows(store):
-        w.writerow({k: "" if r.get(k) is None else r.get(k) for k in CSV_COLUMNS})
+        w.writerow({k: "" if r.get(k) is None else neutralise_cell(r[k]) if isinstance(r[k], str) else r[k]
+                    for k in CSV_COLUMNS})
     return out.getvalue()
 
 
@@ -138,6 +162,7 @@ def import_csv(store: BookmarkStore, path: str | os.PathLike[str], check: bool =
             raise BookmarkError(f"{path}: not a Hindsight bookmarks CSV (no column {', '.join(missing)})")
         items, patterns = [], []
         for line, r in enumerate(reader, start=2):
+            r = {k: restore_cell(v) if isinstance(v, str) else v for k, v in r.items()}
             kind = (r.get("record") or "").strip()
             if kind == "pattern":
                 patterns.append(dict(tag=r["tag"], hypothesis=r.get("hypothesis") or "",

@@ -23,7 +23,6 @@ import hashlib
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, fields
@@ -38,6 +37,8 @@ from hindsight.bookmarks.patterns import (
     normalise_tag,
     sort_patterns,
 )
+# Mode bits count even for root: a chmod 444 capture is never written (see store/access.py).
+from hindsight.store.access import capture_writable, file_writable, folder_writable, mode_allows_write
 
 BUSY_TIMEOUT_MS = 5000
 #: A bookmark may sit this far past the session's recorded duration (the player's end).
@@ -112,33 +113,6 @@ class Bookmark:
 
 
 # -- where ------------------------------------------------------------------------------------
-def file_writable(path: Path) -> bool:
-    """Whether ``path`` (an existing file) can be written: permission bits, then a real open."""
-    if not os.access(path, os.W_OK):
-        return False
-    try:
-        with open(path, "r+b"):
-            return True
-    except OSError:
-        return False
-
-
-def folder_writable(folder: Path) -> bool:
-    """Whether files can be created in ``folder`` (SQLite's journal needs it): bits, then a try."""
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        return False
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hindsight-write-test-"):
-            return True
-    except OSError:
-        return False
-
-
-def capture_writable(path: Path) -> bool:
-    """Whether bookmarks can be written into the capture itself (file and folder writable)."""
-    return file_writable(path) and folder_writable(path.parent)
-
-
 def user_data_dir() -> Path:
     """Hindsight's per-user data folder (``$XDG_DATA_HOME/Hindsight`` on Linux)."""
     if sys.platform == "win32":
@@ -209,11 +183,17 @@ class BookmarkStore:
         :func:`capture_writable`: permission bits and a real open); tests inject their own.
         """
         from hindsight.store import open_capture
+        from hindsight.store.reader import journal_present, recover_capture
 
         if hasattr(capture, "meta") and hasattr(capture, "path"):
             cap_path, meta = Path(capture.path), dict(capture.meta)
         else:
             cap_path = Path(capture)
+            is_writable_ = writable or capture_writable
+            if journal_present(cap_path) and is_writable_(cap_path):
+                # A writer stopped mid-transaction. Writing here would roll it back anyway
+                # (SQLite's read-write open); do it first so the checks below see committed data.
+                recover_capture(cap_path)
             with open_capture(cap_path) as cap:  # raises CaptureError for a file that is not one
                 meta = dict(cap.meta)
         created = meta.get("created_ms")
@@ -300,7 +280,7 @@ class BookmarkStore:
             yield None
             return
         try:
-            con = _connect(self.path, readonly=self.location != "file" and not os.access(self.path, os.W_OK))
+            con = _connect(self.path, readonly=self.location != "file" and not mode_allows_write(self.path))
         except sqlite3.Error as exc:
             raise BookmarkError(f"{self.path}: cannot read bookmarks ({exc})") from None
         try:

@@ -20,10 +20,12 @@ COMMAND_MODULES = (
     "hindsight.cli.demo_cmd",
     "hindsight.cli.bench_cmd",
     "hindsight.cli.frame_cmd",
+    "hindsight.cli.clip_cmd",
     "hindsight.cli.heatmap_cmd",
     "hindsight.cli.analytics_cmds",
     "hindsight.cli.bookmark_cmds",
     "hindsight.cli.import_cmds",
+    "hindsight.cli.erase_cmds",
 )
 
 
@@ -32,7 +34,9 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from hindsight.cli.args import OneLineParser
+
+    parser = OneLineParser(
         prog="hindsight",
         description="Replay recorded website sessions, heatmaps and form analytics, locally.",
         epilog="Run 'hindsight FILE' (or just 'hindsight') to open the desktop app.",
@@ -80,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"(commands: {', '.join(sorted(commands))})", file=sys.stderr)
             return 2
         return _open_gui(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a bad argument (one line on stderr, 2), or --help / --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -14,6 +14,7 @@ from hindsight.analytics.funnel import funnel, parse_step
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS, compute_signals
 from hindsight.cli import UsageError
+from hindsight.cli.args import non_negative_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("signals", help="frustration signals per kind and the sessions most worth watching")
     p.add_argument("file")
     add_filter_arguments(p)
-    p.add_argument("--top", type=int, default=10, metavar="N", help="sessions to list (default 10)")
+    p.add_argument("--top", type=non_negative_int, default=10, metavar="N", help="sessions to list (default 10)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_signals)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from hindsight.cli.args import capture_out_path, positive_int
 from hindsight.cli.output import print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure write, open, load, replay and heatmap speed")
-    p.add_argument("--sessions", type=int, default=100_000)
-    p.add_argument("--capture", default=None, metavar="FILE",
+    p.add_argument("--sessions", type=positive_int, default=100_000)
+    p.add_argument("--capture", type=capture_out_path, default=None, metavar="FILE",
                    help="reuse (or keep) this capture instead of a temporary one")
     p.add_argument("--only", default=None, metavar="PREFIX", help="run only benchmarks whose name starts so")
     p.add_argument("--json", action="store_true")

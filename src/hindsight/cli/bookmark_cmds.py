@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hindsight.cli.args import int_range, non_negative_float, non_negative_int, output_path, record_id, session_id
 from hindsight.text import plural
 from hindsight.cli.output import print_json, print_table
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="capture file (after export / import)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--format", choices=("md", "csv"), default=None, help="export format (default: from -o's suffix)")
-    p.add_argument("-o", "--out", metavar="OUT", help="file to export to")
+    p.add_argument("-o", "--out", type=output_path, metavar="OUT", help="file to export to")
     p.add_argument("-i", "--input", metavar="IN.csv", help="CSV to import (written by 'bookmarks export')")
     p.set_defaults(handler=cmd_bookmarks)
 
@@ -36,9 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = bsub.add_parser("add", help="bookmark a moment (or span) of a session")
     a.add_argument("file", metavar="FILE", help="capture file")
-    a.add_argument("--session", type=int, required=True, metavar="ID", help="session id")
-    a.add_argument("--at", type=float, required=True, metavar="MS", help="ms since the session started")
-    a.add_argument("--end", type=float, default=None, metavar="MS", help="end of a span, ms since the session started")
+    a.add_argument("--session", type=session_id, required=True, metavar="ID", help="session id")
+    a.add_argument("--at", type=non_negative_float, required=True, metavar="MS", help="ms since the session started")
+    a.add_argument("--end", type=non_negative_float, default=None, metavar="MS", help="end of a span, ms since the session started")
     a.add_argument("--tag", required=True, help="pattern tag, e.g. 'rage on product image'")
     a.add_argument("--note", default="", help="what you saw")
     a.add_argument("--json", action="store_true")
@@ -46,24 +47,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     s = bsub.add_parser("similar", help="find sessions with the same behaviour as a bookmark")
     s.add_argument("file", metavar="FILE", help="capture file")
-    s.add_argument("--id", type=int, required=True, metavar="BOOKMARK_ID", help="bookmark id (see 'hindsight bookmarks')")
+    s.add_argument("--id", type=record_id, required=True, metavar="BOOKMARK_ID", help="bookmark id (see 'hindsight bookmarks')")
     s.add_argument("--add", action="store_true", help="bookmark every match under the bookmark's tag")
-    s.add_argument("--limit", type=int, default=20, metavar="N", help="matches to list (default 20; --json lists all)")
+    s.add_argument("--limit", type=non_negative_int, default=20, metavar="N", help="matches to list (default 20; --json lists all)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_similar)
 
     d = bsub.add_parser("delete", help="delete a bookmark")
     d.add_argument("file", metavar="FILE", help="capture file")
-    d.add_argument("--id", type=int, required=True, metavar="BOOKMARK_ID")
+    d.add_argument("--id", type=record_id, required=True, metavar="BOOKMARK_ID")
     d.set_defaults(handler=cmd_delete)
 
     h = bsub.add_parser("hypothesis", help="set a pattern's hypothesis and ICE ratings (1-10)")
     h.add_argument("file", metavar="FILE", help="capture file")
     h.add_argument("--tag", required=True)
     h.add_argument("--text", default=None, help='"We observed X. We believe that changing Y will improve Z because W."')
-    h.add_argument("--impact", type=int, default=None, metavar="1-10")
-    h.add_argument("--confidence", type=int, default=None, metavar="1-10")
-    h.add_argument("--ease", type=int, default=None, metavar="1-10")
+    h.add_argument("--impact", type=int_range(1, 10), default=None, metavar="1-10")
+    h.add_argument("--confidence", type=int_range(1, 10), default=None, metavar="1-10")
+    h.add_argument("--ease", type=int_range(1, 10), default=None, metavar="1-10")
     h.add_argument("--json", action="store_true")
     h.set_defaults(handler=cmd_hypothesis)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hindsight.text import plural
+from hindsight.cli.args import non_negative_float, non_negative_int
 from hindsight.cli.output import duration, iso, print_json, print_table
 from hindsight.store import SessionFilter, open_capture
 from hindsight.text import plural
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help="capture file (.sqlite)")
     add_filter_arguments(p)
     p.add_argument("--oldest-first", action="store_true", help="list the oldest sessions first")
-    p.add_argument("--limit", type=int, default=None, help="at most this many rows (default: all)")
+    p.add_argument("--limit", type=non_negative_int, default=None, help="at most this many rows (default: all)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sessions)
 
@@ -39,8 +39,8 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
                       help="only sessions that converted")
     conv.add_argument("--not-converted", dest="converted", action="store_const", const=False,
                       help="only sessions that did not convert")
-    g.add_argument("--min-duration", type=float, default=None, metavar="S", help="at least S seconds long")
-    g.add_argument("--max-duration", type=float, default=None, metavar="S", help="at most S seconds long")
+    g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="S", help="at least S seconds long")
+    g.add_argument("--max-duration", type=non_negative_float, default=None, metavar="S", help="at most S seconds long")
     g.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page (full URL)")
     g.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
     g.add_argument("--since", "--from", dest="date_from", default=None, metavar="YYYY-MM-DD",

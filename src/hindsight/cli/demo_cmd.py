@@ -7,12 +7,14 @@ from hindsight.text import plural
 import argparse
 from pathlib import Path
 
+from hindsight.cli.args import capture_out_path, non_negative_int, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="write a realistic demo capture with planted behaviours, then open it")
-    p.add_argument("--out", required=True, metavar="FILE", help="capture file to write")
-    p.add_argument("--sessions", type=int, default=2000, metavar="N", help="number of visitors (default 2000)")
-    p.add_argument("--seed", type=int, default=7, metavar="S", help="random seed; the same seed gives the same capture")
+    p.add_argument("--out", type=capture_out_path, required=True, metavar="FILE", help="capture file to write")
+    p.add_argument("--sessions", type=positive_int, default=2000, metavar="N", help="number of visitors (default 2000)")
+    p.add_argument("--seed", type=non_negative_int, default=7, metavar="S", help="random seed; the same seed gives the same capture")
     p.add_argument("--force", action="store_true",
                    help="replace FILE even if it exists (bookmarks stored in it are lost)")
     p.add_argument("--no-open", action="store_true", help="do not open the app afterwards")

@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hindsight.cli.args import int_range, non_negative_float, output_path, session_id
 from hindsight.gui_link import GuiUnavailable, gui_callable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("frame", help="render a session's replay at one instant to a PNG image")
     p.add_argument("file", metavar="FILE", help="capture file")
-    p.add_argument("--session", type=int, required=True, metavar="ID", help="session id")
-    p.add_argument("--at", type=float, default=0.0, metavar="MS",
+    p.add_argument("--session", type=session_id, required=True, metavar="ID", help="session id")
+    p.add_argument("--at", type=non_negative_float, default=0.0, metavar="MS",
                    help="time in ms since the session started (default 0)")
-    p.add_argument("-o", "--out", required=True, metavar="PNG", help="image file to write")
-    p.add_argument("--width", type=int, default=1280, metavar="W", help="image width in px (default 1280)")
-    p.add_argument("--height", type=int, default=800, metavar="H", help="image height in px (default 800)")
+    p.add_argument("-o", "--out", type=output_path, required=True, metavar="PNG", help="image file to write")
+    p.add_argument("--width", type=int_range(320, 8000), default=1280, metavar="W", help="image width in px (default 1280)")
+    p.add_argument("--height", type=int_range(320, 8000), default=800, metavar="H", help="image height in px (default 800)")
     p.add_argument("--canvas-only", action="store_true", help="the page view only, without timeline and controls")
     p.add_argument("--whole-page", action="store_true", help="show the whole page, not the visitor's viewport")
     p.set_defaults(handler=cmd_frame)

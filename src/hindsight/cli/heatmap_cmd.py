@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from hindsight.cli import UsageError
+from hindsight.cli.args import float_range, output_path, positive_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import print_json
 
@@ -20,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
                         "rage or dead clicks (default click)")
     add_filter_arguments(p)  # --device picks the snapshot too (default desktop)
-    p.add_argument("-o", "--output", metavar="PNG", default=None, help="write the image here")
-    p.add_argument("--opacity", type=float, default=0.6, help="overlay opacity 0..1 (default 0.6)")
-    p.add_argument("--min-sessions", type=int, default=None, metavar="N",
+    p.add_argument("-o", "--output", type=output_path, metavar="PNG", default=None, help="write the image here")
+    p.add_argument("--opacity", type=float_range(0.0, 1.0), default=0.6, help="overlay opacity 0..1 (default 0.6)")
+    p.add_argument("--min-sessions", type=positive_int, default=None, metavar="N",
                    help="warn below this many sessions (default 1,000)")
     p.add_argument("--vs", metavar="SEGMENT", default=None,
                    help="compare: the segment given by the filter flags (A) minus this one (B), per "
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_heatmap)
 
 
-def _segment_b(text: str):
+def _segment_b(text: str, capture=None):
     import shlex
 
     sub = argparse.ArgumentParser(prog="hindsight heatmap --vs", add_help=False, exit_on_error=False)
@@ -55,7 +56,7 @@ def _segment_b(text: str):
         raise UsageError(f"--vs: {exc}") from None
     if rest:
         raise UsageError(f"--vs takes filter flags only, not {' '.join(rest)!r}")
-    return filter_from_args(ns)
+    return filter_from_args(ns, capture)   # the same rules as segment A (frustration, dates...)
 
 
 def _describe(flt) -> str:
@@ -95,14 +96,14 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             raise UsageError(exc.args[0]) from None
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
-            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs))
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
         if args.output:
             from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
 
             shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
             img = render_heatmap_image(result, shot, args.page, device, args.opacity, snap.scale)
-            img.save(args.output, format="PNG", optimize=False, compress_level=6)
+            img.save(str(args.output), format="PNG", optimize=False, compress_level=6)
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
     if args.json:
         out = {
@@ -118,7 +119,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         if result.scroll is not None:
             out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
         if args.output:
-            out["output"] = args.output
+            out["output"] = str(args.output)
         print_json(out)
     else:
         print(f"wrote {args.output}: {result.title.lower()} of {args.page} ({device}), {result.sample.badge()}")
@@ -137,13 +138,13 @@ def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
 
         shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
         render_compare_image(cmp, shot, args.page, device, names, args.opacity, snap.scale).save(
-            args.output, format="PNG", compress_level=6)
+            str(args.output), format="PNG", compress_level=6)
     if args.json:
         print_json({"page": args.page, "device": device, "kind": args.kind, "unit": cmp.unit,
                     "levels": list(cmp.levels),
                     "a": {"segment": names[0], "sample": cmp.a.sample.to_dict()},
                     "b": {"segment": names[1], "sample": cmp.b.sample.to_dict()},
-                    **({"output": args.output} if args.output else {})})
+                    **({"output": str(args.output)} if args.output else {})})
     else:
         print(f"wrote {args.output}: {cmp.a.title.lower()} of {args.page} ({device}), A − B per pageview")
         for tag, name, r in (("A", names[0], cmp.a), ("B", names[1], cmp.b)):

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from hindsight.cli.args import int_range, output_path, positive_float
 from hindsight.text import plural
 from hindsight.cli.output import print_json
 
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "PostHog's exported recording JSON). All or nothing: on any problem the capture is "
                     "left as it was and the exit code is 2.")
     r.add_argument("files", nargs="+", metavar="FILE", help="recording files (.json, .json.gz)")
-    r.add_argument("--out", required=True, metavar="CAPTURE", help="capture file to create (or add to, with --append)")
+    r.add_argument("--out", type=output_path, required=True, metavar="CAPTURE", help="capture file to create (or add to, with --append)")
     r.add_argument("--append", action="store_true", help="add the sessions to an existing capture (one transaction)")
     r.add_argument("--overwrite", action="store_true", help="replace CAPTURE if it exists")
     r.add_argument("--screenshot", action="append", default=[], metavar="PNG",
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-render", dest="render", action="store_false",
                    help="do not lay pages out with Chromium (placeholder element boxes and images)")
     r.add_argument("--strip-query", action="store_true", help="drop query strings from page URLs")
-    r.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
+    r.add_argument("--max-file-mb", type=positive_float, default=None, metavar="MB",
                    help="refuse recording files above this size (default 512)")
     r.add_argument("--json", action="store_true", help="print the import report as JSON")
     r.set_defaults(handler=cmd_import_rrweb)
@@ -47,9 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "which may stay open in the viewer.")
     c.add_argument("capture", metavar="CAPTURE", help="capture file (created if missing)")
     c.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    c.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
-    c.add_argument("--max-body-mb", type=float, default=5.0, metavar="MB", help="largest request body (default 5)")
-    c.add_argument("--idle-minutes", type=float, default=30.0, help="write a session after this long without events")
+    c.add_argument("--port", type=int_range(0, 65535), default=8765, help="port (default 8765; 0 = any free port)")
+    c.add_argument("--max-body-mb", type=positive_float, default=5.0, metavar="MB", help="largest request body (default 5)")
+    c.add_argument("--idle-minutes", type=positive_float, default=30.0, help="write a session after this long without events")
     c.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
                    help="only accept posts from this page origin (repeatable; default: any)")
     c.add_argument("--no-mask", dest="mask", action="store_false", default=True)

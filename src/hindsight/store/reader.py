@@ -68,15 +68,73 @@ def _check_header(path: Path) -> None:
         )
 
 
+#: SQLite's extended result code for "a hot journal needs rolling back, but this connection
+#: is read-only" (``mode=ro`` cannot roll back; see https://sqlite.org/rescode.html#readonly_rollback).
+SQLITE_READONLY_ROLLBACK = 776
+_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+
+
+def _side_file(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def journal_present(path: str | os.PathLike[str]) -> bool:
+    """Whether a rollback journal with a live header lies beside ``path``: the trace of a write
+    transaction that is under way, or was cut off (then SQLite calls it "hot")."""
+    journal = _side_file(Path(path), "-journal")
+    try:
+        with open(journal, "rb") as f:
+            return f.read(8) == _JOURNAL_MAGIC
+    except OSError:
+        return False
+
+
+def _wal_has_frames(path: Path) -> bool:
+    wal = _side_file(path, "-wal")
+    try:
+        return wal.stat().st_size > 32  # more than the WAL header: frames not yet checkpointed
+    except OSError:
+        return False
+
+
+def interrupted_write_problem(path: Path) -> str:
+    """The one-line problem of a capture whose writer stopped mid-transaction (hot journal)."""
+    from hindsight.store.access import read_only_reason
+
+    how = f"run 'hindsight recover {path}' to roll it back (everything committed before it is kept)"
+    reason = read_only_reason(path)
+    if reason:
+        how = (f"the capture {reason}, so it cannot be rolled back in place: "
+               f"run 'hindsight recover {path} --out COPY' to recover a copy")
+    return (f"was being written when its writer stopped: the unfinished write in {path.name}-journal "
+            f"is not shown; {how}")
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     uri = path.resolve().as_uri() + "?mode=ro"
+    con = None
     try:
         con = sqlite3.connect(uri, uri=True, check_same_thread=False)
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return con
     except sqlite3.DatabaseError as exc:
+        if con is not None:
+            con.close()
+        if getattr(exc, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
+            # A hot journal: the file holds pages of a transaction that never committed. A
+            # read-only connection cannot roll them back, and reading the file as it is
+            # (immutable) would show half-written rows, so say so instead.
+            raise CaptureError(path, interrupted_write_problem(path)) from None
         if "unable to open" in str(exc) or "readonly" in str(exc):
-            # A WAL file in a read-only folder cannot create its -shm; immutable still reads it.
+            # A WAL file in a read-only folder cannot create its -shm; immutable still reads it,
+            # but immutable ignores journals: only safe when neither holds anything.
+            if journal_present(path):
+                raise CaptureError(path, interrupted_write_problem(path)) from None
+            if _wal_has_frames(path):
+                raise CaptureError(
+                    path, f"has committed changes in {path.name}-wal that cannot be read here (SQLite "
+                          f"cannot create {path.name}-shm in this read-only folder): copy {path.name} and "
+                          f"{path.name}-wal together to a writable folder and open the copy") from None
             try:
                 con = sqlite3.connect(path.resolve().as_uri() + "?immutable=1", uri=True,
                                       check_same_thread=False)
@@ -85,6 +143,56 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
             except sqlite3.DatabaseError:
                 pass
         raise CaptureError(path, f"is corrupt or unreadable: {exc}") from None
+
+
+def recover_capture(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> dict:
+    """Finish what a writer that stopped mid-transaction left: roll back a hot rollback journal
+    and checkpoint the WAL, so the file holds exactly what was committed (nothing committed is
+    lost; the unfinished transaction is dropped, as SQLite does when it opens read-write).
+
+    With ``out``, the capture and its journal / WAL are copied there first and the copy is
+    recovered: the way to recover a read-only capture. Returns ``{"path", "journal", "wal"}``:
+    the file recovered and whether a journal / WAL was there.
+    """
+    import shutil
+
+    from hindsight.store.access import read_only_reason
+
+    src = Path(path)
+    _check_header(src)
+    journal, wal = journal_present(src), _wal_has_frames(src)
+    target = src
+    if out is not None:
+        target = Path(out)
+        if target.exists():
+            raise CaptureError(target, "already exists: choose a new name for the recovered copy")
+        try:
+            for suffix in ("", "-journal", "-wal"):
+                if suffix == "" or _side_file(src, suffix).exists():
+                    shutil.copyfile(_side_file(src, suffix), _side_file(target, suffix))
+        except OSError as exc:
+            raise CaptureError(target, f"cannot be written ({exc.strerror or exc})") from None
+    elif not (journal or wal):
+        return {"path": str(target), "journal": False, "wal": False}
+    else:
+        reason = read_only_reason(src)
+        if reason:
+            raise CaptureError(src, f"{reason}, so it cannot be recovered in place: "
+                                    f"give --out COPY to recover a copy")
+    try:
+        con = sqlite3.connect(target, isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            # The first read of a read-write connection rolls a hot journal back.
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise CaptureError(target, f"cannot be recovered: {exc}") from None
+    if journal_present(target):
+        raise CaptureError(target, "still has an unfinished write: is its writer still running?")
+    return {"path": str(target), "journal": journal, "wal": wal}
 
 
 def open_capture(path: str | os.PathLike[str]) -> "Capture":

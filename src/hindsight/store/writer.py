@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from hindsight import __version__
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
+from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
 from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
@@ -63,6 +64,9 @@ class CaptureWriter:
         final = Path(path)
         if final.exists() and not overwrite:
             raise CaptureError(final, "already exists (choose another name or pass overwrite)")
+        if final.is_file() and not mode_allows_write(final):
+            # chmod 444 means "keep": even root (whom rename would let through) does not replace it.
+            raise CaptureError(final, f"{read_only_reason(final)}: it is not replaced; make it writable first")
         partial = final.with_name(final.name + ".partial")
         for stale in (partial, Path(str(partial) + "-journal")):
             if stale.exists():
@@ -87,8 +91,13 @@ class CaptureWriter:
     @classmethod
     def append(cls, path: str | os.PathLike[str]) -> "CaptureWriter":
         """Open an existing capture to add sessions (WAL mode, so viewers can keep reading)."""
-        from hindsight.store.reader import open_capture
+        from hindsight.store.reader import journal_present, open_capture, recover_capture
 
+        reason = read_only_reason(path) if Path(path).is_file() else None
+        if reason:
+            raise CaptureError(path, f"{reason}: sessions cannot be added to it")
+        if journal_present(path):
+            recover_capture(path)  # roll back a write that was cut off (never loses committed data)
         open_capture(path).close()  # same checks as viewing
         con = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
