@@ -71,7 +71,9 @@ class FrameGrabber:
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QImage
 
-        import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard
+        from hindsight_qt.pyside_guard import guard_none_refcount
+
+        guard_none_refcount()   # importing views no longer applies it (no side effects on import)
         from hindsight.store import open_capture
         from hindsight_qt.views.qt_player import QtPlayer
 

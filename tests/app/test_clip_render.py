@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard first
 from hindsight.replay.timeline import SessionTimeline
 from hindsight.share.clips import ClipCancelled, clip_frame_times, clip_size, render_clip
 

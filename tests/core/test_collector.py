@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from hindsight.importers.collector import Collector, load_or_create_token, sidecar_dir
-from hindsight.importers.collector_bench import T0, CollectorProcess, LoadResult, run_load, start_probes
+from hindsight.benchmarks.collector import T0, CollectorProcess, LoadResult, run_load, start_probes
 from hindsight.importers.collector_spool import list_segments, read_segment
 from hindsight.store import EventKind as K, open_capture
 

@@ -37,9 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.bookmarks import BookmarkError, BookmarkStore
 from hindsight.bookmarks.export import export, format_time
 from hindsight.bookmarks.patterns import HYPOTHESIS_TEMPLATE, WORTH_A_HYPOTHESIS, ice_score
+from hindsight.workspace import Workspace
 
 ACCENT = "#7C5CFF"
 FLAG = "#E8590C"        # the "worth a hypothesis" flag: warm, apart from the violet accent
@@ -201,8 +203,10 @@ class QtBookmarksPanel(QWidget):
     bookmarks_changed = Signal()          # after any add, edit, delete or import
     clip_requested = Signal(object)       # "Export clip…" on a bookmark (hindsight_qt.views.qt_share)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace: Workspace | None = None) -> None:
         super().__init__(parent)
+        #: The window's workspace: Find similar keeps its per-capture data in its cache.
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setObjectName("BookmarksPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(PANEL_STYLE)
@@ -330,9 +334,13 @@ class QtBookmarksPanel(QWidget):
         similar_row.addWidget(self.similar_button)
         similar_row.addStretch(1)
         col.addLayout(similar_row)
+        # The matches of the last search, to review before adding them: each ticked row
+        # becomes a bookmark; double-click replays it (issue 13, defect 7).
         self.found_frame = QFrame(objectName="bmFound")
-        fl = QHBoxLayout(self.found_frame)
-        fl.setContentsMargins(10, 6, 6, 6)
+        fv = QVBoxLayout(self.found_frame)
+        fv.setContentsMargins(10, 6, 6, 6)
+        fv.setSpacing(6)
+        fl = QHBoxLayout()
         self.found_label = QLabel("")
         self.found_label.setWordWrap(True)
         fl.addWidget(self.found_label, 1)
@@ -340,8 +348,20 @@ class QtBookmarksPanel(QWidget):
         self.add_all_button.setObjectName("PrimaryButton")
         self.add_all_button.clicked.connect(self.add_similar_to_pattern)
         fl.addWidget(self.add_all_button)
+        fv.addLayout(fl)
+        self.similar_table = _table(["Session", "Moment", "Score", "Why it matched"])
+        sh = self.similar_table.horizontalHeader()
+        for c in (0, 1, 2):
+            sh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        sh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        sh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.similar_table.setToolTip("Untick the sessions to leave out; double-click to replay one")
+        self.similar_table.setMinimumHeight(120)
+        self.similar_table.cellDoubleClicked.connect(self._on_match_activated)
+        self.similar_table.itemChanged.connect(lambda _item: self._update_add_button())
+        fv.addWidget(self.similar_table, 1)
         self.found_frame.hide()
-        col.addWidget(self.found_frame)
+        col.addWidget(self.found_frame, 1)
 
         col.addSpacing(4)
         col.addWidget(_section("Hypothesis"))
@@ -440,7 +460,7 @@ class QtBookmarksPanel(QWidget):
         with QSignalBlocker(t):
             t.setRowCount(len(self._patterns))
             for r, p in enumerate(self._patterns):
-                flag = _item("", tip=f"Seen in {p.sessions} sessions: worth a hypothesis"
+                flag = _item("", tip=f"Seen in {plural(p.sessions, 'session')}: worth a hypothesis"
                              if p.worth_a_hypothesis else "")
                 if p.worth_a_hypothesis:
                     flag.setIcon(flag_icon())
@@ -640,6 +660,7 @@ class QtBookmarksPanel(QWidget):
         from hindsight.bookmarks.similar import find_similar
 
         capture, tag = self.capture, b.tag
+        cache = self.workspace.cache("similar") if capture is self.workspace.capture else None
         self.similar_button.setEnabled(False)
         self.similar_button.setText("Searching…")
         self.found_frame.hide()
@@ -648,11 +669,11 @@ class QtBookmarksPanel(QWidget):
             self._task.cancel()
         if run is None:
             try:
-                self._on_similar(tag, find_similar(capture, b))
+                self._on_similar(tag, find_similar(capture, b, cache))
             except Exception as exc:  # noqa: BLE001
                 self._on_similar_failed(exc)
             return
-        self._task = run(lambda: find_similar(capture, b), lambda res: self._on_similar(tag, res),
+        self._task = run(lambda: find_similar(capture, b, cache), lambda res: self._on_similar(tag, res),
                          self._on_similar_failed)
 
     def _on_similar(self, tag: str, result) -> None:
@@ -660,15 +681,77 @@ class QtBookmarksPanel(QWidget):
         self.similar_button.setText("Find similar")
         self.similar_button.setEnabled(bool(self._bookmarks))
         self._similar, self._similar_tag = result, tag
-        have = {b.session_id for b in self.store.bookmarks(tag=tag)} if self.store else set()
-        new = sum(1 for m in result.matches if m.session_id not in have)
         n = result.count
         self.found_label.setText(f"Found <b>{n}</b> session{'s' * (n != 1)} with the same behaviour<br>"
                                  f"<span style='color:{MUTED}'>{_html(result.behaviour.describe())}</span>")
-        self.add_all_button.setText("Add all to pattern" if new else "All in the pattern")
-        self.add_all_button.setEnabled(new > 0)
-        self.add_all_button.setToolTip(f"Bookmark {new} more session{'s' * (new != 1)} under '{tag}'")
+        self._fill_matches(result, tag)
         self.found_frame.show()
+
+    def _fill_matches(self, result, tag: str, unticked=frozenset()) -> None:
+        """One row per match: ticked unless the pattern already has that session (or its id
+        is in ``unticked``: the user left it out)."""
+        have = {b.session_id for b in self.store.bookmarks(tag=tag)} if self.store else set()
+        index = self.workspace.signal_index   # the Score column (None while it is computed)
+        scores = {}
+        if index is not None and len(index):
+            scores = dict(zip(index.session_ids.tolist(), index.score.tolist()))
+        table = self.similar_table
+        with QSignalBlocker(table):
+            table.setSortingEnabled(False)
+            table.setRowCount(len(result.matches))
+            for r, m in enumerate(result.matches):
+                sid = _item(m.session_id, align_right=True)
+                sid.setData(Qt.ItemDataRole.UserRole, r)
+                if m.session_id in have:
+                    sid.setFlags(Qt.ItemFlag.ItemIsSelectable)   # greyed: already in the pattern
+                    sid.setCheckState(Qt.CheckState.Unchecked)
+                    sid.setToolTip(f"Already bookmarked under '{tag}'")
+                else:
+                    sid.setFlags(sid.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    sid.setCheckState(Qt.CheckState.Unchecked if m.session_id in unticked
+                                      else Qt.CheckState.Checked)
+                table.setItem(r, 0, sid)
+                table.setItem(r, 1, _item(format_time(m.t_ms), align_right=True))
+                score = scores.get(m.session_id)
+                table.setItem(r, 2, _item(f"{score:.1f}" if score else "", align_right=True,
+                                          tip="Frustration score of the session"))
+                table.setItem(r, 3, _item(m.reason, tip=m.reason))
+        self._update_add_button()
+
+    def checked_matches(self) -> list:
+        """The matches of the last search whose rows are ticked."""
+        if self._similar is None:
+            return []
+        out = []
+        for r in range(self.similar_table.rowCount()):
+            item = self.similar_table.item(r, 0)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                out.append(self._similar.matches[int(item.data(Qt.ItemDataRole.UserRole))])
+        return out
+
+    def _update_add_button(self) -> None:
+        tag = self._similar_tag or ""
+        table = self.similar_table
+        new = sum(1 for r in range(table.rowCount())
+                  if table.item(r, 0).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+        ticked = len(self.checked_matches())
+        if not new:
+            self.add_all_button.setText("All in the pattern")
+        elif ticked == new:
+            self.add_all_button.setText("Add all to pattern")
+        elif not ticked:
+            self.add_all_button.setText("Add to pattern")
+        else:
+            self.add_all_button.setText(f"Add {ticked} to pattern")
+        self.add_all_button.setEnabled(ticked > 0)
+        self.add_all_button.setToolTip(f"Bookmark the {plural(ticked, 'ticked session')} under '{tag}'")
+
+    def _on_match_activated(self, row: int, _col: int) -> None:
+        item = self.similar_table.item(row, 0)
+        if item is None or self._similar is None:
+            return
+        m = self._similar.matches[int(item.data(Qt.ItemDataRole.UserRole))]
+        self.replay_requested.emit(int(m.session_id), int(m.t_ms))
 
     def _on_similar_failed(self, exc: BaseException) -> None:
         self._task = None
@@ -679,17 +762,18 @@ class QtBookmarksPanel(QWidget):
         self.found_frame.show()
 
     def add_similar_to_pattern(self) -> list:
-        """Bookmark every session of the last search under its pattern (one transaction)."""
+        """Bookmark the ticked sessions of the last search under its pattern (one transaction)."""
         if self._similar is None or self.store is None:
             return []
         res, tag = self._similar, self._similar_tag
-        added = self.store.add_matches(tag, res.matches, res.behaviour)
+        chosen = self.checked_matches()
+        left_out = {m.session_id for m in res.matches} - {m.session_id for m in chosen}
+        added = self.store.add_matches(tag, chosen, res.behaviour)
         self.refresh(select_tag=tag)
         self._similar, self._similar_tag = res, tag
+        self._fill_matches(res, tag, left_out)   # the added ones now read as already in the pattern
         self.found_label.setText(f"Added <b>{len(added)}</b> bookmark{'s' * (len(added) != 1)} to "
                                  f"<b>{_html(tag)}</b>")
-        self.add_all_button.setText("All in the pattern")
-        self.add_all_button.setEnabled(False)
         self.found_frame.show()
         self.bookmarks_changed.emit()
         return added
@@ -701,7 +785,7 @@ class QtBookmarksPanel(QWidget):
     def show_export_dialog(self, fmt: str = "md") -> Path | None:
         if self.store is None:
             return None
-        base = Path(getattr(self.capture, "path", "capture")).with_suffix("")
+        base = Path(self.capture.path if self.capture is not None else "capture").with_suffix("")
         suggested = f"{base}-patterns.{fmt}"
         filters = "Markdown report (*.md)" if fmt == "md" else "CSV (*.csv)"
         path, _ = QFileDialog.getSaveFileName(self, "Export patterns", suggested, filters)
@@ -722,51 +806,36 @@ def _html(text: str) -> str:
 
 
 def _task_runner():
-    try:
-        from hindsight_qt import tasks
-    except ImportError:
-        return None
-    run = getattr(tasks, "run", None)
-    return run if callable(run) else None
+    from hindsight_qt import tasks
+
+    return tasks.run
 
 
 # -- wiring into the main window ---------------------------------------------------------------
 def _current_moment(main_window) -> tuple[int, float] | None:
     """(session id, t_ms) the player shows, or None if no session is loaded."""
-    view = getattr(main_window, "player_view", None)
-    core = getattr(view, "player", None)
-    timeline = getattr(core, "timeline", None) or getattr(view, "timeline", None)
-    session = getattr(timeline, "session", None)
-    sid = getattr(session, "session_id", None)
-    if sid is None:
-        sid = getattr(view, "session_id", None)
-    if sid is None:
-        sid = getattr(main_window, "current_session_id", None)
+    sid = main_window.current_session_id
     if sid is None:
         return None
-    return int(sid), float(getattr(core, "t_ms", 0.0) or 0.0)
+    return int(sid), float(main_window.player_view.player.t_ms)
 
 
 def install_bookmark_support(main_window) -> QtBookmarksPanel:
-    """Add bookmarks to a main window: the Bookmarks panel (``add_panel``), the B key and a
+    """Add bookmarks to a ``MainWindow``: the Bookmarks panel (``add_panel``), the B key and a
     "Bookmark this moment" action, bookmark markers on the player's timeline, and reloading
     when a capture opens or closes. Returns the panel (also ``main_window.bookmarks_panel``)."""
-    panel = QtBookmarksPanel()
+    panel = QtBookmarksPanel(workspace=main_window.workspace)
     main_window.bookmarks_panel = panel
-    if hasattr(main_window, "add_panel"):
-        main_window.add_panel("Bookmarks", panel)
+    main_window.add_panel("Bookmarks", panel)
 
     def replay(session_id: int, t_ms: int) -> None:
-        load = getattr(main_window, "load_session", None)
-        if load is not None:
-            load(int(session_id), at_ms=float(t_ms), autoplay=False)
+        main_window.replay_session(int(session_id), at_ms=float(t_ms), autoplay=False)
 
     panel.replay_requested.connect(replay)
 
     def show_markers(*_: Any) -> None:
-        view = getattr(main_window, "player_view", None)
-        widget = getattr(view, "timeline_widget", None)
-        if widget is None or not hasattr(widget, "set_extra_markers"):
+        widget = main_window.player_view.timeline_widget
+        if widget is None:   # the placeholder player has no timeline
             return
         moment = _current_moment(main_window)
         marks = []
@@ -782,8 +851,8 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
         if moment is None:
             main_window.statusBar().showMessage("Replay a session first, then press B to bookmark a moment", 3000)
             return
-        core = getattr(getattr(main_window, "player_view", None), "player", None)
-        if getattr(core, "playing", False) and hasattr(core, "pause"):
+        core = main_window.player_view.player
+        if core.playing:
             core.pause()  # the moment should stay on screen while you write about it
         b = panel.bookmark_moment(*moment, parent=main_window)
         if b is not None:
@@ -796,10 +865,8 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
     action.setToolTip("Bookmark the player's current moment and tag it (B)")
     action.triggered.connect(bookmark_now)
     main_window.addAction(action)
-    menu = getattr(main_window, "view_menu", None)
-    if menu is not None:
-        menu.addSeparator()
-        menu.addAction(action)
+    main_window.view_menu.addSeparator()
+    main_window.view_menu.addAction(action)
     main_window.bookmark_action = action
     main_window.bookmark_now = bookmark_now
 
@@ -811,13 +878,10 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
         panel.set_capture(None)
         show_markers()
 
-    if hasattr(main_window, "capture_did_open"):
-        main_window.capture_did_open.connect(on_open)
-    if hasattr(main_window, "capture_did_close"):
-        main_window.capture_did_close.connect(on_close)
-    if hasattr(main_window, "session_did_load"):
-        main_window.session_did_load.connect(show_markers)
+    main_window.capture_did_open.connect(on_open)
+    main_window.capture_did_close.connect(on_close)
+    main_window.session_did_load.connect(show_markers)
     panel.bookmarks_changed.connect(show_markers)
-    if getattr(main_window, "capture", None) is not None:
+    if main_window.capture is not None:
         on_open(main_window.capture)
     return panel

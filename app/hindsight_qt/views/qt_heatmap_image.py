@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from hindsight.analytics.heatmap_export import compare_image, heatmap_image, save_png
 
@@ -62,7 +62,7 @@ def save_heatmap_image(parent: QWidget | None, spec: HeatmapImageSpec | None, pa
     if spec is None:
         return None
     if path is None:
-        start = Path(getattr(spec.capture, "path", Path.home() / "x")).parent / spec.suggested_name()
+        start = Path(spec.capture.path).parent / spec.suggested_name()
         path, _ = QFileDialog.getSaveFileName(parent, "Save heatmap image", str(start), "PNG image (*.png)")
         if not path:
             return None
@@ -77,8 +77,7 @@ def save_heatmap_image(parent: QWidget | None, spec: HeatmapImageSpec | None, pa
         if on_saved is not None:
             on_saved(p)
         window = parent.window() if parent is not None else None
-        bar = getattr(window, "statusBar", None)
-        if callable(bar):
-            bar().showMessage(f"Saved {p}", 4000)
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(f"Saved {p}", 4000)
 
     return tasks.run(lambda: write_heatmap_image(spec, path), done, failed)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight_qt.qtcompat import key_code, modifiers_of
 from hindsight_qt.views.qt_player_overlay import OverlayToolbar, PlayerOverlay
 from hindsight_qt.views.qt_replay_canvas import QtReplayCanvas
 from hindsight_qt.views.qt_timeline import QtTimeline, format_ms
@@ -128,13 +129,82 @@ def _is_text_input(w: QWidget | None) -> bool:
     if w is None:
         return False
     if isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
-        return not getattr(w, "isReadOnly", lambda: False)()
+        return not w.isReadOnly()   # each of these four has isReadOnly()
     if isinstance(w, QComboBox):
         return w.isEditable()
     return False
 
 
 # -- the player ---------------------------------------------------------------------------
+class _ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" to the room it has (the full text in
+    its tooltip), so a long session description never widens the player past a small screen
+    (issue 13: at 1280x720 it pushed the window 53 px past the screen)."""
+
+    MIN_WIDTH = 60
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._full = ""
+        self.setText(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        self._full = text or ""
+        self.setToolTip(self._full)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 1))
+        super().setText(shown if self.width() > 1 else self._full)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(min(self.MIN_WIDTH, super().sizeHint().width()), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height())
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        self._elide()
+
+
+class _CanvasNote(QLabel):
+    """A short note floating over the bottom-left corner of its parent; hidden when empty.
+    Not in any layout, so showing it moves nothing."""
+
+    MARGIN = 12
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("", parent)
+        self.setObjectName("skipLabel")
+        self.setTextFormat(Qt.PlainText)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents, True)
+        self.setStyleSheet("QLabel#skipLabel { color: #f5a524; background: rgba(33, 36, 41, 225);"
+                           " border-radius: 6px; padding: 4px 10px; font-size: 12px; }")
+        parent.installEventFilter(self)
+        self.hide()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setVisible(bool(text))
+        if text:
+            self._place()
+            self.raise_()
+
+    def _place(self) -> None:
+        self.adjustSize()
+        parent = self.parentWidget()
+        self.move(self.MARGIN, max(0, parent.height() - self.height() - self.MARGIN))
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.parentWidget() and ev.type() == QEvent.Resize and self.text():
+            self._place()
+        return False
+
+
 class QtPlayer(QWidget):
     """Replay one session: ``load_session(capture, session_id)``, then play."""
 
@@ -142,16 +212,18 @@ class QtPlayer(QWidget):
     previous_session_requested = Signal()
     session_loaded = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         from hindsight.replay.player import Player
 
+        self._workspace = workspace   # the window's Workspace, for the heatmap overlay (None: its own)
         self.player = Player()
         self.capture = None
         self.timeline = None
         self.session_id: int | None = None
         self._session = None
         self.frames_rendered = 0
+        self._was_playing = False   # while the scrubber is dragged
         self._page_names: list[str] = []
         self._shown_pageview: int | None = None
         self.setFocusPolicy(Qt.StrongFocus)
@@ -174,11 +246,13 @@ class QtPlayer(QWidget):
         ev.paused_for.connect(self._on_paused_for)
         ev.skipping.connect(self._on_skipping)
         ev.session.connect(self._on_session)
-        if hasattr(ev, "options"):  # pause_on_hesitation / skip_inactivity changed
-            ev.options.connect(lambda *_: self._sync_toggles())
+        ev.options.connect(lambda *_: self._sync_toggles())   # pause_on_hesitation / skip_inactivity changed
+        if self._workspace is not None:   # the window's workspace knows the moment the player shows
+            ev.time.connect(self._workspace.set_moment)
 
         for w in self.findChildren(QWidget):
             w.installEventFilter(self)
+        self._update_labels(True)
         self._sync_controls()
 
     # -- construction --------------------------------------------------------------------
@@ -208,7 +282,7 @@ class QtPlayer(QWidget):
         # the crowd's heatmap under this visitor's replay: a slim bar above the page
         self.overlay_bar = OverlayToolbar()
         root.insertWidget(0, self.overlay_bar)
-        self.overlay = PlayerOverlay(self, self.overlay_bar)
+        self.overlay = PlayerOverlay(self, self.overlay_bar, workspace=self._workspace)
 
         chrome = QWidget(objectName="playerChrome")
         chrome.setAttribute(Qt.WA_StyledBackground, True)
@@ -261,8 +335,9 @@ class QtPlayer(QWidget):
         self.time_label = QLabel("0:00 / 0:00", objectName="timeLabel")
         row.addWidget(self.time_label)
         row.addSpacing(12)
-        self.skip_label = QLabel("", objectName="skipLabel")
-        row.addWidget(self.skip_label)
+        # Notes ("» Skipped 1:02 of inactivity", "No earlier marker") float over the replay's
+        # bottom-left corner: in the control row they pushed the controls aside (issue 13).
+        self.skip_label = _CanvasNote(self.canvas)
         row.addStretch(1)
 
         self.pause_check = QCheckBox("Pause on hesitation")
@@ -314,7 +389,7 @@ class QtPlayer(QWidget):
 
         status = QHBoxLayout()
         status.setContentsMargins(6, 0, 0, 0)
-        self.status_label = QLabel("No session", objectName="statusLabel")
+        self.status_label = _ElidedLabel("No session", objectName="statusLabel")
         self.status_label.setTextFormat(Qt.PlainText)
         status.addWidget(self.status_label, 1)
         # A badge of its own, and a gap before the page text: as the last part of the status
@@ -323,16 +398,16 @@ class QtPlayer(QWidget):
         self.converted_badge.hide()
         status.addWidget(self.converted_badge)
         status.addSpacing(16)
-        self.page_label = QLabel("", objectName="statusLabel")
+        self.page_label = _ElidedLabel("", objectName="statusLabel")
         self.page_label.setTextFormat(Qt.PlainText)
         self.page_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         status.addWidget(self.page_label)
         cl.addLayout(status)
 
     def _speeds(self) -> tuple[float, ...]:
-        from hindsight.replay import player as player_mod
+        from hindsight.replay.player import SPEEDS
 
-        return tuple(getattr(player_mod, "SPEEDS", (0.5, 1.0, 2.0, 4.0, 8.0)))
+        return tuple(SPEEDS)
 
     # -- session -------------------------------------------------------------------------
     def load_session(self, capture, session_id: int, at_ms: float = 0, autoplay: bool = True) -> None:
@@ -367,8 +442,7 @@ class QtPlayer(QWidget):
     @staticmethod
     def cue_ms(timeline) -> float:
         """Where a session opens: the first page's LOAD (its start + load time), else 0."""
-        ix = getattr(timeline, "index", None)
-        loaded = getattr(ix, "pv_loaded_list", None)
+        loaded = timeline.index.pv_loaded_list
         if not loaded or not len(timeline.pageviews):
             return 0.0
         return float(timeline.clamp(loaded[0]))
@@ -528,7 +602,7 @@ class QtPlayer(QWidget):
             self.player.seek(t_ms)
 
     def _on_scrub_finished(self) -> None:
-        if getattr(self, "_was_playing", False):
+        if self._was_playing:
             self.player.play()
         self._was_playing = False
 
@@ -546,8 +620,8 @@ class QtPlayer(QWidget):
     # -- keyboard ------------------------------------------------------------------------
     def handle_key(self, key: int, modifiers=Qt.NoModifier) -> bool:
         """Apply a player shortcut; True if ``key`` was one (the main window may forward keys)."""
-        key = int(key.value if hasattr(key, "value") else key)
-        mods = Qt.KeyboardModifier(int(getattr(modifiers, "value", modifiers)))
+        key = key_code(key)
+        mods = modifiers_of(modifiers)
         if _is_text_input(QApplication.focusWidget()):
             return False
         if mods & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
@@ -612,10 +686,16 @@ class QtPlayer(QWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(ev)
-        compact = self.width() < 940
-        for name, texts in self._LABELS.items():
-            getattr(self, name).setText(texts[compact])
+        self._update_labels(self.width() < 940)
         self.status_label.setVisible(self.height() >= 260)
+
+    def _update_labels(self, compact: bool) -> None:
+        # Compact until the player is known to be wide: a player never resized yet would ask
+        # the window for room for the long labels (pushing a 1280 px window past the screen).
+        widgets = {"pause_check": self.pause_check, "skip_check": self.skip_check,
+                   "follow_button": self.follow_button, "page_button": self.page_button}
+        for name, texts in self._LABELS.items():
+            widgets[name].setText(texts[compact])
 
     # -- lifecycle -----------------------------------------------------------------------
     def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override

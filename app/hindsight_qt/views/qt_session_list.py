@@ -27,12 +27,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIntValidator, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QTableView,
@@ -40,7 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
+from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -59,14 +62,17 @@ _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _CONVERTED_COLOR = QColor("#1E8E5A")
 _MUTED_COLOR = QColor("#8A91A0")
 _SCORE_COLOR = QColor("#C2410C")
-_NUMERIC = ("duration", "int", "signal", "score")
+_NUMERIC = ("id", "duration", "int", "signal", "score")
+#: Kinds whose first header click sorts highest first (most events, worst score, longest).
+_DESCENDING_FIRST = ("duration", "int", "signal", "score", "check")
+_INITIAL_SORT = int(Qt.ItemDataRole.InitialSortOrderRole.value)
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
     key: str    # name in the session_table() dict
-    kind: str   # start | duration | text | int | check | page | signal | score
+    kind: str   # id | start | duration | text | int | check | page | signal | score
     tip: str = ""   # header tooltip
 
 
@@ -82,33 +88,23 @@ COLUMNS: tuple[Column, ...] = (
     Column("Events", "event_count", "int"),
     Column("Converted", "converted", "check"),
     Column("Entry page", "entry_page_id", "page"),
-    Column("Rage", "rage_click", "signal", "Rage clicks: 3+ clicks within 1 s and 30 px"),
-    Column("Dead", "dead_click", "signal", "Dead clicks: no reaction within 2.5 s"),
-    Column("Error", "error_click", "signal", "Error clicks: a JavaScript error within 1 s of the click"),
-    Column("Scroll", "excessive_scroll", "signal", "Excessive scrolling: 4+ direction reversals within 6 s"),
-    Column("Quick back", "quick_back", "signal", "Quick backs: left a page within 5 s, back to the one before"),
-    Column("Thrash", "thrashed_cursor", "signal", "Thrashed cursor: fast, erratic cursor movement"),
+    *(Column(title, kind, "signal", f"{SIGNAL_LABELS[kind]}: {signal_rule(kind)}")   # the core's thresholds
+      for title, kind in (("Rage", "rage_click"), ("Dead", "dead_click"), ("Error", "error_click"),
+                          ("Scroll", "excessive_scroll"), ("Quick back", "quick_back"),
+                          ("Thrash", "thrashed_cursor"))),
     Column("Frustration", "frustration", "score",
            "Frustration score: weighted signal counts (rage and error clicks weigh most)"),
+    # Last in the model (column numbers of the others stay), first on screen.
+    Column("Session", "session_id", "id", "Session id, as the other panels, the CLI and bookmarks name it"),
 )
 START_COLUMN = 0
 #: Columns filled from the session index rather than ``session_table``.
 SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signal", "score"))
 #: Left-to-right order on screen (model columns keep ``COLUMNS`` order): the score next to the
 #: duration, where a narrow Sessions dock still shows it; the per-kind counts before the entry page.
-VISUAL_ORDER = ("start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
+VISUAL_ORDER = ("session_id", "start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
                 "pageview_count", "event_count", "converted", "rage_click", "dead_click", "error_click",
                 "excessive_scroll", "quick_back", "thrashed_cursor", "entry_page_id")
-
-
-def format_duration(ms: int) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour on); negative or unknown shows a dash."""
-    if ms < 0:
-        return "–"
-    s = int(ms) // 1000
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _empty_table() -> dict[str, np.ndarray]:
@@ -231,6 +227,10 @@ class SessionTableModel(QAbstractTableModel):
             return _RIGHT if col.kind in _NUMERIC else (_CENTER if col.kind == "check" else _LEFT)
         if role == Qt.ItemDataRole.ToolTipRole:
             return col.tip or None
+        if int(role) == _INITIAL_SORT:
+            # QHeaderView asks this on the first click on a column (issue 13, defect 6).
+            return (Qt.SortOrder.DescendingOrder if col.kind in _DESCENDING_FIRST
+                    else Qt.SortOrder.AscendingOrder)
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -263,6 +263,8 @@ class SessionTableModel(QAbstractTableModel):
                 return format_duration(int(v))
             if kind == "int":
                 return f"{int(v):,}"
+            if kind == "id":
+                return str(int(v))
             if kind == "check":
                 return "✓" if v else ""
             if kind == "page":
@@ -388,11 +390,14 @@ class QtSessionList(QWidget):
     table_did_load = Signal(int)        # rows now shown, after each (re)query
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
+    session_requested = Signal(int)     # an id typed in the "Go to session" box (Enter)
     sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         self.setObjectName("SessionList")
+        #: The window's Workspace: the signal index comes from (and stays in) its cache.
+        self.workspace = workspace
         self._capture = None
         self._total = 0
         self._filter = SessionFilter()
@@ -448,6 +453,17 @@ class QtSessionList(QWidget):
         top.addWidget(self.count_label)
         top.addStretch(1)
         top.addWidget(self.index_label)
+        self.goto_edit = QLineEdit(self)
+        self.goto_edit.setObjectName("GotoSession")
+        self.goto_edit.setPlaceholderText("Go to id…")
+        self.goto_edit.setToolTip("Type a session id and press Enter to replay it (Ctrl+G)")
+        self.goto_edit.setValidator(QIntValidator(0, 2**31 - 1, self.goto_edit))
+        self.goto_edit.setClearButtonEnabled(True)
+        self.goto_edit.setFixedWidth(max(100, self.goto_edit.fontMetrics().horizontalAdvance(
+            self.goto_edit.placeholderText()) + 40))
+        self.goto_edit.returnPressed.connect(self._on_goto)
+        top.addSpacing(8)
+        top.addWidget(self.goto_edit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -485,11 +501,14 @@ class QtSessionList(QWidget):
 
     def _compute_index(self, capture) -> None:
         # After the table query was queued: the rows show first, the signal columns fill in.
+        # With the window's workspace the index is computed once per capture for every view.
         from hindsight.analytics.session_index import session_index
 
+        ws = self.workspace
         self.index_label.setText("Computing frustration signals…")
         self._index_task = tasks.run(
-            lambda: session_index(capture),
+            (lambda: ws.compute_signal_index()) if ws is not None and ws.capture is capture
+            else (lambda: session_index(capture)),
             lambda index: self._on_index(capture, index),
             lambda exc: self._on_index_failed(capture, exc),
         )
@@ -516,7 +535,7 @@ class QtSessionList(QWidget):
             return
         self._generation += 1
         generation, capture = self._generation, self._capture
-        self.count_label.setText(f"Filtering {self._total:,} sessions…")
+        self.count_label.setText(f"Filtering {plural(self._total, 'session')}…")
         self._pending = tasks.run(
             lambda: capture.session_table(flt),
             lambda table: self._on_table(generation, table),
@@ -640,9 +659,8 @@ class QtSessionList(QWidget):
     def _on_deleted(self, capture, plan) -> None:
         self._delete_task = None
         if capture is self._capture:
-            from hindsight.analytics.session_index import clear_cache
-
-            clear_cache(capture)   # its signal counts include the erased sessions
+            # Signal counts that include the erased sessions live in the workspace's caches,
+            # which the window's reopening replaces.
             self.set_capture(capture, self._filter)
         self.sessions_did_delete.emit(plan)
 
@@ -683,9 +701,9 @@ class QtSessionList(QWidget):
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
         if shown == 0 and self._total:
-            self.count_label.setText(f"0 of {self._total:,} sessions")
+            self.count_label.setText(f"0 of {plural(self._total, 'session')}")
         else:
-            self.count_label.setText(f"{shown:,} of {self._total:,} sessions")
+            self.count_label.setText(f"{shown:,} of {plural(self._total, 'session')}")
         self.table_did_load.emit(shown)
 
     def _on_table_failed(self, generation: int, exc: BaseException) -> None:
@@ -721,6 +739,11 @@ class QtSessionList(QWidget):
             widths.append(width)
         for c, width in enumerate(widths):
             header.resizeSection(c, width)
+
+    def _on_goto(self) -> None:
+        text = self.goto_edit.text().strip()
+        if text.isdigit():
+            self.session_requested.emit(int(text))
 
     def _on_activated(self, index: QModelIndex) -> None:
         sid = self.model.session_id_at(index.row())

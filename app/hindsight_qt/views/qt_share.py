@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -139,9 +140,8 @@ def _tell(parent: QWidget | None, title: str, text: str) -> QMessageBox:
 
 def _status(parent: QWidget | None, text: str) -> None:
     window = parent.window() if parent is not None else None
-    bar = getattr(window, "statusBar", None)
-    if callable(bar):
-        bar().showMessage(text, 6000)
+    if isinstance(window, QMainWindow):
+        window.statusBar().showMessage(text, 6000)
 
 
 # -- the dialog --------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ def _clip_spec(capture_path, items: list[dict], opts: ClipOptions) -> dict:
 
 
 def _default_folder(capture) -> Path:
-    folder = Path(getattr(capture, "path", Path.home())).parent
+    folder = Path(capture.path).parent
     return folder if os.access(folder, os.W_OK) else Path.home()
 
 
@@ -450,9 +450,8 @@ def export_report(parent: QWidget | None, capture, path=None, *, options: dict |
 
 # -- wiring ------------------------------------------------------------------------------------
 def _timeline_menu(main_window, pos) -> None:
-    view = getattr(main_window, "player_view", None)
-    widget = getattr(view, "timeline_widget", None)
-    capture = getattr(main_window, "capture", None)
+    widget = main_window.player_view.timeline_widget
+    capture = main_window.capture
     from hindsight_qt.views.qt_bookmarks_panel import _current_moment
 
     moment = _current_moment(main_window)
@@ -474,7 +473,7 @@ def _timeline_menu(main_window, pos) -> None:
 def install_share_actions(main_window) -> None:
     """File ▸ Export findings report…, Export clip… on bookmarks, patterns and the timeline."""
     def report() -> None:
-        panel = getattr(main_window, "bookmarks_panel", None)
+        panel = main_window.bookmarks_panel
         if panel is not None:
             panel.flush()   # a hypothesis typed a moment ago goes into the report too
         if main_window.capture is not None:
@@ -484,25 +483,17 @@ def install_share_actions(main_window) -> None:
     action.setToolTip("Patterns with hypotheses, ICE, sessions, clips, heatmaps and form figures in one HTML file")
     action.triggered.connect(report)
     main_window.report_action = action
-    menu = getattr(main_window, "file_menu", None)
-    if menu is not None:
-        close = getattr(main_window, "close_action", None)
-        if close is not None:
-            menu.insertAction(close, action)
-            menu.insertSeparator(close)
-        else:
-            menu.addAction(action)
+    main_window.file_menu.insertAction(main_window.close_action, action)
+    main_window.file_menu.insertSeparator(main_window.close_action)
 
     def sync(*_args) -> None:
-        action.setEnabled(getattr(main_window, "capture", None) is not None)
+        action.setEnabled(main_window.capture is not None)
 
-    for name in ("capture_did_open", "capture_did_close"):
-        sig = getattr(main_window, name, None)
-        if sig is not None:
-            sig.connect(sync)
+    main_window.capture_did_open.connect(sync)
+    main_window.capture_did_close.connect(sync)
     sync()
 
-    panel = getattr(main_window, "bookmarks_panel", None)
+    panel = main_window.bookmarks_panel   # installed before us (PANEL_INSTALLERS order); None if it failed
     if panel is not None:
         panel.clip_requested.connect(lambda b: panel.capture is not None
                                      and export_bookmark_clip(main_window, panel.capture, b))
@@ -517,8 +508,7 @@ def install_share_actions(main_window) -> None:
         export_menu.addAction("Clips of the selected pattern…", pattern_clips)
         export_menu.addAction("Findings report (.html)…", report)
 
-    view = getattr(main_window, "player_view", None)
-    widget = getattr(view, "timeline_widget", None)
+    widget = main_window.player_view.timeline_widget   # None in the placeholder player
     if widget is not None:
         widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         widget.customContextMenuRequested.connect(lambda pos: _timeline_menu(main_window, pos))

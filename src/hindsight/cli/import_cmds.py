@@ -8,6 +8,7 @@ import signal
 import sys
 
 from hindsight.cli.args import int_range, output_path, positive_float
+from hindsight.text import plural
 from hindsight.cli.output import print_json
 
 
@@ -85,7 +86,7 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
         return 0
     rate = report.rrweb_events / report.seconds if report.seconds else 0
-    print(f"imported {report.files} file(s) into {args.out}: {report.sessions} sessions, {report.pageviews} "
+    print(f"imported {report.files} file(s) into {args.out}: {plural(report.sessions, 'session')}, {report.pageviews} "
           f"pageviews, {report.events:,} events from {report.rrweb_events:,} rrweb events "
           f"in {report.seconds:.1f} s ({rate:,.0f} rrweb events/s)")
     print("  kinds    " + ", ".join(f"{k} {n:,}" for k, n in sorted(report.kinds.items())))

@@ -252,7 +252,7 @@ def start_probes(url: str, token: str, **kw) -> subprocess.Popen:
     """``run_probes`` in another process (its JSON result on stdout), so the probes' own work does
     not delay the measuring clients."""
     host, port = url.split("//", 1)[1].rsplit(":", 1)
-    code = ("import sys, json; from hindsight.importers.collector_bench import run_probes; "
+    code = ("import sys, json; from hindsight.benchmarks.collector import run_probes; "
             f"print(json.dumps(run_probes({host!r}, {int(port)}, {token!r}, **json.loads(sys.argv[1]))))")
     return subprocess.Popen([sys.executable, "-c", code, orjson.dumps(kw).decode()], stdout=subprocess.PIPE)
 
