@@ -31,7 +31,7 @@ def session_events(client: int, session: int, batches: int, per_batch: int, kind
     ``kind="clicks"``: every incremental event is a click at a distinct time (``T0`` + session
     offset + 10 ms x its index), so a test can count exactly which batches reached the capture.
     """
-    from hindsight.importers.bench import synthetic_recording
+    from hindsight.benchmarks.importers import synthetic_recording
 
     total = batches * per_batch
     if kind == "clicks":
