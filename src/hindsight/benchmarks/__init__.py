@@ -95,8 +95,8 @@ def bench_session(ctx: BenchContext) -> dict:
 #: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
 BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmarks.analytics",
                             "hindsight.benchmarks.similar", "hindsight.benchmarks.importers",
-                            "hindsight.benchmarks.replay", "hindsight.benchmarks.share",
-                            "hindsight.benchmarks.collector"]
+                            "hindsight.benchmarks.collector", "hindsight.benchmarks.replay",
+                            "hindsight.benchmarks.share"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [
