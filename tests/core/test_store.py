@@ -22,8 +22,10 @@ def _events_of_every_kind() -> EventColumns:
         kind=kinds,
         x=np.arange(n) * 10 - 3,          # negative x must survive
         y=np.arange(n) * 1000 + 70_000,   # beyond int16
-        target=np.where(np.arange(n) % 2 == 0, -1, np.arange(n)),
-        value=np.arange(n) * 7 - 1,
+        target=np.where(np.arange(n) % 2 == 0, -1, np.arange(n) % 2),   # within the 2-element map
+        # string kinds refer to string 1 (the capture's first string); the rest any value (MOVE: -1)
+        value=np.where(np.isin(kinds, [EventKind.ERROR, EventKind.CUSTOM, EventKind.VALIDATION]), 1,
+                       np.arange(n) * 7 - 1),
     )
 
 

@@ -1,0 +1,274 @@
+"""Sanity checks on what is read from a capture: event payloads, SQL columns, images.
+
+A capture can be damaged (a flipped bit, a truncated copy, a buggy writer). Everything the
+reader hands on has passed these checks, so the analytics never see an impossible value:
+
+- **Events** are checked vectorised on decode (:func:`event_damage`): kind known, target in
+  range of the snapshot's element map, coordinates within :data:`COORD_MARGIN` px of the
+  snapshot, times within the pageview (:data:`TIME_SLACK_MS`) and in order, string ids that
+  exist, no negative lengths. Damaged events are dropped and counted (the reader's
+  ``damaged_events``), the rest of the pageview is used.
+- **Rows** (sessions, pageviews, snapshots, elements) are checked on read
+  (:func:`int_column`, :func:`check_snapshot`); a damaged row is a ``CaptureError`` naming the
+  table, row and column, since a wrong session length or pageview reference would otherwise
+  surface as a wrong figure.
+- **Sizes** that decide memory (snapshot width x height, image pixels) are capped, so a
+  damaged size is refused instead of allocating gigabytes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hindsight.store.kinds import EventKind
+
+#: Largest page a snapshot may describe (CSS px) and largest image / grid area (px).
+MAX_PAGE_WIDTH = 20_000
+MAX_PAGE_HEIGHT = 200_000
+MAX_PAGE_AREA = 50_000_000
+MAX_SCALE = 8.0
+#: Events may lie this far outside their snapshot's page (CSS px): pages grow after the snapshot.
+COORD_MARGIN = 100_000
+#: Events may lie this much before the pageview's start or after its end (ms).
+TIME_SLACK_MS = 10_000
+#: Largest time a capture can express (t is uint32 ms since session start).
+MAX_T_MS = 2**32 - 1
+#: Largest viewport (CSS px) a session row may give.
+MAX_VIEWPORT = 100_000
+#: Session start times must lie in [1990, 2200) (epoch ms), like the importer's.
+MIN_EPOCH_MS = 631_152_000_000
+MAX_EPOCH_MS = 7_258_118_400_000
+
+#: (256,) bool: which kind codes exist.
+KNOWN_KIND = np.zeros(256, dtype=bool)
+KNOWN_KIND[[int(k) for k in EventKind]] = True
+#: Kinds whose value is a string id (must exist in the strings table).
+STRING_KINDS = (int(EventKind.ERROR), int(EventKind.CUSTOM), int(EventKind.VALIDATION))
+_STRING_KIND = np.zeros(256, dtype=bool)
+_STRING_KIND[list(STRING_KINDS)] = True
+#: Kinds whose value is a count, length or duration (never negative).
+_NONNEG_VALUE = np.zeros(256, dtype=bool)
+_NONNEG_VALUE[[int(EventKind.INPUT), int(EventKind.LOAD), int(EventKind.MUTATION), int(EventKind.VISIBILITY)]] = True
+
+
+class Damage(ValueError):
+    """A value read from a capture is impossible (message says which; the reader adds the file)."""
+
+
+# -- events ----------------------------------------------------------------------------------
+
+def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) -> np.ndarray | None:
+    """Which events are damaged, vectorised over many pageviews' events at once.
+
+    Parameters
+    ----------
+    t, kind, x, y, target, value : (n,) event columns (see ``EventColumns``), grouped by pageview
+        and in stored order within each.
+    source : (n,) int, per event the row of its pageview in ``limits`` (non-decreasing).
+    limits : dict of (p,) int64 arrays per pageview: ``n_elements``, ``width``, ``height``
+        (its snapshot's), ``start``, ``end`` (the pageview's, ms since session start).
+    string_ids : (k,) sorted int64 ids of the strings table, or None to skip that check.
+
+    Returns
+    -------
+    None when every event is sound (the common case: a handful of full passes), else an
+    (n,) bool mask of the damaged events.
+    """
+    n = int(t.shape[0])
+    if n == 0:
+        return None
+    bad = None
+
+    def add(mask):
+        nonlocal bad
+        bad = mask if bad is None else (bad | mask)
+
+    # Kind: one table lookup.
+    known = KNOWN_KIND[kind]
+    if not known.all():
+        add(~known)
+    # Coordinates, targets and times: cheap whole-array bounds first, exact per-pageview
+    # bounds only when the cheap ones are exceeded.
+    nel, width, height = limits["n_elements"], limits["width"], limits["height"]
+    lo_x, lo_y = int(x.min()), int(y.min())
+    if lo_x < -COORD_MARGIN or lo_y < -COORD_MARGIN or int(x.max()) > int(width.min()) + COORD_MARGIN \
+            or int(y.max()) > int(height.min()) + COORD_MARGIN:
+        add((x < -COORD_MARGIN) | (y < -COORD_MARGIN)
+            | (x.astype(np.int64) > width[source] + COORD_MARGIN)
+            | (y.astype(np.int64) > height[source] + COORD_MARGIN))
+    if int(target.min()) < -1 or int(target.max()) >= int(nel.min()):
+        add((target < -1) | (target.astype(np.int64) >= nel[source]))
+    start, end = limits["start"], limits["end"]
+    counts = np.bincount(source, minlength=start.shape[0])
+    present = counts > 0
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))[present]
+    tmin = np.minimum.reduceat(t, first)
+    tmax = np.maximum.reduceat(t, first)
+    if np.any(tmin.astype(np.int64) < start[present] - TIME_SLACK_MS) \
+            or np.any(tmax.astype(np.int64) > end[present] + TIME_SLACK_MS):
+        t64 = t.astype(np.int64)
+        add((t64 < start[source] - TIME_SLACK_MS) | (t64 > end[source] + TIME_SLACK_MS))
+    # Values: lengths and counts never negative; string ids must exist.
+    neg = value < 0
+    if neg.any():
+        add(neg & _NONNEG_VALUE[kind])
+    if string_ids is not None:
+        refs = _STRING_KIND[kind]
+        if refs.any():
+            idx = np.flatnonzero(refs)
+            v = value[idx].astype(np.int64)
+            pos = np.searchsorted(string_ids, v)
+            ok = (pos < string_ids.size) & (string_ids[np.minimum(pos, max(string_ids.size - 1, 0))] == v) \
+                if string_ids.size else np.zeros(idx.size, dtype=bool)
+            if not ok.all():
+                m = np.zeros(n, dtype=bool)
+                m[idx[~ok]] = True
+                add(m)
+    # Order within a pageview (after dropping what is already known bad).
+    order_bad = _order_damage(t, source, bad)
+    if order_bad is not None:
+        add(order_bad)
+    return bad
+
+
+def _order_damage(t, source, bad) -> np.ndarray | None:
+    """Events out of time order within their pageview, None if there are none.
+
+    A single damaged time shows as a spike (one event later than both neighbours) or a dip
+    (earlier than both): that one event is dropped, not everything after it. What is still
+    out of order after that (several damaged times in a row) drops every event earlier than
+    the latest kept one before it.
+    """
+    keep = None if bad is None else np.flatnonzero(~bad)
+    tt = t if keep is None else t[keep]
+    ss = source if keep is None else source[keep]
+    if tt.shape[0] < 2:
+        return None
+    down = np.flatnonzero(tt[1:] < tt[:-1])
+    if down.size == 0:
+        return None
+    down = down[ss[down] == ss[down + 1]]   # a new pageview may start earlier: not a descent
+    if down.size == 0:
+        return None
+    t64 = tt.astype(np.int64)
+    drop = np.zeros(tt.shape[0], dtype=bool)
+    for i in down.tolist():
+        # spike at i (later than the event after it and than the one before): drop i; else i + 1
+        prev_ok = i == 0 or ss[i - 1] != ss[i] or t64[i - 1] <= t64[i + 1]
+        drop[i if prev_ok else i + 1] = True
+    # Whatever is still unordered: drop events earlier than the running maximum of their pageview.
+    rest = np.flatnonzero(~drop)
+    key = (ss[rest].astype(np.int64) << 33) | t64[rest]
+    runmax = np.maximum.accumulate(key)
+    drop[rest[key < runmax]] = True
+    out = np.zeros(t.shape[0], dtype=bool)
+    out[np.arange(t.shape[0]) if keep is None else keep] = drop
+    return out
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+def int_column(values, what: str, lo: int | None = None, hi: int | None = None,
+               nullable: bool = False, ids=None) -> np.ndarray:
+    """``values`` (a sequence read from SQL) as int64, or ``Damage`` naming the first bad one.
+
+    what : e.g. "sessions.duration_ms"; ids : the rows' ids, to name the damaged row.
+    NULLs become -1 when ``nullable``.
+    """
+    vals = list(values)
+    if nullable and None in vals:
+        vals = [-1 if v is None else v for v in vals]
+    try:
+        arr = np.array(vals, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        for i, v in enumerate(vals):
+            if not isinstance(v, int) or isinstance(v, bool) or not -2**63 <= v < 2**63:
+                if isinstance(v, float) and math.isfinite(v) and v == int(v) and abs(v) < 2**53:
+                    continue
+                raise Damage(f"{_row(what, ids, i)} is {_show(v)}, not a whole number") from None
+        arr = np.array([int(v) for v in vals], dtype=np.int64)
+    if arr.ndim != 1:
+        raise Damage(f"{what} holds values that are not numbers")
+    bad = np.zeros(arr.shape[0], dtype=bool)
+    if lo is not None:
+        bad |= arr < lo
+    if hi is not None:
+        bad |= arr > hi
+    if nullable:
+        bad &= arr != -1
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        rng = f"{lo:,}..{hi:,}" if lo is not None and hi is not None else (f">= {lo:,}" if lo is not None else f"<= {hi:,}")
+        raise Damage(f"{_row(what, ids, i)} is {int(arr[i]):,}, outside {rng}")
+    return arr
+
+
+def text_value(v, what: str) -> str:
+    if v is None or isinstance(v, str):
+        return v or ""
+    raise Damage(f"{what} is {_show(v)}, not text")
+
+
+def _row(what: str, ids, i: int) -> str:
+    if ids is None:
+        return what
+    table, _, column = what.partition(".")
+    return f"{table} row {ids[i]}: {column}"
+
+
+def _show(v) -> str:
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return f"a {len(v)}-byte blob"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_snapshot(row: tuple) -> tuple:
+    """A snapshots row ``(snapshot_id, page_id, device, width, height, scale)`` checked and typed."""
+    sid, page_id, device, width, height, scale = row
+    name = f"snapshot {sid}"
+    if not isinstance(sid, int) or not isinstance(page_id, int):
+        raise Damage(f"{name} has a page id {_show(page_id)} that is not a whole number")
+    if not isinstance(device, str):
+        raise Damage(f"{name} has a device {_show(device)} that is not text")
+    for label, v, top in (("width", width, MAX_PAGE_WIDTH), ("height", height, MAX_PAGE_HEIGHT)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise Damage(f"{name} has a {label} of {_show(v)}, not a whole number of px")
+        if not 1 <= v <= top:
+            raise Damage(f"{name} has an impossible {label} of {v:,} px (1..{top:,})")
+    if not isinstance(scale, (int, float)) or not math.isfinite(scale) or not 0 < scale <= MAX_SCALE:
+        raise Damage(f"{name} has an impossible scale {_show(scale)} (0..{MAX_SCALE:g})")
+    if width * height > MAX_PAGE_AREA or width * height * scale * scale > MAX_PAGE_AREA:
+        raise Damage(f"{name} is too large: {width:,} x {height:,} px at scale {scale:g} "
+                     f"(at most {MAX_PAGE_AREA:,} px)")
+    return sid, page_id, device, width, height, float(scale)
+
+
+def check_image(data, snapshot_id: int):
+    """Decode a snapshot's image with Pillow, refusing damaged bytes and absurd sizes.
+
+    Returns a ``PIL.Image.Image`` (loaded), or raises ``Damage``.
+    """
+    import io
+    import warnings
+
+    from PIL import Image
+
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise Damage(f"snapshot {snapshot_id} has an image of type {type(data).__name__}, not image bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(bytes(data)))
+            if im.width * im.height > MAX_PAGE_AREA * 1.05 or im.width > MAX_PAGE_WIDTH * MAX_SCALE:
+                raise Damage(f"snapshot {snapshot_id}'s image says it is {im.width:,} x {im.height:,} px, "
+                             f"too large (at most {MAX_PAGE_AREA:,} px)")
+            im.load()
+    except Damage:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for damaged bytes
+        raise Damage(f"snapshot {snapshot_id}'s image is damaged ({type(exc).__name__}: "
+                     f"{str(exc).splitlines()[0][:80] if str(exc) else 'cannot be decoded'})") from None
+    return im
