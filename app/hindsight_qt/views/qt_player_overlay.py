@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.store import SessionFilter
+from hindsight_qt.errors import user_message
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
 #: The H key's cycle, and the menu's order.
@@ -437,7 +438,7 @@ class PlayerOverlay(QObject):
         self._task = None
         self._pending = None
         self._show(None)
-        self.toolbar.set_sample("Overlay unavailable", warning=str(exc))
+        self.toolbar.set_sample("Overlay unavailable", warning=user_message(exc, getattr(self, "_capture", None)))
 
     def _cancel(self) -> None:
         if self._task is not None:
