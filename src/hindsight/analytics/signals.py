@@ -173,8 +173,7 @@ def load_events(capture: Capture, session_ids=None, kinds: tuple[int, ...] | Non
     events, source = capture.decode_events(blobs, pvc, kinds, exact_kinds=False)
     del blobs
     pv_row = source.astype(np.int32)
-    counts = np.bincount(pv_row, minlength=pv_id.size)
-    pv_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    pv_first = np.searchsorted(pv_row, np.arange(pv_id.size + 1, dtype=np.int32)).astype(np.int64)
     session_ids, pv_srank = np.unique(pv_session, return_inverse=True)
     return CaptureEvents(events, pv_row, pv_id, pv_session, pv_seq, pv_page, pv_snapshot,
                          pv_start, pv_end, pv_load, pv_first, session_ids.astype(np.int64),

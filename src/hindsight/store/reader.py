@@ -180,6 +180,8 @@ class Capture:
         #: pageview_id -> damaged events dropped when its events were read (see ``damaged_events``).
         self._damaged: dict[int, int] = {}
         self._images_ok: set[int] = set()
+        self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._page_id_cache: np.ndarray | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -258,9 +260,13 @@ class Capture:
 
     def _snapshot_record(self, row) -> Snapshot:
         try:
-            return Snapshot(*check_snapshot(tuple(row)))
+            snap = Snapshot(*check_snapshot(tuple(row)))
         except Damage as exc:
             raise CaptureError(self.path, f"is damaged: {exc}") from None
+        if snap.page_id not in self.page_ids():
+            raise CaptureError(self.path, f"is damaged: snapshot {snap.snapshot_id} refers to page {snap.page_id}, "
+                                          "which does not exist")
+        return snap
 
     def snapshot_image(self, snapshot_id: int) -> bytes | None:
         """The snapshot's screenshot as encoded bytes (PNG), or None if it has none.
@@ -351,10 +357,17 @@ class Capture:
 
     def _limit_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``snapshot_limits`` as (sorted snapshot ids, (k, 3) int64 rows) for vectorised lookups."""
-        limits = self.snapshot_limits()
-        ids = np.array(sorted(limits), dtype=np.int64)
-        rows = np.array([limits[i] for i in ids.tolist()], dtype=np.int64).reshape(-1, 3)
-        return ids, rows
+        if self._limit_cache is None:
+            limits = self.snapshot_limits()
+            ids = np.array(sorted(limits), dtype=np.int64)
+            rows = np.array([limits[i] for i in ids.tolist()], dtype=np.int64).reshape(-1, 3)
+            self._limit_cache = (ids, rows)
+        return self._limit_cache
+
+    def _page_id_array(self) -> np.ndarray:
+        if self._page_id_cache is None:
+            self._page_id_cache = np.array(sorted(self.page_ids()), dtype=np.int64)
+        return self._page_id_cache
 
     # -- sessions ------------------------------------------------------------------------
     def session_count(self) -> int:
@@ -447,11 +460,12 @@ class Capture:
                 i = int(bad[0])
                 raise Damage(f"pageview {ids[i]} ends ({int(out['end_ms'][i]):,} ms) before it starts "
                              f"({int(out['start_ms'][i]):,} ms)")
-            limits = self.snapshot_limits()
-            for name, known, table in (("snapshot_id", limits, "snapshot"), ("page_id", self.page_ids(), "page")):
+            snap_ids, _ = self._limit_arrays()
+            for name, known, table in (("snapshot_id", snap_ids, "snapshot"), ("page_id", self._page_id_array(), "page")):
                 col = out[name]
                 if col.size:
-                    missing = np.flatnonzero(~np.isin(col, np.fromiter(known, dtype=np.int64, count=len(known))))
+                    pos = np.minimum(np.searchsorted(known, col), max(known.size - 1, 0))
+                    missing = np.flatnonzero(known[pos] != col) if known.size else np.arange(col.size)
                     if missing.size:
                         i = int(missing[0])
                         raise Damage(f"pageview {ids[i]} refers to {table} {int(col[i])}, which does not exist")

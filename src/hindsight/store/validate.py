@@ -51,6 +51,10 @@ _STRING_KIND[list(STRING_KINDS)] = True
 #: Kinds whose value is a count, length or duration (never negative).
 _NONNEG_VALUE = np.zeros(256, dtype=bool)
 _NONNEG_VALUE[[int(EventKind.INPUT), int(EventKind.LOAD), int(EventKind.MUTATION), int(EventKind.VISIBILITY)]] = True
+#: (256,) uint8 bit set per kind code: unknown, refers to a string, value is a count.
+_UNKNOWN, _STRING_REF, _COUNTED = 1, 2, 4
+_KIND_CLASS = (np.where(KNOWN_KIND, 0, _UNKNOWN) | np.where(_STRING_KIND, _STRING_REF, 0)
+               | np.where(_NONNEG_VALUE, _COUNTED, 0)).astype(np.uint8)
 
 
 class Damage(ValueError):
@@ -73,8 +77,10 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) 
 
     Returns
     -------
-    None when every event is sound (the common case: a handful of full passes), else an
-    (n,) bool mask of the damaged events.
+    None when every event is sound, else an (n,) bool mask of the damaged events.
+
+    Sound data costs a few whole-array reductions (min / max, one kind histogram, one order
+    pass) and O(pageviews) lookups; exact per-event masks are built only for what fails them.
     """
     n = int(t.shape[0])
     if n == 0:
@@ -85,52 +91,60 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) 
         nonlocal bad
         bad = mask if bad is None else (bad | mask)
 
-    # Kind: one table lookup.
-    known = KNOWN_KIND[kind]
-    if not known.all():
-        add(~known)
-    # Coordinates, targets and times: cheap whole-array bounds first, exact per-pageview
-    # bounds only when the cheap ones are exceeded.
+    # Kinds: one lookup and one OR-reduction say whether unknown kinds, string kinds or
+    # counted kinds occur at all.
+    classes = int(np.bitwise_or.reduce(_KIND_CLASS[kind]))
+    if classes & _UNKNOWN:
+        add(~KNOWN_KIND[kind])
+    start, end = limits["start"], limits["end"]
+    p = start.shape[0]
+    first = np.searchsorted(source, np.arange(p))
+    last = np.searchsorted(source, np.arange(p), side="right") - 1
+    present = np.flatnonzero(last >= first)
+    # Coordinates and targets: whole-array bounds first, then per-pageview maxima, exact
+    # per-event masks only for what exceeds those.
     nel, width, height = limits["n_elements"], limits["width"], limits["height"]
-    lo_x, lo_y = int(x.min()), int(y.min())
-    if lo_x < -COORD_MARGIN or lo_y < -COORD_MARGIN or int(x.max()) > int(width.min()) + COORD_MARGIN \
-            or int(y.max()) > int(height.min()) + COORD_MARGIN:
+    if int(x.min()) < -COORD_MARGIN or int(y.min()) < -COORD_MARGIN \
+            or int(x.max()) > int(width.min()) + COORD_MARGIN or int(y.max()) > int(height.min()) + COORD_MARGIN:
         add((x < -COORD_MARGIN) | (y < -COORD_MARGIN)
             | (x.astype(np.int64) > width[source] + COORD_MARGIN)
             | (y.astype(np.int64) > height[source] + COORD_MARGIN))
-    if int(target.min()) < -1 or int(target.max()) >= int(nel.min()):
+    if int(target.min()) < -1 or (int(target.max()) >= int(nel.min())
+                                  and np.any(np.maximum.reduceat(target, first[present]) >= nel[present])):
         add((target < -1) | (target.astype(np.int64) >= nel[source]))
-    start, end = limits["start"], limits["end"]
-    counts = np.bincount(source, minlength=start.shape[0])
-    present = counts > 0
-    first = np.concatenate(([0], np.cumsum(counts)[:-1]))[present]
-    tmin = np.minimum.reduceat(t, first)
-    tmax = np.maximum.reduceat(t, first)
-    if np.any(tmin.astype(np.int64) < start[present] - TIME_SLACK_MS) \
-            or np.any(tmax.astype(np.int64) > end[present] + TIME_SLACK_MS):
+    # Values: lengths and counts never negative; string ids must exist.
+    if classes & _COUNTED and int(value.min()) < 0:
+        add((value < 0) & _NONNEG_VALUE[kind])
+    if string_ids is not None and classes & _STRING_REF:
+        idx = np.flatnonzero(_STRING_KIND[kind])
+        v = value[idx].astype(np.int64)
+        if string_ids.size:
+            pos = np.minimum(np.searchsorted(string_ids, v), string_ids.size - 1)
+            ok = string_ids[pos] == v
+        else:
+            ok = np.zeros(idx.size, dtype=bool)
+        if not ok.all():
+            m = np.zeros(n, dtype=bool)
+            m[idx[~ok]] = True
+            add(m)
+    # Times: in order within each pageview, and within the pageview's span. When in order,
+    # each pageview's first and last events bound all of its times.
+    down = np.flatnonzero(t[1:] < t[:-1])
+    ordered = down.size == 0 or not np.any(source[down] == source[down + 1])
+    if ordered:
+        lo_t = t[first[present]].astype(np.int64)
+        hi_t = t[last[present]].astype(np.int64)
+        out_of_span = np.any(lo_t < start[present] - TIME_SLACK_MS) or np.any(hi_t > end[present] + TIME_SLACK_MS)
+    else:
+        out_of_span = True
+    if out_of_span:
         t64 = t.astype(np.int64)
         add((t64 < start[source] - TIME_SLACK_MS) | (t64 > end[source] + TIME_SLACK_MS))
-    # Values: lengths and counts never negative; string ids must exist.
-    neg = value < 0
-    if neg.any():
-        add(neg & _NONNEG_VALUE[kind])
-    if string_ids is not None:
-        refs = _STRING_KIND[kind]
-        if refs.any():
-            idx = np.flatnonzero(refs)
-            v = value[idx].astype(np.int64)
-            pos = np.searchsorted(string_ids, v)
-            ok = (pos < string_ids.size) & (string_ids[np.minimum(pos, max(string_ids.size - 1, 0))] == v) \
-                if string_ids.size else np.zeros(idx.size, dtype=bool)
-            if not ok.all():
-                m = np.zeros(n, dtype=bool)
-                m[idx[~ok]] = True
-                add(m)
-    # Order within a pageview (after dropping what is already known bad).
-    order_bad = _order_damage(t, source, bad)
-    if order_bad is not None:
-        add(order_bad)
-    return bad
+    if not ordered:
+        order_bad = _order_damage(t, source, bad)
+        if order_bad is not None:
+            add(order_bad)
+    return bad if bad is not None and bad.any() else None
 
 
 def _order_damage(t, source, bad) -> np.ndarray | None:
@@ -191,6 +205,8 @@ def int_column(values, what: str, lo: int | None = None, hi: int | None = None,
         arr = np.array([int(v) for v in vals], dtype=np.int64)
     if arr.ndim != 1:
         raise Damage(f"{what} holds values that are not numbers")
+    if arr.size == 0 or ((lo is None or int(arr.min()) >= lo) and (hi is None or int(arr.max()) <= hi)):
+        return arr
     bad = np.zeros(arr.shape[0], dtype=bool)
     if lo is not None:
         bad |= arr < lo
