@@ -285,6 +285,7 @@ def check_image(data, snapshot_id: int):
     except Damage:
         raise
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for damaged bytes
-        raise Damage(f"snapshot {snapshot_id}'s image is damaged ({type(exc).__name__}: "
-                     f"{str(exc).splitlines()[0][:80] if str(exc) else 'cannot be decoded'})") from None
+        what = "is not an image format Hindsight reads" if type(exc).__name__ == "UnidentifiedImageError" \
+            else "is truncated or damaged and cannot be decoded"
+        raise Damage(f"snapshot {snapshot_id}'s image {what}") from None
     return im
