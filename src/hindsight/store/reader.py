@@ -554,11 +554,12 @@ class Capture:
         (events, source) : EventColumns and, per event, the row of its pageview in ``pv`` (int64).
         """
         ids = pv["pageview_id"]
-        if set(map(type, blobs)) - {bytes}:
-            i = next(i for i, b in enumerate(blobs) if type(b) is not bytes)
-            raise self._damage(f"pageview {int(ids[i])}: events is {type(blobs[i]).__name__}, not a BLOB")
+        counts: list = []
         try:
-            events, source = unpack_many(blobs, kinds, exact_kinds)
+            events, source = unpack_many(blobs, kinds, exact_kinds, counts)
+        except TypeError:   # b"".join of a text or number: not a BLOB
+            i = next(i for i, b in enumerate(blobs) if type(b) is not bytes)
+            raise self._damage(f"pageview {int(ids[i])}: events is {type(blobs[i]).__name__}, not a BLOB") from None
         except ValueError:
             sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
             i = int(np.flatnonzero(sizes % BYTES_PER_EVENT)[0])
@@ -571,7 +572,7 @@ class Capture:
         bad = event_damage(events.t, events.kind, events.x, events.y, events.target, events.value, source,
                            {"n_elements": per_snap[:, 0], "width": per_snap[:, 1], "height": per_snap[:, 2],
                             "start": pv["start_ms"], "end": pv["end_ms"]},
-                           self._string_id_array())
+                           self._string_id_array(), counts[0])
         if bad is not None:
             per_pv = np.bincount(source[bad], minlength=ids.size)
             for i in np.flatnonzero(per_pv).tolist():

@@ -63,7 +63,8 @@ class Damage(ValueError):
 
 # -- events ----------------------------------------------------------------------------------
 
-def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) -> np.ndarray | None:
+def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
+                 counts=None) -> np.ndarray | None:
     """Which events are damaged, vectorised over many pageviews' events at once.
 
     Parameters
@@ -74,6 +75,7 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) 
     limits : dict of (p,) int64 arrays per pageview: ``n_elements``, ``width``, ``height``
         (its snapshot's), ``start``, ``end`` (the pageview's, ms since session start).
     string_ids : (k,) sorted int64 ids of the strings table, or None to skip that check.
+    counts : (p,) events per pageview in these arrays, if known (saves a search).
 
     Returns
     -------
@@ -98,8 +100,10 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None) 
         add(~KNOWN_KIND[kind])
     start, end = limits["start"], limits["end"]
     p = start.shape[0]
-    first = np.searchsorted(source, np.arange(p))
-    last = np.searchsorted(source, np.arange(p), side="right") - 1
+    if counts is None:
+        counts = np.searchsorted(source, np.arange(p), side="right") - np.searchsorted(source, np.arange(p))
+    last = np.cumsum(counts) - 1
+    first = last + 1 - counts
     present = np.flatnonzero(last >= first)
     # Coordinates and targets: whole-array bounds first, then per-pageview maxima, exact
     # per-event masks only for what exceeds those.
