@@ -76,6 +76,12 @@ def render_frame_png(capture_path, session_id: int, at_ms: float, out_png,
             app.processEvents()
             player.canvas.settle()
             app.processEvents()
+            error = player.canvas.image_error
+            if error is not None:   # a damaged screenshot: one line, not a still over a blank page
+                from hindsight.store import CaptureError
+
+                raise error if isinstance(error, CaptureError) else \
+                    CaptureError(capture_path, "is damaged: a snapshot's screenshot cannot be decoded")
             widget = player if part == "player" else player.canvas
             pixmap = widget.grab()
             image = pixmap.toImage()
