@@ -68,6 +68,10 @@ PAGEVIEW_RANGES = {
 }
 
 
+_PV_LO = np.array([PAGEVIEW_RANGES[c][0] for c in PAGEVIEW_COLUMNS], dtype=np.int64)
+_PV_HI = np.array([PAGEVIEW_RANGES[c][1] for c in PAGEVIEW_COLUMNS], dtype=np.int64)
+
+
 def _check_header(path: Path) -> None:
     if not path.exists():
         raise CaptureError(path, "no such file")
@@ -450,11 +454,22 @@ class Capture:
         Raises CaptureError for a value out of range, an end before the start, or a reference
         to a page or snapshot that does not exist.
         """
-        cols = list(zip(*rows)) if rows else [()] * (offset + len(PAGEVIEW_COLUMNS))
-        ids = cols[offset]
+        k = len(PAGEVIEW_COLUMNS)
+        out = None
+        try:   # fast path: one 2-D conversion and one min / max per column
+            arr = np.array([r[offset:offset + k] for r in rows], dtype=np.int64).reshape(-1, k)
+            if not arr.size or (np.all(arr.min(axis=0) >= _PV_LO) and np.all(arr.max(axis=0) <= _PV_HI)):
+                out = {name: np.ascontiguousarray(arr[:, i]) for i, name in enumerate(PAGEVIEW_COLUMNS)}
+        except (TypeError, ValueError, OverflowError):
+            pass
         try:
-            out = {name: int_column(cols[offset + i], f"pageviews.{name}", *PAGEVIEW_RANGES[name], ids=ids)
-                   for i, name in enumerate(PAGEVIEW_COLUMNS)}
+            if out is not None:
+                ids = out["pageview_id"]
+            else:   # something is off: find it column by column, for the message
+                cols = list(zip(*rows)) if rows else [()] * (offset + k)
+                ids = cols[offset]
+                out = {name: int_column(cols[offset + i], f"pageviews.{name}", *PAGEVIEW_RANGES[name], ids=ids)
+                       for i, name in enumerate(PAGEVIEW_COLUMNS)}
             bad = np.flatnonzero(out["end_ms"] < out["start_ms"])
             if bad.size:
                 i = int(bad[0])
