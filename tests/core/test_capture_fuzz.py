@@ -191,7 +191,7 @@ def test_fuzz_damaged_captures_every_command(fuzz_master, tmp_path, request):
 
 def _frame(path: Path, png: Path) -> tuple[int, str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    p = subprocess.run([sys.executable, "-m", "hindsight", "frame", str(path), "--session", "1", "--at", "2000",
+    p = subprocess.run([sys.executable, "-m", "hindsight.cli", "frame", str(path), "--session", "1", "--at", "2000",
                         "-o", str(png), "--width", "320", "--height", "200"],
                        capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stderr
