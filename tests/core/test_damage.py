@@ -72,20 +72,39 @@ def test_probe_payloads_are_dropped_counted_and_leave_the_rest(demo_copy):
         assert np.isin(clean.t[~keep], in_session.t).sum() < 4
 
 
-def test_one_out_of_order_time_drops_one_event_not_the_rest():
-    t = np.array([0, 10, 20, 9000, 40, 50, 60, 5, 80], dtype=np.uint32)   # a spike at 3, a dip at 7
-    n = t.size
-    z = np.zeros(n, dtype=np.int32)
+def test_events_out_of_order_are_sorted_not_dropped_and_check_reports_them(demo_copy):
+    pid, _, blob = _pageview(demo_copy)
+    rec = bytearray(blob)
+    a, b = 4 * BYTES_PER_EVENT, 6 * BYTES_PER_EVENT   # swap the times of events 4 and 6
+    ta, tb = rec[a:a + 4], rec[b:b + 4]
+    assert struct.unpack("<I", ta)[0] < struct.unpack("<I", tb)[0]
+    rec[a:a + 4], rec[b:b + 4] = tb, ta
+    _set_events(demo_copy, pid, bytes(rec))
+    with open_capture(demo_copy) as cap:
+        ev = cap.pageview_events(pid)
+        assert cap.damaged_events == 0 and len(ev) == len(blob) // BYTES_PER_EVENT
+        assert np.all(np.diff(ev.t.astype(np.int64)) >= 0)
+    code, out, _ = run_cli(["check", str(demo_copy)])
+    assert code == 2
+    assert out.strip() == f"{demo_copy}: pageview {pid}: events out of time order (they are sorted when read)"
+
+
+def test_event_damage_marks_each_rule():
+    n = 8
+    t = np.array([0, 10, 20, 30, 40, 50, 60, 0xFFFFFFFF], dtype=np.uint32)
+    kind = np.array([0, 200, 0, 0, 7, 9, 0, 0], dtype=np.uint8)
+    x = np.array([0, 0, -2**31, 0, 0, 0, 0, 0], dtype=np.int32)
+    target = np.array([-1, -1, -1, 32767, -1, -1, 4, -1], dtype=np.int16)
+    value = np.array([0, 0, 0, 0, -3, 77, 0, 0], dtype=np.int32)
     limits = {"n_elements": np.array([5]), "width": np.array([1000]), "height": np.array([1000]),
               "start": np.array([0]), "end": np.array([10_000])}
-    bad = event_damage(t, np.zeros(n, np.uint8), z, z, np.full(n, -1, np.int16), z, np.zeros(n, np.int64), limits)
-    assert np.flatnonzero(bad).tolist() == [3, 7]
-    # a new pageview may start earlier than the last one ended: not damage
-    t2 = np.array([100, 200, 50, 60], dtype=np.uint32)
-    z2 = np.zeros(4, dtype=np.int32)
-    lim2 = {k: np.repeat(v, 2) for k, v in limits.items()}
-    assert event_damage(t2, np.zeros(4, np.uint8), z2, z2, np.full(4, -1, np.int16), z2,
-                        np.array([0, 0, 1, 1]), lim2) is None
+    bad = event_damage(t, kind, x, np.zeros(n, np.int32), target, value, np.zeros(n, np.int64), limits,
+                       np.array([1, 2, 3]))
+    # kind 200, x = -2^31, target 32767, negative input length, missing string 77, t = 0xFFFFFFFF
+    assert np.flatnonzero(bad).tolist() == [1, 2, 3, 4, 5, 7]
+    ok = event_damage(t[:7], np.zeros(7, np.uint8), np.zeros(7, np.int32), np.zeros(7, np.int32),
+                      np.full(7, 4, np.int16), np.zeros(7, np.int32), np.zeros(7, np.int64), limits)
+    assert ok is None
 
 
 def test_signals_of_a_damaged_capture_report_the_skipped_events(demo_copy):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hindsight.store.columns import BYTES_PER_EVENT
+from hindsight.store.columns import BYTES_PER_EVENT, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.reader import PAGEVIEW_RANGES, SESSION_RANGES, _check_header, _connect_readonly, open_capture
 from hindsight.store.records import PAGEVIEW_COLUMNS
@@ -28,8 +28,8 @@ from hindsight.store.validate import (
     STRING_KINDS,
     TIME_SLACK_MS,
     Damage,
-    _order_damage,
     check_image,
+    out_of_order,
 )
 
 MAX_SQLITE_LINES = 20
@@ -204,6 +204,13 @@ def _events(cap, limit: int) -> list[str]:
         pvc = cap.pageview_columns(good)
         before = dict(cap._damaged)
         cap.decode_events([r[-1] for r in good], pvc)
+        raw, source = unpack_many([r[-1] for r in good])
+        if out_of_order(raw.t, source):
+            down = np.flatnonzero(raw.t[1:] < raw.t[:-1])
+            rows_down = np.unique(source[down][source[down] == source[down + 1]])
+            for i in rows_down.tolist():
+                out.append(f"{cap.path}: pageview {good[i][0]}: events out of time order "
+                           "(they are sorted when read)")
         for pid, n in cap._damaged.items():
             if before.get(pid) != n:
                 row = next(r for r in good if r[0] == pid)
@@ -235,7 +242,4 @@ def _reasons(row, limits, strings) -> str:
          lambda i: f"t = {int(t[i]):,} ms outside the pageview's {pv['start_ms']:,}..{pv['end_ms']:,}")
     refs = np.isin(ev.kind, STRING_KINDS)
     note(refs & ~np.isin(ev.value, strings), lambda i: f"string id {int(ev.value[i])} that does not exist")
-    order = _order_damage(ev.t, np.zeros(len(ev), dtype=np.int64), None)
-    if order is not None:
-        note(order, lambda i: f"t = {int(t[i]):,} ms out of order")
     return "; ".join(reasons) or "negative length or count"

@@ -35,6 +35,7 @@ from hindsight.store.validate import (
     check_image,
     check_snapshot,
     event_damage,
+    out_of_order,
     int_column,
     text_value,
 )
@@ -509,7 +510,8 @@ class Capture:
     def session_events(self, session_id: int) -> tuple[list[PageView], EventColumns, np.ndarray]:
         """All events of a session in time order, and per event the index of its pageview.
 
-        Damaged events are dropped (and counted in ``damaged_events``).
+        Damaged events are dropped (and counted in ``damaged_events``); events out of time
+        order within a pageview are sorted.
         """
         rows = self._query(
             f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE session_id = ? ORDER BY seq",
@@ -595,6 +597,9 @@ class Capture:
                 self._damaged[key] = max(self._damaged.get(key, 0), int(per_pv[i]))
             good = ~bad
             events, source = events.take(good), source[good]
+        if out_of_order(events.t, source):   # a pageview's events out of time order: sort them
+            order = np.lexsort((events.t, source))
+            events, source = events.take(order), source[order]
         return events, source
 
     # -- summary -------------------------------------------------------------------------

@@ -5,9 +5,10 @@ reader hands on has passed these checks, so the analytics never see an impossibl
 
 - **Events** are checked vectorised on decode (:func:`event_damage`): kind known, target in
   range of the snapshot's element map, coordinates within :data:`COORD_MARGIN` px of the
-  snapshot, times within the pageview (:data:`TIME_SLACK_MS`) and in order, string ids that
-  exist, no negative lengths. Damaged events are dropped and counted (the reader's
-  ``damaged_events``), the rest of the pageview is used.
+  snapshot, times within the pageview (:data:`TIME_SLACK_MS`), string ids that exist, no
+  negative lengths. Damaged events are dropped and counted (the reader's ``damaged_events``),
+  the rest of the pageview is used. Events out of time order within a pageview are put back
+  in order (stable), not dropped: the analytics rely on the order, and nothing is lost.
 - **Rows** (sessions, pageviews, snapshots, elements) are checked on read
   (:func:`int_column`, :func:`check_snapshot`); a damaged row is a ``CaptureError`` naming the
   table, row and column, since a wrong session length or pageview reference would otherwise
@@ -37,8 +38,8 @@ TIME_SLACK_MS = 10_000
 MAX_T_MS = 2**32 - 1
 #: Largest viewport (CSS px) a session row may give.
 MAX_VIEWPORT = 100_000
-#: Session start times must lie in [1990, 2200) (epoch ms), like the importer's.
-MIN_EPOCH_MS = 631_152_000_000
+#: Session start times must lie in [1970, 2200) (epoch ms).
+MIN_EPOCH_MS = 0
 MAX_EPOCH_MS = 7_258_118_400_000
 
 #: (256,) bool: which kind codes exist.
@@ -144,46 +145,13 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
     if out_of_span:
         t64 = t.astype(np.int64)
         add((t64 < start[source] - TIME_SLACK_MS) | (t64 > end[source] + TIME_SLACK_MS))
-    if not ordered:
-        order_bad = _order_damage(t, source, bad)
-        if order_bad is not None:
-            add(order_bad)
     return bad if bad is not None and bad.any() else None
 
 
-def _order_damage(t, source, bad) -> np.ndarray | None:
-    """Events out of time order within their pageview, None if there are none.
-
-    A single damaged time shows as a spike (one event later than both neighbours) or a dip
-    (earlier than both): that one event is dropped, not everything after it. What is still
-    out of order after that (several damaged times in a row) drops every event earlier than
-    the latest kept one before it.
-    """
-    keep = None if bad is None else np.flatnonzero(~bad)
-    tt = t if keep is None else t[keep]
-    ss = source if keep is None else source[keep]
-    if tt.shape[0] < 2:
-        return None
-    down = np.flatnonzero(tt[1:] < tt[:-1])
-    if down.size == 0:
-        return None
-    down = down[ss[down] == ss[down + 1]]   # a new pageview may start earlier: not a descent
-    if down.size == 0:
-        return None
-    t64 = tt.astype(np.int64)
-    drop = np.zeros(tt.shape[0], dtype=bool)
-    for i in down.tolist():
-        # spike at i (later than the event after it and than the one before): drop i; else i + 1
-        prev_ok = i == 0 or ss[i - 1] != ss[i] or t64[i - 1] <= t64[i + 1]
-        drop[i if prev_ok else i + 1] = True
-    # Whatever is still unordered: drop events earlier than the running maximum of their pageview.
-    rest = np.flatnonzero(~drop)
-    key = (ss[rest].astype(np.int64) << 33) | t64[rest]
-    runmax = np.maximum.accumulate(key)
-    drop[rest[key < runmax]] = True
-    out = np.zeros(t.shape[0], dtype=bool)
-    out[np.arange(t.shape[0]) if keep is None else keep] = drop
-    return out
+def out_of_order(t, source) -> bool:
+    """Whether any pageview's times go backwards (``source`` as for :func:`event_damage`)."""
+    down = np.flatnonzero(t[1:] < t[:-1])
+    return bool(down.size) and bool(np.any(source[down] == source[down + 1]))
 
 
 # -- rows ------------------------------------------------------------------------------------
