@@ -69,8 +69,8 @@ PAGEVIEW_RANGES = {
 }
 
 
-_PV_LO = np.array([PAGEVIEW_RANGES[c][0] for c in PAGEVIEW_COLUMNS], dtype=np.int64)
-_PV_HI = np.array([PAGEVIEW_RANGES[c][1] for c in PAGEVIEW_COLUMNS], dtype=np.int64)
+#: The pageview columns decoding needs (``Capture.decode_events``).
+_DECODE_COLUMNS = ("pageview_id", "session_id", "snapshot_id", "start_ms", "end_ms")
 
 
 def _check_header(path: Path) -> None:
@@ -449,18 +449,21 @@ class Capture:
             raise self._damage(exc) from None
 
     # -- pageviews and events ------------------------------------------------------------
-    def pageview_columns(self, rows, offset: int = 0) -> dict[str, np.ndarray]:
-        """PAGEVIEW_COLUMNS of ``rows`` (from column ``offset``) as checked int64 arrays.
+    def pageview_columns(self, rows, offset: int = 0, names: tuple[str, ...] = PAGEVIEW_COLUMNS
+                         ) -> dict[str, np.ndarray]:
+        """Pageview columns ``names`` of ``rows`` (from column ``offset``) as checked int64 arrays.
 
         Raises CaptureError for a value out of range, an end before the start, or a reference
         to a page or snapshot that does not exist.
         """
-        k = len(PAGEVIEW_COLUMNS)
+        k = len(names)
+        lo = np.array([PAGEVIEW_RANGES[c][0] for c in names], dtype=np.int64)
+        hi = np.array([PAGEVIEW_RANGES[c][1] for c in names], dtype=np.int64)
         out = None
         try:   # fast path: one 2-D conversion and one min / max per column
             arr = np.array([r[offset:offset + k] for r in rows], dtype=np.int64).reshape(-1, k)
-            if not arr.size or (np.all(arr.min(axis=0) >= _PV_LO) and np.all(arr.max(axis=0) <= _PV_HI)):
-                out = {name: np.ascontiguousarray(arr[:, i]) for i, name in enumerate(PAGEVIEW_COLUMNS)}
+            if not arr.size or (np.all(arr.min(axis=0) >= lo) and np.all(arr.max(axis=0) <= hi)):
+                out = {name: np.ascontiguousarray(arr[:, i]) for i, name in enumerate(names)}
         except (TypeError, ValueError, OverflowError):
             pass
         try:
@@ -470,14 +473,16 @@ class Capture:
                 cols = list(zip(*rows)) if rows else [()] * (offset + k)
                 ids = cols[offset]
                 out = {name: int_column(cols[offset + i], f"pageviews.{name}", *PAGEVIEW_RANGES[name], ids=ids)
-                       for i, name in enumerate(PAGEVIEW_COLUMNS)}
-            bad = np.flatnonzero(out["end_ms"] < out["start_ms"])
-            if bad.size:
+                       for i, name in enumerate(names)}
+            bad = np.flatnonzero(out["end_ms"] < out["start_ms"]) if "start_ms" in out else ()
+            if len(bad):
                 i = int(bad[0])
                 raise Damage(f"pageview {ids[i]} ends ({int(out['end_ms'][i]):,} ms) before it starts "
                              f"({int(out['start_ms'][i]):,} ms)")
             snap_ids, _ = self._limit_arrays()
             for name, known, table in (("snapshot_id", snap_ids, "snapshot"), ("page_id", self._page_id_array(), "page")):
+                if name not in out:
+                    continue
                 col = out[name]
                 if col.size:
                     pos = np.minimum(np.searchsorted(known, col), max(known.size - 1, 0))
@@ -535,13 +540,13 @@ class Capture:
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"
-        cols = ", ".join(f"pv.{c}" for c in PAGEVIEW_COLUMNS)
+        cols = ", ".join(f"pv.{c}" for c in _DECODE_COLUMNS)
         rows = self._query(
             f"SELECT {cols}, pv.events FROM pageviews pv{join} "
             f"WHERE pv.snapshot_id = ?{cond} ORDER BY pv.pageview_id",
             [snapshot_id, *params],
         )
-        pv = self.pageview_columns(rows)
+        pv = self.pageview_columns(rows, names=_DECODE_COLUMNS)
         events, source = self.decode_events([r[-1] for r in rows], pv, kinds)
         return events, pv["session_id"][source], pv["pageview_id"][source]
 
@@ -572,6 +577,7 @@ class Capture:
         """
         ids = pv["pageview_id"]
         counts: list = []
+        ordered: list = []
         try:
             events, source = unpack_many(blobs, kinds, exact_kinds, counts)
         except TypeError:   # b"".join of a text or number: not a BLOB
@@ -589,7 +595,7 @@ class Capture:
         bad = event_damage(events.t, events.kind, events.x, events.y, events.target, events.value, source,
                            {"n_elements": per_snap[:, 0], "width": per_snap[:, 1], "height": per_snap[:, 2],
                             "start": pv["start_ms"], "end": pv["end_ms"]},
-                           self._string_id_array(), counts[0])
+                           self._string_id_array(), counts[0], ordered)
         if bad is not None:
             per_pv = np.bincount(source[bad], minlength=ids.size)
             for i in np.flatnonzero(per_pv).tolist():
@@ -597,7 +603,7 @@ class Capture:
                 self._damaged[key] = max(self._damaged.get(key, 0), int(per_pv[i]))
             good = ~bad
             events, source = events.take(good), source[good]
-        if out_of_order(events.t, source):   # a pageview's events out of time order: sort them
+        if not ordered[0] and (bad is None or out_of_order(events.t, source)):   # out of time order: sort
             order = np.lexsort((events.t, source))
             events, source = events.take(order), source[order]
         return events, source

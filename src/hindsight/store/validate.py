@@ -65,7 +65,7 @@ class Damage(ValueError):
 # -- events ----------------------------------------------------------------------------------
 
 def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
-                 counts=None) -> np.ndarray | None:
+                 counts=None, order: list | None = None) -> np.ndarray | None:
     """Which events are damaged, vectorised over many pageviews' events at once.
 
     Parameters
@@ -77,6 +77,7 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
         (its snapshot's), ``start``, ``end`` (the pageview's, ms since session start).
     string_ids : (k,) sorted int64 ids of the strings table, or None to skip that check.
     counts : (p,) events per pageview in these arrays, if known (saves a search).
+    order : a list, if given, receives whether every pageview's times are in order.
 
     Returns
     -------
@@ -87,6 +88,8 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
     """
     n = int(t.shape[0])
     if n == 0:
+        if order is not None:
+            order.append(True)
         return None
     bad = None
 
@@ -145,6 +148,8 @@ def event_damage(t, kind, x, y, target, value, source, limits, string_ids=None,
     if out_of_span:
         t64 = t.astype(np.int64)
         add((t64 < start[source] - TIME_SLACK_MS) | (t64 > end[source] + TIME_SLACK_MS))
+    if order is not None:
+        order.append(ordered)
     return bad if bad is not None and bad.any() else None
 
 
