@@ -56,8 +56,7 @@ def test_damaged_events_are_skipped_and_counted_in_the_status_bar(qtbot, window,
     rec[2 * BYTES_PER_EVENT + 5:2 * BYTES_PER_EVENT + 9] = struct.pack("<i", -2**31)  # event 2: x = -2^31
     path = _damaged_copy(demo_master, tmp_path, [("UPDATE pageviews SET events = ? WHERE pageview_id = ?",
                                                   (bytes(rec), pid))])
-    _open(qtbot, window, path)
-    assert not window.status_damaged.isVisible()
+    _open(qtbot, window, path)   # (the session index may already have read, and counted, them)
 
     assert window.load_session(sid, autoplay=False) is True
 
