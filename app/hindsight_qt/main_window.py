@@ -40,7 +40,7 @@ from hindsight.text import plural
 from hindsight import __version__
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.workspace import Workspace
-from hindsight.text import plural
+from hindsight_qt.errors import damaged_note, show_error, user_message
 from hindsight_qt import tasks
 from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
@@ -659,7 +659,9 @@ class MainWindow(QMainWindow):
         self.status_file = QLabel(self)
         self.status_sessions = QLabel(self)
         self.status_events = QLabel(self)
-        for label in (self.status_file, self.status_sessions, self.status_events):
+        self.status_damaged = QLabel(self)   # "N damaged events skipped", when any were
+        self.status_damaged.setStyleSheet("color: #b26a00;")
+        for label in (self.status_file, self.status_sessions, self.status_events, self.status_damaged):
             label.setObjectName("StatusItem")
             bar.addPermanentWidget(label)
         self._update_status()
@@ -671,6 +673,7 @@ class MainWindow(QMainWindow):
             self.status_events.clear()
             self.status_sessions.hide()
             self.status_events.hide()
+            self.status_damaged.hide()
             return
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
@@ -679,6 +682,11 @@ class MainWindow(QMainWindow):
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()
+        note = damaged_note(self.capture)
+        self.status_damaged.setText(note)
+        self.status_damaged.setToolTip("Events that fail the capture's checks are left out; "
+                                       f"'hindsight check {self.capture.path}' lists them" if note else "")
+        self.status_damaged.setVisible(bool(note))
 
     # -- opening and closing ---------------------------------------------------------------
     def show_open_dialog(self) -> None:
@@ -810,14 +818,23 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.player_view.load_session(self.capture, int(session_id), at_ms=at_ms, autoplay=autoplay)
-        except (CaptureError, KeyError) as exc:
+        except KeyError as exc:
             QMessageBox.critical(self, "Cannot replay session", _one_line(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a damaged capture must not escape load_session
+            show_error(self, "Cannot replay session", exc, self.capture)
             return False
         self.current_session_id = int(session_id)
         self.workspace.set_session(int(session_id), at_ms)
         self.session_list.select_session(int(session_id))
         if show_player:
             self._show_player()
+        self._update_status()
+        if not isinstance(self.player_view, PlaceholderPlayer):
+            canvas = self.player_view.canvas
+            if canvas.image_error is not None:
+                exc, canvas.image_error = canvas.image_error, None
+                show_error(self, "Cannot show the page's screenshot", exc, self.capture)
         return True
 
     def replay_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
@@ -892,9 +909,11 @@ class MainWindow(QMainWindow):
             return
         try:
             marks = self.workspace.session_markers(int(session_id))
-        except (CaptureError, KeyError, ValueError) as exc:
-            self.statusBar().showMessage(f"Could not detect this session's signals: {_one_line(exc)}", 4000)
+        except Exception as exc:  # noqa: BLE001 - damaged events must not break replay
+            self.statusBar().showMessage(f"Could not detect this session's signals: {user_message(exc, self.capture)}",
+                                         4000)
             marks = []
+        self._update_status()
         self.player_view.timeline_widget.set_extra_markers(marks, source="signals")
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
@@ -1061,7 +1080,7 @@ class MainWindow(QMainWindow):
                 self._panel_filter[widget] = flt
                 widget.set_filter(flt)
         except Exception as exc:  # noqa: BLE001 - a failing panel must not break opening a capture
-            self.statusBar().showMessage(f"A panel could not update: {_one_line(exc)}", 5000)
+            self.statusBar().showMessage(f"A panel could not update: {user_message(exc, self.capture)}", 5000)
 
     def _sync_panels(self) -> None:
         for widget in list(self._panel_capture):

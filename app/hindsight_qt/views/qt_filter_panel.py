@@ -45,7 +45,6 @@ from hindsight.text import plural
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, WorkspaceFilter, build_filter, resolve_filter
-from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.subscribe import subscribe_all
 

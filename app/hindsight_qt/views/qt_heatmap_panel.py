@@ -55,6 +55,7 @@ from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
 from hindsight_qt.subscribe import subscribe
+from hindsight_qt.errors import show_error, user_message
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -674,7 +675,12 @@ class QtHeatmapPanel(QWidget):
         if not self._pages or index < 0:
             return
         page = self._pages[index]
-        snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        try:
+            snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
+            self.status_label.setText(f"Cannot show this page: {user_message(exc, self._capture)}")
+            show_error(self, "Cannot show the page", exc, self._capture)
+            return
         for d, b in self.device_buttons.items():
             b.setEnabled(d in snaps)
         device = self.device if self.device in snaps else next(iter(snaps), None)
@@ -687,7 +693,11 @@ class QtHeatmapPanel(QWidget):
         if not self._pages:
             return
         page = self._pages[self.page_combo.currentIndex()]
-        snap = self._capture.find_snapshot(page.page_id, device)
+        try:
+            snap = self._capture.find_snapshot(page.page_id, device)
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
+            show_error(self, "Cannot show the page", exc, self._capture)
+            return
         if snap is not None:
             self._show_snapshot(snap)
 
@@ -697,8 +707,11 @@ class QtHeatmapPanel(QWidget):
             self.workspace.set_snapshot(snap.snapshot_id)
         self._clear_hotspot()
         self.element_box.setVisible(False)
-        png = self._capture.snapshot_image(snap.snapshot_id)
-        img = self._decode(png, snap)
+        try:
+            img = self._decode(self._capture.snapshot_image(snap.snapshot_id), snap)
+        except Exception as exc:  # noqa: BLE001 - a damaged image: say so once, show a plain page
+            show_error(self, "Cannot show the page's screenshot", exc, self._capture)
+            img = self._decode(None, snap)
         for item in (self.shot_item, self.shot_item_b):
             item.setImage(img, autoLevels=False, levels=(0, 255))
             item.setRect(QRectF(0, 0, snap.width, snap.height))
@@ -823,8 +836,10 @@ class QtHeatmapPanel(QWidget):
             self.status_label.setText("Cancelled: choose the page, kind or segment again to compute")
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._task = None
         self._set_badge("Not computed", False)
-        self.status_label.setText(f"Could not compute the heatmap: {exc}")
+        self.status_label.setText(f"Could not compute the heatmap: {user_message(exc, self._capture)}")
+        show_error(self, "Cannot compute the heatmap", exc, self._capture)
 
     def _on_computed(self, payload) -> None:
         seq, (result, scale), table = payload

@@ -35,8 +35,8 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
-from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe_all
+from hindsight_qt.errors import user_message
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
 #: The H key's cycle, and the menu's order.
@@ -439,7 +439,7 @@ class PlayerOverlay(QObject):
         self._task = None
         self._pending = None
         self._show(None)
-        self.toolbar.set_sample("Overlay unavailable", warning=str(exc))
+        self.toolbar.set_sample("Overlay unavailable", warning=user_message(exc, getattr(self, "_capture", None)))
 
     def _cancel(self) -> None:
         if self._task is not None:

@@ -45,6 +45,7 @@ from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
+from hindsight_qt.errors import user_message
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
 
@@ -526,7 +527,7 @@ class QtSessionList(QWidget):
             return
         self._index_task = None
         self.index_label.setText("Signals unavailable")
-        self.index_label.setToolTip(f"Could not compute the frustration signals: {exc}")
+        self.index_label.setToolTip(f"Could not compute the frustration signals: {user_message(exc, capture)}")
 
     def set_filter(self, flt: SessionFilter) -> None:
         """Re-query with ``flt``; results of earlier, slower queries are dropped."""
@@ -710,7 +711,7 @@ class QtSessionList(QWidget):
         if generation != self._generation:
             return
         self.model.clear()
-        self.count_label.setText(f"Could not list sessions: {exc}")
+        self.count_label.setText(f"Could not list sessions: {user_message(exc, self._capture)}")
         self.table_did_load.emit(0)
 
     def _size_columns(self) -> None:

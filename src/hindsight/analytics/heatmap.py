@@ -47,7 +47,6 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
-from hindsight.text import plural
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.

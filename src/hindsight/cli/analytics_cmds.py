@@ -18,7 +18,6 @@ from hindsight.cli.args import non_negative_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
-from hindsight.text import plural
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "back", "thrashed_cursor": "thrash"}
