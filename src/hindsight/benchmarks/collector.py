@@ -350,13 +350,16 @@ def bench_collector(ctx) -> dict:
             if cpu:  # the request path's own cost, which a busy machine does not change much
                 out["max_server_cpu_seconds"] = round(cpu, 2)
                 out["events_per_server_cpu_second"] = round(most["events_acknowledged"] / cpu)
-            paced = asyncio.run(run_load(col.url, col.token, prefix="paced", rate=50_000)).figures()
-            out.update({f"at50k_{k}": v for k, v in paced.items()})
+            # offered a little above the 50k target: the measured rate (start-up and the last
+            # interval included) is what must reach 50k events/s with batch p99 <= 50 ms
+            out["paced_offered_events_per_s"] = PACED_RATE
+            paced = asyncio.run(run_load(col.url, col.token, prefix="paced", rate=PACED_RATE)).figures()
+            out.update({f"paced_{k}": v for k, v in paced.items()})
             # from request to reply inside the collector (fsync included; a busy machine's wait
             # for a CPU before the request is read or after the reply is sent is not)
             server = col.health()["server_batch_ms"]
-            out["at50k_server_batch_p50_ms"] = server.get("p50")
-            out["at50k_server_batch_p99_ms"] = server.get("p99")
+            out["paced_server_batch_p50_ms"] = server.get("p50")
+            out["paced_server_batch_p99_ms"] = server.get("p99")
             out["load_average_after"] = round(os.getloadavg()[0], 2)
             t = time.perf_counter()
             col.wait_written()
@@ -372,5 +375,8 @@ def bench_collector(ctx) -> dict:
 
 
 bench_collector.needs_capture = False
+
+#: events/s the paced run offers (20 clients together)
+PACED_RATE = 55_000
 
 BENCHMARKS = [("collector", bench_collector)]

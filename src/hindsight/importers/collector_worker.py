@@ -55,6 +55,11 @@ def _open(capture: str, render: bool):
 
 
 def _discard() -> None:
+    close_writer(abort=True)
+
+
+def close_writer(abort: bool = False) -> None:
+    """Commit nothing new, close the capture connection and Chromium (``abort``: roll back)."""
     st, _state.writer = _state.writer, None
     if st is None:
         return
@@ -62,19 +67,7 @@ def _discard() -> None:
     try:
         sw.close()
     finally:
-        writer.abort()
-
-
-def close_writer() -> None:
-    """Commit nothing new, close the capture connection and Chromium."""
-    st, _state.writer = _state.writer, None
-    if st is None:
-        return
-    _, writer, sw = st
-    try:
-        sw.close()
-    finally:
-        writer.close()
+        writer.abort() if abort else writer.close()
 
 
 def read_events(refs: list[tuple[str, int, int]]) -> list:
