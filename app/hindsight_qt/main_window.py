@@ -1185,10 +1185,26 @@ class MainWindow(QMainWindow):
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1600, 960)
+        self._fit_to_screen()
         state = self.settings.window_state()
         if state is not None and self.restoreState(state):
             self._raise_sessions = False   # the user's own front tab wins
             self._layout_before_welcome = state
+
+    def _fit_to_screen(self) -> None:
+        """Keep the window inside the screen's free area: the default size, or a geometry saved
+        on a larger monitor, must not leave the status bar and the player's controls off screen."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        w, h = min(self.width(), free.width()), min(self.height(), free.height())
+        if (w, h) != (self.width(), self.height()):
+            self.resize(w, h)
+        x = min(max(self.x(), free.x()), free.x() + free.width() - w)
+        y = min(max(self.y(), free.y()), free.y() + free.height() - h)
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.

@@ -158,3 +158,23 @@ def test_heatmap_tab_shows_the_map_full_size_with_hot_spots_beside_it(qtbot, app
     win.sessions_dock.raise_()
     settle(qtbot, 300)
     assert not win.heatmap_full_size() and panel.isAncestorOf(view)
+
+
+def test_window_fits_a_screen_smaller_than_its_default_or_saved_size(qtbot, settings):
+    """A first run (default 1600x960) or a geometry saved on a large monitor, opened on a smaller
+    screen, stays inside the screen's free area (status bar and player controls on screen)."""
+    from hindsight_qt.main_window import MainWindow
+
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    free = first.screen().availableGeometry()
+    assert free.width() < 1600 or free.height() < 960, "the test needs a screen smaller than the default"
+    assert first.width() <= free.width() and first.height() <= free.height()
+    first.resize(3000, 2000)   # as if saved on a 4K monitor
+    settings.save_window(first.saveGeometry(), first.saveState())
+    first.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.width() <= free.width() and again.height() <= free.height()
+    assert free.contains(again.geometry().topLeft())
+    again.close()
