@@ -277,6 +277,8 @@ class ParsedSession:
     skipped: Counter
     rrweb_events: int
     utm: dict = field(default_factory=dict)
+    #: ``recording_hash`` of the raw events (the recording's identity in a capture)
+    recording_hash: str = ""
 
     @property
     def start(self) -> int:
@@ -321,6 +323,31 @@ def _check_timestamps(events: list, path) -> list:
         if not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
             raise CaptureError(path, f"event #{i} has timestamp {v!r}, not epoch milliseconds between 1990 and 2200")
     return ts
+
+
+def recording_hash(events: list) -> str:
+    """The identity of a recording: sha256 of its raw events, sorted by time (stable), as
+    canonical JSON (sorted keys, no spaces, UTF-8). A raw rrweb file and its PostHog export
+    hold the same events, so they hash alike; any difference in any event makes another hash.
+    Only rrweb's own fields count (``type``, ``data``, ``timestamp``): fields an exporter adds
+    to each event (PostHog's ``windowId``) are not the recording."""
+    import hashlib
+
+    try:
+        ordered = [{"type": e.get("type"), "data": e.get("data"), "timestamp": e.get("timestamp")}
+                   for e in sorted(events, key=lambda e: e["timestamp"])]
+    except (KeyError, TypeError, AttributeError):
+        ordered = events
+    data = None
+    if orjson is not None:
+        try:
+            data = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            data = None
+    if data is None:
+        data = json.dumps(ordered, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=True).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _number(v, what: str) -> float:
@@ -683,7 +710,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
         target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
-        skipped=skipped, rrweb_events=len(events), utm=utm,
+        skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events),
     )
 
 

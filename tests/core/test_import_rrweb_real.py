@@ -1,0 +1,81 @@
+"""Issue 12, importer side: the real rrweb recordings in tests/data/rrweb_real (see its README
+and expected.json) and rrweb's own replay fixtures in tests/data/rrweb_upstream."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hindsight.cli import main as cli_main
+from hindsight.importers.session_writer import import_files
+from hindsight.store import open_capture
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+REAL = DATA / "rrweb_real"
+UPSTREAM = DATA / "rrweb_upstream"
+EXPECTED = json.loads((REAL / "expected.json").read_text())
+
+
+def _events(name: str) -> list:
+    return json.loads((REAL / name).read_text())
+
+
+# -- 1. import idempotence -------------------------------------------------------------------
+
+def test_append_of_the_same_recording_twice_leaves_one_session(tmp_path, capsys):
+    rec = REAL / "session_spa_plain_1280x800.json"
+    out = tmp_path / "c.sqlite"
+    assert cli_main(["import", "rrweb", str(rec), "--out", str(out), "--no-render"]) == 0
+    capsys.readouterr()
+    assert cli_main(["import", "rrweb", str(rec), "--out", str(out), "--no-render", "--append"]) == 0
+    text = capsys.readouterr().out
+    assert "already in c.sqlite as session 1; skipped" in text
+    # and again in the same command as a new file under another name
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(rec.read_bytes())
+    report = import_files([copy, REAL / "session_spa_posthog_1280x800.json"], out, render=False, append=True)
+    assert (report.files, report.sessions, report.duplicates) == (2, 1, 1)
+    with open_capture(out) as cap:
+        assert cap.session_count() == 2
+        assert sorted(cap.session(int(s)).external_id for s in cap.session_ids()) == [
+            "session_spa_plain_1280x800", "session_spa_posthog_1280x800"]
+
+
+def test_recordings_with_identical_stored_events_stay_two_sessions(tmp_path):
+    """A Plugin event that is not stored makes another recording: it is kept, not merged."""
+    ev = _events("session_privacy_default_1280x800.json")
+    other = json.loads(json.dumps(ev))
+    other.insert(5, {"type": 6, "data": {"plugin": "rrweb/network@1", "payload": {"requests": []}},
+                     "timestamp": other[4]["timestamp"]})
+    (tmp_path / "a.json").write_text(json.dumps(ev))
+    (tmp_path / "b.json").write_text(json.dumps(other))
+    # two recordings with no stored events at all (Meta + FullSnapshot), of different pages
+    bare = [e for e in ev if e["type"] in (4, 2)]
+    bare2 = json.loads(json.dumps(bare))
+    bare2[0]["data"]["href"] = "http://www.hindsight.test/other.html"
+    (tmp_path / "c.json").write_text(json.dumps(bare))
+    (tmp_path / "d.json").write_text(json.dumps(bare2))
+    out = tmp_path / "two.sqlite"
+    report = import_files([tmp_path / n for n in ("a.json", "b.json", "c.json", "d.json")], out, render=False)
+    assert (report.files, report.sessions, report.duplicates) == (4, 4, 0)
+    with open_capture(out) as cap:
+        a, b = (cap.session(int(s)) for s in list(cap.session_ids())[:2])
+        assert a.event_count == b.event_count > 0
+
+
+def test_append_to_a_capture_without_the_recordings_table(tmp_path):
+    """Captures written before the recordings table get it on append; old sessions are kept."""
+    out = tmp_path / "old.sqlite"
+    import_files([REAL / "session_product_1440x900.json"], out, render=False)
+    con = sqlite3.connect(out)
+    con.execute("DROP TABLE recordings")
+    con.commit()
+    con.close()
+    import_files([REAL / "session_product_1280x800.json"], out, render=False, append=True)
+    report = import_files([REAL / "session_product_1280x800.json"], out, render=False, append=True)
+    assert report.sessions == 0 and report.duplicates == 1
+    with open_capture(out) as cap:
+        assert cap.session_count() == 2
