@@ -79,3 +79,60 @@ def test_append_to_a_capture_without_the_recordings_table(tmp_path):
     assert report.sessions == 0 and report.duplicates == 1
     with open_capture(out) as cap:
         assert cap.session_count() == 2
+
+
+# -- 2. import what rrweb replays ------------------------------------------------------------
+
+UPSTREAM_FILES = sorted(p.name for p in UPSTREAM.glob("*.json"))
+
+
+def test_rrweb_own_replay_fixtures_each_import_with_a_session(tmp_path):
+    """rrweb's test events (timestamps from 0, or 1900000001 = January 1970) are timelines too."""
+    assert len(UPSTREAM_FILES) >= 10
+    out = tmp_path / "up.sqlite"
+    report = import_files([UPSTREAM / n for n in UPSTREAM_FILES], out, render=False)
+    assert (report.files, report.sessions, report.duplicates) == (len(UPSTREAM_FILES),) * 2 + (0,)
+    # video-playback.json has one stray timestamp (19000602896, a digit too many): dropped, counted
+    assert report.skipped["event with a timestamp far from the rest of the recording (outlier)"] == 1
+    with open_capture(out) as cap:
+        by_name = {cap.session(int(s)).external_id: cap.session(int(s)) for s in cap.session_ids()}
+        assert sorted(by_name) == sorted(Path(n).stem for n in UPSTREAM_FILES)
+        # the recorded timeline is kept: durations are rrweb's own (last - first event)
+        for n in UPSTREAM_FILES:
+            ev = json.loads((UPSTREAM / n).read_text())
+            meta = min(e["timestamp"] for e in ev if e["type"] == 4)
+            s = by_name[Path(n).stem]
+            last = max(e["timestamp"] for e in ev if e["timestamp"] != 19000602896)
+            assert s.start_ms == meta and s.duration_ms == last - meta
+        assert by_name["video-playback"].event_count == 151
+        assert cap.date_range() == (None, None) and cap.unknown_date_count() == len(UPSTREAM_FILES)
+
+
+def test_unknown_start_dates_display_as_unknown(tmp_path, capsys):
+    out = tmp_path / "mix.sqlite"
+    import_files([UPSTREAM / "hover.json", REAL / "session_product_1440x900.json"], out, render=False)
+    capsys.readouterr()
+    assert cli_main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "; 1 session(s) with an unknown start date" in info
+    assert cli_main(["sessions", str(out)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert sorted(r[1] for r in rows)[-1] == "unknown" and sum(r[1] == "unknown" for r in rows) == 1
+
+
+def test_a_stray_timestamp_is_dropped_and_counted_not_fatal(tmp_path):
+    ev = _events("session_product_1440x900.json")
+    n_clicks = sum(1 for e in ev if e["type"] == 3 and e["data"]["source"] == 2 and e["data"]["type"] == 2)
+    ev[10]["timestamp"] += 60 * 86_400_000   # 60 days later: beyond the 49-day span of a session
+    ev[12]["timestamp"] = 2**70               # no usable number
+    dropped = [ev[10], ev[12]]
+    (tmp_path / "stray.json").write_text(json.dumps(ev))
+    out = tmp_path / "stray.sqlite"
+    report = import_files([tmp_path / "stray.json"], out, render=False)
+    assert report.sessions == 1
+    assert report.skipped["event with a timestamp far from the rest of the recording (outlier)"] == 2
+    lost_clicks = sum(1 for e in dropped if e["type"] == 3 and e["data"]["source"] == 2 and e["data"]["type"] == 2)
+    assert report.kinds["click"] == n_clicks - lost_clicks
+    with open_capture(out) as cap:
+        s = cap.session(int(cap.session_ids()[0]))
+        assert s.duration_ms < 60_000

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.store import SessionFilter
+from hindsight.store.records import date_known
 from hindsight_qt import tasks
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -258,6 +259,8 @@ class SessionTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             v = self._arrays[c][i]
             if kind == "start":
+                if not date_known(int(v)):
+                    return "unknown date"
                 return time.strftime("%b %d  %H:%M", time.localtime(int(v) / 1000))
             if kind == "duration":
                 return format_duration(int(v))
@@ -285,6 +288,8 @@ class SessionTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             v = self._arrays[c][i]
             if kind == "start":
+                if not date_known(int(v)):
+                    return "Start date unknown: the recording's clock is not a calendar date"
                 return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(int(v) / 1000))
             if kind == "page":
                 return self._page_urls.get(int(v))

@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover
 
 #: Files larger than this are refused (the whole file is parsed in memory, ~10x its size).
 MAX_FILE_BYTES = 512 * 2**20
-#: Plausible epoch-ms timestamps (1990 .. 2200); anything else is not an rrweb timestamp.
+#: Epoch-ms timestamps of real dates (1990 .. 2200); other timelines import with an unknown start date.
 MIN_TIMESTAMP = 631_152_000_000
 MAX_TIMESTAMP = 7_258_118_400_000
 MAX_SESSION_MS = 2**32 - 1  # times are stored as uint32 ms since the session start
@@ -299,8 +299,14 @@ def _is_number(v) -> bool:
     return (type(v) is int or type(v) is float) and v == v
 
 
-def _check_timestamps(events: list, path) -> list:
-    """Validate every event's shape and timestamp; return the timestamps."""
+def _check_timestamps(events: list, path) -> tuple[list, list | None]:
+    """Validate every event's shape and timestamp; return the timestamps and, when some events
+    lie far from the rest of the recording, the indices of the events to keep.
+
+    Any ordered millisecond timeline is accepted (epoch ms, rebased to 0, from 1970...). Events
+    whose timestamp lies outside the densest 49-day window of the recording (a stray clock, an
+    overflowing number) are outliers: dropped and counted, not a reason to refuse the file.
+    """
     try:
         ts = [e["timestamp"] for e in events]
     except (KeyError, TypeError):
@@ -310,19 +316,24 @@ def _check_timestamps(events: list, path) -> list:
             if "timestamp" not in e:
                 raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
         raise CaptureError(path, "an event is malformed") from None
-    if set(map(type, ts)) <= {int, float}:
-        try:
-            arr = np.fromiter(ts, dtype=np.float64, count=len(ts))
-        except OverflowError:
-            arr = None
-        if arr is not None and bool(np.all((arr >= MIN_TIMESTAMP) & (arr <= MAX_TIMESTAMP))):
-            return ts
-    for i, v in enumerate(ts):
-        if not _is_number(v):
-            raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
-        if not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
-            raise CaptureError(path, f"event #{i} has timestamp {v!r}, not epoch milliseconds between 1990 and 2200")
-    return ts
+    if not set(map(type, ts)) <= {int, float}:
+        for i, v in enumerate(ts):
+            if not _is_number(v):
+                raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
+    arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64) \
+        if any(type(v) is int and abs(v) > 2**62 for v in ts) else np.asarray(ts, dtype=np.float64)
+    finite = np.isfinite(arr) & (np.abs(arr) < 2**53)
+    if bool(finite.all()) and (not len(arr) or float(arr.max() - arr.min()) <= MAX_SESSION_MS):
+        return ts, None
+    good = np.flatnonzero(finite)
+    if not good.size:
+        raise CaptureError(path, "has no event with a usable timestamp")
+    srt = np.sort(arr[good])
+    reach = np.searchsorted(srt, srt + MAX_SESSION_MS, side="right") - np.arange(len(srt))
+    lo = srt[int(np.argmax(reach))]
+    keep = finite.copy()
+    keep[good] = (arr[good] >= lo) & (arr[good] <= lo + MAX_SESSION_MS)
+    return ts, np.flatnonzero(keep).tolist()
 
 
 def recording_hash(events: list) -> str:
@@ -369,7 +380,12 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         raise CaptureError(path, "expected an array of rrweb events")
     if not events:
         raise CaptureError(path, "holds no events")
-    ts = _check_timestamps(events, path)
+    ts, kept = _check_timestamps(events, path)
+    outliers = 0
+    if kept is not None:  # events far from the rest of the timeline: drop and count them
+        outliers = len(events) - len(kept)
+        events = [events[i] for i in kept]
+        ts = [ts[i] for i in kept]
     order: list[int] | None = None
     if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
         order = sorted(range(len(events)), key=ts.__getitem__)
@@ -377,7 +393,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         ts = [ts[i] for i in order]
 
     def in_file(i: int) -> int:  # error messages name the event's position in the file
-        return order[i] if order is not None and 0 <= i < len(order) else i
+        j = order[i] if order is not None and 0 <= i < len(order) else i
+        return kept[j] if kept is not None and 0 <= j < len(kept) else j
 
     pageviews: list[ParsedPageview] = []
     T: list = []
@@ -391,6 +408,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     strings: list[str] = []
     string_ix: dict[str, int] = {}
     skipped: Counter = Counter()
+    if outliers:
+        skipped["event with a timestamp far from the rest of the recording (outlier)"] += outliers
     add_t, add_k, add_x, add_y, add_tg, add_v, add_pv = T.append, KIND.append, X.append, Y.append, TGT.append, VAL.append, PV.append
     # mouse/touch positions: per position offset, x, y; per event time, kind, count, pageview
     MO: list = []

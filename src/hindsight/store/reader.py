@@ -464,8 +464,20 @@ class Capture:
         return dict(zip(("sessions", "pageviews", "events", "pages", "snapshots"), map(int, row)))
 
     def date_range(self) -> tuple[int | None, int | None]:
-        row = self._query("SELECT min(start_ms), max(start_ms + duration_ms) FROM sessions")[0]
+        """First start and last end of the sessions whose start is a calendar date (None, None
+        when none is: see ``records.date_known``)."""
+        from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
+
+        row = self._query("SELECT min(start_ms), max(start_ms + duration_ms) FROM sessions "
+                          "WHERE start_ms BETWEEN ? AND ?", (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0]
         return row[0], row[1]
+
+    def unknown_date_count(self) -> int:
+        """Sessions whose start is not a calendar date (imported from a rebased timeline)."""
+        from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
+
+        return int(self._query("SELECT count(*) FROM sessions WHERE start_ms NOT BETWEEN ? AND ?",
+                               (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0][0])
 
     def device_counts(self) -> dict[str, int]:
         return dict(self._query("SELECT device, count(*) FROM sessions GROUP BY device ORDER BY count(*) DESC"))
