@@ -136,3 +136,85 @@ def test_a_stray_timestamp_is_dropped_and_counted_not_fatal(tmp_path):
     with open_capture(out) as cap:
         s = cap.session(int(cap.session_ids()[0]))
         assert s.duration_ms < 60_000
+
+
+# -- 3. SPA routes ---------------------------------------------------------------------------
+
+from hindsight.store import EventKind as K  # noqa: E402
+
+_CAPS: dict = {}
+
+
+def _imported(tmp_path_factory, name: str, render: bool = True) -> Path:
+    """One real recording imported once per test module (Chromium geometry when installed)."""
+    key = (name, render)
+    if key not in _CAPS:
+        out = tmp_path_factory.mktemp("real") / f"{Path(name).stem}.sqlite"
+        import_files([REAL / name], out, render=render)
+        _CAPS[key] = out
+    return _CAPS[key]
+
+
+def _pageviews(cap):
+    sid = int(cap.session_ids()[0])
+    pages = {p.page_id: p for p in cap.pages()}
+    return [(pages[p.page_id].url, pages[p.page_id].title, p.start_ms, p) for p in cap.pageviews(sid)]
+
+
+def _stored_pointer(cap):
+    """(t ms since session start, kind, selector) of every stored click and tap."""
+    out = []
+    for _, _, _, p in _pageviews(cap):
+        ev = cap.pageview_events(p.pageview_id)
+        em = cap.elements(p.snapshot_id)
+        for i in np.flatnonzero(np.isin(ev.kind, [K.CLICK, K.TAP])):
+            out.append((int(ev.t[i]), int(ev.kind[i]), em.selector[int(ev.target[i])] if ev.target[i] >= 0 else None))
+    return out
+
+
+import numpy as np  # noqa: E402
+
+SPA = ["session_spa_posthog_1280x800.json", "session_spa_plain_1280x800.json", "session_spa_touch_390x844.json"]
+
+
+@pytest.mark.parametrize("name", SPA)
+def test_spa_routes_are_pageviews_with_their_own_page(tmp_path_factory, name):
+    exp = EXPECTED["files"][name]
+    routes = exp["route_changes"]
+    first = exp["metas"][0]
+    with open_capture(_imported(tmp_path_factory, name)) as cap:
+        pvs = _pageviews(cap)
+        assert len(pvs) == 1 + len(routes)
+        assert (pvs[0][0], pvs[0][1]) == (first["href"], "Home - Acme App")
+        for (url, title, start, _), r in zip(pvs[1:], routes):
+            assert title == r["title"]
+            assert abs(start - (r["t"] - first["timestamp"])) <= 100
+            if "posthog" in name:   # the $pageview events carry the URL
+                assert url == r["href"]
+            elif r["title"] == "Home - Acme App":  # back to the document's own title: its URL
+                assert url == first["href"]
+            else:                   # named by its title
+                assert url == f"{first['href']} [{r['title']}]"
+        # each route has its own snapshot (element map of the new view)
+        snaps = {p.snapshot_id for *_, p in pvs}
+        assert len(snaps) == len({u for u, *_ in pvs})
+        account = next(p for u, t, s, p in pvs if t == "Account - Acme App")
+        assert "#full-name" in cap.elements(account.snapshot_id).selector
+
+
+@pytest.mark.parametrize("name", SPA)
+def test_clicks_after_a_route_land_on_the_new_view_and_are_not_dead(tmp_path_factory, name, capsys):
+    exp = EXPECTED["files"][name]
+    t0 = exp["metas"][0]["timestamp"]
+    out = _imported(tmp_path_factory, name)
+    with open_capture(out) as cap:
+        stored = _stored_pointer(cap)
+    clicks = [a for a in exp["actions"] if a["action"] in ("click", "tap")]
+    assert len(clicks) >= 8
+    for a in clicks:
+        near = [s for s in stored if abs(s[0] - (a["t"] - t0)) <= 60]
+        assert near and near[0][2] == a["key"]["selector"], (a["key"]["selector"], near)
+    capsys.readouterr()
+    assert cli_main(["signals", str(out), "--json"]) == 0
+    kinds = {k["kind"]: k for k in json.loads(capsys.readouterr().out)["kinds"]}
+    assert kinds["dead_click"]["signals"] == 0   # 9 on desktop, 4 on the phone before routes

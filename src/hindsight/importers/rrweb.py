@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from hindsight.importers.privacy import scrub, scrub_url, utm_params
-from hindsight.importers.rrweb_dom import DomTree, parse_dom
+from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
 from hindsight.store.errors import CaptureError
 from hindsight.store.kinds import EventKind as K
 
@@ -88,6 +88,54 @@ _TOUCH_CLICK_MS = 1000
 _TOUCH_CLICK_PX = 30
 _ERROR_DEDUPE_MS = 100
 _SUBMIT_NAV_MS = 10_000
+#: Custom events that announce an SPA route (posthog-js), with the new URL in their payload.
+ROUTE_EVENT_TAGS = ("$pageview", "$url_changed")
+_ROUTE_SWAP_MS = 1500  # a route event's DOM swap follows within this time
+
+
+def _route_href(payload) -> str | None:
+    """The URL a posthog-js ``$pageview`` / ``$url_changed`` custom event carries."""
+    if not isinstance(payload, dict):
+        return None
+    for key in ("href", "$current_url", "url"):
+        v = payload.get(key)
+        if isinstance(v, str) and v:
+            return v
+    props = payload.get("properties")
+    return _route_href(props) if isinstance(props, dict) and props is not payload else None
+
+
+def _title_swap(d: dict, title_nodes) -> bool:
+    """A Mutation that changes the document's <title> text and swaps content elsewhere (removes
+    nodes and adds elements outside <title>): how an SPA route shows in rrweb without events."""
+    if not title_nodes:
+        return False
+    adds = d.get("adds") or []
+    texts = d.get("texts") or []
+    titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
+        any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
+    if not titled:
+        return False
+    removed = any(isinstance(r, dict) and r.get("parentId") not in title_nodes for r in d.get("removes") or [])
+    added = any(isinstance(a, dict) and a.get("parentId") not in title_nodes and isinstance(a.get("node"), dict)
+                and a["node"].get("type") == 2 for a in adds)
+    return removed and added
+
+
+def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTree | None:
+    """The element map of a pageview's DOM now: its FullSnapshot with its mutations (and
+    ``extra``) applied. None when the pageview has no single FullSnapshot to start from."""
+    if len(page.trees) != 1 or page.trees[0]._root is None:
+        return None
+    live = LiveDom(page.trees[0]._root)
+    for _, d in page.mutations:
+        live.apply(d)
+    if extra is not None:
+        live.apply(extra)
+    try:
+        return parse_dom(live.root, mask=mask)
+    except ValueError:
+        return None
 
 
 def device_class(width: int) -> str:
@@ -443,6 +491,10 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     last_error: tuple | None = None  # (t, message)
     submit_candidate: tuple | None = None  # (t, local target, pv)
     validation_at = -1
+    route_events = False  # the recording announces routes with custom events (posthog-js)
+    pending_route: tuple | None = None  # (t, href) of a route event waiting for its DOM swap
+    last_scroll = (0.0, 0.0)
+    doc_url, doc_title = "", ""
     MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
     # plain ints: enum attribute lookups in the hot loop cost more than the work
     _BLUR = int(K.BLUR)
@@ -458,6 +510,32 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     i = -1
     typ: Any = None
 
+    def start_route(t: int, href: str | None, swap: dict | None) -> bool:
+        """Start a route pageview at ``t`` (an SPA view change without a page load): its element
+        map is the DOM after ``swap``; ``href`` from a route event, else named by its title."""
+        nonlocal pv, tree, node_map, checkable, base, touch_start
+        old = pageviews[pv]
+        new_tree = _live_tree(old, swap, mask)
+        if new_tree is None:
+            return False
+        if href:
+            url = page_url(href, mask, drop_query)
+        else:
+            href = old.href
+            url = doc_url if new_tree.title == doc_title or not new_tree.title else f"{doc_url} [{new_tree.title}]"
+        old.end = t
+        close_pageview(t)
+        pageviews.append(ParsedPageview(href, url, old.width, old.height, t, trees=[new_tree], tree_base=[0]))
+        pv = len(pageviews) - 1
+        tree = new_tree
+        base = 0
+        node_map = new_tree.index_of_node
+        checkable = {j for j, el in enumerate(new_tree.elements) if el.input_type in ("checkbox", "radio")}
+        touch_start = None
+        scroll.append((t, last_scroll[0], last_scroll[1], pv))
+        skipped["route pageviews (SPA view change without a page load)"] += 1
+        return True
+
     def close_pageview(next_start: int) -> None:
         nonlocal submit_candidate
         if submit_candidate is not None and submit_candidate[2] == pv:
@@ -471,6 +549,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
             typ = ev.get("type")
             if type(typ) is not int:
                 raise CaptureError(path, f"event #{in_file(i)} has {'no' if typ is None else 'a non-integer'} 'type'")
+            if pending_route is not None and t - pending_route[0] > _ROUTE_SWAP_MS:
+                start_route(t, pending_route[1], None)  # no swap came: the DOM as it is
+                pending_route = None
             if typ == 3:
                 d = ev["data"]
                 src = d["source"]
@@ -490,6 +571,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     if d["id"] == doc_id:
                         # values are checked with the other columns; the timeline is built from the rows
                         add_t(t); add_k(_SCROLL); add_x(d["x"]); add_y(d["y"]); add_tg(-1); add_v(0); add_pv(pv)
+                        last_scroll = (d["x"], d["y"])
                     else:
                         skipped["Scroll of an element (not the page)"] += 1
                 elif src == 2:
@@ -554,6 +636,13 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     texts = d.get("texts") or []
                     attrs = d.get("attributes") or []
                     n = len(adds) + len(removes) + len(texts) + len(attrs)
+                    swapped = False
+                    if tree is not None and len(pageviews[pv].trees) == 1:
+                        if pending_route is not None:
+                            swapped = start_route(t, pending_route[1], d)
+                            pending_route = None
+                        elif not route_events and _title_swap(d, tree.title_nodes):
+                            swapped = start_route(t, None, d)
                     tg = -1
                     for a in attrs:
                         tg = node_map.get(a["id"], -1)
@@ -565,7 +654,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                             if tg >= 0:
                                 break
                     add_t(t); add_k(_MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
-                    if tree is not None and len(pageviews[pv].trees) == 1:
+                    if tree is not None and len(pageviews[pv].trees) == 1 and not swapped:
                         pageviews[pv].mutations.append((t, d))
                     for a in attrs:
                         at = a["attributes"]
@@ -609,6 +698,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 base = 0
                 doc_id = 1
                 touch_start = None
+                pending_route = None
+                last_scroll = (0.0, 0.0)
+                doc_url, doc_title = pageviews[pv].url, ""
             elif typ == 2:
                 if pv < 0:
                     skipped["before first Meta"] += 1
@@ -633,6 +725,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     sx = _number(off.get("left", 0), "initialOffset left")
                     sy = _number(off.get("top", 0), "initialOffset top")
                     scroll.append((t, sx, sy, pv))
+                    last_scroll = (sx, sy)
+                if len(page.trees) == 1:
+                    doc_title = new_tree.title
             elif typ == 5:
                 if pv < 0:
                     skipped["before first Meta"] += 1
@@ -651,6 +746,11 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 else:
                     add_t(t); add_k(_CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
                     add_pv(pv)
+                    if tag in ROUTE_EVENT_TAGS:
+                        route_events = True
+                        href = _route_href(d.get("payload"))
+                        if href and page_url(href, mask, drop_query) != pageviews[pv].url:
+                            pending_route = (t, href)
             elif typ == 6:
                 if pv < 0:
                     skipped["before first Meta"] += 1
