@@ -218,3 +218,52 @@ def test_clicks_after_a_route_land_on_the_new_view_and_are_not_dead(tmp_path_fac
     assert cli_main(["signals", str(out), "--json"]) == 0
     kinds = {k["kind"]: k for k in json.loads(capsys.readouterr().out)["kinds"]}
     assert kinds["dead_click"]["signals"] == 0   # 9 on desktop, 4 on the phone before routes
+
+
+# -- 4. touch ----------------------------------------------------------------------------------
+
+from hindsight.replay.hesitation import detect_hesitations, element_kind  # noqa: E402
+from hindsight.replay.timeline import SessionTimeline  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["session_spa_touch_390x844.json", "session_landing_390x844.json"])
+def test_synthetic_mouse_moves_after_taps_are_not_a_cursor(tmp_path_factory, name):
+    exp = EXPECTED["files"][name]
+    taps = [a for a in exp["actions"] if a["action"] == "tap"]
+    out = _imported(tmp_path_factory, name)
+    with open_capture(out) as cap:
+        sid = int(cap.session_ids()[0])
+        _, events, _ = cap.session_events(sid)
+        assert int(np.sum(events.kind == K.MOVE)) == 0          # 8 / 9 stored before
+        assert int(np.sum(events.kind == K.TAP)) == len(taps)
+        tl = SessionTimeline.load(cap, sid)
+        assert not any(h.reason == "still" and h.has_cursor for h in tl.hesitations)
+        touch = detect_hesitations(tl, touch_still=True, max_ms=20_000)
+    assert all(not h.has_cursor and h.describe().startswith("No touch for ") for h in touch)
+    if "spa_touch" in name:
+        # the ~9 s with no input after closing the modal (expected: still 9.0 s from 12.9 s)
+        still = next(a for a in exp["actions"] if a["action"] == "still")
+        t0 = exp["metas"][0]["timestamp"]
+        long = [h for h in touch if h.duration_ms > 8_500]
+        assert len(long) == 1 and long[0].start_ms <= still["t"] - t0 <= long[0].end_ms
+        assert long[0].describe().startswith(f"No touch for {long[0].duration_ms / 1000:.1f} s")
+
+
+def test_a_pause_after_clicking_a_button_names_the_button_not_a_field(tmp_path_factory):
+    """After clicking Save (which focuses the button) the visitor waits ~4 s: not a field."""
+    name = "session_spa_plain_1280x800.json"
+    exp = EXPECTED["files"][name]
+    t0 = exp["metas"][0]["timestamp"]
+    still = next(a for a in exp["actions"] if a["action"] == "still")
+    with open_capture(_imported(tmp_path_factory, name)) as cap:
+        tl = SessionTimeline.load(cap, int(cap.session_ids()[0]))
+        h = next(h for h in tl.hesitations if h.start_ms <= still["t"] - t0 <= h.end_ms)
+        emap = tl.element_maps[tl.pageviews[h.pageview_index].snapshot_id]
+        save = emap.index_of("#save")
+        assert element_kind(emap, save) == "button"
+        assert element_kind(emap, emap.index_of("#email")) == "field"
+        assert element_kind(emap, emap.index_of("#nav-home")) == "link"
+        # the focus is on #save (the click focused it), yet no field hesitation is reported
+        assert tl.index.focused_at(h.pageview_index, h.start_ms + 1) == save
+    assert (h.reason, h.kind, h.selector) == ("still", "button", "#save")
+    assert "field" not in h.describe() and h.describe().endswith("over the Save changes button")

@@ -87,6 +87,10 @@ _TAP_SLOP_PX = 10
 _TOUCH_CLICK_MS = 1000
 _TOUCH_CLICK_PX = 30
 _ERROR_DEDUPE_MS = 100
+#: A mouse move within this time after a touch and this close to it is the browser's synthetic
+#: "compatibility" mousemove after a tap, not a cursor (dropped on import).
+_SYNTHETIC_MOVE_MS = 500
+_SYNTHETIC_MOVE_PX = 30
 _SUBMIT_NAV_MS = 10_000
 #: Custom events that announce an SPA route (posthog-js), with the new URL in their payload.
 ROUTE_EVENT_TAGS = ("$pageview", "$url_changed")
@@ -495,6 +499,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     pending_route: tuple | None = None  # (t, href) of a route event waiting for its DOM swap
     last_scroll = (0.0, 0.0)
     doc_url, doc_title = "", ""
+    touches: list[tuple] = []  # (t, x, y, pv) of TouchStart / TouchEnd, viewport px
     MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
     # plain ints: enum attribute lookups in the hot loop cost more than the work
     _BLUR = int(K.BLUR)
@@ -603,8 +608,10 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                         add_tg(node_map.get(d.get("id"), -1)); add_v(0); add_pv(pv)
                     elif it == 7:
                         touch_start = (_number(d.get("x", 0), "touch x"), _number(d.get("y", 0), "touch y"))
+                        touches.append((t, touch_start[0], touch_start[1], pv))
                     elif it == 9:
                         x = _number(d.get("x", 0), "touch x"); y = _number(d.get("y", 0), "touch y")
+                        touches.append((t, x, y, pv))
                         if touch_start is not None and (abs(x - touch_start[0]) > _TAP_SLOP_PX
                                                         or abs(y - touch_start[1]) > _TAP_SLOP_PX):
                             skipped["TouchEnd of a swipe (not a tap)"] += 1
@@ -805,6 +812,23 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
     v_arr = np.concatenate([np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1) if VAL else
                             np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
+    if touches and len(move_t):
+        # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
+        # ms later: not cursor movement. Drop such positions (touch pageviews only).
+        tt = np.asarray(touches, dtype=np.float64)
+        tt = tt[np.argsort(tt[:, 0], kind="stable")]
+        mrow = np.arange(len(T), len(t_arr))
+        mt, mx, my = t_arr[mrow], x_arr[mrow], y_arr[mrow]
+        j = np.searchsorted(tt[:, 0], mt, side="right") - 1
+        jj = np.maximum(j, 0)
+        synthetic = (j >= 0) & (k_arr[mrow] == MOVE) & (mt - tt[jj, 0] <= _SYNTHETIC_MOVE_MS) & \
+            (np.abs(mx - tt[jj, 1]) <= _SYNTHETIC_MOVE_PX) & (np.abs(my - tt[jj, 2]) <= _SYNTHETIC_MOVE_PX)
+        if synthetic.any():
+            keep = np.ones(len(t_arr), dtype=bool)
+            keep[mrow[synthetic]] = False
+            skipped["mouse move after a tap (the browser's synthetic move, not a cursor)"] += int(synthetic.sum())
+            t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr = (
+                a[keep] for a in (t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr))
     n = len(t_arr)
     bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
         (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
