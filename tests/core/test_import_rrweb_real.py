@@ -267,3 +267,69 @@ def test_a_pause_after_clicking_a_button_names_the_button_not_a_field(tmp_path_f
         assert tl.index.focused_at(h.pageview_index, h.start_ms + 1) == save
     assert (h.reason, h.kind, h.selector) == ("still", "button", "#save")
     assert "field" not in h.describe() and h.describe().endswith("over the Save changes button")
+
+
+# -- 5. validation errors ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", SPA)
+def test_role_alert_and_is_invalid_error_is_on_the_email_field(tmp_path_factory, name, capsys):
+    """#email gets class is-invalid and a role="alert" #email-error is inserted after it (no
+    aria-invalid): one validation error, on the email field, in `forms` and `signals`."""
+    exp = EXPECTED["files"][name]
+    t0 = exp["metas"][0]["timestamp"]
+    shown = next(v for v in exp["visibility"] if v["selector"] == "#email-error" and v["visible"])
+    out = _imported(tmp_path_factory, name)
+    with open_capture(out) as cap:
+        found = []
+        for _, _, _, p in _pageviews(cap):
+            ev = cap.pageview_events(p.pageview_id)
+            em = cap.elements(p.snapshot_id)
+            strings = cap.strings()
+            for i in np.flatnonzero(ev.kind == K.VALIDATION):
+                found.append((int(ev.t[i]), em.selector[int(ev.target[i])], strings[int(ev.value[i])]))
+    assert len(found) == 1
+    t, selector, message = found[0]
+    assert selector == "#email" and abs(t - (shown["t"] - t0)) <= 100
+    assert message == "Enter a valid email address, like [email]."  # scrubbed like all kept text
+    capsys.readouterr()
+    assert cli_main(["forms", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    fields = {f["name"]: f for f in report["fields"]}
+    assert fields["email"]["validation_errors"] == 1
+    assert sum(f["validation_errors"] for f in report["fields"]) == 1
+    assert cli_main(["signals", str(out), "--json"]) == 0
+    kinds = {k["kind"]: k for k in json.loads(capsys.readouterr().out)["kinds"]}
+    assert kinds["validation_error"]["signals"] == 1
+    assert [e["selector"] for e in kinds["validation_error"]["top_elements"]] == ["#email"]
+
+
+def test_error_class_alone_and_custom_event_errors_name_their_field(tmp_path):
+    """Other ways pages show an error, on the same real recording: the error class alone (the
+    alert removed from the Mutation), and a custom event carrying the field name."""
+    ev = _events("session_spa_posthog_1280x800.json")
+    # the Mutation that shows the inline error: keep only the is-invalid class change, so the
+    # class alone must give the error
+    i_err = next(i for i, e in enumerate(ev) if e["type"] == 3 and e["data"]["source"] == 0
+                 and any(a["attributes"].get("class") == "is-invalid" for a in e["data"]["attributes"]))
+    only_class = json.loads(json.dumps(ev))
+    only_class[i_err]["data"]["adds"] = []
+    # a custom event naming the full-name field
+    custom = json.loads(json.dumps(ev))
+    custom.insert(i_err + 1, {"type": 5, "timestamp": ev[i_err]["timestamp"] + 5,
+                              "data": {"tag": "validation_error",
+                                       "payload": {"field": "full-name", "message": "Too short"}}})
+    for n, events in (("class.json", only_class), ("custom.json", custom)):
+        (tmp_path / n).write_text(json.dumps(events))
+    out = tmp_path / "v.sqlite"
+    import_files([tmp_path / "class.json", tmp_path / "custom.json"], out, render=False)
+    with open_capture(out) as cap:
+        got = {}
+        for sid in cap.session_ids():
+            s = cap.session(int(sid))
+            pvs, evs, pv_index = cap.session_events(int(sid))
+            rows = np.flatnonzero(evs.kind == K.VALIDATION)
+            got[s.external_id] = sorted(
+                (cap.elements(pvs[int(pv_index[r])].snapshot_id).selector[int(evs.target[r])],
+                 cap.strings()[int(evs.value[r])]) for r in rows)
+    assert got["class"] == [("#email", "invalid")]
+    assert got["custom"] == [("#email", "Enter a valid email address, like [email]."), ("#full-name", "Too short")]

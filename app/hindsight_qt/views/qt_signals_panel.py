@@ -40,7 +40,7 @@ KIND_TIPS = {
     "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
 }
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
-          "quick_back": "quick back", "thrashed_cursor": "thrash"}
+          "quick_back": "quick back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
 TOP_SESSIONS = 50
 
 

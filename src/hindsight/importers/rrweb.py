@@ -142,6 +142,145 @@ def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTre
         return None
 
 
+#: Class names that mark a field as invalid (Bootstrap, Foundation, most form libraries).
+ERROR_CLASSES = frozenset({"invalid", "is-invalid", "error", "has-error"})
+#: Payload keys of a custom event that name the field it is about.
+_FIELD_KEYS = ("field", "fieldName", "field_name", "name", "input")
+
+
+def _has_error_class(value) -> bool:
+    return isinstance(value, str) and not ERROR_CLASSES.isdisjoint(value.split())
+
+
+def _is_alert(attrs) -> bool:
+    """An element that announces a message: role="alert" or an aria-live region (not "off")."""
+    if not isinstance(attrs, dict):
+        return False
+    live = attrs.get("aria-live")
+    return attrs.get("role") == "alert" or (isinstance(live, str) and live not in ("", "off"))
+
+
+def _node_text(node) -> str:
+    out: list[str] = []
+    stack = [node]
+    while stack and len(out) < 40:
+        n = stack.pop()
+        if not isinstance(n, dict):
+            continue
+        if n.get("type") == 3 and isinstance(n.get("textContent"), str):
+            out.append(n["textContent"])
+        stack.extend(reversed(n.get("childNodes") or []))
+    return " ".join(" ".join(out).split())
+
+
+class _FieldFinder:
+    """Which form field a validation message belongs to, in one element map (built lazily)."""
+
+    def __init__(self, tree: DomTree, base: int):
+        self.tree = tree
+        self.base = base
+        self._nodes: dict[int, dict] | None = None
+
+    def nodes(self) -> dict[int, dict]:
+        if self._nodes is None:
+            self._nodes = {}
+            stack = [self.tree._root]
+            while stack:
+                n = stack.pop()
+                if isinstance(n, dict):
+                    if isinstance(n.get("id"), int):
+                        self._nodes[n["id"]] = n
+                    stack.extend(n.get("childNodes") or [])
+        return self._nodes
+
+    def is_field(self, local: int) -> bool:
+        j = local - self.base
+        return 0 <= j < len(self.tree.elements) and self.tree.elements[j].field is not None
+
+    def by_name(self, name: str) -> int:
+        for j, el in enumerate(self.tree.elements):
+            if el.field is not None and (el.field == name or el.selector == f"#{name}"):
+                return self.base + j
+        return -1
+
+    def near(self, alert_id, alert_attrs: dict, parent_id, next_id, node_map: dict) -> int:
+        """The field that describes-by the alert (``aria-describedby``), else the field next to
+        it: among the fields whose nearest mapped ancestor is the alert's parent (then its
+        parent), the last one before the alert."""
+        els = self.tree.elements
+        own_id = alert_attrs.get("id") if isinstance(alert_attrs, dict) else None
+        if isinstance(own_id, str) and own_id:
+            for nid, n in self.nodes().items():
+                ref = (n.get("attributes") or {}).get("aria-describedby")
+                if isinstance(ref, str) and own_id in ref.split():
+                    local = node_map.get(nid, -1)
+                    if self.is_field(local):
+                        return local
+        p = node_map.get(parent_id, -1) - self.base
+        nxt = node_map.get(next_id, -1) - self.base if next_id is not None else -1
+        for _ in range(2):
+            if p < 0:
+                break
+            cands = [j for j, el in enumerate(els) if el.field is not None and
+                     (el.parent == p or (0 <= el.parent < len(els) and els[el.parent].parent == p))]
+            if cands:
+                before = [j for j in cands if nxt < 0 or j < nxt]
+                return self.base + (before[-1] if before else cands[-1])
+            p = els[p].parent
+        return -1
+
+
+def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, str]:
+    """Validation errors one Mutation shows: {local field index: message}. A field gets one
+    when the mutation sets ``aria-invalid="true"`` or an error class (``ERROR_CLASSES``) on it,
+    or adds / unhides a ``role="alert"`` or ``aria-live`` element next to it or named by its
+    ``aria-describedby``."""
+    out: dict[int, str] = {}
+    adds = d.get("adds") or []
+    msg = ""
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
+                and node["textContent"].strip():
+            msg = " ".join(node["textContent"].split())
+            break
+    for a in d.get("attributes") or []:
+        at = a.get("attributes") if isinstance(a, dict) else None
+        if not isinstance(at, dict):
+            continue
+        local = node_map.get(a.get("id"), -1)
+        if local >= 0 and (at.get("aria-invalid") == "true" or
+                           (_has_error_class(at.get("class")) and finder.is_field(local))):
+            out.setdefault(local, msg)
+        elif local >= 0 and ("hidden" in at and at["hidden"] is None or "style" in at):
+            node = finder.nodes().get(a.get("id"))
+            if node is not None and _is_alert(node.get("attributes")):
+                style = at.get("style")
+                if isinstance(style, str) and "display: none" in style.replace(":none", ": none"):
+                    continue
+                parent = None
+                for pid, pn in finder.nodes().items():
+                    if any(isinstance(c, dict) and c.get("id") == a.get("id") for c in pn.get("childNodes") or []):
+                        parent = pid
+                        break
+                field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
+                if field >= 0:
+                    out[field] = _node_text(node) or out.get(field, "")
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 2 and _is_alert(node.get("attributes")):
+            text = _node_text(node) or " ".join(
+                " ".join(x["node"].get("textContent") or "" for x in adds if isinstance(x, dict) and
+                         x.get("parentId") == node.get("id") and isinstance(x.get("node"), dict)).split())
+            if not text:
+                continue  # an empty live region is a container, not a message yet
+            field = finder.near(node.get("id"), node.get("attributes"), add.get("parentId"), add.get("nextId"),
+                                node_map)
+            if field >= 0:
+                out[field] = text
+    return out
+
+
 def device_class(width: int) -> str:
     """Device class of a viewport width in CSS px: < 600 mobile, < 1024 tablet, else desktop."""
     return "mobile" if width < 600 else "tablet" if width < 1024 else "desktop"
@@ -500,6 +639,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     last_scroll = (0.0, 0.0)
     doc_url, doc_title = "", ""
     touches: list[tuple] = []  # (t, x, y, pv) of TouchStart / TouchEnd, viewport px
+    finder: _FieldFinder | None = None
     MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
     # plain ints: enum attribute lookups in the hot loop cost more than the work
     _BLUR = int(K.BLUR)
@@ -663,21 +803,13 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     add_t(t); add_k(_MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
                     if tree is not None and len(pageviews[pv].trees) == 1 and not swapped:
                         pageviews[pv].mutations.append((t, d))
-                    for a in attrs:
-                        at = a["attributes"]
-                        if isinstance(at, dict) and at.get("aria-invalid") == "true":
-                            ftg = node_map.get(a["id"], -1)
-                            if ftg >= 0:
-                                msg = ""
-                                for add in adds:
-                                    node = add.get("node") if isinstance(add, dict) else None
-                                    if isinstance(node, dict) and node.get("type") == 3 and \
-                                            isinstance(node.get("textContent"), str) and node["textContent"].strip():
-                                        msg = " ".join(node["textContent"].split())
-                                        break
-                                add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
-                                add_v(sid(msg or "invalid")); add_pv(pv)
-                                validation_at = t
+                    if tree is not None and (attrs or adds):
+                        if finder is None or finder.tree is not tree:
+                            finder = _FieldFinder(tree, base)
+                        for ftg, msg in _validations(d, finder, node_map).items():
+                            add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                            add_v(sid(msg or "invalid")); add_pv(pv)
+                            validation_at = t
                 elif src == 4:
                     w = _number(d["width"], "viewport width"); h = _number(d["height"], "viewport height")
                     add_t(t); add_k(_RESIZE); add_x(w); add_y(h); add_tg(-1); add_v(0); add_pv(pv)
@@ -753,6 +885,17 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 else:
                     add_t(t); add_k(_CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
                     add_pv(pv)
+                    payload = d.get("payload")
+                    low = tag.lower()
+                    if tree is not None and isinstance(payload, dict) and ("valid" in low or "error" in low):
+                        name = next((payload[k] for k in _FIELD_KEYS if isinstance(payload.get(k), str)
+                                     and payload[k]), None)
+                        ftg = _FieldFinder(tree, base).by_name(name) if name else -1
+                        if ftg >= 0:
+                            msg = payload.get("message") if isinstance(payload.get("message"), str) else tag
+                            add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                            add_v(sid(msg or "invalid")); add_pv(pv)
+                            validation_at = t
                     if tag in ROUTE_EVENT_TAGS:
                         route_events = True
                         href = _route_href(d.get("payload"))
