@@ -73,7 +73,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
-    import hindsight_qt.views  # noqa: F401 - applies its PySide6 refcount guard before any real work
+    from hindsight_qt.pyside_guard import guard_none_refcount
+
+    guard_none_refcount()   # before any real work (see there)
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     apply_theme(app)

@@ -1,12 +1,18 @@
 """The main window: menus, the Sessions dock (filters + table), the player, room for panels.
 
-It composes views and routes between them; it owns no data logic. Store calls that can
-take a while go through ``tasks.run`` (the session table, demo generation).
+It composes views; it owns no data logic and routes nothing between them. The window owns
+one :class:`hindsight.workspace.Workspace` and hands it to every view it builds: the
+filter panel, the player (and its heatmap overlay) and the analysis panels subscribe to
+its events, so a change made in one view (a Signals tick, a funnel's "show these sessions",
+a replay request) reaches the others through the workspace, never through each other.
+Store calls that can take a while go through ``tasks.run`` (the session table, demo
+generation).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,25 +38,59 @@ from PySide6.QtWidgets import (
 
 from hindsight import __version__
 from hindsight.store import CaptureError, SessionFilter, open_capture
+from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt import tasks
+from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
 from hindsight_qt.settings import Settings, default_demo_path
+from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_filter_panel import QtFilterPanel
 from hindsight_qt.views.qt_session_list import QtSessionList
 
-#: Analysis panels the app docks (module, class, dock title), in workflow order. Each takes
-#: ``parent``, and may have ``set_capture(capture | None)``, ``set_filter(SessionFilter)``,
-#: ``replay_requested(session_id, t_ms)`` and ``filter_requested(SessionFilter)``. A panel
-#: missing from this build is skipped.
-PANELS: tuple[tuple[str, str, str], ...] = (
-    ("hindsight_qt.views.qt_funnel_panel", "QtFunnelPanel", "Funnel"),
-    ("hindsight_qt.views.qt_heatmap_panel", "QtHeatmapPanel", "Heatmap"),
-    ("hindsight_qt.views.qt_signals_panel", "QtSignalsPanel", "Signals"),
-    ("hindsight_qt.views.qt_forms_panel", "QtFormsPanel", "Forms"),
+def _funnel_panel():
+    from hindsight_qt.views.qt_funnel_panel import QtFunnelPanel
+
+    return QtFunnelPanel
+
+
+def _heatmap_panel():
+    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+
+    return QtHeatmapPanel
+
+
+def _signals_panel():
+    from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
+
+    return QtSignalsPanel
+
+
+def _forms_panel():
+    from hindsight_qt.views.qt_forms_panel import QtFormsPanel
+
+    return QtFormsPanel
+
+
+def _bookmarks_installer():
+    from hindsight_qt.views.qt_bookmarks_panel import install_bookmark_support
+
+    return install_bookmark_support
+
+
+#: Analysis panels the app docks (dock title, a function importing the panel class), in workflow
+#: order. Each is built as ``cls(workspace=...)`` with the window's Workspace (replay requests and
+#: filters go through it) and has ``set_capture(capture | None)`` and ``set_filter(SessionFilter)``,
+#: which the window calls while the panel is on screen. A panel that fails to import is skipped.
+PANELS: tuple[tuple[str, Callable[[], type]], ...] = (
+    ("Funnel", _funnel_panel),
+    ("Heatmap", _heatmap_panel),
+    ("Signals", _signals_panel),
+    ("Forms", _forms_panel),
 )
-#: Functions ``install(main_window)`` that add a panel and wire themselves (bookmarks).
-PANEL_INSTALLERS: tuple[tuple[str, str], ...] = (
-    ("hindsight_qt.views.qt_bookmarks_panel", "install_bookmark_support"),
+#: (name, a function importing ``install(main_window)``) of panels that wire themselves (bookmarks).
+PANEL_INSTALLERS: tuple[tuple[str, Callable[[], Callable]], ...] = (
+    ("Bookmarks", _bookmarks_installer),
 )
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
@@ -98,44 +138,6 @@ def _on_screen(dock: QDockWidget) -> bool:
     return window is None or window.rect().intersects(dock.geometry())
 
 
-#: Timeline marker colour and label of each frustration signal kind, least severe first
-#: (drawn in this order, so a rage click is on top). Bookmarks are amber; these avoid it.
-SIGNAL_MARKERS = {
-    "quick_back": ("#4ADE80", "Quick back"),
-    "excessive_scroll": ("#60A5FA", "Excessive scrolling ({count} reversals)"),
-    "thrashed_cursor": ("#2DD4BF", "Thrashed cursor ({count} turns)"),
-    "dead_click": ("#E2E8F0", "Dead click ×{count} on {selector}"),
-    "error_click": ("#D946EF", "Error click on {selector}"),
-    "rage_click": ("#E5484D", "Rage click ×{count} on {selector}"),
-}
-
-
-def signal_markers(table) -> list[tuple[float, str, str]]:
-    """(t_ms, colour, label) timeline markers for the rows of a ``SignalTable``.
-
-    A rage burst's dead clicks are folded into the rage marker ("… (5 dead)"): one marker
-    per moment, not a grey one hiding the red one.
-    """
-    rows = table.rows()
-    rage_at = {(r["t_ms"], r["selector"]) for r in rows if r["kind"] == "rage_click"}
-    dead_in_rage = {(r["t_ms"], r["selector"]): r["count"] for r in rows
-                    if r["kind"] == "dead_click" and (r["t_ms"], r["selector"]) in rage_at}
-    rank = {kind: i for i, kind in enumerate(SIGNAL_MARKERS)}
-    out = []
-    for row in sorted(rows, key=lambda r: rank[r["kind"]]):
-        key = (row["t_ms"], row["selector"])
-        if row["kind"] == "dead_click" and key in dead_in_rage:
-            continue
-        colour, text = SIGNAL_MARKERS[row["kind"]]
-        label = text.format(count=row["count"], selector=row["selector"] or "the page")
-        if row["kind"] == "dead_click" and row["count"] <= 1:
-            label = label.replace(" ×1", "")
-        if row["kind"] == "rage_click" and key in dead_in_rage:
-            label += f" ({dead_in_rage[key]} dead)"
-        out.append((float(row["t_ms"]), colour, label))
-    return out
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -150,6 +152,18 @@ class _PlaceholderCore:
         self.playing = False
         self.paused_for = None
         self.pause_on_hesitation = False
+        from hindsight.replay.inactivity import INACTIVITY_MS
+        from hindsight.replay.player import DEFAULT_HESITATION_MS
+
+        self.hesitation_threshold_ms = DEFAULT_HESITATION_MS
+        self.inactivity_threshold_ms = INACTIVITY_MS
+        self.t_ms = 0.0
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = float(speed)
+
+    def pause(self) -> None:
+        self.playing = False
 
 
 class PlaceholderPlayer(QWidget):
@@ -163,6 +177,8 @@ class PlaceholderPlayer(QWidget):
         super().__init__(parent)
         self.setObjectName("PlaceholderPlayer")
         self.player = _PlaceholderCore()
+        self.overlay = None           # no heatmap overlay without the real player
+        self.timeline_widget = None   # nor a timeline
         self.capture = None
         self.session_id: int | None = None
         self._label = QLabel("Double-click a session to replay it", self)
@@ -185,7 +201,7 @@ class PlaceholderPlayer(QWidget):
         self._label.setText("Double-click a session to replay it")
 
     def handle_key(self, key, modifiers=Qt.KeyboardModifier.NoModifier) -> bool:
-        key = int(getattr(key, "value", key))
+        key = key_code(key)
         if key == int(Qt.Key.Key_N.value):
             self.next_session_requested.emit()
             return True
@@ -198,11 +214,11 @@ class PlaceholderPlayer(QWidget):
         return False
 
 
-def _make_player(parent: QWidget) -> QWidget:
+def _make_player(parent: QWidget, workspace: Workspace) -> QWidget:
     try:
         from hindsight_qt.views.qt_player import QtPlayer
 
-        return QtPlayer(parent)
+        return QtPlayer(parent, workspace=workspace)
     except ImportError as exc:  # the player or its core is not in this checkout yet
         return PlaceholderPlayer(parent, reason=str(exc))
 
@@ -427,7 +443,10 @@ class MainWindow(QMainWindow):
                  panels: bool = False) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
+        #: What the user looks at in the open capture; every view is built with it.
+        self.workspace = Workspace()
         self.capture = None
+        self.bookmark_action: QAction | None = None   # the bookmarks panel's B action, when installed
         self._counts: dict[str, int] = {}
         self.current_session_id: int | None = None
         self.demo_path = default_demo_path()
@@ -455,10 +474,12 @@ class MainWindow(QMainWindow):
         self.welcome.open_requested.connect(self.show_open_dialog)
         self.welcome.demo_requested.connect(self.open_demo_capture)
         self.welcome.recent_requested.connect(self.open_capture)
-        self.player_view = _make_player(self)
+        self.player_view = _make_player(self, self.workspace)
         self.player_view.next_session_requested.connect(lambda: self._step_session(+1))
         self.player_view.previous_session_requested.connect(lambda: self._step_session(-1))
         self.player_view.session_loaded.connect(self._on_session_loaded)
+        if self.player_view.overlay is not None:   # the placeholder player has no overlay
+            self.player_view.overlay.use_settings(self.settings.q)   # its opacity lives in this window's settings
         self._apply_player_settings()
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
@@ -466,13 +487,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         # Left dock: filters above the session table.
-        self.filter_panel = QtFilterPanel()
-        self.filter_panel.filter_changed.connect(self._on_filter_changed)
-        self.session_list = QtSessionList()
+        self.filter_panel = QtFilterPanel(self.workspace)
+        self.session_list = QtSessionList(workspace=self.workspace)
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
-        self.session_list.index_did_load.connect(self.filter_panel.set_signal_index)
-        # Erased sessions: reopen, so the player, panels and their caches forget them.
+        self.session_list.index_did_load.connect(self.workspace.set_signal_index)
+        events = self.workspace.events
+        subscribe_all(self, ((events.filter_changed, self._on_filter_changed),
+                             (events.replay_requested, self._on_replay_requested)))
+        self._opening = False
+        # Erased sessions: reopen, so the player, panels and the workspace's caches forget them.
         self.session_list.sessions_did_delete.connect(
             lambda _plan: self.capture is not None and self.open_capture(self.capture.path))
         self.session_list.set_hidden_columns(self.settings.hidden_columns)
@@ -625,7 +649,7 @@ class MainWindow(QMainWindow):
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
         self.status_file.setToolTip(str(self.capture.path))
-        self.status_sessions.setText(f"{counts.get('sessions', 0):,} sessions")
+        self.status_sessions.setText(plural(counts.get("sessions", 0), "session"))
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()
@@ -669,11 +693,14 @@ class MainWindow(QMainWindow):
         self.capture = capture
         self._counts = counts
         self.current_session_id = None
-        if hasattr(self.player_view, "clear"):
-            self.player_view.clear()
-        self.filter_panel.set_capture(capture)
+        self.player_view.clear()
+        self._opening = True   # the workspace's "empty filter" event is this open, not a change
+        try:
+            self.workspace.open(capture)
+        finally:
+            self._opening = False
         self._cue_first_session = True
-        self.session_list.set_capture(capture, self.filter_panel.current_filter())
+        self.session_list.set_capture(capture, self.workspace.session_filter())
         self.settings.add_recent(path)
         self._update_recent_menu()
         self.setWindowTitle(f"{path.name} — Hindsight")
@@ -681,7 +708,6 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._show_welcome(False)
         self._sync_panels()
-        self._sync_player_overlay()
         self.capture_did_open.emit(capture)
         return True
 
@@ -694,9 +720,12 @@ class MainWindow(QMainWindow):
     def close_capture(self) -> None:
         if self.capture is None:
             return
-        if hasattr(self.player_view, "clear"):
-            self.player_view.clear()
-        self.filter_panel.set_capture(None)
+        self.player_view.clear()
+        self._opening = True
+        try:
+            self.workspace.close()
+        finally:
+            self._opening = False
         self.session_list.set_capture(None)
         self._retire(self.capture)
         self.capture = None
@@ -708,7 +737,6 @@ class MainWindow(QMainWindow):
         self._show_welcome(True)
         for widget in list(self._panel_capture):
             self._sync_panel(widget, force=True)   # let go of the closed capture everywhere
-        self._sync_player_overlay()
         self.capture_did_close.emit()
 
     @staticmethod
@@ -758,8 +786,13 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot replay session", _one_line(exc))
             return False
         self.current_session_id = int(session_id)
+        self.workspace.set_session(int(session_id), at_ms)
         self.session_list.select_session(int(session_id))
         return True
+
+    def _on_replay_requested(self, session_id: int, t_ms: float) -> None:
+        # A view asked the workspace to replay a session (a panel's list, a hot spot...).
+        self.load_session(int(session_id), at_ms=float(t_ms), autoplay=True)
 
     def _on_table_loaded(self, rows: int) -> None:
         # A freshly opened capture shows its newest session paused instead of an empty player.
@@ -787,63 +820,41 @@ class MainWindow(QMainWindow):
 
     def _show_signal_markers(self, session_id: int) -> None:
         """The session's frustration signals as timeline markers (source "signals"; the
-        bookmarks keep their own list). One session's detection takes a millisecond or two."""
-        widget = getattr(self.player_view, "timeline_widget", None)
-        if widget is None or not hasattr(widget, "set_extra_markers") or self.capture is None:
+        bookmarks keep their own list), from the workspace (the capture's signal index once
+        loaded; before that one session's detection takes a millisecond or two)."""
+        if self.capture is None or isinstance(self.player_view, PlaceholderPlayer):
             return
-        from hindsight.analytics.signals import compute_signals
-
         try:
-            table = compute_signals(self.capture, session_ids=[int(session_id)])
+            marks = self.workspace.session_markers(int(session_id))
         except (CaptureError, KeyError, ValueError) as exc:
             self.statusBar().showMessage(f"Could not detect this session's signals: {_one_line(exc)}", 4000)
-            table = None
-        widget.set_extra_markers(signal_markers(table) if table is not None else [], source="signals")
+            marks = []
+        self.player_view.timeline_widget.set_extra_markers(marks, source="signals")
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
+        if self._opening:
+            return
         self.session_list.set_filter(flt)
-        self._sync_signal_ticks()
         self._sync_panels()
-        self._sync_player_overlay()
         self.filter_did_change.emit(flt)
 
     def current_filter(self) -> SessionFilter:
-        return self.filter_panel.current_filter()
-
-    def _sync_player_overlay(self) -> None:
-        """The replay's heatmap overlay aggregates the sessions the list shows."""
-        overlay = getattr(self.player_view, "overlay", None)
-        if overlay is not None:
-            flt = self.current_filter() if self.capture is not None else SessionFilter()
-            overlay.set_source(self.capture, flt, settings=self.settings.q)
+        """The resolved filter every view shows (the workspace's)."""
+        return self.workspace.session_filter()
 
     def _apply_player_settings(self) -> None:
-        core = getattr(self.player_view, "player", None)
-        if core is None:
-            return
+        core = self.player_view.player
         try:
-            speed = self.settings.speed
-            if hasattr(core, "set_speed"):
-                core.set_speed(speed)
-            else:
-                core.speed = speed
-            pause = self.settings.pause_on_hesitation
-            check = getattr(self.player_view, "pause_check", None)
-            if check is not None:
-                check.setChecked(pause)   # the player's own toggle keeps core and UI in step
-            core.pause_on_hesitation = pause
-        except (AttributeError, ValueError, TypeError):
+            core.set_speed(self.settings.speed)
+        except (ValueError, TypeError):
             pass  # an unknown speed from an older version: keep the player's default
+        # The player's own toggle follows the core (its "options" event).
+        core.pause_on_hesitation = self.settings.pause_on_hesitation
 
-    def _save_player_settings(self) -> None:
-        core = getattr(self.player_view, "player", None)
-        if core is None:
-            return
-        try:
-            self.settings.speed = float(core.speed)
-            self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
-        except (AttributeError, TypeError, ValueError):
-            pass
+    def save_player_settings(self) -> None:
+        core = self.player_view.player
+        self.settings.speed = float(core.speed)
+        self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
 
     # -- panels ----------------------------------------------------------------------------
     def add_panel(self, title: str, widget: QWidget,
@@ -878,26 +889,17 @@ class MainWindow(QMainWindow):
 
     def attach_panel(self, title: str, widget: QWidget,
                      area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
-        """``add_panel`` plus the usual wiring, duck-typed: the panel is given the open capture
-        and the current filter (when it is on screen: hidden tabs catch up when shown), its
-        ``replay_requested(session_id, t_ms)`` opens the player there, and its
-        ``filter_requested(flt)`` narrows the session list."""
+        """``add_panel`` for an analysis panel: it has ``set_capture(capture | None)`` and
+        ``set_filter(SessionFilter)``, and the window gives it the workspace's capture and
+        filter while it is on screen (a hidden tab catches up when shown). Replay requests and
+        filters go through the workspace the panel was built with, not through the window."""
         dock = self.add_panel(title, widget, area)
-        if hasattr(widget, "replay_requested"):
-            widget.replay_requested.connect(
-                lambda sid, t_ms: self.load_session(int(sid), at_ms=float(t_ms), autoplay=True))
-        if hasattr(widget, "filter_requested"):
-            if hasattr(widget, "checked_kinds"):   # the Signals panel: its ticks are the Frustration filter
-                widget.filter_requested.connect(lambda _flt, w=widget: self._apply_signal_kinds(w))
-            else:
-                widget.filter_requested.connect(self.apply_filter)
-        if hasattr(widget, "set_capture") or hasattr(widget, "set_filter"):
-            self._panel_capture[widget] = None
-            self._panel_filter[widget] = SessionFilter()
-            # Deferred: when a tab is switched the dock's on-screen region updates after the signal.
-            dock.visibilityChanged.connect(
-                lambda visible, w=widget: visible and QTimer.singleShot(0, lambda: self._sync_panel(w)))
-            QTimer.singleShot(0, lambda w=widget: self._sync_panel(w))
+        self._panel_capture[widget] = None
+        self._panel_filter[widget] = SessionFilter()
+        # Deferred: when a tab is switched the dock's on-screen region updates after the signal.
+        dock.visibilityChanged.connect(
+            lambda visible, w=widget: visible and QTimer.singleShot(0, lambda: self._sync_panel(w)))
+        QTimer.singleShot(0, lambda w=widget: self._sync_panel(w))
         return dock
 
     def install_panels(self) -> None:
@@ -906,50 +908,25 @@ class MainWindow(QMainWindow):
         Without a saved layout they share the Sessions dock's area as tabs (funnel, heatmap,
         signals, forms, bookmarks), so the player keeps the rest of the window.
         """
-        import importlib
         import sys
 
         first_run = self.settings.window_state() is None
         before = len(self._panel_docks)
-        for module_name, class_name, title in PANELS:
+        for title, panel_class in PANELS:
             try:
-                cls = getattr(importlib.import_module(module_name), class_name)
-                self.attach_panel(title, cls(), Qt.DockWidgetArea.LeftDockWidgetArea)
+                self.attach_panel(title, panel_class()(workspace=self.workspace), Qt.DockWidgetArea.LeftDockWidgetArea)
             except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
                 print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for module_name, function_name in PANEL_INSTALLERS:
+        for name, installer in PANEL_INSTALLERS:
             try:
-                getattr(importlib.import_module(module_name), function_name)(self)
+                installer()(self)
             except Exception as exc:  # noqa: BLE001
-                print(f"hindsight: {module_name} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+                print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         if first_run:
             for dock in self._panel_docks[before:]:
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
                     self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
                     self.tabifyDockWidget(self._panel_docks[before], dock)
-
-    def _apply_signal_kinds(self, panel) -> None:
-        # Set the filter panel's Frustration list instead of a hidden session-id set, so the
-        # filter panel shows it and Reset clears it.
-        if self.filter_panel.signal_index is None and getattr(panel, "index", None) is not None:
-            self.filter_panel.set_signal_index(panel.index)
-        mode = panel.mode_combo.currentData() if hasattr(panel, "mode_combo") else "any"
-        self.filter_panel.set_frustration(panel.checked_kinds(), mode)
-        self.filter_panel.flush()
-
-    def _sync_signal_ticks(self) -> None:
-        # The Signals panel's ticks mirror the Frustration list (after Reset, or a change made
-        # in the filter panel), set quietly so they do not ask for a filter again.
-        kinds = set(self.filter_panel.frustration_kinds())
-        for panel in self._panel_capture:
-            checks = getattr(panel, "checks", None)
-            if not isinstance(checks, dict) or not hasattr(panel, "checked_kinds"):
-                continue
-            for kind, box in checks.items():
-                if box.isChecked() != (kind in kinds):
-                    box.blockSignals(True)
-                    box.setChecked(kind in kinds)
-                    box.blockSignals(False)
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""
@@ -967,10 +944,9 @@ class MainWindow(QMainWindow):
             if self._panel_capture[widget] is not self.capture:
                 self._panel_capture[widget] = self.capture
                 self._panel_filter[widget] = SessionFilter()
-                if hasattr(widget, "set_capture"):
-                    widget.set_capture(self.capture)
+                widget.set_capture(self.capture)
             flt = self.current_filter() if self.capture is not None else SessionFilter()
-            if self._panel_filter[widget] != flt and hasattr(widget, "set_filter"):
+            if self._panel_filter[widget] != flt:
                 self._panel_filter[widget] = flt
                 widget.set_filter(flt)
         except Exception as exc:  # noqa: BLE001 - a failing panel must not break opening a capture
@@ -1027,7 +1003,7 @@ class MainWindow(QMainWindow):
     # -- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         groups = list(SHORTCUTS)
-        if getattr(self, "bookmark_action", None) is not None:   # added by the bookmarks panel
+        if self.bookmark_action is not None:   # added by the bookmarks panel
             name, items = groups[0]
             groups[0] = (name, (*items, ("B", "Bookmark this moment")))
         ShortcutsDialog(self, groups).exec()
@@ -1086,7 +1062,7 @@ class MainWindow(QMainWindow):
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
         state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
         self.settings.save_window(self.saveGeometry(), state)
-        self._save_player_settings()
+        self.save_player_settings()
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:
             self._demo_task.cancel()

@@ -7,16 +7,25 @@ import sys
 from pathlib import Path
 
 
+#: Where a wheel carries ``resources/`` (setup.py copies it into the package it builds).
+PACKAGED = Path(__file__).resolve().parent / "assets"
+#: The repository's folder (app/hindsight_qt/resources.py -> repository root): a source checkout
+#: and an editable install.
+SOURCE = Path(__file__).resolve().parents[2] / "resources"
+
+
 def resources_root() -> Path:
-    """The ``resources/`` folder: ``$HINDSIGHT_RESOURCES``, PyInstaller's bundle, or the repo."""
+    """The ``resources/`` folder: ``$HINDSIGHT_RESOURCES``, PyInstaller's bundle, the installed
+    package's ``assets`` (a wheel), or the source tree's."""
     override = os.environ.get("HINDSIGHT_RESOURCES")
     if override:
         return Path(override)
-    frozen = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader
+    frozen = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader only (a frozen build)
     if frozen:
         return Path(frozen) / "resources"
-    # app/hindsight_qt/resources.py -> repository root
-    return Path(__file__).resolve().parents[2] / "resources"
+    if PACKAGED.is_dir():
+        return PACKAGED
+    return SOURCE
 
 
 def resource_path(rel: str | os.PathLike[str]) -> Path:

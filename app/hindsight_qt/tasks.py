@@ -25,6 +25,17 @@ _live: set["Task"] = set()   # keeps relays alive until their callbacks ran
 _idle_callbacks: list[Callable[[], None]] = []
 
 
+
+#: The worker-thread traceback of the exception a task failed with, by ``id`` (exceptions cannot
+#: be weakly referenced); kept while its failure callbacks run, then dropped.
+_TRACEBACKS: dict[int, str] = {}
+
+
+def traceback_text(exc: BaseException) -> str:
+    """The traceback a task's exception had on its worker thread (during its failure
+    callbacks), or its repr."""
+    return _TRACEBACKS.get(id(exc), repr(exc))
+
 class _Relay(QObject):
     """Lives on the GUI thread; its signals, emitted on the worker, reach its slots queued."""
 
@@ -72,8 +83,10 @@ class Task(QRunnable):
 
     # -- worker thread ---------------------------------------------------------------------
     def _emit(self, signal_name: str, value) -> None:
+        relay = self._relay
+        signal = {"progressed": relay.progressed, "failed": relay.failed, "succeeded": relay.succeeded}
         try:
-            getattr(self._relay, signal_name).emit(value)
+            signal[signal_name].emit(value)
         except RuntimeError:
             pass  # the app is shutting down and took the relay with it: nobody to tell
 
@@ -86,7 +99,7 @@ class Task(QRunnable):
         try:
             result = self._fn(self._report) if self._on_progress is not None else self._fn()
         except BaseException as exc:  # noqa: BLE001 - handed to on_failure on the GUI thread
-            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            _TRACEBACKS[id(exc)] = traceback.format_exc()
             self._emit("failed", exc)
         else:
             self._emit("succeeded", result)
@@ -104,12 +117,15 @@ class Task(QRunnable):
 
     def _deliver_failure(self, exc) -> None:
         self._finish()
-        if self.cancelled:
-            pass
-        elif self._on_failure is not None:
-            self._on_failure(exc)
-        else:
-            print(getattr(exc, "__traceback_text__", repr(exc)))
+        try:
+            if self.cancelled:
+                pass
+            elif self._on_failure is not None:
+                self._on_failure(exc)
+            else:
+                print(traceback_text(exc))
+        finally:
+            _TRACEBACKS.pop(id(exc), None)
         _maybe_idle()
 
     def _finish(self) -> None:
@@ -172,7 +188,7 @@ class LatestOnly:
             if on_failure is not None:
                 on_failure(exc)
             else:
-                print(getattr(exc, "__traceback_text__", repr(exc)))
+                print(traceback_text(exc))
 
         self._task = run(fn, succeeded, failed, pool=self._pool)
         return self._task

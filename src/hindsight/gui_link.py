@@ -16,6 +16,7 @@ GROUP = "hindsight.gui"
 FALLBACK = {
     "main": "hindsight_qt.__main__:main",
     "render_frame_png": "hindsight_qt.render:render_frame_png",
+    "open_frame_grabber": "hindsight_qt.render:open_frame_grabber",
 }
 
 

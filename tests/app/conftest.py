@@ -5,6 +5,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from hindsight_qt.pyside_guard import guard_none_refcount  # noqa: E402
+
+guard_none_refcount()   # what create_application() does first (see there)
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402

@@ -377,3 +377,31 @@ def test_dropping_recordings_opens_the_import_dialog(qtbot, window, monkeypatch)
     qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
     assert [Path(p).name for p in seen[0]] == [SIGNUP.name, "posthog_export_v2.json"]
     assert window.capture is None
+
+
+def test_skip_inactivity_preference_shows_saves_and_reaches_the_player(qtbot, settings):
+    """It used to be hidden: the dialog only showed it when the player "had" the setting
+    (a hasattr guess that was always False)."""
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    try:
+        dialog = PreferencesDialog(settings, win)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.inactivity_spin.isVisible()
+        from PySide6.QtWidgets import QFormLayout, QLabel
+
+        forms = [lay for lay in dialog.findChildren(QFormLayout) if lay.indexOf(dialog.inactivity_spin) >= 0]
+        assert len(forms) == 1
+        row_label = forms[0].labelForField(dialog.inactivity_spin)
+        assert isinstance(row_label, QLabel) and row_label.text() == "Skip inactivity after"
+        assert row_label.isVisible()
+        assert dialog.inactivity_spin.value() == 10
+        dialog.inactivity_spin.setValue(25)
+        dialog.accept()
+        assert settings.inactivity_threshold_ms == 25_000
+        apply_preferences(win)
+        assert win.player_view.player.inactivity_threshold_ms == 25_000
+    finally:
+        win.close()

@@ -7,7 +7,8 @@ import pytest
 
 from hindsight.store import SessionFilter
 from hindsight.analytics.heatmap import TITLES, _num
-from hindsight_qt.views.qt_heatmap_panel import ELEMENT_MIN_PX, SEGMENT_COL, display_levels
+from hindsight.analytics.heatmap_display import display_scale
+from hindsight_qt.views.qt_heatmap_panel import ELEMENT_MIN_PX, SEGMENT_COL
 
 LANDING = "https://demo.hindsight.local/"
 
@@ -33,7 +34,7 @@ def test_loads_demo_and_badge_counts_sessions(panel, capture):
     assert f"Only {r.sample.sessions:,} sessions" in panel.warning_label.text()
     assert panel.element_table.rowCount() > 0
     assert panel.overlay_item.zValue() > panel.shot_item.zValue()
-    lo, hi = display_levels(r)
+    lo, hi = display_scale(r).levels
     assert panel.legend.text().startswith(f"0 … {_num(hi)}")
     assert panel.legend.text().endswith("clicks (per 4 px square)")
 
@@ -50,7 +51,7 @@ def test_switching_kind_updates_overlay(panel, qtbot):
         np.testing.assert_array_equal(now, panel.result.grid)
         assert panel.overlay_item.levels is not None
         shown = tuple(np.round(panel.overlay_item.levels, 5))
-        assert shown == tuple(np.round(display_levels(panel.result), 5))
+        assert shown == tuple(np.round(display_scale(panel.result).levels, 5))
         if kind == "scroll":
             assert shown == tuple(np.round(panel.result.levels, 5))
         else:  # a robust top for blurred maps: at most the peak, at least a third of it
@@ -250,7 +251,7 @@ def test_dense_large_hot_spot_reads_hot(panel, capture):
         return float(r.grid[y // cell:(y + h) // cell, x // cell:(x + w) // cell].max())
 
     lo, hi = (float(v) for v in panel.overlay_item.levels)
-    assert (lo, hi) == pytest.approx(display_levels(r))
+    assert (lo, hi) == pytest.approx(display_scale(r).levels)
     assert peak("#hero-cta") > peak("img.product-shot")  # the raw peaks: the CTA is denser
     assert hi < r.levels[1]
     assert peak("img.product-shot") / hi >= 0.75   # orange to red on the heat scale

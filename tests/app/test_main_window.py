@@ -398,19 +398,17 @@ def test_hidden_columns_persist(qtbot, settings):
 
 # -- panels from colleagues -----------------------------------------------------------------------
 class FakePanel:
-    """Built lazily (needs a QApplication): a panel with the duck-typed API attach_panel wires."""
+    """Built lazily (needs a QApplication): a panel as the app builds them, with the workspace;
+    it asks for replays and filters through the workspace, never through the window."""
 
     @staticmethod
-    def make():
-        from PySide6.QtCore import Signal
+    def make(workspace):
         from PySide6.QtWidgets import QLabel
 
         class _Panel(QLabel):
-            replay_requested = Signal(int, int)
-            filter_requested = Signal(object)
-
             def __init__(self):
                 super().__init__("fake")
+                self.workspace = workspace
                 self.captures, self.filters = [], []
 
             def set_capture(self, capture):
@@ -424,7 +422,7 @@ class FakePanel:
 
 def test_attach_panel_wires_capture_filter_and_replay(qtbot, window, demo_master):
     open_and_wait(qtbot, window, demo_master)
-    a, b = FakePanel.make(), FakePanel.make()
+    a, b = FakePanel.make(window.workspace), FakePanel.make(window.workspace)
     docks = {id(a): window.attach_panel("A", a), id(b): window.attach_panel("B", b)}
     assert docks[id(a)].widget() is a
     on_screen = main_window_mod._on_screen
@@ -439,12 +437,12 @@ def test_attach_panel_wires_capture_filter_and_replay(qtbot, window, demo_master
 
     sid = window.session_list.model.session_id_at(2)
     with qtbot.waitSignal(window.session_did_load, timeout=LOAD_TIMEOUT) as loaded:
-        shown.replay_requested.emit(sid, 1500)
+        shown.workspace.request_replay(sid, 1500)
     assert loaded.args[0] == sid
 
     ids = tuple(int(i) for i in window.session_list.model.ordered_session_ids()[:2])
     with qtbot.waitSignal(window.session_list.table_did_load, timeout=LOAD_TIMEOUT):
-        shown.filter_requested.emit(window.current_filter().replace(session_ids=ids))
+        shown.workspace.set_filter(window.current_filter().replace(session_ids=ids))
     assert window.session_list.row_count() == 2
     assert window.current_filter().device == ("tablet",)
 
@@ -461,7 +459,9 @@ def test_the_app_window_docks_the_analysis_panels(qtbot, settings, demo_master):
     qtbot.addWidget(win)
     win.show()
     titles = [d.windowTitle() for d in win.panels()]
-    assert titles and set(titles) <= {"Funnel", "Heatmap", "Signals", "Forms", "Bookmarks"}
+    assert titles == ["Funnel", "Heatmap", "Signals", "Forms", "Bookmarks"]   # none failed to build
+    analysis = [d.widget() for d in win.panels()][:4]
+    assert all(p.workspace is win.workspace for p in analysis)   # built with the window's workspace
     open_and_wait(qtbot, win, demo_master)
     assert win.sessions_dock.isVisible()            # the session list is the tab shown first
     for dock in win.panels():
@@ -559,8 +559,8 @@ def test_sorting_keeps_ties_newest_first():
 
 def test_layout_survives_the_welcome_page(qtbot, window, demo_master):
     open_and_wait(qtbot, window, demo_master)
-    a = window.attach_panel("A", FakePanel.make(), Qt.DockWidgetArea.LeftDockWidgetArea)
-    window.attach_panel("B", FakePanel.make(), Qt.DockWidgetArea.LeftDockWidgetArea)
+    a = window.attach_panel("A", FakePanel.make(window.workspace), Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.attach_panel("B", FakePanel.make(window.workspace), Qt.DockWidgetArea.LeftDockWidgetArea)
     on_screen = main_window_mod._on_screen
     qtbot.wait(50)
     a.raise_()

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard first
 from hindsight.store import open_capture
 from hindsight.store.kinds import EventKind
 

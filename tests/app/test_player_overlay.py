@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-import hindsight_qt.views  # noqa: F401 - applies the PySide6 refcount guard first
 from hindsight.analytics.heatmap import HeatmapEngine
 from hindsight.store import SessionFilter, open_capture
 from hindsight_qt import tasks

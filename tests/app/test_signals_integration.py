@@ -10,7 +10,8 @@ from hindsight.analytics.forms import form_report
 from hindsight.analytics.session_index import session_index
 from hindsight.store import SessionFilter, open_capture
 from hindsight_qt import tasks
-from hindsight_qt.main_window import SIGNAL_MARKERS, MainWindow
+from hindsight.analytics.markers import SIGNAL_MARKERS
+from hindsight_qt.main_window import MainWindow
 from hindsight_qt.settings import Settings
 from hindsight_qt.views.qt_session_list import COLUMNS, SessionTableModel
 
@@ -136,7 +137,7 @@ def test_signals_panel_ticks_set_the_frustration_list(qtbot, window, index):
     from hindsight_qt.views.qt_signals_panel import QtSignalsPanel
 
     wait_index(qtbot, window)
-    signals = QtSignalsPanel()
+    signals = QtSignalsPanel(workspace=window.workspace)   # as the app builds it
     window.attach_panel("Signals", signals)
     signals.set_capture(window.capture)
     qtbot.waitUntil(lambda: signals.index is not None, timeout=LOAD_TIMEOUT)
@@ -171,7 +172,7 @@ def test_planted_rage_session_gets_a_rage_marker(qtbot, window, cap):
 def test_signal_markers_fold_a_bursts_dead_clicks_into_the_rage_marker():
     from hindsight.analytics.signals import KIND_CODE, SignalTable
 
-    from hindsight_qt.main_window import signal_markers
+    from hindsight.analytics.markers import signal_markers
 
     table = SignalTable.from_columns({
         "session_id": [1, 1, 1], "t_ms": [500, 500, 9000], "count": [5, 5, 1],

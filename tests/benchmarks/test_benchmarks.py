@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from hindsight import bench
+from hindsight import benchmarks as bench
 
 SESSIONS = int(os.environ.get("HINDSIGHT_BENCH_SESSIONS", "100000"))
 

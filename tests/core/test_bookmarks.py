@@ -21,7 +21,6 @@ from hindsight.bookmarks.export import export, format_time, import_csv, to_csv, 
 from hindsight.bookmarks.patterns import Pattern, sort_patterns
 from hindsight.bookmarks.similar import (
     Behaviour,
-    _CACHE,
     detect_rage_clicks,
     find_behaviour,
     find_similar,
@@ -369,12 +368,8 @@ def test_find_similar_without_the_signals_module(demo, monkeypatch):
             raise ImportError("not in this build")
         return real_import(name, *args, **kwargs)
 
-    _CACHE.pop(demo, None)
     monkeypatch.setattr(builtins, "__import__", no_signals)
-    try:
-        found = find_behaviour(demo, Behaviour("rage_click", "img.product-shot"))
-    finally:
-        _CACHE.pop(demo, None)
+    found = find_behaviour(demo, Behaviour("rage_click", "img.product-shot"))   # no cache: computed here
     truth = {p[0] for p in demo.planted("rage_click")}
     precision, recall = precision_recall([m.session_id for m in found], truth)
     assert precision >= 0.9 and recall >= 0.9
@@ -479,9 +474,10 @@ def test_find_similar_is_vectorised_over_the_capture(demo):
     """One signal table per capture, reused by every search (the speed comes from this)."""
     from hindsight.bookmarks.similar import capture_signals
 
-    _CACHE.pop(demo, None)
-    first = capture_signals(demo)
-    assert capture_signals(demo) is first
+    cache: dict = {}   # the app passes its workspace's per-capture cache
+    first = capture_signals(demo, cache)
+    assert capture_signals(demo, cache) is first
+    assert capture_signals(demo) is not first   # no module-level memory
     assert isinstance(first.session_id, np.ndarray) and first.session_id.size > 500
 
 

@@ -134,7 +134,10 @@ def test_demo_again_keeps_the_file_and_its_bookmarks(tmp_path, capsys):
     (["--device", "Mobile"], "no session has device 'Mobile' (did you mean 'mobile'?)"),
     (["--country", "XX"], "no session has country 'XX'"),
     (["--visited", "/signup"], "no page '/signup'"),
-    (["--min-duration", "60", "--max-duration", "10"], "is more than --max-duration"),
+    (["--min-duration", "60", "--max-duration", "10"], "minimum duration 60 s is more than the maximum 10 s"),
+    (["--frustration", "nope"], "unknown frustration signal 'nope'"),
+    (["--from", "2026-13-01"], "not a date"),
+    (["--abandoned-at", "nofield"], "--abandoned-at 'nofield': the form's fields are"),
 ])
 def test_filter_typos_are_errors_not_empty_lists(demo_master, capsys, args, needle):
     assert main(["sessions", str(demo_master), *args]) == 2
@@ -155,3 +158,29 @@ def test_json_file_opened_as_a_capture_points_to_import(tmp_path):
     f.write_text('[{"type": 4, "data": {}, "timestamp": 1}]')
     proc = run("info", str(f))
     assert proc.returncode == 2 and "hindsight import rrweb" in proc.stderr
+
+
+def test_cli_filters_like_the_app_frustration_dates_abandoned(demo_master, demo, capsys):
+    """`hindsight sessions` resolves frustration kinds, dates and the abandoned-at field with the
+    Workspace's rules: the same sessions the app's filter keeps."""
+    from hindsight.workspace import Workspace, build_filter
+
+    ws = Workspace(demo)
+    ws.set_signal_index(ws.compute_signal_index())
+    report = ws.compute_form_report()
+    ws.set_form_report(report)
+    field = max(report.fields, key=lambda f: f.dropoff).name
+    ws.set_filter(build_filter(device=["desktop"], frustration=["dead_click", "rage_click"], abandoned_at=field))
+    want = sorted(ws.visible_session_ids().tolist())
+    assert want
+    assert main(["sessions", str(demo_master), "--device", "desktop", "--frustration", "dead_click",
+                 "--frustration", "rage_click", "--abandoned-at", field, "--json", "--limit", "100000"]) == 0
+    got = sorted(r["session_id"] for r in json.loads(capsys.readouterr().out)["sessions"])
+    assert got == want
+    first_day = min(demo.session_table()["start_ms"]) // 86_400_000 * 86_400_000
+    from datetime import datetime, timezone
+
+    day = datetime.fromtimestamp(first_day / 1000, tz=timezone.utc).date().isoformat()
+    assert main(["sessions", str(demo_master), "--from", day, "--to", day, "--json", "--limit", "100000"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sessions"]
+    assert rows and all(first_day <= r["start_ms"] < first_day + 86_400_000 for r in rows)

@@ -54,9 +54,13 @@ def test_filter_and_cache(demo):
     everyone = hesitations_at(demo, snap.snapshot_id, x, y, 28.0)
     ids = set(demo.session_ids(converted).tolist())
     assert {r[0] for r in rows} == {r[0] for r in everyone} & ids
-    # The snapshot's hesitations are detected once per (snapshot, filter, threshold).
-    assert snapshot_hesitations(demo, snap.snapshot_id, converted) is snapshot_hesitations(
-        demo, snap.snapshot_id, converted)
+    # The snapshot's hesitations are detected once per (snapshot, filter, threshold), in the
+    # caller's per-capture cache (the workspace's); never in module-level memory.
+    cache: dict = {}
+    first = snapshot_hesitations(demo, snap.snapshot_id, converted, cache=cache)
+    assert snapshot_hesitations(demo, snap.snapshot_id, converted, cache=cache) is first
+    assert list(cache) == [(snap.snapshot_id, converted, 2500)]
+    assert snapshot_hesitations(demo, snap.snapshot_id, converted) is not first
 
 
 def test_empty_spot(demo):

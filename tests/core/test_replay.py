@@ -673,3 +673,23 @@ def test_player_pauses_at_a_hesitation_right_after_a_skip():
     p.play()
     p.advance(100)
     assert p.t_ms == 15_300 and p.playing
+
+
+def test_inactivity_threshold_sets_what_playback_skips(demo):
+    """The "Skip inactivity after" preference: shorter thresholds skip more, longer ones less."""
+    sid, _, t0, t1, _, _ = demo.planted("idle")[0]
+    tl = SessionTimeline.load(demo, sid)
+    p = Player(tl)
+
+    def covers_planted(spans) -> bool:
+        return any(s <= t0 + 1000 and e >= t1 - 1000 for s, e in spans)
+
+    assert p.inactivity_threshold_ms == 10_000
+    default = p._idle.copy()
+    assert default.tolist() == [list(s) for s in tl.inactivity] and covers_planted(default)
+    p.inactivity_threshold_ms = 3_000
+    assert sum(e - s for s, e in p._idle) >= sum(e - s for s, e in default)
+    p.inactivity_threshold_ms = (t1 - t0) + 60_000   # longer than the planted idle: not skipped
+    assert not covers_planted(p._idle)
+    with pytest.raises(ValueError):
+        p.inactivity_threshold_ms = 0

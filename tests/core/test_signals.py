@@ -8,7 +8,6 @@ import pytest
 from hindsight.analytics.session_index import (
     SCORE_WEIGHTS,
     SessionIndex,
-    clear_cache,
     session_index,
     sidecar_path,
     signal_filter,
@@ -138,9 +137,10 @@ def test_load_events_orders_by_session_pageview_and_time(demo):
 
 
 def test_session_index_counts_scores_and_filters(demo):
-    clear_cache()
-    index = session_index(demo)
-    assert session_index(demo) is index  # cached per capture
+    cache: dict = {}
+    index = session_index(demo, cache=cache)
+    assert session_index(demo, cache=cache) is index  # cached in the caller's (workspace's) cache
+    assert session_index(demo) is not index           # no cache: no module-level memory either
     assert len(index) == demo.session_count()
     rage_sessions = {r[0] for r in demo.planted("rage_click")}
     assert set(index.sessions_with("rage_click").tolist()) == rage_sessions
@@ -302,3 +302,19 @@ def test_cli_signals(demo_master, capsys):
     assert "Rage clicks" in text and "Top 10 sessions by frustration score" in text
     assert main(["signals", str(demo_master) + ".missing"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_frustration_summary_is_computed_once_for_panel_and_cli(demo):
+    """Per kind over a set of sessions: what the Signals panel and `hindsight signals` show."""
+    index = session_index(demo)
+    mobile = demo.session_ids(SessionFilter(device=("mobile",)))
+    summary = index.summary(mobile)
+    assert summary.sessions == len(mobile)
+    rows = np.isin(index.session_ids, mobile)
+    for kind, row in summary.kinds.items():
+        assert row.sessions == int(np.count_nonzero(index.counts[kind][rows]))
+        assert row.signals == int(index.counts[kind][rows].sum())
+        assert row.share == pytest.approx(row.sessions / len(mobile))
+    dead = summary.kinds["dead_click"]
+    assert dead.clicks == int(index.clicks("dead_click")[rows].sum()) >= dead.signals > 0
+    assert summary.flagged == int(np.count_nonzero(index.score[rows] > 0))

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from hindsight.bookmarks import BookmarkError, BookmarkStore
 from hindsight.bookmarks.export import export, format_time
 from hindsight.bookmarks.patterns import HYPOTHESIS_TEMPLATE, WORTH_A_HYPOTHESIS, ice_score
+from hindsight.workspace import Workspace
 
 ACCENT = "#7C5CFF"
 FLAG = "#E8590C"        # the "worth a hypothesis" flag: warm, apart from the violet accent
@@ -200,8 +201,10 @@ class QtBookmarksPanel(QWidget):
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     bookmarks_changed = Signal()          # after any add, edit, delete or import
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace: Workspace | None = None) -> None:
         super().__init__(parent)
+        #: The window's workspace: Find similar keeps its per-capture data in its cache.
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setObjectName("BookmarksPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(PANEL_STYLE)
@@ -638,6 +641,7 @@ class QtBookmarksPanel(QWidget):
         from hindsight.bookmarks.similar import find_similar
 
         capture, tag = self.capture, b.tag
+        cache = self.workspace.cache("similar") if capture is self.workspace.capture else None
         self.similar_button.setEnabled(False)
         self.similar_button.setText("Searching…")
         self.found_frame.hide()
@@ -646,11 +650,11 @@ class QtBookmarksPanel(QWidget):
             self._task.cancel()
         if run is None:
             try:
-                self._on_similar(tag, find_similar(capture, b))
+                self._on_similar(tag, find_similar(capture, b, cache))
             except Exception as exc:  # noqa: BLE001
                 self._on_similar_failed(exc)
             return
-        self._task = run(lambda: find_similar(capture, b), lambda res: self._on_similar(tag, res),
+        self._task = run(lambda: find_similar(capture, b, cache), lambda res: self._on_similar(tag, res),
                          self._on_similar_failed)
 
     def _on_similar(self, tag: str, result) -> None:
@@ -699,7 +703,7 @@ class QtBookmarksPanel(QWidget):
     def show_export_dialog(self, fmt: str = "md") -> Path | None:
         if self.store is None:
             return None
-        base = Path(getattr(self.capture, "path", "capture")).with_suffix("")
+        base = Path(self.capture.path if self.capture is not None else "capture").with_suffix("")
         suggested = f"{base}-patterns.{fmt}"
         filters = "Markdown report (*.md)" if fmt == "md" else "CSV (*.csv)"
         path, _ = QFileDialog.getSaveFileName(self, "Export patterns", suggested, filters)
@@ -720,51 +724,36 @@ def _html(text: str) -> str:
 
 
 def _task_runner():
-    try:
-        from hindsight_qt import tasks
-    except ImportError:
-        return None
-    run = getattr(tasks, "run", None)
-    return run if callable(run) else None
+    from hindsight_qt import tasks
+
+    return tasks.run
 
 
 # -- wiring into the main window ---------------------------------------------------------------
 def _current_moment(main_window) -> tuple[int, float] | None:
     """(session id, t_ms) the player shows, or None if no session is loaded."""
-    view = getattr(main_window, "player_view", None)
-    core = getattr(view, "player", None)
-    timeline = getattr(core, "timeline", None) or getattr(view, "timeline", None)
-    session = getattr(timeline, "session", None)
-    sid = getattr(session, "session_id", None)
-    if sid is None:
-        sid = getattr(view, "session_id", None)
-    if sid is None:
-        sid = getattr(main_window, "current_session_id", None)
+    sid = main_window.current_session_id
     if sid is None:
         return None
-    return int(sid), float(getattr(core, "t_ms", 0.0) or 0.0)
+    return int(sid), float(main_window.player_view.player.t_ms)
 
 
 def install_bookmark_support(main_window) -> QtBookmarksPanel:
-    """Add bookmarks to a main window: the Bookmarks panel (``add_panel``), the B key and a
+    """Add bookmarks to a ``MainWindow``: the Bookmarks panel (``add_panel``), the B key and a
     "Bookmark this moment" action, bookmark markers on the player's timeline, and reloading
     when a capture opens or closes. Returns the panel (also ``main_window.bookmarks_panel``)."""
-    panel = QtBookmarksPanel()
+    panel = QtBookmarksPanel(workspace=main_window.workspace)
     main_window.bookmarks_panel = panel
-    if hasattr(main_window, "add_panel"):
-        main_window.add_panel("Bookmarks", panel)
+    main_window.add_panel("Bookmarks", panel)
 
     def replay(session_id: int, t_ms: int) -> None:
-        load = getattr(main_window, "load_session", None)
-        if load is not None:
-            load(int(session_id), at_ms=float(t_ms), autoplay=False)
+        main_window.load_session(int(session_id), at_ms=float(t_ms), autoplay=False)
 
     panel.replay_requested.connect(replay)
 
     def show_markers(*_: Any) -> None:
-        view = getattr(main_window, "player_view", None)
-        widget = getattr(view, "timeline_widget", None)
-        if widget is None or not hasattr(widget, "set_extra_markers"):
+        widget = main_window.player_view.timeline_widget
+        if widget is None:   # the placeholder player has no timeline
             return
         moment = _current_moment(main_window)
         marks = []
@@ -780,8 +769,8 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
         if moment is None:
             main_window.statusBar().showMessage("Replay a session first, then press B to bookmark a moment", 3000)
             return
-        core = getattr(getattr(main_window, "player_view", None), "player", None)
-        if getattr(core, "playing", False) and hasattr(core, "pause"):
+        core = main_window.player_view.player
+        if core.playing:
             core.pause()  # the moment should stay on screen while you write about it
         b = panel.bookmark_moment(*moment, parent=main_window)
         if b is not None:
@@ -794,10 +783,8 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
     action.setToolTip("Bookmark the player's current moment and tag it (B)")
     action.triggered.connect(bookmark_now)
     main_window.addAction(action)
-    menu = getattr(main_window, "view_menu", None)
-    if menu is not None:
-        menu.addSeparator()
-        menu.addAction(action)
+    main_window.view_menu.addSeparator()
+    main_window.view_menu.addAction(action)
     main_window.bookmark_action = action
     main_window.bookmark_now = bookmark_now
 
@@ -809,13 +796,10 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
         panel.set_capture(None)
         show_markers()
 
-    if hasattr(main_window, "capture_did_open"):
-        main_window.capture_did_open.connect(on_open)
-    if hasattr(main_window, "capture_did_close"):
-        main_window.capture_did_close.connect(on_close)
-    if hasattr(main_window, "session_did_load"):
-        main_window.session_did_load.connect(show_markers)
+    main_window.capture_did_open.connect(on_open)
+    main_window.capture_did_close.connect(on_close)
+    main_window.session_did_load.connect(show_markers)
     panel.bookmarks_changed.connect(show_markers)
-    if getattr(main_window, "capture", None) is not None:
+    if main_window.capture is not None:
         on_open(main_window.capture)
     return panel

@@ -5,10 +5,14 @@ Controls are filled from the open capture (``distinct_values``, ``pages``); ever
 restarts a short timer and ``filter_changed(SessionFilter)`` is emitted once typing or
 clicking settles (~150 ms), so a burst of clicks costs one query.
 
-"Frustration" and "Abandoned at" need the capture's session index (``set_signal_index``,
-handed over by the window once the session list computed it) and form report (computed
-here on a worker thread); they stay disabled, reading "computing…", until then. Both become
-``SessionFilter.session_ids``, intersected with each other and with ids set by other panels.
+The panel is a view of the :class:`~hindsight.workspace.Workspace`'s filter: a change made
+here becomes ``workspace.set_filter(build_filter(...))`` (the same function the CLI builds
+its filters with), and a filter set anywhere else (the Signals panel's ticks, a panel's
+"show these sessions", Reset) shows here through ``workspace.events.filter_changed``.
+
+"Frustration" and "Abandoned at" need the capture's session index (``index_did_load``) and
+form report (computed here on a worker thread, then ``workspace.set_form_report``); they
+stay disabled, reading "computing…", until then. The workspace resolves both to session ids.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace, WorkspaceFilter, build_filter, resolve_filter
+from hindsight.text import plural
 from hindsight_qt import tasks
+from hindsight_qt.subscribe import subscribe_all
 
 DEBOUNCE_MS = 150
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -183,18 +190,17 @@ class CheckableComboBox(QComboBox):
 class QtFilterPanel(QWidget):
     """Segment, duration, conversion and page filters over the open capture."""
 
-    filter_changed = Signal(object)   # SessionFilter, debounced
+    filter_changed = Signal(object)   # SessionFilter (resolved), debounced; after the workspace's event
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("FilterPanel")
+        self.workspace = workspace if workspace is not None else Workspace()
         self._capture = None
         self._hidden = SessionFilter()   # set_filter() conditions this panel has no control for
-        self._index = None               # SessionIndex of the capture (Frustration)
-        self._report = None              # FormReport of the capture's form (Abandoned at)
         self._report_task = None
         self._frustration_mode = "any"   # "all" only when the Signals panel asks for it
-        self._last_emitted: SessionFilter | None = None
+        self._last_emitted: WorkspaceFilter | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -293,6 +299,12 @@ class QtFilterPanel(QWidget):
         grid.setColumnStretch(3, 1)
         self.setEnabled(False)
 
+        events = self.workspace.events
+        subscribe_all(self, ((events.capture_changed, self._on_capture_changed),
+                             (events.filter_changed, self._on_workspace_filter_changed),
+                             (events.index_did_load, self._on_index_loaded),
+                             (events.report_did_load, self._on_report_loaded)))
+
     # -- construction helpers --------------------------------------------------------------
     def _label(self, text: str) -> QLabel:
         label = QLabel(text, self)
@@ -321,6 +333,11 @@ class QtFilterPanel(QWidget):
 
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
+        """Open ``capture`` in the workspace (None closes it); the controls follow its event."""
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)
+
+    def _on_capture_changed(self, capture) -> None:
         """Fill the controls from ``capture`` (None empties and disables them); no signal."""
         self._capture = capture
         self._timer.stop()
@@ -339,34 +356,33 @@ class QtFilterPanel(QWidget):
                 combo.blockSignals(False)
             self._apply(SessionFilter())
             self._hidden = SessionFilter()
-            self.set_signal_index(None)
+            self._on_index_loaded(None)
             self._set_report(None)
         finally:
             self.blockSignals(False)
-        self._last_emitted = self.current_filter()
+        self._last_emitted = self.workspace.filter
         self.setEnabled(capture is not None)
         self._update_reset()
         if capture is not None:
             self._compute_report(capture)
 
     def set_signal_index(self, index) -> None:
-        """The open capture's SessionIndex (from the session list's worker), or None while it is
-        computed; enables the Frustration list."""
-        self._index = index
+        """The open capture's SessionIndex (the workspace announces it to every view)."""
+        self.workspace.set_signal_index(index)
+
+    def _on_index_loaded(self, index) -> None:
         ready = index is not None
         self.frustration.setEnabled(ready)
         self.frustration.set_any_text("Any" if ready or self._capture is None else COMPUTING)
-        if ready and self.frustration.checked():
-            self._changed()   # kinds set before the index came: now they narrow the list
 
     @property
     def signal_index(self):
-        return self._index
+        return self.workspace.signal_index
 
     @property
     def form_report(self):
         """The FormReport behind "Abandoned at", or None (computing, or no form)."""
-        return self._report
+        return self.workspace.form_report
 
     def set_frustration(self, kinds, mode: str = "any") -> None:
         """Check exactly ``kinds`` (signal kinds) in the Frustration list; ``mode`` "all" keeps
@@ -382,51 +398,45 @@ class QtFilterPanel(QWidget):
         """Show only sessions that abandoned the form at ``field`` (None: any)."""
         self.abandoned_at.setCurrentIndex(max(0, self.abandoned_at.findData(field)) if field else 0)
 
-    def current_filter(self) -> SessionFilter:
+    def workspace_filter(self) -> WorkspaceFilter:
+        """What the controls say, made by the core's ``build_filter`` (as the CLI's flags are)."""
         conv = self.converted_group.checkedId()
         visited = self.visited.currentData()
         not_visited = self.not_visited.currentData()
-        return self._hidden.replace(
-            **{field: combo.checked() for field, combo in self.combos.items()},
-            converted={1: True, 2: False}.get(conv),
-            min_duration_s=float(self.min_duration.value()) or None,
-            max_duration_s=float(self.max_duration.value()) or None,
-            visited=(visited,) if visited else (),
-            not_visited=(not_visited,) if not_visited else (),
-            session_ids=self._session_ids(),
-        )
-
-    def _session_ids(self) -> tuple[int, ...] | None:
-        """Ids set by other panels, intersected with the Frustration and Abandoned at sets."""
-        sets = []
+        hidden = self._hidden
         kinds = self.frustration.checked()
-        if kinds and self._index is not None:
-            idx = self._index
-            mask = np.zeros(len(idx), dtype=bool) if self._frustration_mode == "any" else np.ones(len(idx), bool)
-            for kind in kinds:
-                mask = (mask | (idx.counts[kind] > 0)) if self._frustration_mode == "any" \
-                    else (mask & (idx.counts[kind] > 0))
-            sets.append(idx.session_ids[mask])
-        field = self.abandoned_at.currentData()
-        if field and self._report is not None:
-            sets.append(np.unique(self._report.abandoned_sessions(field).session_id))
-        if not sets:
-            return self._hidden.session_ids
-        ids = sets[0]
-        for other in sets[1:]:
-            ids = np.intersect1d(ids, other, assume_unique=True)
-        if self._hidden.session_ids is not None:
-            ids = np.intersect1d(ids, np.asarray(self._hidden.session_ids, dtype=np.int64))
-        return tuple(ids.tolist())
+        try:
+            wf = build_filter(
+                **{field: combo.checked() for field, combo in self.combos.items()},
+                converted={1: True, 2: False}.get(conv),
+                min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
+                date_from=hidden.start_from_ms, date_to=hidden.start_before_ms,
+                visited=((visited,) if visited else ()) + hidden.visited,
+                not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
+                frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
+                abandoned_at=self.abandoned_at.currentData() or None,
+                session_ids=hidden.session_ids, extra=hidden.extra)
+        except ValueError as exc:
+            # E.g. a minimum duration above the maximum: say so where it was typed and keep
+            # the filter in force until the two agree.
+            for spin in (self.min_duration, self.max_duration):
+                spin.setToolTip(str(exc))
+            return self._last_emitted if self._last_emitted is not None else WorkspaceFilter()
+        for spin in (self.min_duration, self.max_duration):
+            spin.setToolTip("")
+        return wf
 
-    def set_filter(self, flt: SessionFilter, emit: bool = True) -> None:
-        """Show ``flt``; conditions without a control here (dates, session ids, extra) are kept."""
-        self._hidden = SessionFilter(
-            start_from_ms=flt.start_from_ms, start_before_ms=flt.start_before_ms,
-            session_ids=flt.session_ids, extra=flt.extra,
-            visited=flt.visited[1:], not_visited=flt.not_visited[1:],
-        )
-        self._apply(flt)
+    def current_filter(self) -> SessionFilter:
+        """The controls' filter resolved (frustration and abandoned-at as session ids)."""
+        ws = self.workspace
+        return resolve_filter(self.workspace_filter(), ws.signal_index, ws.form_report)
+
+    def set_filter(self, flt, emit: bool = True) -> None:
+        """Show ``flt`` (a SessionFilter or WorkspaceFilter); conditions without a control here
+        (dates, session ids, extra) are kept."""
+        if isinstance(flt, SessionFilter):
+            flt = WorkspaceFilter(flt)
+        self._show(flt)
         if emit:
             self._changed()
 
@@ -445,9 +455,8 @@ class QtFilterPanel(QWidget):
 
     def reset(self) -> None:
         """Clear every condition (including ones set by other panels and the Signals panel's
-        ticks, which live in the Frustration list) and emit at once."""
-        self._hidden = SessionFilter()
-        self._apply(SessionFilter())
+        ticks, which live in the Frustration list) and apply at once."""
+        self._show(WorkspaceFilter())
         self._changed()
         self.flush()
 
@@ -464,21 +473,23 @@ class QtFilterPanel(QWidget):
         self._changed()
 
     def _compute_report(self, capture) -> None:
-        from hindsight.analytics.forms import form_report
-
         if self._report_task is not None:
             self._report_task.cancel()
+        ws = self.workspace
         self._report_task = tasks.run(
-            lambda: form_report(capture),   # worker thread: no widgets
-            lambda report: capture is self._capture and self._set_report(report),
+            ws.compute_form_report,   # worker thread: no widgets
+            lambda report: capture is ws.capture and ws.set_form_report(report),
             lambda exc: capture is self._capture and self._set_report(None, f"No form: {exc}"),
         )
+
+    def _on_report_loaded(self, report) -> None:
+        self._set_report(report, "" if report is not None else "The capture has no form")
 
     def _set_report(self, report, problem: str = "") -> None:
         """Fill "Abandoned at" from ``report``; None with ``problem`` says why it is empty,
         None without it means still computing."""
-        self._report = report
         combo = self.abandoned_at
+        wanted = self.workspace.filter.abandoned_at
         combo.blockSignals(True)
         try:
             combo.clear()
@@ -492,12 +503,42 @@ class QtFilterPanel(QWidget):
             for f in report.fields:
                 combo.addItem(f"{f.title}  ({f.dropoff:,})", f.name)
                 combo.setItemData(combo.count() - 1,
-                                  f"{f.dropoff:,} sessions abandoned the '{report.form}' form at {f.title}",
+                                  f"{plural(f.dropoff, 'session')} abandoned the '{report.form}' form at {f.title}",
                                   Qt.ItemDataRole.ToolTipRole)
             combo.setToolTip(f"Sessions that abandoned the '{report.form}' form at this field")
             combo.setEnabled(True)
+            if wanted:
+                combo.setCurrentIndex(max(0, combo.findData(wanted)))
         finally:
             combo.blockSignals(False)
+
+    def _show(self, flt: WorkspaceFilter) -> None:
+        """Show a whole filter quietly: its conditions without a control are kept aside."""
+        s = flt.sessions
+        self._hidden = SessionFilter(
+            start_from_ms=s.start_from_ms, start_before_ms=s.start_before_ms,
+            session_ids=s.session_ids, extra=s.extra, visited=s.visited[1:], not_visited=s.not_visited[1:])
+        self._apply(s)
+        self.frustration.blockSignals(True)
+        self.abandoned_at.blockSignals(True)
+        try:
+            self.frustration.set_checked(flt.frustration)
+            self._frustration_mode = flt.frustration_mode
+            self.abandoned_at.setCurrentIndex(
+                max(0, self.abandoned_at.findData(flt.abandoned_at)) if flt.abandoned_at else 0)
+        finally:
+            self.frustration.blockSignals(False)
+            self.abandoned_at.blockSignals(False)
+        self.frustration.update()
+        self._update_reset()
+
+    def _on_workspace_filter_changed(self, _flt: SessionFilter) -> None:
+        # A filter set elsewhere (Signals ticks, a panel, the window): show it here.
+        wf = self.workspace.filter
+        if wf != self._last_emitted:
+            self._timer.stop()
+            self._last_emitted = wf
+            self._show(wf)
 
     def _apply(self, flt: SessionFilter) -> None:
         widgets = [*self.combos.values(), self.min_duration, self.max_duration, self.visited,
@@ -507,7 +548,7 @@ class QtFilterPanel(QWidget):
         self.converted_group.blockSignals(True)
         try:
             for field, combo in self.combos.items():
-                combo.set_checked(getattr(flt, field))
+                combo.set_checked(flt.categories()[field])
             self.set_converted(flt.converted)
             self.min_duration.setValue(int(flt.min_duration_s or 0))
             self.max_duration.setValue(int(flt.max_duration_s or 0))
@@ -531,11 +572,12 @@ class QtFilterPanel(QWidget):
         self._timer.start()
 
     def _update_reset(self) -> None:
-        self.reset_button.setEnabled(not self.current_filter().is_empty())
+        self.reset_button.setEnabled(not self.workspace_filter().is_empty())
 
     def _emit_now(self) -> None:
-        flt = self.current_filter()
-        if flt == self._last_emitted:
+        wf = self.workspace_filter()
+        if wf == self._last_emitted:
             return
-        self._last_emitted = flt
-        self.filter_changed.emit(flt)
+        self._last_emitted = wf
+        self.workspace.set_filter(wf)
+        self.filter_changed.emit(self.workspace.session_filter())

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace
+from hindsight.text import format_clock, plural
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -62,9 +64,8 @@ def fmt_seconds(ms: float | None) -> str:
     return f"{s:.1f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d} min"
 
 
-def fmt_t(ms: int) -> str:
-    s = ms / 1000.0
-    return f"{int(s // 60)}:{s % 60:04.1f}"
+#: A moment in a session, e.g. "1:23.2" (the core's formatter).
+fmt_t = format_clock
 
 
 def style_plot(plot: pg.PlotWidget) -> pg.PlotItem:
@@ -186,17 +187,19 @@ class SessionListTable(QTableWidget):
 # --------------------------------------------------------------------------------------
 
 #: (header, FieldStats attribute or callable, tooltip)
+#: (header, the figure of a FieldStats, tooltip) per column.
 FIELD_COLUMNS = [
-    ("Field", "title", "The form field (document order)"),
-    ("Interacted", "interacted", "Sessions that focused or typed in the field"),
-    ("1st focus", "first_interaction_median_ms", "Median time from page load to the field's first focus"),
-    ("Time in field", "time_in_field_median_ms", "Median time spent in the field per session (focus to blur)"),
-    ("Returns", "returns", "Sessions that came back to the field after leaving it with data entered"),
-    ("Corrections", "corrections", "Sessions that deleted characters in the field"),
-    ("Blank", "left_blank", "Sessions that focused the field but left it empty"),
-    ("Errors", "validation_errors", "Sessions shown a validation error on the field"),
-    ("Drop-off", "dropoff", "Abandoning sessions whose last field this was"),
-    ("% abandons", "dropoff_pct", "Share of all the form's abandons"),
+    ("Field", lambda f: f.title, "The form field (document order)"),
+    ("Interacted", lambda f: f.interacted, "Sessions that focused or typed in the field"),
+    ("1st focus", lambda f: f.first_interaction_median_ms, "Median time from page load to the field's first focus"),
+    ("Time in field", lambda f: f.time_in_field_median_ms,
+     "Median time spent in the field per session (focus to blur)"),
+    ("Returns", lambda f: f.returns, "Sessions that came back to the field after leaving it with data entered"),
+    ("Corrections", lambda f: f.corrections, "Sessions that deleted characters in the field"),
+    ("Blank", lambda f: f.left_blank, "Sessions that focused the field but left it empty"),
+    ("Errors", lambda f: f.validation_errors, "Sessions shown a validation error on the field"),
+    ("Drop-off", lambda f: f.dropoff, "Abandoning sessions whose last field this was"),
+    ("% abandons", lambda f: f.dropoff_pct, "Share of all the form's abandons"),
 ]
 _TIME_COLS = {2, 3}
 
@@ -236,7 +239,7 @@ class FieldTableModel(QAbstractTableModel):
             return None
         f = self._report.fields[index.row()]
         col = index.column()
-        value = getattr(f, FIELD_COLUMNS[col][1])
+        value = FIELD_COLUMNS[col][1](f)
         top = self._report.top_abandon_field
         if role == Qt.ItemDataRole.DisplayRole:
             if col in _TIME_COLS:
@@ -276,9 +279,11 @@ class QtFormsPanel(QWidget):
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     report_updated = Signal(object)       # the FormReport now shown
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("FormsPanel")
+        #: The window's workspace: replay requests go through it (a panel on its own has its own).
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setStyleSheet(PANEL_STYLE)
         self._capture = None
         self._filter = SessionFilter()
@@ -287,6 +292,7 @@ class QtFormsPanel(QWidget):
         self._report: FormReport | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -551,7 +557,7 @@ class QtFormsPanel(QWidget):
         lst = self._report.abandoned_sessions(name)
         devices = self._devices_of(lst.session_id)
         title = self._report.field(name).title
-        self.abandon_title.setText(f"Abandoned at {title}: {len(lst):,} sessions")
+        self.abandon_title.setText(f"Abandoned at {title}: {plural(len(lst), 'session')}")
         self.abandon_list.set_rows([
             (int(s), int(t), [int(s), (fmt_t(int(t)), int(t)), devices.get(int(s), "")])
             for s, t in zip(lst.session_id.tolist(), lst.t_ms.tolist())

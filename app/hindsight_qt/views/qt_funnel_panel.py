@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.funnel import FunnelReport, FunnelStep
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace
+from hindsight.text import plural
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import (
     ACCENT,
@@ -62,9 +64,11 @@ class QtFunnelPanel(QWidget):
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     report_updated = Signal(object)       # the FunnelReport now shown
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("FunnelPanel")
+        #: The window's workspace: replay requests go through it (a panel on its own has its own).
+        self.workspace = workspace if workspace is not None else Workspace()
         self.setStyleSheet(_STYLE)
         self._capture = None
         self._filter = SessionFilter()
@@ -73,6 +77,7 @@ class QtFunnelPanel(QWidget):
         self._report: FunnelReport | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -341,16 +346,16 @@ class QtFunnelPanel(QWidget):
         first, last = r.results[0], r.results[-1]
         n = len(r.results)
         pct = 100 * last.sessions / first.sessions if first.sessions else 0.0
-        self.header.setText(f"{last.sessions:,} of {first.sessions:,} sessions ({pct:.1f}%) went through all "
+        self.header.setText(f"{last.sessions:,} of {plural(first.sessions, 'session')} ({pct:.1f}%) went through all "
                             f"{n} steps")
         if n > 1:
             worst = max(r.results[1:], key=lambda x: x.dropped)
             self.subheader.setText(
-                f"{r.session_ids.size:,} sessions in the segment · biggest drop-off before "
-                f"{step_title(worst.step)}: {worst.dropped:,} sessions "
+                f"{plural(r.session_ids.size, 'session')} in the segment · biggest drop-off before "
+                f"{step_title(worst.step)}: {plural(worst.dropped, 'session')} "
                 f"({100 * (1 - worst.from_previous):.0f}% of the step before)")
         else:
-            self.subheader.setText(f"{r.session_ids.size:,} sessions in the segment")
+            self.subheader.setText(f"{plural(r.session_ids.size, 'session')} in the segment")
 
     def _update_chart(self, r: FunnelReport | None) -> None:
         for item in self._labels:
@@ -437,6 +442,6 @@ class QtFunnelPanel(QWidget):
             table = self._capture.session_table(SessionFilter(session_ids=tuple(int(s) for s in ids)))
             devices = dict(zip(table["session_id"].tolist(), table["device"].tolist()))
         step = self._report.results[i].step
-        self.dropped_title.setText(f"Dropped before {step_title(step)}: {len(ids):,} sessions")
+        self.dropped_title.setText(f"Dropped before {step_title(step)}: {plural(len(ids), 'session')}")
         self.dropped_list.set_rows([(int(s), int(tt), [int(s), (fmt_t(int(tt)), int(tt)), devices.get(int(s), "")])
                                     for s, tt in zip(ids.tolist(), t.tolist())])

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFrame,
+    QGraphicsSceneWheelEvent,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -42,11 +43,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult, _num
-from hindsight.analytics.heatmap_color import diverging_lut, heat_lut
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
+from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
+from hindsight.analytics.hotspots import hot_spot
+from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
+from hindsight.text import format_clock, plural
+from hindsight.workspace import Workspace
+from hindsight_qt.subscribe import subscribe
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -56,8 +63,8 @@ KIND_TIPS = {
     "move": "Where the cursor rested (weighted by dwell time)",
     "scroll": "How far down visitors scrolled: share of pageviews reaching each depth",
     "attention": "How long each part of the page was on screen",
-    "rage": "Clicks in rage bursts: 3+ quick clicks in the same spot",
-    "dead": "Clicks that got no reaction, or on elements that are not clickable",
+    "rage": f"Clicks in rage bursts: {signal_rule('rage_click')}",
+    "dead": f"Dead clicks: {signal_rule('dead_click')}",
 }
 HOTSPOT_RADIUS_PX = 28.0
 TOP_ELEMENTS = 15
@@ -80,38 +87,9 @@ QToolButton[segment="true"]:disabled { color: #B8BDC8; }
 """
 
 
-#: Blurred maps colour up to this percentile of their visible cells, not their single hottest
-#: cell: a small, dense target (a button) would otherwise push a large, busy one (an image)
-#: into faint green although it has more clicks. The hottest 2 % of the area shows at full heat.
-DISPLAY_PERCENTILE = 98.0
-_BLURRED_KINDS = ("click", "rage", "dead", "move")
-
-
-def display_levels(r: HeatmapResult) -> tuple[float, float]:
-    """(low, high) to colour ``r`` with; only the colour scale, never the grid values.
-
-    Scroll and attention maps keep their own levels (a share in %, seconds in view).
-    """
-    lo, hi = r.levels
-    if r.kind not in _BLURRED_KINDS or r.grid.size == 0 or not hi > lo:
-        return (lo, hi)
-    grid = r.grid
-    # "Visible" cells: the blur's faint tails around every point would drag a plain
-    # percentile of all non-zero cells down to nothing.
-    seen = grid[grid > hi * 0.01]
-    top = float(np.percentile(seen, DISPLAY_PERCENTILE)) if seen.size else hi
-    # Never brighter than a third of the peak: a map of scattered single clicks stays honest.
-    return (lo, float(min(hi, max(top, hi / 3.0))))
-
-
 def readable_unit(unit: str) -> str:
     """``"clicks per 4×4 px cell"`` -> ``"clicks (per 4 px square)"``."""
     return re.sub(r"\s*per (\d+)×\1 px cell$", r" (per \1 px square)", unit)
-
-
-def _fmt_t(ms: int) -> str:
-    s = ms / 1000.0
-    return f"{int(s // 60)}:{s % 60:04.1f}"
 
 
 class _PageViewBox(pg.ViewBox):
@@ -120,7 +98,9 @@ class _PageViewBox(pg.ViewBox):
     def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt naming
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return super().wheelEvent(ev, axis)
-        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        # pyqtgraph hands a QGraphicsSceneWheelEvent (delta()) from the scene, a QWheelEvent
+        # (angleDelta()) when the view forwards one itself.
+        delta = ev.delta() if isinstance(ev, QGraphicsSceneWheelEvent) else ev.angleDelta().y()
         (x0, x1), (y0, y1) = self.viewRange()
         self.translateBy(y=-delta / 120.0 * (y1 - y0) * 0.12)
         ev.accept()
@@ -195,10 +175,13 @@ class QtHeatmapPanel(QWidget):
     heatmap_updated = Signal(object)      # the HeatmapResult now shown
     hotspot_listed = Signal(int)          # rows in the hot spot list
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("HeatmapPanel")
         self.setStyleSheet(_STYLE)
+        #: The window's workspace: its one heatmap engine (shared with the replay overlay), its
+        #: caches, replay requests. A panel on its own (tests, tools) has a workspace of its own.
+        self.workspace = workspace if workspace is not None else Workspace()
         self._capture = None
         self._engine: HeatmapEngine | None = None
         self._filter = SessionFilter()
@@ -209,16 +192,17 @@ class QtHeatmapPanel(QWidget):
         self._seq = 0
         self._task = None
         self._progress = None   # the TaskProgressDialog of a slow computation
-        self.min_sessions = MIN_SESSIONS   # fewer sessions and a heatmap warns it may be noise
-        self._lut = heat_lut()
-        self._diverging = diverging_lut()
         self._compare = "off"       # a key of hindsight.analytics.segments.BY_KEY, or "off"
         self._compare_view = "diff"  # "diff" (A − B) or "side" (A and B side by side)
         self._compare_filters = None  # (SessionFilter A, SessionFilter B) of the shown compare
-        self._display_levels = (0.0, 1.0)  # the colour scale of the shown map (see display_levels)
+        self._scale: DisplayScale | None = None  # the colour scale of the shown map (core's display_scale)
         self._hotspot_seq = 0     # the shown hot spot; a hesitation result for an older one is dropped
         self._hotspot_task = None
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
+        subscribe(self, self.workspace.events.min_sessions_changed, self._on_min_sessions_changed)
+        subscribe(self, self.workspace.events.opacity_changed,
+                  lambda value: self.opacity_slider.setValue(int(round(value * 100))))
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -335,7 +319,7 @@ class QtHeatmapPanel(QWidget):
         self.shot_item.setZValue(0)
         self.overlay_item = pg.ImageItem(axisOrder="row-major")
         self.overlay_item.setZValue(10)
-        self.overlay_item.setLookupTable(self._lut)
+        self.overlay_item.setLookupTable(heat_lut())
         self.overlay_item.setOpacity(self.opacity_slider.value() / 100.0)
         self.vb.addItem(self.shot_item)
         self.vb.addItem(self.overlay_item)
@@ -514,8 +498,10 @@ class QtHeatmapPanel(QWidget):
     def set_capture(self, capture) -> None:
         """Show the heatmaps of an open ``Capture`` (None clears the panel)."""
         self._cancel()
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)   # a panel on its own (tests, tools)
         self._capture = capture
-        self._engine = HeatmapEngine(capture, min_sessions=self.min_sessions) if capture is not None else None
+        self._engine = self.workspace.heatmap_engine
         self._snapshot = None
         self._result = None
         self.page_combo.blockSignals(True)
@@ -638,6 +624,8 @@ class QtHeatmapPanel(QWidget):
 
     def _show_snapshot(self, snap) -> None:
         self._snapshot = snap
+        if self._capture is self.workspace.capture:
+            self.workspace.set_snapshot(snap.snapshot_id)
         self._clear_hotspot()
         self.element_box.setVisible(False)
         png = self._capture.snapshot_image(snap.snapshot_id)
@@ -697,8 +685,7 @@ class QtHeatmapPanel(QWidget):
 
         def work():  # worker thread: no widgets here
             shown = engine.compute(snap_id, kind, flt) if compare is None else engine.compare(snap_id, kind, *compare)
-            levels = display_levels(shown) if isinstance(shown, HeatmapResult) else None
-            return seq, (shown, levels), engine.element_table(snap_id, flt)
+            return seq, (shown, display_scale(shown)), engine.element_table(snap_id, flt)
 
         self._cancel()
         try:
@@ -737,13 +724,18 @@ class QtHeatmapPanel(QWidget):
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
 
+    @property
+    def min_sessions(self) -> int:
+        return self.workspace.min_sessions
+
     def set_min_sessions(self, n: int) -> None:
-        """Warn about heatmaps of fewer than ``n`` sessions (Preferences); recomputes if it changed."""
-        if int(n) == self.min_sessions:
-            return
-        self.min_sessions = int(n)
-        if self._capture is not None:
-            self._engine = HeatmapEngine(self._capture, min_sessions=self.min_sessions)  # its cache knew the old n
+        """Warn about heatmaps of fewer than ``n`` sessions (Preferences; the workspace's setting,
+        shared with the replay overlay); recomputes if it changed."""
+        self.workspace.set_min_sessions(n)
+
+    def _on_min_sessions_changed(self, _n: int) -> None:
+        if self._capture is not None and self._capture is self.workspace.capture:
+            self._engine = self.workspace.heatmap_engine   # results carry their warning: a new engine
             self._request()
 
     def _watch(self, task) -> None:
@@ -766,17 +758,17 @@ class QtHeatmapPanel(QWidget):
         self.status_label.setText(f"Could not compute the heatmap: {exc}")
 
     def _on_computed(self, payload) -> None:
-        seq, (result, levels), table = payload
+        seq, (result, scale), table = payload
         if seq != self._seq:
             return  # an older request; a newer one is on its way
         self._task = None
         self.status_label.setText("")
+        self._scale = scale
         if not isinstance(result, HeatmapResult):
             self._show_compare(result, table)
             return
         self.overlay_item_b.clear()
         self._result = result
-        self._display_levels = levels or display_levels(result)
         self._update_overlay(result)
         self._update_badge(result)
         self._update_legend(result)
@@ -790,24 +782,25 @@ class QtHeatmapPanel(QWidget):
         comparison = BY_KEY[self._compare]
         self._result = cmp.a
         if self._compare_view == "diff":
-            self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=self._levels(cmp.levels))
-            self.overlay_item.setLookupTable(self._diverging)
-            self.legend.set_lut(self._diverging)
+            scale = self._scale
+            self.overlay_item.setImage(cmp.diff, autoLevels=False, levels=scale.levels)
+            self.overlay_item.setLookupTable(scale.lut)
+            self.legend.set_lut(scale.lut)
             self.legend.set_scale(cmp.levels[0], cmp.levels[1], f"{readable_unit(cmp.unit)} (A − B)")
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A − B — {self.device}")
         else:
-            top = float(max(cmp.grid_a.max(initial=0.0), cmp.grid_b.max(initial=0.0)))
+            scale = self._scale = side_by_side_scale(cmp.grid_a, cmp.grid_b)
             for item, grid in ((self.overlay_item, cmp.grid_a), (self.overlay_item_b, cmp.grid_b)):
-                item.setImage(grid, autoLevels=False, levels=self._levels((0.0, top)))
-                item.setLookupTable(self._lut)
-            self.legend.set_lut(self._lut)
-            self.legend.set_scale(0.0, top, readable_unit(cmp.unit))
+                item.setImage(grid, autoLevels=False, levels=scale.levels)
+                item.setLookupTable(scale.lut)
+            self.legend.set_lut(scale.lut)
+            self.legend.set_scale(0.0, scale.peak, readable_unit(cmp.unit))
             self.legend_title.setText(f"{TITLES[cmp.kind]} — A (left) | B (right) — {self.device}")
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
         a, b = cmp.a.sample, cmp.b.sample
-        self.badge.setText(f"A {comparison.label_a}: {a.sessions:,} sessions · "
-                           f"B {comparison.label_b}: {b.sessions:,} sessions")
+        self.badge.setText(f"A {comparison.label_a}: {plural(a.sessions, 'session')} · "
+                           f"B {comparison.label_b}: {plural(b.sessions, 'session')}")
         warnings = [f"A: {cmp.a.warning}" if cmp.a.warning else "", f"B: {cmp.b.warning}" if cmp.b.warning else ""]
         warn = any(warnings)
         self.badge.setProperty("warn", warn)
@@ -820,16 +813,12 @@ class QtHeatmapPanel(QWidget):
         self._update_elements(table)
         self.heatmap_updated.emit(cmp)
 
-    @staticmethod
-    def _levels(levels: tuple[float, float]) -> tuple[float, float]:
-        lo, hi = levels
-        return (lo, hi if hi > lo else lo + 1)
-
     # -- drawing ---------------------------------------------------------------------------
     def _update_overlay(self, r: HeatmapResult) -> None:
-        self.overlay_item.setImage(r.grid, autoLevels=False, levels=self._levels(self._display_levels))
-        self.overlay_item.setLookupTable(self._lut)
-        self.legend.set_lut(self._lut)
+        scale = self._scale
+        self.overlay_item.setImage(r.grid, autoLevels=False, levels=scale.levels)
+        self.overlay_item.setLookupTable(scale.lut)
+        self.legend.set_lut(scale.lut)
         self.overlay_item.setRect(QRectF(*r.rect))
 
     def _update_badge(self, r: HeatmapResult) -> None:
@@ -842,8 +831,8 @@ class QtHeatmapPanel(QWidget):
 
     def _update_legend(self, r: HeatmapResult) -> None:
         self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")
-        lo, hi = self._display_levels
-        self.legend.set_scale(lo, hi, readable_unit(r.unit), peak=r.levels[1])
+        lo, hi = self._scale.levels if r.levels[1] > r.levels[0] else r.levels
+        self.legend.set_scale(lo, hi, readable_unit(r.unit), peak=self._scale.peak)
         s = r.scroll
         if r.note:
             self.scroll_summary.setText(r.note)
@@ -927,48 +916,34 @@ class QtHeatmapPanel(QWidget):
         if not (0 <= x < snap.width and 0 <= y < snap.height):
             self._clear_hotspot()
             return []
-        kind = self._kind if self._kind in ("rage", "dead") else "click"
         comparing = self._compare != "off" and self._compare_filters is not None
         # In compare mode each segment's sessions, labelled A or B (they never overlap).
         segments = (("A", self._compare_filters[0]), ("B", self._compare_filters[1])) if comparing else \
             (("", self._filter),)
         self.hotspot_item.setData([x], [y], size=2 * radius_px)
-        # One row per session: its click nearest the spot (hits come nearest first).
-        first: dict[int, tuple[int, int]] = {}
-        count: dict[int, int] = {}
-        segment_of: dict[int, str] = {}
-        per_segment: dict[str, int] = {}
-        for label, flt in segments:
-            hits = self._engine.sessions_at(snap.snapshot_id, kind, x, y, radius_px, flt)
-            for s, t, _pv in hits:
-                if s not in first:
-                    per_segment[label] = per_segment.get(label, 0) + 1
-                first.setdefault(s, (t, len(first)))
-                count[s] = count.get(s, 0) + 1
-                segment_of.setdefault(s, label)
-        sessions = sorted(first, key=lambda s: first[s][1])[:MAX_HOTSPOT_ROWS]
-        what = {"rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
-        split = f" (A {per_segment.get('A', 0):,} · B {per_segment.get('B', 0):,})" if comparing else ""
-        clicks_text = f"{len(first):,} sessions{split} with {what}" if first else f"No {what}"
-        where = f"within {radius_px:.0f} px of ({x:,.0f}, {y:,.0f})"
-        self.hotspot_title.setText(f"{clicks_text} {where}")
-        rage_s, dead_s = self._signals_at(x, y, radius_px)
+        # One row per session: its click nearest the spot (aggregated in the core).
+        spot = hot_spot(self._engine, snap.snapshot_id, self._kind, x, y, radius_px, segments,
+                        signals_filter=self._filter, max_rows=MAX_HOTSPOT_ROWS)
+        kind = spot.kind
+        clicks_text, where = spot.summary(), spot.where()
+        self.hotspot_title.setText(spot.title())
         t = self.hotspot_table
         t.setColumnHidden(SEGMENT_COL, not comparing)
-        t.setRowCount(len(sessions))
-        for i, s in enumerate(sessions):
-            t_ms = first[s][0]
-            sig = ", ".join(n for n, ok in (("rage", s in rage_s), ("dead", s in dead_s)) if ok)
-            values = (f"#{s}", _fmt_t(t_ms), snap.device, f"{count[s]:,}", sig, segment_of[s])
+        t.setRowCount(len(spot.rows))
+        for i, row in enumerate(spot.rows):
+            sig = ", ".join(n for n, ok in (("rage", row.rage), ("dead", row.dead)) if ok)
+            values = (f"#{row.session_id}", format_clock(row.t_ms), snap.device, f"{row.clicks:,}", sig,
+                      row.segment)
             for col, v in enumerate(values):
                 cell = QTableWidgetItem(v)
-                cell.setData(Qt.ItemDataRole.UserRole, (s, t_ms))
+                cell.setData(Qt.ItemDataRole.UserRole, (row.session_id, row.t_ms))
                 if col in (0, 1, 3):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 elif col == SEGMENT_COL:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                    cell.setToolTip(self._segment_name(segment_of[s]))
+                    cell.setToolTip(self._segment_name(row.segment))
                 t.setItem(i, col, cell)
+        sessions = [row.session_id for row in spot.rows]
         self.hotspot_listed.emit(len(sessions))
         self._cancel_hotspot()
         if kind == "click":  # the rage and dead lists stay about those clicks
@@ -980,10 +955,11 @@ class QtHeatmapPanel(QWidget):
         self._hotspot_seq += 1
         seq = self._hotspot_seq
         capture, snap = self._capture, self._snapshot
+        cache = self.workspace.cache("hesitations")
 
         def work():  # worker thread: no widgets here
             return [(label, h) for label, flt in segments
-                    for h in hesitations_at(capture, snap.snapshot_id, x, y, radius_px, flt)]
+                    for h in hesitations_at(capture, snap.snapshot_id, x, y, radius_px, flt, cache=cache)]
 
         def done(rows) -> None:
             if seq == self._hotspot_seq:
@@ -1008,7 +984,7 @@ class QtHeatmapPanel(QWidget):
         shown = rows[:MAX_HOTSPOT_ROWS]
         t.setRowCount(start + len(shown))
         for i, (label, (s, t_ms, _pv, dur, reason, selector)) in enumerate(shown, start=start):
-            values = (f"#{s}", _fmt_t(t_ms), snap.device, "", f"hesitation {dur / 1000:.1f} s", label)
+            values = (f"#{s}", format_clock(t_ms), snap.device, "", f"hesitation {dur / 1000:.1f} s", label)
             tip = (f"Focused {selector or 'a field'}, no typing" if reason == "field" else
                    f"Cursor still{' over ' + selector if selector else ''}") + f" for {dur / 1000:.1f} s"
             for col, v in enumerate(values):
@@ -1021,7 +997,7 @@ class QtHeatmapPanel(QWidget):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 t.setItem(i, col, cell)
         n = len(rows)
-        self.hotspot_title.setText(f"{clicks_text} · {n:,} hesitation{'s' if n != 1 else ''} {where}")
+        self.hotspot_title.setText(f"{clicks_text} · {plural(n, 'hesitation')} {where}")
         self.hotspot_listed.emit(t.rowCount())
 
     def _cancel_hotspot(self) -> None:
@@ -1035,12 +1011,6 @@ class QtHeatmapPanel(QWidget):
         if c is None or not label:
             return ""
         return f"{label}: {c.label_a if label == 'A' else c.label_b}"
-
-    def _signals_at(self, x, y, r) -> tuple[set, set]:
-        snap = self._snapshot
-        rage = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "rage", x, y, r, self._filter)}
-        dead = {s for s, _, _ in self._engine.sessions_at(snap.snapshot_id, "dead", x, y, r, self._filter)}
-        return rage, dead
 
     def _clear_hotspot(self) -> None:
         self._cancel_hotspot()

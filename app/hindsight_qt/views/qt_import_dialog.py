@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
+
 RECORDING_FILTER = "rrweb / PostHog recordings (*.json *.json.gz *.gz);;All files (*)"
 SCREENSHOT_FILTER = "PNG screenshots (*.png)"
 CAPTURE_FILTER = "Hindsight captures (*.sqlite)"
@@ -379,11 +381,10 @@ def start_import(window, options: ImportOptions, on_done: Callable[[object], Non
 
     def succeeded(report) -> None:
         window.open_capture(options.out)
-        notes = [n for n in getattr(report, "notes", [])]
-        sessions = getattr(report, "sessions", 0)
+        notes = list(report.notes)   # an ImportReport
         window.statusBar().showMessage(
-            f"Imported {sessions:,} session{'s' if sessions != 1 else ''}"
-            + (f" ({len(notes)} note{'s' if len(notes) != 1 else ''}: {notes[0]})" if notes else ""), 8000)
+            f"Imported {plural(report.sessions, 'session')}"
+            + (f" ({plural(len(notes), 'note')}: {notes[0]})" if notes else ""), 8000)
         if on_done is not None:
             on_done(report)
 
@@ -395,7 +396,7 @@ def start_import(window, options: ImportOptions, on_done: Callable[[object], Non
     def cancelled() -> None:
         window.statusBar().showMessage("Import cancelled: nothing was written", 5000)
 
-    text = (f"Importing {total:,} recording{'s' if total != 1 else ''}"
+    text = (f"Importing {plural(total, 'recording')}"
             + (" into the open capture…" if options.append else "…"))
     return run_with_progress(window, lambda report: run_import(options, report), succeeded, failed,
                              title="Import recordings", text=text, describe=describe,
@@ -404,9 +405,8 @@ def start_import(window, options: ImportOptions, on_done: Callable[[object], Non
 
 def show_import_dialog(window, paths: list[str] | None = None) -> None:
     """File > Import recordings… (or recordings dropped on the window): ask, then ``start_import``."""
-    cap = getattr(window, "capture", None)
-    open_path = getattr(cap, "path", None)
-    recent = window.settings.recent_files() if hasattr(window, "settings") else []
+    open_path = window.capture.path if window.capture is not None else None
+    recent = window.settings.recent_files()
     start = str(Path(open_path).parent) if open_path else (str(Path(recent[0]).parent) if recent else None)
     dialog = ImportDialog(window, open_capture=open_path, start_dir=start, paths=paths)
     if dialog.exec() == QDialog.DialogCode.Accepted:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight_qt.qtcompat import key_code, modifiers_of
 from hindsight_qt.views.qt_player_overlay import OverlayToolbar, PlayerOverlay
 from hindsight_qt.views.qt_replay_canvas import QtReplayCanvas
 from hindsight_qt.views.qt_timeline import QtTimeline, format_ms
@@ -128,7 +129,7 @@ def _is_text_input(w: QWidget | None) -> bool:
     if w is None:
         return False
     if isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
-        return not getattr(w, "isReadOnly", lambda: False)()
+        return not w.isReadOnly()   # each of these four has isReadOnly()
     if isinstance(w, QComboBox):
         return w.isEditable()
     return False
@@ -142,16 +143,18 @@ class QtPlayer(QWidget):
     previous_session_requested = Signal()
     session_loaded = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         from hindsight.replay.player import Player
 
+        self._workspace = workspace   # the window's Workspace, for the heatmap overlay (None: its own)
         self.player = Player()
         self.capture = None
         self.timeline = None
         self.session_id: int | None = None
         self._session = None
         self.frames_rendered = 0
+        self._was_playing = False   # while the scrubber is dragged
         self._page_names: list[str] = []
         self._shown_pageview: int | None = None
         self.setFocusPolicy(Qt.StrongFocus)
@@ -174,8 +177,9 @@ class QtPlayer(QWidget):
         ev.paused_for.connect(self._on_paused_for)
         ev.skipping.connect(self._on_skipping)
         ev.session.connect(self._on_session)
-        if hasattr(ev, "options"):  # pause_on_hesitation / skip_inactivity changed
-            ev.options.connect(lambda *_: self._sync_toggles())
+        ev.options.connect(lambda *_: self._sync_toggles())   # pause_on_hesitation / skip_inactivity changed
+        if self._workspace is not None:   # the window's workspace knows the moment the player shows
+            ev.time.connect(self._workspace.set_moment)
 
         for w in self.findChildren(QWidget):
             w.installEventFilter(self)
@@ -208,7 +212,7 @@ class QtPlayer(QWidget):
         # the crowd's heatmap under this visitor's replay: a slim bar above the page
         self.overlay_bar = OverlayToolbar()
         root.insertWidget(0, self.overlay_bar)
-        self.overlay = PlayerOverlay(self, self.overlay_bar)
+        self.overlay = PlayerOverlay(self, self.overlay_bar, workspace=self._workspace)
 
         chrome = QWidget(objectName="playerChrome")
         chrome.setAttribute(Qt.WA_StyledBackground, True)
@@ -330,9 +334,9 @@ class QtPlayer(QWidget):
         cl.addLayout(status)
 
     def _speeds(self) -> tuple[float, ...]:
-        from hindsight.replay import player as player_mod
+        from hindsight.replay.player import SPEEDS
 
-        return tuple(getattr(player_mod, "SPEEDS", (0.5, 1.0, 2.0, 4.0, 8.0)))
+        return tuple(SPEEDS)
 
     # -- session -------------------------------------------------------------------------
     def load_session(self, capture, session_id: int, at_ms: float = 0, autoplay: bool = True) -> None:
@@ -367,8 +371,7 @@ class QtPlayer(QWidget):
     @staticmethod
     def cue_ms(timeline) -> float:
         """Where a session opens: the first page's LOAD (its start + load time), else 0."""
-        ix = getattr(timeline, "index", None)
-        loaded = getattr(ix, "pv_loaded_list", None)
+        loaded = timeline.index.pv_loaded_list
         if not loaded or not len(timeline.pageviews):
             return 0.0
         return float(timeline.clamp(loaded[0]))
@@ -528,7 +531,7 @@ class QtPlayer(QWidget):
             self.player.seek(t_ms)
 
     def _on_scrub_finished(self) -> None:
-        if getattr(self, "_was_playing", False):
+        if self._was_playing:
             self.player.play()
         self._was_playing = False
 
@@ -546,8 +549,8 @@ class QtPlayer(QWidget):
     # -- keyboard ------------------------------------------------------------------------
     def handle_key(self, key: int, modifiers=Qt.NoModifier) -> bool:
         """Apply a player shortcut; True if ``key`` was one (the main window may forward keys)."""
-        key = int(key.value if hasattr(key, "value") else key)
-        mods = Qt.KeyboardModifier(int(getattr(modifiers, "value", modifiers)))
+        key = key_code(key)
+        mods = modifiers_of(modifiers)
         if _is_text_input(QApplication.focusWidget()):
             return False
         if mods & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
@@ -613,8 +616,10 @@ class QtPlayer(QWidget):
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(ev)
         compact = self.width() < 940
+        widgets = {"pause_check": self.pause_check, "skip_check": self.skip_check,
+                   "follow_button": self.follow_button, "page_button": self.page_button}
         for name, texts in self._LABELS.items():
-            getattr(self, name).setText(texts[compact])
+            widgets[name].setText(texts[compact])
         self.status_label.setVisible(self.height() >= 260)
 
     # -- lifecycle -----------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Heatmap overlay on the replay canvas: the crowd's behaviour under one visitor's replay.
 
 ``PlayerOverlay`` (the controller) shows the aggregate heatmap of every session the
-session-list filter keeps, on the snapshot (page + device) of the frame the player shows,
+workspace's filter keeps, on the snapshot (page + device) of the frame the player shows,
 in the canvas's overlay slot (z 10, under the shade, cursor and ripples). When the replay
-moves to another page the overlay follows; results are cached per (snapshot, kind, filter)
-and computed on a worker thread (``hindsight_qt.tasks``). The scroll map also draws the
-average fold and the 75/50/25 % depth lines.
+moves to another page the overlay follows. It computes with the workspace's one heatmap
+engine (the Heatmap tab's, so its results are shared and events decoded once) on a worker
+thread (``hindsight_qt.tasks``), and colours with the core's ``display_scale``, like the tab
+and exported PNGs. The scroll map also draws the average fold and the 75/50/25 % depth lines.
 
 ``OverlayToolbar`` is its slim bar above the canvas: the Overlay button (click: on/off;
 arrow: Off / Click / Move / Scroll / Attention / Rage / Dead), an opacity slider (saved as
@@ -14,8 +15,6 @@ and a small legend.
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QRectF, QSettings, Qt, Signal
 from PySide6.QtGui import QActionGroup, QBrush, QColor, QFont, QLinearGradient, QPainter, QPen
@@ -30,9 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, MIN_SESSIONS, TITLES, HeatmapEngine, HeatmapResult
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult
 from hindsight.analytics.heatmap_color import heat_lut
+from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace
+from hindsight.text import plural
+from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
 #: The H key's cycle, and the menu's order.
@@ -41,8 +44,6 @@ KIND_LABELS = {"off": "Off", "click": "Click", "move": "Move", "scroll": "Scroll
                "rage": "Rage", "dead": "Dead"}
 OPACITY_KEY = "player/overlay_opacity"
 DEFAULT_OPACITY = 0.6
-#: Results kept for instant page switches (the engine keeps its own, larger cache).
-CACHE_SIZE = 12
 #: Above the overlay and the shade (so the lines read outside the viewport too), under the
 #: focus outline, trail, ripples and cursor.
 LINES_Z = 22
@@ -196,31 +197,31 @@ class PlayerOverlay(QObject):
     """Keeps the replay canvas's overlay on the aggregate heatmap of the shown page.
 
     ``player`` is a ``QtPlayer`` (its ``canvas``, ``capture`` and current frame are used);
-    ``toolbar`` the bar it drives. The main window calls ``set_source(capture, filter)`` on
-    capture open and filter change; without it the overlay uses the player's capture and
-    all its sessions. The player calls ``follow(snapshot_id)`` for every frame it draws.
+    ``toolbar`` the bar it drives; ``workspace`` the window's (its capture, filter, heatmap
+    engine and sample-size setting; subscribed to). Without one (a bare player) the overlay
+    has a workspace of its own on the player's capture and all its sessions. The player
+    calls ``follow(snapshot_id)`` for every frame it draws.
     """
 
     result_shown = Signal(object)   # the HeatmapResult now on the canvas (None: cleared)
 
-    def __init__(self, player, toolbar: OverlayToolbar, settings: QSettings | None = None) -> None:
+    def __init__(self, player, toolbar: OverlayToolbar, settings: QSettings | None = None,
+                 workspace: Workspace | None = None) -> None:
         super().__init__(player)
         self.player = player
         self.canvas = player.canvas
         self.toolbar = toolbar
         self.kind = "off"
         self._last_kind = "click"
-        self._capture = None
-        self._engine: HeatmapEngine | None = None
-        self.min_sessions = MIN_SESSIONS   # fewer sessions and the sample size turns amber
-        self._filter = SessionFilter()
+        self._own_workspace = workspace is None
+        self.workspace = workspace if workspace is not None else Workspace()
+        self._capture = self.workspace.capture
+        self._filter = self.workspace.session_filter()
         self._snapshot_id: int | None = None
         self._result: HeatmapResult | None = None
-        self._cache: OrderedDict = OrderedDict()
         self._pending = None    # key being computed
         self._seq = 0
         self._task = None
-        self._lut = heat_lut()
         self._settings = None
         self.use_settings(settings)
         # scroll map: the average fold and the 75/50/25 % depths, across the page only
@@ -244,6 +245,11 @@ class PlayerOverlay(QObject):
         toolbar.kind_selected.connect(self.set_kind)
         toolbar.toggled.connect(self.toggle)
         toolbar.opacity_changed.connect(self._on_opacity)
+        events = self.workspace.events
+        subscribe_all(self, ((events.capture_changed, self._on_capture_changed),
+                             (events.filter_changed, self.set_filter),
+                             (events.min_sessions_changed, lambda _n: self._adopt(self._capture)),
+                             (events.opacity_changed, self.set_opacity)))
 
     # -- inputs ----------------------------------------------------------------------------
     def use_settings(self, settings: QSettings | None) -> None:
@@ -266,20 +272,19 @@ class PlayerOverlay(QObject):
         slider.blockSignals(False)
         self.canvas.overlay_item.setOpacity(value)
 
-    def set_source(self, capture, flt: SessionFilter | None = None, engine: HeatmapEngine | None = None,
-                   settings: QSettings | None = None) -> None:
-        """The capture, the session filter, optionally a shared engine, optionally the settings."""
+    def set_source(self, capture, flt: SessionFilter | None = None, settings: QSettings | None = None) -> None:
+        """A bare player's overlay: its own workspace on ``capture``, filtered by ``flt``."""
         if settings is not None:
             self.use_settings(settings)
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)
+        self.workspace.set_filter(flt or SessionFilter())
+
+    def set_filter(self, flt: SessionFilter | None) -> None:
         flt = flt or SessionFilter()
-        if capture is not self._capture or (engine is not None and engine is not self._engine):
-            self._adopt(capture, engine)
         if flt != self._filter:
             self._filter = flt
             self._refresh()
-
-    def set_filter(self, flt: SessionFilter | None) -> None:
-        self.set_source(self._capture, flt)
 
     @property
     def filter(self) -> SessionFilter:
@@ -287,29 +292,28 @@ class PlayerOverlay(QObject):
 
     @property
     def engine(self) -> HeatmapEngine | None:
-        """The engine (created on first use for the capture)."""
-        if self._engine is None and self._capture is not None:
-            self._engine = HeatmapEngine(self._capture, min_sessions=self.min_sessions)
-        return self._engine
+        """The workspace's heatmap engine (the Heatmap tab computes with the same one)."""
+        return self.workspace.heatmap_engine
+
+    @property
+    def min_sessions(self) -> int:
+        return self.workspace.min_sessions
 
     def set_min_sessions(self, n: int) -> None:
-        """Warn below ``n`` sessions (the heatmap panel's preference; the default is the core's)."""
-        if int(n) == self.min_sessions:
-            return
-        self.min_sessions = int(n)
-        # results carry their warning: a new engine and cache, then show the page again
-        self._adopt(self._capture)
+        """Warn below ``n`` sessions (the workspace's setting, shared with the Heatmap tab)."""
+        self.workspace.set_min_sessions(n)
 
-    def _adopt(self, capture, engine: HeatmapEngine | None = None) -> None:
+    def _on_capture_changed(self, capture) -> None:
+        self._filter = self.workspace.session_filter()
+        self._adopt(capture)
+
+    def _adopt(self, capture) -> None:
         self._cancel()
         self._capture = capture
-        self._engine = engine if (engine is not None and capture is not None) else None
-        self._cache.clear()
         self._pending = None
         # a snapshot id of another capture means nothing here; the shown frame's does
-        shown = getattr(self.canvas, "_snapshot_id", None)
-        self._snapshot_id = shown if capture is not None and getattr(self.player, "capture", None) is capture \
-            else None
+        shown = self.canvas.snapshot_id
+        self._snapshot_id = shown if capture is not None and self.player.capture is capture else None
         self._refresh()
 
     # -- kind and opacity ------------------------------------------------------------------
@@ -355,22 +359,16 @@ class PlayerOverlay(QObject):
     def follow(self, snapshot_id: int | None) -> None:
         """The player shows a frame of ``snapshot_id``: keep the overlay on that snapshot."""
         sid = None if snapshot_id is None or snapshot_id < 0 else int(snapshot_id)
-        player_cap = getattr(self.player, "capture", None)
+        player_cap = self.player.capture
         if player_cap is not None and player_cap is not self._capture:
-            self._adopt_quietly(player_cap)
+            if not self._own_workspace:
+                return   # the window's workspace shows another capture: nothing to overlay
+            # The player replays a capture nobody told us about (a bare QtPlayer): all its sessions.
+            self.workspace.open(player_cap)
         if sid == self._snapshot_id and (self._result is None or self.canvas.overlay_item.isVisible()):
             return  # nothing new (the canvas drops its overlay when a session loads: re-apply then)
         self._snapshot_id = sid
         self._refresh()
-
-    def _adopt_quietly(self, capture) -> None:
-        # The player replays a capture nobody told us about (a bare QtPlayer): all its sessions.
-        self._cancel()
-        self._capture, self._engine = capture, None
-        self._filter = SessionFilter()
-        self._snapshot_id = None
-        self._cache.clear()
-        self._pending = None
 
     def reset(self) -> None:
         """The player was cleared: drop what is shown (the kind stays)."""
@@ -391,11 +389,10 @@ class PlayerOverlay(QObject):
                 self.toolbar.set_sample("")
             return
         key = self._key()
-        hit = self._cache.get(key)
+        hit = self.engine.cached(*key)   # the engine's cache, shared with the Heatmap tab
         if hit is not None:
             self._cancel()
             self._pending = None
-            self._cache.move_to_end(key)
             self._show(hit)
             return
         if self._pending == key:
@@ -421,9 +418,6 @@ class PlayerOverlay(QObject):
 
     def _on_computed(self, payload) -> None:
         seq, key, result = payload
-        self._cache[key] = result
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
         if seq != self._seq:
             return
         self._task = None
@@ -453,12 +447,11 @@ class PlayerOverlay(QObject):
                 item.setVisible(False)
             self.result_shown.emit(None)
             return
-        lo, hi = r.levels
-        self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=self._lut,
-                                levels=(lo, hi if hi > lo else lo + 1.0), opacity=self.opacity)
+        scale = display_scale(r)   # the Heatmap tab and exported PNGs use the same scale
+        self.canvas.set_overlay(r.grid, QRectF(*r.rect), lut=scale.lut, levels=scale.levels, opacity=self.opacity)
         self._update_lines(r)
         s = r.sample
-        text = f"{s.sessions:,} sessions · {s.points:,} {s.point_name}"
+        text = f"{plural(s.sessions, 'session')} · {s.points:,} {s.point_name}"
         self.toolbar.set_sample(text, warning=r.warning, note=r.note)
         self.toolbar.legend.set_text(r.note or r.legend_text())
         self.result_shown.emit(r)
@@ -466,7 +459,7 @@ class PlayerOverlay(QObject):
     def _update_lines(self, r: HeatmapResult) -> None:
         stats = r.scroll if r.kind == "scroll" else None
         lines = stats.lines() if stats is not None and stats.max_bottom.size else []
-        page = self.canvas._page_rect
+        page = self.canvas.page_rect
         x0, x1 = (page.left(), page.right()) if not page.isEmpty() else (r.rect[0], r.rect[0] + r.rect[2])
         self._lines_x = (x0, x1)
         for i, (line, pill) in enumerate(zip(self.lines, self.line_labels)):

@@ -88,8 +88,7 @@ def _section(text: str, parent: QWidget) -> QLabel:
 class PreferencesDialog(QDialog):
     """The settings a user may want to change once: OK saves them to ``settings``."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
-                 inactivity: bool = False) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setObjectName("PreferencesDialog")
@@ -142,11 +141,7 @@ class PreferencesDialog(QDialog):
         playback.addRow("Default speed", self.speed_combo)
         playback.addRow("", self.pause_check)
         playback.addRow("Hesitation threshold", self.hesitation_spin)
-        self._inactivity = inactivity
-        if inactivity:   # only when the player can use it (see apply_preferences)
-            playback.addRow("Skip inactivity after", self.inactivity_spin)
-        else:
-            self.inactivity_spin.hide()
+        playback.addRow("Skip inactivity after", self.inactivity_spin)
         heatmaps = QFormLayout()
         heatmaps.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         heatmaps.setHorizontalSpacing(14)
@@ -206,8 +201,7 @@ class PreferencesDialog(QDialog):
         s.speed = float(self.speed_combo.currentData())
         s.pause_on_hesitation = self.pause_check.isChecked()
         s.hesitation_threshold_ms = int(round(self.hesitation_spin.seconds() * 1000))
-        if self._inactivity:
-            s.inactivity_threshold_ms = int(self.inactivity_spin.value()) * 1000
+        s.inactivity_threshold_ms = int(self.inactivity_spin.value()) * 1000
         s.heatmap_min_sessions = int(self.min_sessions_spin.value())
         s.overlay_opacity = self.opacity_slider.value() / 100
         s.q.sync()
@@ -218,57 +212,36 @@ class PreferencesDialog(QDialog):
 
 
 # -- applying --------------------------------------------------------------------------------
-def _core_player(window):
-    return getattr(getattr(window, "player_view", None), "player", None)
-
-
 def heatmap_panels(window) -> list:
-    """The window's Heatmap panel(s): docked panels that take ``set_min_sessions``."""
-    docks = window.panels() if hasattr(window, "panels") else []
-    return [d.widget() for d in docks if hasattr(d.widget(), "set_min_sessions")]
+    """The window's Heatmap panel(s), for the overlay-opacity preference."""
+    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
+
+    return [d.widget() for d in window.panels() if isinstance(d.widget(), QtHeatmapPanel)]
 
 
 def apply_preferences(window, *, playback: bool = True) -> None:
-    """Push ``window.settings`` to the player, the replay's heatmap overlay and the Heatmap panel.
+    """Push ``window.settings`` to the player and the workspace (heatmap sample size and overlay
+    opacity: the Heatmap panel and the replay overlay follow it).
 
     ``playback=False`` leaves speed and pause-on-hesitation alone (the window restores those
     itself at start-up and saves the player's own on quit).
     """
     s = window.settings
-    core = _core_player(window)
-    if core is not None:
-        if playback:
-            if hasattr(core, "set_speed"):
-                core.set_speed(s.speed)
-            else:
-                core.speed = s.speed
-            check = getattr(window.player_view, "pause_check", None)
-            if check is not None:
-                check.setChecked(s.pause_on_hesitation)   # the player's own toggle keeps UI and core in step
-            core.pause_on_hesitation = s.pause_on_hesitation
-        if hasattr(core, "hesitation_threshold_ms"):
-            core.hesitation_threshold_ms = s.hesitation_threshold_ms
-        if hasattr(core, "inactivity_threshold_ms"):
-            core.inactivity_threshold_ms = s.inactivity_threshold_ms
-    percent = int(round(s.overlay_opacity * 100))
-    overlay = getattr(getattr(window, "player_view", None), "overlay", None)
-    slider = getattr(getattr(overlay, "toolbar", None), "opacity_slider", None)
-    if slider is not None:
-        slider.setValue(percent)   # the overlay applies it (and saves it under the same key)
-    if hasattr(overlay, "set_min_sessions"):
-        overlay.set_min_sessions(s.heatmap_min_sessions)
-    for panel in heatmap_panels(window):
-        panel.set_min_sessions(s.heatmap_min_sessions)
-        if hasattr(panel, "opacity_slider"):
-            panel.opacity_slider.setValue(percent)
+    core = window.player_view.player
+    if playback:
+        core.set_speed(s.speed)
+        core.pause_on_hesitation = s.pause_on_hesitation   # the player's toggle follows (options event)
+    core.hesitation_threshold_ms = s.hesitation_threshold_ms
+    core.inactivity_threshold_ms = s.inactivity_threshold_ms
+    # The Heatmap tab and the replay overlay follow the workspace's settings.
+    window.workspace.set_min_sessions(s.heatmap_min_sessions)
+    window.workspace.set_heatmap_opacity(s.overlay_opacity)
 
 
 def show_preferences(window) -> bool:
     """Edit > Preferences…: True if the user saved (the new values are applied already)."""
-    if hasattr(window, "_save_player_settings"):
-        window._save_player_settings()   # so the dialog starts from the speed playing now
-    core = _core_player(window)
-    dialog = PreferencesDialog(window.settings, window, inactivity=hasattr(core, "inactivity_threshold_ms"))
+    window.save_player_settings()   # so the dialog starts from the speed playing now
+    dialog = PreferencesDialog(window.settings, window)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
     apply_preferences(window)

@@ -189,7 +189,7 @@ def run_with_progress(
         if on_failure is not None:
             on_failure(exc)
         else:
-            print(getattr(exc, "__traceback_text__", repr(exc)))
+            print(tasks.traceback_text(exc))
 
     task = tasks.run(fn, succeeded, failed, on_progress=progressed)
     if on_cancelled is not None:

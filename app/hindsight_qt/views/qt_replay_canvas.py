@@ -590,15 +590,15 @@ class QtReplayCanvas(QWidget):
         self.clear_overlay()
         self._toasts = self._toast_table(timeline)
         # decode every screenshot of the session now, so a page change mid-replay is instant
-        for sid in (getattr(timeline, "snapshots", None) or {}):
+        for sid in (timeline.snapshots if timeline is not None else {}):
             self.snapshot_array(int(sid))
 
     @staticmethod
     def _toast_table(timeline) -> tuple[np.ndarray, list[str], list[str]]:
         """(times, kinds, texts) of the session's errors and validation messages."""
-        markers = getattr(timeline, "markers", None)
-        if markers is None or not len(getattr(markers, "t_ms", ())):
+        if timeline is None or not len(timeline.markers):
             return np.zeros(0), [], []
+        markers = timeline.markers
         kind = np.asarray(markers.kind)
         sel = np.flatnonzero((kind == "error") | (kind == "validation"))
         texts = []
@@ -693,15 +693,22 @@ class QtReplayCanvas(QWidget):
             item.setVisible(n > 0)
 
     def _element_map(self, snapshot_id: int):
-        maps = getattr(self._timeline, "element_maps", None)
-        try:
-            if maps is not None:
-                return maps[snapshot_id]
-        except (KeyError, IndexError, TypeError):
-            pass
+        maps = self._timeline.element_maps if self._timeline is not None else {}
+        if snapshot_id in maps:
+            return maps[snapshot_id]
         return self._capture.elements(snapshot_id) if self._capture is not None else None
 
     # -- overlay slot (heatmaps) ---------------------------------------------------------
+    @property
+    def snapshot_id(self) -> int | None:
+        """The snapshot (page layout) shown now, None before the first frame."""
+        return self._snapshot_id
+
+    @property
+    def page_rect(self) -> QRectF:
+        """The page's rectangle in document CSS px (empty before a snapshot is shown)."""
+        return QRectF(self._page_rect)
+
     def set_overlay(self, grid: np.ndarray, rect: QRectF | tuple, lut: np.ndarray | None = None,
                     levels: tuple[float, float] | None = None, opacity: float = 0.6) -> None:
         """Show a float32 (h, w) grid over the page; ``rect`` = x, y, w, h in CSS px."""
@@ -843,11 +850,11 @@ class QtReplayCanvas(QWidget):
         h = self._hesitation
         ring = label = False
         if h is not None:
-            secs = getattr(h, "duration_ms", None)
+            secs = h.duration_ms
             text = f"Hesitated {secs / 1000:.1f} s" if secs else "Hesitated"
             box = self._hesitation_box(h)
             focused = self._frame.focused if self._frame is not None else -1
-            if box is not None and focused == getattr(h, "element", -2):
+            if box is not None and focused == h.element:
                 pass  # said by the focused field's badge
             elif box is not None:
                 x, y, w, hh = box
@@ -866,11 +873,11 @@ class QtReplayCanvas(QWidget):
 
     def _hesitation_box(self, h) -> tuple[float, float, float, float] | None:
         """The box of a field hesitation's element, in document px, or None."""
-        if getattr(h, "reason", "") != "field" or getattr(h, "element", -1) < 0:
+        if h.reason != "field" or h.element < 0:
             return None
         emap = self._emap
-        pvs = getattr(self._timeline, "pageviews", None)
-        if pvs is not None and 0 <= getattr(h, "pageview_index", -1) < len(pvs):
+        pvs = self._timeline.pageviews if self._timeline is not None else None
+        if pvs is not None and 0 <= h.pageview_index < len(pvs):
             emap = self._element_map(pvs[h.pageview_index].snapshot_id)
         if emap is None or h.element >= len(emap):
             return None
@@ -970,8 +977,8 @@ class QtReplayCanvas(QWidget):
             self.badge_item.setVisible(False)
             return
         x, y, w, h = (float(v) for v in emap.boxes[idx])
-        hesitating = self._hesitation is not None and getattr(self._hesitation, "element", -1) == idx \
-            and getattr(self._hesitation, "reason", "") == "field"
+        hesitating = self._hesitation is not None and self._hesitation.element == idx \
+            and self._hesitation.reason == "field"
         color = HESITATION_COLOR if hesitating else FOCUS_COLOR
         if self.focus_item.pen().color() != color:
             pen = QPen(color, 2.5)
@@ -990,7 +997,7 @@ class QtReplayCanvas(QWidget):
         # lengths only: what the visitor typed is never recorded, let alone shown
         text = f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty"
         if hesitating:  # one badge says both: why we stopped, and what the field holds
-            secs = getattr(self._hesitation, "duration_ms", 0) / 1000
+            secs = self._hesitation.duration_ms / 1000
             text = f"Hesitated {secs:.1f} s · " + (f"•••• {n} char{'s' if n != 1 else ''}" if n else "empty")
         self.badge_item.set_text(text, anchor=(1.0, 1.0), offset=(0, -5))
         # top-right corner: field labels sit top-left, so the badge rarely covers them

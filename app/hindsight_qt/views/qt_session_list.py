@@ -40,8 +40,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.store.records import date_known
+from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -83,12 +85,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("Events", "event_count", "int"),
     Column("Converted", "converted", "check"),
     Column("Entry page", "entry_page_id", "page"),
-    Column("Rage", "rage_click", "signal", "Rage clicks: 3+ clicks within 1 s and 30 px"),
-    Column("Dead", "dead_click", "signal", "Dead clicks: no reaction within 2.5 s"),
-    Column("Error", "error_click", "signal", "Error clicks: a JavaScript error within 1 s of the click"),
-    Column("Scroll", "excessive_scroll", "signal", "Excessive scrolling: 4+ direction reversals within 6 s"),
-    Column("Quick back", "quick_back", "signal", "Quick backs: left a page within 5 s, back to the one before"),
-    Column("Thrash", "thrashed_cursor", "signal", "Thrashed cursor: fast, erratic cursor movement"),
+    *(Column(title, kind, "signal", f"{SIGNAL_LABELS[kind]}: {signal_rule(kind)}")   # the core's thresholds
+      for title, kind in (("Rage", "rage_click"), ("Dead", "dead_click"), ("Error", "error_click"),
+                          ("Scroll", "excessive_scroll"), ("Quick back", "quick_back"),
+                          ("Thrash", "thrashed_cursor"))),
     Column("Frustration", "frustration", "score",
            "Frustration score: weighted signal counts (rage and error clicks weigh most)"),
 )
@@ -100,16 +100,6 @@ SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signa
 VISUAL_ORDER = ("start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
                 "pageview_count", "event_count", "converted", "rage_click", "dead_click", "error_click",
                 "excessive_scroll", "quick_back", "thrashed_cursor", "entry_page_id")
-
-
-def format_duration(ms: int) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour on); negative or unknown shows a dash."""
-    if ms < 0:
-        return "–"
-    s = int(ms) // 1000
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _empty_table() -> dict[str, np.ndarray]:
@@ -395,9 +385,11 @@ class QtSessionList(QWidget):
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
     sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
         super().__init__(parent)
         self.setObjectName("SessionList")
+        #: The window's Workspace: the signal index comes from (and stays in) its cache.
+        self.workspace = workspace
         self._capture = None
         self._total = 0
         self._filter = SessionFilter()
@@ -490,11 +482,14 @@ class QtSessionList(QWidget):
 
     def _compute_index(self, capture) -> None:
         # After the table query was queued: the rows show first, the signal columns fill in.
+        # With the window's workspace the index is computed once per capture for every view.
         from hindsight.analytics.session_index import session_index
 
+        ws = self.workspace
         self.index_label.setText("Computing frustration signals…")
         self._index_task = tasks.run(
-            lambda: session_index(capture),
+            (lambda: ws.compute_signal_index()) if ws is not None and ws.capture is capture
+            else (lambda: session_index(capture)),
             lambda index: self._on_index(capture, index),
             lambda exc: self._on_index_failed(capture, exc),
         )
@@ -521,7 +516,7 @@ class QtSessionList(QWidget):
             return
         self._generation += 1
         generation, capture = self._generation, self._capture
-        self.count_label.setText(f"Filtering {self._total:,} sessions…")
+        self.count_label.setText(f"Filtering {plural(self._total, 'session')}…")
         self._pending = tasks.run(
             lambda: capture.session_table(flt),
             lambda table: self._on_table(generation, table),
@@ -645,9 +640,8 @@ class QtSessionList(QWidget):
     def _on_deleted(self, capture, plan) -> None:
         self._delete_task = None
         if capture is self._capture:
-            from hindsight.analytics.session_index import clear_cache
-
-            clear_cache(capture)   # its signal counts include the erased sessions
+            # Signal counts that include the erased sessions live in the workspace's caches,
+            # which the window's reopening replaces.
             self.set_capture(capture, self._filter)
         self.sessions_did_delete.emit(plan)
 
@@ -688,9 +682,9 @@ class QtSessionList(QWidget):
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
         if shown == 0 and self._total:
-            self.count_label.setText(f"0 of {self._total:,} sessions")
+            self.count_label.setText(f"0 of {plural(self._total, 'session')}")
         else:
-            self.count_label.setText(f"{shown:,} of {self._total:,} sessions")
+            self.count_label.setText(f"{shown:,} of {plural(self._total, 'session')}")
         self.table_did_load.emit(shown)
 
     def _on_table_failed(self, generation: int, exc: BaseException) -> None:

@@ -1,12 +1,14 @@
 """QtSignalsPanel: how many sessions show each frustration signal (tick kinds to filter the
 session list by them) and the sessions most worth watching, by frustration score.
 
-Wiring in the main window: ``add_panel("Signals", panel)``; ``set_capture`` on open;
-the filter panel's segment goes to ``set_filter``; ``filter_requested(flt)`` carries that
-segment narrowed to sessions with the ticked signals (``session_ids`` set) for the session
-list, and may be handed back to ``set_filter`` harmlessly; ``replay_requested(session_id,
-t_ms)`` opens a session at its first signal. ``QtSignalsPanel(sidecar=True)`` keeps the
-signals in ``<capture>.hindsight-cache`` so large captures reopen without re-detecting.
+Built with the window's :class:`~hindsight.workspace.Workspace`: the ticks ARE the
+workspace filter's frustration kinds (``workspace.update_filter(frustration=...)``), so the
+filter panel's Frustration list and these boxes show the same thing without knowing about
+each other; ``replay_requested(session_id, t_ms)`` goes to ``workspace.request_replay``.
+``set_capture`` / ``set_filter`` come from the window while the panel is on screen;
+``filter_requested(flt)`` still carries the segment narrowed to the ticked signals.
+``QtSignalsPanel(sidecar=True)`` keeps the signals in ``<capture>.hindsight-cache`` so large
+captures reopen without re-detecting.
 """
 
 from __future__ import annotations
@@ -26,19 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
-from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS
+from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
+from hindsight.workspace import Workspace, resolve_filter
+from hindsight.text import plural
+from hindsight_qt.subscribe import subscribe
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
-KIND_TIPS = {
-    "rage_click": "3+ clicks within 1 s and 30 px of each other",
-    "dead_click": "A click on something not clickable, or that got no reaction within 2.5 s",
-    "error_click": "A click followed by a JavaScript error within 1 s",
-    "excessive_scroll": "4+ scroll direction reversals within 6 s",
-    "quick_back": "Left a page within 5 s of it loading, back to the page before",
-    "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
-}
+#: Each kind's rule, in words from the core's thresholds.
+KIND_TIPS = {kind: signal_rule(kind) for kind in SIGNAL_KINDS}
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "quick back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
 TOP_SESSIONS = 50
@@ -77,10 +76,11 @@ class QtSignalsPanel(QWidget):
     filter_requested = Signal(object)           # SessionFilter: sessions with the ticked signals
     index_updated = Signal(object)              # the SessionIndex now shown
 
-    def __init__(self, parent=None, sidecar: bool = False):
+    def __init__(self, parent=None, sidecar: bool = False, workspace: Workspace | None = None):
         super().__init__(parent)
         self.setObjectName("SignalsPanel")
         self.setStyleSheet(PANEL_STYLE)
+        self.workspace = workspace if workspace is not None else Workspace()
         self._capture = None
         self._sidecar = sidecar
         self._index: SessionIndex | None = None
@@ -89,6 +89,8 @@ class QtSignalsPanel(QWidget):
         self._visible: np.ndarray | None = None
         self._compute = LatestOnly()
         self._build()
+        self.replay_requested.connect(self.workspace.request_replay)
+        subscribe(self, self.workspace.events.filter_changed, self._on_workspace_filter_changed)
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -155,6 +157,8 @@ class QtSignalsPanel(QWidget):
     # -- public API ------------------------------------------------------------------------
     def set_capture(self, capture) -> None:
         """Detect the signals of an open ``Capture`` (cached per capture; None clears)."""
+        if capture is not self.workspace.capture:
+            self.workspace.open(capture)   # a panel on its own (tests, tools)
         self._capture = capture
         self._index = None
         self._visible = None
@@ -172,6 +176,10 @@ class QtSignalsPanel(QWidget):
     def set_filter(self, flt: SessionFilter | None) -> None:
         """Show figures for a segment. A filter this panel asked for keeps the segment it came from."""
         flt = flt or SessionFilter()
+        ws = self.workspace
+        if ws.filter.frustration and flt == ws.session_filter():
+            # The figures are for the segment without this panel's own ticks.
+            flt = resolve_filter(ws.filter.replace(frustration=()), ws.signal_index, ws.form_report)
         if self._emitted is not None and flt == self._emitted:
             return
         self._filter = flt
@@ -205,10 +213,10 @@ class QtSignalsPanel(QWidget):
         cap, flt, sidecar = self._capture, self._filter, self._sidecar
         self.status.setText("Detecting signals…")
 
-        def work():  # worker thread: no widgets here
-            from hindsight.analytics.session_index import session_index
+        ws = self.workspace
 
-            index = session_index(cap, sidecar=sidecar)
+        def work():  # worker thread: no widgets here
+            index = ws.compute_signal_index(sidecar=sidecar)
             visible = cap.session_ids(flt) if not flt.is_empty() else index.session_ids
             return index, visible
 
@@ -219,7 +227,10 @@ class QtSignalsPanel(QWidget):
 
     def _on_computed(self, payload) -> None:
         index, visible = payload
+        if self._capture is not self.workspace.capture:
+            return   # computed for a capture closed meanwhile
         self._index = index
+        self.workspace.set_signal_index(index)
         self._visible = np.asarray(visible, dtype=np.int64)
         self.status.setText("")
         self._update_counts()
@@ -227,12 +238,6 @@ class QtSignalsPanel(QWidget):
         self.index_updated.emit(index)
 
     # -- showing ---------------------------------------------------------------------------
-    def _rows_visible(self) -> np.ndarray:
-        idx = self._index
-        if self._visible is None or self._visible.size == idx.session_ids.size:
-            return np.ones(idx.session_ids.size, dtype=bool)
-        return np.isin(idx.session_ids, self._visible)
-
     def _update_counts(self) -> None:
         idx = self._index
         if idx is None:
@@ -242,21 +247,20 @@ class QtSignalsPanel(QWidget):
                 self.signal_labels[k].setText("")
                 self.bars[k].set_share(0)
             return
-        rows = self._rows_visible()
-        n = int(rows.sum())
-        any_signal = np.zeros(idx.session_ids.size, dtype=bool)
-        for k in SIGNAL_KINDS:
-            c = idx.counts[k][rows]
-            sessions = int(np.count_nonzero(c))
-            share = sessions / n if n else 0.0
-            any_signal |= idx.counts[k] > 0
-            self.session_labels[k].setText(f"{sessions:,}")
-            self.share_labels[k].setText(f"{100 * share:.1f}%")
-            self.signal_labels[k].setText(f"{int(c.sum()):,}")
-            self.bars[k].set_share(share)
-        flagged = int(np.count_nonzero(any_signal & rows))
-        self.header.setText(f"Frustration signals · {n:,} sessions · {flagged:,} "
-                            f"({100 * flagged / n if n else 0:.1f}%) with at least one")
+        summary = idx.summary(None if self._visible is None else self._visible)   # computed in the core
+        for k, row in summary.kinds.items():
+            self.session_labels[k].setText(f"{row.sessions:,}")
+            self.share_labels[k].setText(f"{100 * row.share:.1f}%")
+            if k == "dead_click":
+                # Dead clicks, each click counted: the heatmaps' number under the one core rule.
+                self.signal_labels[k].setText(f"{row.clicks:,}")
+                self.signal_labels[k].setToolTip("Dead clicks (each click counted, as on the heatmaps); "
+                                                 f"{row.signals:,} signals (a burst is one)")
+            else:
+                self.signal_labels[k].setText(f"{row.signals:,}")
+            self.bars[k].set_share(row.share)
+        self.header.setText(f"Frustration signals · {plural(summary.sessions, 'session')} · {summary.flagged:,} "
+                            f"({100 * summary.flagged_share:.1f}%) with at least one")
 
     def _update_top(self) -> None:
         idx = self._index
@@ -288,5 +292,23 @@ class QtSignalsPanel(QWidget):
             return
         flt = self.current_filter()
         self._emitted = flt
+        kinds = tuple(self.checked_kinds())
+        # The ticks are the workspace's Frustration condition: every view shows the result.
+        self.workspace.update_filter(frustration=kinds, frustration_mode=self.mode_combo.currentData())
         self.filter_requested.emit(flt)
+
+    def _on_workspace_filter_changed(self, _flt) -> None:
+        # The Frustration condition changed elsewhere (the filter panel, Reset): tick the same kinds.
+        wf = self.workspace.filter
+        kinds = set(wf.frustration)
+        for kind, box in self.checks.items():
+            if box.isChecked() != (kind in kinds):
+                box.blockSignals(True)
+                box.setChecked(kind in kinds)
+                box.blockSignals(False)
+        mode = self.mode_combo.findData(wf.frustration_mode)
+        if kinds and mode >= 0 and mode != self.mode_combo.currentIndex():
+            self.mode_combo.blockSignals(True)
+            self.mode_combo.setCurrentIndex(mode)
+            self.mode_combo.blockSignals(False)
 

@@ -15,6 +15,9 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from hindsight.replay.timeline import Markers
+from hindsight.text import format_duration
+
 #: Marker colours by kind (also used by the legend and other views).
 MARKER_COLORS: dict[str, QColor] = {
     "click": QColor("#8a9bb8"),
@@ -38,42 +41,18 @@ ACCENT = QColor("#7c5cff")
 
 
 def format_ms(ms: float) -> str:
-    """m:ss (h:mm:ss past an hour) for a time in ms; negative clamps to 0:00."""
-    s = int(max(ms, 0) // 1000)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    """m:ss (h:mm:ss past an hour) for a time in ms, the core's duration format; negative
+    clamps to 0:00."""
+    return format_duration(max(float(ms), 0.0))
 
 
-def _column(markers: Any, name: str, alt: str | None = None):
-    for key in (name, alt):
-        if key is None:
-            continue
-        if isinstance(markers, dict) and key in markers:
-            return markers[key]
-        if hasattr(markers, key):
-            return getattr(markers, key)
-        try:
-            return markers[key]
-        except (KeyError, IndexError, TypeError, ValueError):
-            pass
-    return None
-
-
-def marker_table(markers: Any) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """The engine's markers as (t_ms float64, kind str array, labels, end_ms float64)."""
+def marker_table(markers: Markers | None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """The engine's ``Markers`` as (t_ms float64, kind str array, labels, end_ms float64)."""
     if markers is None:
         return np.zeros(0), np.zeros(0, dtype=object), [], np.zeros(0)
-    t = _column(markers, "t_ms", "t")
-    if t is None:
-        return np.zeros(0), np.zeros(0, dtype=object), [], np.zeros(0)
-    t = np.asarray(t, dtype=np.float64)
-    kind = np.asarray(_column(markers, "kind"), dtype=object)
-    label = _column(markers, "label")
-    labels = [str(x) for x in label] if label is not None else [""] * len(t)
-    end = _column(markers, "end_ms", "end")
-    end = np.asarray(end, dtype=np.float64) if end is not None else t.copy()
-    return t, kind, labels, end
+    t = np.asarray(markers.t_ms, dtype=np.float64)
+    return (t, np.asarray(markers.kind, dtype=object), [str(x) for x in markers.label],
+            np.asarray(markers.end_ms, dtype=np.float64))
 
 
 class QtTimeline(QWidget):
@@ -124,20 +103,16 @@ class QtTimeline(QWidget):
             self._inactive, self._pages = [], []
             self._invalidate()
             return
-        self._duration = float(max(getattr(timeline, "duration_ms", 0), 1))
-        self._markers = marker_table(getattr(timeline, "markers", None))
+        self._duration = float(max(timeline.duration_ms, 1))
+        self._markers = marker_table(timeline.markers)
         t, kind, labels, end = self._markers
         spans = [(float(a), float(b)) for a, k, b in zip(t, kind, end) if k == "inactive" and b > a]
         self._span_labels = {(float(a), float(b)): lab for a, k, b, lab in zip(t, kind, end, labels)
                              if k == "inactive" and b > a}
         if not spans:
-            for item in getattr(timeline, "inactivity", None) or []:
-                a = getattr(item, "t_ms", None) if not isinstance(item, tuple) else item[0]
-                b = getattr(item, "end_ms", None) if not isinstance(item, tuple) else item[1]
-                if a is not None and b is not None and b > a:
-                    spans.append((float(a), float(b)))
+            spans = [(float(a), float(b)) for a, b in timeline.inactivity if b > a]
         self._inactive = spans
-        pvs = list(getattr(timeline, "pageviews", None) or [])
+        pvs = list(timeline.pageviews)
         names = list(page_labels) if page_labels is not None else []
         self._pages = []
         for i, pv in enumerate(pvs):

@@ -1,4 +1,12 @@
-"""Click signals as boolean masks: rage clicks (posthog-js rule) and dead clicks.
+"""Click signals as boolean masks: rage clicks (posthog-js rule), error clicks and dead clicks.
+
+**The dead-click rule** (the only one: the heatmaps, their element table, the Signals panel,
+the session table and ``hindsight signals`` all call :func:`dead_click_mask`): a click or tap
+is *dead* when it hit no element or a non-clickable one, or when nothing answered it within
+``DEAD_WINDOW_MS`` (no scroll, input, focus, mutation or submit on the same page, and the
+page did not change) -- *unless* a JavaScript error followed it within ``ERROR_WINDOW_MS`` on
+the same page: then it is an *error click* (the page did react, badly) and not a dead click.
+Each click counts once; a dead click inside a rage burst is still a dead click.
 
 Pure functions over :class:`~hindsight.store.EventColumns` and an
 :class:`~hindsight.store.records.ElementMap`; the heatmaps use them per pageview and
@@ -20,11 +28,15 @@ RAGE_TIMEOUT_MS = 1000
 RAGE_MIN_CLICKS = 3
 #: posthog-js dead-clicks autocapture ``mutation_threshold_ms`` (also its absolute timeout).
 DEAD_WINDOW_MS = 2500
+#: A JavaScript error this soon after a click (same page) makes it an error click.
+ERROR_WINDOW_MS = 1000
 
 CLICK_KINDS = (EventKind.CLICK, EventKind.TAP)
 #: Events that show the page reacted to a click (a page change is checked separately).
 RESPONSE_KINDS = (EventKind.SCROLL, EventKind.INPUT, EventKind.FOCUS, EventKind.MUTATION,
                   EventKind.SUBMIT)
+#: Every event kind :func:`dead_click_mask` looks at (clicks, responses, errors).
+DEAD_RULE_KINDS = CLICK_KINDS + RESPONSE_KINDS + (EventKind.ERROR,)
 
 
 def _groups(events: EventColumns, groups) -> np.ndarray:
@@ -100,18 +112,50 @@ def rage_click_mask(
     return out
 
 
+def error_click_mask(events: EventColumns, groups=None, window_ms: int = ERROR_WINDOW_MS) -> np.ndarray:
+    """Clicks answered by a JavaScript error within ``window_ms`` of the same group.
+
+    Each ERROR event is put down to the last click at or before it in its group, so a burst
+    of clicks followed by one error yields one error click.
+
+    Returns
+    -------
+    (n,) bool mask over ``events``.
+    """
+    n = len(events)
+    out = np.zeros(n, dtype=bool)
+    g_all = _groups(events, groups)
+    clicks = np.flatnonzero(click_mask(events))
+    errors = np.flatnonzero(events.kind == EventKind.ERROR)
+    if clicks.size == 0 or errors.size == 0:
+        return out
+    t = events.t.astype(np.int64)
+    key_c = (g_all[clicks] << 32) | t[clicks]
+    order = np.argsort(key_c, kind="stable")
+    key_c = key_c[order]
+    pos = np.searchsorted(key_c, (g_all[errors] << 32) | t[errors], side="right") - 1
+    ok = pos >= 0
+    prev = clicks[order[np.maximum(pos, 0)]]
+    ok &= (g_all[prev] == g_all[errors]) & (t[errors] - t[prev] <= window_ms)
+    out[prev[ok]] = True
+    return out
+
+
 def dead_click_mask(
     events: EventColumns,
     elements: ElementMap,
     groups=None,
     group_end_ms=None,
     window_ms: int = DEAD_WINDOW_MS,
+    error_window_ms: int = ERROR_WINDOW_MS,
 ) -> np.ndarray:
     """Clicks that got no reaction: on a non-clickable element, or nothing happened after.
 
     A click is dead when its target is not clickable (or it hit no element), or when no
     scroll, input, focus, mutation or submit of the same group follows within
-    ``window_ms`` and the page did not change either.
+    ``window_ms`` and the page did not change either; a click that an ERROR event of the
+    same group answered within ``error_window_ms`` is an error click instead, never dead
+    (pass the ERROR events in ``events``). This is the app's one dead-click rule.
 
     Parameters
     ----------
@@ -159,4 +203,5 @@ def dead_click_mask(
         end = np.asarray(group_end_ms, dtype=np.int64)[clicks]
         answered |= (end >= 0) & (end - t_click <= window_ms)
     out[clicks] = ~on_clickable | ~answered
+    out &= ~error_click_mask(events, groups, error_window_ms)
     return out

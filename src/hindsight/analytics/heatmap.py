@@ -20,7 +20,8 @@ What each map measures (all per snapshot, i.e. one page on one device class):
 - ``attention``: per horizontal band, seconds it was inside the viewport, summed over
   pageviews and divided by their number (time with the tab hidden does not count).
 - ``rage``: clicks of rage bursts (:func:`hindsight.analytics.clicks.rage_click_mask`).
-- ``dead``: dead clicks (:func:`hindsight.analytics.clicks.dead_click_mask`).
+- ``dead``: dead clicks (:func:`hindsight.analytics.clicks.dead_click_mask`, the app's one rule:
+  a click answered by a JavaScript error is an error click, not a dead one).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from hindsight.analytics.clicks import dead_click_mask, rage_click_mask
+from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
     DWELL_CAP_MS,
@@ -45,6 +46,7 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
+from hindsight.text import plural
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.
@@ -57,7 +59,7 @@ POINT_NAMES = {"click": "clicks", "rage": "rage clicks", "dead": "dead clicks", 
 TITLES = {"click": "Click map", "move": "Move map", "scroll": "Scroll map", "attention": "Attention map",
           "rage": "Rage clicks", "dead": "Dead clicks"}
 
-_CLICK_LOAD = (K.CLICK, K.TAP, K.SCROLL, K.INPUT, K.FOCUS, K.MUTATION, K.SUBMIT)
+_CLICK_LOAD = DEAD_RULE_KINDS
 _TIMELINE_LOAD = (K.SCROLL, K.RESIZE, K.VISIBILITY)
 _ALL_LOAD = tuple(sorted(set(_CLICK_LOAD) | set(_TIMELINE_LOAD) | {K.MOVE}))
 
@@ -82,12 +84,12 @@ class SampleSize:
         if self.sessions == 0 and self.min_sessions > 0:
             return "No sessions match this filter on this page"
         if self.sessions < self.min_sessions:
-            return f"Only {self.sessions:,} sessions: this pattern may be noise"
+            return f"Only {plural(self.sessions, 'session')}: this pattern may be noise"
         return None
 
     def badge(self) -> str:
         """E.g. ``"2,000 sessions · 2,310 pageviews · 5,412 clicks"``."""
-        text = f"{self.sessions:,} sessions · {self.pageviews:,} pageviews"
+        text = f"{plural(self.sessions, 'session')} · {plural(self.pageviews, 'pageview')}"
         if self.point_name != "pageviews":
             text += f" · {self.points:,} {self.point_name}"
         return text
@@ -519,6 +521,16 @@ class HeatmapEngine:
             while len(self._results) > self.cache_size:
                 self._results.popitem(last=False)
         return result
+
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult | None:
+        """The result of :meth:`compute` if it is already in the cache, else None (never computes:
+        cheap enough for a GUI thread deciding whether to start a worker)."""
+        key = (int(snapshot_id), kind, flt or SessionFilter())
+        with self._lock:
+            hit = self._results.get(key)
+            if hit is not None:
+                self._results.move_to_end(key)
+            return hit
 
     def _sample(self, sessions, pageviews, points, kind) -> SampleSize:
         return SampleSize(sessions, pageviews, int(points), POINT_NAMES[kind], self.min_sessions)

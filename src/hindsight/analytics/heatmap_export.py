@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from hindsight.analytics.heatmap import HeatmapResult, _num
-from hindsight.analytics.heatmap_color import composite, heat_lut
+from hindsight.analytics.heatmap_color import composite
+from hindsight.analytics.heatmap_display import display_scale
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu",
               "/usr/share/fonts/truetype")
@@ -80,8 +81,9 @@ def draw_scroll_lines(img: Image.Image, result: HeatmapResult, scale: float = 1.
 
 
 def legend_strip(result: HeatmapResult, width: int, lut: np.ndarray | None = None) -> Image.Image:
-    """A white strip with the colour ramp, 0 / middle / max ticks and the unit."""
-    return _legend(result.levels, result.unit, width, heat_lut() if lut is None else lut)
+    """A white strip with the colour ramp, the display scale's low / middle / top ticks and the unit."""
+    scale = display_scale(result)
+    return _legend(scale.levels, result.unit, width, scale.lut if lut is None else lut)
 
 
 def _legend(levels, unit: str, width: int, lut: np.ndarray, ends: tuple[str, str] | None = None) -> Image.Image:
@@ -133,8 +135,11 @@ def header_strip(result: HeatmapResult, width: int, page_url: str, device: str) 
 
 def render_heatmap_image(result: HeatmapResult, screenshot: np.ndarray, page_url: str, device: str,
                          opacity: float = 0.6, scale: float = 1.0, lut: np.ndarray | None = None) -> Image.Image:
-    """The full export: header, legend strip, then the page with its overlay (RGB image)."""
-    page = Image.fromarray(composite(screenshot, result.grid, result.rect, result.levels, lut, opacity, scale))
+    """The full export: header, legend strip, then the page with its overlay (RGB image), coloured
+    on the same :func:`~hindsight.analytics.heatmap_display.display_scale` as the app's views."""
+    shown = display_scale(result)
+    page = Image.fromarray(composite(screenshot, result.grid, result.rect, shown.levels,
+                                     shown.lut if lut is None else lut, opacity, scale))
     page = page.convert("RGB")
     draw_scroll_lines(page, result, scale)
     width = max(page.width, 720)
@@ -153,10 +158,9 @@ def render_heatmap_image(result: HeatmapResult, screenshot: np.ndarray, page_url
 def render_compare_image(cmp, screenshot: np.ndarray, page_url: str, device: str, names: tuple[str, str],
                          opacity: float = 0.7, scale: float = 1.0) -> Image.Image:
     """Segment A minus segment B (per pageview) in the diverging LUT: red where A does more."""
-    from hindsight.analytics.heatmap_color import diverging_lut
-
-    lut = diverging_lut()
-    page = Image.fromarray(composite(screenshot, cmp.diff, cmp.a.rect, cmp.levels, lut, opacity, scale))
+    shown = display_scale(cmp)
+    lut = shown.lut
+    page = Image.fromarray(composite(screenshot, cmp.diff, cmp.a.rect, shown.levels, lut, opacity, scale))
     page = page.convert("RGB")
     width = max(page.width, 720)
     warn = cmp.a.warning or cmp.b.warning
@@ -169,7 +173,7 @@ def render_compare_image(cmp, screenshot: np.ndarray, page_url: str, device: str
     d.text((24, 10), f"{cmp.a.title}, A − B — {page_url} · {device}", font=font(16, bold=True), fill=INK)
     for i, (text, colour) in enumerate(rows):
         d.text((24, 34 + 20 * i), text, font=font(13, bold=i == 2), fill=colour)
-    legend = _legend(cmp.levels, cmp.unit, width, lut, ends=("B more", "A more"))
+    legend = _legend(shown.levels, cmp.unit, width, lut, ends=("B more", "A more"))
     out = Image.new("RGB", (width, head.height + legend.height + 1 + page.height), CANVAS_BG)
     out.paste(head, (0, 0))
     out.paste(legend, (0, head.height))

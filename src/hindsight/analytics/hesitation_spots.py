@@ -11,7 +11,6 @@ asked about and kept per capture, so later clicks on the same page are instant.
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,6 @@ from hindsight.store import SessionFilter
 #: (session_id, t_ms, pageview_id, duration_ms, reason, selector)
 HesitationRow = tuple[int, int, int, int, str, str]
 
-_CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -41,19 +39,14 @@ class _SnapshotHesitations:
     box: np.ndarray        # (n, 4) float64 x, y, w, h of the focused field; NaN if not a field hesitation
 
 
-def _cache_of(capture) -> dict:
-    try:
-        return _CACHE.setdefault(capture, {})
-    except TypeError:  # not weak-referenceable: no cache
-        return {}
-
-
 def snapshot_hesitations(capture, snapshot_id: int, flt: SessionFilter | None = None,
-                         threshold_ms: int = 2500) -> _SnapshotHesitations:
-    """All hesitations on the pageviews of a snapshot by the filtered sessions (cached)."""
+                         threshold_ms: int = 2500, cache: dict | None = None) -> _SnapshotHesitations:
+    """All hesitations on the pageviews of a snapshot by the filtered sessions (kept in ``cache``,
+    the caller's per-capture dict, e.g. ``Workspace.cache("hesitations")``)."""
     key = (int(snapshot_id), flt or SessionFilter(), int(threshold_ms))
+    if cache is None:
+        return _detect(capture, int(snapshot_id), flt, int(threshold_ms))
     with _LOCK:
-        cache = _cache_of(capture)
         hit = cache.get(key)
         if hit is None:
             hit = cache[key] = _detect(capture, int(snapshot_id), flt, int(threshold_ms))
@@ -88,7 +81,8 @@ def _detect(capture, snapshot_id: int, flt: SessionFilter | None, threshold_ms: 
 
 
 def hesitations_at(capture, snapshot_id: int, x: float, y: float, radius_px: float,
-                   flt: SessionFilter | None = None, threshold_ms: int = 2500) -> list[HesitationRow]:
+                   flt: SessionFilter | None = None, threshold_ms: int = 2500,
+                   cache: dict | None = None) -> list[HesitationRow]:
     """Hesitations at a spot of a snapshot by the filtered sessions.
 
     Parameters
@@ -100,6 +94,8 @@ def hesitations_at(capture, snapshot_id: int, x: float, y: float, radius_px: flo
         this many CSS px of (x, y), or if it is a field hesitation whose field box contains (x, y).
     flt : the sessions to look at (None: all).
     threshold_ms : minimum length of a hesitation (ms), as in ``detect_hesitations``.
+    cache : the caller's per-capture dict (the app's workspace cache): a page's hesitations
+        are detected once for every spot clicked on it.
 
     Returns
     -------
@@ -107,7 +103,7 @@ def hesitations_at(capture, snapshot_id: int, x: float, y: float, radius_px: flo
     hesitation's start in ms since session start (ready to open the replay there), ``reason``
     is ``'field'`` or ``'still'``. Nearest first (a field containing the spot counts as 0 px).
     """
-    hs = snapshot_hesitations(capture, snapshot_id, flt, threshold_ms)
+    hs = snapshot_hesitations(capture, snapshot_id, flt, threshold_ms, cache)
     if not len(hs.session):
         return []
     d2 = (hs.x - x) ** 2 + (hs.y - y) ** 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +46,35 @@ SCORE_CAP_PER_KIND = 3
 
 SIDECAR_SUFFIX = ".hindsight-cache"
 _SIDECAR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class KindSummary:
+    """One signal kind over a set of sessions (the Signals panel's row, ``hindsight signals``'s line).
+
+    sessions : sessions with at least one; share : of the set, 0..1; signals : signal rows (a
+    rage burst is one); clicks : for rage and dead clicks the clicks behind them, each counted
+    (the heatmaps' number), else the same as ``signals``.
+    """
+
+    kind: str
+    sessions: int
+    share: float
+    signals: int
+    clicks: int
+
+
+@dataclass(frozen=True)
+class FrustrationSummary:
+    """Every kind over a set of ``sessions``; ``flagged`` of them have at least one signal."""
+
+    sessions: int
+    flagged: int
+    kinds: dict
+
+    @property
+    def flagged_share(self) -> float:
+        return self.flagged / self.sessions if self.sessions else 0.0
 
 
 @dataclass(frozen=True)
@@ -85,9 +113,48 @@ class SessionIndex:
             score += np.float32(SCORE_WEIGHTS[kind]) * np.minimum(c, SCORE_CAP_PER_KIND).astype(np.float32)
         return cls(session_ids, counts, score, signals)
 
+    def clicks(self, kind: str = "dead_click") -> np.ndarray:
+        """(s,) int64 per session: the clicks behind its ``kind`` signals (each click of a
+        burst counted; the ``count`` column), e.g. its dead clicks under the app's one rule,
+        the number the heatmaps show."""
+        row = np.searchsorted(self.session_ids, self.signals.session_id)
+        m = self.signals.kind == KIND_CODE[kind]
+        if self.session_ids.size:
+            m &= row < self.session_ids.size
+        return np.bincount(row[m], weights=self.signals.count[m], minlength=self.session_ids.size
+                           ).astype(np.int64)
+
     def sessions_with(self, kind: str, min_count: int = 1) -> np.ndarray:
         """Sorted session ids with at least ``min_count`` signals of ``kind``."""
         return self.session_ids[self.counts[kind] >= min_count]
+
+    def summary(self, session_ids=None) -> FrustrationSummary:
+        """Per kind: sessions, share, signals and clicks, over ``session_ids`` (default: all)."""
+        rows = np.ones(len(self), dtype=bool) if session_ids is None else \
+            np.isin(self.session_ids, np.asarray(session_ids, dtype=np.int64))
+        n = int(rows.sum())
+        any_signal = np.zeros(len(self), dtype=bool)
+        kinds = {}
+        for kind in SIGNAL_KINDS:
+            c = self.counts[kind][rows]
+            has = int(np.count_nonzero(c))
+            any_signal |= self.counts[kind] > 0
+            clicks = int(self.clicks(kind)[rows].sum()) if kind in ("rage_click", "dead_click") else int(c.sum())
+            kinds[kind] = KindSummary(kind, has, has / n if n else 0.0, int(c.sum()), clicks)
+        return FrustrationSummary(n, int(np.count_nonzero(any_signal & rows)), kinds)
+
+    def sessions_matching(self, kinds, mode: str = "any") -> np.ndarray:
+        """Sorted session ids with ``any`` / ``all`` of the signal ``kinds`` (the Frustration
+        filter's rule, in the app and the CLI)."""
+        if mode not in ("any", "all"):
+            raise ValueError(f"mode must be 'any' or 'all', not {mode!r}")
+        mask = np.zeros(len(self), dtype=bool) if mode == "any" else np.ones(len(self), dtype=bool)
+        for kind in kinds:
+            if kind not in self.counts:
+                raise ValueError(f"unknown signal kind {kind!r} (known: {', '.join(SIGNAL_KINDS)})")
+            has = self.counts[kind] > 0
+            mask = (mask | has) if mode == "any" else (mask & has)
+        return self.session_ids[mask]
 
     def sessions_with_any(self, kinds) -> np.ndarray:
         mask = np.zeros(self.session_ids.size, dtype=bool)
@@ -129,15 +196,7 @@ def signal_filter(index: SessionIndex, kinds, mode: str = "any",
     kinds = list(kinds)
     if not kinds:
         return base
-    if mode not in ("any", "all"):
-        raise ValueError(f"mode must be 'any' or 'all', not {mode!r}")
-    mask = np.zeros(len(index), dtype=bool) if mode == "any" else np.ones(len(index), dtype=bool)
-    for kind in kinds:
-        if kind not in index.counts:
-            raise ValueError(f"unknown signal kind {kind!r} (known: {', '.join(SIGNAL_KINDS)})")
-        has = index.counts[kind] > 0
-        mask = (mask | has) if mode == "any" else (mask & has)
-    ids = index.session_ids[mask]
+    ids = index.sessions_matching(kinds, mode)
     if base.session_ids is not None:
         ids = np.intersect1d(ids, np.asarray(base.session_ids, dtype=np.int64))
     return base.replace(session_ids=tuple(int(i) for i in ids))
@@ -147,7 +206,6 @@ def signal_filter(index: SessionIndex, kinds, mode: str = "any",
 # Caching
 # --------------------------------------------------------------------------------------
 
-_cache: "weakref.WeakKeyDictionary[Capture, dict]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -195,8 +253,10 @@ def _write_sidecar(capture: Capture, settings: SignalSettings, table: SignalTabl
             pass
 
 
-def session_index(capture: Capture, settings: SignalSettings | None = None, sidecar: bool = False) -> SessionIndex:
-    """The capture's session index, computed on first use and cached in memory.
+def session_index(capture: Capture, settings: SignalSettings | None = None, sidecar: bool = False,
+                  cache: dict | None = None) -> SessionIndex:
+    """The capture's session index; computed once per ``cache`` (the workspace's per-capture
+    cache, :meth:`hindsight.workspace.Workspace.cache`), every call without one.
 
     Parameters
     ----------
@@ -205,11 +265,12 @@ def session_index(capture: Capture, settings: SignalSettings | None = None, side
     sidecar : bool
         Also read/write ``<capture>.hindsight-cache`` (keyed by the capture's size and
         mtime and the settings). Off by default: only the app opts in.
+    cache : dict, optional
+        Keeps the index per settings; the caller owns it (one per open capture).
     """
     settings = settings or SignalSettings()
     with _lock:
-        per_capture = _cache.setdefault(capture, {})
-        cached = per_capture.get(settings)
+        cached = cache.get(settings) if cache is not None else None
     if cached is not None:
         return cached
     table = _read_sidecar(capture, settings) if sidecar else None
@@ -218,14 +279,7 @@ def session_index(capture: Capture, settings: SignalSettings | None = None, side
         if sidecar:
             _write_sidecar(capture, settings, table)
     index = SessionIndex.from_signals(capture.session_ids(), table)
-    with _lock:
-        _cache.setdefault(capture, {})[settings] = index
+    if cache is not None:
+        with _lock:
+            index = cache.setdefault(settings, index)
     return index
-
-
-def clear_cache(capture: Capture | None = None) -> None:
-    with _lock:
-        if capture is None:
-            _cache.clear()
-        else:
-            _cache.pop(capture, None)

@@ -26,7 +26,18 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from hindsight.analytics.clicks import CLICK_KINDS, RESPONSE_KINDS, dead_click_mask, rage_click_mask
+from hindsight.analytics.clicks import (
+    CLICK_KINDS,
+    DEAD_RULE_KINDS,
+    DEAD_WINDOW_MS,
+    ERROR_WINDOW_MS,
+    RAGE_MIN_CLICKS,
+    RAGE_THRESHOLD_PX,
+    RAGE_TIMEOUT_MS,
+    dead_click_mask,
+    error_click_mask,
+    rage_click_mask,
+)
 from hindsight.store.columns import BYTES_PER_EVENT, COLUMNS, RECORD_DTYPE, EventColumns
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -51,13 +62,13 @@ class SignalSettings:
     """Detector thresholds (ms, CSS px). Defaults follow field-facts.md; thrash was tuned on the demo."""
 
     #: posthog-js rageclick.ts: 3 clicks, each < 1000 ms and < 30 px (Manhattan) after the previous.
-    rage_clicks: int = 3
-    rage_interval_ms: int = 1000
-    rage_distance_px: int = 30
+    rage_clicks: int = RAGE_MIN_CLICKS
+    rage_interval_ms: int = RAGE_TIMEOUT_MS
+    rage_distance_px: int = RAGE_THRESHOLD_PX
     #: posthog-js dead clicks: no reaction (or page change) within 2500 ms.
-    dead_window_ms: int = 2500
+    dead_window_ms: int = DEAD_WINDOW_MS
     #: A JavaScript error this soon after a click makes it an error click.
-    error_window_ms: int = 1000
+    error_window_ms: int = ERROR_WINDOW_MS
     #: Excessive scrolling: this many direction reversals, legs of at least leg_px, within window.
     scroll_reversals: int = 4
     scroll_leg_px: int = 150
@@ -79,6 +90,28 @@ class SignalSettings:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def signal_rule(kind: str, settings: SignalSettings | None = None) -> str:
+    """The rule of a signal kind in words, from the thresholds in force (tooltips, help): the
+    numbers come from ``settings``, never copied into the GUI."""
+    s = settings or SignalSettings()
+
+    def sec(ms: int) -> str:
+        return f"{ms / 1000:g} s"
+
+    return {
+        "rage_click": f"{s.rage_clicks}+ clicks within {sec(s.rage_interval_ms)} and {s.rage_distance_px} px "
+                      "of each other",
+        "dead_click": f"A click on something not clickable, or that got no reaction within {sec(s.dead_window_ms)} "
+                      f"(a JavaScript error within {sec(s.error_window_ms)} makes it an error click)",
+        "error_click": f"A click followed by a JavaScript error within {sec(s.error_window_ms)}",
+        "excessive_scroll": f"{s.scroll_reversals}+ scroll direction reversals within {sec(s.scroll_window_ms)}",
+        "quick_back": f"Left a page within {sec(s.quick_back_ms)} of it loading, back to the page before",
+        "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
+        "validation_error": "An error message the page showed for a form field (aria-invalid, an error class, "
+                            "a role=alert / aria-live message next to it, or a custom event naming it)",
+    }[kind]
 
 
 # --------------------------------------------------------------------------------------
@@ -318,25 +351,6 @@ def _click_runs(ce: CaptureEvents, clicks: np.ndarray, s: SignalSettings) -> np.
     return np.cumsum(~cont) - 1
 
 
-def _error_clicks(ce: CaptureEvents, clicks: np.ndarray, s: SignalSettings) -> np.ndarray:
-    """Rows (subset of ``clicks``) of clicks followed by a JS error within the window.
-
-    Each error is put down to the last click before it in the same session, so a burst of
-    clicks followed by one error yields one error click.
-    """
-    errors = np.flatnonzero(ce.events.kind == EventKind.ERROR)
-    if errors.size == 0 or clicks.size == 0:
-        return np.zeros(0, np.int64)
-    gk_click = ce.global_time(clicks)
-    gk_err = ce.global_time(errors)
-    prev = np.searchsorted(clicks, errors, side="left") - 1  # rows are in global time order
-    ok = prev >= 0
-    prev_c = np.maximum(prev, 0)
-    same = (gk_click[prev_c] >> _T_BITS) == (gk_err >> _T_BITS)
-    ok &= same & (gk_err - gk_click[prev_c] <= s.error_window_ms)
-    return np.unique(clicks[prev_c[ok]])
-
-
 def _detect_clicks(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> list[dict]:
     ev = ce.events
     clicks = np.flatnonzero(_kind_lut(CLICK_KINDS)[ev.kind])  # the rows clicks.click_mask marks
@@ -352,18 +366,18 @@ def _detect_clicks(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> li
     burst_size = np.bincount(run)[rage_runs]
     out.append(_part(ce, "rage_click", clicks[first_of_run], count=burst_size))
 
-    # Error clicks.
-    err_rows = _error_clicks(ce, clicks, s)
-    out.append(_part(ce, "error_click", err_rows))
-
-    # Dead: the shared rule per snapshot (it needs that snapshot's element map), on the
-    # clicks and the events that can answer them, of pageviews with clicks only.
+    # Error and dead clicks: the shared rules (hindsight.analytics.clicks), on the clicks and
+    # the events that can answer them, of pageviews with clicks only; dead per snapshot (it
+    # needs that snapshot's element map). An error click is never also a dead click.
     clicked_pv = np.unique(ce.pv[clicks])
     lo, hi = ce.pv_first[clicked_pv], ce.pv_first[clicked_pv + 1]
     size = hi - lo
     cand = np.repeat(lo - np.concatenate(([0], np.cumsum(size)[:-1])), size) + np.arange(int(size.sum()))
-    relevant = cand[_kind_lut(CLICK_KINDS + RESPONSE_KINDS)[ev.kind[cand]]]
+    relevant = cand[_kind_lut(DEAD_RULE_KINDS)[ev.kind[cand]]]
     rel_pv = ce.pv[relevant]
+    err_rows = relevant[error_click_mask(ev.take(relevant), rel_pv, s.error_window_ms)]
+    out.append(_part(ce, "error_click", err_rows))
+
     snap_of = ce.pv_snapshot[rel_pv]
     last_pv = np.ones(ce.pv_id.size, dtype=bool)
     last_pv[:-1] = ce.pv_srank[1:] != ce.pv_srank[:-1]
@@ -373,9 +387,8 @@ def _detect_clicks(ce: CaptureEvents, capture: Capture, s: SignalSettings) -> li
         m = np.flatnonzero(snap_of == snap)
         rows = relevant[m]
         dead_rel[m] = dead_click_mask(ev.take(rows), capture.elements(int(snap)), rel_pv[m],
-                                      pv_end_or_last[rel_pv[m]], s.dead_window_ms)
+                                      pv_end_or_last[rel_pv[m]], s.dead_window_ms, s.error_window_ms)
     dead_rows = relevant[dead_rel]
-    dead_rows = dead_rows[~np.isin(dead_rows, err_rows)]
     dead_clicks = np.isin(clicks, dead_rows, assume_unique=True)
     # One dead_click per run of near clicks (a rage burst counts once, with its dead clicks).
     _, first_dead, n_dead = np.unique(run[dead_clicks], return_index=True, return_counts=True)
@@ -599,54 +612,3 @@ def compute_signals(capture: Capture, session_ids=None, settings: SignalSettings
     """
     ce = load_events(capture, session_ids, SIGNAL_EVENT_KINDS, flt)
     return signals_from_events(ce, capture, settings)
-
-
-# --------------------------------------------------------------------------------------
-# Benchmarks (``hindsight bench``; see hindsight.bench)
-# --------------------------------------------------------------------------------------
-
-
-def _bench_signals(ctx) -> dict:
-    """Whole-capture signal detection: load (decode) and detect, timed apart."""
-    import time
-
-    from hindsight.store.reader import open_capture
-
-    with open_capture(ctx.path) as cap:
-        t0, c0 = time.perf_counter(), time.process_time()
-        ce = load_events(cap, kinds=SIGNAL_EVENT_KINDS)
-        t1, c1 = time.perf_counter(), time.process_time()
-        table = signals_from_events(ce, cap)
-        t2, c2 = time.perf_counter(), time.process_time()
-    # CPU time next to wall time: on a shared machine the wall time mostly measures the others.
-    return {"sessions": int(ce.session_ids.size), "events_scanned": len(ce), "signals": len(table),
-            "load_seconds": round(t1 - t0, 3), "load_cpu_seconds": round(c1 - c0, 3),
-            "detect_seconds": round(t2 - t1, 3), "detect_cpu_seconds": round(c2 - c1, 3),
-            "total_seconds": round(t2 - t0, 3), "events_per_s": round(len(ce) / max(t2 - t0, 1e-9))}
-
-
-def _bench_forms_funnel(ctx) -> dict:
-    import time
-
-    from hindsight.analytics.forms import form_report
-    from hindsight.analytics.funnel import funnel
-    from hindsight.store.reader import open_capture
-
-    with open_capture(ctx.path) as cap:
-        t0, c0 = time.perf_counter(), time.process_time()
-        report = form_report(cap)
-        t1, c1 = time.perf_counter(), time.process_time()
-        urls = [p.url for p in cap.pages()]
-        names = sorted(cap.strings().values())
-        steps = urls + [f"event:{n}" for n in names if n == "signup_completed"]
-        fun = funnel(cap, steps)
-        t2, c2 = time.perf_counter(), time.process_time()
-    return {"form_viewed": report.viewed, "form_seconds": round(t1 - t0, 3), "form_cpu_seconds": round(c1 - c0, 3),
-            "funnel_steps": len(steps), "funnel_sessions": int(fun.session_ids.size),
-            "funnel_seconds": round(t2 - t1, 3), "funnel_cpu_seconds": round(c2 - c1, 3)}
-
-
-BENCHMARKS = [
-    ("analytics.signals", _bench_signals),
-    ("analytics.forms_funnel", _bench_forms_funnel),
-]

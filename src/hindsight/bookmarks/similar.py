@@ -19,12 +19,12 @@ leave room for a hesitation are replayed through the hesitation detector.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from hindsight.analytics.clicks import RAGE_MIN_CLICKS, RAGE_THRESHOLD_PX, RAGE_TIMEOUT_MS
 from hindsight.bookmarks.store import Bookmark, BookmarkStore
 from hindsight.store.kinds import EventKind as K
 from hindsight.store.reader import Capture
@@ -44,7 +44,7 @@ _GAP_KINDS = (K.FOCUS, K.BLUR, K.INPUT, K.SUBMIT, K.CLICK, K.TAP, K.DBLCLICK, K.
 BEHAVIOUR_LABELS = {
     "rage_click": "rage clicks", "dead_click": "dead clicks", "error_click": "error clicks",
     "excessive_scroll": "excessive scrolling", "quick_back": "a quick back",
-    "thrashed_cursor": "a thrashed cursor", "hesitation": "hesitation", "abandon": "abandoned the form",
+    "thrashed_cursor": "a thrashed cursor", "validation_error": "a validation error", "hesitation": "hesitation", "abandon": "abandoned the form",
     "page_sequence": "the same pages",
 }
 
@@ -115,18 +115,14 @@ def _short_url(url: str) -> str:
 
 
 # -- per-capture data, computed once ------------------------------------------------------------
-_CACHE: "weakref.WeakKeyDictionary[Capture, dict]" = weakref.WeakKeyDictionary()
+# The caller owns the cache (the app: its workspace's per-capture cache, so nothing outlives the
+# open capture); without one, a search computes what it needs for itself.
+def _cached(cache: dict | None) -> dict:
+    return cache if cache is not None else {}
 
 
-def _cached(capture: Capture) -> dict:
-    try:
-        return _CACHE.setdefault(capture, {})
-    except TypeError:  # not weak-referenceable: no cache
-        return {}
-
-
-def _snapshot_urls(capture: Capture) -> dict[int, str]:
-    c = _cached(capture)
+def _snapshot_urls(capture: Capture, cache: dict | None = None) -> dict[int, str]:
+    c = _cached(cache)
     if "snap_urls" not in c:
         urls = {p.page_id: p.url for p in capture.pages()}
         c["snap_urls"] = {s.snapshot_id: urls.get(s.page_id, "") for s in capture.snapshots()}
@@ -144,13 +140,13 @@ class _Signals:
     url: np.ndarray       # object
 
 
-def capture_signals(capture: Capture) -> _Signals:
+def capture_signals(capture: Capture, cache: dict | None = None) -> _Signals:
     """Every signal of the capture, computed once per capture (``compute_signals`` if present,
     else this module's own rage-click detector)."""
-    c = _cached(capture)
+    c = _cached(cache)
     if "signals" in c:
         return c["signals"]
-    urls = _snapshot_urls(capture)
+    urls = _snapshot_urls(capture, cache)
     try:
         from hindsight.analytics.signals import compute_signals
     except ImportError:
@@ -162,16 +158,16 @@ def capture_signals(capture: Capture) -> _Signals:
                        np.asarray(st.selector, dtype=object),
                        np.array([urls.get(int(s), "") for s in snap], dtype=object))
     else:
-        out = detect_rage_clicks(capture)
+        out = detect_rage_clicks(capture, cache=cache)
     c["signals"] = out
     return out
 
 
-def detect_rage_clicks(capture: Capture, clicks: int = 3, interval_ms: int = 1000,
-                       distance_px: int = 30) -> _Signals:
+def detect_rage_clicks(capture: Capture, clicks: int = RAGE_MIN_CLICKS, interval_ms: int = RAGE_TIMEOUT_MS,
+                       distance_px: int = RAGE_THRESHOLD_PX, cache: dict | None = None) -> _Signals:
     """Rage clicks without the signals module: ``clicks``+ clicks (or taps) on the same element
     selector, each within ``interval_ms`` and ``distance_px`` (Manhattan) of the one before."""
-    urls = _snapshot_urls(capture)
+    urls = _snapshot_urls(capture, cache)
     parts = []
     for snap in capture.snapshots():
         ev, sids, pvids = capture.snapshot_events(snap.snapshot_id, (K.CLICK, K.TAP, K.DBLCLICK))
@@ -215,11 +211,11 @@ class _FormEvents:
     pv_end: dict           # pageview id -> end ms
 
 
-def _form_events(capture: Capture) -> _FormEvents:
-    c = _cached(capture)
+def _form_events(capture: Capture, cache: dict | None = None) -> _FormEvents:
+    c = _cached(cache)
     if "form" in c:
         return c["form"]
-    urls = _snapshot_urls(capture)
+    urls = _snapshot_urls(capture, cache)
     parts = []
     pv_end: dict[int, int] = {}
     for snap in capture.snapshots():
@@ -247,13 +243,13 @@ def _form_events(capture: Capture) -> _FormEvents:
     return out
 
 
-def abandonments(capture: Capture) -> dict[int, tuple[str, int, str]]:
+def abandonments(capture: Capture, cache: dict | None = None) -> dict[int, tuple[str, int, str]]:
     """Sessions that used a form and ended without a SUBMIT: session id -> (selector of the last
     field focused, time of the last interaction with a field in ms, page url)."""
-    c = _cached(capture)
+    c = _cached(cache)
     if "abandon" in c:
         return c["abandon"]
-    fe = _form_events(capture)
+    fe = _form_events(capture, cache)
     submitted = np.unique(fe.session_id[fe.kind == K.SUBMIT])
     on_field = np.isin(fe.kind, np.asarray((K.FOCUS, K.BLUR, K.INPUT), np.uint8)) & fe.is_field
     on_field &= ~np.isin(fe.session_id, submitted)
@@ -273,11 +269,11 @@ def abandonments(capture: Capture) -> dict[int, tuple[str, int, str]]:
     return out
 
 
-def _hesitation_candidates(capture: Capture, selector: str, threshold_ms: int) -> tuple[np.ndarray, np.ndarray]:
+def _hesitation_candidates(capture: Capture, selector: str, threshold_ms: int, cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(session ids, pageview ids) where the field was focused or typed in, then nothing but
     cursor moves happened for longer than the threshold: the only places a field hesitation
     on it can be."""
-    fe = _form_events(capture)
+    fe = _form_events(capture, cache)
     n = len(fe.t)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -328,8 +324,8 @@ def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
     return out
 
 
-def _page_sequences(capture: Capture) -> dict[int, tuple[str, ...]]:
-    c = _cached(capture)
+def _page_sequences(capture: Capture, cache: dict | None = None) -> dict[int, tuple[str, ...]]:
+    c = _cached(cache)
     if "pages" not in c:
         urls = {p.page_id: p.url for p in capture.pages()}
         rows = capture._query("SELECT session_id, page_id FROM pageviews ORDER BY session_id, seq")
@@ -341,12 +337,12 @@ def _page_sequences(capture: Capture) -> dict[int, tuple[str, ...]]:
 
 
 # -- the behaviour at a bookmark ----------------------------------------------------------------
-def behaviour_at(capture: Capture, bookmark: Bookmark) -> Behaviour:
+def behaviour_at(capture: Capture, bookmark: Bookmark, cache: dict | None = None) -> Behaviour:
     """What the bookmark shows (see the module docstring for the order of the guesses)."""
     kind, selector = bookmark.signal_kind, bookmark.selector
     sid, t0 = int(bookmark.session_id), int(bookmark.t_ms)
     t1 = int(bookmark.end_ms) if bookmark.end_ms is not None else t0
-    sig = capture_signals(capture)
+    sig = capture_signals(capture, cache)
     if kind in (None, "") or kind in _SIGNAL_PRIORITY:
         rows = np.flatnonzero((sig.session_id == sid) & (sig.t_ms >= t0 - SIGNAL_BEFORE_MS)
                               & (sig.t_ms <= t1 + SIGNAL_AFTER_MS))
@@ -369,19 +365,19 @@ def behaviour_at(capture: Capture, bookmark: Bookmark) -> Behaviour:
         if kind == "hesitation":
             return Behaviour("hesitation", selector, bookmark.page_url)
     if kind in (None, "", "abandon"):
-        ab = abandonments(capture).get(sid)
+        ab = abandonments(capture, cache).get(sid)
         if ab is not None and (kind == "abandon" or t1 >= ab[1] - ABANDON_SLACK_MS):
             return Behaviour("abandon", selector or ab[0], ab[2])
         if kind == "abandon":
             return Behaviour("abandon", selector, bookmark.page_url)
-    return Behaviour("page_sequence", pages=_page_sequences(capture).get(sid, ()))
+    return Behaviour("page_sequence", pages=_page_sequences(capture, cache).get(sid, ()))
 
 
 #: Signals that happen *on an element*: matched by its selector. The others (a scroll, a back,
 #: a cursor path) only by page; the element under a thrashing cursor is incidental.
 ELEMENT_SIGNALS = frozenset({"rage_click", "dead_click", "error_click"})
 _SIGNAL_PRIORITY = {"rage_click": 0, "error_click": 1, "dead_click": 2, "excessive_scroll": 3,
-                    "thrashed_cursor": 4, "quick_back": 5}
+                    "thrashed_cursor": 4, "quick_back": 5, "validation_error": 6}
 
 
 def _page_of(capture: Capture, session_id: int, t_ms: int) -> str | None:
@@ -392,28 +388,28 @@ def _page_of(capture: Capture, session_id: int, t_ms: int) -> str | None:
 
 
 # -- searching ----------------------------------------------------------------------------------
-def find_behaviour(capture: Capture, behaviour: Behaviour) -> list[Match]:
+def find_behaviour(capture: Capture, behaviour: Behaviour, cache: dict | None = None) -> list[Match]:
     """Every session showing ``behaviour``: its first occurrence per session, by session id."""
     kind = behaviour.kind
     what = behaviour.describe()
     if kind == "page_sequence":
-        return [Match(s, 0, what) for s, seq in sorted(_page_sequences(capture).items())
+        return [Match(s, 0, what) for s, seq in sorted(_page_sequences(capture, cache).items())
                 if seq == behaviour.pages and seq]
     if kind == "abandon":
-        return [Match(s, t, what) for s, (sel, t, url) in sorted(abandonments(capture).items())
+        return [Match(s, t, what) for s, (sel, t, url) in sorted(abandonments(capture, cache).items())
                 if (not behaviour.selector or sel == behaviour.selector)
                 and (not behaviour.page_url or url == behaviour.page_url)]
     if kind == "hesitation":
         if not behaviour.selector:
             return []
-        _, pageviews = _hesitation_candidates(capture, behaviour.selector, HESITATION_THRESHOLD_MS)
+        _, pageviews = _hesitation_candidates(capture, behaviour.selector, HESITATION_THRESHOLD_MS, cache)
         first: dict[int, object] = {}
         for sid, h in _pageview_field_hesitations(capture, pageviews):
             if h.selector == behaviour.selector and (sid not in first or h.start_ms < first[sid].start_ms):
                 first[sid] = h
         return [Match(int(sid), int(h.start_ms), f"hesitated {h.duration_ms / 1000:.1f} s on "
                       f"{h.label or h.selector}", int(h.end_ms)) for sid, h in sorted(first.items())]
-    sig = capture_signals(capture)
+    sig = capture_signals(capture, cache)
     mask = sig.kind == kind
     if behaviour.selector and kind in ELEMENT_SIGNALS:
         mask &= sig.selector == behaviour.selector
@@ -427,14 +423,15 @@ def find_behaviour(capture: Capture, behaviour: Behaviour) -> list[Match]:
     return [Match(int(sig.session_id[r]), int(sig.t_ms[r]), what) for r in first.tolist()]
 
 
-def find_similar(capture: Capture, bookmark: Bookmark) -> SimilarResult:
+def find_similar(capture: Capture, bookmark: Bookmark, cache: dict | None = None) -> SimilarResult:
     """Sessions with the same behaviour as ``bookmark`` (its own session included).
 
     Returns a ``SimilarResult``: the behaviour searched for and one ``Match`` per session
     (session_id, t_ms since that session's start, reason), with ``count``.
     """
-    behaviour = behaviour_at(capture, bookmark)
-    return SimilarResult(bookmark, behaviour, find_behaviour(capture, behaviour))
+    cache = _cached(cache)   # one for both steps: the capture's signals are computed once
+    behaviour = behaviour_at(capture, bookmark, cache)
+    return SimilarResult(bookmark, behaviour, find_behaviour(capture, behaviour, cache))
 
 
 def add_matches_to_pattern(store: BookmarkStore, tag: str, matches: Iterable[Match],
@@ -448,33 +445,3 @@ def precision_recall(found: Sequence[int], truth: Sequence[int]) -> tuple[float,
     f, t = set(int(x) for x in found), set(int(x) for x in truth)
     hit = len(f & t)
     return (hit / len(f) if f else 1.0), (hit / len(t) if t else 1.0)
-
-
-# -- benchmarks (hindsight bench) ---------------------------------------------------------------
-def bench_find_similar(ctx) -> dict:
-    """Find similar from one planted rage click, phone hesitation and phone abandonment of the
-    bench capture: seconds each (the first includes computing every signal of the capture)."""
-    import time
-
-    from hindsight.store import open_capture
-
-    out: dict = {}
-    with open_capture(ctx.path) as cap:
-        for kind in ("rage_click", "hesitation", "abandon"):
-            rows = [p for p in cap.planted(kind) if kind == "rage_click" or p[4].endswith("[name=phone]")]
-            if not rows:
-                continue
-            sid, _, t_ms, *_ = rows[0]
-            b = Bookmark(0, int(sid), int(t_ms), None, kind, "", 0)
-            t = time.perf_counter()
-            result = find_similar(cap, b)
-            dt = time.perf_counter() - t
-            precision, recall = precision_recall(result.session_ids, {p[0] for p in rows})
-            out[f"{kind}_seconds"] = round(dt, 3)
-            out[f"{kind}_found"] = result.count
-            out[f"{kind}_precision"] = round(precision, 3)
-            out[f"{kind}_recall"] = round(recall, 3)
-    return out
-
-
-BENCHMARKS = [("bookmarks.find_similar", bench_find_similar)]

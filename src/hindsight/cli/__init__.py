@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "hindsight.cli.demo_cmd",
     "hindsight.cli.bench_cmd",
     "hindsight.cli.frame_cmd",
+    "hindsight.cli.clip_cmd",
     "hindsight.cli.heatmap_cmd",
     "hindsight.cli.analytics_cmds",
     "hindsight.cli.bookmark_cmds",

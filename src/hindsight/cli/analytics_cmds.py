@@ -7,7 +7,6 @@ import argparse
 import math
 from collections import Counter
 
-import numpy as np
 
 from hindsight.analytics.forms import device_split, form_report
 from hindsight.analytics.funnel import funnel, parse_step
@@ -18,6 +17,7 @@ from hindsight.cli.args import non_negative_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
+from hindsight.text import plural
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
@@ -64,13 +64,15 @@ def cmd_signals(args: argparse.Namespace) -> int:
         sessions = cap.session_table(flt.replace(session_ids=tuple(int(s) for s in index.session_ids[top])))
     meta = {int(s): i for i, s in enumerate(sessions["session_id"].tolist())}
     names = table.kind_names()
+    summary = index.summary()   # the Signals panel's figures, from the same core function
     kinds = []
     for kind in SIGNAL_KINDS:
         m = names == kind
         elements = Counter(s for s in table.selector[m].tolist() if s)
+        row = summary.kinds[kind]
         kinds.append({
-            "kind": kind, "label": SIGNAL_LABELS[kind], "signals": int(m.sum()),
-            "sessions": int(np.count_nonzero(index.counts[kind])),
+            "kind": kind, "label": SIGNAL_LABELS[kind], "signals": row.signals, "clicks": row.clicks,
+            "sessions": row.sessions,
             "top_elements": [{"selector": s, "signals": n} for s, n in elements.most_common(3)],
         })
     top_rows = []
@@ -87,7 +89,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         print_json({"sessions": len(index), "kinds": kinds, "score_weights": SCORE_WEIGHTS, "top": top_rows})
         return 0
     n = len(index)
-    print(f"Frustration signals in {n:,} sessions of {args.file}")
+    print(f"Frustration signals in {plural(n, 'session')} of {args.file}")
     print_table(
         ["signal", "signals", "sessions", "% sessions", "top elements"],
         [[k["label"], f"{k['signals']:,}", f"{k['sessions']:,}", f"{100 * k['sessions'] / n:.1f}%" if n else "-",
@@ -158,7 +160,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    print(f"Funnel over {report.session_ids.size:,} sessions of {args.file}")
+    print(f"Funnel over {plural(report.session_ids.size, 'session')} of {args.file}")
     first = report.results[0].sessions or 1
     rows = []
     for i, r in enumerate(report.results):

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from hindsight import bench
+    from hindsight import benchmarks as bench
 
     def report(name: str, figures: dict) -> None:
         if not args.json:

@@ -7,6 +7,7 @@ import argparse
 from hindsight.cli.args import non_negative_float, non_negative_int
 from hindsight.cli.output import duration, iso, print_json, print_table
 from hindsight.store import SessionFilter, open_capture
+from hindsight.text import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,19 +43,58 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-duration", type=non_negative_float, default=None, metavar="S", help="at most S seconds long")
     g.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page (full URL)")
     g.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
+    g.add_argument("--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
+                   help="sessions that started on this day (UTC) or later")
+    g.add_argument("--to", dest="date_to", default=None, metavar="YYYY-MM-DD",
+                   help="sessions that started on this day (UTC) or earlier")
+    g.add_argument("--frustration", action="append", default=[], metavar="KIND",
+                   help="sessions with this signal: rage_click, dead_click, error_click, excessive_scroll, "
+                        "quick_back, thrashed_cursor (repeat: any of them)")
+    g.add_argument("--all-frustration", action="store_true",
+                   help="with several --frustration: sessions having all of them")
+    g.add_argument("--abandoned-at", default=None, metavar="FIELD",
+                   help="sessions that abandoned the capture's form at this field")
+
+
+def workspace_filter_from_args(args: argparse.Namespace):
+    """The :class:`~hindsight.workspace.WorkspaceFilter` of the filter flags, made by the same
+    :func:`~hindsight.workspace.build_filter` as the app's filter panel."""
+    from hindsight.cli import UsageError
+    from hindsight.workspace import build_filter
+
+    try:
+        return build_filter(
+            device=args.device, browser=args.browser, os=args.os, country=args.country, source=args.source,
+            converted=args.converted, min_duration_s=args.min_duration, max_duration_s=args.max_duration,
+            date_from=getattr(args, "date_from", None), date_to=getattr(args, "date_to", None),
+            visited=args.visited, not_visited=args.not_visited,
+            frustration=getattr(args, "frustration", ()) or (),
+            frustration_mode="all" if getattr(args, "all_frustration", False) else "any",
+            abandoned_at=getattr(args, "abandoned_at", None))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def filter_from_args(args: argparse.Namespace, capture=None) -> SessionFilter:
-    """The SessionFilter of the filter flags; with ``capture``, values it has none of are errors."""
-    flt = SessionFilter(
-        device=tuple(args.device), browser=tuple(args.browser), os=tuple(args.os),
-        country=tuple(args.country), source=tuple(args.source), converted=args.converted,
-        min_duration_s=args.min_duration, max_duration_s=args.max_duration,
-        visited=tuple(args.visited), not_visited=tuple(args.not_visited),
-    )
-    if capture is not None:
-        check_filter(capture, flt)
-    return flt
+    """The SessionFilter of the filter flags; with ``capture``, values it has none of are errors,
+    and frustration kinds and the abandoned-at field become the sessions that have them
+    (the app's rule: :func:`hindsight.workspace.resolve_filter`)."""
+    from hindsight.cli import UsageError
+    from hindsight.workspace import Workspace, resolve_filter
+
+    wf = workspace_filter_from_args(args)
+    if capture is None:
+        return wf.sessions
+    check_filter(capture, wf.sessions)
+    ws = Workspace(capture)
+    index = ws.compute_signal_index() if wf.needs_index else None
+    report = ws.compute_form_report() if wf.needs_report else None
+    if wf.needs_report:
+        fields = [f.name for f in report.fields] if report is not None else []
+        if wf.abandoned_at not in fields:
+            raise UsageError(f"--abandoned-at {wf.abandoned_at!r}: " + (
+                f"the form's fields are {', '.join(fields)}" if fields else "this capture has no form"))
+    return resolve_filter(wf, index, report)
 
 
 def check_filter(capture, flt: SessionFilter) -> None:
@@ -154,5 +194,5 @@ def cmd_sessions(args: argparse.Namespace) -> int:
           r["country"], r["source"], "yes" if r["converted"] else "", r["pageviews"], r["events"]] for r in rows],
         right=(0, 2, 9, 10),
     )
-    print(f"{n:,} sessions" + (f" (showing {limit:,})" if limit < n else ""))
+    print(plural(n, "session") + (f" (showing {limit:,})" if limit < n else ""))
     return 0

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_heatmap)
 
 
-def _segment_b(text: str):
+def _segment_b(text: str, capture=None):
     import shlex
 
     sub = argparse.ArgumentParser(prog="hindsight heatmap --vs", add_help=False, exit_on_error=False)
@@ -56,7 +56,7 @@ def _segment_b(text: str):
         raise UsageError(f"--vs: {exc}") from None
     if rest:
         raise UsageError(f"--vs takes filter flags only, not {' '.join(rest)!r}")
-    return filter_from_args(ns)
+    return filter_from_args(ns, capture)   # the same rules as segment A (frustration, dates...)
 
 
 def _describe(flt) -> str:
@@ -76,6 +76,7 @@ def _describe(flt) -> str:
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
     if not 0.0 <= args.opacity <= 1.0:
@@ -95,7 +96,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             raise UsageError(exc.args[0]) from None
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
-            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs))
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
         if args.output:
             from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
@@ -109,6 +110,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
+            "display_levels": list(display_scale(result).levels),
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}

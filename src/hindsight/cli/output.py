@@ -7,6 +7,8 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+from hindsight.text import format_duration
+
 
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=_default)
@@ -41,6 +43,5 @@ def iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def duration(ms: int) -> str:
-    s = int(round(ms / 1000))
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+#: The app's formatter: the CLI and the session table show the same duration.
+duration = format_duration

@@ -10,6 +10,7 @@ import numpy as np
 
 from hindsight.events import EventGroup
 from hindsight.replay.hesitation import Hesitation, detect_hesitations
+from hindsight.replay.inactivity import INACTIVITY_MS, detect_inactivity
 from hindsight.replay.timeline import ONE_FRAME_MS, Frame, SessionTimeline
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -39,6 +40,7 @@ class Player:
         self._cached: tuple[SessionTimeline | None, float, Frame | None] = (None, -1.0, None)
         self.paused_for: Hesitation | None = None
         self._threshold_ms = DEFAULT_HESITATION_MS
+        self._inactivity_ms = INACTIVITY_MS
         self._hesitations: list[Hesitation] = []
         self._h_starts = np.zeros(0, dtype=np.int64)
         self._idle = np.zeros((0, 2), dtype=np.int64)
@@ -65,6 +67,30 @@ class Player:
         if bool(on) != self._skip_inactivity:
             self._skip_inactivity = bool(on)
             self.events.options.emit(("skip_inactivity", bool(on)))
+
+    @property
+    def inactivity_threshold_ms(self) -> int:
+        """Quiet stretches at least this long are skipped (``skip_inactivity``), ms."""
+        return self._inactivity_ms
+
+    @inactivity_threshold_ms.setter
+    def inactivity_threshold_ms(self, value: int) -> None:
+        value = int(value)
+        if value <= 0:
+            raise ValueError(f"inactivity threshold must be positive, not {value} ms")
+        if value != self._inactivity_ms:
+            self._inactivity_ms = value
+            self._update_idle()
+
+    def _update_idle(self) -> None:
+        tl = self.timeline
+        if tl is None:
+            spans = []
+        elif self._inactivity_ms == INACTIVITY_MS:
+            spans = tl.inactivity   # detected with the default when the timeline was built
+        else:
+            spans = detect_inactivity(tl, gap_ms=self._inactivity_ms)
+        self._idle = np.array(spans, dtype=np.int64).reshape(-1, 2)
 
     @property
     def hesitation_threshold_ms(self) -> int:
@@ -98,7 +124,7 @@ class Player:
         self.playing = False
         self.paused_for = None
         self._update_hesitations()
-        self._idle = np.array(timeline.inactivity if timeline else [], dtype=np.int64).reshape(-1, 2)
+        self._update_idle()
         self.t_ms = timeline.clamp(at_ms) if timeline else 0.0
         self.events.session.emit(timeline)
         self.events.playing.emit(False)

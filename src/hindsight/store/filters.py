@@ -28,6 +28,11 @@ class SessionFilter:
     session_ids: tuple[int, ...] | None = None
     extra: tuple[tuple[str, tuple], ...] = field(default=())  # (SQL condition, params) from analytics
 
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """The categorical conditions by column: device, browser, os, country, source."""
+        return {"device": self.device, "browser": self.browser, "os": self.os, "country": self.country,
+                "source": self.source}
+
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) in (None, (), False) for f in fields(self))
 

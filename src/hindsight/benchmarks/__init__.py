@@ -1,4 +1,5 @@
-"""``hindsight bench``: measured speed of the store (and, as they register, replay and analytics).
+"""The benchmarks of ``hindsight bench``, all in this package: the store here, and one module per
+area (heatmaps, analytics, similar, importers, replay), each with a ``BENCHMARKS`` list.
 
 Each benchmark is a function ``(ctx) -> dict of figures`` listed in ``BENCHMARKS``; ``ctx``
 holds the path of a generated capture. Figures are medians of a few runs, in seconds or
@@ -92,9 +93,9 @@ def bench_session(ctx: BenchContext) -> dict:
 
 
 #: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
-BENCH_MODULES: list[str] = ["hindsight.analytics.bench_heatmaps", "hindsight.analytics.signals",
-                            "hindsight.bookmarks.similar", "hindsight.importers.bench",
-                            "hindsight.replay.bench"]
+BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmarks.analytics",
+                            "hindsight.benchmarks.similar", "hindsight.benchmarks.importers",
+                            "hindsight.benchmarks.replay", "hindsight.benchmarks.share"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [

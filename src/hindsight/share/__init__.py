@@ -1,0 +1,1 @@
+"""Sharing what a researcher found: replay clips (``clips``); the findings report builds on it."""
