@@ -333,3 +333,32 @@ def test_error_class_alone_and_custom_event_errors_name_their_field(tmp_path):
                  cap.strings()[int(evs.value[r])]) for r in rows)
     assert got["class"] == [("#email", "invalid")]
     assert got["custom"] == [("#email", "Enter a valid email address, like [email]."), ("#full-name", "Too short")]
+
+
+# -- 6. dead clicks ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["session_privacy_default_1280x800.json", "session_privacy_masktext_1280x800.json"])
+def test_a_click_that_focused_a_field_is_not_dead(tmp_path_factory, name, capsys):
+    """#ignored-input (rr-ignore: rrweb records its Focus at mousedown, before the Click, and no
+    Input) was a dead click; #privacy-title (plain text, no handler) is one. Heatmap and signals
+    agree: one rule."""
+    exp = EXPECTED["files"][name]
+    t0 = exp["metas"][0]["timestamp"]
+    click = next(a for a in exp["actions"] if a["action"] == "click" and a["key"]["selector"] == "#ignored-input")
+    out = _imported(tmp_path_factory, name)
+    with open_capture(out) as cap:
+        _, events, _ = cap.session_events(int(cap.session_ids()[0]))
+        t_click = next(t for t, k, sel in _stored_pointer(cap) if sel == "#ignored-input")
+        focus = events.t[events.kind == K.FOCUS].astype(int)
+        lead = t_click - max(f for f in focus if f <= t_click)
+        assert 0 <= lead <= 500 and abs(t_click - (click["t"] - t0)) <= 60   # focus came first
+    capsys.readouterr()
+    assert cli_main(["signals", str(out), "--json"]) == 0
+    kinds = {k["kind"]: k for k in json.loads(capsys.readouterr().out)["kinds"]}
+    assert kinds["dead_click"]["signals"] == 1
+    assert [e["selector"] for e in kinds["dead_click"]["top_elements"]] == ["#privacy-title"]
+    assert cli_main(["heatmap", str(out), "--page", "http://www.hindsight.test/privacy.html", "--kind", "dead",
+                     "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["top_elements"]
+    assert {e["selector"]: e["dead_clicks"] for e in top if e["dead_clicks"]} == {"#privacy-title": 1}
+    assert next(e for e in top if e["selector"] == "#ignored-input")["dead_clicks"] == 0
