@@ -527,7 +527,10 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
     return ts, np.flatnonzero(keep).tolist()
 
 
-def recording_hash(events: list) -> str:
+_OWN_FIELDS = frozenset({"type", "data", "timestamp"})
+
+
+def recording_hash(events: list, presorted: bool = False) -> str:
     """The identity of a recording: sha256 of its raw events, sorted by time (stable), as
     canonical JSON (sorted keys, no spaces, UTF-8). A raw rrweb file and its PostHog export
     hold the same events, so they hash alike; any difference in any event makes another hash.
@@ -536,9 +539,16 @@ def recording_hash(events: list) -> str:
     import hashlib
 
     try:
-        ordered = [{"type": e.get("type"), "data": e.get("data"), "timestamp": e.get("timestamp")}
-                   for e in sorted(events, key=lambda e: e["timestamp"])]
-    except (KeyError, TypeError, AttributeError):
+        if presorted:
+            ordered = events
+        else:
+            ts = [e["timestamp"] for e in events]
+            ordered = events if all(map(float.__le__, map(float, ts[:-1]), map(float, ts[1:]))) else \
+                sorted(events, key=itemgetter("timestamp"))
+        own = _OWN_FIELDS.issuperset
+        if not all(map(own, ordered)):  # rebuild only when some event has foreign fields
+            ordered = [{k: e[k] for k in ("type", "data", "timestamp") if k in e} for e in ordered]
+    except (KeyError, TypeError, AttributeError, OverflowError):
         ordered = events
     data = None
     if orjson is not None:
@@ -572,6 +582,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     if not events:
         raise CaptureError(path, "holds no events")
     ts, kept = _check_timestamps(events, path)
+    raw_events = events  # the recording's identity includes any outliers dropped below
     outliers = 0
     if kept is not None:  # events far from the rest of the timeline: drop and count them
         outliers = len(events) - len(kept)
@@ -996,7 +1007,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
         target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
-        skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events),
+        skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events, presorted=True) if kept is None else recording_hash(raw_events),
     )
 
 
