@@ -362,3 +362,21 @@ def test_a_click_that_focused_a_field_is_not_dead(tmp_path_factory, name, capsys
     top = json.loads(capsys.readouterr().out)["top_elements"]
     assert {e["selector"]: e["dead_clicks"] for e in top if e["dead_clicks"]} == {"#privacy-title": 1}
     assert next(e for e in top if e["selector"] == "#ignored-input")["dead_clicks"] == 0
+
+
+def test_an_erased_recording_can_be_imported_again(tmp_path):
+    from hindsight.erase import erase
+
+    rec = REAL / "session_product_1440x900.json"
+    out = tmp_path / "e.sqlite"
+    import_files([rec, REAL / "session_product_1280x800.json"], out, render=False)
+    with open_capture(out) as cap:
+        sid = next(int(s) for s in cap.session_ids() if cap.session(int(s)).external_id == rec.stem)
+    erase(out, [sid])
+    with sqlite3.connect(out) as con:
+        assert con.execute("SELECT count(*) FROM recordings").fetchone()[0] == 1
+    report = import_files([rec], out, render=False, append=True)
+    assert (report.sessions, report.duplicates) == (1, 0)
+    with open_capture(out) as cap:
+        assert sorted(cap.session(int(s)).external_id for s in cap.session_ids()) == [
+            "session_product_1280x800", "session_product_1440x900"]
