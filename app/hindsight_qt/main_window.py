@@ -36,10 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight import __version__
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.workspace import Workspace
-from hindsight.text import plural
+from hindsight_qt.errors import damaged_note, show_error, user_message
 from hindsight_qt import tasks
 from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
@@ -78,6 +79,12 @@ def _bookmarks_installer():
     return install_bookmark_support
 
 
+def _share_installer():
+    from hindsight_qt.views.qt_share import install_share_actions
+
+    return install_share_actions
+
+
 #: Analysis panels the app docks (dock title, a function importing the panel class), in workflow
 #: order. Each is built as ``cls(workspace=...)`` with the window's Workspace (replay requests and
 #: filters go through it) and has ``set_capture(capture | None)`` and ``set_filter(SessionFilter)``,
@@ -91,6 +98,7 @@ PANELS: tuple[tuple[str, Callable[[], type]], ...] = (
 #: (name, a function importing ``install(main_window)``) of panels that wire themselves (bookmarks).
 PANEL_INSTALLERS: tuple[tuple[str, Callable[[], Callable]], ...] = (
     ("Bookmarks", _bookmarks_installer),
+    ("Sharing", _share_installer),   # clips and the findings report
 )
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
@@ -111,6 +119,7 @@ SHORTCUTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Sessions", (
         ("N / P", "Next / previous session in the list"),
         ("Enter", "Replay the selected session"),
+        ("Ctrl+G", "Go to a session by its id"),
     )),
     ("Application", (
         ("Ctrl+O", "Open a capture"),
@@ -445,6 +454,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         #: What the user looks at in the open capture; every view is built with it.
         self.workspace = Workspace()
+        self.bookmarks_panel = None   # set by install_bookmark_support (PANEL_INSTALLERS)
         self.capture = None
         self.bookmark_action: QAction | None = None   # the bookmarks panel's B action, when installed
         self._counts: dict[str, int] = {}
@@ -484,6 +494,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.player_view)
+        # The Heatmap tab's page map and hot spots, full size while that tab is in front.
+        self.heatmap_page = QWidget(self)
+        self.heatmap_page.setObjectName("HeatmapPage")
+        page_layout = QVBoxLayout(self.heatmap_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self.heatmap_page)
+        self.heatmap_panel = None        # the Heatmap panel, once docked
+        self._heatmap_dock: QDockWidget | None = None
+        self._map_central = True         # False after a replay was asked for: the player shows
         self.setCentralWidget(self.stack)
 
         # Left dock: filters above the session table.
@@ -492,6 +511,7 @@ class MainWindow(QMainWindow):
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
         self.session_list.index_did_load.connect(self.workspace.set_signal_index)
+        self.session_list.session_requested.connect(self.go_to_session)
         events = self.workspace.events
         subscribe_all(self, ((events.filter_changed, self._on_filter_changed),
                              (events.replay_requested, self._on_replay_requested)))
@@ -553,6 +573,10 @@ class MainWindow(QMainWindow):
         self.close_action = QAction("&Close", self, shortcut=QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_capture)
         file_menu.addAction(self.close_action)
+        self.goto_action = QAction("&Go to session…", self, shortcut=QKeySequence("Ctrl+G"))
+        self.goto_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.goto_action.triggered.connect(self.show_go_to_session)
+        self.addAction(self.goto_action)   # works while the menu bar is hidden too
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -563,6 +587,8 @@ class MainWindow(QMainWindow):
         self.preferences_action = QAction("&Preferences…", self, shortcut=QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.triggered.connect(self.show_preferences)
+        self.edit_menu.addAction(self.goto_action)
+        self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.preferences_action)
 
         self.view_menu = bar.addMenu("&View")
@@ -633,7 +659,9 @@ class MainWindow(QMainWindow):
         self.status_file = QLabel(self)
         self.status_sessions = QLabel(self)
         self.status_events = QLabel(self)
-        for label in (self.status_file, self.status_sessions, self.status_events):
+        self.status_damaged = QLabel(self)   # "N damaged events skipped", when any were
+        self.status_damaged.setStyleSheet("color: #b26a00;")
+        for label in (self.status_file, self.status_sessions, self.status_events, self.status_damaged):
             label.setObjectName("StatusItem")
             bar.addPermanentWidget(label)
         self._update_status()
@@ -645,6 +673,7 @@ class MainWindow(QMainWindow):
             self.status_events.clear()
             self.status_sessions.hide()
             self.status_events.hide()
+            self.status_damaged.hide()
             return
         counts = self._counts
         self.status_file.setText(self.capture.path.name)
@@ -653,6 +682,11 @@ class MainWindow(QMainWindow):
         self.status_events.setText(f"{counts.get('events', 0):,} events")
         self.status_sessions.show()
         self.status_events.show()
+        note = damaged_note(self.capture)
+        self.status_damaged.setText(note)
+        self.status_damaged.setToolTip("Events that fail the capture's checks are left out; "
+                                       f"'hindsight check {self.capture.path}' lists them" if note else "")
+        self.status_damaged.setVisible(bool(note))
 
     # -- opening and closing ---------------------------------------------------------------
     def show_open_dialog(self) -> None:
@@ -773,26 +807,75 @@ class MainWindow(QMainWindow):
         self._demo_task, self.demo_progress = run_with_progress(
             self, work, lambda _summary: self.open_capture(path), failed,
             title="Demo capture", text="Generating the demo capture…",
-            describe=lambda done, total: f"{done:,} of {total:,} sessions")
+            describe=lambda done, total: f"{done:,} of {plural(total, 'session')}")
 
     # -- sessions and player ---------------------------------------------------------------
-    def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
-        """Replay ``session_id`` (of the open capture) from ``at_ms``; selects its row."""
+    def load_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True,
+                     show_player: bool = True) -> bool:
+        """Replay ``session_id`` (of the open capture) from ``at_ms``; selects its row.
+        ``show_player``: the player takes the central area (from a full-size heatmap)."""
         if self.capture is None:
             return False
         try:
             self.player_view.load_session(self.capture, int(session_id), at_ms=at_ms, autoplay=autoplay)
-        except (CaptureError, KeyError) as exc:
+        except KeyError as exc:
             QMessageBox.critical(self, "Cannot replay session", _one_line(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a damaged capture must not escape load_session
+            show_error(self, "Cannot replay session", exc, self.capture)
             return False
         self.current_session_id = int(session_id)
         self.workspace.set_session(int(session_id), at_ms)
         self.session_list.select_session(int(session_id))
+        if show_player:
+            self._show_player()
+        self._update_status()
+        if not isinstance(self.player_view, PlaceholderPlayer):
+            canvas = self.player_view.canvas
+            if canvas.image_error is not None:
+                exc, canvas.image_error = canvas.image_error, None
+                show_error(self, "Cannot show the page's screenshot", exc, self.capture)
+        return True
+
+    def replay_session(self, session_id: int, at_ms: float = 0, autoplay: bool = True) -> bool:
+        """``load_session`` for a replay asked for from an analysis panel's list: the player
+        takes the keyboard focus, so Space, arrows and ``[``/``]`` act on the replay at once
+        (the list that was double-clicked would otherwise keep them)."""
+        if not self.load_session(session_id, at_ms=at_ms, autoplay=autoplay):
+            return False
+        self.player_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def show_go_to_session(self) -> None:
+        """Edit > Go to session… (Ctrl+G): the Sessions dock's id box, focused."""
+        if self.capture is None:
+            return
+        self.sessions_dock.show()
+        self.sessions_dock.raise_()
+        box = self.session_list.goto_edit
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
+
+    def go_to_session(self, session_id: int) -> bool:
+        """Replay session ``session_id`` of the open capture, paused at its start; says so in the
+        status bar when there is no such session or the filters hide it from the list."""
+        if self.capture is None:
+            return False
+        try:
+            self.capture.session(int(session_id))
+        except (CaptureError, KeyError):
+            self.statusBar().showMessage(f"No session {int(session_id)} in this capture", 5000)
+            return False
+        if not self.replay_session(int(session_id), autoplay=False):
+            return False
+        if self.session_list.model.row_of(int(session_id)) < 0:
+            self.statusBar().showMessage(
+                f"Session {int(session_id)} is hidden by the filters; it plays, but is not in the list", 6000)
         return True
 
     def _on_replay_requested(self, session_id: int, t_ms: float) -> None:
         # A view asked the workspace to replay a session (a panel's list, a hot spot...).
-        self.load_session(int(session_id), at_ms=float(t_ms), autoplay=True)
+        self.replay_session(int(session_id), at_ms=float(t_ms), autoplay=True)
 
     def _on_table_loaded(self, rows: int) -> None:
         # A freshly opened capture shows its newest session paused instead of an empty player.
@@ -800,7 +883,7 @@ class MainWindow(QMainWindow):
             self._cue_first_session = False
             first = self.session_list.model.session_id_at(0)
             if first is not None and self.current_session_id is None:
-                self.load_session(first, autoplay=False)
+                self.load_session(first, autoplay=False, show_player=False)
             if QApplication.focusWidget() is None or QApplication.focusWidget().window() is not self \
                     or self.welcome.isAncestorOf(QApplication.focusWidget()):
                 self.session_list.view.setFocus()   # arrows, Enter, Space and N work right away
@@ -826,9 +909,11 @@ class MainWindow(QMainWindow):
             return
         try:
             marks = self.workspace.session_markers(int(session_id))
-        except (CaptureError, KeyError, ValueError) as exc:
-            self.statusBar().showMessage(f"Could not detect this session's signals: {_one_line(exc)}", 4000)
+        except Exception as exc:  # noqa: BLE001 - damaged events must not break replay
+            self.statusBar().showMessage(f"Could not detect this session's signals: {user_message(exc, self.capture)}",
+                                         4000)
             marks = []
+        self._update_status()
         self.player_view.timeline_widget.set_extra_markers(marks, source="signals")
 
     def _on_filter_changed(self, flt: SessionFilter) -> None:
@@ -914,7 +999,10 @@ class MainWindow(QMainWindow):
         before = len(self._panel_docks)
         for title, panel_class in PANELS:
             try:
-                self.attach_panel(title, panel_class()(workspace=self.workspace), Qt.DockWidgetArea.LeftDockWidgetArea)
+                panel = panel_class()(workspace=self.workspace)
+                dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+                if title == "Heatmap":
+                    self._wire_heatmap(panel, dock)
             except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
                 print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
         for name, installer in PANEL_INSTALLERS:
@@ -927,6 +1015,48 @@ class MainWindow(QMainWindow):
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
                     self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
                     self.tabifyDockWidget(self._panel_docks[before], dock)
+
+    # -- the heatmap's full-size view ----------------------------------------------------------
+    def _wire_heatmap(self, panel, dock: QDockWidget) -> None:
+        """While the Heatmap tab is in front (docked), its page map and hot spot list take the
+        central area instead of the player: the map gets the window's height. A replay asked
+        for brings the player back (the map returns to the panel, with a "Show map full size"
+        button); bringing the tab to the front again shows the map full size again."""
+        self.heatmap_panel, self._heatmap_dock = panel, dock
+        dock.visibilityChanged.connect(
+            lambda visible: QTimer.singleShot(0, lambda: self._on_heatmap_tab(visible)))
+        dock.topLevelChanged.connect(lambda _floating: QTimer.singleShot(0, self._update_central))
+        panel.full_view_requested.connect(self.show_heatmap_full_size)
+
+    def _on_heatmap_tab(self, visible: bool) -> None:
+        if visible and self._heatmap_dock is not None and _on_screen(self._heatmap_dock):
+            self._map_central = True
+        self._update_central()
+
+    def show_heatmap_full_size(self) -> None:
+        """The Heatmap tab's page map and hot spots in the central area."""
+        self._map_central = True
+        self._update_central()
+
+    def heatmap_full_size(self) -> bool:
+        """True while the central area shows the heatmap instead of the player."""
+        return self.stack.currentWidget() is self.heatmap_page
+
+    def _show_player(self) -> None:
+        self._map_central = False
+        self._update_central()
+
+    def _update_central(self) -> None:
+        panel, dock = self.heatmap_panel, self._heatmap_dock
+        if panel is None or dock is None:
+            return
+        if self.capture is None or self.stack.currentWidget() is self.welcome:
+            panel.set_map_host(None)
+            return
+        docked = _on_screen(dock) and not dock.isFloating()
+        full = self._map_central and docked
+        panel.set_map_host(self.heatmap_page if full else None, offer_full_view=docked)
+        self.stack.setCurrentWidget(self.heatmap_page if full else self.player_view)
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""
@@ -950,7 +1080,7 @@ class MainWindow(QMainWindow):
                 self._panel_filter[widget] = flt
                 widget.set_filter(flt)
         except Exception as exc:  # noqa: BLE001 - a failing panel must not break opening a capture
-            self.statusBar().showMessage(f"A panel could not update: {_one_line(exc)}", 5000)
+            self.statusBar().showMessage(f"A panel could not update: {user_message(exc, self.capture)}", 5000)
 
     def _sync_panels(self) -> None:
         for widget in list(self._panel_capture):
@@ -982,6 +1112,7 @@ class MainWindow(QMainWindow):
                 dock.hide()
             for action in (self.close_action,):
                 action.setEnabled(False)
+            self._update_central()   # the heatmap's map back into its panel
         else:
             self.stack.setCurrentWidget(self.player_view)
             for dock, visible in self._hidden_docks.items():
@@ -995,6 +1126,7 @@ class MainWindow(QMainWindow):
                 self._raise_sessions = False
                 self.sessions_dock.raise_()
             QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
+            QTimer.singleShot(0, self._update_central)      # the Heatmap tab may be in front
         for dock in self._docks():
             dock.toggleViewAction().setEnabled(not on)
             if dock in self._dock_actions:
@@ -1066,6 +1198,9 @@ class MainWindow(QMainWindow):
         QApplication.instance().removeEventFilter(self)
         if self._demo_task is not None:
             self._demo_task.cancel()
+        # No filter change still waiting on its debounce timer may query the closed capture.
+        self.filter_panel.cancel_pending()
+        self.session_list.set_capture(None)
         self._retire(self.capture)
         self.capture = None
         super().closeEvent(event)

@@ -99,6 +99,12 @@ class FrameGrabber:
             self.app.processEvents()
             player.canvas.settle()
             self.app.processEvents()
+            error = player.canvas.image_error
+            if error is not None:   # a damaged screenshot: one line, not frames over a blank page
+                from hindsight.store import CaptureError
+
+                raise error if isinstance(error, CaptureError) else \
+                    CaptureError(capture_path, "is damaged: a snapshot's screenshot cannot be decoded")
         except BaseException:
             self.close()
             raise

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from hindsight.bookmarks import BookmarkStore
 from hindsight.bookmarks import store as store_mod
+from hindsight.bookmarks.export import format_time
 from hindsight.store import open_capture
 from hindsight_qt import tasks
 from hindsight_qt.views.qt_bookmarks_panel import (
@@ -268,3 +269,44 @@ def test_empty_states(qtbot):
     qtbot.addWidget(w)
     assert "Open a capture" in w.empty_label.text()
     assert not w.export_button.isEnabled()
+
+
+def test_find_similar_lists_the_matches_to_review_replay_and_untick(qtbot, panel, cap):
+    # Issue 13, defect 7: the matches are a list (session, moment, why), not just a count.
+    sid, t = rage_sessions(cap, 1)[0]
+    panel.add_bookmark(sid, t, RAGE)
+    truth = {p[0] for p in cap.planted("rage_click")}
+    panel.similar_button.click()
+    qtbot.waitUntil(lambda: panel.found_frame.isVisible(), timeout=20_000)
+    table = panel.similar_table
+    assert table.isVisible() and table.rowCount() == len(truth)
+    rows = {int(table.item(r, 0).text()): r for r in range(table.rowCount())}
+    assert set(rows) == truth
+    matches = {m.session_id: m for m in panel._similar.matches}
+    for s, r in rows.items():
+        assert table.item(r, 1).text() == format_time(matches[s].t_ms)
+        assert table.item(r, 3).text() == matches[s].reason
+    # The bookmarked session is already in the pattern: greyed, not ticked; the others ticked.
+    assert table.item(rows[sid], 0).checkState() == Qt.CheckState.Unchecked
+    assert not table.item(rows[sid], 0).flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert len(panel.checked_matches()) == len(truth) - 1
+    assert panel.add_all_button.text() == "Add all to pattern"
+    # Double-click replays that session at its moment.
+    other = next(s for s in rows if s != sid)
+    rect = table.visualItemRect(table.item(rows[other], 3))
+    with qtbot.waitSignal(panel.replay_requested) as replay:
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert replay.args == [other, matches[other].t_ms]
+    # Untick one (its check box, as the user clicks it); only the ticked ones are added.
+    table.item(rows[other], 0).setCheckState(Qt.CheckState.Unchecked)
+    assert panel.add_all_button.text() == f"Add {len(truth) - 2} to pattern"
+    panel.add_all_button.click()
+    assert {b.session_id for b in panel.store.bookmarks(tag=RAGE)} == truth - {other}
+    # The list stays, the added ones now greyed; the left-out one stays unticked, can be added.
+    for s, r in rows.items():
+        checkable = bool(table.item(r, 0).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+        assert checkable == (s == other)
+    assert panel.checked_matches() == [] and not panel.add_all_button.isEnabled()
+    table.item(rows[other], 0).setCheckState(Qt.CheckState.Checked)
+    assert panel.add_all_button.text() == "Add all to pattern" and panel.add_all_button.isEnabled()

@@ -93,7 +93,7 @@ def test_index_arriving_after_sorting_by_frustration_resorts(qtbot, index):
     model = SessionTableModel()
     ids = index.session_ids
     table = {"session_id": ids, **{c.key: np.zeros(ids.size, dtype=object if c.kind == "text" else np.int64)
-                                   for c in COLUMNS if c.kind not in ("signal", "score")}}
+                                   for c in COLUMNS if c.kind not in ("id", "signal", "score")}}
     table["start_ms"] = np.arange(ids.size, dtype=np.int64)
     model.set_table(table)
     model.sort(FRUSTRATION, Qt.SortOrder.DescendingOrder)

@@ -675,6 +675,26 @@ def test_player_pauses_at_a_hesitation_right_after_a_skip():
     assert p.t_ms == 15_300 and p.playing
 
 
+def test_previous_marker_leaves_a_hesitation_pause_backwards(demo):
+    # The marker just before a hesitation is its last event, a few ms earlier: "[" used to
+    # land there and snap forward to the hesitation again, so it could never go back past it.
+    sid, _kind, start_ms, *_ = demo.planted("hesitation")[0]
+    p = Player(SessionTimeline.load(demo, sid))
+    p.pause_on_hesitation = True
+    p.play()
+    while p.playing:
+        p.advance(100)
+    assert p.paused_for is not None and p.t_ms == start_ms
+    p.jump_marker(-1)
+    assert p.t_ms < start_ms and p.paused_for is None
+    back = p.t_ms
+    p.jump_marker(-1)
+    assert p.t_ms < back
+    p.seek(back)
+    p.jump_marker(+1)
+    assert p.t_ms == start_ms and p.paused_for is not None
+
+
 def test_inactivity_threshold_sets_what_playback_skips(demo):
     """The "Skip inactivity after" preference: shorter thresholds skip more, longer ones less."""
     sid, _, t0, t1, _, _ = demo.planted("idle")[0]

@@ -14,6 +14,19 @@ from hindsight.store import CaptureError, CaptureWriter, EventColumns, EventKind
 from hindsight.store.columns import BYTES_PER_EVENT
 
 
+def _png(w: int, h: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (200, 200, 200)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+TINY_PNG = _png(4, 3)
+
+
 def _events_of_every_kind() -> EventColumns:
     kinds = [int(k) for k in EventKind]
     n = len(kinds)
@@ -22,8 +35,10 @@ def _events_of_every_kind() -> EventColumns:
         kind=kinds,
         x=np.arange(n) * 10 - 3,          # negative x must survive
         y=np.arange(n) * 1000 + 70_000,   # beyond int16
-        target=np.where(np.arange(n) % 2 == 0, -1, np.arange(n)),
-        value=np.arange(n) * 7 - 1,
+        target=np.where(np.arange(n) % 2 == 0, -1, np.arange(n) % 2),   # within the 2-element map
+        # string kinds refer to string 1 (the capture's first string); the rest any value (MOVE: -1)
+        value=np.where(np.isin(kinds, [EventKind.ERROR, EventKind.CUSTOM, EventKind.VALIDATION]), 1,
+                       np.arange(n) * 7 - 1),
     )
 
 
@@ -31,7 +46,7 @@ def _make_capture(path, sessions=3):
     w = CaptureWriter.create(path, creator="test")
     page = w.add_page("https://example.com/", "Example")
     page2 = w.add_page("https://example.com/signup", "Signup")
-    snap = w.add_snapshot(page, "desktop", 1440, 4000, b"\x89PNG fake", [
+    snap = w.add_snapshot(page, "desktop", 1440, 4000, TINY_PNG, [
         {"selector": "#cta", "tag": "button", "role": "button", "label": "Go", "x": 10, "y": 20, "w": 100,
          "h": 40, "clickable": True, "field": None, "form": None, "sensitive": False, "href": "signup"},
         {"selector": "input[name=email]", "tag": "input", "role": "textbox", "label": "Email", "x": 10,
@@ -80,7 +95,7 @@ def test_round_trip_of_every_event_kind(tmp_path):
         assert emap.clickable.tolist() == [True, True] and emap.sensitive.tolist() == [False, True]
         assert emap.field == (None, "email") and emap.href == ("signup", None)
         assert emap.hit(50, 30) == 0 and emap.hit(50, 120) == 1 and emap.hit(900, 900) == -1
-        assert cap.snapshot_image(snap) == b"\x89PNG fake"
+        assert cap.snapshot_image(snap) == TINY_PNG
         assert cap.strings() == {1: "TypeError: boom"}
 
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.bookmarks import BookmarkError, BookmarkStore
 from hindsight.bookmarks.export import export, format_time
 from hindsight.bookmarks.patterns import HYPOTHESIS_TEMPLATE, WORTH_A_HYPOTHESIS, ice_score
@@ -200,6 +201,7 @@ class QtBookmarksPanel(QWidget):
 
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     bookmarks_changed = Signal()          # after any add, edit, delete or import
+    clip_requested = Signal(object)       # "Export clip…" on a bookmark (hindsight_qt.views.qt_share)
 
     def __init__(self, parent: QWidget | None = None, workspace: Workspace | None = None) -> None:
         super().__init__(parent)
@@ -332,9 +334,13 @@ class QtBookmarksPanel(QWidget):
         similar_row.addWidget(self.similar_button)
         similar_row.addStretch(1)
         col.addLayout(similar_row)
+        # The matches of the last search, to review before adding them: each ticked row
+        # becomes a bookmark; double-click replays it (issue 13, defect 7).
         self.found_frame = QFrame(objectName="bmFound")
-        fl = QHBoxLayout(self.found_frame)
-        fl.setContentsMargins(10, 6, 6, 6)
+        fv = QVBoxLayout(self.found_frame)
+        fv.setContentsMargins(10, 6, 6, 6)
+        fv.setSpacing(6)
+        fl = QHBoxLayout()
         self.found_label = QLabel("")
         self.found_label.setWordWrap(True)
         fl.addWidget(self.found_label, 1)
@@ -342,8 +348,20 @@ class QtBookmarksPanel(QWidget):
         self.add_all_button.setObjectName("PrimaryButton")
         self.add_all_button.clicked.connect(self.add_similar_to_pattern)
         fl.addWidget(self.add_all_button)
+        fv.addLayout(fl)
+        self.similar_table = _table(["Session", "Moment", "Score", "Why it matched"])
+        sh = self.similar_table.horizontalHeader()
+        for c in (0, 1, 2):
+            sh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        sh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        sh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.similar_table.setToolTip("Untick the sessions to leave out; double-click to replay one")
+        self.similar_table.setMinimumHeight(120)
+        self.similar_table.cellDoubleClicked.connect(self._on_match_activated)
+        self.similar_table.itemChanged.connect(lambda _item: self._update_add_button())
+        fv.addWidget(self.similar_table, 1)
         self.found_frame.hide()
-        col.addWidget(self.found_frame)
+        col.addWidget(self.found_frame, 1)
 
         col.addSpacing(4)
         col.addWidget(_section("Hypothesis"))
@@ -442,7 +460,7 @@ class QtBookmarksPanel(QWidget):
         with QSignalBlocker(t):
             t.setRowCount(len(self._patterns))
             for r, p in enumerate(self._patterns):
-                flag = _item("", tip=f"Seen in {p.sessions} sessions: worth a hypothesis"
+                flag = _item("", tip=f"Seen in {plural(p.sessions, 'session')}: worth a hypothesis"
                              if p.worth_a_hypothesis else "")
                 if p.worth_a_hypothesis:
                     flag.setIcon(flag_icon())
@@ -621,6 +639,7 @@ class QtBookmarksPanel(QWidget):
         b = self._bookmarks[row]
         menu = QMenu(self)
         menu.addAction("Replay from here", lambda: self.replay_requested.emit(int(b.session_id), int(b.t_ms)))
+        menu.addAction("Export clip…", lambda: self.clip_requested.emit(b))
         menu.addAction("Delete bookmark", lambda: self._delete(b.id))
         menu.exec(self.bookmark_table.viewport().mapToGlobal(pos))
 
@@ -662,15 +681,77 @@ class QtBookmarksPanel(QWidget):
         self.similar_button.setText("Find similar")
         self.similar_button.setEnabled(bool(self._bookmarks))
         self._similar, self._similar_tag = result, tag
-        have = {b.session_id for b in self.store.bookmarks(tag=tag)} if self.store else set()
-        new = sum(1 for m in result.matches if m.session_id not in have)
         n = result.count
         self.found_label.setText(f"Found <b>{n}</b> session{'s' * (n != 1)} with the same behaviour<br>"
                                  f"<span style='color:{MUTED}'>{_html(result.behaviour.describe())}</span>")
-        self.add_all_button.setText("Add all to pattern" if new else "All in the pattern")
-        self.add_all_button.setEnabled(new > 0)
-        self.add_all_button.setToolTip(f"Bookmark {new} more session{'s' * (new != 1)} under '{tag}'")
+        self._fill_matches(result, tag)
         self.found_frame.show()
+
+    def _fill_matches(self, result, tag: str, unticked=frozenset()) -> None:
+        """One row per match: ticked unless the pattern already has that session (or its id
+        is in ``unticked``: the user left it out)."""
+        have = {b.session_id for b in self.store.bookmarks(tag=tag)} if self.store else set()
+        index = self.workspace.signal_index   # the Score column (None while it is computed)
+        scores = {}
+        if index is not None and len(index):
+            scores = dict(zip(index.session_ids.tolist(), index.score.tolist()))
+        table = self.similar_table
+        with QSignalBlocker(table):
+            table.setSortingEnabled(False)
+            table.setRowCount(len(result.matches))
+            for r, m in enumerate(result.matches):
+                sid = _item(m.session_id, align_right=True)
+                sid.setData(Qt.ItemDataRole.UserRole, r)
+                if m.session_id in have:
+                    sid.setFlags(Qt.ItemFlag.ItemIsSelectable)   # greyed: already in the pattern
+                    sid.setCheckState(Qt.CheckState.Unchecked)
+                    sid.setToolTip(f"Already bookmarked under '{tag}'")
+                else:
+                    sid.setFlags(sid.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    sid.setCheckState(Qt.CheckState.Unchecked if m.session_id in unticked
+                                      else Qt.CheckState.Checked)
+                table.setItem(r, 0, sid)
+                table.setItem(r, 1, _item(format_time(m.t_ms), align_right=True))
+                score = scores.get(m.session_id)
+                table.setItem(r, 2, _item(f"{score:.1f}" if score else "", align_right=True,
+                                          tip="Frustration score of the session"))
+                table.setItem(r, 3, _item(m.reason, tip=m.reason))
+        self._update_add_button()
+
+    def checked_matches(self) -> list:
+        """The matches of the last search whose rows are ticked."""
+        if self._similar is None:
+            return []
+        out = []
+        for r in range(self.similar_table.rowCount()):
+            item = self.similar_table.item(r, 0)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                out.append(self._similar.matches[int(item.data(Qt.ItemDataRole.UserRole))])
+        return out
+
+    def _update_add_button(self) -> None:
+        tag = self._similar_tag or ""
+        table = self.similar_table
+        new = sum(1 for r in range(table.rowCount())
+                  if table.item(r, 0).flags() & Qt.ItemFlag.ItemIsUserCheckable)
+        ticked = len(self.checked_matches())
+        if not new:
+            self.add_all_button.setText("All in the pattern")
+        elif ticked == new:
+            self.add_all_button.setText("Add all to pattern")
+        elif not ticked:
+            self.add_all_button.setText("Add to pattern")
+        else:
+            self.add_all_button.setText(f"Add {ticked} to pattern")
+        self.add_all_button.setEnabled(ticked > 0)
+        self.add_all_button.setToolTip(f"Bookmark the {plural(ticked, 'ticked session')} under '{tag}'")
+
+    def _on_match_activated(self, row: int, _col: int) -> None:
+        item = self.similar_table.item(row, 0)
+        if item is None or self._similar is None:
+            return
+        m = self._similar.matches[int(item.data(Qt.ItemDataRole.UserRole))]
+        self.replay_requested.emit(int(m.session_id), int(m.t_ms))
 
     def _on_similar_failed(self, exc: BaseException) -> None:
         self._task = None
@@ -681,17 +762,18 @@ class QtBookmarksPanel(QWidget):
         self.found_frame.show()
 
     def add_similar_to_pattern(self) -> list:
-        """Bookmark every session of the last search under its pattern (one transaction)."""
+        """Bookmark the ticked sessions of the last search under its pattern (one transaction)."""
         if self._similar is None or self.store is None:
             return []
         res, tag = self._similar, self._similar_tag
-        added = self.store.add_matches(tag, res.matches, res.behaviour)
+        chosen = self.checked_matches()
+        left_out = {m.session_id for m in res.matches} - {m.session_id for m in chosen}
+        added = self.store.add_matches(tag, chosen, res.behaviour)
         self.refresh(select_tag=tag)
         self._similar, self._similar_tag = res, tag
+        self._fill_matches(res, tag, left_out)   # the added ones now read as already in the pattern
         self.found_label.setText(f"Added <b>{len(added)}</b> bookmark{'s' * (len(added) != 1)} to "
                                  f"<b>{_html(tag)}</b>")
-        self.add_all_button.setText("All in the pattern")
-        self.add_all_button.setEnabled(False)
         self.found_frame.show()
         self.bookmarks_changed.emit()
         return added
@@ -747,7 +829,7 @@ def install_bookmark_support(main_window) -> QtBookmarksPanel:
     main_window.add_panel("Bookmarks", panel)
 
     def replay(session_id: int, t_ms: int) -> None:
-        main_window.load_session(int(session_id), at_ms=float(t_ms), autoplay=False)
+        main_window.replay_session(int(session_id), at_ms=float(t_ms), autoplay=False)
 
     panel.replay_requested.connect(replay)
 

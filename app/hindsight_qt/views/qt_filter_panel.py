@@ -17,14 +17,16 @@ stay disabled, reading "computing…", until then. The workspace resolves both t
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDateEdit,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -39,14 +41,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.signals import SIGNAL_KINDS
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, WorkspaceFilter, build_filter, resolve_filter
-from hindsight.text import plural
 from hindsight_qt import tasks
 from hindsight_qt.subscribe import subscribe_all
 
 DEBOUNCE_MS = 150
+DAY_MS = 86_400_000
+ANY_DAY = "Any day"
+DATE_FROM_TIP = "Sessions that started on this day (UTC) or later"
+DATE_TO_TIP = "Sessions that started on this day (UTC) or earlier"
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: Categorical filters: SessionFilter field / capture column, and its label.
@@ -71,6 +77,14 @@ assert tuple(k for k, _ in FRUSTRATION_KINDS) == SIGNAL_KINDS
 COMPUTING = "computing…"
 
 
+def _utc_day(ms: int) -> date:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date()
+
+
+def _whole_day(ms: int | None) -> bool:
+    return ms is not None and int(ms) % DAY_MS == 0
+
+
 class CheckableComboBox(QComboBox):
     """A combo whose items are check boxes; the closed combo summarises the checked ones."""
 
@@ -80,6 +94,7 @@ class CheckableComboBox(QComboBox):
         super().__init__(parent)
         self._any_text = any_text
         self._quiet = False   # filling or setting programmatically: one signal at the end
+        self._pressed_row = -1   # row under a press inside the open popup, else -1
         self.setModel(QStandardItemModel(self))
         # The default menu-like delegate ignores the style sheet's ::indicator and ::item rules.
         self.setItemDelegate(QStyledItemDelegate(self))
@@ -152,11 +167,23 @@ class CheckableComboBox(QComboBox):
         return f"{len(checked)} selected"
 
     # Keep the popup open while toggling items (a plain QComboBox closes on every click).
+    # Only a press *and* release inside the popup toggle an item: the click that opens the
+    # popup presses on the closed combo and releases over the popup's first row, which must
+    # not tick it (issue 13, defect 1).
+    def showPopup(self) -> None:  # noqa: N802
+        self._pressed_row = -1
+        super().showPopup()
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if obj is self.view().viewport() and event.type() in (
+                QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            self._pressed_row = self.view().indexAt(event.position().toPoint()).row()
+            return True
         if obj is self.view().viewport() and event.type() == QEvent.Type.MouseButtonRelease:
             index = self.view().indexAt(event.position().toPoint())
+            pressed, self._pressed_row = self._pressed_row, -1
             item = self.model().itemFromIndex(index)
-            if item is not None and item.isEnabled():
+            if item is not None and item.isEnabled() and index.row() == pressed:
                 item.setCheckState(
                     Qt.CheckState.Unchecked if item.checkState() == Qt.CheckState.Checked else Qt.CheckState.Checked)
             return True
@@ -295,6 +322,21 @@ class QtFilterPanel(QWidget):
         grid.addWidget(abandoned_label, 6, 2)
         grid.addWidget(self.abandoned_at, 6, 3)
 
+        # Started between two days (UTC, both included), as the CLI's --since / --until.
+        self.date_from = self._date_edit(DATE_FROM_TIP)
+        self.date_to = self._date_edit(DATE_TO_TIP)
+        dates = QWidget(self)
+        dates_layout = QHBoxLayout(dates)
+        dates_layout.setContentsMargins(0, 0, 0, 0)
+        dates_layout.setSpacing(6)
+        dates_layout.addWidget(self.date_from, 1)
+        dash = QLabel("–", dates)
+        dash.setObjectName("Muted")
+        dates_layout.addWidget(dash)
+        dates_layout.addWidget(self.date_to, 1)
+        grid.addWidget(self._label("Started"), 7, 0)
+        grid.addWidget(dates, 7, 1, 1, 3)
+
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.setEnabled(False)
@@ -322,6 +364,43 @@ class QtFilterPanel(QWidget):
         spin.valueChanged.connect(self._changed)
         return spin
 
+    def _date_edit(self, tip: str) -> QDateEdit:
+        edit = QDateEdit(self)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setSpecialValueText(ANY_DAY)   # shown at the minimum date: no bound
+        edit.setToolTip(tip)
+        edit.setKeyboardTracking(False)
+        self._set_date_range(edit, None, None)
+        edit.dateChanged.connect(self._changed)
+        return edit
+
+    @staticmethod
+    def _set_date_range(edit: QDateEdit, first: date | None, last: date | None) -> None:
+        """Days from ``first`` to ``last`` pickable; the day before ``first`` means "Any day"."""
+        first = first or date(2000, 1, 2)
+        last = last or date(2100, 1, 1)
+        edit.blockSignals(True)
+        edit.setDateRange(QDate(first.year, first.month, first.day).addDays(-1),
+                          QDate(last.year, last.month, last.day))
+        edit.setDate(edit.minimumDate())
+        edit.blockSignals(False)
+
+    @staticmethod
+    def _day(edit: QDateEdit) -> date | None:
+        if edit.date() == edit.minimumDate():
+            return None
+        d = edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def set_dates(self, first: date | None, last: date | None) -> None:
+        """Show sessions that started from day ``first`` to day ``last`` (UTC; None: no bound)."""
+        for edit, day in ((self.date_from, first), (self.date_to, last)):
+            if day is None:
+                edit.setDate(edit.minimumDate())
+            else:
+                edit.setDate(QDate(day.year, day.month, day.day))
+
     def _page_combo(self, any_text: str) -> QComboBox:
         combo = QComboBox(self)
         combo.setItemDelegate(QStyledItemDelegate(combo))
@@ -345,6 +424,11 @@ class QtFilterPanel(QWidget):
         try:
             for field, combo in self.combos.items():
                 combo.set_values(capture.distinct_values(field) if capture is not None else [])
+            first_ms, last_ms = capture.date_range() if capture is not None else (None, None)
+            days = [None if ms is None else datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date()
+                    for ms in (first_ms, last_ms)]
+            for edit in (self.date_from, self.date_to):
+                self._set_date_range(edit, *days)
             for combo in (self.visited, self.not_visited):
                 combo.blockSignals(True)
                 while combo.count() > 1:
@@ -406,11 +490,14 @@ class QtFilterPanel(QWidget):
         hidden = self._hidden
         kinds = self.frustration.checked()
         try:
+            first, last = self._day(self.date_from), self._day(self.date_to)
             wf = build_filter(
                 **{field: combo.checked() for field, combo in self.combos.items()},
                 converted={1: True, 2: False}.get(conv),
                 min_duration_s=self.min_duration.value(), max_duration_s=self.max_duration.value(),
-                date_from=hidden.start_from_ms, date_to=hidden.start_before_ms,
+                # The day boxes (whole UTC days, both included), else bounds handed in by a panel.
+                date_from=first if first is not None else hidden.start_from_ms,
+                date_to=last if last is not None else hidden.start_before_ms,
                 visited=((visited,) if visited else ()) + hidden.visited,
                 not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
                 frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
@@ -419,11 +506,13 @@ class QtFilterPanel(QWidget):
         except ValueError as exc:
             # E.g. a minimum duration above the maximum: say so where it was typed and keep
             # the filter in force until the two agree.
-            for spin in (self.min_duration, self.max_duration):
+            for spin in (self.min_duration, self.max_duration, self.date_from, self.date_to):
                 spin.setToolTip(str(exc))
             return self._last_emitted if self._last_emitted is not None else WorkspaceFilter()
         for spin in (self.min_duration, self.max_duration):
             spin.setToolTip("")
+        self.date_from.setToolTip(DATE_FROM_TIP)
+        self.date_to.setToolTip(DATE_TO_TIP)
         return wf
 
     def current_filter(self) -> SessionFilter:
@@ -433,7 +522,7 @@ class QtFilterPanel(QWidget):
 
     def set_filter(self, flt, emit: bool = True) -> None:
         """Show ``flt`` (a SessionFilter or WorkspaceFilter); conditions without a control here
-        (dates, session ids, extra) are kept."""
+        (session ids, extra, dates that are not whole UTC days) are kept."""
         if isinstance(flt, SessionFilter):
             flt = WorkspaceFilter(flt)
         self._show(flt)
@@ -459,6 +548,10 @@ class QtFilterPanel(QWidget):
         self._show(WorkspaceFilter())
         self._changed()
         self.flush()
+
+    def cancel_pending(self) -> None:
+        """Drop a change still waiting for the debounce delay (the window is closing)."""
+        self._timer.stop()
 
     def flush(self) -> None:
         """Emit a pending change now instead of after the debounce delay."""
@@ -515,8 +608,9 @@ class QtFilterPanel(QWidget):
     def _show(self, flt: WorkspaceFilter) -> None:
         """Show a whole filter quietly: its conditions without a control are kept aside."""
         s = flt.sessions
-        self._hidden = SessionFilter(
-            start_from_ms=s.start_from_ms, start_before_ms=s.start_before_ms,
+        self._hidden = SessionFilter(   # whole UTC days show in the day boxes (_apply)
+            start_from_ms=None if _whole_day(s.start_from_ms) else s.start_from_ms,
+            start_before_ms=None if _whole_day(s.start_before_ms) else s.start_before_ms,
             session_ids=s.session_ids, extra=s.extra, visited=s.visited[1:], not_visited=s.not_visited[1:])
         self._apply(s)
         self.frustration.blockSignals(True)
@@ -542,7 +636,8 @@ class QtFilterPanel(QWidget):
 
     def _apply(self, flt: SessionFilter) -> None:
         widgets = [*self.combos.values(), self.min_duration, self.max_duration, self.visited,
-                   self.not_visited, *self.converted_buttons.values(), self.frustration, self.abandoned_at]
+                   self.not_visited, *self.converted_buttons.values(), self.frustration, self.abandoned_at,
+                   self.date_from, self.date_to]
         for w in widgets:
             w.blockSignals(True)
         self.converted_group.blockSignals(True)
@@ -552,6 +647,9 @@ class QtFilterPanel(QWidget):
             self.set_converted(flt.converted)
             self.min_duration.setValue(int(flt.min_duration_s or 0))
             self.max_duration.setValue(int(flt.max_duration_s or 0))
+            self.set_dates(
+                _utc_day(flt.start_from_ms) if _whole_day(flt.start_from_ms) else None,
+                _utc_day(flt.start_before_ms - DAY_MS) if _whole_day(flt.start_before_ms) else None)
             self.visited.setCurrentIndex(max(0, self.visited.findData(flt.visited[0])) if flt.visited else 0)
             self.not_visited.setCurrentIndex(
                 max(0, self.not_visited.findData(flt.not_visited[0])) if flt.not_visited else 0)

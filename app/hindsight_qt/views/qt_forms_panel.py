@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.forms import FormReport, form_reports, list_forms
 from hindsight.store import SessionFilter
-from hindsight.workspace import Workspace
 from hindsight.text import format_clock, plural
+from hindsight.workspace import Workspace
+from hindsight_qt.errors import user_message
 from hindsight_qt.tasks import LatestOnly
 
 ACCENT = "#7C5CFF"
@@ -467,7 +468,7 @@ class QtFormsPanel(QWidget):
         self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Could not compute the form analytics: {exc}")
+        self.status.setText(f"Could not compute the form analytics: {user_message(exc, self._capture)}")
 
     def _on_computed(self, reports) -> None:
         self._reports = reports

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.funnel import FunnelReport, FunnelStep
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
-from hindsight.text import plural
+from hindsight_qt.errors import user_message
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import (
     ACCENT,
@@ -320,7 +321,7 @@ class QtFunnelPanel(QWidget):
         self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Could not compute the funnel: {exc}")
+        self.status.setText(f"Could not compute the funnel: {user_message(exc, self._capture)}")
 
     def _on_computed(self, report: FunnelReport) -> None:
         self.status.setText("")

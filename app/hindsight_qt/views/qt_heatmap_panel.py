@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,6 +55,7 @@ from hindsight.store import SessionFilter
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
 from hindsight_qt.subscribe import subscribe
+from hindsight_qt.errors import show_error, user_message
 
 DEVICES = ("desktop", "tablet", "mobile")
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
@@ -173,6 +175,7 @@ class QtHeatmapPanel(QWidget):
 
     replay_requested = Signal(int, int)   # session_id, t_ms since session start
     heatmap_updated = Signal(object)      # the HeatmapResult now shown
+    full_view_requested = Signal()        # "Full size": show the map in the main window's central area
     hotspot_listed = Signal(int)          # rows in the hot spot list
 
     def __init__(self, parent=None, workspace: Workspace | None = None):
@@ -294,6 +297,11 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, key=key: self.set_compare(self._compare, key))
         self.compare_view_buttons["diff"].setChecked(True)
         bar.addLayout(view_box)
+        self.save_button = QToolButton(text="Save image…")
+        self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
+                                    "(the same picture as 'hindsight heatmap -o')")
+        self.save_button.clicked.connect(lambda: self.save_image())
+        bar.addWidget(self.save_button)
         root.addLayout(bar)
         self._enable_compare_view(False)
 
@@ -420,6 +428,21 @@ class QtHeatmapPanel(QWidget):
         rl.addWidget(self.element_note)
 
         self._left, self._right = left, right
+        self._map_host: QWidget | None = None
+        # While the map is shown in the main window's central area, the panel says so here;
+        # while it is in the panel, a button offers the full-size view.
+        self.map_bar = QWidget()
+        mb = QHBoxLayout(self.map_bar)
+        mb.setContentsMargins(0, 0, 0, 0)
+        self.map_note = QLabel("The page map and its hot spots are in the main area →", objectName="hint")
+        mb.addWidget(self.map_note, 1)
+        self.full_view_button = QToolButton(text="Show map full size")
+        self.full_view_button.setToolTip("Show the page map and its hot spots in the main window's central area")
+        self.full_view_button.clicked.connect(self.full_view_requested)
+        mb.addStretch(0)
+        mb.addWidget(self.full_view_button)
+        self.map_bar.hide()
+        root.addWidget(self.map_bar)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(left)
@@ -437,8 +460,51 @@ class QtHeatmapPanel(QWidget):
         """True while the panel stacks legend and tables under the page (a narrow dock)."""
         return bool(self._narrow)
 
+    @property
+    def map_host(self) -> QWidget | None:
+        """The widget showing the page map and hot spots outside the panel, or None."""
+        return self._map_host
+
+    def set_map_host(self, host: QWidget | None, offer_full_view: bool = False) -> None:
+        """Show the page map with the hot spot list beside it in ``host`` (a widget with a
+        layout, e.g. the main window's central area: the map gets the window's height);
+        None puts them back in the panel. ``offer_full_view``: while they are in the panel,
+        show the "Show map full size" button."""
+        self.full_view_button.setVisible(host is None and offer_full_view)
+        self.map_note.setVisible(host is not None)
+        self.map_bar.setVisible(host is not None or offer_full_view)
+        if host is self._map_host:
+            return
+        self._map_host = host
+        left = self._left
+        if host is not None:
+            if self._hot_box.parentWidget() is not left:
+                left.insertWidget(1, self._hot_box)
+            left.setOrientation(Qt.Orientation.Horizontal)
+            host.layout().addWidget(left)
+            left.setStretchFactor(0, 1)
+            left.setStretchFactor(1, 0)
+            w = max(host.width(), 900)
+            hot = max(420, int(w * 0.34))
+            left.setSizes([w - hot, hot])
+            self.split.setOrientation(Qt.Orientation.Vertical if self.width() < NARROW_PX
+                                      else Qt.Orientation.Horizontal)
+        else:
+            left.setOrientation(Qt.Orientation.Vertical)
+            self.split.insertWidget(0, left)
+            self._narrow = None
+            self._arrange(self.width() < NARROW_PX)
+        left.show()
+        # The page view changed shape: fit the page's width again once the layout settled.
+        QTimer.singleShot(0, self._fit_top)
+
     def _arrange(self, narrow: bool) -> None:
         """Wide: page + hot spots | legend + elements. Narrow: page, legend + elements, hot spots."""
+        if self._map_host is not None:   # only legend and elements here
+            self.split.setOrientation(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal)
+            self._narrow = narrow
+            self._fit_element_column()
+            return
         if narrow == self._narrow:
             return
         self._narrow = narrow
@@ -508,7 +574,11 @@ class QtHeatmapPanel(QWidget):
         self.page_combo.clear()
         self._pages = capture.pages() if capture is not None else []
         for p in self._pages:
-            self.page_combo.addItem(f"{p.title or p.url}  —  {p.url}", p.page_id)
+            # The path first (it tells pages apart), then the title; the full URL in the tooltip.
+            path = urlsplit(p.url).path or "/"
+            self.page_combo.addItem(f"{path}  ·  {p.title}" if p.title else path, p.page_id)
+            self.page_combo.setItemData(self.page_combo.count() - 1, f"{p.title}\n{p.url}",
+                                        Qt.ItemDataRole.ToolTipRole)
         self.page_combo.blockSignals(False)
         if not self._pages:
             self.badge.setText("No capture")
@@ -605,7 +675,12 @@ class QtHeatmapPanel(QWidget):
         if not self._pages or index < 0:
             return
         page = self._pages[index]
-        snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        try:
+            snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
+            self.status_label.setText(f"Cannot show this page: {user_message(exc, self._capture)}")
+            show_error(self, "Cannot show the page", exc, self._capture)
+            return
         for d, b in self.device_buttons.items():
             b.setEnabled(d in snaps)
         device = self.device if self.device in snaps else next(iter(snaps), None)
@@ -618,7 +693,11 @@ class QtHeatmapPanel(QWidget):
         if not self._pages:
             return
         page = self._pages[self.page_combo.currentIndex()]
-        snap = self._capture.find_snapshot(page.page_id, device)
+        try:
+            snap = self._capture.find_snapshot(page.page_id, device)
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
+            show_error(self, "Cannot show the page", exc, self._capture)
+            return
         if snap is not None:
             self._show_snapshot(snap)
 
@@ -628,8 +707,11 @@ class QtHeatmapPanel(QWidget):
             self.workspace.set_snapshot(snap.snapshot_id)
         self._clear_hotspot()
         self.element_box.setVisible(False)
-        png = self._capture.snapshot_image(snap.snapshot_id)
-        img = self._decode(png, snap)
+        try:
+            img = self._decode(self._capture.snapshot_image(snap.snapshot_id), snap)
+        except Exception as exc:  # noqa: BLE001 - a damaged image: say so once, show a plain page
+            show_error(self, "Cannot show the page's screenshot", exc, self._capture)
+            img = self._decode(None, snap)
         for item in (self.shot_item, self.shot_item_b):
             item.setImage(img, autoLevels=False, levels=(0, 255))
             item.setRect(QRectF(0, 0, snap.width, snap.height))
@@ -754,8 +836,10 @@ class QtHeatmapPanel(QWidget):
             self.status_label.setText("Cancelled: choose the page, kind or segment again to compute")
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._task = None
         self._set_badge("Not computed", False)
-        self.status_label.setText(f"Could not compute the heatmap: {exc}")
+        self.status_label.setText(f"Could not compute the heatmap: {user_message(exc, self._capture)}")
+        show_error(self, "Cannot compute the heatmap", exc, self._capture)
 
     def _on_computed(self, payload) -> None:
         seq, (result, scale), table = payload
@@ -1032,6 +1116,26 @@ class QtHeatmapPanel(QWidget):
             s, t = self.hotspot_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
             out.append((int(s), int(t)))
         return out
+
+    def image_spec(self):
+        """What "Save image…" draws: this page, device, kind, filter, opacity (and compare)."""
+        from hindsight_qt.views.qt_heatmap_image import HeatmapImageSpec
+
+        if self._engine is None or self._snapshot is None or not self._pages:
+            return None
+        compare = None
+        if self._compare != "off" and self._compare_filters is not None:
+            c = BY_KEY[self._compare]
+            compare = (*self._compare_filters, (c.label_a, c.label_b))
+        return HeatmapImageSpec(self._capture, self._engine, self._snapshot,
+                                self._pages[self.page_combo.currentIndex()].url, self._kind, self._filter,
+                                self.opacity_slider.value() / 100.0, compare)
+
+    def save_image(self, path=None):
+        """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""
+        from hindsight_qt.views.qt_heatmap_image import save_heatmap_image
+
+        return save_heatmap_image(self, self.image_spec(), path)
 
     def render_overlay_image(self) -> QImage:
         """The panel as an image (for docs and tests)."""

@@ -136,6 +136,75 @@ def _is_text_input(w: QWidget | None) -> bool:
 
 
 # -- the player ---------------------------------------------------------------------------
+class _ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" to the room it has (the full text in
+    its tooltip), so a long session description never widens the player past a small screen
+    (issue 13: at 1280x720 it pushed the window 53 px past the screen)."""
+
+    MIN_WIDTH = 60
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._full = ""
+        self.setText(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        self._full = text or ""
+        self.setToolTip(self._full)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 1))
+        super().setText(shown if self.width() > 1 else self._full)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(min(self.MIN_WIDTH, super().sizeHint().width()), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height())
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        self._elide()
+
+
+class _CanvasNote(QLabel):
+    """A short note floating over the bottom-left corner of its parent; hidden when empty.
+    Not in any layout, so showing it moves nothing."""
+
+    MARGIN = 12
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__("", parent)
+        self.setObjectName("skipLabel")
+        self.setTextFormat(Qt.PlainText)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents, True)
+        self.setStyleSheet("QLabel#skipLabel { color: #f5a524; background: rgba(33, 36, 41, 225);"
+                           " border-radius: 6px; padding: 4px 10px; font-size: 12px; }")
+        parent.installEventFilter(self)
+        self.hide()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setVisible(bool(text))
+        if text:
+            self._place()
+            self.raise_()
+
+    def _place(self) -> None:
+        self.adjustSize()
+        parent = self.parentWidget()
+        self.move(self.MARGIN, max(0, parent.height() - self.height() - self.MARGIN))
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.parentWidget() and ev.type() == QEvent.Resize and self.text():
+            self._place()
+        return False
+
+
 class QtPlayer(QWidget):
     """Replay one session: ``load_session(capture, session_id)``, then play."""
 
@@ -183,6 +252,7 @@ class QtPlayer(QWidget):
 
         for w in self.findChildren(QWidget):
             w.installEventFilter(self)
+        self._update_labels(True)
         self._sync_controls()
 
     # -- construction --------------------------------------------------------------------
@@ -265,8 +335,9 @@ class QtPlayer(QWidget):
         self.time_label = QLabel("0:00 / 0:00", objectName="timeLabel")
         row.addWidget(self.time_label)
         row.addSpacing(12)
-        self.skip_label = QLabel("", objectName="skipLabel")
-        row.addWidget(self.skip_label)
+        # Notes ("» Skipped 1:02 of inactivity", "No earlier marker") float over the replay's
+        # bottom-left corner: in the control row they pushed the controls aside (issue 13).
+        self.skip_label = _CanvasNote(self.canvas)
         row.addStretch(1)
 
         self.pause_check = QCheckBox("Pause on hesitation")
@@ -318,7 +389,7 @@ class QtPlayer(QWidget):
 
         status = QHBoxLayout()
         status.setContentsMargins(6, 0, 0, 0)
-        self.status_label = QLabel("No session", objectName="statusLabel")
+        self.status_label = _ElidedLabel("No session", objectName="statusLabel")
         self.status_label.setTextFormat(Qt.PlainText)
         status.addWidget(self.status_label, 1)
         # A badge of its own, and a gap before the page text: as the last part of the status
@@ -327,7 +398,7 @@ class QtPlayer(QWidget):
         self.converted_badge.hide()
         status.addWidget(self.converted_badge)
         status.addSpacing(16)
-        self.page_label = QLabel("", objectName="statusLabel")
+        self.page_label = _ElidedLabel("", objectName="statusLabel")
         self.page_label.setTextFormat(Qt.PlainText)
         self.page_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         status.addWidget(self.page_label)
@@ -615,12 +686,16 @@ class QtPlayer(QWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(ev)
-        compact = self.width() < 940
+        self._update_labels(self.width() < 940)
+        self.status_label.setVisible(self.height() >= 260)
+
+    def _update_labels(self, compact: bool) -> None:
+        # Compact until the player is known to be wide: a player never resized yet would ask
+        # the window for room for the long labels (pushing a 1280 px window past the screen).
         widgets = {"pause_check": self.pause_check, "skip_check": self.skip_check,
                    "follow_button": self.follow_button, "page_button": self.page_button}
         for name, texts in self._LABELS.items():
             widgets[name].setText(texts[compact])
-        self.status_label.setVisible(self.height() >= 260)
 
     # -- lifecycle -----------------------------------------------------------------------
     def hideEvent(self, ev) -> None:  # noqa: N802 - Qt override

@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult
+from hindsight.text import plural
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import display_scale
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace
-from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe_all
+from hindsight_qt.errors import user_message
 from hindsight_qt.views.qt_replay_canvas import _PillItem
 
 #: The H key's cycle, and the menu's order.
@@ -118,6 +119,7 @@ class OverlayToolbar(QWidget):
     kind_selected = Signal(str)       # "off" or a heatmap kind
     toggled = Signal()                # the button itself: off <-> the last kind
     opacity_changed = Signal(float)   # 0..1
+    save_requested = Signal()         # "Save image…" in the menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +149,10 @@ class OverlayToolbar(QWidget):
             if kind == "off":
                 self.menu.addSeparator()
         self.kind_actions.triggered.connect(lambda a: self.kind_selected.emit(str(a.data())))
+        self.menu.addSeparator()
+        self.save_action = self.menu.addAction("Save image…")
+        self.save_action.setToolTip("Save the shown map of this page as a PNG (as 'hindsight heatmap -o')")
+        self.save_action.triggered.connect(self.save_requested.emit)
         self.button.setMenu(self.menu)
         # the button's own click toggles; undo Qt's check-state flip, the controller decides
         self.button.clicked.connect(lambda: (self.button.setChecked(not self.button.isChecked()),
@@ -180,6 +186,7 @@ class OverlayToolbar(QWidget):
         self.button.setText(f"Overlay: {KIND_LABELS[kind]}" if on else "Heatmap overlay")
         for act in self.kind_actions.actions():
             act.setChecked(act.data() == kind)
+        self.save_action.setEnabled(on)
         for w in (self.opacity_label, self.opacity_slider, self.sample_label, self.legend):
             w.setVisible(on)
 
@@ -245,6 +252,7 @@ class PlayerOverlay(QObject):
         toolbar.kind_selected.connect(self.set_kind)
         toolbar.toggled.connect(self.toggle)
         toolbar.opacity_changed.connect(self._on_opacity)
+        toolbar.save_requested.connect(lambda: self.save_image())
         events = self.workspace.events
         subscribe_all(self, ((events.capture_changed, self._on_capture_changed),
                              (events.filter_changed, self.set_filter),
@@ -431,7 +439,7 @@ class PlayerOverlay(QObject):
         self._task = None
         self._pending = None
         self._show(None)
-        self.toolbar.set_sample("Overlay unavailable", warning=str(exc))
+        self.toolbar.set_sample("Overlay unavailable", warning=user_message(exc, getattr(self, "_capture", None)))
 
     def _cancel(self) -> None:
         if self._task is not None:
@@ -490,6 +498,22 @@ class PlayerOverlay(QObject):
                 anchor, offset = (1.0 if left else 0.0, 0.5), (-8.0 if left else 8.0, 0.0)
             pill.set_text(pill.text, anchor=anchor, offset=offset)
             pill.setPos(x0 if left else x1, line.line().y1())
+
+    def image_spec(self):
+        """What "Save image…" draws: the shown page and device, kind, filter and opacity."""
+        from hindsight_qt.views.qt_heatmap_image import HeatmapImageSpec
+
+        if self.kind == "off" or self._snapshot_id is None or self._capture is None:
+            return None
+        snap = self._capture.snapshot(self._snapshot_id)
+        url = next(p.url for p in self._capture.pages() if p.page_id == snap.page_id)
+        return HeatmapImageSpec(self._capture, self.engine, snap, url, self.kind, self._filter, self.opacity)
+
+    def save_image(self, path=None):
+        """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""
+        from hindsight_qt.views.qt_heatmap_image import save_heatmap_image
+
+        return save_heatmap_image(self.player, self.image_spec(), path)
 
     def scroll_lines(self) -> list[tuple[str, float]]:
         """(label text, depth px) of the depth lines now drawn (tests, tools)."""

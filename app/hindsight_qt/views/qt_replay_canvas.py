@@ -621,6 +621,9 @@ class QtReplayCanvas(QWidget):
                 self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
                 self.hesitation_label, self.veil_label, self.toast_item, *self.field_items]
 
+    #: The last screenshot that could not be decoded (an exception), until the window reports it.
+    image_error: BaseException | None = None
+
     def snapshot_array(self, snapshot_id: int) -> tuple[np.ndarray, float] | None:
         """The decoded screenshot (h, w, 3) uint8 and its scale (image px per CSS px), cached."""
         hit = self._images.get(snapshot_id)
@@ -629,11 +632,14 @@ class QtReplayCanvas(QWidget):
             return hit
         if self._capture is None:
             return None
-        data = self._capture.snapshot_image(snapshot_id)
         snap = self._capture.snapshot(snapshot_id)
-        if data:
-            arr = decode_png_rgb(data)
-        else:  # a snapshot without a screenshot: a plain page-coloured sheet
+        try:
+            data = self._capture.snapshot_image(snapshot_id)
+            arr = decode_png_rgb(data) if data else None
+        except Exception as exc:  # noqa: BLE001 - a damaged screenshot: replay over a plain sheet
+            self.image_error = exc   # the main window shows it once, as its one-line dialog
+            arr = None
+        if arr is None:  # a snapshot without a (readable) screenshot: a plain page-coloured sheet
             arr = np.full((max(snap.height, 1), max(snap.width, 1), 3), 245, dtype=np.uint8)
         scale = arr.shape[1] / max(snap.width, 1)
         self._images[snapshot_id] = (arr, scale)

@@ -27,12 +27,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIntValidator, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QTableView,
@@ -45,6 +46,7 @@ from hindsight.store import SessionFilter
 from hindsight.store.records import date_known
 from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
+from hindsight_qt.errors import user_message
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
 
@@ -62,14 +64,17 @@ _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _CONVERTED_COLOR = QColor("#1E8E5A")
 _MUTED_COLOR = QColor("#8A91A0")
 _SCORE_COLOR = QColor("#C2410C")
-_NUMERIC = ("duration", "int", "signal", "score")
+_NUMERIC = ("id", "duration", "int", "signal", "score")
+#: Kinds whose first header click sorts highest first (most events, worst score, longest).
+_DESCENDING_FIRST = ("duration", "int", "signal", "score", "check")
+_INITIAL_SORT = int(Qt.ItemDataRole.InitialSortOrderRole.value)
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
     key: str    # name in the session_table() dict
-    kind: str   # start | duration | text | int | check | page | signal | score
+    kind: str   # id | start | duration | text | int | check | page | signal | score
     tip: str = ""   # header tooltip
 
 
@@ -91,13 +96,15 @@ COLUMNS: tuple[Column, ...] = (
                           ("Thrash", "thrashed_cursor"))),
     Column("Frustration", "frustration", "score",
            "Frustration score: weighted signal counts (rage and error clicks weigh most)"),
+    # Last in the model (column numbers of the others stay), first on screen.
+    Column("Session", "session_id", "id", "Session id, as the other panels, the CLI and bookmarks name it"),
 )
 START_COLUMN = 0
 #: Columns filled from the session index rather than ``session_table``.
 SIGNAL_COLUMNS = tuple(c for c, col in enumerate(COLUMNS) if col.kind in ("signal", "score"))
 #: Left-to-right order on screen (model columns keep ``COLUMNS`` order): the score next to the
 #: duration, where a narrow Sessions dock still shows it; the per-kind counts before the entry page.
-VISUAL_ORDER = ("start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
+VISUAL_ORDER = ("session_id", "start_ms", "duration_ms", "frustration", "device", "browser", "os", "country", "source",
                 "pageview_count", "event_count", "converted", "rage_click", "dead_click", "error_click",
                 "excessive_scroll", "quick_back", "thrashed_cursor", "entry_page_id")
 
@@ -222,6 +229,10 @@ class SessionTableModel(QAbstractTableModel):
             return _RIGHT if col.kind in _NUMERIC else (_CENTER if col.kind == "check" else _LEFT)
         if role == Qt.ItemDataRole.ToolTipRole:
             return col.tip or None
+        if int(role) == _INITIAL_SORT:
+            # QHeaderView asks this on the first click on a column (issue 13, defect 6).
+            return (Qt.SortOrder.DescendingOrder if col.kind in _DESCENDING_FIRST
+                    else Qt.SortOrder.AscendingOrder)
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -256,6 +267,8 @@ class SessionTableModel(QAbstractTableModel):
                 return format_duration(int(v))
             if kind == "int":
                 return f"{int(v):,}"
+            if kind == "id":
+                return str(int(v))
             if kind == "check":
                 return "✓" if v else ""
             if kind == "page":
@@ -383,6 +396,7 @@ class QtSessionList(QWidget):
     table_did_load = Signal(int)        # rows now shown, after each (re)query
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
+    session_requested = Signal(int)     # an id typed in the "Go to session" box (Enter)
     sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
     def __init__(self, parent: QWidget | None = None, workspace=None) -> None:
@@ -445,6 +459,17 @@ class QtSessionList(QWidget):
         top.addWidget(self.count_label)
         top.addStretch(1)
         top.addWidget(self.index_label)
+        self.goto_edit = QLineEdit(self)
+        self.goto_edit.setObjectName("GotoSession")
+        self.goto_edit.setPlaceholderText("Go to id…")
+        self.goto_edit.setToolTip("Type a session id and press Enter to replay it (Ctrl+G)")
+        self.goto_edit.setValidator(QIntValidator(0, 2**31 - 1, self.goto_edit))
+        self.goto_edit.setClearButtonEnabled(True)
+        self.goto_edit.setFixedWidth(max(100, self.goto_edit.fontMetrics().horizontalAdvance(
+            self.goto_edit.placeholderText()) + 40))
+        self.goto_edit.returnPressed.connect(self._on_goto)
+        top.addSpacing(8)
+        top.addWidget(self.goto_edit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -507,7 +532,7 @@ class QtSessionList(QWidget):
             return
         self._index_task = None
         self.index_label.setText("Signals unavailable")
-        self.index_label.setToolTip(f"Could not compute the frustration signals: {exc}")
+        self.index_label.setToolTip(f"Could not compute the frustration signals: {user_message(exc, capture)}")
 
     def set_filter(self, flt: SessionFilter) -> None:
         """Re-query with ``flt``; results of earlier, slower queries are dropped."""
@@ -691,7 +716,7 @@ class QtSessionList(QWidget):
         if generation != self._generation:
             return
         self.model.clear()
-        self.count_label.setText(f"Could not list sessions: {exc}")
+        self.count_label.setText(f"Could not list sessions: {user_message(exc, self._capture)}")
         self.table_did_load.emit(0)
 
     def _size_columns(self) -> None:
@@ -720,6 +745,11 @@ class QtSessionList(QWidget):
             widths.append(width)
         for c, width in enumerate(widths):
             header.resizeSection(c, width)
+
+    def _on_goto(self) -> None:
+        text = self.goto_edit.text().strip()
+        if text.isdigit():
+            self.session_requested.emit(int(text))
 
     def _on_activated(self, index: QModelIndex) -> None:
         sid = self.model.session_id_at(index.row())

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hindsight.text import plural
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex, signal_filter
 from hindsight.analytics.signals import SIGNAL_KINDS, SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.workspace import Workspace, resolve_filter
-from hindsight.text import plural
 from hindsight_qt.subscribe import subscribe
+from hindsight_qt.errors import show_error, user_message
 from hindsight_qt.tasks import LatestOnly
 from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTable, fmt_t
 
@@ -223,7 +224,8 @@ class QtSignalsPanel(QWidget):
         self._compute.submit(work, self._on_computed, self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Could not detect the signals: {exc}")
+        self.status.setText(f"Could not detect the signals: {user_message(exc, self._capture)}")
+        show_error(self, "Cannot detect the signals", exc, self._capture)
 
     def _on_computed(self, payload) -> None:
         index, visible = payload

@@ -117,6 +117,13 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
     for s in steps:
         if s.kind == "page" and s.value not in pages:
             raise CaptureError(capture.path, f"has no page {s.value!r} (pages: {', '.join(pages)})")
+    if any(s.kind == "event" for s in steps):
+        # An unknown event would read as a funnel nobody went through (issue 13, defect 8).
+        known = funnel_step_choices(capture)[1]
+        for s in steps:
+            if s.kind == "event" and s.value not in known:
+                raise CaptureError(capture.path, f"has no event {s.value!r} (events: "
+                                   + (", ".join(known) if known else "none recorded") + ")")
     ce = load_events(capture, kinds=(EventKind.CUSTOM,), flt=flt)
     sessions = ce.session_ids
     ns = sessions.size

@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from hindsight.text import plural
 from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
@@ -46,7 +47,6 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
-from hindsight.text import plural
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.

@@ -181,3 +181,57 @@ def render_compare_image(cmp, screenshot: np.ndarray, page_url: str, device: str
                              fill=(209, 213, 219))
     out.paste(page, ((width - page.width) // 2, head.height + legend.height + 1))
     return out
+
+
+# -- one heatmap image, as the CLI and the app save it ---------------------------------------
+def heatmap_image(capture, snapshot, kind: str, flt=None, *, page_url: str | None = None, engine=None,
+                  opacity: float = 0.6, min_sessions: int | None = None) -> Image.Image:
+    """The exported picture of one map: ``hindsight heatmap ... -o PNG`` and the app's "Save image…".
+
+    ``snapshot`` is a ``Snapshot`` of ``capture``; ``flt`` a ``SessionFilter`` (None: every
+    session); ``engine`` a ``HeatmapEngine`` of ``capture`` to reuse its caches (its
+    ``min_sessions`` then decides the warning), else one is made with ``min_sessions``.
+    """
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine
+    from hindsight.store import SessionFilter
+
+    if engine is None:
+        engine = HeatmapEngine(capture, min_sessions=min_sessions or MIN_SESSIONS)
+    if page_url is None:
+        page_url = next(p.url for p in capture.pages() if p.page_id == snapshot.page_id)
+    result = engine.compute(snapshot.snapshot_id, kind, flt or SessionFilter())
+    shot = screenshot_array(capture.snapshot_image(snapshot.snapshot_id), snapshot.width, snapshot.height,
+                            snapshot.scale)
+    return render_heatmap_image(result, shot, page_url, snapshot.device, opacity, snapshot.scale)
+
+
+def compare_image(capture, snapshot, kind: str, flt_a, flt_b, names: tuple[str, str], *,
+                  page_url: str | None = None, engine=None, opacity: float = 0.7,
+                  min_sessions: int | None = None) -> Image.Image:
+    """Segment A minus segment B, per pageview (``hindsight heatmap ... --vs``; compare mode)."""
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine
+
+    if engine is None:
+        engine = HeatmapEngine(capture, min_sessions=min_sessions or MIN_SESSIONS)
+    if page_url is None:
+        page_url = next(p.url for p in capture.pages() if p.page_id == snapshot.page_id)
+    cmp = engine.compare(snapshot.snapshot_id, kind, flt_a, flt_b)
+    shot = screenshot_array(capture.snapshot_image(snapshot.snapshot_id), snapshot.width, snapshot.height,
+                            snapshot.scale)
+    return render_compare_image(cmp, shot, page_url, snapshot.device, names, opacity, snapshot.scale)
+
+
+def save_png(img: Image.Image, path: str | os.PathLike[str]) -> str:
+    """Write ``img`` as a PNG at ``path`` whole or not at all (a ``.partial`` file, then a rename)."""
+    path = os.fspath(path)
+    tmp = path + ".partial"
+    try:
+        img.save(tmp, format="PNG", optimize=False, compress_level=6)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    return path

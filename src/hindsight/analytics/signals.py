@@ -38,8 +38,7 @@ from hindsight.analytics.clicks import (
     error_click_mask,
     rage_click_mask,
 )
-from hindsight.store.columns import BYTES_PER_EVENT, COLUMNS, RECORD_DTYPE, EventColumns
-from hindsight.store.errors import CaptureError
+from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind
 from hindsight.store.reader import Capture
@@ -196,37 +195,20 @@ def load_events(capture: Capture, session_ids=None, kinds: tuple[int, ...] | Non
     # (a join per snapshot, then a re-sort), hence the store's query helper.
     rows = capture._query(
         "SELECT pv.pageview_id, pv.session_id, pv.seq, pv.page_id, pv.snapshot_id, pv.start_ms, pv.end_ms, "
-        f"pv.load_ms, pv.events FROM pageviews pv{join} WHERE {where} ORDER BY pv.session_id, pv.seq",
+        f"pv.load_ms, pv.event_count, pv.events FROM pageviews pv{join} WHERE {where} ORDER BY pv.session_id, pv.seq",
         params,
     )
-    meta = np.array([r[:8] for r in rows], dtype=np.int64).reshape(-1, 8)
+    # Checked columns (a damaged row is a CaptureError); damaged events are dropped and counted.
+    pvc = capture.pageview_columns(rows)
     pv_id, pv_session, pv_seq, pv_page, pv_snapshot, pv_start, pv_end, pv_load = (
-        np.ascontiguousarray(meta[:, i]) for i in range(8))
-    blobs = [r[8] for r in rows]
+        pvc[name] for name in ("pageview_id", "session_id", "seq", "page_id", "snapshot_id", "start_ms",
+                               "end_ms", "load_ms"))
+    blobs = [r[9] for r in rows]
     del rows
-    sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
-    if np.any(sizes % BYTES_PER_EVENT):
-        raise CaptureError(capture.path, "is damaged: an event block is not a whole number of events")
-    rec = np.frombuffer(b"".join(blobs), dtype=RECORD_DTYPE)
+    events, source = capture.decode_events(blobs, pvc, kinds, exact_kinds=False)
     del blobs
-    counts = sizes // BYTES_PER_EVENT
-    pv_row = np.repeat(np.arange(pv_id.size, dtype=np.int32), counts)
-    keep = None
-    if kinds is not None:
-        keep = _kind_lut(kinds)[rec["kind"]]
-        # Filtering costs a gather per column; when it would drop little, keep everything
-        # (callers select kinds themselves, so extra rows are harmless).
-        if np.count_nonzero(keep) > 0.85 * keep.size:
-            keep = None
-        else:
-            pv_row = pv_row[keep]
-            counts = np.bincount(pv_row, minlength=pv_id.size)
-    # Column by column straight from the packed records (no intermediate record copy).
-    events = EventColumns(*(
-        np.ascontiguousarray(rec[name] if keep is None else rec[name][keep]).astype(dt, copy=False)
-        for name, dt in COLUMNS))
-    del rec
-    pv_first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    pv_row = source.astype(np.int32)
+    pv_first = np.searchsorted(pv_row, np.arange(pv_id.size + 1, dtype=np.int32)).astype(np.int64)
     session_ids, pv_srank = np.unique(pv_session, return_inverse=True)
     return CaptureEvents(events, pv_row, pv_id, pv_session, pv_seq, pv_page, pv_snapshot,
                          pv_start, pv_end, pv_load, pv_first, session_ids.astype(np.int64),

@@ -95,7 +95,8 @@ def bench_session(ctx: BenchContext) -> dict:
 #: Modules with a ``BENCHMARKS`` list of their own (replay, analytics, importers...).
 BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmarks.analytics",
                             "hindsight.benchmarks.similar", "hindsight.benchmarks.importers",
-                            "hindsight.benchmarks.replay", "hindsight.benchmarks.share"]
+                            "hindsight.benchmarks.collector", "hindsight.benchmarks.replay",
+                            "hindsight.benchmarks.share"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [
@@ -118,9 +119,16 @@ def run(sessions: int = 100_000, path: str | None = None, only: str | None = Non
         capture = Path(tmp.name) / f"bench_{sessions}.sqlite"
     else:
         capture = Path(path)
+    import importlib
+
+    benchmarks = list(BENCHMARKS)
+    for module in BENCH_MODULES:
+        benchmarks.extend(importlib.import_module(module).BENCHMARKS)
+    benchmarks = [(name, fn) for name, fn in benchmarks if not only or name.startswith(only)]
     try:
         ctx = BenchContext(capture, sessions)
-        if not capture.exists():
+        # benchmarks marked needs_capture = False (e.g. the collector) bring their own data
+        if not capture.exists() and any(getattr(fn, "needs_capture", True) for _, fn in benchmarks):
             gen = generate_demo(capture, sessions=sessions)
             results["demo.generate"] = {
                 "sessions": gen["sessions"], "events": gen["events"], "seconds": gen["seconds"],
@@ -129,14 +137,7 @@ def run(sessions: int = 100_000, path: str | None = None, only: str | None = Non
             }
             if report:
                 report("demo.generate", results["demo.generate"])
-        import importlib
-
-        benchmarks = list(BENCHMARKS)
-        for module in BENCH_MODULES:
-            benchmarks.extend(importlib.import_module(module).BENCHMARKS)
         for name, fn in benchmarks:
-            if only and not name.startswith(only):
-                continue
             results[name] = fn(ctx)
             if report:
                 report(name, results[name])

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hindsight.bookmarks.patterns import WORTH_A_HYPOTHESIS
 from hindsight.bookmarks.store import Bookmark, BookmarkError, BookmarkStore
+from hindsight.text import format_duration
 
 CSV_COLUMNS = ("record", "tag", "hypothesis", "impact", "confidence", "ease", "session_id", "t_ms",
                "end_ms", "note", "created_ms", "signal_kind", "selector", "page_url", "uid")
@@ -47,11 +48,7 @@ def restore_cell(text: str) -> str:
 
 def format_time(ms: int | float | None) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour) of ms since the session start."""
-    if ms is None:
-        return ""
-    s = int(ms) // 1000
-    h, m, sec = s // 3600, (s // 60) % 60, s % 60
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    return "" if ms is None else format_duration(max(ms, 0))
 
 
 def frame_command(capture_path: str | os.PathLike[str] | None, b: Bookmark) -> str:

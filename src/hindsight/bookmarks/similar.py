@@ -304,7 +304,6 @@ def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
     in a few queries, and each pageview goes through the replay's detector on its own (spans
     never cross pageviews)."""
     from hindsight.replay import detect_hesitations
-    from hindsight.store.columns import EventColumns
     from hindsight.store.records import PAGEVIEW_COLUMNS, PageView
 
     out = []
@@ -314,9 +313,11 @@ def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
         rows = capture._query(
             f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE pageview_id IN "
             f"({', '.join('?' * len(chunk))}) ORDER BY session_id, seq", chunk)
-        for r in rows:
-            pv = PageView(*r[:-1])
-            events = EventColumns.unpack(r[-1])
+        pvc = capture.pageview_columns(rows)
+        for j, r in enumerate(rows):
+            one = {name: col[j:j + 1] for name, col in pvc.items()}
+            pv = PageView(*(one[name].item() for name in PAGEVIEW_COLUMNS))
+            events = capture.decode_events([r[-1]], one)[0]
             emaps = {pv.snapshot_id: capture.elements(pv.snapshot_id)}
             for h in detect_hesitations(([pv], events, None, emaps), threshold_ms=threshold_ms):
                 if h.reason == "field":

@@ -17,6 +17,7 @@ from hindsight.store.errors import CaptureError
 #: Modules that register subcommands (each adds its own parser).
 COMMAND_MODULES = (
     "hindsight.cli.capture_cmds",
+    "hindsight.cli.check_cmd",
     "hindsight.cli.demo_cmd",
     "hindsight.cli.bench_cmd",
     "hindsight.cli.frame_cmd",
@@ -26,6 +27,7 @@ COMMAND_MODULES = (
     "hindsight.cli.bookmark_cmds",
     "hindsight.cli.import_cmds",
     "hindsight.cli.erase_cmds",
+    "hindsight.cli.report_cmd",
 )
 
 
@@ -76,6 +78,10 @@ def _open_gui(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__job"]:   # the app's clip / report jobs (hindsight.share.job), not for people
+        from hindsight.share.job import main as job_main
+
+        return job_main(argv[1:])
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
@@ -91,8 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from hindsight.store.reader import capture_did_open
+
+    opened: list = []
+    capture_did_open.connect(opened.append)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        if args.command != "check":   # check lists the damaged events itself
+            _report_damaged_events(opened)
+        return code
     except CaptureError as exc:
         print(f"hindsight: error: {exc}", file=sys.stderr)
         return 2
@@ -110,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hindsight: error: {type(exc).__name__}: {exc} (set HINDSIGHT_DEBUG=1 for details)",
               file=sys.stderr)
         return 1
+    finally:
+        capture_did_open.disconnect(opened.append)
+
+
+def _report_damaged_events(captures: list) -> None:
+    """One line per capture whose damaged events were dropped while the command read it."""
+    damaged: dict[str, int] = {}
+    for cap in captures:
+        if cap.damaged_events:
+            damaged[str(cap.path)] = max(damaged.get(str(cap.path), 0), cap.damaged_events)
+    for path, n in damaged.items():
+        print(f"hindsight: warning: {path}: {n:,} damaged event{'s' if n != 1 else ''} skipped "
+              f"('hindsight check {path}' lists them)", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 
 
+from hindsight.text import plural
 from hindsight.analytics.forms import device_split, form_report
 from hindsight.analytics.funnel import funnel, parse_step
 from hindsight.analytics.session_index import SCORE_WEIGHTS, SessionIndex
@@ -17,7 +18,6 @@ from hindsight.cli.args import non_negative_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
-from hindsight.text import plural
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
@@ -98,7 +98,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
     )
     if top_rows:
         print()
-        print(f"Top {len(top_rows)} sessions by frustration score")
+        print(f"Top {plural(len(top_rows), 'session')} by frustration score")
         print_table(
             ["session", "score", "device", "duration"] + [_SHORT[k] for k in SIGNAL_KINDS],
             [[r["session_id"], f"{r['score']:.1f}", r["device"], duration(r["duration_ms"])]

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from hindsight.cli.args import int_range, non_negative_float, non_negative_int, output_path, record_id, session_id
+from hindsight.text import plural
 from hindsight.cli.output import print_json, print_table
 
 _BOOKMARKS_USAGE = ("hindsight bookmarks FILE [--json]\n"
@@ -253,6 +254,6 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
         print_json(p.as_dict())
     else:
         ice = "not rated" if p.ice is None else f"{p.ice:.1f}"
-        print(f"pattern '{p.tag}': {p.sessions} sessions, ICE {ice}"
+        print(f"pattern '{p.tag}': {plural(p.sessions, 'session')}, ICE {ice}"
               + (f"; hypothesis: {_clip(p.hypothesis, 80)}" if p.hypothesis else ""))
     return 0

@@ -43,9 +43,9 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-duration", type=non_negative_float, default=None, metavar="S", help="at most S seconds long")
     g.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page (full URL)")
     g.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
-    g.add_argument("--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
+    g.add_argument("--since", "--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
                    help="sessions that started on this day (UTC) or later")
-    g.add_argument("--to", dest="date_to", default=None, metavar="YYYY-MM-DD",
+    g.add_argument("--until", "--to", dest="date_to", default=None, metavar="YYYY-MM-DD",
                    help="sessions that started on this day (UTC) or earlier")
     g.add_argument("--frustration", action="append", default=[], metavar="KIND",
                    help="sessions with this signal: rage_click, dead_click, error_click, excessive_scroll, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hindsight.text import plural
+
 import argparse
 from pathlib import Path
 
@@ -40,14 +42,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not _same_demo(out, args.sessions, args.seed):
             raise UsageError(f"{out} already exists and is not this demo; pass --force to replace it")
         # Running the README's first command again must not wipe the user's bookmarks.
-        print(f"{out} already holds this demo ({args.sessions:,} sessions, seed {args.seed}); "
+        print(f"{out} already holds this demo ({plural(args.sessions, 'session')}, seed {args.seed}); "
               "opening it (--force regenerates it)")
         path = str(out)
     else:
         from hindsight.demo.generate import generate_demo
 
         summary = generate_demo(out, sessions=args.sessions, seed=args.seed, overwrite=True)
-        print(f"wrote {summary['path']}: {summary['sessions']:,} sessions, {summary['events']:,} events "
+        print(f"wrote {summary['path']}: {plural(summary['sessions'], 'session')}, {summary['events']:,} events "
               f"in {summary['seconds']:.1f} s")
         path = summary["path"]
     if args.no_open:

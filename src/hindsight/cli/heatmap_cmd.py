@@ -99,11 +99,11 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
         if args.output:
-            from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
+            # The same picture as the app's "Save image…" (one function draws both).
+            from hindsight.analytics.heatmap_export import heatmap_image, save_png
 
-            shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
-            img = render_heatmap_image(result, shot, args.page, device, args.opacity, snap.scale)
-            img.save(str(args.output), format="PNG", optimize=False, compress_level=6)
+            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=args.page, engine=engine,
+                                   opacity=args.opacity), args.output)
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
     if args.json:
         out = {
@@ -134,11 +134,10 @@ def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
     cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b)
     names = (_describe(flt_a), _describe(flt_b))
     if args.output:
-        from hindsight.analytics.heatmap_export import render_compare_image, screenshot_array
+        from hindsight.analytics.heatmap_export import compare_image, save_png
 
-        shot = screenshot_array(cap.snapshot_image(snap.snapshot_id), snap.width, snap.height, snap.scale)
-        render_compare_image(cmp, shot, args.page, device, names, args.opacity, snap.scale).save(
-            str(args.output), format="PNG", compress_level=6)
+        save_png(compare_image(cap, snap, args.kind, flt_a, flt_b, names, page_url=args.page, engine=engine,
+                               opacity=args.opacity), args.output)
     if args.json:
         print_json({"page": args.page, "device": device, "kind": args.kind, "unit": cmp.unit,
                     "levels": list(cmp.levels),

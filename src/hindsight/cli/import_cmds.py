@@ -8,6 +8,7 @@ import signal
 import sys
 
 from hindsight.cli.args import int_range, output_path, positive_float
+from hindsight.text import plural
 from hindsight.cli.output import print_json
 
 
@@ -43,15 +44,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("collect", help="receive rrweb event batches over HTTP and write them to a capture",
                        description="Serve POST /v1/sessions/<key>/events (a JSON array of rrweb events) and "
-                                   "POST /v1/sessions/<key>/end; finished sessions are appended to CAPTURE, "
-                                   "which may stay open in the viewer.")
+                                   "POST /v1/sessions/<key>/end; every batch is on disk (CAPTURE.collector/spool) "
+                                   "before it is acknowledged, and finished sessions are appended to CAPTURE, "
+                                   "which may stay open in the viewer. Posts need the token printed at start.")
     c.add_argument("capture", metavar="CAPTURE", help="capture file (created if missing)")
     c.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     c.add_argument("--port", type=int_range(0, 65535), default=8765, help="port (default 8765; 0 = any free port)")
-    c.add_argument("--max-body-mb", type=positive_float, default=5.0, metavar="MB", help="largest request body (default 5)")
-    c.add_argument("--idle-minutes", type=positive_float, default=30.0, help="write a session after this long without events")
+    c.add_argument("--max-body-mb", type=positive_float, default=5.0, metavar="MB",
+                   help="largest request body (default 5)")
+    c.add_argument("--memory-mb", type=positive_float, default=64.0, metavar="MB",
+                   help="request bodies held in memory at once; beyond it posts get 503 + Retry-After (default 64)")
+    c.add_argument("--read-timeout", type=positive_float, default=10.0, metavar="S",
+                   help="seconds a connection has to send a whole request (default 10)")
+    c.add_argument("--max-connections", type=int_range(1, 1_000_000), default=2000, metavar="N",
+                   help="open connections (default 2000)")
+    c.add_argument("--idle-minutes", type=positive_float, default=30.0,
+                   help="write a session after this long without events")
     c.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
-                   help="only accept posts from this page origin (repeatable; default: any)")
+                   help="only accept posts from this page origin, e.g. https://shop.example (repeatable; "
+                        "default: any origin with the token)")
+    c.add_argument("--token", default=None, help="token posts must carry (default: the capture's, kept in "
+                                                 "CAPTURE.collector/token and created on first start)")
     c.add_argument("--no-mask", dest="mask", action="store_false", default=True)
     c.add_argument("--no-render", dest="render", action="store_false")
     c.set_defaults(handler=cmd_collect)
@@ -73,7 +86,7 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
         return 0
     rate = report.rrweb_events / report.seconds if report.seconds else 0
-    print(f"imported {report.files} file(s) into {args.out}: {report.sessions} sessions, {report.pageviews} "
+    print(f"imported {report.files} file(s) into {args.out}: {plural(report.sessions, 'session')}, {report.pageviews} "
           f"pageviews, {report.events:,} events from {report.rrweb_events:,} rrweb events "
           f"in {report.seconds:.1f} s ({rate:,.0f} rrweb events/s)")
     print("  kinds    " + ", ".join(f"{k} {n:,}" for k, n in sorted(report.kinds.items())))
@@ -91,22 +104,29 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from hindsight.importers.collector import Collector
+    from hindsight.importers.collector import Collector, is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     collector = Collector(args.capture, host=args.host, port=args.port, max_body=int(args.max_body_mb * 2**20),
                           idle_s=args.idle_minutes * 60, mask=args.mask, render=args.render,
-                          allowed_origins=tuple(args.allow_origin) if args.allow_origin else None)
-    print(f"collecting rrweb sessions into {args.capture} at {collector.url}/v1/sessions/<key>/events "
-          "(Ctrl+C to stop; buffered sessions are written on exit)", flush=True)
+                          allowed_origins=tuple(args.allow_origin) if args.allow_origin else None,
+                          token=args.token, memory_budget=int(args.memory_mb * 2**20),
+                          read_timeout=args.read_timeout, max_connections=args.max_connections)
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}, not only this machine: anyone who can reach it and has the "
+              "token can post; put it behind TLS (a reverse proxy) for traffic over a network", file=sys.stderr)
+    origins = ", ".join(collector.allowed_origins) if collector.allowed_origins else "any (--allow-origin to restrict)"
+    print(f"collecting rrweb sessions into {args.capture} at {collector.url}/v1/sessions/<key>/events\n"
+          f"token: {collector.token}\norigins: {origins}\n"
+          "paste into the recorded pages:\n" + collector.snippet() + "\n"
+          "(Ctrl+C to stop; open sessions are written on exit, acknowledged batches survive a crash)", flush=True)
+
     def _stop(signum, frame):  # a service manager's SIGTERM ends it like Ctrl+C: buffered sessions are written
-        raise KeyboardInterrupt
+        collector.stop_soon()
 
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        collector.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    signal.signal(signal.SIGINT, _stop)
+    collector.serve_forever()
     for s in collector.written:
         print(f"  session {s['key']} -> {s['session_id']}: {s['pageviews']} pageviews, {s['events']:,} events")
     for s in collector.rejected:

@@ -39,7 +39,6 @@ Anything else (unknown types or sources, Asset, StyleSheetRule, ...) is counted 
 from __future__ import annotations
 
 import gc
-import gzip
 import json
 import os
 from collections import Counter
@@ -50,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from hindsight.importers.archive import gunzip, inflate
 from hindsight.importers.privacy import scrub, scrub_url, utm_params
 from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
 from hindsight.store.errors import CaptureError
@@ -62,6 +62,8 @@ except ImportError:  # pragma: no cover
 
 #: Files larger than this are refused (the whole file is parsed in memory, ~10x its size).
 MAX_FILE_BYTES = 512 * 2**20
+#: Largest gzip-compressed part of one PostHog event (``cv``) once inflated.
+CV_MAX_BYTES = 64 * 2**20
 #: Epoch-ms timestamps of real dates (1990 .. 2200); other timelines import with an unknown start date.
 MIN_TIMESTAMP = 631_152_000_000
 MAX_TIMESTAMP = 7_258_118_400_000
@@ -341,13 +343,8 @@ def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> 
         data = p.read_bytes()
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if data[:2] == b"\x1f\x8b":  # a gzipped export
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise CaptureError(path, f"is a damaged gzip file ({exc})") from None
-        if len(data) > max_bytes:
-            raise CaptureError(path, f"unpacks to {len(data) / 2**20:.0f} MB, above the import limit")
+    # .json.gz / .zip: streamed, refused as soon as it grows past the cap (importers/archive.py)
+    data = inflate(data, path, max_bytes)
     return parse_json_bytes(data, path)
 
 
@@ -395,8 +392,8 @@ def _posthog_decompress(ev: Any) -> Any:
     def unpack(value):
         if isinstance(value, str):
             try:
-                return json.loads(gzip.decompress(value.encode("latin-1")))
-            except (OSError, EOFError, ValueError, UnicodeEncodeError, RecursionError):
+                return json.loads(gunzip(value.encode("latin-1"), "event", CV_MAX_BYTES))
+            except (CaptureError, ValueError, UnicodeEncodeError, RecursionError):
                 return value
         return value
 

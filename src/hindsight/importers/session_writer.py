@@ -400,7 +400,7 @@ class SessionWriter:
             self.report.events += len(events)
         first = s.pageviews[0]
         row = {
-            "start_ms": int(s.start), "duration_ms": int(s.end - s.start), "device": first.device,
+            "start_ms": max(int(s.start), 0), "duration_ms": int(s.end - s.start), "device": first.device,
             "viewport_w": first.width, "viewport_h": first.height, "external_id": s.external_id[:200],
             "converted": submitted, **s.utm,
         }

@@ -272,19 +272,23 @@ class Player:
         """Seek to the next (+1) or previous (-1) marker, optionally of some kinds only.
 
         Landing on a hesitation's start (or up to ``HESITATION_SNAP_MS`` before it) with
-        ``pause_on_hesitation`` on pauses there, as reaching it by playing does. Returns False
-        when there is no marker that way (the playhead stays).
+        ``pause_on_hesitation`` on pauses there, as reaching it by playing does. Going back
+        never snaps forward to a hesitation at or after where the jump started, so ``[`` from
+        a hesitation pause gets past it (the marker just before it is usually its last event).
+        Returns False when there is no marker that way (the playhead stays).
         """
         tl = self.timeline
         if tl is None or direction == 0:
             return False
-        t = tl.next_marker(self.t_ms, kinds) if direction > 0 else tl.previous_marker(self.t_ms, kinds)
+        origin = self.t_ms
+        t = tl.next_marker(origin, kinds) if direction > 0 else tl.previous_marker(origin, kinds)
         if t is None:
             return False
         self.seek(t)
         if self.pause_on_hesitation and self._h_starts.size:
             i = int(np.searchsorted(self._h_starts, self.t_ms, side="left"))
-            if i < self._h_starts.size and self._h_starts[i] - self.t_ms <= HESITATION_SNAP_MS:
+            if (i < self._h_starts.size and self._h_starts[i] - self.t_ms <= HESITATION_SNAP_MS
+                    and (direction > 0 or self._h_starts[i] < origin)):
                 self._pause_at(self._hesitations[i])
         return True
 

@@ -108,23 +108,35 @@ class EventColumns:
         return cls(*(np.array(rec[name], dtype=dt) for name, dt in COLUMNS))
 
 
-def unpack_many(blobs: list[bytes], kinds: tuple[int, ...] | None = None) -> tuple[EventColumns, np.ndarray]:
+def unpack_many(blobs: list[bytes], kinds: tuple[int, ...] | None = None,
+                exact_kinds: bool = True, counts_out: list | None = None) -> tuple[EventColumns, np.ndarray]:
     """Decode many pageview BLOBs into one set of columns, optionally keeping only some kinds.
 
-    Returns the events and, per event, the index of the blob it came from.
+    With ``exact_kinds=False`` the kind filter is skipped when it would drop little (a gather
+    per column costs more than the extra rows; callers then select kinds themselves).
+    Returns the events and, per event, the index of the blob it came from; ``counts_out``
+    (a list) receives the (blobs,) int64 number of returned events per blob.
+    The reader's ``Capture.decode_events`` adds the damage checks; use that on capture data.
     """
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
     if np.any(sizes % BYTES_PER_EVENT):
         raise ValueError("an event block is not a whole number of events")
     rec = np.frombuffer(b"".join(blobs), dtype=RECORD_DTYPE)
     counts = sizes // BYTES_PER_EVENT
+    kept = counts
     if kinds is None:
         source = np.repeat(np.arange(len(blobs), dtype=np.int64), counts)
     else:
-        if len(kinds) == 1:
-            keep = np.flatnonzero(rec["kind"] == kinds[0])
+        lut = np.zeros(256, dtype=bool)
+        lut[np.asarray(kinds, dtype=np.uint8)] = True
+        mask = lut[rec["kind"]]
+        if not exact_kinds and np.count_nonzero(mask) > 0.85 * mask.size:
+            source = np.repeat(np.arange(len(blobs), dtype=np.int64), counts)
         else:
-            keep = np.flatnonzero(np.isin(rec["kind"], np.asarray(kinds, dtype=np.uint8)))
-        rec = rec[keep]
-        source = np.searchsorted(np.cumsum(counts), keep, side="right")
-    return EventColumns(*(np.array(rec[name], dtype=dt) for name, dt in COLUMNS)), source
+            keep = np.flatnonzero(mask)
+            rec = rec[keep]
+            source = np.searchsorted(np.cumsum(counts), keep, side="right")
+            kept = np.bincount(source, minlength=len(blobs)).astype(np.int64)
+    if counts_out is not None:
+        counts_out.append(kept)
+    return EventColumns(*(np.ascontiguousarray(rec[name]).astype(dt, copy=False) for name, dt in COLUMNS)), source

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hindsight.store.columns import EventColumns, unpack_many
+from hindsight.events import Emitter
+from hindsight.store.columns import BYTES_PER_EVENT, EventColumns, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
 from hindsight.store.records import (
@@ -25,8 +26,24 @@ from hindsight.store.records import (
     Snapshot,
 )
 from hindsight.store.schema import FORMAT_NAME, REQUIRED_TABLES, SCHEMA_VERSION
+from hindsight.store.validate import (
+    MAX_EPOCH_MS,
+    MAX_T_MS,
+    MAX_VIEWPORT,
+    MIN_EPOCH_MS,
+    Damage,
+    check_image,
+    check_snapshot,
+    event_damage,
+    out_of_order,
+    int_column,
+    text_value,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: Emits each ``Capture`` that ``open_capture`` returns (the CLI reports damaged events with it).
+capture_did_open = Emitter()
 
 #: Columns of the session table the GUI lists and filters on, in display order.
 SESSION_TABLE_COLUMNS = (
@@ -36,6 +53,24 @@ SESSION_TABLE_COLUMNS = (
 )
 _NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
             "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
+#: Sane range of each numeric session column: (low, high, NULL allowed).
+SESSION_RANGES = {
+    "session_id": (0, 2**63 - 1, False), "start_ms": (MIN_EPOCH_MS, MAX_EPOCH_MS, False),
+    "duration_ms": (0, MAX_T_MS, False), "converted": (0, 1, False),
+    "pageview_count": (0, 2**31 - 1, False), "event_count": (0, 2**40, False),
+    "entry_page_id": (0, 2**63 - 1, True), "exit_page_id": (0, 2**63 - 1, True),
+    "viewport_w": (0, MAX_VIEWPORT, False), "viewport_h": (0, MAX_VIEWPORT, False),
+}
+#: Sane range of each numeric pageview column (times are ms since the session start).
+PAGEVIEW_RANGES = {
+    "pageview_id": (0, 2**63 - 1), "session_id": (0, 2**63 - 1), "seq": (0, 2**31 - 1),
+    "page_id": (0, 2**63 - 1), "snapshot_id": (0, 2**63 - 1), "start_ms": (0, MAX_T_MS),
+    "end_ms": (0, MAX_T_MS), "load_ms": (0, MAX_T_MS), "event_count": (0, 2**31 - 1),
+}
+
+
+#: The pageview columns decoding needs (``Capture.decode_events``).
+_DECODE_COLUMNS = ("pageview_id", "session_id", "snapshot_id", "start_ms", "end_ms")
 
 
 def _check_header(path: Path) -> None:
@@ -205,6 +240,9 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
         if "meta" not in tables:
             raise CaptureError(path, "is a SQLite database but not a Hindsight capture (no meta table)")
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        bad_meta = next((k for k, v in meta.items() if not isinstance(k, str) or not isinstance(v, str)), None)
+        if bad_meta is not None:
+            raise CaptureError(path, f"is damaged: meta {str(bad_meta)[:40]!r} is not text")
         if meta.get("format") != FORMAT_NAME:
             raise CaptureError(
                 path, f"is a SQLite database but not a Hindsight capture (format {meta.get('format')!r})"
@@ -213,6 +251,8 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
             version = int(meta.get("format_version", "0"))
         except ValueError:
             raise CaptureError(path, f"has an unreadable format version {meta.get('format_version')!r}") from None
+        if version < 1:
+            raise CaptureError(path, f"is damaged: impossible format version {version}")
         if version > SCHEMA_VERSION:
             raise CaptureError(
                 path,
@@ -232,7 +272,9 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
     except sqlite3.DatabaseError as exc:
         con.close()
         raise CaptureError(path, f"is corrupt: {exc}") from None
-    return Capture(path, con, meta, tables)
+    capture = Capture(path, con, meta, tables)
+    capture_did_open.emit(capture)
+    return capture
 
 
 class Capture:
@@ -245,6 +287,14 @@ class Capture:
         self.tables = tables
         self._elements: dict[int, ElementMap] = {}
         self._strings: dict[int, str] | None = None
+        self._limits: dict[int, tuple[int, int, int]] | None = None
+        self._string_ids: np.ndarray | None = None
+        self._page_ids: set[int] | None = None
+        #: pageview_id -> damaged events dropped when its events were read (see ``damaged_events``).
+        self._damaged: dict[int, int] = {}
+        self._images_ok: set[int] = set()
+        self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._page_id_cache: np.ndarray | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -261,6 +311,16 @@ class Capture:
             return self._con.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise CaptureError(self.path, f"is corrupt: {exc}") from None
+        except (OverflowError, ValueError, MemoryError) as exc:  # e.g. a huge or NaN value in SQL
+            raise CaptureError(self.path, f"is damaged: {type(exc).__name__}: {exc}") from None
+
+    def _damage(self, exc: Exception) -> CaptureError:
+        return CaptureError(self.path, f"is damaged: {exc}")
+
+    @property
+    def damaged_events(self) -> int:
+        """Damaged events dropped so far from the events read (each pageview counted once)."""
+        return int(sum(self._damaged.values()))
 
     @property
     def format_version(self) -> int:
@@ -268,11 +328,23 @@ class Capture:
 
     # -- pages and snapshots -------------------------------------------------------------
     def pages(self) -> list[Page]:
-        return [Page(*r) for r in self._query("SELECT page_id, url, title FROM pages ORDER BY page_id")]
+        return [self._page(r) for r in self._query("SELECT page_id, url, title FROM pages ORDER BY page_id")]
 
     def page_by_url(self, url: str) -> Page | None:
         rows = self._query("SELECT page_id, url, title FROM pages WHERE url = ?", (url,))
-        return Page(*rows[0]) if rows else None
+        return self._page(rows[0]) if rows else None
+
+    def _page(self, row) -> Page:
+        try:
+            return Page(int_column([row[0]], "pages.page_id", 0)[0].item(),
+                        text_value(row[1], f"pages row {row[0]}: url"), text_value(row[2], f"pages row {row[0]}: title"))
+        except Damage as exc:
+            raise self._damage(exc) from None
+
+    def page_ids(self) -> set[int]:
+        if self._page_ids is None:
+            self._page_ids = {p.page_id for p in self.pages()}
+        return self._page_ids
 
     def snapshots(self, page_id: int | None = None) -> list[Snapshot]:
         sql = "SELECT snapshot_id, page_id, device, width, height, scale FROM snapshots"
@@ -280,7 +352,7 @@ class Capture:
         if page_id is not None:
             sql += " WHERE page_id = ?"
             params = (page_id,)
-        return [Snapshot(*r) for r in self._query(sql + " ORDER BY snapshot_id", params)]
+        return [self._snapshot_record(r) for r in self._query(sql + " ORDER BY snapshot_id", params)]
 
     def snapshot(self, snapshot_id: int) -> Snapshot:
         rows = self._query(
@@ -289,7 +361,7 @@ class Capture:
         )
         if not rows:
             raise KeyError(f"no snapshot {snapshot_id}")
-        return Snapshot(*rows[0])
+        return self._snapshot_record(rows[0])
 
     def find_snapshot(self, page_id: int, device: str) -> Snapshot | None:
         rows = self._query(
@@ -297,12 +369,34 @@ class Capture:
             "WHERE page_id = ? AND device = ? ORDER BY snapshot_id LIMIT 1",
             (page_id, device),
         )
-        return Snapshot(*rows[0]) if rows else None
+        return self._snapshot_record(rows[0]) if rows else None
+
+    def _snapshot_record(self, row) -> Snapshot:
+        try:
+            snap = Snapshot(*check_snapshot(tuple(row)))
+        except Damage as exc:
+            raise CaptureError(self.path, f"is damaged: {exc}") from None
+        if snap.page_id not in self.page_ids():
+            raise CaptureError(self.path, f"is damaged: snapshot {snap.snapshot_id} refers to page {snap.page_id}, "
+                                          "which does not exist")
+        return snap
 
     def snapshot_image(self, snapshot_id: int) -> bytes | None:
-        """The snapshot's screenshot as encoded bytes (PNG), or None if it has none."""
+        """The snapshot's screenshot as encoded bytes (PNG), or None if it has none.
+
+        The first read of each image decodes it once (Pillow) to check it: damaged bytes or a
+        size beyond the limits raise ``CaptureError`` here rather than in a renderer.
+        """
         rows = self._query("SELECT image FROM snapshots WHERE snapshot_id = ?", (snapshot_id,))
-        return rows[0][0] if rows else None
+        data = rows[0][0] if rows else None
+        if data is None or snapshot_id in self._images_ok:
+            return data
+        try:
+            check_image(data, snapshot_id).close()
+        except Damage as exc:
+            raise self._damage(exc) from None
+        self._images_ok.add(snapshot_id)
+        return data
 
     def elements(self, snapshot_id: int) -> ElementMap:
         cached = self._elements.get(snapshot_id)
@@ -314,19 +408,79 @@ class Capture:
             (snapshot_id,),
         )
         cols = list(zip(*rows)) if rows else [()] * 13
+        what = f"elements of snapshot {snapshot_id}"
+        try:
+            big = 2**31 - 1
+            boxes = [int_column(cols[i], f"{what}: {name}", lo, big)
+                     for i, name, lo in ((4, "x", -big), (5, "y", -big), (6, "w", 0), (7, "h", 0))]
+            flags = [int_column(cols[i], f"{what}: {name}", 0, 1) for i, name in ((8, "clickable"), (11, "sensitive"))]
+            texts = {}
+            for i, name, nullable in ((0, "selector", False), (1, "tag", False), (2, "role", False),
+                                      (3, "label", False), (9, "field", True), (10, "form", True), (12, "href", True)):
+                values = cols[i]
+                if not all(type(v) is str or (nullable and v is None) for v in values):
+                    for v in values:
+                        if v is None and not nullable:
+                            raise Damage(f"{what}: a {name} is NULL")
+                        if v is not None:
+                            text_value(v, f"{what}: a {name}")
+                texts[name] = tuple(values)
+        except Damage as exc:
+            raise self._damage(exc) from None
         emap = ElementMap(
-            selector=tuple(cols[0]), tag=tuple(cols[1]), role=tuple(cols[2]), label=tuple(cols[3]),
-            boxes=np.array(list(zip(cols[4], cols[5], cols[6], cols[7])), dtype=np.int32).reshape(-1, 4),
-            clickable=np.array(cols[8], dtype=bool), field=tuple(cols[9]), form=tuple(cols[10]),
-            sensitive=np.array(cols[11], dtype=bool), href=tuple(cols[12]),
+            selector=texts["selector"], tag=texts["tag"], role=texts["role"], label=texts["label"],
+            boxes=np.stack(boxes, axis=1).astype(np.int32).reshape(-1, 4) if rows else np.zeros((0, 4), np.int32),
+            clickable=flags[0].astype(bool), field=texts["field"], form=texts["form"],
+            sensitive=flags[1].astype(bool), href=texts["href"],
         )
         self._elements[snapshot_id] = emap
         return emap
 
     def strings(self) -> dict[int, str]:
         if self._strings is None:
-            self._strings = dict(self._query("SELECT string_id, text FROM strings"))
+            rows = self._query("SELECT string_id, text FROM strings")
+            try:
+                self._strings = {int(k): text_value(v, f"strings row {k}: text")
+                                 for k, v in zip(int_column([r[0] for r in rows], "strings.string_id"),
+                                                 (r[1] for r in rows))}
+            except Damage as exc:
+                raise self._damage(exc) from None
         return self._strings
+
+    def _string_id_array(self) -> np.ndarray:
+        if self._string_ids is None:
+            self._string_ids = np.sort(np.fromiter(self.strings().keys(), dtype=np.int64))
+        return self._string_ids
+
+    def snapshot_limits(self) -> dict[int, tuple[int, int, int]]:
+        """snapshot_id -> (elements, width, height): what events of its pageviews must fit in."""
+        if self._limits is None:
+            snaps = {s.snapshot_id: s for s in self.snapshots()}
+            rows = self._query("SELECT snapshot_id, count(*), min(idx), max(idx) FROM elements GROUP BY snapshot_id")
+            counts: dict[int, int] = {}
+            for sid, n, lo, hi in rows:
+                if sid not in snaps:
+                    raise CaptureError(self.path, f"is damaged: elements refer to snapshot {sid!r}, which does not exist")
+                if lo != 0 or hi != n - 1:
+                    raise CaptureError(self.path, f"is damaged: the {n:,} elements of snapshot {sid} are numbered "
+                                                  f"{lo!r}..{hi!r}, not 0..{n - 1}")
+                counts[sid] = int(n)
+            self._limits = {sid: (counts.get(sid, 0), s.width, s.height) for sid, s in snaps.items()}
+        return self._limits
+
+    def _limit_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``snapshot_limits`` as (sorted snapshot ids, (k, 3) int64 rows) for vectorised lookups."""
+        if self._limit_cache is None:
+            limits = self.snapshot_limits()
+            ids = np.array(sorted(limits), dtype=np.int64)
+            rows = np.array([limits[i] for i in ids.tolist()], dtype=np.int64).reshape(-1, 3)
+            self._limit_cache = (ids, rows)
+        return self._limit_cache
+
+    def _page_id_array(self) -> np.ndarray:
+        if self._page_id_cache is None:
+            self._page_id_cache = np.array(sorted(self.page_ids()), dtype=np.int64)
+        return self._page_id_cache
 
     # -- sessions ------------------------------------------------------------------------
     def session_count(self) -> int:
@@ -339,6 +493,16 @@ class Capture:
         if not rows:
             raise KeyError(f"no session {session_id}")
         r = list(rows[0])
+        try:
+            for i, name in enumerate(SESSION_COLUMNS):
+                if name in SESSION_RANGES:
+                    lo, hi, nullable = SESSION_RANGES[name]
+                    v = int_column([r[i]], f"session {session_id}: {name}", lo, hi, nullable)[0].item()
+                    r[i] = None if (nullable and r[i] is None) else v
+                else:
+                    r[i] = text_value(r[i], f"session {session_id}: {name}")
+        except Damage as exc:
+            raise self._damage(exc) from None
         r[SESSION_COLUMNS.index("converted")] = bool(r[SESSION_COLUMNS.index("converted")])
         return Session(*r)
 
@@ -358,15 +522,20 @@ class Capture:
         rows = self._query(f"SELECT {cols} FROM sessions s WHERE {where}", params)
         out: dict[str, np.ndarray] = {}
         columns = list(zip(*rows)) if rows else [()] * len(SESSION_TABLE_COLUMNS)
-        for name, values in zip(SESSION_TABLE_COLUMNS, columns):
-            if name in _NUMERIC:
-                if None in values:
-                    values = [-1 if v is None else v for v in values]
-                out[name] = np.array(values, dtype=np.int64)
-            else:
-                arr = np.empty(len(values), dtype=object)
-                arr[:] = values
-                out[name] = arr
+        try:
+            for name, values in zip(SESSION_TABLE_COLUMNS, columns):
+                if name in _NUMERIC:
+                    lo, hi, nullable = SESSION_RANGES[name]
+                    out[name] = int_column(values, f"sessions.{name}", lo, hi, nullable, ids=columns[0])
+                else:
+                    if set(map(type, values)) - {str}:
+                        for sid, v in zip(columns[0], values):
+                            text_value(v, f"sessions row {sid}: {name}")
+                    arr = np.empty(len(values), dtype=object)
+                    arr[:] = values
+                    out[name] = arr
+        except Damage as exc:
+            raise self._damage(exc) from None
         key = out[order_by.lstrip("-")]
         if key.dtype == object:
             key = np.unique(key, return_inverse=True)[1]
@@ -382,31 +551,88 @@ class Capture:
                           "utm_medium", "utm_campaign"):
             raise ValueError(f"no such filter column {column!r}")
         rows = self._query(f"SELECT {column}, count(*) FROM sessions GROUP BY {column} ORDER BY count(*) DESC")
-        return [r[0] for r in rows]
+        try:
+            return [text_value(r[0], f"sessions.{column}") for r in rows]
+        except Damage as exc:
+            raise self._damage(exc) from None
 
     # -- pageviews and events ------------------------------------------------------------
+    def pageview_columns(self, rows, offset: int = 0, names: tuple[str, ...] = PAGEVIEW_COLUMNS
+                         ) -> dict[str, np.ndarray]:
+        """Pageview columns ``names`` of ``rows`` (from column ``offset``) as checked int64 arrays.
+
+        Raises CaptureError for a value out of range, an end before the start, or a reference
+        to a page or snapshot that does not exist.
+        """
+        k = len(names)
+        lo = np.array([PAGEVIEW_RANGES[c][0] for c in names], dtype=np.int64)
+        hi = np.array([PAGEVIEW_RANGES[c][1] for c in names], dtype=np.int64)
+        out = None
+        try:   # fast path: one 2-D conversion and one min / max per column
+            arr = np.array([r[offset:offset + k] for r in rows], dtype=np.int64).reshape(-1, k)
+            if not arr.size or (np.all(arr.min(axis=0) >= lo) and np.all(arr.max(axis=0) <= hi)):
+                out = {name: np.ascontiguousarray(arr[:, i]) for i, name in enumerate(names)}
+        except (TypeError, ValueError, OverflowError):
+            pass
+        try:
+            if out is not None:
+                ids = out["pageview_id"]
+            else:   # something is off: find it column by column, for the message
+                cols = list(zip(*rows)) if rows else [()] * (offset + k)
+                ids = cols[offset]
+                out = {name: int_column(cols[offset + i], f"pageviews.{name}", *PAGEVIEW_RANGES[name], ids=ids)
+                       for i, name in enumerate(names)}
+            bad = np.flatnonzero(out["end_ms"] < out["start_ms"]) if "start_ms" in out else ()
+            if len(bad):
+                i = int(bad[0])
+                raise Damage(f"pageview {ids[i]} ends ({int(out['end_ms'][i]):,} ms) before it starts "
+                             f"({int(out['start_ms'][i]):,} ms)")
+            snap_ids, _ = self._limit_arrays()
+            for name, known, table in (("snapshot_id", snap_ids, "snapshot"), ("page_id", self._page_id_array(), "page")):
+                if name not in out:
+                    continue
+                col = out[name]
+                if col.size:
+                    pos = np.minimum(np.searchsorted(known, col), max(known.size - 1, 0))
+                    missing = np.flatnonzero(known[pos] != col) if known.size else np.arange(col.size)
+                    if missing.size:
+                        i = int(missing[0])
+                        raise Damage(f"pageview {ids[i]} refers to {table} {int(col[i])}, which does not exist")
+        except Damage as exc:
+            raise self._damage(exc) from None
+        return out
+
+    def _pageview_records(self, cols: dict[str, np.ndarray]) -> list[PageView]:
+        return [PageView(*r) for r in zip(*(cols[name].tolist() for name in PAGEVIEW_COLUMNS))]
+
     def pageviews(self, session_id: int) -> list[PageView]:
         rows = self._query(
             f"SELECT {', '.join(PAGEVIEW_COLUMNS)} FROM pageviews WHERE session_id = ? ORDER BY seq",
             (session_id,),
         )
-        return [PageView(*r) for r in rows]
+        return self._pageview_records(self.pageview_columns(rows))
 
     def pageview_events(self, pageview_id: int) -> EventColumns:
-        rows = self._query("SELECT events FROM pageviews WHERE pageview_id = ?", (pageview_id,))
+        rows = self._query(
+            f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE pageview_id = ?", (pageview_id,))
         if not rows:
             raise KeyError(f"no pageview {pageview_id}")
-        return self._decode(rows[0][0])
+        pv = self.pageview_columns(rows)
+        return self.decode_events([rows[0][-1]], pv)[0]
 
     def session_events(self, session_id: int) -> tuple[list[PageView], EventColumns, np.ndarray]:
-        """All events of a session in time order, and per event the index of its pageview."""
+        """All events of a session in time order, and per event the index of its pageview.
+
+        Damaged events are dropped (and counted in ``damaged_events``); events out of time
+        order within a pageview are sorted.
+        """
         rows = self._query(
             f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE session_id = ? ORDER BY seq",
             (session_id,),
         )
-        pageviews = [PageView(*r[:-1]) for r in rows]
-        events, pv_index = self._decode_many([r[-1] for r in rows])
-        return pageviews, events, pv_index.astype(np.int32)
+        pv = self.pageview_columns(rows)
+        events, pv_index = self.decode_events([r[-1] for r in rows], pv)
+        return self._pageview_records(pv), events, pv_index.astype(np.int32)
 
     def snapshot_events(
         self,
@@ -417,20 +643,20 @@ class Capture:
         """Events of the given kinds from every pageview of a snapshot by the filtered sessions.
 
         Returns (events, session_id per event, pageview_id per event). Times stay relative
-        to each session's start.
+        to each session's start. Damaged events are dropped (and counted in ``damaged_events``).
         """
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"
+        cols = ", ".join(f"pv.{c}" for c in _DECODE_COLUMNS)
         rows = self._query(
-            f"SELECT pv.pageview_id, pv.session_id, pv.events FROM pageviews pv{join} "
+            f"SELECT {cols}, pv.events FROM pageviews pv{join} "
             f"WHERE pv.snapshot_id = ?{cond} ORDER BY pv.pageview_id",
             [snapshot_id, *params],
         )
-        events, source = self._decode_many([r[2] for r in rows], kinds)
-        pv_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))[source]
-        s_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))[source]
-        return events, s_ids, pv_ids
+        pv = self.pageview_columns(rows, names=_DECODE_COLUMNS)
+        events, source = self.decode_events([r[-1] for r in rows], pv, kinds)
+        return events, pv["session_id"][source], pv["pageview_id"][source]
 
     def snapshot_pageviews(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[PageView]:
         where, params = (flt or SessionFilter()).to_sql("s")
@@ -440,37 +666,96 @@ class Capture:
             f"WHERE pv.snapshot_id = ? AND {where} ORDER BY pv.pageview_id",
             [snapshot_id, *params],
         )
-        return [PageView(*r) for r in rows]
+        return self._pageview_records(self.pageview_columns(rows))
 
-    def _decode(self, blob: bytes) -> EventColumns:
-        try:
-            return EventColumns.unpack(blob)
-        except ValueError as exc:
-            raise CaptureError(self.path, f"is damaged: {exc}") from None
+    def decode_events(self, blobs: list, pv: dict[str, np.ndarray], kinds: tuple[int, ...] | None = None,
+                      exact_kinds: bool = True) -> tuple[EventColumns, np.ndarray]:
+        """Decode many pageviews' event BLOBs at once (one ``np.frombuffer``), dropping damaged events.
 
-    def _decode_many(self, blobs: list[bytes], kinds=None) -> tuple[EventColumns, np.ndarray]:
+        Parameters
+        ----------
+        blobs : the pageviews' ``events`` values, in the order of ``pv``'s rows.
+        pv : checked pageview columns (``pageview_columns``): pageview_id, snapshot_id, start_ms, end_ms.
+        kinds : only events of these kinds. With ``exact_kinds=False`` other kinds may be kept
+            when filtering would drop little (callers then select kinds themselves).
+
+        Returns
+        -------
+        (events, source) : EventColumns and, per event, the row of its pageview in ``pv`` (int64).
+        """
+        ids = pv["pageview_id"]
+        counts: list = []
+        ordered: list = []
         try:
-            return unpack_many(blobs, kinds)
-        except ValueError as exc:
-            raise CaptureError(self.path, f"is damaged: {exc}") from None
+            events, source = unpack_many(blobs, kinds, exact_kinds, counts)
+        except TypeError:   # b"".join of a text or number: not a BLOB
+            i = next(i for i, b in enumerate(blobs) if type(b) is not bytes)
+            raise self._damage(f"pageview {int(ids[i])}: events is {type(blobs[i]).__name__}, not a BLOB") from None
+        except ValueError:
+            sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+            i = int(np.flatnonzero(sizes % BYTES_PER_EVENT)[0])
+            raise self._damage(f"pageview {int(ids[i])}: its event block of {int(sizes[i]):,} bytes is not "
+                               f"a whole number of {BYTES_PER_EVENT}-byte events") from None
+        if len(events) == 0:
+            return events, source
+        snap_ids, snap_limits = self._limit_arrays()
+        per_snap = snap_limits[np.searchsorted(snap_ids, pv["snapshot_id"])]
+        bad = event_damage(events.t, events.kind, events.x, events.y, events.target, events.value, source,
+                           {"n_elements": per_snap[:, 0], "width": per_snap[:, 1], "height": per_snap[:, 2],
+                            "start": pv["start_ms"], "end": pv["end_ms"]},
+                           self._string_id_array(), counts[0], ordered)
+        if bad is not None:
+            per_pv = np.bincount(source[bad], minlength=ids.size)
+            for i in np.flatnonzero(per_pv).tolist():
+                key = int(ids[i])
+                self._damaged[key] = max(self._damaged.get(key, 0), int(per_pv[i]))
+            good = ~bad
+            events, source = events.take(good), source[good]
+        if not ordered[0] and (bad is None or out_of_order(events.t, source)):   # out of time order: sort
+            order = np.lexsort((events.t, source))
+            events, source = events.take(order), source[order]
+        return events, source
 
     # -- summary -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         row = self._query(
             "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM pageviews), "
             "(SELECT coalesce(sum(event_count), 0) FROM pageviews), (SELECT count(*) FROM pages), "
-            "(SELECT count(*) FROM snapshots)"
+            "(SELECT count(*) FROM snapshots), "
+            "(SELECT count(*) FROM pageviews WHERE typeof(event_count) != 'integer' OR event_count < 0 "
+            "OR event_count > 2147483647)"
         )[0]
-        return dict(zip(("sessions", "pageviews", "events", "pages", "snapshots"), map(int, row)))
+        if row[5]:
+            raise CaptureError(self.path, f"is damaged: {row[5]:,} pageview(s) with an impossible event_count "
+                                          "(negative, too large or not a whole number)")
+        try:
+            return dict(zip(("sessions", "pageviews", "events", "pages", "snapshots"),
+                            (int_column([v], "count", 0)[0].item() for v in row[:5])))
+        except Damage as exc:
+            raise self._damage(exc) from None
 
     def date_range(self) -> tuple[int | None, int | None]:
         """First start and last end of the sessions whose start is a calendar date (None, None
-        when none is: see ``records.date_known``)."""
+        when none is: see ``records.date_known``). Every session's times are checked."""
         from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
 
-        row = self._query("SELECT min(start_ms), max(start_ms + duration_ms) FROM sessions "
-                          "WHERE start_ms BETWEEN ? AND ?", (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0]
-        return row[0], row[1]
+        row = self._query("SELECT min(start_ms), max(start_ms), min(duration_ms), max(start_ms + duration_ms), "
+                          "sum(typeof(start_ms) != 'integer' OR typeof(duration_ms) != 'integer') FROM sessions")[0]
+        if row[0] is None:
+            return None, None
+        if row[4]:
+            raise CaptureError(self.path, f"is damaged: {row[4]:,} session(s) whose start_ms or duration_ms "
+                                          "is not a whole number")
+        try:
+            int_column([row[0], row[1]], "sessions.start_ms", MIN_EPOCH_MS, MAX_EPOCH_MS)
+            int_column([row[2]], "sessions.duration_ms", 0, MAX_T_MS)
+        except Damage as exc:
+            raise self._damage(exc) from None
+        known = self._query("SELECT min(start_ms), max(start_ms + duration_ms) FROM sessions "
+                            "WHERE start_ms BETWEEN ? AND ?", (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0]
+        if known[0] is None:
+            return None, None
+        return int(known[0]), int(known[1])
 
     def unknown_date_count(self) -> int:
         """Sessions whose start is not a calendar date (imported from a rebased timeline)."""
@@ -480,7 +765,11 @@ class Capture:
                                (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0][0])
 
     def device_counts(self) -> dict[str, int]:
-        return dict(self._query("SELECT device, count(*) FROM sessions GROUP BY device ORDER BY count(*) DESC"))
+        rows = self._query("SELECT device, count(*) FROM sessions GROUP BY device ORDER BY count(*) DESC")
+        try:
+            return {text_value(d, "sessions.device"): int(n) for d, n in rows}
+        except Damage as exc:
+            raise self._damage(exc) from None
 
     def planted(self, kind: str | None = None) -> list[tuple]:
         """Ground truth of a demo capture: (session_id, kind, t_ms, end_ms, selector, detail)."""
