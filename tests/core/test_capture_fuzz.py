@@ -192,7 +192,7 @@ def test_fuzz_damaged_captures_every_command(fuzz_master, tmp_path, request):
 def _frame(path: Path, png: Path) -> tuple[int, str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     p = subprocess.run([sys.executable, "-m", "hindsight.cli", "frame", str(path), "--session", "1", "--at", "2000",
-                        "-o", str(png), "--width", "320", "--height", "200"],
+                        "-o", str(png), "--width", "400", "--height", "320"],
                        capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stderr
 
@@ -203,6 +203,8 @@ def test_fuzz_frame_command(fuzz_master, tmp_path, request):
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("slow: run with pytest -m slow")
     pytest.importorskip("PySide6")
+    code, err = _frame(fuzz_master, tmp_path / "master.png")
+    assert code == 0, err   # the undamaged capture renders
     outcomes: Counter = Counter()
     for i in range(2000, 2060):
         path = tmp_path / f"f{i}.sqlite"
@@ -213,3 +215,4 @@ def test_fuzz_frame_command(fuzz_master, tmp_path, request):
             assert len(err.strip().splitlines()) == 1, err
         outcomes[code] += 1
     print(f"frame: 60 damaged captures: {dict(outcomes)}")
+    assert outcomes[0] > 0 and outcomes[2] > 0

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hindsight.analytics.signals import compute_signals
-from hindsight.store import CaptureError, open_capture
+from hindsight.store import open_capture
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.validate import event_damage
 import sys

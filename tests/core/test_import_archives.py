@@ -9,7 +9,6 @@ import random
 import time
 import tracemalloc
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest

@@ -439,7 +439,7 @@ class PlayerOverlay(QObject):
         self._task = None
         self._pending = None
         self._show(None)
-        self.toolbar.set_sample("Overlay unavailable", warning=user_message(exc, getattr(self, "_capture", None)))
+        self.toolbar.set_sample("Overlay unavailable", warning=user_message(exc, self._capture))
 
     def _cancel(self) -> None:
         if self._task is not None:
