@@ -462,3 +462,33 @@ def test_no_marker_that_way_says_so(qt_player, cap, qtbot):
     qt_player.player.seek(0)
     qtbot.keyClick(qt_player, Qt.Key_BracketLeft)
     assert qt_player.skip_label.text() == "No earlier marker" and qt_player.player.t_ms == 0
+
+
+def test_a_focused_button_gets_no_empty_field_badge(qt_player, tmp_path):
+    """Real rrweb recording: clicking #save focuses the button; the replay shows no
+    "Focused · empty" badge on it, while a focused text field still gets its badge."""
+    import json
+    from pathlib import Path
+
+    from hindsight.importers.session_writer import import_files
+    from hindsight.replay.timeline import SessionTimeline
+
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
+    exp = json.loads((real / "expected.json").read_text())["files"]["session_spa_plain_1280x800.json"]
+    t0 = exp["metas"][0]["timestamp"]
+    out = tmp_path / "spa.sqlite"
+    import_files([real / "session_spa_plain_1280x800.json"], out, render=False)
+    save = next(a for a in exp["actions"] if a["action"] == "click" and a["key"]["selector"] == "#save")
+    email = next(a for a in exp["actions"] if a["action"] == "click" and a["key"]["selector"] == "#email")
+    with open_capture(out) as c:
+        sid = int(c.session_ids()[0])
+        tl = SessionTimeline.load(c, sid)
+        at = save["t"] - t0 + 500
+        f = tl.frame_at(at)
+        emap = tl.element_maps[tl.pageviews[f.pageview_index].snapshot_id]
+        assert emap.selector[f.focused] == "#save"
+        qt_player.load_session(c, sid, at_ms=at, autoplay=False)
+        assert not qt_player.canvas.badge_item.isVisible()
+        qt_player.load_session(c, sid, at_ms=email["t"] - t0 + 50, autoplay=False)
+        assert qt_player.canvas.badge_item.isVisible()
+        assert qt_player.canvas.badge_item.text == "Focused · empty"

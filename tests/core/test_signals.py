@@ -31,6 +31,8 @@ def precision_recall(cap, table) -> dict[str, tuple[int, int, int, float, float]
     names = table.kind_names()
     out = {}
     for kind in SIGNAL_KINDS:
+        if kind == "validation_error":  # not a planted behaviour: one signal per VALIDATION event
+            continue
         detected = set(table.session_id[names == kind].tolist())
         planted = {row[0] for row in cap.planted(kind)}
         tp = len(detected & planted)
@@ -38,6 +40,18 @@ def precision_recall(cap, table) -> dict[str, tuple[int, int, int, float, float]
         recall = tp / len(planted) if planted else 0.0
         out[kind] = (len(planted), len(detected), tp, precision, recall)
     return out
+
+
+def test_validation_errors_are_one_signal_per_validation_event_on_its_field(demo_signals):
+    cap, table = demo_signals
+    names = table.kind_names()
+    rows = np.flatnonzero(names == "validation_error")
+    n_events = 0
+    for sid in cap.session_ids():
+        _pvs, ev, _pv = cap.session_events(int(sid))
+        n_events += int(np.sum(ev.kind == EventKind.VALIDATION))
+    assert len(rows) == n_events > 0
+    assert all(table.element[rows] >= 0)
 
 
 def test_precision_and_recall_against_planted_ground_truth(demo_signals):

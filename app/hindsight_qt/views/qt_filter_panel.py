@@ -71,6 +71,7 @@ FRUSTRATION_KINDS = (
     ("excessive_scroll", "Excessive scrolling"),
     ("quick_back", "Quick backs"),
     ("thrashed_cursor", "Thrashed cursor"),
+    ("validation_error", "Validation errors"),
 )
 assert tuple(k for k, _ in FRUSTRATION_KINDS) == SIGNAL_KINDS
 COMPUTING = "computing…"

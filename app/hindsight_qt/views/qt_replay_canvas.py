@@ -43,6 +43,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
+from hindsight.replay.hesitation import element_kind
+
 # -- colours ---------------------------------------------------------------------------
 CANVAS_BG = QColor("#1c1f24")
 SHADE = QColor(10, 12, 16, 115)  # ~45 % over the page outside the viewport
@@ -974,6 +976,8 @@ class QtReplayCanvas(QWidget):
     def _update_focus(self, frame) -> None:
         idx = frame.focused
         emap = self._emap
+        if idx is not None and emap is not None and 0 <= idx < len(emap) and element_kind(emap, idx) != "field":
+            idx = -1  # a focused button or link holds nothing typed: no outline, no "empty" badge
         if idx is None or idx < 0 or emap is None or idx >= len(emap):
             self.focus_item.setVisible(False)
             self.badge_item.setVisible(False)

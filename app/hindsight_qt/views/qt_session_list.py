@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
+from hindsight.store.records import date_known
 from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
 from hindsight_qt.errors import user_message
@@ -259,6 +260,8 @@ class SessionTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             v = self._arrays[c][i]
             if kind == "start":
+                if not date_known(int(v)):
+                    return "unknown date"
                 return time.strftime("%b %d  %H:%M", time.localtime(int(v) / 1000))
             if kind == "duration":
                 return format_duration(int(v))
@@ -288,6 +291,8 @@ class SessionTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             v = self._arrays[c][i]
             if kind == "start":
+                if not date_known(int(v)):
+                    return "Start date unknown: the recording's clock is not a calendar date"
                 return time.strftime("%A %d %B %Y, %H:%M:%S", time.localtime(int(v) / 1000))
             if kind == "page":
                 return self._page_urls.get(int(v))

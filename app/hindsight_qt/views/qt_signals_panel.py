@@ -40,7 +40,7 @@ from hindsight_qt.views.qt_forms_panel import ACCENT, PANEL_STYLE, SessionListTa
 #: Each kind's rule, in words from the core's thresholds.
 KIND_TIPS = {kind: signal_rule(kind) for kind in SIGNAL_KINDS}
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
-          "quick_back": "quick back", "thrashed_cursor": "thrash"}
+          "quick_back": "quick back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
 TOP_SESSIONS = 50
 
 

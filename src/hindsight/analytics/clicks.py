@@ -2,10 +2,15 @@
 
 **The dead-click rule** (the only one: the heatmaps, their element table, the Signals panel,
 the session table and ``hindsight signals`` all call :func:`dead_click_mask`): a click or tap
-is *dead* when it hit no element or a non-clickable one, or when nothing answered it within
-``DEAD_WINDOW_MS`` (no scroll, input, focus, mutation or submit on the same page, and the
-page did not change) -- *unless* a JavaScript error followed it within ``ERROR_WINDOW_MS`` on
-the same page: then it is an *error click* (the page did react, badly) and not a dead click.
+is *dead* when it hit no element or a non-clickable one, or when nothing answered it: no scroll, input (typing, a select's choice, a toggled
+checkbox or radio), focus, mutation (the DOM changed) or submit on the same page within
+``DEAD_WINDOW_MS`` after it, no focus in the ``FOCUS_LEAD_MS`` before it (focus fires at
+mousedown, before the click: the click focused a field or opened a select), and the page or
+SPA route did not change within the window -- *unless* a JavaScript error followed it within
+``ERROR_WINDOW_MS`` on the same page: then it is an *error click* (the page did react, badly)
+and not a dead click. Text selection is not recorded by the importer, so a click that only
+selected text can still count as dead; an element made clickable only by a script listener
+(no ``onclick``, no clickable tag or role) counts as not clickable.
 Each click counts once; a dead click inside a rage burst is still a dead click.
 
 Pure functions over :class:`~hindsight.store.EventColumns` and an
@@ -30,6 +35,8 @@ RAGE_MIN_CLICKS = 3
 DEAD_WINDOW_MS = 2500
 #: A JavaScript error this soon after a click (same page) makes it an error click.
 ERROR_WINDOW_MS = 1000
+#: A FOCUS this long before a click answers it: focus fires at mousedown, the click at mouseup.
+FOCUS_LEAD_MS = 500
 
 CLICK_KINDS = (EventKind.CLICK, EventKind.TAP)
 #: Events that show the page reacted to a click (a page change is checked separately).
@@ -199,6 +206,15 @@ def dead_click_mask(
         has = pos < key.size
         nxt = key[np.minimum(pos, key.size - 1)]
         answered = has & ((nxt >> 32) == g_click) & ((nxt & 0xFFFFFFFF) - t_click <= window_ms)
+    focus = np.flatnonzero(events.kind == EventKind.FOCUS)
+    if focus.size:
+        # The click's mousedown focused something (a field, a select): the last focus of the
+        # same group at or before the click, within FOCUS_LEAD_MS.
+        key = (g_all[focus] << 32) | events.t[focus].astype(np.int64)
+        key.sort()
+        pos = np.searchsorted(key, (g_click << 32) | t_click, side="right") - 1
+        prev = key[np.maximum(pos, 0)]
+        answered |= (pos >= 0) & ((prev >> 32) == g_click) & (t_click - (prev & 0xFFFFFFFF) <= FOCUS_LEAD_MS)
     if group_end_ms is not None:
         end = np.asarray(group_end_ms, dtype=np.int64)[clicks]
         answered |= (end >= 0) & (end - t_click <= window_ms)

@@ -6,6 +6,7 @@ from __future__ import annotations
 #: Timeline marker colour and label of each frustration signal kind, least severe first
 #: (drawn in this order, so a rage click is on top). Bookmarks are amber; these avoid it.
 SIGNAL_MARKERS = {
+    "validation_error": ("#F97316", "Validation error on {selector}"),
     "quick_back": ("#4ADE80", "Quick back"),
     "excessive_scroll": ("#60A5FA", "Excessive scrolling ({count} reversals)"),
     "thrashed_cursor": ("#2DD4BF", "Thrashed cursor ({count} turns)"),

@@ -38,6 +38,7 @@ SCORE_WEIGHTS = {
     "thrashed_cursor": 1.5,
     "quick_back": 1.0,
     "excessive_scroll": 1.0,
+    "validation_error": 1.0,
 }
 #: Occurrences of one kind beyond this add nothing to the score (one broken widget clicked
 #: ten times should not outrank a session with three different problems).

@@ -13,6 +13,8 @@ Decisions worth knowing:
 - A rage burst is *one* ``rage_click`` signal. Its dead clicks are *one* ``dead_click``
   signal (``count`` = how many of the burst's clicks were dead), never one per click: the
   session is counted as having dead clicks, the burst is not reported five times over.
+- A ``validation_error`` is one VALIDATION event (an error message the page showed for a
+  form field), on that field.
 - A click answered by a JavaScript error within ``error_window_ms`` is an ``error_click``
   and not also a ``dead_click``: the page did react, badly (Datadog and Clarity keep the two
   signals apart).
@@ -43,12 +45,12 @@ from hindsight.store.reader import Capture
 
 #: Signal kinds, in the order of their codes in ``SignalTable.kind``.
 SIGNAL_KINDS = ("rage_click", "dead_click", "error_click", "excessive_scroll", "quick_back",
-                "thrashed_cursor")
+                "thrashed_cursor", "validation_error")
 KIND_CODE = {name: i for i, name in enumerate(SIGNAL_KINDS)}
 SIGNAL_LABELS = {
     "rage_click": "Rage clicks", "dead_click": "Dead clicks", "error_click": "Error clicks",
     "excessive_scroll": "Excessive scrolling", "quick_back": "Quick backs",
-    "thrashed_cursor": "Thrashed cursor",
+    "thrashed_cursor": "Thrashed cursor", "validation_error": "Validation errors",
 }
 
 _T_BITS = 32  # global time key: session rank in the high bits, ms since session start in the low
@@ -106,6 +108,8 @@ def signal_rule(kind: str, settings: SignalSettings | None = None) -> str:
         "excessive_scroll": f"{s.scroll_reversals}+ scroll direction reversals within {sec(s.scroll_window_ms)}",
         "quick_back": f"Left a page within {sec(s.quick_back_ms)} of it loading, back to the page before",
         "thrashed_cursor": "Fast, erratic back-and-forth cursor movement",
+        "validation_error": "An error message the page showed for a form field (aria-invalid, an error class, "
+                            "a role=alert / aria-live message next to it, or a custom event naming it)",
     }[kind]
 
 
@@ -549,7 +553,8 @@ def _selectors(capture: Capture, snaps: np.ndarray, element: np.ndarray) -> np.n
 
 #: Event kinds the detectors read (everything else is skipped while decoding).
 SIGNAL_EVENT_KINDS = (EventKind.MOVE, EventKind.CLICK, EventKind.TAP, EventKind.SCROLL, EventKind.FOCUS,
-                      EventKind.INPUT, EventKind.SUBMIT, EventKind.ERROR, EventKind.MUTATION)
+                      EventKind.INPUT, EventKind.SUBMIT, EventKind.ERROR, EventKind.MUTATION,
+                      EventKind.VALIDATION)
 
 
 def signals_from_events(ce: CaptureEvents, capture: Capture, settings: SignalSettings | None = None) -> SignalTable:
@@ -560,6 +565,8 @@ def signals_from_events(ce: CaptureEvents, capture: Capture, settings: SignalSet
     parts += _detect_scroll(ce, s)
     parts += _detect_quick_back(ce, s)
     parts += _detect_thrash(ce, capture, s)
+    # A validation error the page showed, on its field (the event's target).
+    parts.append(_part(ce, "validation_error", np.flatnonzero(ce.events.kind == EventKind.VALIDATION)))
     table = _concat_tables(parts)
     if len(table):
         table = SignalTable(**{**{f.name: getattr(table, f.name) for f in fields(table)},

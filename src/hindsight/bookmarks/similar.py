@@ -44,7 +44,7 @@ _GAP_KINDS = (K.FOCUS, K.BLUR, K.INPUT, K.SUBMIT, K.CLICK, K.TAP, K.DBLCLICK, K.
 BEHAVIOUR_LABELS = {
     "rage_click": "rage clicks", "dead_click": "dead clicks", "error_click": "error clicks",
     "excessive_scroll": "excessive scrolling", "quick_back": "a quick back",
-    "thrashed_cursor": "a thrashed cursor", "hesitation": "hesitation", "abandon": "abandoned the form",
+    "thrashed_cursor": "a thrashed cursor", "validation_error": "a validation error", "hesitation": "hesitation", "abandon": "abandoned the form",
     "page_sequence": "the same pages",
 }
 
@@ -378,7 +378,7 @@ def behaviour_at(capture: Capture, bookmark: Bookmark, cache: dict | None = None
 #: a cursor path) only by page; the element under a thrashing cursor is incidental.
 ELEMENT_SIGNALS = frozenset({"rage_click", "dead_click", "error_click"})
 _SIGNAL_PRIORITY = {"rage_click": 0, "error_click": 1, "dead_click": 2, "excessive_scroll": 3,
-                    "thrashed_cursor": 4, "quick_back": 5}
+                    "thrashed_cursor": 4, "quick_back": 5, "validation_error": 6}
 
 
 def _page_of(capture: Capture, session_id: int, t_ms: int) -> str | None:

@@ -20,7 +20,7 @@ from hindsight.cli.output import duration, print_json, print_table
 from hindsight.store import open_capture
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
-          "quick_back": "back", "thrashed_cursor": "thrash"}
+          "quick_back": "back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -124,6 +124,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     with open_capture(args.file) as cap:
         counts = cap.counts()
         first, last = cap.date_range()
+        unknown_dates = cap.unknown_date_count()
         pages = cap.pages()
         snaps = cap.snapshots()
         info = {
@@ -135,6 +136,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             **counts,
             "first_session_ms": first,
             "last_session_end_ms": last,
+            "sessions_with_unknown_date": unknown_dates,
             "devices": cap.device_counts(),
             "page_list": [{"page_id": p.page_id, "url": p.url, "title": p.title} for p in pages],
             "snapshot_list": [{"snapshot_id": s.snapshot_id, "page_id": s.page_id, "device": s.device,
@@ -148,7 +150,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"  sessions  {counts['sessions']:>12,}")
     print(f"  pageviews {counts['pageviews']:>12,}")
     print(f"  events    {counts['events']:>12,}")
-    print(f"  dates     {iso(first)} .. {iso(last)} UTC")
+    unknown = f"{unknown_dates:,} session(s) with an unknown start date" if unknown_dates else ""
+    if first is None:
+        print(f"  dates     {unknown or '-'}")
+    else:
+        print(f"  dates     {iso(first)} .. {iso(last)} UTC" + (f"; {unknown}" if unknown else ""))
     print("  devices   " + ", ".join(f"{d} {n:,}" for d, n in info["devices"].items()))
     print(f"  pages     {len(pages)}")
     for p in pages:

@@ -34,8 +34,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Se
 
 
 def iso(ms: int | None) -> str:
+    from hindsight.store.records import date_known
+
     if ms is None:
         return "-"
+    if not date_known(ms):
+        return "unknown"
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 

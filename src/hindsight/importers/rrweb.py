@@ -51,7 +51,7 @@ import numpy as np
 
 from hindsight.importers.archive import gunzip, inflate
 from hindsight.importers.privacy import scrub, scrub_url, utm_params
-from hindsight.importers.rrweb_dom import DomTree, parse_dom
+from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
 from hindsight.store.errors import CaptureError
 from hindsight.store.kinds import EventKind as K
 
@@ -64,7 +64,7 @@ except ImportError:  # pragma: no cover
 MAX_FILE_BYTES = 512 * 2**20
 #: Largest gzip-compressed part of one PostHog event (``cv``) once inflated.
 CV_MAX_BYTES = 64 * 2**20
-#: Plausible epoch-ms timestamps (1990 .. 2200); anything else is not an rrweb timestamp.
+#: Epoch-ms timestamps of real dates (1990 .. 2200); other timelines import with an unknown start date.
 MIN_TIMESTAMP = 631_152_000_000
 MAX_TIMESTAMP = 7_258_118_400_000
 MAX_SESSION_MS = 2**32 - 1  # times are stored as uint32 ms since the session start
@@ -89,7 +89,198 @@ _TAP_SLOP_PX = 10
 _TOUCH_CLICK_MS = 1000
 _TOUCH_CLICK_PX = 30
 _ERROR_DEDUPE_MS = 100
+#: A mouse move within this time after a touch and this close to it is the browser's synthetic
+#: "compatibility" mousemove after a tap, not a cursor (dropped on import).
+_SYNTHETIC_MOVE_MS = 500
+_SYNTHETIC_MOVE_PX = 30
 _SUBMIT_NAV_MS = 10_000
+#: Custom events that announce an SPA route (posthog-js), with the new URL in their payload.
+ROUTE_EVENT_TAGS = ("$pageview", "$url_changed")
+_ROUTE_SWAP_MS = 1500  # a route event's DOM swap follows within this time
+
+
+def _route_href(payload) -> str | None:
+    """The URL a posthog-js ``$pageview`` / ``$url_changed`` custom event carries."""
+    if not isinstance(payload, dict):
+        return None
+    for key in ("href", "$current_url", "url"):
+        v = payload.get(key)
+        if isinstance(v, str) and v:
+            return v
+    props = payload.get("properties")
+    return _route_href(props) if isinstance(props, dict) and props is not payload else None
+
+
+def _title_swap(d: dict, title_nodes) -> bool:
+    """A Mutation that changes the document's <title> text and swaps content elsewhere (removes
+    nodes and adds elements outside <title>): how an SPA route shows in rrweb without events."""
+    if not title_nodes:
+        return False
+    adds = d.get("adds") or []
+    texts = d.get("texts") or []
+    titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
+        any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
+    if not titled:
+        return False
+    removed = any(isinstance(r, dict) and r.get("parentId") not in title_nodes for r in d.get("removes") or [])
+    added = any(isinstance(a, dict) and a.get("parentId") not in title_nodes and isinstance(a.get("node"), dict)
+                and a["node"].get("type") == 2 for a in adds)
+    return removed and added
+
+
+def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTree | None:
+    """The element map of a pageview's DOM now: its FullSnapshot with its mutations (and
+    ``extra``) applied. None when the pageview has no single FullSnapshot to start from."""
+    if len(page.trees) != 1 or page.trees[0]._root is None:
+        return None
+    live = LiveDom(page.trees[0]._root)
+    for _, d in page.mutations:
+        live.apply(d)
+    if extra is not None:
+        live.apply(extra)
+    try:
+        return parse_dom(live.root, mask=mask)
+    except ValueError:
+        return None
+
+
+#: Class names that mark a field as invalid (Bootstrap, Foundation, most form libraries).
+ERROR_CLASSES = frozenset({"invalid", "is-invalid", "error", "has-error"})
+#: Payload keys of a custom event that name the field it is about.
+_FIELD_KEYS = ("field", "fieldName", "field_name", "name", "input")
+
+
+def _has_error_class(value) -> bool:
+    return isinstance(value, str) and not ERROR_CLASSES.isdisjoint(value.split())
+
+
+def _is_alert(attrs) -> bool:
+    """An element that announces a message: role="alert" or an aria-live region (not "off")."""
+    if not isinstance(attrs, dict):
+        return False
+    live = attrs.get("aria-live")
+    return attrs.get("role") == "alert" or (isinstance(live, str) and live not in ("", "off"))
+
+
+def _node_text(node) -> str:
+    out: list[str] = []
+    stack = [node]
+    while stack and len(out) < 40:
+        n = stack.pop()
+        if not isinstance(n, dict):
+            continue
+        if n.get("type") == 3 and isinstance(n.get("textContent"), str):
+            out.append(n["textContent"])
+        stack.extend(reversed(n.get("childNodes") or []))
+    return " ".join(" ".join(out).split())
+
+
+class _FieldFinder:
+    """Which form field a validation message belongs to, in one element map (built lazily)."""
+
+    def __init__(self, tree: DomTree, base: int):
+        self.tree = tree
+        self.base = base
+        self._nodes: dict[int, dict] | None = None
+
+    def nodes(self) -> dict[int, dict]:
+        if self._nodes is None:
+            self._nodes = {}
+            stack = [self.tree._root]
+            while stack:
+                n = stack.pop()
+                if isinstance(n, dict):
+                    if isinstance(n.get("id"), int):
+                        self._nodes[n["id"]] = n
+                    stack.extend(n.get("childNodes") or [])
+        return self._nodes
+
+    def is_field(self, local: int) -> bool:
+        j = local - self.base
+        return 0 <= j < len(self.tree.elements) and self.tree.elements[j].field is not None
+
+    def by_name(self, name: str) -> int:
+        for j, el in enumerate(self.tree.elements):
+            if el.field is not None and (el.field == name or el.selector == f"#{name}"):
+                return self.base + j
+        return -1
+
+    def near(self, alert_id, alert_attrs: dict, parent_id, next_id, node_map: dict) -> int:
+        """The field that describes-by the alert (``aria-describedby``), else the field next to
+        it: among the fields whose nearest mapped ancestor is the alert's parent (then its
+        parent), the last one before the alert."""
+        els = self.tree.elements
+        own_id = alert_attrs.get("id") if isinstance(alert_attrs, dict) else None
+        if isinstance(own_id, str) and own_id:
+            for nid, n in self.nodes().items():
+                ref = (n.get("attributes") or {}).get("aria-describedby")
+                if isinstance(ref, str) and own_id in ref.split():
+                    local = node_map.get(nid, -1)
+                    if self.is_field(local):
+                        return local
+        p = node_map.get(parent_id, -1) - self.base
+        nxt = node_map.get(next_id, -1) - self.base if next_id is not None else -1
+        for _ in range(2):
+            if p < 0:
+                break
+            cands = [j for j, el in enumerate(els) if el.field is not None and
+                     (el.parent == p or (0 <= el.parent < len(els) and els[el.parent].parent == p))]
+            if cands:
+                before = [j for j in cands if nxt < 0 or j < nxt]
+                return self.base + (before[-1] if before else cands[-1])
+            p = els[p].parent
+        return -1
+
+
+def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, str]:
+    """Validation errors one Mutation shows: {local field index: message}. A field gets one
+    when the mutation sets ``aria-invalid="true"`` or an error class (``ERROR_CLASSES``) on it,
+    or adds / unhides a ``role="alert"`` or ``aria-live`` element next to it or named by its
+    ``aria-describedby``."""
+    out: dict[int, str] = {}
+    adds = d.get("adds") or []
+    msg = ""
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
+                and node["textContent"].strip():
+            msg = " ".join(node["textContent"].split())
+            break
+    for a in d.get("attributes") or []:
+        at = a.get("attributes") if isinstance(a, dict) else None
+        if not isinstance(at, dict):
+            continue
+        local = node_map.get(a.get("id"), -1)
+        if local >= 0 and (at.get("aria-invalid") == "true" or
+                           (_has_error_class(at.get("class")) and finder.is_field(local))):
+            out.setdefault(local, msg)
+        elif local >= 0 and ("hidden" in at and at["hidden"] is None or "style" in at):
+            node = finder.nodes().get(a.get("id"))
+            if node is not None and _is_alert(node.get("attributes")):
+                style = at.get("style")
+                if isinstance(style, str) and "display: none" in style.replace(":none", ": none"):
+                    continue
+                parent = None
+                for pid, pn in finder.nodes().items():
+                    if any(isinstance(c, dict) and c.get("id") == a.get("id") for c in pn.get("childNodes") or []):
+                        parent = pid
+                        break
+                field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
+                if field >= 0:
+                    out[field] = _node_text(node) or out.get(field, "")
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 2 and _is_alert(node.get("attributes")):
+            text = _node_text(node) or " ".join(
+                " ".join(x["node"].get("textContent") or "" for x in adds if isinstance(x, dict) and
+                         x.get("parentId") == node.get("id") and isinstance(x.get("node"), dict)).split())
+            if not text:
+                continue  # an empty live region is a container, not a message yet
+            field = finder.near(node.get("id"), node.get("attributes"), add.get("parentId"), add.get("nextId"),
+                                node_map)
+            if field >= 0:
+                out[field] = text
+    return out
 
 
 def device_class(width: int) -> str:
@@ -274,6 +465,8 @@ class ParsedSession:
     skipped: Counter
     rrweb_events: int
     utm: dict = field(default_factory=dict)
+    #: ``recording_hash`` of the raw events (the recording's identity in a capture)
+    recording_hash: str = ""
 
     @property
     def start(self) -> int:
@@ -294,8 +487,14 @@ def _is_number(v) -> bool:
     return (type(v) is int or type(v) is float) and v == v
 
 
-def _check_timestamps(events: list, path) -> list:
-    """Validate every event's shape and timestamp; return the timestamps."""
+def _check_timestamps(events: list, path) -> tuple[list, list | None]:
+    """Validate every event's shape and timestamp; return the timestamps and, when some events
+    lie far from the rest of the recording, the indices of the events to keep.
+
+    Any ordered millisecond timeline is accepted (epoch ms, rebased to 0, from 1970...). Events
+    whose timestamp lies outside the densest 49-day window of the recording (a stray clock, an
+    overflowing number) are outliers: dropped and counted, not a reason to refuse the file.
+    """
     try:
         ts = [e["timestamp"] for e in events]
     except (KeyError, TypeError):
@@ -305,19 +504,59 @@ def _check_timestamps(events: list, path) -> list:
             if "timestamp" not in e:
                 raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
         raise CaptureError(path, "an event is malformed") from None
-    if set(map(type, ts)) <= {int, float}:
+    if not set(map(type, ts)) <= {int, float}:
+        for i, v in enumerate(ts):
+            if not _is_number(v):
+                raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
+    arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64) \
+        if any(type(v) is int and abs(v) > 2**62 for v in ts) else np.asarray(ts, dtype=np.float64)
+    finite = np.isfinite(arr) & (np.abs(arr) < 2**53)
+    if bool(finite.all()) and (not len(arr) or float(arr.max() - arr.min()) <= MAX_SESSION_MS):
+        return ts, None
+    good = np.flatnonzero(finite)
+    if not good.size:
+        raise CaptureError(path, "has no event with a usable timestamp")
+    srt = np.sort(arr[good])
+    reach = np.searchsorted(srt, srt + MAX_SESSION_MS, side="right") - np.arange(len(srt))
+    lo = srt[int(np.argmax(reach))]
+    keep = finite.copy()
+    keep[good] = (arr[good] >= lo) & (arr[good] <= lo + MAX_SESSION_MS)
+    return ts, np.flatnonzero(keep).tolist()
+
+
+_OWN_FIELDS = frozenset({"type", "data", "timestamp"})
+
+
+def recording_hash(events: list, presorted: bool = False) -> str:
+    """The identity of a recording: sha256 of its raw events, sorted by time (stable), as
+    canonical JSON (sorted keys, no spaces, UTF-8). A raw rrweb file and its PostHog export
+    hold the same events, so they hash alike; any difference in any event makes another hash.
+    Only rrweb's own fields count (``type``, ``data``, ``timestamp``): fields an exporter adds
+    to each event (PostHog's ``windowId``) are not the recording."""
+    import hashlib
+
+    try:
+        if presorted:
+            ordered = events
+        else:
+            ts = [e["timestamp"] for e in events]
+            ordered = events if all(map(float.__le__, map(float, ts[:-1]), map(float, ts[1:]))) else \
+                sorted(events, key=itemgetter("timestamp"))
+        own = _OWN_FIELDS.issuperset
+        if not all(map(own, ordered)):  # rebuild only when some event has foreign fields
+            ordered = [{k: e[k] for k in ("type", "data", "timestamp") if k in e} for e in ordered]
+    except (KeyError, TypeError, AttributeError, OverflowError):
+        ordered = events
+    data = None
+    if orjson is not None:
         try:
-            arr = np.fromiter(ts, dtype=np.float64, count=len(ts))
-        except OverflowError:
-            arr = None
-        if arr is not None and bool(np.all((arr >= MIN_TIMESTAMP) & (arr <= MAX_TIMESTAMP))):
-            return ts
-    for i, v in enumerate(ts):
-        if not _is_number(v):
-            raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
-        if not (MIN_TIMESTAMP <= v <= MAX_TIMESTAMP):
-            raise CaptureError(path, f"event #{i} has timestamp {v!r}, not epoch milliseconds between 1990 and 2200")
-    return ts
+            data = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            data = None
+    if data is None:
+        data = json.dumps(ordered, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=True).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _number(v, what: str) -> float:
@@ -339,7 +578,13 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         raise CaptureError(path, "expected an array of rrweb events")
     if not events:
         raise CaptureError(path, "holds no events")
-    ts = _check_timestamps(events, path)
+    ts, kept = _check_timestamps(events, path)
+    raw_events = events  # the recording's identity includes any outliers dropped below
+    outliers = 0
+    if kept is not None:  # events far from the rest of the timeline: drop and count them
+        outliers = len(events) - len(kept)
+        events = [events[i] for i in kept]
+        ts = [ts[i] for i in kept]
     order: list[int] | None = None
     if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
         order = sorted(range(len(events)), key=ts.__getitem__)
@@ -347,7 +592,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         ts = [ts[i] for i in order]
 
     def in_file(i: int) -> int:  # error messages name the event's position in the file
-        return order[i] if order is not None and 0 <= i < len(order) else i
+        j = order[i] if order is not None and 0 <= i < len(order) else i
+        return kept[j] if kept is not None and 0 <= j < len(kept) else j
 
     pageviews: list[ParsedPageview] = []
     T: list = []
@@ -361,6 +607,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     strings: list[str] = []
     string_ix: dict[str, int] = {}
     skipped: Counter = Counter()
+    if outliers:
+        skipped["event with a timestamp far from the rest of the recording (outlier)"] += outliers
     add_t, add_k, add_x, add_y, add_tg, add_v, add_pv = T.append, KIND.append, X.append, Y.append, TGT.append, VAL.append, PV.append
     # mouse/touch positions: per position offset, x, y; per event time, kind, count, pageview
     MO: list = []
@@ -394,6 +642,12 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     last_error: tuple | None = None  # (t, message)
     submit_candidate: tuple | None = None  # (t, local target, pv)
     validation_at = -1
+    route_events = False  # the recording announces routes with custom events (posthog-js)
+    pending_route: tuple | None = None  # (t, href) of a route event waiting for its DOM swap
+    last_scroll = (0.0, 0.0)
+    doc_url, doc_title = "", ""
+    touches: list[tuple] = []  # (t, x, y, pv) of TouchStart / TouchEnd, viewport px
+    finder: _FieldFinder | None = None
     MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
     # plain ints: enum attribute lookups in the hot loop cost more than the work
     _BLUR = int(K.BLUR)
@@ -409,6 +663,32 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     i = -1
     typ: Any = None
 
+    def start_route(t: int, href: str | None, swap: dict | None) -> bool:
+        """Start a route pageview at ``t`` (an SPA view change without a page load): its element
+        map is the DOM after ``swap``; ``href`` from a route event, else named by its title."""
+        nonlocal pv, tree, node_map, checkable, base, touch_start
+        old = pageviews[pv]
+        new_tree = _live_tree(old, swap, mask)
+        if new_tree is None:
+            return False
+        if href:
+            url = page_url(href, mask, drop_query)
+        else:
+            href = old.href
+            url = doc_url if new_tree.title == doc_title or not new_tree.title else f"{doc_url} [{new_tree.title}]"
+        old.end = t
+        close_pageview(t)
+        pageviews.append(ParsedPageview(href, url, old.width, old.height, t, trees=[new_tree], tree_base=[0]))
+        pv = len(pageviews) - 1
+        tree = new_tree
+        base = 0
+        node_map = new_tree.index_of_node
+        checkable = {j for j, el in enumerate(new_tree.elements) if el.input_type in ("checkbox", "radio")}
+        touch_start = None
+        scroll.append((t, last_scroll[0], last_scroll[1], pv))
+        skipped["route pageviews (SPA view change without a page load)"] += 1
+        return True
+
     def close_pageview(next_start: int) -> None:
         nonlocal submit_candidate
         if submit_candidate is not None and submit_candidate[2] == pv:
@@ -422,6 +702,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
             typ = ev.get("type")
             if type(typ) is not int:
                 raise CaptureError(path, f"event #{in_file(i)} has {'no' if typ is None else 'a non-integer'} 'type'")
+            if pending_route is not None and t - pending_route[0] > _ROUTE_SWAP_MS:
+                start_route(t, pending_route[1], None)  # no swap came: the DOM as it is
+                pending_route = None
             if typ == 3:
                 d = ev["data"]
                 src = d["source"]
@@ -441,6 +724,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     if d["id"] == doc_id:
                         # values are checked with the other columns; the timeline is built from the rows
                         add_t(t); add_k(_SCROLL); add_x(d["x"]); add_y(d["y"]); add_tg(-1); add_v(0); add_pv(pv)
+                        last_scroll = (d["x"], d["y"])
                     else:
                         skipped["Scroll of an element (not the page)"] += 1
                 elif src == 2:
@@ -472,8 +756,10 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                         add_tg(node_map.get(d.get("id"), -1)); add_v(0); add_pv(pv)
                     elif it == 7:
                         touch_start = (_number(d.get("x", 0), "touch x"), _number(d.get("y", 0), "touch y"))
+                        touches.append((t, touch_start[0], touch_start[1], pv))
                     elif it == 9:
                         x = _number(d.get("x", 0), "touch x"); y = _number(d.get("y", 0), "touch y")
+                        touches.append((t, x, y, pv))
                         if touch_start is not None and (abs(x - touch_start[0]) > _TAP_SLOP_PX
                                                         or abs(y - touch_start[1]) > _TAP_SLOP_PX):
                             skipped["TouchEnd of a swipe (not a tap)"] += 1
@@ -505,6 +791,13 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     texts = d.get("texts") or []
                     attrs = d.get("attributes") or []
                     n = len(adds) + len(removes) + len(texts) + len(attrs)
+                    swapped = False
+                    if tree is not None and len(pageviews[pv].trees) == 1:
+                        if pending_route is not None:
+                            swapped = start_route(t, pending_route[1], d)
+                            pending_route = None
+                        elif not route_events and _title_swap(d, tree.title_nodes):
+                            swapped = start_route(t, None, d)
                     tg = -1
                     for a in attrs:
                         tg = node_map.get(a["id"], -1)
@@ -516,23 +809,15 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                             if tg >= 0:
                                 break
                     add_t(t); add_k(_MUTATION); add_x(0); add_y(0); add_tg(tg); add_v(n); add_pv(pv)
-                    if tree is not None and len(pageviews[pv].trees) == 1:
+                    if tree is not None and len(pageviews[pv].trees) == 1 and not swapped:
                         pageviews[pv].mutations.append((t, d))
-                    for a in attrs:
-                        at = a["attributes"]
-                        if isinstance(at, dict) and at.get("aria-invalid") == "true":
-                            ftg = node_map.get(a["id"], -1)
-                            if ftg >= 0:
-                                msg = ""
-                                for add in adds:
-                                    node = add.get("node") if isinstance(add, dict) else None
-                                    if isinstance(node, dict) and node.get("type") == 3 and \
-                                            isinstance(node.get("textContent"), str) and node["textContent"].strip():
-                                        msg = " ".join(node["textContent"].split())
-                                        break
-                                add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
-                                add_v(sid(msg or "invalid")); add_pv(pv)
-                                validation_at = t
+                    if tree is not None and (attrs or adds):
+                        if finder is None or finder.tree is not tree:
+                            finder = _FieldFinder(tree, base)
+                        for ftg, msg in _validations(d, finder, node_map).items():
+                            add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                            add_v(sid(msg or "invalid")); add_pv(pv)
+                            validation_at = t
                 elif src == 4:
                     w = _number(d["width"], "viewport width"); h = _number(d["height"], "viewport height")
                     add_t(t); add_k(_RESIZE); add_x(w); add_y(h); add_tg(-1); add_v(0); add_pv(pv)
@@ -560,6 +845,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 base = 0
                 doc_id = 1
                 touch_start = None
+                pending_route = None
+                last_scroll = (0.0, 0.0)
+                doc_url, doc_title = pageviews[pv].url, ""
             elif typ == 2:
                 if pv < 0:
                     skipped["before first Meta"] += 1
@@ -584,6 +872,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     sx = _number(off.get("left", 0), "initialOffset left")
                     sy = _number(off.get("top", 0), "initialOffset top")
                     scroll.append((t, sx, sy, pv))
+                    last_scroll = (sx, sy)
+                if len(page.trees) == 1:
+                    doc_title = new_tree.title
             elif typ == 5:
                 if pv < 0:
                     skipped["before first Meta"] += 1
@@ -602,6 +893,22 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 else:
                     add_t(t); add_k(_CUSTOM); add_x(0); add_y(0); add_tg(-1); add_v(sid(tag or "custom"))
                     add_pv(pv)
+                    payload = d.get("payload")
+                    low = tag.lower()
+                    if tree is not None and isinstance(payload, dict) and ("valid" in low or "error" in low):
+                        name = next((payload[k] for k in _FIELD_KEYS if isinstance(payload.get(k), str)
+                                     and payload[k]), None)
+                        ftg = _FieldFinder(tree, base).by_name(name) if name else -1
+                        if ftg >= 0:
+                            msg = payload.get("message") if isinstance(payload.get("message"), str) else tag
+                            add_t(t); add_k(_VALIDATION); add_x(0); add_y(0); add_tg(ftg)
+                            add_v(sid(msg or "invalid")); add_pv(pv)
+                            validation_at = t
+                    if tag in ROUTE_EVENT_TAGS:
+                        route_events = True
+                        href = _route_href(d.get("payload"))
+                        if href and page_url(href, mask, drop_query) != pageviews[pv].url:
+                            pending_route = (t, href)
             elif typ == 6:
                 if pv < 0:
                     skipped["before first Meta"] += 1
@@ -656,6 +963,23 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
     v_arr = np.concatenate([np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1) if VAL else
                             np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
+    if touches and len(move_t):
+        # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
+        # ms later: not cursor movement. Drop such positions (touch pageviews only).
+        tt = np.asarray(touches, dtype=np.float64)
+        tt = tt[np.argsort(tt[:, 0], kind="stable")]
+        mrow = np.arange(len(T), len(t_arr))
+        mt, mx, my = t_arr[mrow], x_arr[mrow], y_arr[mrow]
+        j = np.searchsorted(tt[:, 0], mt, side="right") - 1
+        jj = np.maximum(j, 0)
+        synthetic = (j >= 0) & (k_arr[mrow] == MOVE) & (mt - tt[jj, 0] <= _SYNTHETIC_MOVE_MS) & \
+            (np.abs(mx - tt[jj, 1]) <= _SYNTHETIC_MOVE_PX) & (np.abs(my - tt[jj, 2]) <= _SYNTHETIC_MOVE_PX)
+        if synthetic.any():
+            keep = np.ones(len(t_arr), dtype=bool)
+            keep[mrow[synthetic]] = False
+            skipped["mouse move after a tap (the browser's synthetic move, not a cursor)"] += int(synthetic.sum())
+            t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr = (
+                a[keep] for a in (t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr))
     n = len(t_arr)
     bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
         (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
@@ -680,7 +1004,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
         target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
-        skipped=skipped, rrweb_events=len(events), utm=utm,
+        skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events, presorted=True) if kept is None else recording_hash(raw_events),
     )
 
 

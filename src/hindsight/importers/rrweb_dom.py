@@ -92,6 +92,8 @@ class DomTree:
     _root: dict | None = field(default=None, repr=False)
     #: element nodes that were not mapped because the map was full
     dropped: int = 0
+    #: node ids of the document's <title> element and its text node (a route changes them)
+    title_nodes: frozenset = frozenset()
 
     def element_for(self, node_id) -> int:
         return self.index_of_node.get(node_id, -1)
@@ -132,6 +134,7 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
     id_count: dict[str, int] = {}
     form_of: list[str | None] = []
     title = ""
+    title_ids: set[int] = set()
     dropped = 0
     # Iterative walk (documents can be deeper than Python's recursion limit).
     # Stack items: (node, mapped ancestor index, enclosing form name, in <head>, inside skipped subtree)
@@ -164,10 +167,14 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         child_form = form
         child_head = in_head or tag == "head"
         child_skipped = skipped or tag in _SKIP_TAGS
-        if tag == "title" and in_head and not title:
+        if tag == "title" and in_head and not title_ids:
+            if isinstance(nid, int):
+                title_ids.add(nid)
             for child in node.get("childNodes") or []:
                 if isinstance(child, dict) and child.get("type") == 3:
                     title = _text(child.get("textContent"))
+                    if isinstance(child.get("id"), int):
+                        title_ids.add(child["id"])
         if not (skipped or in_head or tag in _SKIP_TAGS or tag == "html"):
             if len(elements) >= MAX_ELEMENTS:
                 dropped += 1
@@ -260,6 +267,7 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         el.label = _label(el, attrs, full_text[i], ids, label_for, elements, full_text, attrs_of, mask)
 
     tree = DomTree(elements, index_of_node, doc_id, _clean(title, 200, mask), root, dropped)
+    tree.title_nodes = frozenset(title_ids)
     return tree
 
 

@@ -151,6 +151,7 @@ class ImportReport:
     geometry: Counter = field(default_factory=Counter)
     snapshots_created: int = 0
     screenshots_used: int = 0
+    duplicates: int = 0  # files skipped as a recording already imported
     notes: list[str] = field(default_factory=list)
     session_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
@@ -161,7 +162,7 @@ class ImportReport:
             "rrweb_events": self.rrweb_events, "kinds": dict(self.kinds), "skipped": dict(self.skipped),
             "adjusted": dict(self.adjusted),
             "geometry": dict(self.geometry), "snapshots_created": self.snapshots_created,
-            "screenshots_used": self.screenshots_used, "notes": list(self.notes),
+            "screenshots_used": self.screenshots_used, "duplicates": self.duplicates, "notes": list(self.notes),
             "session_ids": list(self.session_ids), "seconds": round(self.seconds, 3),
         }
 
@@ -399,11 +400,13 @@ class SessionWriter:
             self.report.events += len(events)
         first = s.pageviews[0]
         row = {
-            "start_ms": int(s.start), "duration_ms": int(s.end - s.start), "device": first.device,
+            "start_ms": max(int(s.start), 0), "duration_ms": int(s.end - s.start), "device": first.device,
             "viewport_w": first.width, "viewport_h": first.height, "external_id": s.external_id[:200],
             "converted": submitted, **s.utm,
         }
         sid = w.add_session(row, pv_rows)
+        if s.recording_hash:
+            w.add_recording(s.recording_hash, sid, Path(s.source).name if s.source else "")
         r = self.report
         r.sessions += 1
         r.pageviews += len(pv_rows)
@@ -411,16 +414,6 @@ class SessionWriter:
         r.skipped.update(s.skipped)
         r.session_ids.append(sid)
         return sid
-
-
-def _fingerprint(session) -> tuple:
-    """What makes two parsed recordings the same session: their event times, kinds and places."""
-    import hashlib
-
-    h = hashlib.sha1()
-    for col in (session.t, session.kind, session.x, session.y):
-        h.update(np.ascontiguousarray(col).tobytes())
-    return (len(session.t), h.hexdigest())
 
 
 def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] | tuple[str, ...] = (),
@@ -469,16 +462,22 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     sw = None
     try:
         sw = SessionWriter(writer, shots, render=render, existing_capture=existing)
-        seen: dict[tuple, str] = {}
+        seen: dict[str, str] = {}
         for n, path in enumerate(paths):
             session = rr.load_session(path, mask=mask, max_bytes=max_bytes or rr.MAX_FILE_BYTES,
                                       drop_query=drop_query)
             sw.report.files += 1
-            # The same recording twice (e.g. a raw rrweb file and its PostHog export) would
-            # double every count: keep the first copy.
-            key = _fingerprint(session)
+            # The same recording twice (the same file again, or a raw rrweb file and its PostHog
+            # export: the same raw events) would double every count: keep the first copy. Two
+            # recordings are the same only when their events are (``recording_hash``).
+            key = session.recording_hash
+            earlier = writer.recording_session(key) if key and append else None
             if key in seen:
                 sw.report.notes.append(f"{path}: the same recording as {seen[key]}; skipped")
+                sw.report.duplicates += 1
+            elif earlier is not None:
+                sw.report.notes.append(f"{path}: already in {out.name} as session {earlier}; skipped")
+                sw.report.duplicates += 1
             else:
                 seen[key] = path
                 sw.write(session)

@@ -29,6 +29,23 @@ _SPLITS = np.zeros(256, dtype=bool)
 _SPLITS[list(PROGRESS_KINDS + STATE_KINDS)] = True
 
 
+def element_kind(emap: ElementMap | None, idx: int) -> str:
+    """What an element is, for text: ``'field'`` (input, select, textarea: something to fill in),
+    ``'button'``, ``'link'``, ``'image'`` or ``'text'`` (anything else); '' if unknown."""
+    if emap is None or not 0 <= idx < len(emap):
+        return ""
+    tag, role = emap.tag[idx], emap.role[idx]
+    if tag == "button" or role in ("button", "menuitem", "tab", "switch"):
+        return "button"
+    if tag == "a" or role == "link" or emap.href[idx]:
+        return "link"
+    if tag in ("input", "select", "textarea") or emap.field[idx] is not None:
+        return "field"
+    if tag == "img" or role == "img":
+        return "image"
+    return "text"
+
+
 @dataclass(frozen=True)
 class Hesitation:
     """A span without progress.
@@ -40,6 +57,7 @@ class Hesitation:
     pageview_index : index into the timeline's pageviews
     x, y : document CSS px, the field's centre or the cursor
     has_cursor : False on touch devices (no cursor: nothing happened at all)
+    kind : what the element is (``element_kind``: field, button, link, image, text; '' if none)
     """
 
     start_ms: int
@@ -52,6 +70,7 @@ class Hesitation:
     x: float
     y: float
     has_cursor: bool = True
+    kind: str = ""
 
     @property
     def duration_ms(self) -> int:
@@ -65,10 +84,11 @@ class Hesitation:
             if name:
                 return f"Hesitated {secs} on the {name} field"
             return f"Hesitated {secs} on a form field"
-        if not self.has_cursor:
-            return f"No interaction for {secs}" + (f" near '{name}'" if name else "")
+        what = f" the {name} {self.kind}" if self.kind and self.kind != "text" else f" '{name}'"
+        if not self.has_cursor:  # touch: there is no cursor to be still
+            return f"No touch for {secs}" + (f" near{what}" if name else "")
         if name:
-            return f"Cursor still {secs} over '{name}'"
+            return f"Cursor still {secs} over{what}"
         return f"Cursor still {secs}"
 
 
@@ -186,6 +206,8 @@ def _describe_span(ix: EventIndex, emaps: dict[int, ElementMap], viewport: tuple
                    pv: int, s: int, e: int) -> Hesitation:
     emap = emaps.get(ix.pageviews[pv].snapshot_id)
     focused = ix.focused_at(pv, s)
+    if focused >= 0 and emap is not None and element_kind(emap, focused) != "field":
+        focused = -1  # a focused button or link (it was clicked) is not a field left unfilled
     if focused >= 0:
         x = y = 0.0
         selector = label = ""
@@ -193,7 +215,7 @@ def _describe_span(ix: EventIndex, emaps: dict[int, ElementMap], viewport: tuple
             bx, by, bw, bh = emap.boxes[focused].tolist()
             x, y = bx + bw / 2, by + bh / 2
             selector, label = emap.selector[focused], emap.label[focused]
-        return Hesitation(s, e, "field", focused, selector, label, pv, float(x), float(y))
+        return Hesitation(s, e, "field", focused, selector, label, pv, float(x), float(y), kind="field")
     cursor = _cursor_at(ix, pv, s)
     has_cursor = cursor is not None
     if cursor is None:
@@ -208,4 +230,4 @@ def _describe_span(ix: EventIndex, emaps: dict[int, ElementMap], viewport: tuple
     selector = emap.selector[element] if element >= 0 else ""
     label = emap.label[element] if element >= 0 else ""
     return Hesitation(s, e, "still", element, selector, label, pv, float(cursor[0]), float(cursor[1]),
-                      has_cursor)
+                      has_cursor, element_kind(emap, element))

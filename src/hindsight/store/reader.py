@@ -735,6 +735,10 @@ class Capture:
             raise self._damage(exc) from None
 
     def date_range(self) -> tuple[int | None, int | None]:
+        """First start and last end of the sessions whose start is a calendar date (None, None
+        when none is: see ``records.date_known``). Every session's times are checked."""
+        from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
+
         row = self._query("SELECT min(start_ms), max(start_ms), min(duration_ms), max(start_ms + duration_ms), "
                           "sum(typeof(start_ms) != 'integer' OR typeof(duration_ms) != 'integer') FROM sessions")[0]
         if row[0] is None:
@@ -747,7 +751,18 @@ class Capture:
             int_column([row[2]], "sessions.duration_ms", 0, MAX_T_MS)
         except Damage as exc:
             raise self._damage(exc) from None
-        return int(row[0]), int(row[3])
+        known = self._query("SELECT min(start_ms), max(start_ms + duration_ms) FROM sessions "
+                            "WHERE start_ms BETWEEN ? AND ?", (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0]
+        if known[0] is None:
+            return None, None
+        return int(known[0]), int(known[1])
+
+    def unknown_date_count(self) -> int:
+        """Sessions whose start is not a calendar date (imported from a rebased timeline)."""
+        from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
+
+        return int(self._query("SELECT count(*) FROM sessions WHERE start_ms NOT BETWEEN ? AND ?",
+                               (KNOWN_DATE_MIN_MS, KNOWN_DATE_MAX_MS))[0][0])
 
     def device_counts(self) -> dict[str, int]:
         rows = self._query("SELECT device, count(*) FROM sessions GROUP BY device ORDER BY count(*) DESC")

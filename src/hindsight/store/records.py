@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Session start times that are calendar dates (epoch ms, 1990 .. 2200). Recordings on another
+#: clock (rebased to 0, from 1970, as in rrweb's own test fixtures) keep their own timeline and
+#: are shown with an unknown start date.
+KNOWN_DATE_MIN_MS = 631_152_000_000
+KNOWN_DATE_MAX_MS = 7_258_118_400_000
+
+
+def date_known(ms) -> bool:
+    """Whether a session's ``start_ms`` is a calendar date (else it is shown as unknown)."""
+    return ms is not None and KNOWN_DATE_MIN_MS <= ms <= KNOWN_DATE_MAX_MS
+
 
 @dataclass(frozen=True)
 class Page:

@@ -94,6 +94,21 @@ CREATE INDEX pageviews_snapshot ON pageviews(snapshot_id);
 CREATE INDEX pageviews_page ON pageviews(page_id, session_id);
 """
 
+#: Recordings imported into the capture, by a hash of the recording itself (sha256 of its
+#: raw events sorted by time, canonical JSON), so importing the same file again is skipped.
+#: Created on demand (``CREATE ... IF NOT EXISTS``) when a capture is created or appended to,
+#: so captures written before it stay valid; readers never need it. Erasing a session
+#: deletes its rows (the table has a ``session_id`` column).
+RECORDINGS_SQL = """
+CREATE TABLE IF NOT EXISTS recordings (
+    hash        TEXT PRIMARY KEY,          -- 'sha256:' + hex of the canonical event JSON
+    session_id  INTEGER NOT NULL,
+    source      TEXT NOT NULL DEFAULT '',  -- file name it was imported from
+    imported_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS recordings_session ON recordings(session_id);
+"""
+
 #: Ground truth of behaviours the demo generator planted (only in demo captures).
 PLANTED_SQL = """
 CREATE TABLE IF NOT EXISTS planted (

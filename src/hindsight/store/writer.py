@@ -16,7 +16,7 @@ from hindsight import __version__
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
-from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, SCHEMA_SQL, SCHEMA_VERSION
+from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
 _SESSION_FIELDS = (
     "session_id", "visitor_id", "start_ms", "duration_ms", "device", "browser", "os", "country",
@@ -76,6 +76,7 @@ class CaptureWriter:
         con.execute("PRAGMA synchronous=OFF")
         con.execute("PRAGMA page_size=16384")
         con.executescript(SCHEMA_SQL)
+        con.executescript(RECORDINGS_SQL)
         con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         meta = {
             "format": FORMAT_NAME,
@@ -102,6 +103,7 @@ class CaptureWriter:
         con = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(RECORDINGS_SQL)  # captures from before the table: add it (no data change)
         return cls(Path(path), con, None)
 
     # -- content -------------------------------------------------------------------------
@@ -148,6 +150,19 @@ class CaptureWriter:
             rows,
         )
         return sid
+
+    def recording_session(self, digest: str) -> int | None:
+        """The session already imported from the recording with this hash, if any."""
+        try:
+            row = self._con.execute("SELECT session_id FROM recordings WHERE hash = ?", (digest,)).fetchone()
+        except sqlite3.OperationalError:  # no recordings table
+            return None
+        return int(row[0]) if row else None
+
+    def add_recording(self, digest: str, session_id: int, source: str = "") -> None:
+        """Remember that the recording with this hash is session ``session_id``."""
+        self._con.execute("INSERT OR REPLACE INTO recordings(hash, session_id, source, imported_ms) "
+                          "VALUES (?, ?, ?, ?)", (digest, int(session_id), source[:500], int(time.time() * 1000)))
 
     def string_id(self, text: str) -> int:
         """Id of a string (error message, custom event name), adding it if new."""
