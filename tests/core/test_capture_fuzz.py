@@ -197,16 +197,19 @@ def _frame(path: Path, png: Path) -> tuple[int, str]:
     return p.returncode, p.stderr
 
 
+FRAME_CAPTURES = 420
+
+
 @pytest.mark.slow
 def test_fuzz_frame_command(fuzz_master, tmp_path, request):
-    """``frame`` (needs Qt, so a subprocess each) on 60 damaged captures."""
+    """``frame`` (needs Qt, so a subprocess each: a crash cannot hide) on 420 damaged captures."""
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("slow: run with pytest -m slow")
     pytest.importorskip("PySide6")
     code, err = _frame(fuzz_master, tmp_path / "master.png")
     assert code == 0, err   # the undamaged capture renders
     outcomes: Counter = Counter()
-    for i in range(2000, 2060):
+    for i in range(2000, 2000 + FRAME_CAPTURES):
         path = tmp_path / f"f{i}.sqlite"
         damage(fuzz_master, path, i)
         code, err = _frame(path, tmp_path / "f.png")
@@ -214,5 +217,5 @@ def test_fuzz_frame_command(fuzz_master, tmp_path, request):
         if code == 2:
             assert len(err.strip().splitlines()) == 1, err
         outcomes[code] += 1
-    print(f"frame: 60 damaged captures: {dict(outcomes)}")
+    print(f"frame: {FRAME_CAPTURES} damaged captures: {dict(outcomes)}")
     assert outcomes[0] > 0 and outcomes[2] > 0
