@@ -58,6 +58,10 @@ _STYLE = """
 #overlayBar QToolButton { color: #e6e8eb; font-size: 12px; border: 1px solid #3a3f48; border-radius: 5px;
     padding: 2px 8px; background: transparent; }
 #overlayBar QToolButton:hover { background: #343841; }
+#overlayBar QToolButton#overlayButton { padding-right: 22px; }
+#overlayBar QToolButton::menu-button { width: 18px; border: none; border-left: 1px solid #3a3f48;
+    background: transparent; border-top-right-radius: 5px; border-bottom-right-radius: 5px; }
+#overlayBar QToolButton::menu-button:hover { background: #3a3f48; }
 #overlayBar QToolButton:checked { background: #7c5cff; border-color: #7c5cff; color: #ffffff; }
 #overlayBar QSlider::groove:horizontal { height: 4px; background: #3a3f48; border-radius: 2px; }
 #overlayBar QSlider::handle:horizontal { width: 12px; margin: -5px 0; border-radius: 6px; background: #e6e8eb; }
