@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mask.add_argument("--no-mask", dest="mask", action="store_false",
                       help="keep page text as recorded (typed input is still stored as lengths only); "
                            "records masking=none in the capture")
+    r.add_argument("--mask-text", action="store_true",
+                   help="mask all page text: drawn as bars in screenshots, never stored (rrweb's rr-mask, "
+                        "rr-block and rr-ignore content is always masked)")
     r.add_argument("--no-render", dest="render", action="store_false",
                    help="do not lay pages out with Chromium (placeholder element boxes and images)")
     r.add_argument("--strip-query", action="store_true", help="drop query strings from page URLs")
@@ -81,7 +84,7 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
     max_bytes = int(args.max_file_mb * 2**20) if args.max_file_mb else None
     report = import_files(args.files, args.out, screenshots=args.screenshot, mask=args.mask, append=args.append,
                           render=args.render, overwrite=args.overwrite, max_bytes=max_bytes,
-                          drop_query=args.strip_query)
+                          drop_query=args.strip_query, mask_text=args.mask_text)
     if args.json:
         print_json(report.as_dict())
         return 0

@@ -61,3 +61,258 @@ def utm_params(url: str) -> dict[str, str]:
         if key in ("utm_source", "utm_medium", "utm_campaign"):
             out[key] = scrub(value)[:200]
     return out
+
+
+# -- rrweb privacy classes and selectors (page text) ----------------------------------------
+#
+# rrweb's recorder masks text inside ``rr-mask`` (``maskTextClass``) / ``maskTextSelector``,
+# empties ``rr-block`` (``blockClass``) / ``blockSelector`` elements (keeping their size as
+# ``rr_width``/``rr_height``) and records no input for ``rr-ignore`` (``ignoreClass``).
+# :class:`TextPrivacy` applies the same rules again at import, so that a recording made
+# without them (or with ``--mask-text``) keeps no such text, and marks the nodes so that the
+# screenshot draws masked text as solid bars and blocked elements as grey boxes.
+
+import copy as _copy
+from dataclasses import dataclass, field as _field
+
+_SIMPLE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*|\*)?((?:[.#][-\w]+|\[[^\]]+\])*)$")
+_PART = re.compile(r"([.#])([-\w]+)|\[\s*([-\w:]+)\s*(?:([~|^$*]?=)\s*[\"']?([^\"'\]]*)[\"']?\s*)?\]")
+#: attributes whose text is masked with the text of a masked element
+_TEXT_ATTRS = ("value", "placeholder", "aria-label", "title", "alt")
+#: keys of the recorder's options read from an export (see :func:`options_from`)
+OPTION_KEYS = ("maskTextSelector", "blockSelector", "maskTextClass", "blockClass", "ignoreClass")
+#: top-level / metadata keys of an export that may hold the recorder's options
+OPTION_CONTAINERS = ("recordOptions", "recordingOptions", "rrwebOptions", "options")
+
+
+def mask_chars(text: str) -> str:
+    """rrweb's own masking: every non-space character becomes ``*``."""
+    return re.sub(r"\S", "*", text) if text else text
+
+
+class _Selector:
+    """A CSS selector list, matched on one element's tag and attributes. Compound selectors
+    (``p.secret[data-private]``) match exactly; for a complex one (``.a .b``, ``.a > b``) only
+    its last compound is checked (more is masked, never less)."""
+
+    def __init__(self, text: str):
+        self.parts: list[tuple[str | None, list]] = []
+        for sel in text.split(","):
+            sel = re.split(r"\s*[\s>+~]\s*", sel.strip())[-1] if sel.strip() else ""
+            m = _SIMPLE.match(sel)
+            if not sel or not m:
+                continue
+            tag = m.group(1).lower() if m.group(1) and m.group(1) != "*" else None
+            conds = []
+            for pm in _PART.finditer(m.group(2) or ""):
+                if pm.group(1) == ".":
+                    conds.append(("class", pm.group(2)))
+                elif pm.group(1) == "#":
+                    conds.append(("id", pm.group(2)))
+                else:
+                    conds.append(("attr", pm.group(3).lower(), pm.group(4), pm.group(5)))
+            self.parts.append((tag, conds))
+
+    def matches(self, tag: str, attrs: dict, classes: set) -> bool:
+        for want_tag, conds in self.parts:
+            if want_tag and want_tag != tag:
+                continue
+            ok = True
+            for c in conds:
+                if c[0] == "class":
+                    ok = c[1] in classes
+                elif c[0] == "id":
+                    ok = attrs.get("id") == c[1]
+                else:
+                    _, name, op, val = c
+                    got = next((v for k, v in attrs.items() if isinstance(k, str) and k.lower() == name), None)
+                    if got is None:
+                        ok = False
+                    elif op:
+                        got = str(got)
+                        ok = {"=": got == val, "~=": val in got.split(), "^=": got.startswith(val),
+                              "$=": got.endswith(val), "*=": val in got,
+                              "|=": got == val or got.startswith(val + "-")}[op]
+                if not ok:
+                    break
+            if ok:
+                return True
+        return False
+
+
+@dataclass
+class TextPrivacy:
+    """Which page text an import masks or blocks (see the module notes)."""
+
+    mask_all: bool = False
+    mask_classes: frozenset = frozenset({"rr-mask"})
+    block_classes: frozenset = frozenset({"rr-block"})
+    ignore_classes: frozenset = frozenset({"rr-ignore"})
+    mask_selector: str = ""
+    block_selector: str = ""
+    sources: list = _field(default_factory=list)  # where recorder options were found
+
+    @classmethod
+    def disabled(cls) -> "TextPrivacy":
+        """No rule at all (tests compare with it; never used by an import)."""
+        return cls(mask_classes=frozenset(), block_classes=frozenset(), ignore_classes=frozenset())
+
+    def with_options(self, opts: dict, source: str) -> "TextPrivacy":
+        """Add the recorder's options (``maskTextSelector``, ``blockSelector``, ``maskTextClass``,
+        ``blockClass``, ``ignoreClass``; string values only, rrweb's RegExp forms are not JSON)."""
+        if not isinstance(opts, dict):
+            return self
+        got = {k: opts[k] for k in OPTION_KEYS if isinstance(opts.get(k), str) and opts[k].strip()}
+        if not got:
+            return self
+        out = _copy.copy(self)
+        out.sources = [*self.sources, source]
+        if "maskTextSelector" in got:
+            out.mask_selector = ",".join(s for s in (self.mask_selector, got["maskTextSelector"]) if s)
+        if "blockSelector" in got:
+            out.block_selector = ",".join(s for s in (self.block_selector, got["blockSelector"]) if s)
+        if "maskTextClass" in got:
+            out.mask_classes = self.mask_classes | {got["maskTextClass"].strip()}
+        if "blockClass" in got:
+            out.block_classes = self.block_classes | {got["blockClass"].strip()}
+        if "ignoreClass" in got:
+            out.ignore_classes = self.ignore_classes | {got["ignoreClass"].strip()}
+        return out
+
+    def apply(self, events: list) -> list:
+        """``events`` with the rules applied to FullSnapshot trees and Mutation data (copies of
+        the changed events; the others are the same objects). Masked text nodes get
+        ``hsMasked``, blocked elements ``hsBlocked`` and their descendants ``hsHidden``."""
+        return _Applier(self).run(events)
+
+
+def options_from(doc, events: list) -> list[tuple[dict, str]]:
+    """The recorder options found in an export, with where: a top-level object's
+    ``recordOptions`` / ``recordingOptions`` / ``rrwebOptions`` / ``options`` (also under
+    ``metadata`` and, for PostHog exports, under ``data``), a Meta event's
+    ``data.recordOptions``, and a Custom event tagged ``recordOptions`` / ``rrweb/options``."""
+    found = []
+    if isinstance(doc, dict):
+        for where, obj in (("", doc), ("metadata.", doc.get("metadata")), ("data.", doc.get("data"))):
+            if isinstance(obj, dict):
+                for key in OPTION_CONTAINERS:
+                    if isinstance(obj.get(key), dict):
+                        found.append((obj[key], f"export {where}{key}"))
+    for ev in events:
+        if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
+            continue
+        d = ev["data"]
+        if ev.get("type") == 4 and isinstance(d.get("recordOptions"), dict):
+            found.append((d["recordOptions"], "Meta event data.recordOptions"))
+        elif ev.get("type") == 5 and d.get("tag") in ("recordOptions", "rrweb/options") \
+                and isinstance(d.get("payload"), dict):
+            found.append((d["payload"], f"Custom event {d['tag']}"))
+    return found
+
+
+class _Applier:
+    def __init__(self, rules: TextPrivacy):
+        self.r = rules
+        self.mask_sel = _Selector(rules.mask_selector) if rules.mask_selector else None
+        self.block_sel = _Selector(rules.block_selector) if rules.block_selector else None
+        self.masked: set = set()   # node ids whose text is masked (masked scope)
+        self.blocked: set = set()  # node ids inside a blocked element
+        self.head: set = set()     # node ids inside <head> (title, styles: never masked)
+
+    def _element_state(self, node: dict, masked: bool, blocked: bool) -> tuple[bool, bool, bool]:
+        attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+        tag = str(node.get("tagName") or "").lower()
+        cls = attrs.get("class")
+        classes = set(cls.split()) if isinstance(cls, str) else set()
+        block_here = bool(classes & self.r.block_classes) or bool(
+            self.block_sel and self.block_sel.matches(tag, attrs, classes))
+        mask_here = bool(classes & (self.r.mask_classes | self.r.ignore_classes)) or bool(
+            self.mask_sel and self.mask_sel.matches(tag, attrs, classes))
+        return masked or mask_here or self.r.mask_all, blocked, block_here and not blocked
+
+    def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False) -> dict:
+        root = _copy.deepcopy(root)
+        stack = [(root, masked, blocked, in_head)]
+        while stack:
+            node, m, b, head = stack.pop()
+            if not isinstance(node, dict):
+                continue
+            nid = node.get("id")
+            t = node.get("type")
+            if t == 2:
+                tag = str(node.get("tagName") or "").lower()
+                head = head or tag == "head"
+                if not head:
+                    m, b, block_here = self._element_state(node, m, b)
+                    if b:
+                        node["hsHidden"] = True
+                    if block_here:
+                        node["hsBlocked"] = True
+                        attrs = node.get("attributes") or {}
+                        if "rr_width" in attrs and "rr_height" in attrs:
+                            node["childNodes"] = []  # rrweb's own placeholder: keep it empty
+                        b = True
+                    if (m or b) and isinstance(node.get("attributes"), dict):
+                        for k in list(node["attributes"]):
+                            if isinstance(k, str) and k.lower() in _TEXT_ATTRS \
+                                    and isinstance(node["attributes"][k], str):
+                                node["attributes"][k] = mask_chars(node["attributes"][k])
+            elif t == 3 and (m or b) and not head and not node.get("isStyle"):
+                if isinstance(node.get("textContent"), str):
+                    node["textContent"] = mask_chars(node["textContent"])
+                node["hsMasked"] = True
+            if isinstance(nid, int) and head:
+                self.head.add(nid)
+            if isinstance(nid, int) and not head:
+                if m:
+                    self.masked.add(nid)
+                if b:
+                    self.blocked.add(nid)
+            for child in node.get("childNodes") or []:
+                stack.append((child, m, b, head))
+        return root
+
+    def run(self, events: list) -> list:
+        out = []
+        for ev in events:
+            if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
+                out.append(ev)
+                continue
+            d = ev["data"]
+            if ev.get("type") == 2 and isinstance(d.get("node"), dict):
+                self.masked, self.blocked, self.head = set(), set(), set()
+                ev = {**ev, "data": {**d, "node": self._walk(d["node"], False, False)}}
+            elif ev.get("type") == 3 and d.get("source") == 0:
+                ev = {**ev, "data": self._mutation(d)}
+            out.append(ev)
+        return out
+
+    def _mutation(self, d: dict) -> dict:
+        d = dict(d)
+        adds = []
+        for a in d.get("adds") or []:
+            if isinstance(a, dict) and isinstance(a.get("node"), dict):
+                pid = a.get("parentId")
+                a = {**a, "node": self._walk(a["node"], pid in self.masked, pid in self.blocked, pid in self.head)}
+            adds.append(a)
+        if "adds" in d:
+            d["adds"] = adds
+        texts = []
+        for tx in d.get("texts") or []:
+            if isinstance(tx, dict) and isinstance(tx.get("value"), str) and tx.get("id") not in self.head and (
+                    self.r.mask_all or tx.get("id") in self.masked or tx.get("id") in self.blocked):
+                tx = {**tx, "value": mask_chars(tx["value"])}
+            texts.append(tx)
+        if "texts" in d:
+            d["texts"] = texts
+        attrs_out = []
+        for at in d.get("attributes") or []:
+            if isinstance(at, dict) and isinstance(at.get("attributes"), dict) and (
+                    at.get("id") in self.masked or at.get("id") in self.blocked):
+                at = {**at, "attributes": {k: (mask_chars(v) if isinstance(k, str) and k.lower() in _TEXT_ATTRS
+                                               and isinstance(v, str) else v)
+                                           for k, v in at["attributes"].items()}}
+            attrs_out.append(at)
+        if "attributes" in d:
+            d["attributes"] = attrs_out
+        return d

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from hindsight.importers.archive import gunzip, inflate
-from hindsight.importers.privacy import scrub, scrub_url, utm_params
+from hindsight.importers.privacy import OPTION_CONTAINERS, TextPrivacy, options_from, scrub, scrub_url, utm_params
 from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
 from hindsight.store.errors import CaptureError
 from hindsight.store.kinds import EventKind as K
@@ -359,6 +359,9 @@ def unwrap(doc: Any, path: str | os.PathLike[str]) -> LoadedRecording:
     """The rrweb events inside a parsed JSON document (a bare array or a PostHog export)."""
     if isinstance(doc, list):
         return LoadedRecording(doc, "rrweb")
+    if isinstance(doc, dict) and isinstance(doc.get("events"), list) and doc["events"] and (
+            any(k in doc for k in ("metadata", *OPTION_CONTAINERS))):
+        return LoadedRecording(doc["events"], "rrweb")  # {"events": [...], "recordOptions": {...}}
     if not isinstance(doc, dict):
         raise CaptureError(path, f"holds a JSON {type(doc).__name__}, expected an array of rrweb events "
                                  "or a PostHog recording export")
@@ -467,6 +470,8 @@ class ParsedSession:
     utm: dict = field(default_factory=dict)
     #: ``recording_hash`` of the raw events (the recording's identity in a capture)
     recording_hash: str = ""
+    #: where the recorder's privacy options were read (``privacy.options_from``), if anywhere
+    privacy_sources: list = field(default_factory=list)
 
     @property
     def start(self) -> int:
@@ -568,8 +573,12 @@ def _number(v, what: str) -> float:
 
 
 def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, mask: bool = True,
-                  fmt: str = "rrweb", external_id: str = "", drop_query: bool = False) -> ParsedSession:
+                  fmt: str = "rrweb", external_id: str = "", drop_query: bool = False,
+                  privacy: TextPrivacy | None = None) -> ParsedSession:
     """Parse a list of rrweb events (one session) into pageviews and event columns.
+
+    ``privacy`` (default: rrweb's ``rr-mask`` / ``rr-block`` / ``rr-ignore`` classes) is applied
+    to the snapshots and mutations first: masked text is never kept (see ``privacy.TextPrivacy``).
 
     Events are sorted by timestamp first (stable, so equal times keep their order).
     Raises ``CaptureError`` naming ``path`` for anything malformed.
@@ -590,6 +599,8 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         order = sorted(range(len(events)), key=ts.__getitem__)
         events = [events[i] for i in order]
         ts = [ts[i] for i in order]
+    privacy = privacy if privacy is not None else TextPrivacy()
+    events = privacy.apply(events)
 
     def in_file(i: int) -> int:  # error messages name the event's position in the file
         j = order[i] if order is not None and 0 <= i < len(order) else i
@@ -1025,17 +1036,27 @@ def _console_message(payload: dict) -> str:
 
 
 def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: int = MAX_FILE_BYTES,
-                 drop_query: bool = False) -> ParsedSession:
-    """Read and parse one recording file (rrweb array or PostHog export) into a session."""
+                 drop_query: bool = False, mask_text: bool = False) -> ParsedSession:
+    """Read and parse one recording file (rrweb array or PostHog export) into a session.
+
+    rrweb's privacy classes are always honoured, plus the recorder's ``maskTextSelector`` /
+    ``blockSelector`` / ``maskTextClass`` / ``blockClass`` / ``ignoreClass`` where the export
+    carries them (``privacy.options_from``); ``mask_text`` masks all page text."""
     # A recording is millions of small dicts and lists that hold no cycles: the cyclic
     # collector would rescan them over and over while they are built (about 2x slower).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        rec = unwrap(read_file(path, max_bytes), path)
+        doc = read_file(path, max_bytes)
+        rec = unwrap(doc, path)
         external = rec.external_id or Path(path).stem
-        return parse_session(rec.events, path, mask=mask, fmt=rec.format, external_id=external,
-                             drop_query=drop_query)
+        privacy = TextPrivacy(mask_all=mask_text)
+        for opts, where in options_from(doc, rec.events):
+            privacy = privacy.with_options(opts, where)
+        session = parse_session(rec.events, path, mask=mask, fmt=rec.format, external_id=external,
+                                drop_query=drop_query, privacy=privacy)
+        session.privacy_sources = list(privacy.sources)
+        return session
     finally:
         if was_enabled:
             gc.enable()

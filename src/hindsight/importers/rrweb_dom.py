@@ -320,6 +320,13 @@ def _attr_value(value) -> str | None:
     return None
 
 
+#: how masked text (``hsMasked`` text nodes, see ``privacy.TextPrivacy``) and blocked elements
+#: (``hsBlocked``; their content ``hsHidden``) are drawn in screenshots
+MASK_STYLE = "background:#8d939b !important;color:transparent !important;border-radius:2px"
+BLOCK_STYLE = ("background:#c8cbd0 !important;background-image:none !important;color:transparent !important;"
+               "border-color:#c8cbd0 !important;box-shadow:none !important;")
+
+
 def render_html(root: dict, own_index: dict[int, int]) -> str:
     """Rebuild static HTML from a serialized node; elements whose node id is in ``own_index``
     get ``data-hs-id=<own_index[id]>``. Scripts, event handlers, refreshes and typed values
@@ -343,6 +350,8 @@ def render_html(root: dict, own_index: dict[int, int]) -> str:
             text = _text(item.get("textContent"))
             if item.get("isStyle"):
                 out.append(text.replace("</", "<\\/"))
+            elif item.get("hsMasked") and text.strip():  # privacy: masked text as a solid bar
+                out.append(f'<span style="{MASK_STYLE}">' + _html.escape(text, quote=False) + "</span>")
             else:
                 out.append(_html.escape(text, quote=False))
         elif ntype == 4:
@@ -396,6 +405,15 @@ def render_html(root: dict, own_index: dict[int, int]) -> str:
                 parts.append(f'{name}="{_html.escape(v, quote=True)}"')
             if style_extra:
                 parts.append(f'style="{_html.escape(style_extra, quote=True)}"')
+            privacy_style = (BLOCK_STYLE if item.get("hsBlocked") else "") + (
+                "visibility:hidden !important;" if item.get("hsHidden") and not item.get("hsBlocked") else "")
+            if privacy_style:
+                for k, part in enumerate(parts):
+                    if part.lower().startswith('style="'):
+                        parts[k] = part[:-1] + _html.escape(";" + privacy_style, quote=True) + '"'
+                        break
+                else:
+                    parts.append(f'style="{_html.escape(privacy_style, quote=True)}"')
             nid = item.get("id")
             if isinstance(nid, int) and nid in own_index:
                 parts.append(f'data-hs-id="{own_index[nid]}"')

@@ -418,7 +418,8 @@ class SessionWriter:
 
 def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] | tuple[str, ...] = (),
                  mask: bool = True, append: bool = False, render: bool = True, overwrite: bool = False,
-                 max_bytes: int | None = None, drop_query: bool = False, progress=None) -> ImportReport:
+                 max_bytes: int | None = None, drop_query: bool = False, mask_text: bool = False,
+                 progress=None) -> ImportReport:
     """Import rrweb / PostHog recording files (one session each) into the capture ``out``.
 
     All or nothing: a new capture is built under a temporary name and renamed when every
@@ -433,6 +434,8 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     mask : scrub personal data from kept text (typed text is never stored either way);
         ``False`` records ``masking=none`` in the capture's meta
     render : lay snapshots out with headless Chromium when installed (else placeholders)
+    mask_text : mask all page text (drawn as bars, stored as ``*``), not only rrweb's
+        ``rr-mask`` / ``rr-block`` / ``rr-ignore`` content (always masked)
     """
     import time
 
@@ -465,8 +468,11 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
         seen: dict[str, str] = {}
         for n, path in enumerate(paths):
             session = rr.load_session(path, mask=mask, max_bytes=max_bytes or rr.MAX_FILE_BYTES,
-                                      drop_query=drop_query)
+                                      drop_query=drop_query, mask_text=mask_text)
             sw.report.files += 1
+            if session.privacy_sources:
+                sw.report.notes.append(f"{path}: recorder privacy options from "
+                                       + ", ".join(session.privacy_sources))
             # The same recording twice (the same file again, or a raw rrweb file and its PostHog
             # export: the same raw events) would double every count: keep the first copy. Two
             # recordings are the same only when their events are (``recording_hash``).
@@ -486,6 +492,8 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
         sw.update_meta()
         if append and not mask:
             writer.set_meta("masking", "none")
+        if mask_text:
+            writer.set_meta("page_text", "masked")
         writer.close()
     except BaseException as exc:
         writer.abort()
