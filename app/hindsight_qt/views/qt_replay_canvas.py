@@ -334,6 +334,42 @@ class _HesitationItem(_FixedSizeItem):
         p.drawEllipse(QPointF(0, 0), 5, 5)
 
 
+class _TapItem(QGraphicsItem):
+    """A tap on a touch page: a finger-sized translucent disc (document CSS px, so it scales
+    with the page like a fingertip would) that fades and shrinks a little with age."""
+
+    R = 22.0  # ~44 CSS px across: a fingertip on a phone
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alpha = 0.0
+        self.scale_f = 1.0
+
+    def set_age(self, age_ms: float) -> None:
+        a = min(max(age_ms / RIPPLE_MS, 0.0), 1.0)
+        self.alpha = 1.0 - a
+        self.scale_f = 1.0 - 0.25 * a
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        r = self.R + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        r = self.R * self.scale_f
+        c = QColor(TAP_COLOR)
+        c.setAlphaF(0.38 * self.alpha)
+        p.setPen(QPen(QColor(255, 255, 255, int(220 * self.alpha)), 2.0))
+        p.setBrush(c)
+        p.drawEllipse(QPointF(0, 0), r, r)
+        edge = QColor(TAP_COLOR)
+        edge.setAlphaF(0.85 * self.alpha)
+        p.setPen(QPen(edge, 1.5))
+        p.setBrush(Qt.NoBrush)
+        p.drawEllipse(QPointF(0, 0), r - 2.0, r - 2.0)
+
+
 class _FieldMaskItem(QGraphicsItem):
     """A form field's value as the replay may show it: a fill over the screenshot's placeholder
     and one dot per character typed (capped), or a tick for a checked checkbox. Lengths only:
@@ -543,6 +579,8 @@ class QtReplayCanvas(QWidget):
         self.trail_item = _TrailItem()
         self.ripple_items = [_RippleItem() for _ in range(RIPPLE_POOL)]
         self.cursor_item = _CursorItem()
+        #: finger marks of taps on touch pages (the arrow cursor is hidden there)
+        self.tap_items = [_TapItem() for _ in range(RIPPLE_POOL)]
         self.hesitation_item = _HesitationItem()
         self.veil_item = pg.QtWidgets.QGraphicsRectItem()
         self.veil_item.setPen(QPen(Qt.NoPen))
@@ -559,6 +597,7 @@ class QtReplayCanvas(QWidget):
         stack = [
             (self.image_item, 0), (self.overlay_item, 10), (self.shade_item, 20),
             (self.focus_item, 25), (self.trail_item, 30), *[(r, 35) for r in self.ripple_items],
+            *[(r, 36) for r in self.tap_items],
             (self.cursor_item, 40), (self.hesitation_item, 45), (self.veil_item, 50),
             (self.badge_item, 60), (self.hesitation_label, 61), (self.veil_label, 62),
             (self.toast_item, 63),
@@ -617,7 +656,7 @@ class QtReplayCanvas(QWidget):
             item.setVisible(False)
 
     def _marker_items(self):
-        return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items,
+        return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items, *self.tap_items,
                 self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
                 self.hesitation_label, self.veil_label, self.toast_item, *self.field_items]
 
@@ -913,22 +952,32 @@ class QtReplayCanvas(QWidget):
             self.scroll_indicator.set_span(frame.scroll_y / ph, (frame.scroll_y + frame.viewport_h) / ph)
             self.scroll_indicator.setVisible(True)
 
-        # cursor and trail
-        cur = frame.cursor
+        # cursor and trail (none on touch pages: a finger has no hover position)
+        touch = getattr(frame, "pointer", "mouse") == "touch"
+        cur = None if touch else frame.cursor
         if cur is not None:
             self.cursor_item.setPos(float(cur[0]), float(cur[1]))
         self.cursor_item.setVisible(cur is not None)
-        trail = frame.trail
+        trail = None if touch else frame.trail
         self.trail_item.set_points(trail if trail is not None and len(trail) >= 2 else None)
         self.trail_item.setVisible(trail is not None and len(trail) >= 2)
 
-        # ripples: reuse the pool, oldest beyond the pool are dropped
-        ripples = [r for r in frame.ripples if 0 <= r.age_ms <= RIPPLE_MS][-RIPPLE_POOL:]
+        # ripples: reuse the pool, oldest beyond the pool are dropped; on touch pages taps
+        # are finger marks instead of rings
+        young = [r for r in frame.ripples if 0 <= r.age_ms <= RIPPLE_MS]
+        taps = [r for r in young if touch and _is_tap(r.kind)][-RIPPLE_POOL:]
+        ripples = [r for r in young if not (touch and _is_tap(r.kind))][-RIPPLE_POOL:]
         for item, r in zip(self.ripple_items, ripples):
             item.setPos(float(r.x), float(r.y))
             item.set_state(float(r.age_ms), TAP_COLOR if _is_tap(r.kind) else CLICK_COLOR)
             item.setVisible(True)
         for item in self.ripple_items[len(ripples):]:
+            item.setVisible(False)
+        for item, r in zip(self.tap_items, taps):
+            item.setPos(float(r.x), float(r.y))
+            item.set_age(float(r.age_ms))
+            item.setVisible(True)
+        for item in self.tap_items[len(taps):]:
             item.setVisible(False)
 
         self._update_field_masks(frame)
@@ -1018,7 +1067,14 @@ class QtReplayCanvas(QWidget):
             if item.isVisible():
                 kind = "tap" if item.color == TAP_COLOR else "click"
                 out.append((item.pos().x(), item.pos().y(), kind))
+        for item in self.tap_items:
+            if item.isVisible():
+                out.append((item.pos().x(), item.pos().y(), "tap"))
         return out
+
+    def visible_taps(self) -> list[tuple[float, float]]:
+        """(x, y) document px of the finger marks now shown (taps on touch pages)."""
+        return [(item.pos().x(), item.pos().y()) for item in self.tap_items if item.isVisible()]
 
     def visible_field_masks(self) -> dict[int, int]:
         """{element index: dots drawn (0 = a ticked checkbox)} of the masked fields now shown."""
