@@ -47,3 +47,52 @@ def test_desktop_frames_keep_the_mouse_pointer(tmp_path_factory):
     assert not any(tl.pv_touch)
     f = tl.frame_at(tl.duration_ms // 2)
     assert f.pointer == "mouse" and f.cursor is not None
+
+
+def _browser_choices():
+    """What the browser had at the end of session_spa_plain: {selector: (kind, value)}."""
+    acts = EXPECTED["files"]["session_spa_plain_1280x800.json"]["actions"]
+    sel = next(a for a in acts if a["action"] == "select")
+    clicks = {a["key"]["selector"]: a for a in acts if a["action"] == "click"}
+    return sel, clicks
+
+
+def test_select_radio_and_checkbox_show_as_the_browser_had_them(tmp_path_factory):
+    from hindsight.replay.timeline import select_options
+
+    tl = _timeline(tmp_path_factory, "session_spa_plain_1280x800.json")
+    sel, clicks = _browser_choices()
+    t0 = EXPECTED["files"]["session_spa_plain_1280x800.json"]["metas"][0]["timestamp"]
+    t_sel = sel["t"] - t0
+    # the account view: the one pageview whose map has the #plan select
+    pv = tl.pageview_at(t_sel)
+    emap = tl.element_maps[tl.pageviews[pv].snapshot_id]
+    plan, yearly, monthly, terms = (emap.index_of(s) for s in ("#plan", "#billing-yearly", "#billing-monthly", "#terms"))
+    assert min(plan, yearly, monthly, terms) >= 0
+    opts = select_options(emap, plan)
+    assert [emap.label[i] for i in opts] == ["Starter", "Team", "Business"]
+    assert np.all(emap.boxes[opts] == 0)                       # options are never hit
+    assert emap.hit(*[float(v) + 5 for v in emap.boxes[plan][:2]]) == plan
+
+    before = tl.frame_at(t_sel - 2000).choices
+    assert plan not in before                                   # the default: the screenshot shows it
+    after_t = clicks["#terms"]["t"] - t0 + 200
+    f = tl.frame_at(after_t)
+    assert f.pageview_index == pv
+    assert f.choices[plan] == sel["selected_index"] == 2
+    assert emap.label[opts[f.choices[plan]]] == sel["text"] == "Business"
+    assert f.choices[yearly] == 1 and f.choices.get(monthly, 0) == 0
+    assert f.choices[terms] == 1
+    # lengths of typed text are unchanged; no option value or typed text is stored as a string
+    assert "business" not in tl.strings.values() and "yearly" not in tl.strings.values()
+
+
+def test_select_input_value_is_the_option_index_plus_one(tmp_path_factory):
+    tl = _timeline(tmp_path_factory, "session_spa_plain_1280x800.json")
+    sel, _ = _browser_choices()
+    t0 = EXPECTED["files"]["session_spa_plain_1280x800.json"]["metas"][0]["timestamp"]
+    ev = tl.events
+    pv = tl.pageview_at(sel["t"] - t0)
+    emap = tl.element_maps[tl.pageviews[pv].snapshot_id]
+    rows = np.flatnonzero((ev.kind == K.INPUT) & (ev.target == emap.index_of("#plan")) & (tl.pv_index == pv))
+    assert ev.value[rows].tolist() == [sel["selected_index"] + 1]

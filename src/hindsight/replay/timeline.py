@@ -112,6 +112,13 @@ class Markers:
         return np.isin(self.kind, np.asarray(list(kinds), dtype=str))
 
 
+def select_options(emap: ElementMap, select: int) -> list[int]:
+    """Element indices of the options of select ``select`` (document order), [] if none mapped."""
+    prefix = emap.selector[select] + " > option:"
+    return [i for i in range(select + 1, len(emap)) if emap.tag[i] == "option"
+            and emap.selector[i].startswith(prefix)]
+
+
 def _control_kinds(emap: ElementMap) -> dict[int, str]:
     """Element index -> "select" / "radio" / "checkbox" for the map's choice controls."""
     out = {}
@@ -297,7 +304,8 @@ class SessionTimeline:
 
     def choices_at(self, pv: int, t: float) -> dict[int, int]:
         """Chosen option index of each select and checked state of each radio/checkbox of
-        pageview ``pv`` at ``t`` (element index -> value), from their last INPUT event.
+        pageview ``pv`` at ``t`` (element index -> option index / 1 checked / 0 not), from their
+        last INPUT event (selects whose option is unknown are left out).
         A radio checked later unchecks the others of its group (same field name)."""
         pvs = self.pageviews
         emap = self.element_maps.get(pvs[pv].snapshot_id) if 0 <= pv < len(pvs) else None
@@ -313,9 +321,15 @@ class SessionTimeline:
             if kinds.get(target) is None:
                 continue
             j = bisect_right(times, t) - 1
-            if j >= 0:
-                out[target] = int(values[j])
-                last[target] = int(times[j])
+            if j < 0:
+                continue
+            v = int(values[j])
+            if kinds[target] == "select":  # stored as option index + 1 (0: unknown option)
+                if v > 0:
+                    out[target] = v - 1
+                continue
+            out[target] = 1 if v > 0 else 0
+            last[target] = int(times[j])
         # radios of one group: only the most recently checked one stays checked
         groups: dict[str, list[int]] = {}
         for target in out:
