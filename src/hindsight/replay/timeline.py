@@ -177,6 +177,7 @@ class SessionTimeline:
         self.inactivity: list[tuple[int, int]] = detect_inactivity(self)
         self.markers = self._build_markers()
         self.pv_touch = self._touch_pageviews()
+        self._kinds_cache: dict[int, dict[int, str]] = {}
         self._frame_times: np.ndarray | None = None
 
     @classmethod
@@ -311,7 +312,10 @@ class SessionTimeline:
         emap = self.element_maps.get(pvs[pv].snapshot_id) if 0 <= pv < len(pvs) else None
         if emap is None:
             return {}
-        kinds = _control_kinds(emap)
+        sid = pvs[pv].snapshot_id
+        kinds = self._kinds_cache.get(sid)
+        if kinds is None:  # once per snapshot: frames stay a few bisections
+            kinds = self._kinds_cache[sid] = _control_kinds(emap)
         if not kinds:
             return {}
         out: dict[int, int] = {}
