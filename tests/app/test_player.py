@@ -492,3 +492,58 @@ def test_a_focused_button_gets_no_empty_field_badge(qt_player, tmp_path):
         qt_player.load_session(c, sid, at_ms=email["t"] - t0 + 50, autoplay=False)
         assert qt_player.canvas.badge_item.isVisible()
         assert qt_player.canvas.badge_item.text == "Focused · empty"
+
+
+def test_touch_page_hides_the_arrow_and_shows_a_finger_mark(qt_player, tmp_path):
+    """Issue 12: a phone session (real rrweb recording) has no arrow cursor; a tap shows a
+    finger-sized mark that fades like a click ripple."""
+    from pathlib import Path
+
+    from hindsight.importers.session_writer import import_files
+
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
+    out = tmp_path / "phone.sqlite"
+    import_files([real / "session_landing_390x844.json"], out, render=False)
+    with open_capture(out) as c:
+        sid = int(c.session_ids()[0])
+        _pvs, ev, _pv = c.session_events(sid)
+        i = int(np.flatnonzero(ev.kind == EventKind.TAP)[0])
+        t, x, y = int(ev.t[i]), float(ev.x[i]), float(ev.y[i])
+        qt_player.load_session(c, sid, at_ms=t + 100, autoplay=False)
+        _hold_clock(qt_player)
+        canvas = qt_player.canvas
+        assert qt_player.player.frame().pointer == "touch"
+        assert not canvas.cursor_item.isVisible() and not canvas.trail_item.isVisible()
+        assert canvas.visible_taps() == [(x, y)]
+        mark = canvas.tap_items[0]
+        assert 0 < mark.alpha < 1
+        assert not any(r.isVisible() for r in canvas.ripple_items)  # no ring: the finger mark instead
+        qt_player.player.seek(t + 2000)
+        assert canvas.visible_taps() == [] and not canvas.cursor_item.isVisible()
+
+
+def test_select_radio_and_checkbox_are_drawn_as_chosen(qt_player, tmp_path):
+    """Issue 12: session_spa_plain picks 'Business' in #plan, the yearly radio and #terms; the
+    canvas draws the select's chosen label and the controls' checked state."""
+    import json
+    from pathlib import Path
+
+    from hindsight.importers.session_writer import import_files
+
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
+    exp = json.loads((real / "expected.json").read_text())["files"]["session_spa_plain_1280x800.json"]
+    t0 = exp["metas"][0]["timestamp"]
+    terms = next(a for a in exp["actions"] if a["action"] == "click" and a["key"]["selector"] == "#terms")
+    out = tmp_path / "plain.sqlite"
+    import_files([real / "session_spa_plain_1280x800.json"], out, render=False)
+    with open_capture(out) as c:
+        sid = int(c.session_ids()[0])
+        qt_player.load_session(c, sid, at_ms=terms["t"] - t0 + 300, autoplay=False)
+        _hold_clock(qt_player)
+        canvas = qt_player.canvas
+        emap = canvas._emap
+        shown = canvas.visible_choices()
+        assert shown[emap.index_of("#plan")] == ("select", 2, "Business")
+        assert shown[emap.index_of("#billing-yearly")][:2] == ("radio", 1)
+        assert shown[emap.index_of("#billing-monthly")][:2] == ("radio", 0)  # the default, unchecked
+        assert shown[emap.index_of("#terms")][:2] == ("checkbox", 1)

@@ -160,6 +160,10 @@ def test_inputs_store_lengths_and_checkbox_state(imported):
             rows = inputs[ev.target[inputs] == idx]
             assert rows.size, final["selector"]
             want = (1 if final["isChecked"] else 0) if final["selector"] == "#terms" else len(final["text"])
+            if emap.tag[idx] == "select":  # a select stores its chosen option's index + 1 (issue 12)
+                from hindsight.replay.timeline import select_options
+                values = [emap.label[i] for i in select_options(emap, idx)]
+                want = next(i + 1 for i, lbl in enumerate(values) if lbl.lower().startswith(final["text"][:3].lower()))
             assert int(ev.value[rows[-1]]) == want, final["selector"]
         # the failed submit marked #email invalid; the good one (then the next page) is a SUBMIT
         val = np.flatnonzero(ev.kind == K.VALIDATION)
@@ -287,7 +291,8 @@ def test_placeholder_geometry_without_chromium(tmp_path, monkeypatch):
         with Image.open(io.BytesIO(cap.snapshot_image(snap.snapshot_id))) as img:
             assert img.size == (snap.width, snap.height)
         emap = cap.elements(snap.snapshot_id)
-        assert len(emap) > 20 and np.all(emap.boxes[:, 2] > 0)
+        boxed = np.array([t != "option" for t in emap.tag])  # a select's options have no box (issue 12)
+        assert len(emap) > 20 and np.all(emap.boxes[boxed, 2] > 0) and np.all(emap.boxes[~boxed] == 0)
         pvs, ev, _ = cap.session_events(1)
         clicks = np.flatnonzero(ev.kind == K.CLICK)
         assert [emap.selector[int(t)] for t in ev.target[clicks]] == ["#broken"] * 3 + ["#promo-label"]

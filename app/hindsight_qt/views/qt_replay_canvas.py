@@ -44,6 +44,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 from hindsight.replay.hesitation import element_kind
+from hindsight.replay.timeline import select_options
 
 # -- colours ---------------------------------------------------------------------------
 CANVAS_BG = QColor("#1c1f24")
@@ -334,6 +335,82 @@ class _HesitationItem(_FixedSizeItem):
         p.drawEllipse(QPointF(0, 0), 5, 5)
 
 
+def _paint_choice_item(self, p: QPainter) -> None:
+    """Radio / checkbox drawn checked (1) or unchecked (0) over the screenshot's default;
+    a select's box shows the chosen option's label (left of its arrow)."""
+    p.setRenderHint(QPainter.Antialiasing)
+    b = self._box
+    if self.mode == "select":
+        if self.length < 0 or not self.option_label:
+            return
+        inner = b.adjusted(2, 2, -min(28.0, b.width() / 3), -2)
+        p.setPen(Qt.NoPen)
+        p.setBrush(self._fill)
+        p.drawRect(inner)
+        size = max(min(int(b.height() * 0.36), 16), 8)
+        p.setFont(_ui_font(size))
+        p.setPen(QColor("#111827"))
+        p.setClipRect(inner)
+        pad = min(max(b.height() * 0.25, 4.0), 12.0)
+        p.drawText(inner.adjusted(pad - 2, 0, 0, 0), Qt.AlignLeft | Qt.AlignVCenter, self.option_label)
+        return
+    if self.mode == "checkbox" and self.length > 0:
+        self._paint_tick(p)
+        return
+    # unchecked box / radio, or a checked radio: cover the screenshot's default look
+    r = b.adjusted(0.5, 0.5, -0.5, -0.5)
+    p.setPen(QPen(QColor("#6b7280"), 1.0))
+    p.setBrush(QColor("#ffffff"))
+    if self.mode == "radio":
+        p.drawEllipse(r)
+        if self.length > 0:
+            p.setPen(Qt.NoPen)
+            p.setBrush(CHECK_COLOR)
+            c = r.center()
+            p.drawEllipse(c, r.width() * 0.3, r.height() * 0.3)
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(CHECK_COLOR, 1.2))
+            p.drawEllipse(r)
+    else:
+        p.drawRoundedRect(r, 2, 2)
+
+
+class _TapItem(QGraphicsItem):
+    """A tap on a touch page: a finger-sized translucent disc (document CSS px, so it scales
+    with the page like a fingertip would) that fades and shrinks a little with age."""
+
+    R = 22.0  # ~44 CSS px across: a fingertip on a phone
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alpha = 0.0
+        self.scale_f = 1.0
+
+    def set_age(self, age_ms: float) -> None:
+        a = min(max(age_ms / RIPPLE_MS, 0.0), 1.0)
+        self.alpha = 1.0 - a
+        self.scale_f = 1.0 - 0.25 * a
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        r = self.R + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, p: QPainter, *_: Any) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        r = self.R * self.scale_f
+        c = QColor(TAP_COLOR)
+        c.setAlphaF(0.38 * self.alpha)
+        p.setPen(QPen(QColor(255, 255, 255, int(220 * self.alpha)), 2.0))
+        p.setBrush(c)
+        p.drawEllipse(QPointF(0, 0), r, r)
+        edge = QColor(TAP_COLOR)
+        edge.setAlphaF(0.85 * self.alpha)
+        p.setPen(QPen(edge, 1.5))
+        p.setBrush(Qt.NoBrush)
+        p.drawEllipse(QPointF(0, 0), r - 2.0, r - 2.0)
+
+
 class _FieldMaskItem(QGraphicsItem):
     """A form field's value as the replay may show it: a fill over the screenshot's placeholder
     and one dot per character typed (capped), or a tick for a checked checkbox. Lengths only:
@@ -347,15 +424,20 @@ class _FieldMaskItem(QGraphicsItem):
         self._fill = QColor("#ffffff")
         self._font = QFont()
         self.length = 0
+        #: "text" (dots), "checkbox", "radio" (checked state) or "select" (chosen option label)
+        self.mode = "text"
+        self.option_label = ""
 
     @property
     def dots(self) -> int:
         """Dots drawn now (0 for a checkbox)."""
         return 0 if self._checkbox else min(self.length, MASK_MAX_DOTS)
 
-    def set_field(self, box: QRectF, checkbox: bool, fill: QColor) -> None:
+    def set_field(self, box: QRectF, checkbox: bool, fill: QColor, mode: str | None = None) -> None:
         self.prepareGeometryChange()
         self._box, self._checkbox, self._fill = QRectF(box), checkbox, QColor(fill)
+        self.mode = mode or ("checkbox" if checkbox else "text")
+        self.option_label = ""
         size = max(int(box.height() * 0.42), 6)
         room = box.width() - 2 * min(max(box.height() * 0.3, 4.0), 14.0)
         while size > 6 and QFontMetricsF(_ui_font(size, True)).horizontalAdvance("•" * MASK_MAX_DOTS) > room:
@@ -369,15 +451,37 @@ class _FieldMaskItem(QGraphicsItem):
             self.length = n
             self.update()
 
+    def set_choice(self, value: int, label: str = "") -> None:
+        """A select's chosen option (``label`` drawn) or a radio/checkbox's state (1 / 0)."""
+        value = int(value)
+        if value != self.length or label != self.option_label:
+            self.length, self.option_label = value, label
+            self.update()
+
     def boundingRect(self) -> QRectF:
         return self._box
 
     def paint(self, p: QPainter, *_: Any) -> None:
-        if self.length <= 0 or self._box.isEmpty():
+        if self._box.isEmpty():
+            return
+        if self.mode in ("radio", "checkbox", "select"):
+            self._paint_choice(p)
+            return
+        if self.length <= 0:
             return
         p.setRenderHint(QPainter.Antialiasing)
         b = self._box
         if self._checkbox:
+            self._paint_tick(p)
+            return
+        self._paint_dots(p)
+
+    def _paint_choice(self, p: QPainter) -> None:
+        _paint_choice_item(self, p)
+
+    def _paint_tick(self, p: QPainter) -> None:
+        b = self._box
+        if True:
             p.setPen(Qt.NoPen)
             p.setBrush(CHECK_COLOR)
             p.drawRoundedRect(b.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
@@ -387,7 +491,9 @@ class _FieldMaskItem(QGraphicsItem):
             p.setPen(QPen(QColor("#ffffff"), max(b.width() * 0.12, 1.5), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
             p.setBrush(Qt.NoBrush)
             p.drawPath(tick)
-            return
+
+    def _paint_dots(self, p: QPainter) -> None:
+        b = self._box
         # inset: the screenshot's own border (and focus ring) stays visible around the fill
         inner = b.adjusted(2, 2, -2, -2)
         p.setPen(Qt.NoPen)
@@ -543,6 +649,8 @@ class QtReplayCanvas(QWidget):
         self.trail_item = _TrailItem()
         self.ripple_items = [_RippleItem() for _ in range(RIPPLE_POOL)]
         self.cursor_item = _CursorItem()
+        #: finger marks of taps on touch pages (the arrow cursor is hidden there)
+        self.tap_items = [_TapItem() for _ in range(RIPPLE_POOL)]
         self.hesitation_item = _HesitationItem()
         self.veil_item = pg.QtWidgets.QGraphicsRectItem()
         self.veil_item.setPen(QPen(Qt.NoPen))
@@ -559,6 +667,7 @@ class QtReplayCanvas(QWidget):
         stack = [
             (self.image_item, 0), (self.overlay_item, 10), (self.shade_item, 20),
             (self.focus_item, 25), (self.trail_item, 30), *[(r, 35) for r in self.ripple_items],
+            *[(r, 36) for r in self.tap_items],
             (self.cursor_item, 40), (self.hesitation_item, 45), (self.veil_item, 50),
             (self.badge_item, 60), (self.hesitation_label, 61), (self.veil_label, 62),
             (self.toast_item, 63),
@@ -617,7 +726,7 @@ class QtReplayCanvas(QWidget):
             item.setVisible(False)
 
     def _marker_items(self):
-        return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items,
+        return [self.shade_item, self.focus_item, self.trail_item, *self.ripple_items, *self.tap_items,
                 self.cursor_item, self.hesitation_item, self.veil_item, self.badge_item,
                 self.hesitation_label, self.veil_label, self.toast_item, *self.field_items]
 
@@ -673,6 +782,8 @@ class QtReplayCanvas(QWidget):
                 role = emap.role[i] if i < len(emap.role) else ""
                 if emap.field[i] and role in ("textbox", "checkbox", "searchbox", ""):
                     fields.append((i, role == "checkbox" or emap.tag[i] == "checkbox"))
+                elif emap.field[i] and (role == "radio" or emap.tag[i] == "select"):
+                    fields.append((i, False))
         while len(self.field_items) < len(fields):
             item = _FieldMaskItem()
             self.view.addItem(item, ignoreBounds=True)
@@ -686,17 +797,41 @@ class QtReplayCanvas(QWidget):
             px = min(max(int((x + min(5.0, bw / 4)) * scale), 0), w - 1)
             py = min(max(int((y + bh / 2) * scale), 0), h - 1)
             fill = QColor(*(int(c) for c in arr[py, px]))
-            item.set_field(QRectF(x, y, bw, bh), checkbox, fill)
+            mode = "select" if emap.tag[i] == "select" else "radio" if emap.role[i] == "radio" else None
+            item.set_field(QRectF(x, y, bw, bh), checkbox, fill, mode)
             self._field_masks[i] = item
         for item in self.field_items[len(fields):]:
             item.setVisible(False)
 
     def _update_field_masks(self, frame) -> None:
         lengths = frame.field_lengths or {}
+        choices = getattr(frame, "choices", None) or {}
         for i, item in self._field_masks.items():
+            if item.mode in ("select", "radio", "checkbox") and i in choices:
+                # the control as the visitor set it (select: the chosen option's label)
+                v = int(choices[i])
+                label = self._option_label(i, v) if item.mode == "select" else ""
+                item.set_choice(v, label)
+                item.setVisible(item.mode != "select" or bool(label))
+                continue
+            if item.mode in ("select", "radio"):  # untouched: the screenshot shows it
+                item.setVisible(False)
+                continue
             n = int(lengths.get(i, 0))
             item.set_length(n)
             item.setVisible(n > 0)
+
+    def _option_label(self, select: int, option: int) -> str:
+        emap = self._emap
+        if emap is None:
+            return ""
+        opts = select_options(emap, select)
+        return emap.label[opts[option]] if 0 <= option < len(opts) else ""
+
+    def visible_choices(self) -> dict[int, tuple[str, int, str]]:
+        """{element index: (mode, value, label)} of the selects / radios / checkboxes drawn as chosen."""
+        return {i: (item.mode, item.length, item.option_label) for i, item in self._field_masks.items()
+                if item.isVisible() and item.mode in ("select", "radio", "checkbox")}
 
     def _element_map(self, snapshot_id: int):
         maps = self._timeline.element_maps if self._timeline is not None else {}
@@ -913,22 +1048,32 @@ class QtReplayCanvas(QWidget):
             self.scroll_indicator.set_span(frame.scroll_y / ph, (frame.scroll_y + frame.viewport_h) / ph)
             self.scroll_indicator.setVisible(True)
 
-        # cursor and trail
-        cur = frame.cursor
+        # cursor and trail (none on touch pages: a finger has no hover position)
+        touch = getattr(frame, "pointer", "mouse") == "touch"
+        cur = None if touch else frame.cursor
         if cur is not None:
             self.cursor_item.setPos(float(cur[0]), float(cur[1]))
         self.cursor_item.setVisible(cur is not None)
-        trail = frame.trail
+        trail = None if touch else frame.trail
         self.trail_item.set_points(trail if trail is not None and len(trail) >= 2 else None)
         self.trail_item.setVisible(trail is not None and len(trail) >= 2)
 
-        # ripples: reuse the pool, oldest beyond the pool are dropped
-        ripples = [r for r in frame.ripples if 0 <= r.age_ms <= RIPPLE_MS][-RIPPLE_POOL:]
+        # ripples: reuse the pool, oldest beyond the pool are dropped; on touch pages taps
+        # are finger marks instead of rings
+        young = [r for r in frame.ripples if 0 <= r.age_ms <= RIPPLE_MS]
+        taps = [r for r in young if touch and _is_tap(r.kind)][-RIPPLE_POOL:]
+        ripples = [r for r in young if not (touch and _is_tap(r.kind))][-RIPPLE_POOL:]
         for item, r in zip(self.ripple_items, ripples):
             item.setPos(float(r.x), float(r.y))
             item.set_state(float(r.age_ms), TAP_COLOR if _is_tap(r.kind) else CLICK_COLOR)
             item.setVisible(True)
         for item in self.ripple_items[len(ripples):]:
+            item.setVisible(False)
+        for item, r in zip(self.tap_items, taps):
+            item.setPos(float(r.x), float(r.y))
+            item.set_age(float(r.age_ms))
+            item.setVisible(True)
+        for item in self.tap_items[len(taps):]:
             item.setVisible(False)
 
         self._update_field_masks(frame)
@@ -1018,11 +1163,19 @@ class QtReplayCanvas(QWidget):
             if item.isVisible():
                 kind = "tap" if item.color == TAP_COLOR else "click"
                 out.append((item.pos().x(), item.pos().y(), kind))
+        for item in self.tap_items:
+            if item.isVisible():
+                out.append((item.pos().x(), item.pos().y(), "tap"))
         return out
+
+    def visible_taps(self) -> list[tuple[float, float]]:
+        """(x, y) document px of the finger marks now shown (taps on touch pages)."""
+        return [(item.pos().x(), item.pos().y()) for item in self.tap_items if item.isVisible()]
 
     def visible_field_masks(self) -> dict[int, int]:
         """{element index: dots drawn (0 = a ticked checkbox)} of the masked fields now shown."""
-        return {i: item.dots for i, item in self._field_masks.items() if item.isVisible()}
+        return {i: item.dots for i, item in self._field_masks.items()
+                if item.isVisible() and item.mode in ("text", "checkbox")}
 
     def cursor_pos(self) -> tuple[float, float] | None:
         if not self.cursor_item.isVisible():

@@ -22,7 +22,8 @@ Mapping (rrweb enum numbers in field-facts.md section 4):
 - Scroll (3) of the document node -> SCROLL (scroll offset); scrolls of other nodes are
   ignored and counted. ViewportResize (4) -> RESIZE.
 - Input (5) -> INPUT with value = length of the text (never the text); checkbox/radio:
-  value 1 checked, 0 not.
+  value 1 checked, 0 not; select: the chosen option's index + 1 (0: no option has that
+  value, e.g. masked), so "filled" stays value > 0 for the forms report.
 - Mutation (0) -> MUTATION, value = adds + removes + texts + attributes. A mutation that
   sets ``aria-invalid="true"`` on a mapped form field also gives VALIDATION on that field
   (message: the text the mutation added, scrubbed).
@@ -126,6 +127,18 @@ def _title_swap(d: dict, title_nodes) -> bool:
     added = any(isinstance(a, dict) and a.get("parentId") not in title_nodes and isinstance(a.get("node"), dict)
                 and a["node"].get("type") == 2 for a in adds)
     return removed and added
+
+
+def _select_options(tree: DomTree, base: int) -> dict[int, list[str]]:
+    """Select element index (+ ``base``) -> the values of its options in document order."""
+    out: dict[int, list[str]] = {}
+    els = tree.elements
+    for j, el in enumerate(els):
+        if el.tag == "select":
+            out.setdefault(base + j, [])
+        elif el.tag == "option" and 0 <= el.parent < len(els) and els[el.parent].tag == "select":
+            out.setdefault(base + el.parent, []).append(el.option_value)
+    return out
 
 
 def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTree | None:
@@ -644,6 +657,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     pv = -1
     mouse_updown = 0
     checkable: set = set()
+    selects: dict = {}  # select element index -> its options' values, in order
     node_map: dict = {}
     tree: DomTree | None = None
     base = 0
@@ -677,7 +691,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     def start_route(t: int, href: str | None, swap: dict | None) -> bool:
         """Start a route pageview at ``t`` (an SPA view change without a page load): its element
         map is the DOM after ``swap``; ``href`` from a route event, else named by its title."""
-        nonlocal pv, tree, node_map, checkable, base, touch_start
+        nonlocal pv, tree, node_map, checkable, selects, base, touch_start
         old = pageviews[pv]
         new_tree = _live_tree(old, swap, mask)
         if new_tree is None:
@@ -695,6 +709,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         base = 0
         node_map = new_tree.index_of_node
         checkable = {j for j, el in enumerate(new_tree.elements) if el.input_type in ("checkbox", "radio")}
+        selects = _select_options(new_tree, 0)
         touch_start = None
         scroll.append((t, last_scroll[0], last_scroll[1], pv))
         skipped["route pageviews (SPA view change without a page load)"] += 1
@@ -791,6 +806,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     text = d.get("text", "")
                     if tg in checkable:
                         value = 1 if d.get("isChecked") is True else 0
+                    elif tg in selects:
+                        opts = selects[tg]
+                        value = opts.index(text) + 1 if isinstance(text, str) and text in opts else 0
                     elif isinstance(text, str):
                         value = len(text)
                     else:
@@ -852,6 +870,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 pv = len(pageviews) - 1
                 node_map = {}
                 checkable = set()
+                selects = {}
                 tree = None
                 base = 0
                 doc_id = 1
@@ -876,6 +895,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 doc_id = new_tree.document_id
                 checkable = {base + j for j, el in enumerate(new_tree.elements)
                              if el.input_type in ("checkbox", "radio")}
+                selects = _select_options(new_tree, base)
                 node_map = {nid: base + ix for nid, ix in new_tree.index_of_node.items()} if base else \
                     new_tree.index_of_node
                 off = d.get("initialOffset") or {}

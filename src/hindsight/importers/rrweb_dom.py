@@ -74,6 +74,9 @@ class DomElement:
     input_type: str = ""
     parent: int = -1
     submit: bool = False  # a control that submits its form
+    #: an <option> of a mapped <select>: its value (the ``value`` attribute, else its text);
+    #: used at import to turn the select's Input value into the option index, never stored
+    option_value: str = ""
     x: float = 0.0
     y: float = 0.0
     w: float = 0.0
@@ -175,6 +178,29 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
                     title = _text(child.get("textContent"))
                     if isinstance(child.get("id"), int):
                         title_ids.add(child["id"])
+        in_select = not skipped and parent >= 0 and elements[parent].tag == "select"
+        if in_select and tag == "optgroup":  # transparent: its options belong to the select
+            for child in reversed(node.get("childNodes") or []):
+                stack.append((child, parent, form, in_head, False))
+            if isinstance(nid, int):
+                index_of_node[nid] = parent
+            continue
+        if in_select and tag == "option" and len(elements) < MAX_ELEMENTS:
+            # options of a select are rows (zero boxes, not clickable): the replay shows the
+            # chosen option's label, which is page text like any other label
+            me = len(elements)
+            el = DomElement(node_id=nid if isinstance(nid, int) else -1, tag=tag, parent=parent)
+            value = attrs.get("value")
+            el.option_value = value if isinstance(value, str) else "\0text"
+            elements.append(el)
+            attrs_of.append(attrs)
+            texts.append([])
+            form_of.append(form)
+            if isinstance(nid, int):
+                index_of_node[nid] = me
+            for child in reversed(node.get("childNodes") or []):
+                stack.append((child, me, form, in_head, False))
+            continue
         if not (skipped or in_head or tag in _SKIP_TAGS or tag == "html"):
             if len(elements) >= MAX_ELEMENTS:
                 dropped += 1
@@ -213,7 +239,7 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         own = "".join(texts[i])
         full_text[i] = (own + " " + " ".join(reversed(kids)))[:400] if kids else own[:400]
         p = elements[i].parent
-        if p >= 0 and full_text[i]:
+        if p >= 0 and full_text[i] and elements[i].tag != "option":  # options: not the select's text
             child_texts[p].append(full_text[i])
 
     nth: dict[tuple[int, str], int] = {}
@@ -264,6 +290,13 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         )
         if tag == "a" and isinstance(attrs.get("href"), str):
             el.href = scrub_url(attrs["href"]) if mask else attrs["href"]
+        if tag == "option":
+            text = " ".join(full_text[i].split())
+            if el.option_value == "\0text":
+                el.option_value = text
+            el.role, el.clickable, el.field, el.form, el.submit, el.sensitive = "option", False, None, None, False, False
+            el.label = _clean(text, LABEL_CHARS, mask)
+            continue
         el.label = _label(el, attrs, full_text[i], ids, label_for, elements, full_text, attrs_of, mask)
 
     tree = DomTree(elements, index_of_node, doc_id, _clean(title, 200, mask), root, dropped)

@@ -270,6 +270,11 @@ class SessionWriter:
         else:
             boxes, page_h = placeholder_layout([el.parent for el in elements], pv.width, pv.height)
             image, geometry = None, "placeholder"
+        # options of a select have no box of their own (a closed select shows one): never hit
+        opts = [i for i, el in enumerate(elements) if el.tag == "option"]
+        if opts:
+            boxes = np.array(boxes, dtype=np.float64, copy=True)
+            boxes[opts] = 0.0
         scale = 1.0
         # the image stops at MAX_IMAGE_HEIGHT; the snapshot's size must be the image's
         page_h = min(int(page_h), MAX_IMAGE_HEIGHT)
@@ -279,7 +284,9 @@ class SessionWriter:
             page_h = max(1, int(round(shot.height / scale)))
             self.report.screenshots_used += 1
         elif image is None:
-            image = placeholder_image(boxes, [el.label or el.selector for el in elements], pv.width, page_h)
+            keep = [i for i, el in enumerate(elements) if el.tag != "option"]
+            image = placeholder_image(np.asarray(boxes)[keep], [elements[i].label or elements[i].selector for i in keep],
+                                      pv.width, page_h)
         boxes = np.where(np.isfinite(boxes), boxes, 0.0)
         rows = [{
             "selector": el.selector, "tag": el.tag, "role": el.role, "label": el.label,

@@ -8,7 +8,8 @@ never by replaying from the start, so seeking and playing give the same frame.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,6 +65,12 @@ class Frame:
     field_lengths: dict[int, int]
     hidden: bool
     loading: bool
+    #: "touch" on a touch pageview (phone/tablet device class, or taps recorded): taps are
+    #: drawn as a finger mark and there is no arrow cursor (cursor None, empty trail); else "mouse".
+    pointer: str = "mouse"
+    #: chosen state of selects / radios / checkboxes: element index -> option index (select)
+    #: or 1 / 0 (checked / not); only controls with an INPUT event so far.
+    choices: dict[int, int] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frame):
@@ -103,6 +110,25 @@ class Markers:
         if isinstance(kinds, str):
             kinds = (kinds,)
         return np.isin(self.kind, np.asarray(list(kinds), dtype=str))
+
+
+def select_options(emap: ElementMap, select: int) -> list[int]:
+    """Element indices of the options of select ``select`` (document order), [] if none mapped."""
+    prefix = emap.selector[select] + " > option:"
+    return [i for i in range(select + 1, len(emap)) if emap.tag[i] == "option"
+            and emap.selector[i].startswith(prefix)]
+
+
+def _control_kinds(emap: ElementMap) -> dict[int, str]:
+    """Element index -> "select" / "radio" / "checkbox" for the map's choice controls."""
+    out = {}
+    for i in range(len(emap)):
+        role, tag = emap.role[i], emap.tag[i]
+        if tag == "select":
+            out[i] = "select"
+        elif role in ("radio", "checkbox") and emap.field[i] is not None:
+            out[i] = role
+    return out
 
 
 def _empty_trail() -> np.ndarray:
@@ -150,6 +176,8 @@ class SessionTimeline:
         self.hesitations: list[Hesitation] = detect_hesitations(self)
         self.inactivity: list[tuple[int, int]] = detect_inactivity(self)
         self.markers = self._build_markers()
+        self.pv_touch = self._touch_pageviews()
+        self._kinds_cache: dict[int, dict[int, str]] = {}
         self._frame_times: np.ndarray | None = None
 
     @classmethod
@@ -197,6 +225,15 @@ class SessionTimeline:
         return self._frame_times
 
     # -- frames -----------------------------------------------------------------------------
+    def _touch_pageviews(self) -> list[bool]:
+        """Per pageview: touch input (its snapshot's device is mobile/tablet, or it has taps)."""
+        taps = set(np.unique(self.pv_index[self.events.kind == K.TAP]).tolist()) if len(self.events) else set()
+        out = []
+        for i, pv in enumerate(self.pageviews):
+            snap = self.snapshots.get(pv.snapshot_id)
+            out.append(i in taps or (snap is not None and snap.device in ("mobile", "tablet")))
+        return out
+
     def viewport_at(self, pv: int, t_ms: float) -> tuple[int, int]:
         r = self.index.resizes
         j = r.last_at(pv, t_ms)
@@ -234,7 +271,8 @@ class SessionTimeline:
             return Frame(int(t), -1, -1, 0, 0, vw, vh, None, _empty_trail(), (), -1, {}, False, False)
         sx, sy = ix.scroll_at(pv, t)
         vw, vh = self.viewport_at(pv, t)
-        cursor = self.cursor_at(pv, t)
+        touch = self.pv_touch[pv] if pv < len(self.pv_touch) else False
+        cursor = None if touch else self.cursor_at(pv, t)
         trail = _empty_trail()
         if cursor is not None:
             m = ix.moves
@@ -262,7 +300,52 @@ class SessionTimeline:
             cursor=cursor, trail=trail, ripples=ripples,
             focused=ix.focused_at(pv, t), field_lengths=ix.field_lengths_at(pv, t),
             hidden=ix.hidden_at(pv, t), loading=t < ix.pv_loaded_list[pv],
+            pointer="touch" if touch else "mouse", choices=self.choices_at(pv, t),
         )
+
+    def choices_at(self, pv: int, t: float) -> dict[int, int]:
+        """Chosen option index of each select and checked state of each radio/checkbox of
+        pageview ``pv`` at ``t`` (element index -> option index / 1 checked / 0 not), from their
+        last INPUT event (selects whose option is unknown are left out).
+        A radio checked later unchecks the others of its group (same field name)."""
+        pvs = self.pageviews
+        emap = self.element_maps.get(pvs[pv].snapshot_id) if 0 <= pv < len(pvs) else None
+        if emap is None:
+            return {}
+        sid = pvs[pv].snapshot_id
+        kinds = self._kinds_cache.get(sid)
+        if kinds is None:  # once per snapshot: frames stay a few bisections
+            kinds = self._kinds_cache[sid] = _control_kinds(emap)
+        if not kinds:
+            return {}
+        out: dict[int, int] = {}
+        last: dict[int, int] = {}
+        ix = self.index
+        for target, (times, values) in ix.fields.get(pv, {}).items():
+            if kinds.get(target) is None:
+                continue
+            j = bisect_right(times, t) - 1
+            if j < 0:
+                continue
+            v = int(values[j])
+            if kinds[target] == "select":  # stored as option index + 1 (0: unknown option)
+                if v > 0:
+                    out[target] = v - 1
+                continue
+            out[target] = 1 if v > 0 else 0
+            last[target] = int(times[j])
+        # radios of one group: only the most recently checked one stays checked
+        groups: dict[str, list[int]] = {}
+        for target in out:
+            if kinds[target] == "radio" and out[target] == 1:
+                groups.setdefault(emap.field[target] or "", []).append(target)
+        for members in groups.values():
+            keep = max(members, key=lambda m: last[m])
+            for m in members:
+                if m != keep:
+                    out[m] = 0
+        return out
+
 
     # -- markers ----------------------------------------------------------------------------
     def _element_labels(self, idx: np.ndarray) -> list[str]:
