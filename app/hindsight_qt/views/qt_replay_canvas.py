@@ -805,7 +805,7 @@ class QtReplayCanvas(QWidget):
 
     def _update_field_masks(self, frame) -> None:
         lengths = frame.field_lengths or {}
-        choices = getattr(frame, "choices", None) or {}
+        choices = frame.choices
         for i, item in self._field_masks.items():
             if item.mode in ("select", "radio", "checkbox") and i in choices:
                 # the control as the visitor set it (select: the chosen option's label)
@@ -1049,7 +1049,7 @@ class QtReplayCanvas(QWidget):
             self.scroll_indicator.setVisible(True)
 
         # cursor and trail (none on touch pages: a finger has no hover position)
-        touch = getattr(frame, "pointer", "mouse") == "touch"
+        touch = frame.pointer == "touch"
         cur = None if touch else frame.cursor
         if cur is not None:
             self.cursor_item.setPos(float(cur[0]), float(cur[1]))
