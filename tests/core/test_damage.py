@@ -215,3 +215,14 @@ def test_check_of_a_sound_capture(demo_master):
 def test_event_columns_unpack_still_strict():
     with pytest.raises(ValueError):
         EventColumns.unpack(b"\0" * (BYTES_PER_EVENT + 1))
+
+
+def test_capture_error_is_one_line_even_when_sqlite_quotes_a_damaged_schema():
+    """SQLite quotes a malformed schema with its line breaks (seen in the slow frame fuzz)."""
+    from hindsight.store.errors import CaptureError
+
+    exc = CaptureError("/x/f.sqlite", 'is corrupt: malformed database schema (snapshots) - unrecognized '
+                       'token: ""INTEGER NOT NULL,           -- CSS px of the full page\n    height INTEGER\n)')
+    text = str(exc)
+    assert "\n" not in text and text.startswith("/x/f.sqlite: is corrupt: malformed database schema")
+    assert len(str(CaptureError("f", "x" * 5000))) < 320

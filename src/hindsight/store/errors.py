@@ -10,5 +10,8 @@ class CaptureError(Exception):
 
     def __init__(self, path: str | os.PathLike[str] | None, problem: str) -> None:
         self.path = str(path) if path is not None else None
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+        # SQLite's messages can quote a damaged schema with its line breaks: fold them into one
+        # line, and keep a quoted fragment short (the file and the kind of damage are what count)
+        problem = " ".join(str(problem).split())
+        self.problem = problem if len(problem) <= 300 else problem[:297] + "..."
+        super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
