@@ -88,26 +88,25 @@ non_negative_int = int_range(0)
 positive_int = int_range(1)
 
 
-def session_id(text: str) -> int:
-    """A session id: a whole number from 0 to 2**63 - 1 (SQLite's INTEGER)."""
+def _row_id(text: str, what: str) -> int:
+    """A whole number from 0 to 2**63 - 1 (SQLite's INTEGER), named ``what`` in the error."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a session id (a whole number)") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what} (a whole number)") from None
     if not 0 <= value <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text} is not a session id (0 to {MAX_ID})")
+        raise argparse.ArgumentTypeError(f"{text} is not {what} (0 to {MAX_ID})")
     return value
+
+
+def session_id(text: str) -> int:
+    """A session id: a whole number from 0 to 2**63 - 1 (SQLite's INTEGER)."""
+    return _row_id(text, "a session id")
 
 
 def record_id(text: str) -> int:
     """A bookmark (or other row) id: a whole number from 0 to 2**63 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number)") from None
-    if not 0 <= value <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"{text} is not an id (0 to {MAX_ID})")
-    return value
+    return _row_id(text, "an id")
 
 
 def visitor_id(text: str) -> str:
