@@ -17,6 +17,6 @@ else
   py=.venv/bin/python
 fi
 $py -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-$py -m pip install -q --disable-pip-version-check -e '.[gui,test]'
+$py -m pip install -q --disable-pip-version-check -e '.[gui,test,cluster,bench]'
 [ -n "${VIRTUAL_ENV:-}" ] || ln -sf .venv/bin/hindsight hindsight
 echo "installed: $($py -c 'import hindsight, sys; print("hindsight", hindsight.__version__, "on Python", sys.version.split()[0])')"
