@@ -411,6 +411,37 @@ def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> F
                       ab_session, ab_field, ab_t, ab_pv)
 
 
+def form_events(capture: Capture, ref: FormRef, flt: SessionFilter | None = None) -> _FormEvents:
+    """The events a form report reads (one capture or one dataset partition; see :func:`merge_form_events`)."""
+    return _load(capture, ref, flt)
+
+
+def merge_form_events(parts: list[_FormEvents], concat) -> _FormEvents:
+    """One ``_FormEvents`` of the parts' sessions (disjoint), as :func:`form_events` would load them
+    together. ``concat`` merges CaptureEvents in session order and returns the event order used."""
+    if len(parts) == 1:
+        return parts[0]
+    ce, ev_order = concat([p.ce for p in parts])
+    sids = np.concatenate([p.ce.session_ids for p in parts])
+    dev = np.concatenate([p.session_device for p in parts])
+    p0 = parts[0]
+    return _FormEvents(p0.ref, ce, p0.names, p0.labels, p0.selectors,
+                       np.concatenate([p.ev_field for p in parts])[ev_order],
+                       np.concatenate([p.ev_in_form for p in parts])[ev_order],
+                       dev[np.argsort(sids, kind="stable")])
+
+
+def reports_from_events(fe: _FormEvents, device: str | None = None, split: bool = False
+                        ) -> dict[str | None, FormReport]:
+    """``{device: report}`` (``split``: all devices under None, then each) from loaded form events."""
+    if not split:
+        mask = np.ones(fe.ce.session_ids.size, dtype=bool)
+        return {device: _compute(fe, mask, device)}
+    out = {None: _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), None)}
+    out.update({dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(fe.ref.devices)})
+    return out
+
+
 def form_report(capture: Capture, form: str | None = None, page_url: str | None = None,
                 device: str | None = None, flt: SessionFilter | None = None) -> FormReport:
     """Form analytics for ``form`` on ``page_url`` (defaults: the capture's first form).

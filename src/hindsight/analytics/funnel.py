@@ -109,21 +109,37 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
     ValueError
         No steps.
     """
+    steps = check_steps(capture, steps)
+    sessions, reached = funnel_reached(capture, steps, flt)
+    return funnel_report(steps, sessions, reached)
+
+
+def check_steps(capture: Capture, steps, known_events: list[str] | None = None) -> tuple[FunnelStep, ...]:
+    """The steps parsed, or CaptureError naming a page or event the capture does not have
+    (``known_events``: the custom event names, when the caller already has them)."""
     steps = tuple(s if isinstance(s, FunnelStep) else parse_step(s) for s in steps)
     if not steps:
         raise ValueError("a funnel needs at least one step")
     pages = {p.url: p.page_id for p in capture.pages()}
-    names = {text: sid for sid, text in capture.strings().items()}
     for s in steps:
         if s.kind == "page" and s.value not in pages:
             raise CaptureError(capture.path, f"has no page {s.value!r} (pages: {', '.join(pages)})")
     if any(s.kind == "event" for s in steps):
         # An unknown event would read as a funnel nobody went through (issue 13, defect 8).
-        known = funnel_step_choices(capture)[1]
+        known = funnel_step_choices(capture)[1] if known_events is None else known_events
         for s in steps:
             if s.kind == "event" and s.value not in known:
                 raise CaptureError(capture.path, f"has no event {s.value!r} (events: "
                                    + (", ".join(known) if known else "none recorded") + ")")
+    return steps
+
+
+def funnel_reached(capture: Capture, steps: tuple[FunnelStep, ...], flt: SessionFilter | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(session ids sorted, (steps, sessions) int64 ms each step was reached, -1 not): per session,
+    so the parts of dataset partitions concatenate exactly (see :func:`funnel_report`)."""
+    pages = {p.url: p.page_id for p in capture.pages()}
+    names = {text: sid for sid, text in capture.strings().items()}
     ce = load_events(capture, kinds=(EventKind.CUSTOM,), flt=flt)
     sessions = ce.session_ids
     ns = sessions.size
@@ -159,7 +175,14 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
         reached[k, ok] = hit[ok] & ((1 << _T_BITS) - 1)
         prev = np.where(ok, reached[k], prev)
         alive = ok
+    return sessions, reached
 
+
+def funnel_report(steps: tuple[FunnelStep, ...], sessions: np.ndarray, reached: np.ndarray) -> FunnelReport:
+    """The funnel from per-session progress (:func:`funnel_reached`, parts concatenated)."""
+    if reached.shape[1] > 1 and np.any(sessions[1:] < sessions[:-1]):
+        order = np.argsort(sessions, kind="stable")
+        sessions, reached = sessions[order], reached[:, order]
     counts = (reached >= 0).sum(axis=1)
     results = []
     for k, step in enumerate(steps):

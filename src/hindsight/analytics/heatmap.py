@@ -263,7 +263,7 @@ class _Clicks:
 class _Moves:
     pv: np.ndarray
     cell: np.ndarray
-    weight: np.ndarray       # seconds (dwell)
+    weight: np.ndarray       # whole ms of dwell (float64)
 
 
 @dataclass
@@ -435,7 +435,9 @@ class HeatmapEngine:
             mv = kind == K.MOVE
             m_t, m_pv = ev.t[mv], pv[mv]
             # float64 up front: np.bincount would convert float32 weights on every call.
-            w = dwell_weights(m_t, m_pv, data.pv.end[m_pv], DWELL_CAP_MS).astype(np.float64)
+            # Whole ms (dwell_weights' float32 seconds times 1000, rounded back): sums of them are
+            # exact in float64 in any order, so partial sums over partitions add up exactly.
+            w = np.rint(dwell_weights(m_t, m_pv, data.pv.end[m_pv], DWELL_CAP_MS).astype(np.float64) * 1000.0)
             data.moves = _Moves(m_pv, flat_cells(ev.x[mv], ev.y[mv], data.width, data.height, self.cell_px), w)
             del m_t, w, mv
 
@@ -510,17 +512,24 @@ class HeatmapEngine:
             if hit is not None:
                 self._results.move_to_end(key)
                 return hit
-        data = self._snapshot(int(snapshot_id))
-        allowed = self.session_lookup(flt)
-        pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
-        sessions = int(np.unique(data.pv.session[pv_keep]).size)
-        pageviews = int(pv_keep.sum())
-        result = _COMPUTE[kind](self, data, pv_keep, sessions, pageviews, kind)
+        result = combine_heatmaps([self.partial(snapshot_id, kind, flt)], self.min_sessions)
         with self._lock:
             self._results[key] = result
             while len(self._results) > self.cache_size:
                 self._results.popitem(last=False)
         return result
+
+    def partial(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> "HeatmapPartial":
+        """The exact, additive part of a ``kind`` heatmap from this capture (or dataset partition):
+        :func:`combine_heatmaps` of the parts of all partitions is the whole map (not cached)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
+        data = self._snapshot(int(snapshot_id))
+        allowed = self.session_lookup(flt)
+        pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
+        sessions = int(np.unique(data.pv.session[pv_keep]).size)
+        pageviews = int(pv_keep.sum())
+        return _PARTIAL[kind](self, data, pv_keep, sessions, pageviews, kind)
 
     def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult | None:
         """The result of :meth:`compute` if it is already in the cache, else None (never computes:
@@ -532,57 +541,43 @@ class HeatmapEngine:
                 self._results.move_to_end(key)
             return hit
 
-    def _sample(self, sessions, pageviews, points, kind) -> SampleSize:
-        return SampleSize(sessions, pageviews, int(points), POINT_NAMES[kind], self.min_sessions)
+    def _part(self, data, kind, sessions, pageviews, points, sums, **kw) -> "HeatmapPartial":
+        return HeatmapPartial(kind, data.snapshot_id, data.shape, self.cell_px, data.height, sessions, pageviews,
+                              int(points), sums, **kw)
 
-    def _rect(self, data: _SnapshotData) -> tuple[int, int, int, int]:
-        gh, gw = data.shape
-        return (0, 0, gw * self.cell_px, gh * self.cell_px)
-
-    def _click_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+    def _click_part(self, data, pv_keep, sessions, pageviews, kind) -> "HeatmapPartial":
         c = self._clicks(data)
         m = pv_keep[c.pv]
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
             m &= c.dead
-        counts = bin_cells(c.cell[m], data.shape)
-        grid = blur(counts, SIGMA_PX[kind] / self.cell_px)
-        unit = f"{POINT_NAMES[kind]} per {self.cell_px}×{self.cell_px} px cell"
-        return HeatmapResult(kind, data.snapshot_id, grid, counts, self._rect(data), self.cell_px,
-                             (0.0, float(grid.max()) if grid.size else 0.0), unit,
-                             self._sample(sessions, pageviews, int(m.sum()), kind), total=float(counts.sum()))
+        cells = c.cell[m]
+        sums = np.bincount(cells[cells >= 0], minlength=data.shape[0] * data.shape[1]).astype(np.float64)
+        return self._part(data, kind, sessions, pageviews, int(m.sum()), sums)
 
-    def _move_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+    def _move_part(self, data, pv_keep, sessions, pageviews, kind) -> "HeatmapPartial":
         mv = self._moves(data)
         m = pv_keep[mv.pv]
-        counts = bin_cells(mv.cell[m], data.shape, mv.weight[m])
-        grid = blur(counts, SIGMA_PX[kind] / self.cell_px)
-        unit = f"s of cursor dwell per {self.cell_px}×{self.cell_px} px cell"
-        return HeatmapResult(kind, data.snapshot_id, grid, counts, self._rect(data), self.cell_px,
-                             (0.0, float(grid.max()) if grid.size else 0.0), unit,
-                             self._sample(sessions, pageviews, int(m.sum()), kind), total=float(counts.sum()))
+        cells, w = mv.cell[m], mv.weight[m]
+        keep = cells >= 0
+        sums = np.bincount(cells[keep], weights=w[keep], minlength=data.shape[0] * data.shape[1])
+        return self._part(data, kind, sessions, pageviews, int(m.sum()), sums)
 
-    def _scroll_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+    def _scroll_part(self, data, pv_keep, sessions, pageviews, kind) -> "HeatmapPartial":
         tl = self._timeline(data)
-        stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
-        grid = scroll_grid(stats, data.shape, self.cell_px)
-        return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
-                             (0.0, 100.0), "% of pageviews reached this depth",
-                             self._sample(sessions, pageviews, pageviews, kind), scroll=stats,
-                             total=float(pageviews))
+        return self._part(data, kind, sessions, pageviews, pageviews, np.zeros(0),
+                          max_bottom=tl.max_bottom[pv_keep], first_vh=tl.first_vh[pv_keep])
 
-    def _attention_result(self, data, pv_keep, sessions, pageviews, kind) -> HeatmapResult:
+    def _attention_part(self, data, pv_keep, sessions, pageviews, kind) -> "HeatmapPartial":
         tl = self._timeline(data)
         m = pv_keep[tl.seg_pv]
-        w = tl.seg_ms[m]
-        grid = attention_grid(tl.seg_top[m], tl.seg_bottom[m], w, data.shape, pageviews)
-        per_row = grid[:, 0]
-        stats = scroll_stats(tl.max_bottom[pv_keep], tl.first_vh[pv_keep], data.height)
-        return HeatmapResult(kind, data.snapshot_id, grid, grid, self._rect(data), self.cell_px,
-                             (0.0, float(per_row.max()) if per_row.size else 0.0),
-                             "s in view per pageview", self._sample(sessions, pageviews, pageviews, kind),
-                             scroll=stats, total=float(w.sum() / 1000.0))
+        gh = data.shape[0]
+        w = tl.seg_ms[m].astype(np.float64)   # whole ms: float64 sums stay exact
+        acc = (np.bincount(tl.seg_top[m], weights=w, minlength=gh + 1)[:gh + 1]
+               - np.bincount(tl.seg_bottom[m], weights=w, minlength=gh + 1)[:gh + 1])
+        return self._part(data, kind, sessions, pageviews, pageviews, acc, max_bottom=tl.max_bottom[pv_keep],
+                          first_vh=tl.first_vh[pv_keep], total_ms=float(w.sum()))
 
     def element_table(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[ElementStats]:
         """Per element of the snapshot's map: clicks, share, sessions, rage and dead clicks.
@@ -693,14 +688,75 @@ def scroll_stats(max_bottom: np.ndarray, first_vh: np.ndarray, page_height: int)
                        reached_by(0.25))
 
 
-_COMPUTE: dict[str, Callable] = {
-    "click": HeatmapEngine._click_result,
-    "rage": HeatmapEngine._click_result,
-    "dead": HeatmapEngine._click_result,
-    "move": HeatmapEngine._move_result,
-    "scroll": HeatmapEngine._scroll_result,
-    "attention": HeatmapEngine._attention_result,
+_PARTIAL: dict[str, Callable] = {
+    "click": HeatmapEngine._click_part,
+    "rage": HeatmapEngine._click_part,
+    "dead": HeatmapEngine._click_part,
+    "move": HeatmapEngine._move_part,
+    "scroll": HeatmapEngine._scroll_part,
+    "attention": HeatmapEngine._attention_part,
 }
+
+
+@dataclass(frozen=True, eq=False)
+class HeatmapPartial:
+    """The additive part of a heatmap from one capture or one dataset partition.
+
+    sums : float64 whole numbers: per flat cell the clicks (click, rage, dead) or ms of dwell
+        (move); for attention the (gh + 1,) difference array of ms in view per cell row.
+    max_bottom, first_vh : per kept pageview (scroll and attention).
+    Sessions never span partitions, so session counts add up too.
+    """
+
+    kind: str
+    snapshot_id: int
+    shape: tuple[int, int]
+    cell_px: int
+    page_height: int
+    sessions: int
+    pageviews: int
+    points: int
+    sums: np.ndarray
+    max_bottom: np.ndarray | None = None
+    first_vh: np.ndarray | None = None
+    total_ms: float = 0.0
+
+
+def combine_heatmaps(parts: list[HeatmapPartial], min_sessions: int = MIN_SESSIONS) -> HeatmapResult:
+    """The heatmap of the union of the parts (all of one snapshot and kind): exact, whatever the split."""
+    p0 = parts[0]
+    kind, shape, cell = p0.kind, p0.shape, p0.cell_px
+    gh, gw = shape
+    sessions = sum(p.sessions for p in parts)
+    pageviews = sum(p.pageviews for p in parts)
+    points = sum(p.points for p in parts)
+    sample = SampleSize(sessions, pageviews, int(points), POINT_NAMES[kind], int(min_sessions))
+    rect = (0, 0, gw * cell, gh * cell)
+    sums = parts[0].sums if len(parts) == 1 else np.sum([p.sums for p in parts], axis=0)
+    if kind in ("scroll", "attention"):
+        mb = np.concatenate([p.max_bottom for p in parts])
+        fv = np.concatenate([p.first_vh for p in parts])
+        stats = scroll_stats(mb, fv, p0.page_height)
+    if kind == "scroll":
+        grid = scroll_grid(stats, shape, cell)
+        return HeatmapResult(kind, p0.snapshot_id, grid, grid, rect, cell, (0.0, 100.0),
+                             "% of pageviews reached this depth", sample, scroll=stats, total=float(pageviews))
+    if kind == "attention":
+        per_row = np.maximum(np.cumsum(sums)[:gh] / 1000.0 / max(1, pageviews), 0).astype(np.float32)
+        grid = np.ascontiguousarray(np.broadcast_to(per_row[:, None], (gh, gw)))
+        total_ms = sum(p.total_ms for p in parts)
+        return HeatmapResult(kind, p0.snapshot_id, grid, grid, rect, cell,
+                             (0.0, float(per_row.max()) if per_row.size else 0.0), "s in view per pageview",
+                             sample, scroll=stats, total=float(total_ms / 1000.0))
+    if kind == "move":
+        counts = (sums / 1000.0).astype(np.float32).reshape(gh, gw)
+        unit = f"s of cursor dwell per {cell}×{cell} px cell"
+    else:
+        counts = sums.astype(np.float32).reshape(gh, gw)
+        unit = f"{POINT_NAMES[kind]} per {cell}×{cell} px cell"
+    grid = blur(counts, SIGMA_PX[kind] / cell)
+    return HeatmapResult(kind, p0.snapshot_id, grid, counts, rect, cell,
+                         (0.0, float(grid.max()) if grid.size else 0.0), unit, sample, total=float(counts.sum()))
 
 
 def find_snapshot(capture, page_url: str, device: str = "desktop"):

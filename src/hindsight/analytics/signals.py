@@ -184,6 +184,8 @@ def load_events(capture: Capture, session_ids=None, kinds: tuple[int, ...] | Non
     snapshot_ids : iterable of int, optional
         Only pageviews of these snapshots (e.g. one page).
     """
+    if not isinstance(capture, Capture):   # a dataset partition reads its own Parquet files
+        return capture.load_events(session_ids, kinds, flt, snapshot_ids)
     flt = _session_filter(session_ids, flt)
     where, params = (flt or SessionFilter()).to_sql("s")
     join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
@@ -200,13 +202,19 @@ def load_events(capture: Capture, session_ids=None, kinds: tuple[int, ...] | Non
     )
     # Checked columns (a damaged row is a CaptureError); damaged events are dropped and counted.
     pvc = capture.pageview_columns(rows)
-    pv_id, pv_session, pv_seq, pv_page, pv_snapshot, pv_start, pv_end, pv_load = (
-        pvc[name] for name in ("pageview_id", "session_id", "seq", "page_id", "snapshot_id", "start_ms",
-                               "end_ms", "load_ms"))
     blobs = [r[9] for r in rows]
     del rows
     events, source = capture.decode_events(blobs, pvc, kinds, exact_kinds=False)
     del blobs
+    return build_capture_events(pvc, events, source)
+
+
+def build_capture_events(pvc: dict[str, np.ndarray], events: EventColumns, source: np.ndarray) -> CaptureEvents:
+    """CaptureEvents from pageview columns in (session, seq) order and their events (``source``:
+    per event its pageview's row, ascending)."""
+    pv_id, pv_session, pv_seq, pv_page, pv_snapshot, pv_start, pv_end, pv_load = (
+        pvc[name] for name in ("pageview_id", "session_id", "seq", "page_id", "snapshot_id", "start_ms",
+                               "end_ms", "load_ms"))
     pv_row = source.astype(np.int32)
     pv_first = np.searchsorted(pv_row, np.arange(pv_id.size + 1, dtype=np.int32)).astype(np.int64)
     session_ids, pv_srank = np.unique(pv_session, return_inverse=True)

@@ -1,0 +1,437 @@
+"""Running analyses over a dataset as Dask tasks: one task per day partition, exact combines.
+
+Each task opens the dataset in its worker process (cached), reads one partition with column
+projection and filter pushdown (:class:`~hindsight.engine.reader.Partition`), runs the same
+analysis function the capture path runs, and returns a small result (a heatmap's cell sums,
+per-session rows). The client combines them with the combine steps the capture path uses too
+(``combine_heatmaps``, ``funnel_report``, the signal table's (session, time) order), so the
+numbers equal the capture's exactly. Tasks only read, so Dask may re-run them (a lost worker)
+without changing the result.
+
+The cluster: ``scheduler`` ("tcp://HOST:PORT") or the ``HINDSIGHT_SCHEDULER`` environment
+variable names a running one (``dask scheduler`` / ``dask worker``); without either, a local
+cluster with one worker process per core starts on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import fields
+from typing import Callable
+
+import numpy as np
+
+from hindsight.engine.reader import Dataset, Partition, cached_dataset, open_dataset, sort_session_table
+from hindsight.store.errors import CaptureError
+from hindsight.store.filters import SessionFilter
+
+SCHEDULER_ENV = "HINDSIGHT_SCHEDULER"
+
+
+class Cancelled(Exception):
+    """The caller cancelled an analysis (its tasks were cancelled on the cluster)."""
+
+
+# ---------------------------------------------------------------------------------------
+# The cluster
+# ---------------------------------------------------------------------------------------
+
+_local: dict = {}
+_local_lock = threading.Lock()
+
+
+def connect(scheduler: str | None = None, workers: int | None = None):
+    """A ``distributed.Client``: of ``scheduler`` (or ``$HINDSIGHT_SCHEDULER``), else of a local
+    cluster of ``workers`` processes (default one per core), started once per process.
+
+    An unreachable scheduler is a ``CaptureError`` of one line.
+    """
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if address:
+        try:
+            return Client(address, timeout="5s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise CaptureError(None, f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    n = int(workers or os.cpu_count() or 1)
+    with _local_lock:
+        client = _local.get(n)
+        if client is None or client.status != "running":
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=40)
+            client = Client(cluster, set_as_default=False)
+            _local[n] = client
+        return client
+
+
+def _partition(url: str, day: str) -> Partition:
+    return cached_dataset(url).partition(day)
+
+
+# ---------------------------------------------------------------------------------------
+# Tasks: module-level pure functions of (dataset URL, day, arguments)
+# ---------------------------------------------------------------------------------------
+
+
+def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px):
+    from hindsight.analytics.heatmap import HeatmapEngine
+
+    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt)
+
+
+def _element_task(url, day, snapshot_id, flt, cell_px):
+    """Per element of the snapshot: (clicks, rage, dead, sessions) counts, and clicks in total."""
+    from hindsight.analytics.heatmap import HeatmapEngine
+
+    eng = HeatmapEngine(_partition(url, day), cell_px=cell_px)
+    rows = eng.element_table(snapshot_id, flt)
+    n = len(rows)
+    out = np.zeros((4, n), dtype=np.int64)
+    for r in rows:
+        out[:, r.index] = (r.clicks, r.rage_clicks, r.dead_clicks, r.sessions)
+    return out, eng.partial(snapshot_id, "click", flt).points
+
+
+def _signals_task(url, day, flt, settings):
+    from hindsight.analytics.signals import compute_signals
+
+    return compute_signals(_partition(url, day), flt=flt, settings=settings)
+
+
+def _forms_task(url, day, ref, flt):
+    from hindsight.analytics.forms import form_events
+
+    return form_events(_partition(url, day), ref, flt)
+
+
+def _funnel_task(url, day, steps, flt):
+    from hindsight.analytics.funnel import funnel_reached
+
+    return funnel_reached(_partition(url, day), steps, flt)
+
+
+def _custom_events_task(url, day):
+    from hindsight.analytics.signals import load_events
+    from hindsight.store.kinds import EventKind
+
+    return np.unique(load_events(_partition(url, day), kinds=(EventKind.CUSTOM,)).events.value)
+
+
+def _session_table_task(url, day, flt, order_by):
+    return _partition(url, day).session_table(flt, order_by)
+
+
+def _session_ids_task(url, day, flt):
+    return _partition(url, day).session_ids(flt)
+
+
+def _counts_task(url, day):
+    return _partition(url, day).counts()
+
+
+def _find_session_task(url, day, session_id):
+    import pyarrow.compute as pc
+
+    part = _partition(url, day)
+    t = part.dataset.table("sessions", day, columns=["session_id"], filter=pc.field("session_id") == int(session_id))
+    return t.num_rows > 0
+
+
+# ---------------------------------------------------------------------------------------
+# Combines
+# ---------------------------------------------------------------------------------------
+
+
+def concat_capture_events(parts):
+    """CaptureEvents of disjoint sessions merged in (session, seq) order, and the event order
+    applied to the parts' concatenated events (for columns kept beside them)."""
+    from hindsight.analytics.signals import build_capture_events
+    from hindsight.store.columns import EventColumns
+
+    names = ("pageview_id", "session_id", "seq", "page_id", "snapshot_id", "start_ms", "end_ms", "load_ms")
+    attrs = ("pv_id", "pv_session", "pv_seq", "pv_page", "pv_snapshot", "pv_start", "pv_end", "pv_load")
+    pvc = {n: np.concatenate([getattr(p, a) for p in parts]) for n, a in zip(names, attrs)}
+    offsets = np.cumsum([0] + [p.pv_id.size for p in parts])
+    src = np.concatenate([p.pv.astype(np.int64) + off for p, off in zip(parts, offsets)])
+    events = EventColumns.concat([p.events for p in parts])
+    order_pv = np.lexsort((pvc["seq"], pvc["session_id"]))
+    rank = np.empty_like(order_pv)
+    rank[order_pv] = np.arange(order_pv.size)
+    new_src = rank[src]
+    ev_order = np.argsort(new_src, kind="stable")
+    pvc = {n: a[order_pv] for n, a in pvc.items()}
+    return build_capture_events(pvc, events.take(ev_order), new_src[ev_order]), ev_order
+
+
+def concat_signal_tables(tables):
+    """The signal tables of disjoint sessions as one, in the capture's (session, time) order."""
+    from hindsight.analytics.signals import SignalTable
+
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return SignalTable.empty()
+    if len(tables) == 1:
+        return tables[0]
+    cols = {f.name: np.concatenate([getattr(t, f.name) for t in tables]) for f in fields(tables[0])}
+    table = SignalTable(**cols)
+    return table.take(np.lexsort((table.t_ms, table.session_id)))
+
+
+# ---------------------------------------------------------------------------------------
+# A dataset behind the methods the CLI and the app call on a capture
+# ---------------------------------------------------------------------------------------
+
+
+class DatasetCapture:
+    """A dataset opened for analysis on a Dask cluster.
+
+    It answers the read methods of a :class:`~hindsight.store.Capture` that the CLI and the app
+    use (pages, snapshots, elements, session lists, one session's events), running the
+    per-partition ones as tasks, and runs the analyses (:meth:`heatmap_partials`,
+    :meth:`signals`, :meth:`form_reports`, :meth:`funnel`).
+    """
+
+    def __init__(self, dataset: Dataset, scheduler: str | None = None, workers: int | None = None, client=None):
+        self.dataset = dataset
+        self.path = dataset.url
+        self.meta = dataset.meta
+        self._scheduler = scheduler
+        self._workers = workers
+        self._client = client
+        self._session_day: dict[int, str] = {}
+        self.damaged_events = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "DatasetCapture":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = connect(self._scheduler, self._workers)
+        return self._client
+
+    def days(self) -> list[str]:
+        return self.dataset.days()
+
+    def run(self, fn: Callable, *args, cancelled: Callable[[], bool] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> list:
+        """``fn(url, day, *args)`` for every day as Dask tasks; results in day order.
+
+        ``cancelled`` is polled while waiting: when it turns true the tasks are cancelled and
+        :class:`Cancelled` is raised. ``progress(done, total)`` is called as tasks finish.
+        """
+        import time
+
+        days = self.days()
+        if not days:
+            return []
+        client = self.client
+        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True, retries=2) for day in days]
+        results: list = [None] * len(futures)
+        pending = set(range(len(futures)))
+        try:
+            while pending:
+                if cancelled is not None and cancelled():
+                    client.cancel(futures)
+                    raise Cancelled()
+                finished = [i for i in sorted(pending) if futures[i].done()]
+                for i in finished:
+                    results[i] = futures[i].result()
+                    pending.discard(i)
+                    if progress is not None:
+                        progress(len(futures) - len(pending), len(futures))
+                if pending and not finished:
+                    time.sleep(0.02)
+        except CaptureError:
+            client.cancel(futures)
+            raise
+        return results
+
+    # -- the small tables (read in this process) ------------------------------------------------
+    def pages(self):
+        return self.dataset.pages()
+
+    def page_by_url(self, url):
+        return self.dataset.page_by_url(url)
+
+    def page_ids(self):
+        return self.dataset.page_ids()
+
+    def snapshots(self, page_id=None):
+        return self.dataset.snapshots(page_id)
+
+    def snapshot(self, snapshot_id):
+        return self.dataset.snapshot(snapshot_id)
+
+    def find_snapshot(self, page_id, device):
+        return self.dataset.find_snapshot(page_id, device)
+
+    def snapshot_image(self, snapshot_id):
+        return self.dataset.snapshot_image(snapshot_id)
+
+    def elements(self, snapshot_id):
+        return self.dataset.elements(snapshot_id)
+
+    def strings(self):
+        return self.dataset.strings()
+
+    def distinct_values(self, column):
+        return self.dataset.distinct_values(column)
+
+    # -- sessions (tasks) -----------------------------------------------------------------------
+    def session_table(self, flt: SessionFilter | None = None, order_by: str = "start_ms") -> dict[str, np.ndarray]:
+        parts = [p for p in self.run(_session_table_task, flt, order_by)]
+        if not parts:
+            from hindsight.store.reader import SESSION_TABLE_COLUMNS
+            return {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
+        out = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+        return sort_session_table(out, order_by)
+
+    def session_ids(self, flt: SessionFilter | None = None) -> np.ndarray:
+        parts = self.run(_session_ids_task, flt)
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+    def session_count(self) -> int:
+        return int(sum(c["sessions"] for c in self.run(_counts_task)))
+
+    def counts(self) -> dict[str, int]:
+        parts = self.run(_counts_task)
+        out = {k: int(sum(p[k] for p in parts)) for k in ("sessions", "pageviews", "events")}
+        out["pages"] = len(self.pages())
+        out["snapshots"] = len(self.snapshots())
+        return out
+
+    def _day_of(self, session_id: int) -> str:
+        day = self._session_day.get(int(session_id))
+        if day is None:
+            found = self.run(_find_session_task, int(session_id))
+            hits = [d for d, ok in zip(self.days(), found) if ok]
+            if not hits:
+                raise KeyError(f"no session {session_id}")
+            day = self._session_day[int(session_id)] = hits[0]
+        return day
+
+    def session(self, session_id: int):
+        return self.dataset.partition(self._day_of(session_id)).session(session_id)
+
+    def pageviews(self, session_id: int):
+        return self.dataset.partition(self._day_of(session_id)).pageviews(session_id)
+
+    def session_events(self, session_id: int):
+        """One session's pageviews and events: a read of its rows only (in this process)."""
+        return self.dataset.partition(self._day_of(session_id)).session_events(session_id)
+
+    # -- analyses (tasks + exact combines) ------------------------------------------------------
+    def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int, **kw) -> list:
+        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), **kw)
+
+    def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int):
+        parts = self.run(_element_task, int(snapshot_id), flt, int(cell_px))
+        return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+    def signals(self, flt: SessionFilter | None = None, settings=None, **kw):
+        return concat_signal_tables(self.run(_signals_task, flt, settings, **kw))
+
+    def form_reports(self, form: str | None = None, page_url: str | None = None, device: str | None = None,
+                     flt: SessionFilter | None = None, split: bool = False, **kw) -> dict:
+        from hindsight.analytics.forms import find_form, merge_form_events, reports_from_events
+
+        ref = find_form(self, form, page_url, None if split else device)
+        parts = self.run(_forms_task, ref, flt, **kw)
+        return reports_from_events(merge_form_events(parts, concat_capture_events), device, split)
+
+    def custom_event_names(self) -> list[str]:
+        strings = self.strings()
+        parts = self.run(_custom_events_task)
+        ids = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        return sorted(strings[int(i)] for i in ids if int(i) in strings)
+
+    def funnel(self, steps, flt: SessionFilter | None = None, **kw):
+        from hindsight.analytics.funnel import FunnelStep, check_steps, funnel_report
+
+        known = (self.custom_event_names()
+                 if any((s.kind if isinstance(s, FunnelStep) else "").startswith("event") or
+                        (isinstance(s, str) and s.startswith("event:")) for s in steps) else [])
+        steps = check_steps(self, steps, known)
+        parts = self.run(_funnel_task, steps, flt, **kw)
+        sessions = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        reached = (np.concatenate([p[1] for p in parts], axis=1) if parts
+                   else np.zeros((len(steps), 0), np.int64))
+        return funnel_report(steps, sessions, reached)
+
+
+def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
+                         ) -> DatasetCapture:
+    return DatasetCapture(open_dataset(url), scheduler, workers, client)
+
+
+class DatasetHeatmaps:
+    """The :class:`~hindsight.analytics.heatmap.HeatmapEngine` methods the CLI and the app use,
+    over a dataset: each map is the combine of per-partition partials (cached)."""
+
+    def __init__(self, capture: DatasetCapture, cell_px: int | None = None, min_sessions: int | None = None,
+                 cache_size: int = 48):
+        from hindsight.analytics.heatmap import MIN_SESSIONS
+        from hindsight.analytics.heatmap_grid import DEFAULT_CELL_PX
+
+        self.capture = capture
+        self.cell_px = int(cell_px or DEFAULT_CELL_PX)
+        self.min_sessions = int(min_sessions or MIN_SESSIONS)
+        self.cache_size = cache_size
+        self._results: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None, **kw):
+        from hindsight.analytics.heatmap import KINDS, combine_heatmaps
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
+        flt = flt or SessionFilter()
+        key = (int(snapshot_id), kind, flt)
+        with self._lock:
+            hit = self._results.get(key)
+        if hit is not None:
+            return hit
+        parts = self.capture.heatmap_partials(snapshot_id, kind, flt, self.cell_px, **kw)
+        if not parts:
+            raise CaptureError(self.capture.path, "has no sessions")
+        result = combine_heatmaps(parts, self.min_sessions)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.cache_size:
+                self._results.popitem(last=False)
+        return result
+
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None):
+        with self._lock:
+            return self._results.get((int(snapshot_id), kind, flt or SessionFilter()))
+
+    def compare(self, snapshot_id, kind, flt_a, flt_b):
+        from hindsight.analytics.heatmap import HeatmapEngine
+
+        return HeatmapEngine.compare(self, snapshot_id, kind, flt_a, flt_b)
+
+    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None):
+        from hindsight.analytics.heatmap import ElementStats
+
+        em = self.capture.elements(snapshot_id)
+        n = len(em)
+        counts, total = self.capture.element_counts(snapshot_id, flt, self.cell_px)
+        if not n:
+            return []
+        clicks, rage, dead, sessions = counts
+        order = np.lexsort((np.arange(n), -clicks))
+        return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
+                             int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
+                             int(rage[i]), int(dead[i])) for i in order]

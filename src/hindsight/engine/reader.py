@@ -1,0 +1,532 @@
+"""Reading a capture dataset: the whole of it (small tables) and one day partition at a time.
+
+A dataset is a folder or an fsspec URL holding Parquet tables (layout in the README, section
+"Capture datasets"): the small tables (pages, snapshots, elements, strings) are read whole;
+sessions, pageviews and events are partitioned by day (``day=YYYY-MM-DD``).
+
+:class:`Partition` reads one day through the methods the analyses call on a
+:class:`~hindsight.store.Capture` (``session_table``, ``session_ids``, ``snapshot_pageviews``,
+``snapshot_events``, ``session_events``, ``load_events``, ``elements``...), so the analysis
+functions run unchanged on it. Reads use column projection and filter pushdown
+(``pyarrow.dataset`` filters on the session columns, on snapshot and kind for events).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from hindsight.store.columns import COLUMNS as EVENT_COLUMNS, EventColumns
+from hindsight.store.errors import CaptureError
+from hindsight.store.filters import SessionFilter
+from hindsight.store.reader import SESSION_TABLE_COLUMNS
+from hindsight.store.records import (
+    PAGEVIEW_COLUMNS,
+    SESSION_COLUMNS,
+    ElementMap,
+    Page,
+    PageView,
+    Session,
+    Snapshot,
+)
+
+DATASET_FORMAT = "hindsight-dataset"
+#: The newest dataset version this Hindsight reads.
+DATASET_VERSION = 1
+_NULLABLE = {"entry_page_id", "exit_page_id"}
+_TEXT_SESSION = {"visitor_id", "device", "browser", "os", "country", "source", "utm_source", "utm_medium",
+                 "utm_campaign", "referrer", "external_id"}
+_ELEMENT_TEXT = ("selector", "tag", "role", "label", "field", "form", "href")
+
+
+def is_dataset(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a dataset (a URL, or a folder with ``meta.json``) rather than a capture file."""
+    text = os.fspath(source)
+    if "://" in text:
+        return not text.startswith("file://") or not Path(text[7:]).is_file()
+    return Path(text).is_dir()
+
+
+def _filesystem(url: str):
+    """(pyarrow filesystem or None for local, root path, fsspec filesystem)."""
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise CaptureError(url, f"cannot be opened: {exc}") from None
+    from fsspec.implementations.local import LocalFileSystem
+
+    if isinstance(fs, LocalFileSystem):
+        return None, root, fs
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    return PyFileSystem(FSSpecHandler(fs)), root, fs
+
+
+def open_dataset(url: str | os.PathLike[str]) -> "Dataset":
+    """Open a dataset for reading, or raise ``CaptureError`` saying what is wrong."""
+    return Dataset(os.fspath(url))
+
+
+class Dataset:
+    """A capture dataset: its meta, small tables, and its day partitions."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.path = url
+        self._pafs, self.root, self._fs = _filesystem(url)
+        meta_path = f"{self.root}/meta.json"
+        try:
+            with self._fs.open(meta_path, "rb") as f:
+                raw = f.read(1 << 20)
+        except FileNotFoundError:
+            if not self._fs.exists(self.root):
+                raise CaptureError(url, "no such dataset folder") from None
+            raise CaptureError(url, "is not a Hindsight dataset (no meta.json)") from None
+        except OSError as exc:
+            raise CaptureError(url, f"cannot be read ({exc})") from None
+        try:
+            meta = json.loads(raw)
+        except ValueError as exc:
+            raise CaptureError(url, f"meta.json is not JSON ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
+            raise CaptureError(url, "meta.json does not describe a Hindsight dataset")
+        version = meta.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise CaptureError(url, f"meta.json has an impossible version {version!r}")
+        if version > DATASET_VERSION:
+            raise CaptureError(url, f"was written by a newer Hindsight (dataset version {version}; this "
+                                    f"version reads up to {DATASET_VERSION}): please update Hindsight")
+        self.meta = meta
+        self._pages: list[Page] | None = None
+        self._snapshots: dict[int, tuple] | None = None
+        self._elements: dict[int, ElementMap] | None = None
+        self._strings: dict[int, str] | None = None
+        self._days: list[str] | None = None
+
+    # -- lifecycle (the same as a Capture's) ----------------------------------------------------
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Dataset":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- Parquet access -------------------------------------------------------------------------
+    def table(self, name: str, day: str | None = None, columns=None, filter=None):
+        """A pyarrow Table of ``name`` (one day's partition when ``day``), projected and filtered."""
+        import pyarrow.dataset as pds
+
+        folder = f"{self.root}/{name}" + (f"/day={day}" if day is not None else "")
+        try:
+            if self._pafs is None and not os.path.isdir(folder):
+                raise FileNotFoundError(folder)
+            dset = pds.dataset(folder, format="parquet", filesystem=self._pafs,
+                               exclude_invalid_files=False, partitioning=None)
+            return dset.to_table(columns=list(columns) if columns is not None else None, filter=filter)
+        except FileNotFoundError:
+            if day is not None and name != "sessions":
+                return None  # a day with sessions but no pageviews / events
+            raise CaptureError(self.url, f"is damaged: table {name}" + (f" of day {day}" if day else "")
+                               + " is missing") from None
+        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for corrupt part files
+            raise CaptureError(self.url, f"is damaged: {name}" + (f"/day={day}" if day else "")
+                               + f" cannot be read ({type(exc).__name__}: {exc})") from None
+
+    def days(self) -> list[str]:
+        """The day partitions (``YYYY-MM-DD`` or ``unknown``), sorted."""
+        if self._days is None:
+            try:
+                entries = self._fs.ls(f"{self.root}/sessions", detail=False)
+            except FileNotFoundError:
+                raise CaptureError(self.url, "is damaged: no sessions folder") from None
+            self._days = sorted(p.rstrip("/").rsplit("/", 1)[-1][4:] for p in entries
+                                if p.rstrip("/").rsplit("/", 1)[-1].startswith("day="))
+        return self._days
+
+    def partition(self, day: str) -> "Partition":
+        return Partition(self, day)
+
+    # -- small tables ---------------------------------------------------------------------------
+    def pages(self) -> list[Page]:
+        if self._pages is None:
+            t = self.table("pages", columns=["page_id", "url", "title"]).to_pydict()
+            self._pages = sorted((Page(int(i), u, ti) for i, u, ti in zip(t["page_id"], t["url"], t["title"])),
+                                 key=lambda p: p.page_id)
+        return self._pages
+
+    def page_by_url(self, url: str) -> Page | None:
+        return next((p for p in self.pages() if p.url == url), None)
+
+    def page_ids(self) -> set[int]:
+        return {p.page_id for p in self.pages()}
+
+    def _snapshot_rows(self) -> dict[int, tuple]:
+        if self._snapshots is None:
+            t = self.table("snapshots", columns=["snapshot_id", "page_id", "device", "width", "height", "scale",
+                                                 "image"]).to_pydict()
+            self._snapshots = {int(r[0]): r for r in zip(*(t[c] for c in t))}
+        return self._snapshots
+
+    def _snapshot(self, row) -> Snapshot:
+        return Snapshot(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4]), float(row[5]))
+
+    def snapshots(self, page_id: int | None = None) -> list[Snapshot]:
+        rows = sorted(self._snapshot_rows().values(), key=lambda r: r[0])
+        return [self._snapshot(r) for r in rows if page_id is None or r[1] == page_id]
+
+    def snapshot(self, snapshot_id: int) -> Snapshot:
+        row = self._snapshot_rows().get(int(snapshot_id))
+        if row is None:
+            raise KeyError(f"no snapshot {snapshot_id}")
+        return self._snapshot(row)
+
+    def find_snapshot(self, page_id: int, device: str) -> Snapshot | None:
+        return next((s for s in self.snapshots(page_id) if s.device == device), None)
+
+    def snapshot_image(self, snapshot_id: int) -> bytes | None:
+        row = self._snapshot_rows().get(int(snapshot_id))
+        if row is None or not row[6]:
+            return None
+        from hindsight.store.validate import Damage, check_image
+
+        try:
+            with self._fs.open(f"{self.root}/{row[6]}", "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise CaptureError(self.url, f"is damaged: image {row[6]} cannot be read ({exc})") from None
+        try:
+            check_image(data, snapshot_id).close()
+        except Damage as exc:
+            raise CaptureError(self.url, f"is damaged: {exc}") from None
+        return data
+
+    def elements(self, snapshot_id: int) -> ElementMap:
+        if self._elements is None:
+            cols = ["snapshot_id", "idx", "x", "y", "w", "h", "clickable", "sensitive", *_ELEMENT_TEXT]
+            t = self.table("elements", columns=cols)
+            a = {c: t.column(c).to_numpy(zero_copy_only=False) for c in cols}
+            order = np.lexsort((a["idx"], a["snapshot_id"]))
+            a = {c: v[order] for c, v in a.items()}
+            maps: dict[int, ElementMap] = {}
+            starts = np.flatnonzero(np.r_[True, a["snapshot_id"][1:] != a["snapshot_id"][:-1]]) if order.size else []
+            bounds = list(starts) + [order.size]
+            for lo, hi in zip(bounds[:-1], bounds[1:]):
+                s = slice(lo, hi)
+                boxes = np.stack([a[c][s] for c in ("x", "y", "w", "h")], axis=1).astype(np.int32).reshape(-1, 4)
+                texts = {c: tuple(None if v is None else str(v) for v in a[c][s].tolist()) for c in _ELEMENT_TEXT}
+                maps[int(a["snapshot_id"][lo])] = ElementMap(
+                    selector=texts["selector"], tag=texts["tag"], role=texts["role"], label=texts["label"],
+                    boxes=boxes, clickable=a["clickable"][s].astype(bool), field=texts["field"],
+                    form=texts["form"], sensitive=a["sensitive"][s].astype(bool), href=texts["href"])
+            self._elements = maps
+        emap = self._elements.get(int(snapshot_id))
+        if emap is None:
+            return ElementMap((), (), (), (), np.zeros((0, 4), np.int32), np.zeros(0, bool), (), (),
+                              np.zeros(0, bool), ())
+        return emap
+
+    def strings(self) -> dict[int, str]:
+        if self._strings is None:
+            t = self.table("strings", columns=["string_id", "text"]).to_pydict()
+            self._strings = {int(k): v for k, v in zip(t["string_id"], t["text"])}
+        return self._strings
+
+    def distinct_values(self, column: str) -> list[str]:
+        """Values of a session column, most sessions first (read from every partition: small)."""
+        from collections import Counter
+
+        if column not in ("device", "browser", "os", "country", "source", "utm_source",
+                          "utm_medium", "utm_campaign"):
+            raise ValueError(f"no such filter column {column!r}")
+        counts: Counter = Counter()
+        for day in self.days():
+            counts.update(self.table("sessions", day, columns=[column]).column(column).to_pylist())
+        return [v for v, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+@lru_cache(maxsize=8)
+def cached_dataset(url: str) -> Dataset:
+    """One open Dataset per URL per process (workers read the small tables once)."""
+    return Dataset(url)
+
+
+def _filter_expression(flt: SessionFilter, ids_visited=None, ids_not_visited=None):
+    """A pyarrow expression for the session columns of ``flt`` (None when it keeps every session)."""
+    import pyarrow.compute as pc
+
+    conds = []
+    for column, values in flt.categories().items():
+        if values:
+            conds.append(pc.field(column).isin(list(values)))
+    if flt.converted is not None:
+        conds.append(pc.field("converted") == (1 if flt.converted else 0))
+    if flt.min_duration_s is not None:
+        conds.append(pc.field("duration_ms") >= int(flt.min_duration_s * 1000))
+    if flt.max_duration_s is not None:
+        conds.append(pc.field("duration_ms") <= int(flt.max_duration_s * 1000))
+    if flt.start_from_ms is not None:
+        conds.append(pc.field("start_ms") >= int(flt.start_from_ms))
+    if flt.start_before_ms is not None:
+        conds.append(pc.field("start_ms") < int(flt.start_before_ms))
+    if flt.session_ids is not None:
+        conds.append(pc.field("session_id").isin([int(i) for i in flt.session_ids]))
+    if ids_visited is not None:
+        conds.append(pc.field("session_id").isin(ids_visited))
+    if ids_not_visited is not None:
+        conds.append(~pc.field("session_id").isin(ids_not_visited))
+    if not conds:
+        return None
+    expr = conds[0]
+    for c in conds[1:]:
+        expr = expr & c
+    return expr
+
+
+class Partition:
+    """One day of a dataset, read through the methods of a Capture the analyses use."""
+
+    def __init__(self, dataset: Dataset, day: str):
+        self.dataset = dataset
+        self.day = day
+        self.path = f"{dataset.url} (day {day})"
+        self._pv: dict[str, np.ndarray] | None = None
+        self._sessions: dict[str, np.ndarray] | None = None
+
+    # -- the dataset's small tables -------------------------------------------------------------
+    def close(self) -> None:
+        pass
+
+    def pages(self):
+        return self.dataset.pages()
+
+    def page_by_url(self, url):
+        return self.dataset.page_by_url(url)
+
+    def page_ids(self):
+        return self.dataset.page_ids()
+
+    def snapshots(self, page_id=None):
+        return self.dataset.snapshots(page_id)
+
+    def snapshot(self, snapshot_id):
+        return self.dataset.snapshot(snapshot_id)
+
+    def find_snapshot(self, page_id, device):
+        return self.dataset.find_snapshot(page_id, device)
+
+    def snapshot_image(self, snapshot_id):
+        return self.dataset.snapshot_image(snapshot_id)
+
+    def elements(self, snapshot_id):
+        return self.dataset.elements(snapshot_id)
+
+    def strings(self):
+        return self.dataset.strings()
+
+    damaged_events = 0
+
+    # -- sessions -------------------------------------------------------------------------------
+    def _check_filter(self, flt: SessionFilter) -> None:
+        if flt.extra:
+            raise CaptureError(self.dataset.url, "this session filter (signal conditions) is not supported on a "
+                                                 "dataset yet")
+
+    def _visited(self, urls) -> list[int]:
+        """Sessions of this day that visited every one of ``urls`` (any, for ``not_visited``)."""
+        pages = {p.url: p.page_id for p in self.pages()}
+        pv = self._pageview_arrays()
+        out = None
+        for url in urls:
+            pid = pages.get(url)
+            ids = np.unique(pv["session_id"][pv["page_id"] == pid]) if pid is not None else np.zeros(0, np.int64)
+            out = ids if out is None else np.intersect1d(out, ids)
+        return out.tolist()
+
+    def _session_expr(self, flt: SessionFilter | None):
+        flt = flt or SessionFilter()
+        self._check_filter(flt)
+        visited = self._visited(flt.visited) if flt.visited else None
+        not_visited = None
+        if flt.not_visited:
+            pv = self._pageview_arrays()
+            pages = {p.url: p.page_id for p in self.pages()}
+            wanted = [pages[u] for u in flt.not_visited if u in pages]
+            not_visited = np.unique(pv["session_id"][np.isin(pv["page_id"], wanted)]).tolist()
+        return _filter_expression(flt, visited, not_visited)
+
+    def _session_columns(self, columns, flt: SessionFilter | None) -> dict[str, np.ndarray]:
+        t = self.dataset.table("sessions", self.day, columns=columns, filter=self._session_expr(flt))
+        out = {}
+        for c in columns:
+            col = t.column(c)
+            if c in _TEXT_SESSION:
+                arr = np.empty(len(col), dtype=object)
+                arr[:] = col.to_pylist()
+            else:
+                arr = col.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            out[c] = arr
+        return out
+
+    def session_count(self) -> int:
+        return len(self.session_ids())
+
+    def session_ids(self, flt: SessionFilter | None = None) -> np.ndarray:
+        return np.sort(self._session_columns(["session_id"], flt)["session_id"])
+
+    def session_table(self, flt: SessionFilter | None = None, order_by: str = "start_ms") -> dict[str, np.ndarray]:
+        if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
+            raise ValueError(f"cannot order by {order_by!r}")
+        out = self._session_columns(list(SESSION_TABLE_COLUMNS), flt)
+        return sort_session_table(out, order_by)
+
+    def session(self, session_id: int) -> Session:
+        import pyarrow.compute as pc
+
+        t = self.dataset.table("sessions", self.day, columns=list(SESSION_COLUMNS),
+                               filter=pc.field("session_id") == int(session_id)).to_pylist()
+        if not t:
+            raise KeyError(f"no session {session_id}")
+        r = dict(t[0])
+        r["converted"] = bool(r["converted"])
+        return Session(**r)
+
+    # -- pageviews and events -------------------------------------------------------------------
+    def _pageview_arrays(self, filter=None) -> dict[str, np.ndarray]:
+        """Pageview columns of this day (all of them cached; a filtered read is not)."""
+        if filter is None and self._pv is not None:
+            return self._pv
+        t = self.dataset.table("pageviews", self.day, columns=list(PAGEVIEW_COLUMNS), filter=filter)
+        if t is None:
+            out = {c: np.zeros(0, np.int64) for c in PAGEVIEW_COLUMNS}
+        else:
+            out = {c: t.column(c).to_numpy(zero_copy_only=False).astype(np.int64) for c in PAGEVIEW_COLUMNS}
+        if filter is None:
+            self._pv = out
+        return out
+
+    def _pageview_records(self, pv: dict[str, np.ndarray], rows) -> list[PageView]:
+        return [PageView(*r) for r in zip(*(pv[c][rows].tolist() for c in PAGEVIEW_COLUMNS))]
+
+    def pageviews(self, session_id: int) -> list[PageView]:
+        import pyarrow.compute as pc
+
+        pv = self._pageview_arrays(pc.field("session_id") == int(session_id))
+        return self._pageview_records(pv, np.argsort(pv["seq"], kind="stable"))
+
+    def snapshot_pageviews(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[PageView]:
+        pv = self._pageview_arrays()
+        m = pv["snapshot_id"] == int(snapshot_id)
+        if flt is not None and flt != SessionFilter():
+            m &= np.isin(pv["session_id"], self.session_ids(flt))
+        rows = np.flatnonzero(m)
+        return self._pageview_records(pv, rows[np.argsort(pv["pageview_id"][rows], kind="stable")])
+
+    def _events(self, filter, columns=None) -> tuple[EventColumns, np.ndarray, np.ndarray]:
+        """(events, session_id, pageview_id) matching ``filter``, in (pageview_id, t) order."""
+        names = [n for n, _ in EVENT_COLUMNS]
+        wanted = names if columns is None else [n for n in names if n in set(columns) | {"t"}]
+        t = self.dataset.table("events", self.day, columns=["session_id", "pageview_id", *wanted], filter=filter)
+        n = 0 if t is None else t.num_rows
+        cols = {}
+        for name, dt in EVENT_COLUMNS:
+            if name in wanted and t is not None:
+                cols[name] = t.column(name).to_numpy(zero_copy_only=False).astype(dt, copy=False)
+            else:
+                cols[name] = np.zeros(n, dtype=dt)
+        sids = t.column("session_id").to_numpy().astype(np.int64) if n else np.zeros(0, np.int64)
+        pvids = t.column("pageview_id").to_numpy().astype(np.int64) if n else np.zeros(0, np.int64)
+        ev = EventColumns(**cols)
+        if n > 1 and np.any(pvids[1:] < pvids[:-1]):  # part files in any order: group by pageview
+            order = np.argsort(pvids, kind="stable")
+            ev, sids, pvids = ev.take(order), sids[order], pvids[order]
+        return ev, sids, pvids
+
+    def snapshot_events(self, snapshot_id: int, kinds: tuple[int, ...] | None = None,
+                        flt: SessionFilter | None = None, *, columns=None
+                        ) -> tuple[EventColumns, np.ndarray, np.ndarray]:
+        """Events of the given kinds of the snapshot's pageviews by the filtered sessions of this day."""
+        import pyarrow.compute as pc
+
+        expr = pc.field("snapshot_id") == int(snapshot_id)
+        if kinds is not None:
+            expr = expr & pc.field("kind").isin([int(k) for k in kinds])
+        if flt is not None and flt != SessionFilter():
+            expr = expr & pc.field("session_id").isin(self.session_ids(flt).tolist())
+        return self._events(expr, columns)
+
+    def session_events(self, session_id: int) -> tuple[list[PageView], EventColumns, np.ndarray]:
+        import pyarrow.compute as pc
+
+        pageviews = self.pageviews(session_id)
+        ev, _, pvids = self._events(pc.field("session_id") == int(session_id))
+        ids = np.array([p.pageview_id for p in pageviews], dtype=np.int64)
+        rank = np.argsort(ids)
+        pv_index = rank[np.searchsorted(ids[rank], pvids)] if len(ev) else np.zeros(0, np.int64)
+        order = np.argsort(pv_index, kind="stable")
+        return pageviews, ev.take(order), pv_index[order].astype(np.int32)
+
+    def load_events(self, session_ids=None, kinds: tuple[int, ...] | None = None,
+                    flt: SessionFilter | None = None, snapshot_ids=None):
+        """This day's :class:`~hindsight.analytics.signals.CaptureEvents` (see ``signals.load_events``)."""
+        import pyarrow.compute as pc
+
+        from hindsight.analytics.signals import build_capture_events
+
+        pv = self._pageview_arrays()
+        m = np.ones(pv["pageview_id"].size, dtype=bool)
+        if session_ids is not None or (flt is not None and flt != SessionFilter()):
+            keep = self.session_ids(flt)
+            if session_ids is not None:
+                keep = np.intersect1d(keep, np.asarray(session_ids, dtype=np.int64))
+            m &= np.isin(pv["session_id"], keep)
+        if snapshot_ids is not None:
+            m &= np.isin(pv["snapshot_id"], np.asarray(list(snapshot_ids), dtype=np.int64))
+        rows = np.flatnonzero(m)
+        rows = rows[np.lexsort((pv["seq"][rows], pv["session_id"][rows]))]
+        pvc = {c: pv[c][rows] for c in PAGEVIEW_COLUMNS}
+        expr = None
+        if kinds is not None:
+            expr = pc.field("kind").isin([int(k) for k in kinds])
+        if rows.size < pv["pageview_id"].size:
+            cond = (pc.field("snapshot_id").isin(np.unique(pvc["snapshot_id"]).tolist())
+                    if snapshot_ids is not None else pc.field("session_id").isin(np.unique(pvc["session_id"]).tolist()))
+            expr = cond if expr is None else expr & cond
+        ev, _, pvids = self._events(expr)
+        order_ids = np.argsort(pvc["pageview_id"])
+        pos = np.searchsorted(pvc["pageview_id"][order_ids], pvids)
+        pos = np.minimum(pos, max(order_ids.size - 1, 0))
+        found = order_ids.size > 0 and True
+        if len(ev):
+            hit = pvc["pageview_id"][order_ids][pos] == pvids
+            source = order_ids[pos]
+            if not hit.all() or not found:
+                ev, source = ev.take(hit), source[hit]
+            order = np.argsort(source, kind="stable")
+            ev, source = ev.take(order), source[order]
+        else:
+            source = np.zeros(0, np.int64)
+        return build_capture_events(pvc, ev, source)
+
+    def counts(self) -> dict[str, int]:
+        pv = self._pageview_arrays()
+        return {"sessions": self.session_count(), "pageviews": int(pv["pageview_id"].size),
+                "events": int(pv["event_count"].sum())}
+
+
+def sort_session_table(out: dict[str, np.ndarray], order_by: str) -> dict[str, np.ndarray]:
+    """Order session-table columns as ``Capture.session_table`` does (key, then session id)."""
+    key = out[order_by.lstrip("-")]
+    if key.dtype == object:
+        key = np.unique(key, return_inverse=True)[1]
+    if order_by.startswith("-"):
+        key = -key
+    order = np.lexsort((out["session_id"], key))
+    return {name: col[order] for name, col in out.items()}
