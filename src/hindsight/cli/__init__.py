@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    from hindsight.cli.dataset_source import add_scheduler_arguments
+
+    add_scheduler_arguments(sub)
     return parser
 
 

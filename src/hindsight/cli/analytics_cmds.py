@@ -17,7 +17,7 @@ from hindsight.cli import UsageError
 from hindsight.cli.args import non_negative_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
 from hindsight.cli.output import duration, print_json, print_table
-from hindsight.store import open_capture
+from hindsight.cli.dataset_source import is_dataset_source, open_source
 
 _SHORT = {"rage_click": "rage", "dead_click": "dead", "error_click": "error", "excessive_scroll": "scroll",
           "quick_back": "back", "thrashed_cursor": "thrash", "validation_error": "invalid"}
@@ -55,10 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_signals(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise UsageError("--top must be 0 or more")
-    with open_capture(args.file) as cap:
+    with open_source(args) as cap:
         flt = filter_from_args(args, cap)
         ids = cap.session_ids(flt)
-        table = compute_signals(cap, flt=flt)
+        table = cap.signals(flt=flt) if is_dataset_source(cap) else compute_signals(cap, flt=flt)
         index = SessionIndex.from_signals(ids, table)
         top = index.top(args.top)
         sessions = cap.session_table(flt.replace(session_ids=tuple(int(s) for s in index.session_ids[top])))
@@ -116,9 +116,15 @@ def _secs(ms: float) -> str:
 
 
 def cmd_forms(args: argparse.Namespace) -> int:
-    with open_capture(args.file) as cap:
-        report = form_report(cap, args.form, args.page, args.device)
-        split = device_split(cap, report.form, report.url) if args.by_device and args.device is None else {}
+    with open_source(args) as cap:
+        if is_dataset_source(cap):
+            by_device = args.by_device and args.device is None
+            reports = cap.form_reports(args.form, args.page, args.device, split=by_device)
+            report = reports.pop(None) if by_device else reports[args.device]
+            split = reports if by_device else {}
+        else:
+            report = form_report(cap, args.form, args.page, args.device)
+            split = device_split(cap, report.form, report.url) if args.by_device and args.device is None else {}
     if args.json:
         out = report.as_dict()
         if split:
@@ -155,8 +161,9 @@ def cmd_funnel(args: argparse.Namespace) -> int:
         steps = [parse_step(s) for s in args.step]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    with open_capture(args.file) as cap:
-        report = funnel(cap, steps, flt=filter_from_args(args, cap))
+    with open_source(args) as cap:
+        flt = filter_from_args(args, cap)
+        report = cap.funnel(steps, flt) if is_dataset_source(cap) else funnel(cap, steps, flt=flt)
     if args.json:
         print_json(report.as_dict())
         return 0

@@ -121,7 +121,9 @@ def check_filter(capture, flt: SessionFilter) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with open_capture(args.file) as cap:
+    from hindsight.cli.dataset_source import open_source
+
+    with open_source(args) as cap:
         counts = cap.counts()
         first, last = cap.date_range()
         unknown_dates = cap.unknown_date_count()
@@ -168,7 +170,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         from hindsight.cli import UsageError
 
         raise UsageError(f"--limit must be 0 or more, not {args.limit}")
-    with open_capture(args.file) as cap:
+    from hindsight.cli.dataset_source import open_source
+
+    with open_source(args) as cap:
         table = cap.session_table(filter_from_args(args, cap),
                                   order_by="start_ms" if args.oldest_first else "-start_ms")
         urls = {p.page_id: p.url for p in cap.pages()}

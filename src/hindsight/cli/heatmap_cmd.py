@@ -88,13 +88,20 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     device = args.device[0] if args.device else "desktop"
     if args.output is not None and not Path(args.output).resolve().parent.is_dir():
         raise UsageError(f"cannot write {args.output}: its folder does not exist")
-    with open_capture(args.file) as cap:
+    from hindsight.cli.dataset_source import is_dataset_source, open_source
+
+    with open_source(args) as cap:
         flt = filter_from_args(args, cap)
         try:
             snap = find_snapshot(cap, args.page, device)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
-        engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        if is_dataset_source(cap):
+            from hindsight.engine.driver import DatasetHeatmaps
+
+            engine = DatasetHeatmaps(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        else:
+            engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)

@@ -133,6 +133,20 @@ def _counts_task(url, day):
     return _partition(url, day).counts()
 
 
+def _summary_task(url, day):
+    """(first known start, last known end, sessions of unknown date, {device: sessions})."""
+    from collections import Counter
+
+    from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
+
+    cols = _partition(url, day)._session_columns(["start_ms", "duration_ms", "device"], None)
+    start, dur = cols["start_ms"], cols["duration_ms"]
+    known = (start >= KNOWN_DATE_MIN_MS) & (start <= KNOWN_DATE_MAX_MS)
+    first = int(start[known].min()) if known.any() else None
+    last = int((start + dur)[known].max()) if known.any() else None
+    return first, last, int((~known).sum()), Counter(cols["device"].tolist())
+
+
 def _find_session_task(url, day, session_id):
     import pyarrow.compute as pc
 
@@ -202,12 +216,16 @@ class DatasetCapture:
         self._scheduler = scheduler
         self._workers = workers
         self._client = client
+        self._owns = False
         self._session_day: dict[int, str] = {}
         self.damaged_events = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
-        pass
+        # A client of a named scheduler is this capture's own; the local cluster's is shared.
+        if self._client is not None and (self._scheduler or os.environ.get(SCHEDULER_ENV)) and self._owns:
+            self._client.close()
+            self._client = None
 
     def __enter__(self) -> "DatasetCapture":
         return self
@@ -219,6 +237,7 @@ class DatasetCapture:
     def client(self):
         if self._client is None:
             self._client = connect(self._scheduler, self._workers)
+            self._owns = True
         return self._client
 
     def days(self) -> list[str]:
@@ -311,6 +330,30 @@ class DatasetCapture:
         out["pages"] = len(self.pages())
         out["snapshots"] = len(self.snapshots())
         return out
+
+    @property
+    def format_version(self) -> int:
+        return int(self.meta.get("version", 0))
+
+    def _summary(self):
+        from collections import Counter
+
+        parts = self.run(_summary_task)
+        firsts = [p[0] for p in parts if p[0] is not None]
+        lasts = [p[1] for p in parts if p[1] is not None]
+        devices = sum((p[3] for p in parts), Counter())
+        return (min(firsts) if firsts else None, max(lasts) if lasts else None, sum(p[2] for p in parts), devices)
+
+    def date_range(self) -> tuple[int | None, int | None]:
+        first, last, _, _ = self._summary()
+        return first, last
+
+    def unknown_date_count(self) -> int:
+        return self._summary()[2]
+
+    def device_counts(self) -> dict[str, int]:
+        devices = self._summary()[3]
+        return dict(sorted(devices.items(), key=lambda kv: -kv[1]))
 
     def _day_of(self, session_id: int) -> str:
         day = self._session_day.get(int(session_id))

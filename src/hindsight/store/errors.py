@@ -15,3 +15,6 @@ class CaptureError(Exception):
         problem = " ".join(str(problem).split())
         self.problem = problem if len(problem) <= 300 else problem[:297] + "..."
         super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
+
+    def __reduce__(self):   # picklable, so an error in a Dask worker reaches the client intact
+        return (type(self), (self.path, self.problem))

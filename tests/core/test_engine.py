@@ -1,0 +1,192 @@
+"""The Dask engine on a dataset equals the SQLite capture exactly (issue 16).
+
+The 2,000-session demo is written once into the dataset layout (three day partitions of two
+part files each) and analysed on a local cluster of 2 worker processes, created once here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+pytest.importorskip("pyarrow")
+
+from dataset_fixture import write_dataset  # noqa: E402
+
+from hindsight.analytics.forms import form_reports  # noqa: E402
+from hindsight.analytics.funnel import funnel  # noqa: E402
+from hindsight.analytics.heatmap import KINDS, HeatmapEngine  # noqa: E402
+from hindsight.analytics.signals import compute_signals  # noqa: E402
+from hindsight.store.filters import SessionFilter  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+    client = Client(lc, set_as_default=False)
+    yield client
+    client.close()
+    lc.close()
+
+
+@pytest.fixture(scope="module")
+def dataset_path(demo_master, tmp_path_factory):
+    from hindsight.store import open_capture
+
+    with open_capture(demo_master) as cap:
+        return write_dataset(cap, tmp_path_factory.mktemp("ds") / "demo-dataset")
+
+
+@pytest.fixture(scope="module")
+def dcap(dataset_path, cluster):
+    from hindsight.engine.driver import open_dataset_capture
+
+    return open_dataset_capture(str(dataset_path), client=cluster)
+
+
+def _same_heatmap(a, b):
+    assert np.array_equal(a.grid, b.grid)
+    assert np.array_equal(a.counts, b.counts)
+    assert a.sample == b.sample and a.total == b.total and a.levels == b.levels and a.unit == b.unit
+    if a.scroll is not None:
+        assert np.array_equal(a.scroll.max_bottom, b.scroll.max_bottom)
+        assert a.scroll.lines() == b.scroll.lines()
+
+
+def test_dataset_has_three_partitions(dcap, demo):
+    assert dcap.days() == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert dcap.counts() == demo.counts()
+    t = dcap.session_table(order_by="-start_ms")
+    ref = demo.session_table(order_by="-start_ms")
+    assert all(np.array_equal(t[c], ref[c]) for c in ref)
+
+
+def test_every_heatmap_equals_the_capture(dcap, demo):
+    from hindsight.engine.driver import DatasetHeatmaps
+
+    cap_engine, ds_engine = HeatmapEngine(demo), DatasetHeatmaps(dcap)
+    mobile = SessionFilter(device=("mobile",))
+    checked = 0
+    for snap in demo.snapshots():
+        for kind in KINDS:
+            _same_heatmap(cap_engine.compute(snap.snapshot_id, kind), ds_engine.compute(snap.snapshot_id, kind))
+            checked += 1
+        a = cap_engine.compute(snap.snapshot_id, "click", mobile)
+        _same_heatmap(a, ds_engine.compute(snap.snapshot_id, "click", mobile))
+    assert checked == 6 * len(demo.snapshots()) >= 36
+    landing = demo.snapshots()[0].snapshot_id
+    assert cap_engine.compute(landing, "click").sample.points > 500   # a real map, not two empty ones
+    assert ds_engine.element_table(landing) == cap_engine.element_table(landing)
+
+
+def test_signals_forms_funnel_equal_the_capture(dcap, demo):
+    a, b = compute_signals(demo), dcap.signals()
+    assert len(a) > 100
+    for f in fields(a):
+        assert np.array_equal(getattr(a, f.name), getattr(b, f.name)), f.name
+    flt = SessionFilter(device=("desktop",), converted=False)
+    a, b = compute_signals(demo, flt=flt), dcap.signals(flt)
+    assert 0 < len(a) and all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+
+    ra, rb = form_reports(demo), dcap.form_reports(split=True)
+    assert ra.keys() == rb.keys() and ra[None].started > 0
+    assert all(ra[k].as_dict() == rb[k].as_dict() for k in ra)
+
+    urls = [p.url for p in demo.pages()]
+    steps = [urls[0], urls[1]]
+    fa, fb = funnel(demo, steps), dcap.funnel(steps)
+    assert fa.as_dict() == fb.as_dict() and fa.results[1].sessions > 0
+    assert np.array_equal(fa.reached_t, fb.reached_t) and np.array_equal(fa.session_ids, fb.session_ids)
+
+
+def test_a_worker_killed_during_a_heatmap_gives_the_exact_grid(dcap, demo, cluster):
+    from hindsight.engine.driver import DatasetHeatmaps
+
+    pids = cluster.run(os.getpid)
+    snap = demo.snapshots()[1].snapshot_id
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.setdefault("r", DatasetHeatmaps(dcap).compute(snap, "move")))
+    thread.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(cluster.processing().values()):   # wait until tasks run
+        time.sleep(0.01)
+    victim = next(iter(pids.values()))
+    os.kill(victim, signal.SIGKILL)
+    thread.join(240)
+    assert "r" in box
+    _same_heatmap(HeatmapEngine(demo).compute(snap, "move"), box["r"])
+    cluster.wait_for_workers(2, timeout=120)
+    assert victim not in cluster.run(os.getpid).values()   # the worker really died (its nanny restarted it)
+
+
+def test_cli_on_a_dataset_prints_what_it_prints_on_the_capture(dataset_path, demo_master, cluster, capsys,
+                                                             monkeypatch):
+    from hindsight.cli import main
+
+    monkeypatch.setenv("HINDSIGHT_SCHEDULER", cluster.scheduler.address)
+    page = "https://demo.hindsight.local/"
+    for argv in (["sessions", "--limit", "20", "--device", "mobile"], ["signals", "--top", "5"],
+                 ["forms", "--by-device"], ["funnel", "--step", page, "--step", page + "signup"],
+                 ["heatmap", "--page", page, "--kind", "scroll", "--json"], ["info", "--json"]):
+        outs = []
+        for src in (demo_master, dataset_path):
+            assert main([argv[0], str(src), *argv[1:]]) == 0
+            outs.append(capsys.readouterr().out.replace(str(src), "SRC"))
+        if argv[0] == "info":
+            import json
+
+            a, b = (json.loads(o) for o in outs)
+            for key in ("format", "format_version", "creator", "masking"):
+                a.pop(key), b.pop(key)
+            assert a == b
+        else:
+            assert outs[0] == outs[1], argv
+        assert len(outs[0]) > 80
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(dataset_path, capsys):
+    from hindsight.cli import main
+
+    assert main(["sessions", str(dataset_path), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+
+
+def test_bad_datasets_are_one_line(tmp_path, capsys):
+    import json
+
+    from hindsight.cli import main
+
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "meta.json").write_text(json.dumps({"format": "hindsight-dataset", "version": 99}))
+    assert main(["info", str(newer)]) == 2
+    assert "newer Hindsight (dataset version 99" in capsys.readouterr().err
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert main(["sessions", str(plain)]) == 2
+    assert "not a Hindsight dataset (no meta.json)" in capsys.readouterr().err
+
+
+def test_a_corrupt_partition_is_one_line(dataset_path, tmp_path, cluster, capsys, monkeypatch):
+    import shutil
+
+    from hindsight.cli import main
+
+    bad = tmp_path / "bad"
+    shutil.copytree(dataset_path, bad)
+    part = next((bad / "events" / "day=2026-01-02").glob("*.parquet"))
+    part.write_bytes(part.read_bytes()[:200])
+    monkeypatch.setenv("HINDSIGHT_SCHEDULER", cluster.scheduler.address)
+    assert main(["signals", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is damaged: events/day=2026-01-02 cannot be read" in err
