@@ -31,7 +31,7 @@ _BATCH_SESSIONS = 5000
 
 def _ids_with_page(ds: Dataset, page_ids: list[int]) -> pa.Array:
     t = ds.table("pageviews", columns=["session_id"], filter=pads.field("page_id").isin(page_ids))
-    return pc.unique(t.column("session_id")).combine_chunks() if t.num_rows else pa.array([], pa.int64())
+    return pc.unique(t.column("session_id").combine_chunks()) if t.num_rows else pa.array([], pa.int64())
 
 
 def filter_expression(ds: Dataset, flt: SessionFilter | None):
