@@ -525,6 +525,12 @@ class HeatmapEngine:
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         data = self._snapshot(int(snapshot_id))
+        if data.pv.ids.size == 0:   # nobody viewed it (here): nothing to load
+            gh, gw = data.shape
+            none = np.zeros(0, dtype=np.int64)
+            sums = np.zeros({"scroll": 0, "attention": gh + 1}.get(kind, gh * gw))
+            return self._part(data, kind, 0, 0, 0, sums, **({"max_bottom": none, "first_vh": none}
+                                                              if kind in ("scroll", "attention") else {}))
         allowed = self.session_lookup(flt)
         pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
         sessions = int(np.unique(data.pv.session[pv_keep]).size)

@@ -87,9 +87,12 @@ def _element_task(url, day, snapshot_id, flt, cell_px):
     """Per element of the snapshot: (clicks, rage, dead, sessions) counts, and clicks in total."""
     from hindsight.analytics.heatmap import HeatmapEngine
 
-    eng = HeatmapEngine(_partition(url, day), cell_px=cell_px)
+    part = _partition(url, day)
+    eng = HeatmapEngine(part, cell_px=cell_px)
+    n = len(part.elements(snapshot_id))
+    if not part.snapshot_pageviews(snapshot_id):
+        return np.zeros((4, n), dtype=np.int64), 0
     rows = eng.element_table(snapshot_id, flt)
-    n = len(rows)
     out = np.zeros((4, n), dtype=np.int64)
     for r in rows:
         out[:, r.index] = (r.clicks, r.rage_clicks, r.dead_clicks, r.sessions)
@@ -256,7 +259,7 @@ class DatasetCapture:
         if not days:
             return []
         client = self.client
-        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True, retries=2) for day in days]
+        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True) for day in days]
         results: list = [None] * len(futures)
         pending = set(range(len(futures)))
         try:

@@ -13,7 +13,6 @@ functions run unchanged on it. Reads use column projection and filter pushdown
 
 from __future__ import annotations
 
-import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +33,6 @@ from hindsight.store.records import (
     Snapshot,
 )
 
-DATASET_FORMAT = "hindsight-dataset"
-#: The newest dataset version this Hindsight reads.
-DATASET_VERSION = 1
 _NULLABLE = {"entry_page_id", "exit_page_id"}
 _TEXT_SESSION = {"visitor_id", "device", "browser", "os", "country", "source", "utm_source", "utm_medium",
                  "utm_campaign", "referrer", "external_id"}
@@ -44,65 +40,29 @@ _ELEMENT_TEXT = ("selector", "tag", "role", "label", "field", "form", "href")
 
 
 def is_dataset(source: str | os.PathLike[str]) -> bool:
-    """Whether ``source`` names a dataset (a URL, or a folder with ``meta.json``) rather than a capture file."""
+    """Whether ``source`` names a dataset (a URL, or a folder) rather than a capture file."""
     text = os.fspath(source)
     if "://" in text:
         return not text.startswith("file://") or not Path(text[7:]).is_file()
     return Path(text).is_dir()
 
 
-def _filesystem(url: str):
-    """(pyarrow filesystem or None for local, root path, fsspec filesystem)."""
-    import fsspec
-
-    try:
-        fs, root = fsspec.core.url_to_fs(url)
-    except (ImportError, ValueError) as exc:
-        raise CaptureError(url, f"cannot be opened: {exc}") from None
-    from fsspec.implementations.local import LocalFileSystem
-
-    if isinstance(fs, LocalFileSystem):
-        return None, root, fs
-    from pyarrow.fs import FSSpecHandler, PyFileSystem
-
-    return PyFileSystem(FSSpecHandler(fs)), root, fs
-
-
 def open_dataset(url: str | os.PathLike[str]) -> "Dataset":
     """Open a dataset for reading, or raise ``CaptureError`` saying what is wrong."""
-    return Dataset(os.fspath(url))
+    from hindsight.dataset.store import open_dataset as open_store
+
+    return Dataset(open_store(os.fspath(url)))
 
 
 class Dataset:
-    """A capture dataset: its meta, small tables, and its day partitions."""
+    """A capture dataset (:class:`hindsight.dataset.store.Dataset`: meta, part files) read as
+    small tables and day partitions."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.path = url
-        self._pafs, self.root, self._fs = _filesystem(url)
-        meta_path = f"{self.root}/meta.json"
-        try:
-            with self._fs.open(meta_path, "rb") as f:
-                raw = f.read(1 << 20)
-        except FileNotFoundError:
-            if not self._fs.exists(self.root):
-                raise CaptureError(url, "no such dataset folder") from None
-            raise CaptureError(url, "is not a Hindsight dataset (no meta.json)") from None
-        except OSError as exc:
-            raise CaptureError(url, f"cannot be read ({exc})") from None
-        try:
-            meta = json.loads(raw)
-        except ValueError as exc:
-            raise CaptureError(url, f"meta.json is not JSON ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
-            raise CaptureError(url, "meta.json does not describe a Hindsight dataset")
-        version = meta.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise CaptureError(url, f"meta.json has an impossible version {version!r}")
-        if version > DATASET_VERSION:
-            raise CaptureError(url, f"was written by a newer Hindsight (dataset version {version}; this "
-                                    f"version reads up to {DATASET_VERSION}): please update Hindsight")
-        self.meta = meta
+    def __init__(self, store):
+        self.store = store
+        self.url = store.url
+        self.path = store.url
+        self.meta = store.meta
         self._pages: list[Page] | None = None
         self._snapshots: dict[int, tuple] | None = None
         self._elements: dict[int, ElementMap] | None = None
@@ -121,34 +81,27 @@ class Dataset:
 
     # -- Parquet access -------------------------------------------------------------------------
     def table(self, name: str, day: str | None = None, columns=None, filter=None):
-        """A pyarrow Table of ``name`` (one day's partition when ``day``), projected and filtered."""
+        """A pyarrow Table of ``name`` (one day's partition when ``day``: the hive ``day`` key
+        prunes the other folders), projected and filtered."""
         import pyarrow.dataset as pds
 
-        folder = f"{self.root}/{name}" + (f"/day={day}" if day is not None else "")
-        try:
-            if self._pafs is None and not os.path.isdir(folder):
-                raise FileNotFoundError(folder)
-            dset = pds.dataset(folder, format="parquet", filesystem=self._pafs,
-                               exclude_invalid_files=False, partitioning=None)
-            return dset.to_table(columns=list(columns) if columns is not None else None, filter=filter)
-        except FileNotFoundError:
-            if day is not None and name != "sessions":
-                return None  # a day with sessions but no pageviews / events
-            raise CaptureError(self.url, f"is damaged: table {name}" + (f" of day {day}" if day else "")
-                               + " is missing") from None
-        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for corrupt part files
-            raise CaptureError(self.url, f"is damaged: {name}" + (f"/day={day}" if day else "")
-                               + f" cannot be read ({type(exc).__name__}: {exc})") from None
+        if day is not None:
+            on_day = pds.field("day") == day
+            filter = on_day if filter is None else on_day & filter
+        return self.store.table(name, columns, filter)
 
     def days(self) -> list[str]:
         """The day partitions (``YYYY-MM-DD`` or ``unknown``), sorted."""
         if self._days is None:
+            fs = self.store.fs
             try:
-                entries = self._fs.ls(f"{self.root}/sessions", detail=False)
+                entries = fs.ls(self.store.path("sessions"), detail=False)
             except FileNotFoundError:
-                raise CaptureError(self.url, "is damaged: no sessions folder") from None
-            self._days = sorted(p.rstrip("/").rsplit("/", 1)[-1][4:] for p in entries
-                                if p.rstrip("/").rsplit("/", 1)[-1].startswith("day="))
+                entries = []
+            except Exception as exc:  # noqa: BLE001 - an unreachable store
+                raise CaptureError(self.url, f"cannot be listed: {type(exc).__name__}: {exc}") from None
+            names = [p.rstrip("/").rsplit("/", 1)[-1] for p in entries]
+            self._days = sorted(n[4:] for n in names if n.startswith("day="))
         return self._days
 
     def partition(self, day: str) -> "Partition":
@@ -197,11 +150,7 @@ class Dataset:
             return None
         from hindsight.store.validate import Damage, check_image
 
-        try:
-            with self._fs.open(f"{self.root}/{row[6]}", "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise CaptureError(self.url, f"is damaged: image {row[6]} cannot be read ({exc})") from None
+        data = self.store.read_image(row[6])
         try:
             check_image(data, snapshot_id).close()
         except Damage as exc:
@@ -255,7 +204,7 @@ class Dataset:
 @lru_cache(maxsize=8)
 def cached_dataset(url: str) -> Dataset:
     """One open Dataset per URL per process (workers read the small tables once)."""
-    return Dataset(url)
+    return open_dataset(url)
 
 
 def _filter_expression(flt: SessionFilter, ids_visited=None, ids_not_visited=None):
