@@ -67,6 +67,8 @@ class PartWriter:
         self.final = posixpath.join(folder, name)
         self.schema = schema
         self.rows = 0
+        #: key-value metadata written into the file's footer when it closes
+        self.metadata: dict[str, str] = {}
         fs.makedirs(folder, exist_ok=True)
         if is_local(fs):
             self._tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -83,6 +85,8 @@ class PartWriter:
             self.rows += table.num_rows
 
     def close(self) -> str:
+        if self.metadata:
+            self._pq.add_key_value_metadata(self.metadata)
         self._pq.close()
         if self._tmp is not None:
             self._file.flush()
