@@ -106,6 +106,21 @@ def test_two_collectors_one_dataset_every_acknowledged_session_once(tmp_path):
         for c in got:
             assert np.array_equal(got[c], want[c]), (key, c)
     assert len(first) == 3
+    # both collectors wrote the same pages under the same content ids: readers keep one row each
+    assert ds.table("pages").num_rows == 2 * ds.catalog("pages").num_rows
+    assert ds.catalog("pages").column("page_id").to_pylist() == sorted(pages)
+    # back to a capture: the same sessions and events (string ids, page and snapshot ids renumbered)
+    from hindsight.dataset.extract import extract_dataset
+    from hindsight.store import open_capture
+
+    out = extract_dataset(str(ds_dir), tmp_path / "back.sqlite")
+    with open_capture(out["path"]) as cap:
+        assert cap.session_count() == 12 and cap.counts()["pageviews"] == pv.num_rows
+        assert cap.counts()["events"] == ds.table("events", columns=["t"]).num_rows
+        assert sorted(p.url for p in cap.pages()) == sorted(set(ds.table("pages").column("url").to_pylist()))
+        table = cap.session_table()
+        _, ev, _ = cap.session_events(int(table["session_id"][0]))
+        assert len(ev) > 50
     # restart: the spool is empty of written sessions, and nothing is written twice
     col = DatasetCollector(str(ds_dir), name="edge-0", port=0, render=False, writer="thread").start()
     col.stop()
