@@ -26,6 +26,12 @@ def _check_out(fs, root: str, url: str, overwrite: bool) -> None:
         raise CaptureError(url, f"cannot be reached: {exc}") from None
     if present and not overwrite:
         raise CaptureError(url, "already exists and is not empty: choose a new folder")
+    if present:   # replacing: only a dataset, never an arbitrary folder
+        import posixpath
+
+        if not fs.exists(posixpath.join(root, layout.META_FILE)):
+            raise CaptureError(url, "is not empty and not a Hindsight dataset: it is not replaced")
+        fs.rm(root, recursive=True)
 
 
 def write_catalog(fs, root: str, cap, writer: str) -> dict[str, int]:
