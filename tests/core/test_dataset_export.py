@@ -178,6 +178,19 @@ def test_export_refuses_non_empty_folder(demo_master, exported, capsys):
     assert code == 2 and "already exists and is not empty" in capsys.readouterr().err
 
 
+def test_demo_force_replaces_only_a_dataset(tmp_path, capsys):
+    folder = tmp_path / "stuff"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    assert main(["demo", "--dataset", str(folder), "--sessions", "5", "--force"]) == 2
+    assert "not a Hindsight dataset" in capsys.readouterr().err and (folder / "notes.txt").exists()
+    ds = tmp_path / "ds"
+    assert main(["demo", "--dataset", str(ds), "--sessions", "5"]) == 0
+    assert main(["demo", "--dataset", str(ds), "--sessions", "5"]) == 2
+    assert main(["demo", "--dataset", str(ds), "--sessions", "7", "--force"]) == 0
+    assert open_dataset(str(ds)).table("sessions").num_rows == 7
+
+
 def test_file_url_works(demo_master, exported):
     ds = open_dataset(exported.as_uri())
     assert ds.table("sessions", columns=["session_id"]).num_rows == 2000

@@ -18,6 +18,8 @@ from hindsight.dataset.parts import SessionParts
 from hindsight.dataset.store import filesystem, new_writer_id, write_image, write_meta, write_table
 from hindsight.store.errors import CaptureError
 
+_BATCH = 500   # sessions read at once
+
 
 def _check_out(fs, root: str, url: str, overwrite: bool) -> None:
     try:
@@ -26,6 +28,12 @@ def _check_out(fs, root: str, url: str, overwrite: bool) -> None:
         raise CaptureError(url, f"cannot be reached: {exc}") from None
     if present and not overwrite:
         raise CaptureError(url, "already exists and is not empty: choose a new folder")
+    if present:   # replacing: only a dataset, never an arbitrary folder
+        import posixpath
+
+        if not fs.exists(posixpath.join(root, layout.META_FILE)):
+            raise CaptureError(url, "is not empty and not a Hindsight dataset: it is not replaced")
+        fs.rm(root, recursive=True)
 
 
 def write_catalog(fs, root: str, cap, writer: str) -> dict[str, int]:
@@ -91,6 +99,53 @@ def session_rows(cap, session_id: int) -> tuple[dict, list[dict], dict[str, np.n
     return s, [asdict(p) for p in pvs], cols
 
 
+_EXTRA_TEXT = ("visitor_id", "utm_source", "utm_medium", "utm_campaign", "referrer", "external_id")
+
+
+def session_batch_rows(cap, ids: list[int]):
+    """``session_rows`` of many sessions at once (one query per table, one decode): yields
+    (session row, pageview rows, event columns) per session of ``ids`` (sorted ascending).
+
+    The pageviews' event BLOBs decode through ``Capture.decode_events`` (the reader's damage
+    checks: damaged events are dropped and counted, as when the capture is viewed)."""
+    from hindsight.store.filters import SessionFilter
+    from hindsight.store.records import PAGEVIEW_COLUMNS, SESSION_COLUMNS
+    from hindsight.store.validate import Damage, text_value
+
+    table = cap.session_table(SessionFilter(session_ids=tuple(ids)), order_by="session_id")
+    marks = ",".join("?" * len(ids))
+    extra = {r[0]: r[1:] for r in cap._query(
+        f"SELECT session_id, {', '.join(_EXTRA_TEXT)} FROM sessions WHERE session_id IN ({marks})", ids)}
+    rows = cap._query(f"SELECT {', '.join(PAGEVIEW_COLUMNS)}, events FROM pageviews WHERE session_id IN ({marks}) "
+                      "ORDER BY session_id, seq", ids)
+    pv = cap.pageview_columns(rows)
+    events, source = cap.decode_events([r[-1] for r in rows], pv)
+    pv_sid = pv["session_id"]
+    ev_sid = pv_sid[source] if len(events) else np.zeros(0, np.int64)
+    pv_lo = np.searchsorted(pv_sid, table["session_id"])
+    pv_hi = np.searchsorted(pv_sid, table["session_id"], side="right")
+    ev_lo = np.searchsorted(ev_sid, table["session_id"])
+    ev_hi = np.searchsorted(ev_sid, table["session_id"], side="right")
+    pv_lists = {name: pv[name].tolist() for name in PAGEVIEW_COLUMNS}
+    cols = {name: getattr(events, name) for name in layout.EVENT_VALUE_COLUMNS}
+    cols["session_id"] = ev_sid
+    cols["pageview_id"] = pv["pageview_id"][source] if len(events) else np.zeros(0, np.int64)
+    cols["snapshot_id"] = pv["snapshot_id"][source] if len(events) else np.zeros(0, np.int64)
+    lists = {name: table[name].tolist() for name in table}
+    for i, sid in enumerate(lists["session_id"]):
+        row = {name: lists[name][i] for name in lists}
+        try:
+            row.update(zip(_EXTRA_TEXT, (text_value(v, f"session {sid}: {n}") for n, v in zip(_EXTRA_TEXT, extra[sid]))))
+        except Damage as exc:
+            raise cap._damage(exc) from None
+        for key in ("entry_page_id", "exit_page_id"):
+            if row[key] == -1:
+                row[key] = None
+        row = {name: row[name] for name in SESSION_COLUMNS}
+        pvs = [{name: pv_lists[name][j] for name in PAGEVIEW_COLUMNS} for j in range(pv_lo[i], pv_hi[i])]
+        yield row, pvs, {name: c[ev_lo[i]:ev_hi[i]] for name, c in cols.items()}
+
+
 def export_capture(capture: str | os.PathLike[str], out: str, overwrite: bool = False,
                    progress: Callable[[int, int], bool | None] | None = None,
                    row_group: int = layout.EVENTS_ROW_GROUP,
@@ -117,16 +172,17 @@ def export_capture(capture: str | os.PathLike[str], out: str, overwrite: bool = 
         parts = SessionParts(fs, root, writer, row_group=row_group, max_part_events=max_part_events)
         total = len(ids)
         try:
-            last_day = None
-            for done, i in enumerate(order.tolist(), start=1):
-                if days[i] != last_day:
-                    parts.close_parts()   # one day's files at a time
-                    last_day = days[i]
-                parts.add(*session_rows(cap, int(ids[i])))
-                if progress is not None and (done % 500 == 0 or done == total):
-                    if progress(done, total) is False:
+            done = 0
+            sorted_days = days[order]
+            for day in dict.fromkeys(sorted_days.tolist()):   # one day's files at a time
+                day_ids = ids[order][sorted_days == day]
+                for a in range(0, len(day_ids), _BATCH):
+                    for rows in session_batch_rows(cap, day_ids[a:a + _BATCH].tolist()):
+                        parts.add(*rows)
+                    done += len(day_ids[a:a + _BATCH])
+                    if progress is not None and progress(done, total) is False:
                         raise InterruptedError("export cancelled")
-            parts.close_parts()
+                parts.close_parts()
         except BaseException:
             parts.abort()
             raise

@@ -153,16 +153,16 @@ def extract_dataset(dataset: str | Dataset, out: str | os.PathLike[str], flt: Se
 
 def _copy_strings(ds: Dataset, writer) -> np.ndarray | None:
     """Strings into the capture; returns (old id, new id) pairs as a (k, 2) array sorted by old id."""
-    t = ds.table("strings").sort_by("string_id").to_pydict()
+    t = ds.catalog("strings").to_pydict()
     pairs = [(old, writer.string_id(text)) for old, text in zip(t["string_id"], t["text"])]
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _copy_pages(ds: Dataset, writer) -> tuple[dict[int, int], dict[int, int]]:
-    pages = ds.table("pages").sort_by("page_id").to_pydict()
+    pages = ds.catalog("pages").to_pydict()
     page_map = {old: writer.add_page(url, title) for old, url, title in zip(*pages.values())}
-    snaps = ds.table("snapshots").sort_by("snapshot_id").to_pylist()
-    elements = ds.table("elements").sort_by([("snapshot_id", "ascending"), ("idx", "ascending")])
+    snaps = ds.catalog("snapshots").to_pylist()
+    elements = ds.catalog("elements")
     el_snap = elements.column("snapshot_id").to_numpy()
     snap_map: dict[int, int] = {}
     for s in snaps:

@@ -21,6 +21,14 @@ per-day tables written together share a part name (``part-<writer>-<n>.parquet``
 pageviews and events of the sessions in ``sessions/day=D/part-X.parquet`` are in
 ``pageviews/day=D/part-X.parquet`` and ``events/day=D/part-X.parquet``.
 
+Writers: ``hindsight export dataset`` keeps the capture's ids; ``hindsight demo --dataset``
+numbers session ``i + 1`` for visitor ``i`` and pageviews ``session_id * 2**16 + seq``; each
+``hindsight collect --dataset`` instance numbers sessions and pageviews in its own range
+(``(1 + hash(name) % 2**20) << 40`` onwards) and pages, snapshots and strings by a hash of their
+content (strings in 31 bits: events' int32 ``value`` refers to them), so several collectors may
+write the same catalog row: readers keep one row per key (``CATALOG_KEYS``). A collector's
+sessions part files list in their footer (key ``hindsight.tags``) the spool instances they hold.
+
 Part files are written under a name starting with ``.`` (which Parquet readers skip) and
 renamed into place when complete, so readers never see a half-written file. Events row
 groups hold whole sessions (about ``EVENTS_ROW_GROUP`` events), so one session is one small
@@ -155,6 +163,14 @@ SCHEMAS: dict[str, pa.Schema] = {
     "sessions": SESSIONS_SCHEMA, "pageviews": PAGEVIEWS_SCHEMA, "events": EVENTS_SCHEMA,
     "pages": PAGES_SCHEMA, "snapshots": SNAPSHOTS_SCHEMA, "elements": ELEMENTS_SCHEMA,
     "strings": STRINGS_SCHEMA, "planted": PLANTED_SCHEMA,
+}
+
+#: The key of each catalog table. Collectors write pages, snapshots, elements and strings under
+#: ids derived from a hash of their content, so several collectors may each write the same row:
+#: readers keep one row per key (``Dataset.catalog``).
+CATALOG_KEYS: dict[str, tuple[str, ...]] = {
+    "pages": ("page_id",), "snapshots": ("snapshot_id",), "elements": ("snapshot_id", "idx"),
+    "strings": ("string_id",),
 }
 
 _KNOWN_MIN_MS = 631_152_000_000     # hindsight.store.records.KNOWN_DATE_MIN_MS

@@ -9,6 +9,7 @@ place) at ``max_part_events`` events, or on ``close_parts`` (the collector's tim
 
 from __future__ import annotations
 
+import json
 import posixpath
 from typing import Mapping
 
@@ -17,6 +18,9 @@ import pyarrow as pa
 
 from hindsight.dataset import layout
 from hindsight.dataset.store import PartWriter
+
+#: Key of the sessions part files' metadata listing the tags of their sessions (JSON list).
+TAGS_KEY = "hindsight.tags"
 
 _EVENT_DTYPES = {f.name: np.dtype(f.type.to_pandas_dtype()) for f in layout.EVENTS_SCHEMA}
 
@@ -34,6 +38,7 @@ class _Day:
         self.buffered = 0          # events in ``events``
         self.parts: dict[str, PartWriter] | None = None
         self.part_events = 0       # events written to the open part files
+        self.tags: list[str] = []  # tags of the sessions in the open part files
 
 
 class SessionParts:
@@ -41,7 +46,8 @@ class SessionParts:
     unique to this writer, so writers never touch each other's files)."""
 
     def __init__(self, fs, root: str, writer: str, row_group: int = layout.EVENTS_ROW_GROUP,
-                 max_part_events: int = layout.MAX_PART_EVENTS, max_buffered: int | None = None):
+                 max_part_events: int = layout.MAX_PART_EVENTS, max_buffered: int | None = None,
+                 first_part: int = 0):
         self.fs = fs
         self.root = root
         self.writer = writer
@@ -49,17 +55,19 @@ class SessionParts:
         self.max_part_events = int(max_part_events)
         self.max_buffered = int(max_buffered or 4 * self.row_group)
         self._days: dict[str, _Day] = {}
-        self._next_part = 0
+        self._next_part = int(first_part)   # part numbers never repeat within a writer
         self._buffered = 0
         self.sessions_written = 0
         self.events_written = 0
         self.files_closed: list[str] = []
 
     # -- adding ------------------------------------------------------------------------
-    def add(self, session: Mapping, pageviews: list[Mapping], events: Mapping[str, np.ndarray]) -> None:
+    def add(self, session: Mapping, pageviews: list[Mapping], events: Mapping[str, np.ndarray],
+            tag: str | None = None) -> None:
         """Add one session: ``session`` has the sessions columns, each pageview the pageviews
         columns, ``events`` the event columns (session_id, pageview_id, snapshot_id, t, kind,
-        x, y, target, value) as arrays of equal length, in any order."""
+        x, y, target, value) as arrays of equal length, in any order. ``tag`` is listed in the
+        sessions part file's key-value metadata ``TAGS_KEY`` (the collector's spool instances)."""
         day_name = layout.day_of(int(session["start_ms"]))
         day = self._days.get(day_name)
         if day is None:
@@ -70,6 +78,8 @@ class SessionParts:
         if n:
             day.events.append({name: np.asarray(events[name], dtype=dt) for name, dt in _EVENT_DTYPES.items()})
         day.buffered += n
+        if tag is not None:
+            day.tags.append(tag)
         self._buffered += n
         self.sessions_written += 1
         self.events_written += n
@@ -113,9 +123,16 @@ class SessionParts:
         if day.parts is None:
             return
         parts, day.parts = day.parts, None
+        if day.tags:
+            parts["sessions"].metadata[TAGS_KEY] = json.dumps(day.tags)
+            day.tags = []
         # events first, sessions last: a reader that sees a session finds its events
         for t in ("events", "pageviews", "sessions"):
             self.files_closed.append(parts[t].close())
+
+    @property
+    def next_part(self) -> int:
+        return self._next_part
 
     def close_parts(self) -> None:
         """Write everything buffered and close every open part file (renamed into place)."""

@@ -67,6 +67,8 @@ class PartWriter:
         self.final = posixpath.join(folder, name)
         self.schema = schema
         self.rows = 0
+        #: key-value metadata written into the file's footer when it closes
+        self.metadata: dict[str, str] = {}
         fs.makedirs(folder, exist_ok=True)
         if is_local(fs):
             self._tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -83,6 +85,8 @@ class PartWriter:
             self.rows += table.num_rows
 
     def close(self) -> str:
+        if self.metadata:
+            self._pq.add_key_value_metadata(self.metadata)
         self._pq.close()
         if self._tmp is not None:
             self._file.flush()
@@ -248,6 +252,21 @@ class Dataset:
             return d.to_table(columns=cols, filter=filter)
         except (pa.ArrowException, OSError) as exc:
             raise self._bad_part(name, exc) from None
+
+    def catalog(self, name: str) -> pa.Table:
+        """A catalog table (pages, snapshots, elements, strings) sorted by its key, one row per
+        key: collectors may each write the same content-hashed row, readers keep the first."""
+        keys = layout.CATALOG_KEYS[name]
+        t = self.table(name).sort_by([(k, "ascending") for k in keys])
+        if t.num_rows < 2:
+            return t
+        cols = [t.column(k).to_numpy() for k in keys]
+        same = np.ones(t.num_rows - 1, dtype=bool)
+        for c in cols:
+            same &= c[1:] == c[:-1]
+        if not same.any():
+            return t
+        return t.filter(pa.array(np.r_[True, ~same]))
 
     def _bad_part(self, name: str, exc: Exception) -> CaptureError:
         """The error of a read that failed: find the part file at fault and name it."""
