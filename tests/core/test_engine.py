@@ -134,6 +134,7 @@ def test_cli_on_a_dataset_prints_what_it_prints_on_the_capture(dataset_path, dem
     monkeypatch.setenv("HINDSIGHT_SCHEDULER", cluster.scheduler.address)
     page = "https://demo.hindsight.local/"
     for argv in (["sessions", "--limit", "20", "--device", "mobile"], ["signals", "--top", "5"],
+                 ["sessions", "--frustration", "rage_click", "--abandoned-at", "email", "--limit", "5"],
                  ["forms", "--by-device"], ["funnel", "--step", page, "--step", page + "signup"],
                  ["heatmap", "--page", page, "--kind", "scroll", "--json"], ["info", "--json"]):
         outs = []

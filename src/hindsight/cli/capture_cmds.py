@@ -6,7 +6,7 @@ import argparse
 
 from hindsight.cli.args import non_negative_float, non_negative_int
 from hindsight.cli.output import duration, iso, print_json, print_table
-from hindsight.store import SessionFilter, open_capture
+from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.text import plural
 
 
@@ -86,9 +86,22 @@ def filter_from_args(args: argparse.Namespace, capture=None) -> SessionFilter:
     if capture is None:
         return wf.sessions
     check_filter(capture, wf.sessions)
-    ws = Workspace(capture)
-    index = ws.compute_signal_index() if wf.needs_index else None
-    report = ws.compute_form_report() if wf.needs_report else None
+    from hindsight.cli.dataset_source import is_dataset_source
+
+    if is_dataset_source(capture):   # the same index and report, computed on the cluster
+        from hindsight.analytics.session_index import SessionIndex
+
+        index = SessionIndex.from_signals(capture.session_ids(), capture.signals()) if wf.needs_index else None
+        report = None
+        if wf.needs_report:
+            try:
+                report = capture.form_reports()[None]
+            except CaptureError:   # the dataset has no form
+                report = None
+    else:
+        ws = Workspace(capture)
+        index = ws.compute_signal_index() if wf.needs_index else None
+        report = ws.compute_form_report() if wf.needs_report else None
     if wf.needs_report:
         fields = [f.name for f in report.fields] if report is not None else []
         if wf.abandoned_at not in fields:

@@ -62,10 +62,30 @@ def connect(scheduler: str | None = None, workers: int | None = None):
         client = _local.get(n)
         if client is None or client.status != "running":
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=40)
+                                   silence_logs=50)
             client = Client(cluster, set_as_default=False)
+            if not _local:
+                import atexit
+
+                atexit.register(_close_local)
             _local[n] = client
         return client
+
+
+def _close_local() -> None:
+    """Stop the local clusters at exit: workers first, so none logs a lost scheduler."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for client in list(_local.values()):
+        cluster = client.cluster
+        try:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
+    _local.clear()
 
 
 def _partition(url: str, day: str) -> Partition:
