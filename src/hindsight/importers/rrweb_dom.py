@@ -243,6 +243,7 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
             child_texts[p].append(full_text[i])
 
     nth: dict[tuple[int, str], int] = {}
+    attr_keys = _stable_attribute_keys(elements, attrs_of, mask)
     for i, el in enumerate(elements):
         attrs = attrs_of[i]
         tag = el.tag
@@ -251,6 +252,8 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         ident = attrs.get("id")
         if isinstance(ident, str) and ident and id_count.get(ident) == 1 and _CSS_IDENT.match(ident):
             el.selector = "#" + ident
+        elif attr_keys[i]:
+            el.selector = attr_keys[i]
         else:
             own = f"{tag}:nth-of-type({nth[key]})"
             if tag == "body":
@@ -302,6 +305,35 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
     tree = DomTree(elements, index_of_node, doc_id, _clean(title, 200, mask), root, dropped)
     tree.title_nodes = frozenset(title_ids)
     return tree
+
+
+#: Attributes that name an element stably across widths, after ``id`` (issue 11: the heatmap
+#: matches a click's element on a screenshot of another width by its selector).
+_KEY_ATTRIBUTES = ("data-testid", "name", "aria-label")
+_KEY_VALUE = re.compile(r'^[^"\\\n\r]{1,80}$')
+
+
+def _stable_attribute_keys(elements: list[DomElement], attrs_of: list[dict], mask: bool) -> list[str]:
+    """Per element, ``[data-testid="x"]``, ``tag[name="x"]`` or ``[aria-label="x"]`` where that value
+    is unique in the document (the first such attribute wins), else "". With masking on, a value
+    that masking would change (an e-mail address, a card-like number) is never a key."""
+    seen: dict[tuple[str, str], int] = {}
+    for attrs in attrs_of:
+        for a in _KEY_ATTRIBUTES:
+            v = attrs.get(a)
+            if isinstance(v, str):
+                seen[(a, v)] = seen.get((a, v), 0) + 1
+    keys = []
+    for el, attrs in zip(elements, attrs_of):
+        key = ""
+        for a in _KEY_ATTRIBUTES:
+            v = attrs.get(a)
+            if isinstance(v, str) and seen.get((a, v)) == 1 and _KEY_VALUE.match(v) \
+                    and not (mask and scrub(v) != v):
+                key = f'{el.tag}[name="{v}"]' if a == "name" else f'[{a}="{v}"]'
+                break
+        keys.append(key)
+    return keys
 
 
 def _label(el: DomElement, attrs: dict, text: str, ids: dict[str, int], label_for: dict[str, int],
