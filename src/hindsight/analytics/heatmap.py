@@ -28,13 +28,23 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from hindsight.text import plural
 from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
+from hindsight.analytics.heatmap_anchor import (
+    MATCHED,
+    NO_ELEMENT,
+    UNMATCHED,
+    Coverage,
+    element_keys_match,
+    in_move_band,
+    move_band_px,
+    project_clicks,
+)
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
     DWELL_CAP_MS,
@@ -150,6 +160,8 @@ class HeatmapResult:
     sample: SampleSize
     scroll: ScrollStats | None = None
     total: float = 0.0
+    #: Which widths the map includes and what it could not place (issue 11); see heatmap_anchor.
+    coverage: Coverage | None = None
 
     @property
     def warning(self) -> str | None:
@@ -290,6 +302,21 @@ class _SnapshotData:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@dataclass
+class _GroupData(_SnapshotData):
+    """Every source snapshot of a page group on one device class, projected onto a base snapshot."""
+
+    device: str = ""
+    src_ids: np.ndarray = None       # (s,) source snapshot ids, base first
+    src_width: np.ndarray = None     # (s,)
+    pv_src: np.ndarray = None        # (p,) source index per pageview
+    status: np.ndarray = None        # per click: MATCHED, UNMATCHED, NO_ELEMENT
+    click_src: np.ndarray = None     # per click: source index
+    src_target: np.ndarray = None    # per click: element index on its own snapshot
+    src_selectors: tuple = ()        # per source: its ElementMap.selector
+    pv_in_band: np.ndarray = None    # (p,) bool: the pageview's snapshot width is in the move band
+
+
 def _pageview_index(sorted_ids: np.ndarray, pv_ids: np.ndarray) -> np.ndarray:
     """Per event, the position of its pageview id in ``sorted_ids`` (int32).
 
@@ -333,6 +360,7 @@ class HeatmapEngine:
         self.cache_size = int(cache_size)
         self._results: OrderedDict = OrderedDict()
         self._snapshots: dict[int, _SnapshotData] = {}
+        self._groups: OrderedDict = OrderedDict()
         self._allowed: OrderedDict = OrderedDict()
         self._lock = threading.RLock()
         self._sessions_loaded = False  # the session table loads on first use (off the GUI thread)
@@ -498,34 +526,207 @@ class HeatmapEngine:
         bottom_row = np.clip(-(-bottom[keep] // cell), 0, data.shape[0])
         return _Timeline(max_bottom, first_vh, g[keep], top_row, bottom_row, dur[keep])
 
+    # -- page groups across widths (issue 11) --------------------------------------------
+    def sources(self, snapshot_id: int, pages: tuple[int, ...] | None = None) -> list:
+        """The snapshots whose points a map on ``snapshot_id`` draws: every snapshot of the page
+        group (default: the snapshot's page) on its device class, the snapshot itself first."""
+        cap = self.capture
+        base = cap.snapshot(int(snapshot_id))
+        group = _norm_pages(pages) or (base.page_id,)
+        out = [base]
+        for pid in group:
+            out += [s for s in cap.snapshots(pid) if s.device == base.device and s.snapshot_id != base.snapshot_id]
+        return out
+
+    def screenshots(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None) -> list:
+        """[(Snapshot, sessions)] of the page group on ``device``, most sessions first (then
+        narrower first): the screenshots a map can be drawn on; the first is the default."""
+        rows = []
+        allowed = self.session_lookup(flt)
+        for pid in _norm_pages(page_ids) or ():
+            for snap in self.capture.snapshots(pid):
+                if snap.device != device:
+                    continue
+                sess = self._snapshot(snap.snapshot_id).pv.session
+                sess = sess[sess <= self._max_sid]
+                rows.append((snap, int(np.unique(sess[allowed[sess]]).size)))
+        rows.sort(key=lambda r: (-r[1], r[0].width, r[0].snapshot_id))
+        return rows
+
+    def default_snapshot(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None):
+        """The screenshot covering most sessions of the device class (None if the group has none)."""
+        rows = self.screenshots(page_ids, device, flt)
+        return rows[0][0] if rows else None
+
+    def _group(self, base_id: int, pages: tuple[int, ...] | None) -> _GroupData:
+        key = (base_id, pages)
+        with self._lock:
+            hit = self._groups.get(key)
+            if hit is not None:
+                self._groups.move_to_end(key)
+                return hit
+        srcs = self.sources(base_id, pages)
+        base_snap = srcs[0]
+        base = self._snapshot(base_id)
+        parts = [self._snapshot(s.snapshot_id) for s in srcs]
+        for d in parts:
+            self._ensure_loaded(d)
+        bw, bh = base.width, base.height
+        em = base.elements
+        pv_off = np.cumsum([0] + [d.pv.ids.size for d in parts])
+        cat = np.concatenate
+        pv = _Pageviews(*(cat([getattr(d.pv, f) for d in parts]) for f in
+                          ("ids", "session", "start", "end", "next_end", "vh")))
+        pv_src = cat([np.full(d.pv.ids.size, i, dtype=np.int32) for i, d in enumerate(parts)])
+        src_width = np.array([d.width for d in parts], dtype=np.int64)
+        band = np.array([in_move_band(w, bw) for w in src_width], dtype=bool)
+
+        xs, ys, tg, st, cs = [], [], [], [], []
+        for i, d in enumerate(parts):
+            c = d.clicks
+            elmap = (np.arange(len(em), dtype=np.int32) if d is base
+                     else element_keys_match(d.elements.selector, em.selector))
+            px, py, bt, status = project_clicks(c.x, c.y, c.target, d.elements.boxes, elmap, em.boxes,
+                                                bw / max(1, d.width), bh / max(1, d.height))
+            xs.append(px), ys.append(py), tg.append(bt), st.append(status)
+            cs.append(np.full(px.size, i, dtype=np.int32))
+        x, y, status = cat(xs), cat(ys), cat(st)
+        cell = flat_cells(x, y, bw, bh, self.cell_px)
+        cell[status == UNMATCHED] = -1
+        clicks = _Clicks(x, y, cat([d.clicks.t for d in parts]), cat(tg),
+                         cat([d.clicks.pv + pv_off[i] for i, d in enumerate(parts)]),
+                         cat([d.clicks.session for d in parts]), cell,
+                         cat([d.clicks.rage for d in parts]), cat([d.clicks.dead for d in parts]))
+        src_target = cat([d.clicks.target for d in parts])
+        del xs, ys, tg, st
+
+        # Moves: only sources in the band, positions scaled (identity for the base).
+        mpv, mcell, mw = [], [], []
+        for i, d in enumerate(parts):
+            if not band[i]:
+                continue
+            mv = d.moves
+            if d is base or (d.width == bw and d.height == bh):
+                mpv.append(mv.pv + pv_off[i]), mcell.append(mv.cell), mw.append(mv.weight)
+                continue
+            gh, gw = d.shape
+            ok = mv.cell >= 0
+            cy = (mv.cell // gw).astype(np.float32) + 0.5
+            cx = (mv.cell % gw).astype(np.float32) + 0.5
+            c2 = flat_cells(cx * self.cell_px * bw / d.width, cy * self.cell_px * bh / d.height, bw, bh,
+                            self.cell_px)
+            c2[~ok] = -1
+            mpv.append(mv.pv + pv_off[i]), mcell.append(c2), mw.append(mv.weight)
+        moves = _Moves(cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
+                       cat(mw) if mw else np.zeros(0, np.float64))
+
+        # Scroll and attention: depths in % of the document height.
+        gh_b = base.shape[0]
+        mb, fv, sp, stop, sbot, sms = [], [], [], [], [], []
+        for i, d in enumerate(parts):
+            tl = d.timeline
+            r = bh / max(1, d.height)
+            rr = gh_b / max(1, d.shape[0])
+            mb.append(np.round(tl.max_bottom * r).astype(np.int64))
+            fv.append(np.round(tl.first_vh * r).astype(np.int64))
+            sp.append(tl.seg_pv + pv_off[i])
+            stop.append(np.clip(np.floor(tl.seg_top * rr), 0, gh_b).astype(np.int64))
+            sbot.append(np.clip(np.ceil(tl.seg_bottom * rr), 0, gh_b).astype(np.int64))
+            sms.append(tl.seg_ms)
+        timeline = _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
+
+        data = _GroupData(base_id, bw, bh, base.shape, em, pv, clicks, moves, timeline,
+                          device=base_snap.device, src_ids=np.array([s.snapshot_id for s in srcs], dtype=np.int64),
+                          src_width=src_width, pv_src=pv_src, status=status, click_src=cat(cs),
+                          src_target=src_target, src_selectors=tuple(d.elements.selector for d in parts),
+                          pv_in_band=band[pv_src])
+        with self._lock:
+            self._groups[key] = data
+            while len(self._groups) > 8:
+                self._groups.popitem(last=False)
+        return data
+
+    def _pv_keep(self, data: _SnapshotData, flt: SessionFilter | None) -> np.ndarray:
+        allowed = self.session_lookup(flt)
+        return allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
+
+    def _coverage(self, data: _GroupData, pv_keep: np.ndarray, kind: str) -> Coverage:
+        widths = {}
+        for i, w in enumerate(data.src_width.tolist()):
+            n = int(np.unique(data.pv.session[pv_keep & (data.pv_src == i)]).size)
+            widths[w] = widths.get(w, 0) + n
+        lo, hi = move_band_px(data.width)
+        out = {int(w): n for w, n in widths.items()}
+        cov = dict(snapshot_id=data.snapshot_id, width=data.width, device=data.device, kind=kind,
+                   widths=tuple(sorted(out.items())), move_band=(lo, hi))
+        if kind in ("click", "rage", "dead"):
+            c = data.clicks
+            m = pv_keep[c.pv]
+            if kind == "rage":
+                m = m & c.rage
+            elif kind == "dead":
+                m = m & c.dead
+            st = data.status[m]
+            cov["matched"] = int((st == MATCHED).sum())
+            cov["unmatched"] = int((st == UNMATCHED).sum())
+            cov["no_element"] = int((st == NO_ELEMENT).sum())
+            um = np.flatnonzero(m & (data.status == UNMATCHED))
+            if um.size:
+                src, tgt = data.click_src[um].astype(np.int64), data.src_target[um].astype(np.int64)
+                pairs, counts = np.unique(src * 1_000_000 + tgt, return_counts=True)
+                rows = [(data.src_selectors[p // 1_000_000][p % 1_000_000], int(data.src_width[p // 1_000_000]),
+                         int(n)) for p, n in zip(pairs.tolist(), counts.tolist())]
+                rows.sort(key=lambda r: (-r[2], r[0], r[1]))
+                cov["unmatched_elements"] = tuple(rows)
+        if kind == "move":
+            left = pv_keep & ~data.pv_in_band
+            ls = {}
+            for i in np.unique(data.pv_src[left]).tolist():
+                w = int(data.src_width[i])
+                ls[w] = ls.get(w, 0) + int(np.unique(data.pv.session[left & (data.pv_src == i)]).size)
+            inside = set(np.unique(data.pv.session[pv_keep & data.pv_in_band]).tolist())
+            out_s = set(np.unique(data.pv.session[left]).tolist()) - inside
+            cov["move_left_out"] = len(out_s)
+            cov["move_left_out_widths"] = tuple(sorted(ls.items()))
+        return Coverage(**cov)
+
     # -- public API ----------------------------------------------------------------------
-    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult:
-        """The ``kind`` heatmap of a snapshot for the sessions ``flt`` keeps (cached)."""
+    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None) -> HeatmapResult:
+        """The ``kind`` heatmap drawn on a snapshot (the chosen screenshot) for the sessions ``flt``
+        keeps (cached): the points of every snapshot of the page group ``pages`` (default: the
+        snapshot's own page) on the same device class, projected onto it (see heatmap_anchor)."""
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         flt = flt or SessionFilter()
-        key = (int(snapshot_id), kind, flt)
+        pages = _norm_pages(pages)
+        key = (int(snapshot_id), kind, flt, pages)
         with self._lock:
             hit = self._results.get(key)
             if hit is not None:
                 self._results.move_to_end(key)
                 return hit
-        data = self._snapshot(int(snapshot_id))
-        allowed = self.session_lookup(flt)
-        pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
-        sessions = int(np.unique(data.pv.session[pv_keep]).size)
-        pageviews = int(pv_keep.sum())
+        data = self._group(int(snapshot_id), pages)
+        pv_keep = self._pv_keep(data, flt)
+        if kind == "move":  # only sessions of near-identical layouts (the move band)
+            sessions = int(np.unique(data.pv.session[pv_keep & data.pv_in_band]).size)
+            pageviews = int((pv_keep & data.pv_in_band).sum())
+        else:
+            sessions = int(np.unique(data.pv.session[pv_keep]).size)
+            pageviews = int(pv_keep.sum())
         result = _COMPUTE[kind](self, data, pv_keep, sessions, pageviews, kind)
+        result = replace(result, coverage=self._coverage(data, pv_keep, kind))
         with self._lock:
             self._results[key] = result
             while len(self._results) > self.cache_size:
                 self._results.popitem(last=False)
         return result
 
-    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult | None:
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+               pages: tuple[int, ...] | None = None) -> HeatmapResult | None:
         """The result of :meth:`compute` if it is already in the cache, else None (never computes:
         cheap enough for a GUI thread deciding whether to start a worker)."""
-        key = (int(snapshot_id), kind, flt or SessionFilter())
+        key = (int(snapshot_id), kind, flt or SessionFilter(), _norm_pages(pages))
         with self._lock:
             hit = self._results.get(key)
             if hit is not None:
@@ -584,13 +785,16 @@ class HeatmapEngine:
                              "s in view per pageview", self._sample(sessions, pageviews, pageviews, kind),
                              scroll=stats, total=float(w.sum() / 1000.0))
 
-    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[ElementStats]:
+    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None,
+                      pages: tuple[int, ...] | None = None) -> list[ElementStats]:
         """Per element of the snapshot's map: clicks, share, sessions, rage and dead clicks.
 
-        A click counts for the smallest element under it (the event's ``target``). Sorted by
-        clicks, most first; elements nobody clicked come last (in map order).
+        A click counts for the smallest element under it (the event's ``target``), from every
+        width of the page group, matched by element key (unmatched clicks count in the share's
+        total, see :attr:`HeatmapResult.coverage`). Sorted by clicks, most first; elements
+        nobody clicked come last (in map order).
         """
-        data = self._snapshot(int(snapshot_id))
+        data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
         c = self._clicks(data)
         m = allowed[np.minimum(c.session, self._max_sid)]
@@ -610,17 +814,19 @@ class HeatmapEngine:
                              int(rage[i]), int(dead[i])) for i in order]
 
     def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
-                    flt: SessionFilter | None = None) -> list[tuple[int, int, int]]:
+                    flt: SessionFilter | None = None,
+                    pages: tuple[int, ...] | None = None) -> list[tuple[int, int, int]]:
         """Clicks within ``radius_px`` CSS px of (x, y): ``(session_id, t_ms, pageview_id)``.
 
         ``kind`` "rage" or "dead" keeps only those clicks; other kinds list all clicks.
         Sorted by distance from (x, y), nearest first; ``t_ms`` is ms since session start,
-        ready to open the replay at that moment.
+        ready to open the replay at that moment. Clicks of other widths count where they are
+        drawn (through their element); unmatched clicks are not drawn, so not listed.
         """
-        data = self._snapshot(int(snapshot_id))
+        data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
         c = self._clicks(data)
-        m = allowed[np.minimum(c.session, self._max_sid)]
+        m = allowed[np.minimum(c.session, self._max_sid)] & (data.status != UNMATCHED)
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
@@ -632,10 +838,10 @@ class HeatmapEngine:
         return [(int(s), int(t), int(p)) for s, t, p in zip(c.session[idx], c.t[idx], pv_ids)]
 
     def compare(self, snapshot_id: int, kind: str, flt_a: SessionFilter | None,
-                flt_b: SessionFilter | None) -> CompareResult:
+                flt_b: SessionFilter | None, pages: tuple[int, ...] | None = None) -> CompareResult:
         """Segments A and B on one snapshot, each per pageview, and their difference A − B."""
-        a = self.compute(snapshot_id, kind, flt_a)
-        b = self.compute(snapshot_id, kind, flt_b)
+        a = self.compute(snapshot_id, kind, flt_a, pages)
+        b = self.compute(snapshot_id, kind, flt_b, pages)
         if kind in ("scroll", "attention"):  # already per pageview
             ga, gb = a.grid, b.grid
             unit = a.unit
@@ -652,8 +858,16 @@ class HeatmapEngine:
         with self._lock:
             self._results.clear()
             self._snapshots.clear()
+            self._groups.clear()
             self._allowed.clear()
             self._sessions_loaded = False
+
+
+def _norm_pages(pages) -> tuple[int, ...] | None:
+    """A page group as a sorted tuple of page ids (None: the base snapshot's own page)."""
+    if pages is None:
+        return None
+    return tuple(sorted({int(p) for p in pages})) or None
 
 
 def scroll_grid(stats: "ScrollStats", shape: tuple[int, int], cell_px: int) -> np.ndarray:
