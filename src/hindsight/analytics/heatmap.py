@@ -652,11 +652,12 @@ class HeatmapEngine:
 
     def _coverage(self, data: _GroupData, pv_keep: np.ndarray, kind: str) -> Coverage:
         widths = {}
+        drawn = pv_keep & data.pv_in_band if kind == "move" else pv_keep  # what the map includes
         for i, w in enumerate(data.src_width.tolist()):
-            n = int(np.unique(data.pv.session[pv_keep & (data.pv_src == i)]).size)
+            n = int(np.unique(data.pv.session[drawn & (data.pv_src == i)]).size)
             widths[w] = widths.get(w, 0) + n
         lo, hi = move_band_px(data.width)
-        out = {int(w): n for w, n in widths.items()}
+        out = {int(w): n for w, n in widths.items() if n or kind != "move"}
         cov = dict(snapshot_id=data.snapshot_id, width=data.width, device=data.device, kind=kind,
                    widths=tuple(sorted(out.items())), move_band=(lo, hi))
         if kind in ("click", "rage", "dead"):
@@ -928,3 +929,41 @@ def find_snapshot(capture, page_url: str, device: str = "desktop"):
         devices = ", ".join(sorted({s.device for s in capture.snapshots(page.page_id)}))
         raise KeyError(f"page {page_url} has no {device!r} snapshot (devices: {devices})")
     return snap
+
+
+def choose_snapshot(capture, engine: HeatmapEngine, page_url: str, device: str = "desktop", *,
+                    width: int | None = None, snapshot_id: int | None = None,
+                    pages: tuple[int, ...] | None = None, flt: SessionFilter | None = None):
+    """The screenshot a map of ``page_url`` (or the page group ``pages``) is drawn on.
+
+    ``snapshot_id`` names it; else ``width`` picks the group's ``device`` snapshot of that width;
+    else the default: the one covering most sessions of the device class
+    (:meth:`HeatmapEngine.default_snapshot`). ``KeyError`` with a one-line reason if none fits.
+    """
+    if pages is None:
+        page = capture.page_by_url(page_url)
+        if page is None:
+            known = ", ".join(p.url for p in capture.pages())
+            raise KeyError(f"no page {page_url!r} in this capture (pages: {known})")
+        pages = (page.page_id,)
+    pages = _norm_pages(pages)
+    if snapshot_id is not None:
+        try:
+            snap = capture.snapshot(int(snapshot_id))
+        except KeyError:
+            snap = None
+        if snap is None or snap.page_id not in pages:
+            ids = ", ".join(f"{s.snapshot_id} ({s.device} {s.width} px)" for p in pages for s in capture.snapshots(p))
+            raise KeyError(f"snapshot {snapshot_id} is not a screenshot of {page_url} (its snapshots: {ids})")
+        return snap
+    rows = engine.screenshots(pages, device, flt)
+    if not rows:
+        devices = ", ".join(sorted({s.device for p in pages for s in capture.snapshots(p)}))
+        raise KeyError(f"page {page_url} has no {device!r} snapshot (devices: {devices})")
+    if width is not None:
+        for snap, _n in rows:
+            if snap.width == int(width):
+                return snap
+        widths = ", ".join(str(w) for w in sorted({s.width for s, _ in rows}))
+        raise KeyError(f"page {page_url} has no {device} screenshot {width} px wide (widths: {widths})")
+    return rows[0][0]

@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
                         "rage or dead clicks (default click)")
     add_filter_arguments(p)  # --device picks the snapshot too (default desktop)
+    p.add_argument("--width", type=positive_int, default=None, metavar="W",
+                   help="draw on the page's screenshot W px wide (default: the one covering most sessions of "
+                        "the device); clicks of every width are projected onto it through their element")
+    p.add_argument("--snapshot", type=positive_int, default=None, metavar="ID",
+                   help="draw on this snapshot (screenshot) of the page")
     p.add_argument("-o", "--output", type=output_path, metavar="PNG", default=None, help="write the image here")
     p.add_argument("--opacity", type=float_range(0.0, 1.0), default=0.6, help="overlay opacity 0..1 (default 0.6)")
     p.add_argument("--min-sessions", type=positive_int, default=None, metavar="N",
@@ -74,8 +79,13 @@ def _describe(flt) -> str:
     return " ".join(parts) or "all sessions"
 
 
+def _shown(e, kind: str) -> bool:
+    """A row of top_elements: clicked, and for a rage / dead map, with rage / dead clicks."""
+    return e.rage_clicks > 0 if kind == "rage" else e.dead_clicks > 0 if kind == "dead" else e.clicks > 0
+
+
 def cmd_heatmap(args: argparse.Namespace) -> int:
-    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, choose_snapshot
     from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
@@ -90,11 +100,14 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output}: its folder does not exist")
     with open_capture(args.file) as cap:
         flt = filter_from_args(args, cap)
+        engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        if args.width is not None and args.snapshot is not None:
+            raise UsageError("give --width or --snapshot, not both")
         try:
-            snap = find_snapshot(cap, args.page, device)
+            snap = choose_snapshot(cap, engine, args.page, device, width=args.width, snapshot_id=args.snapshot)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
-        engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        device = snap.device
         if args.vs is not None:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
@@ -107,14 +120,15 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
     if args.json:
         out = {
-            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
+            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
+            "kind": args.kind, "coverage": result.coverage.to_dict(),
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "display_levels": list(display_scale(result).levels),
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
-                             for e in table[:10] if e.clicks > 0],
+                             for e in table if _shown(e, args.kind)][:10],
         }
         if result.scroll is not None:
             out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
@@ -123,6 +137,9 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         print_json(out)
     else:
         print(f"wrote {args.output}: {result.title.lower()} of {args.page} ({device}), {result.sample.badge()}")
+        print(result.coverage.header())
+        for line in result.coverage.notes():
+            print(f"note: {line}")
         if result.warning:
             print(f"warning: {result.warning}")
         if result.note:
@@ -146,6 +163,7 @@ def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
                     **({"output": str(args.output)} if args.output else {})})
     else:
         print(f"wrote {args.output}: {cmp.a.title.lower()} of {args.page} ({device}), A − B per pageview")
+        print(cmp.a.coverage.header())
         for tag, name, r in (("A", names[0], cmp.a), ("B", names[1], cmp.b)):
             print(f"  {tag} {name}: {r.sample.badge()}" + (f"  (warning: {r.warning})" if r.warning else ""))
     return 0
