@@ -540,16 +540,18 @@ class HeatmapEngine:
 
     def screenshots(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None) -> list:
         """[(Snapshot, sessions)] of the page group on ``device``, most sessions first (then
-        narrower first): the screenshots a map can be drawn on; the first is the default."""
+        narrower first): the screenshots a map can be drawn on; the first is the default.
+        ``sessions`` is None when there is only one (nothing to choose, nothing read)."""
+        snaps = [snap for pid in _norm_pages(page_ids) or () for snap in self.capture.snapshots(pid)
+                 if snap.device == device]
+        if len(snaps) <= 1:  # nothing to choose: no need to read pageviews
+            return [(snap, None) for snap in snaps]
         rows = []
         allowed = self.session_lookup(flt)
-        for pid in _norm_pages(page_ids) or ():
-            for snap in self.capture.snapshots(pid):
-                if snap.device != device:
-                    continue
-                sess = self._snapshot(snap.snapshot_id).pv.session
-                sess = sess[sess <= self._max_sid]
-                rows.append((snap, int(np.unique(sess[allowed[sess]]).size)))
+        for snap in snaps:
+            sess = self._snapshot(snap.snapshot_id).pv.session
+            sess = sess[sess <= self._max_sid]
+            rows.append((snap, int(np.unique(sess[allowed[sess]]).size)))
         rows.sort(key=lambda r: (-r[1], r[0].width, r[0].snapshot_id))
         return rows
 
@@ -575,8 +577,9 @@ class HeatmapEngine:
         em = base.elements
         pv_off = np.cumsum([0] + [d.pv.ids.size for d in parts])
         cat = np.concatenate
-        pv = _Pageviews(*(cat([getattr(d.pv, f) for d in parts]) for f in
-                          ("ids", "session", "start", "end", "next_end", "vh")))
+        single = len(parts) == 1  # only the base itself: share its arrays, project only clicks
+        pv = base.pv if single else _Pageviews(*(cat([getattr(d.pv, f) for d in parts]) for f in
+                                                 ("ids", "session", "start", "end", "next_end", "vh")))
         pv_src = cat([np.full(d.pv.ids.size, i, dtype=np.int32) for i, d in enumerate(parts)])
         src_width = np.array([d.width for d in parts], dtype=np.int64)
         band = np.array([in_move_band(w, bw) for w in src_width], dtype=bool)
@@ -602,7 +605,7 @@ class HeatmapEngine:
 
         # Moves: only sources in the band, positions scaled (identity for the base).
         mpv, mcell, mw = [], [], []
-        for i, d in enumerate(parts):
+        for i, d in enumerate(parts if not single else ()):
             if not band[i]:
                 continue
             mv = d.moves
@@ -617,13 +620,14 @@ class HeatmapEngine:
                             self.cell_px)
             c2[~ok] = -1
             mpv.append(mv.pv + pv_off[i]), mcell.append(c2), mw.append(mv.weight)
-        moves = _Moves(cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
-                       cat(mw) if mw else np.zeros(0, np.float64))
+        moves = base.moves if single else _Moves(
+            cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
+            cat(mw) if mw else np.zeros(0, np.float64))
 
         # Scroll and attention: depths in % of the document height.
         gh_b = base.shape[0]
         mb, fv, sp, stop, sbot, sms = [], [], [], [], [], []
-        for i, d in enumerate(parts):
+        for i, d in enumerate(parts if not single else ()):
             tl = d.timeline
             r = bh / max(1, d.height)
             rr = gh_b / max(1, d.shape[0])
@@ -633,7 +637,7 @@ class HeatmapEngine:
             stop.append(np.clip(np.floor(tl.seg_top * rr), 0, gh_b).astype(np.int64))
             sbot.append(np.clip(np.ceil(tl.seg_bottom * rr), 0, gh_b).astype(np.int64))
             sms.append(tl.seg_ms)
-        timeline = _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
+        timeline = base.timeline if single else _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
 
         data = _GroupData(base_id, bw, bh, base.shape, em, pv, clicks, moves, timeline,
                           device=base_snap.device, src_ids=np.array([s.snapshot_id for s in srcs], dtype=np.int64),
