@@ -650,20 +650,35 @@ class HeatmapEngine:
                 self._groups.popitem(last=False)
         return data
 
+    def click_points(self, snapshot_id: int, flt: SessionFilter | None = None,
+                     pages: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+        """Every click (and tap) of the group's snapshots on the device class as drawn on
+        ``snapshot_id``, for the sessions ``flt`` keeps: ``x``, ``y`` (float32 CSS px on the
+        screenshot), ``target`` (its element there, -1 if none), ``status`` (heatmap_anchor's
+        MATCHED / UNMATCHED / NO_ELEMENT), ``source_snapshot``, ``source_target``, ``session``,
+        ``rage``, ``dead``."""
+        data = self._group(int(snapshot_id), _norm_pages(pages))
+        c = data.clicks
+        m = self._pv_keep(data, flt)[c.pv]
+        return {"x": c.x[m], "y": c.y[m], "target": c.target[m], "status": data.status[m],
+                "source_snapshot": data.src_ids[data.click_src[m]], "source_target": data.src_target[m],
+                "session": c.session[m], "rage": c.rage[m], "dead": c.dead[m]}
+
     def _pv_keep(self, data: _SnapshotData, flt: SessionFilter | None) -> np.ndarray:
         allowed = self.session_lookup(flt)
         return allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
 
     def _coverage(self, data: _GroupData, pv_keep: np.ndarray, kind: str) -> Coverage:
-        widths = {}
         drawn = pv_keep & data.pv_in_band if kind == "move" else pv_keep  # what the map includes
-        for i, w in enumerate(data.src_width.tolist()):
-            n = int(np.unique(data.pv.session[drawn & (data.pv_src == i)]).size)
-            widths[w] = widths.get(w, 0) + n
+        pv_width = data.src_width[data.pv_src]
+        widths = []
+        for w in np.unique(data.src_width).tolist():
+            n = int(np.unique(data.pv.session[drawn & (pv_width == w)]).size)
+            if n or kind != "move":
+                widths.append((int(w), n))
         lo, hi = move_band_px(data.width)
-        out = {int(w): n for w, n in widths.items() if n or kind != "move"}
         cov = dict(snapshot_id=data.snapshot_id, width=data.width, device=data.device, kind=kind,
-                   widths=tuple(sorted(out.items())), move_band=(lo, hi))
+                   widths=tuple(widths), sessions=int(np.unique(data.pv.session[drawn]).size), move_band=(lo, hi))
         if kind in ("click", "rage", "dead"):
             c = data.clicks
             m = pv_keep[c.pv]
@@ -685,10 +700,8 @@ class HeatmapEngine:
                 cov["unmatched_elements"] = tuple(rows)
         if kind == "move":
             left = pv_keep & ~data.pv_in_band
-            ls = {}
-            for i in np.unique(data.pv_src[left]).tolist():
-                w = int(data.src_width[i])
-                ls[w] = ls.get(w, 0) + int(np.unique(data.pv.session[left & (data.pv_src == i)]).size)
+            ls = {int(w): int(np.unique(data.pv.session[left & (pv_width == w)]).size)
+                  for w in np.unique(pv_width[left]).tolist()}
             inside = set(np.unique(data.pv.session[pv_keep & data.pv_in_band]).tolist())
             out_s = set(np.unique(data.pv.session[left]).tolist()) - inside
             cov["move_left_out"] = len(out_s)

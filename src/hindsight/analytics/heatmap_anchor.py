@@ -117,6 +117,7 @@ class Coverage:
     """What a map on one screenshot includes, computed once for every view.
 
     widths : ((width, sessions), ...) sessions of the segment per source snapshot width.
+    sessions : distinct sessions the map includes (a session seen at two widths counts once).
     matched, unmatched, no_element : clicks of the map's kind (0 for non-click maps).
     unmatched_elements : ((selector, source width, clicks), ...) most clicks first.
     move_left_out : sessions outside the move band (move maps only, else 0).
@@ -127,6 +128,7 @@ class Coverage:
     device: str
     kind: str
     widths: tuple
+    sessions: int = 0
     matched: int = 0
     unmatched: int = 0
     no_element: int = 0
@@ -134,10 +136,6 @@ class Coverage:
     move_band: tuple[int, int] = (0, 0)
     move_left_out: int = 0
     move_left_out_widths: tuple = ()
-
-    @property
-    def sessions(self) -> int:
-        return int(sum(n for _, n in self.widths))
 
     def header(self) -> str:
         """E.g. ``"1440 px screenshot · 3 sessions: 1×1280, 1×1440, 1×1920"``."""
