@@ -68,19 +68,45 @@ def anchor_fractions(x: np.ndarray, y: np.ndarray, target: np.ndarray, boxes: np
     return fx.astype(np.float32, copy=False), fy.astype(np.float32, copy=False), has
 
 
-def project_anchored(fx, fy, base_idx, base_boxes):
-    """(px, py) float32 on the base: ``bx + fx * bw`` (kept inside the half-open box), for clicks
-    whose base element is ``base_idx`` (>= 0 everywhere)."""
-    b = np.take(np.asarray(base_boxes, dtype=np.float32), base_idx, axis=0)
-    w = b[:, 2]
-    h = b[:, 3]
-    px = b[:, 0] + np.minimum(fx * w, np.maximum(w - 0.01, 0))
-    py = b[:, 1] + np.minimum(fy * h, np.maximum(h - 0.01, 0))
-    return px, py
+def affine_table(src_boxes, elmap, base_boxes, sx: float, sy: float):
+    """Per source element (and one extra row for "no element"), the affine map onto the base.
+
+    Returns (table, base_t, status): ``table`` (8, n + 1) float32 rows ``lo_x, hi_x, a_x, b_x,
+    lo_y, hi_y, a_y, b_y`` so that a click ``x`` on element ``i`` is drawn at
+    ``b_x + (clip(x, lo_x, hi_x) - lo_x) * a_x`` (the same fraction of the base element's box,
+    kept 0.01 px inside it); ``base_t`` (n + 1,) int32 the base element (-1 if none) and
+    ``status`` (n + 1,) int8. Elements with no match (or an empty box on the base) are
+    UNMATCHED; elements with an empty box on their own snapshot, and the extra row, have
+    NO_ELEMENT. Both map by scaled coordinates (``x * sx``, clamped at 0).
+    """
+    src = np.asarray(src_boxes, dtype=np.float64).reshape(-1, 4)
+    base = np.asarray(base_boxes, dtype=np.float64).reshape(-1, 4)
+    n = len(src)
+    em = np.asarray(elmap, dtype=np.int64)[:n] if n else np.zeros(0, np.int64)
+    has = (src[:, 2] > 0) & (src[:, 3] > 0)
+    b = base[np.maximum(em, 0)] if len(base) else np.zeros((n, 4))
+    m = has & (em >= 0) & (b[:, 2] > 0) & (b[:, 3] > 0)
+    table = np.zeros((8, n + 1), dtype=np.float64)
+    big = float(np.finfo(np.float32).max)
+    table[1], table[2], table[5], table[6] = big, sx, big, sy      # scaled coordinates by default
+    ew, eh, bw, bh = src[m, 2], src[m, 3], b[m, 2], b[m, 3]
+    idx = np.flatnonzero(m)
+    table[0, idx], table[4, idx] = src[m, 0], src[m, 1]
+    table[1, idx] = src[m, 0] + ew - 0.01 * ew / bw
+    table[5, idx] = src[m, 1] + eh - 0.01 * eh / bh
+    table[2, idx], table[6, idx] = bw / ew, bh / eh
+    table[3, idx], table[7, idx] = b[m, 0], b[m, 1]
+    base_t = np.full(n + 1, -1, dtype=np.int32)
+    base_t[idx] = em[m]
+    status = np.full(n + 1, NO_ELEMENT, dtype=np.int8)
+    status[np.flatnonzero(has & ~m)] = UNMATCHED
+    status[idx] = MATCHED
+    return table.astype(np.float32), base_t, status
 
 
 def project_clicks(x, y, target, src_boxes, elmap, base_boxes, sx: float, sy: float):
-    """Project one source's clicks onto the base.
+    """Project one source's clicks onto the base, vectorised: one affine map per element
+    (:func:`affine_table`), gathered per click by its ``target`` with ``np.take``.
 
     elmap : (n_src_elements,) int32 base index per source element (-1: not on the base).
     sx, sy : base/source width and height ratios for clicks with no element.
@@ -88,20 +114,24 @@ def project_clicks(x, y, target, src_boxes, elmap, base_boxes, sx: float, sy: fl
     and int8 status (MATCHED, UNMATCHED, NO_ELEMENT). Unmatched clicks keep scaled positions
     but are not meant to be drawn.
     """
-    fx, fy, has = anchor_fractions(x, y, target, src_boxes)
-    t = np.where(has, np.asarray(target, dtype=np.int64), 0)
-    base_t = np.where(has, np.take(elmap, t) if len(elmap) else -1, -1).astype(np.int32)
-    matched = base_t >= 0
-    status = np.full(base_t.shape, NO_ELEMENT, dtype=np.int8)
-    status[has & ~matched] = UNMATCHED
-    status[matched] = MATCHED
-    px = np.asarray(x, dtype=np.float32) * np.float32(sx)
-    py = np.asarray(y, dtype=np.float32) * np.float32(sy)
-    if matched.any():
-        ax, ay = project_anchored(fx[matched], fy[matched], base_t[matched], base_boxes)
-        px[matched] = ax
-        py[matched] = ay
-    return px, py, base_t, status
+    table, bt, st = affine_table(src_boxes, elmap, base_boxes, sx, sy)
+    n = table.shape[1] - 1
+    t = np.asarray(target).astype(np.intp)
+    t[(t < 0) | (t >= n)] = n
+    g = np.take(table, t, axis=1)
+    px = np.asarray(x).astype(np.float32)
+    np.maximum(px, g[0], out=px)
+    np.minimum(px, g[1], out=px)
+    px -= g[0]
+    px *= g[2]
+    px += g[3]
+    py = np.asarray(y).astype(np.float32)
+    np.maximum(py, g[4], out=py)
+    np.minimum(py, g[5], out=py)
+    py -= g[4]
+    py *= g[6]
+    py += g[7]
+    return px, py, np.take(bt, t), np.take(st, t)
 
 
 def in_move_band(width: int, base_width: int, band: float = MOVE_BAND) -> bool:
