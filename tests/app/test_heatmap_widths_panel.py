@@ -52,7 +52,7 @@ def _cli(capture_path, capsys, *args) -> dict:
 def test_chooser_lists_every_desktop_width_and_defaults_like_the_cli(panel, capture_path, capsys):
     assert [s.width for s in panel.screenshots] == [1280, 1440, 1920]
     assert panel.screen_combo.isEnabled() and panel.screen_combo.count() == 3
-    assert panel.screen_combo.itemText(0) == "1280 px screenshot · 1 session (default)"
+    assert panel.screen_combo.itemText(0) == "1280 px screenshot · 1 session at this width · default"
     out = _cli(capture_path, capsys)
     assert panel.snapshot.snapshot_id == out["snapshot_id"]
     assert "1280 px screenshot · 3 sessions: 1×1280, 1×1440, 1×1920" in panel.coverage_label.text()

@@ -246,13 +246,22 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
         self.device_buttons["desktop"].setChecked(True)
         bar.addLayout(dev_box)
-        # The screenshot to draw on: every width of the device class is projected onto it.
+        root.addLayout(bar)
+        # Third row: the screenshot to draw on; every width of the device class is projected onto it.
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.screen_title = QLabel("Draw on")
+        bar.addWidget(self.screen_title)
         self.screen_combo = QComboBox()
         self.screen_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.screen_combo.setToolTip("Screenshot to draw on. Clicks of every width are drawn on it through "
-                                     "their element; move maps take widths within ±10 % of it.")
+        self.screen_combo.setToolTip("The screenshot the map is drawn on. Clicks of every width are drawn on it "
+                                     "through their element; move maps take widths within ±10 % of it.")
         self.screen_combo.currentIndexChanged.connect(self._on_screen_changed)
         bar.addWidget(self.screen_combo)
+        self.screen_hint = QLabel("", objectName="hint")
+        # a hint never widens the panel: it is cut where the dock ends (full text in its tooltip)
+        self.screen_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.screen_hint, 1)
         root.addLayout(bar)
         # Second row, so the panel still fits a narrow dock.
         bar = QHBoxLayout()
@@ -739,10 +748,14 @@ class QtHeatmapPanel(QWidget):
         for i, (snap, n) in enumerate(rows):
             text = f"{snap.width} px screenshot"
             if n is not None:
-                text += f" · {plural(n, 'session')}" + (" (default)" if i == 0 else "")
+                text += f" · {plural(n, 'session')} at this width" + (" · default" if i == 0 else "")
             self.screen_combo.addItem(text, snap.snapshot_id)
         self.screen_combo.setEnabled(len(rows) > 1)
         self.screen_combo.blockSignals(False)
+        hint = (f"{len(rows)} widths: each click is drawn on its element here" if len(rows) > 1
+                else "the only screenshot of this page on this device")
+        self.screen_hint.setText(hint)
+        self.screen_hint.setToolTip(hint)
         if rows:
             self._show_snapshot(rows[0][0])
 
