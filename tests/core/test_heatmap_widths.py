@@ -216,3 +216,20 @@ def test_projection_units():
     assert st.tolist() == [MATCHED, UNMATCHED, NO_ELEMENT]
     assert (px[0], py[0]) == (110.0, 60.0) and bt.tolist() == [0, -1, -1]
     assert (px[2], py[2]) == (14.0, 4.5)   # no element: scaled coordinates
+
+
+def test_workspace_holds_the_screenshot_and_page_group(cap, engine):
+    from hindsight.workspace import Workspace
+
+    ws = Workspace(cap, min_sessions=1)
+    seen = []
+    ws.events.snapshot_changed.connect(seen.append)
+    ids = tuple(p.page_id for p in cap.pages() if "product.html" in p.url)
+    snap = choose_snapshot(cap, engine, "", "desktop", pages=ids, width=1440)
+    ws.set_heatmap_screen(snap.snapshot_id, ids)
+    assert (ws.snapshot_id, ws.heatmap_pages, seen) == (snap.snapshot_id, ids, [snap.snapshot_id])
+    result, _scale = ws.heatmap(snap.snapshot_id, "click")
+    assert result.coverage.header() == "1440 px screenshot · 2 sessions: 1×1280, 1×1440"
+    landing = _desktop(cap)[0]
+    assert ws.heatmap_pages_for(landing.snapshot_id) is None   # not in the group: its own page
+    assert ws.heatmap(landing.snapshot_id, "click")[0].coverage.sessions == 3
