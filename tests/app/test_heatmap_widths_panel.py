@@ -72,6 +72,7 @@ def test_panel_and_cli_give_the_same_numbers(panel, qtbot, capture_path, capsys,
     assert out["sample"] == r.sample.to_dict()
     assert out["coverage"] == r.coverage.to_dict()
     assert out["levels"] == pytest.approx(list(r.levels))
+    assert out["grid_total"] == pytest.approx(float(r.counts.sum()), rel=1e-6)
     shown = [(panel.element_table.item(i, 0).toolTip().split("\n")[0], int(panel.element_table.item(i, 1).text()))
              for i in range(panel.element_table.rowCount()) if int(panel.element_table.item(i, 1).text()) > 0]
     if kind == "click":

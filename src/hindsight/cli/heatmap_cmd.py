@@ -122,6 +122,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         out = {
             "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
             "kind": args.kind, "coverage": result.coverage.to_dict(),
+            "grid_total": round(float(result.counts.sum()), 4),   # points (or s, %) the grid holds
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "display_levels": list(display_scale(result).levels),
