@@ -134,7 +134,9 @@ def test_cli_rage_map_at_another_width_lists_the_burst(capture_path, capsys):
     assert out["coverage"]["clicks_matched"] == 5
     assert out["coverage"]["widths"] == [{"width": 1280, "sessions": 1}, {"width": 1440, "sessions": 1},
                                          {"width": 1920, "sessions": 1}]
-    assert [e["selector"] for e in out["top_elements"]] == ["#hero-shot"]
+    top = out["top_elements"]
+    assert (top[0]["selector"], top[0]["rage_clicks"]) == ("#hero-shot", 5)
+    assert all(e["rage_clicks"] == 0 for e in top[1:])
 
 
 def test_cli_width_and_snapshot_choices_and_errors(capture_path, cap, capsys):

@@ -79,9 +79,14 @@ def _describe(flt) -> str:
     return " ".join(parts) or "all sessions"
 
 
-def _shown(e, kind: str) -> bool:
-    """A row of top_elements: clicked, and for a rage / dead map, with rage / dead clicks."""
-    return e.rage_clicks > 0 if kind == "rage" else e.dead_clicks > 0 if kind == "dead" else e.clicks > 0
+def _ordered(table, kind: str) -> list:
+    """The element table as top_elements lists it: on a rage / dead map, the elements with most
+    of those clicks first (as the panel's table), else by clicks."""
+    if kind == "rage":
+        return sorted(table, key=lambda e: (-e.rage_clicks, -e.clicks))
+    if kind == "dead":
+        return sorted(table, key=lambda e: (-e.dead_clicks, -e.clicks))
+    return list(table)
 
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
@@ -129,7 +134,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
-                             for e in table if _shown(e, args.kind)][:10],
+                             for e in _ordered(table, args.kind) if e.clicks > 0][:10],
         }
         if result.scroll is not None:
             out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
