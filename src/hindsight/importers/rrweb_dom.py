@@ -512,8 +512,9 @@ class LiveDom:
                     later.append(a)
                     continue
                 kids = parent.setdefault("childNodes", [])
-                node = dict(node)
-                node.setdefault("childNodes", [])
+                # a deep copy: later adds insert into this node's childNodes, which must not
+                # write into the recording's event (the next replay would add them twice)
+                node = _copy_node(node)
                 pos = len(kids)
                 nxt = a.get("nextId")
                 if nxt is not None:
@@ -542,6 +543,22 @@ class LiveDom:
                     attrs["style"] = _merge_style(attrs.get("style"), value)
                 else:
                     attrs[name] = value
+
+
+def _copy_node(node: dict) -> dict:
+    """A copy of a serialized node and its subtree (lists and dicts copied, iteratively)."""
+    import copy
+
+    out = copy.copy(node)
+    stack = [out]
+    while stack:
+        n = stack.pop()
+        kids = n.get("childNodes")
+        n["childNodes"] = [copy.copy(k) if isinstance(k, dict) else k for k in kids] if isinstance(kids, list) else []
+        if isinstance(n.get("attributes"), dict):
+            n["attributes"] = dict(n["attributes"])
+        stack.extend(k for k in n["childNodes"] if isinstance(k, dict))
+    return out
 
 
 def _merge_style(old, diff: dict) -> str:
