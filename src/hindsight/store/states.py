@@ -174,3 +174,14 @@ def state_at(timeline: tuple[np.ndarray, np.ndarray] | None, t_ms: float) -> int
         return -1
     j = int(np.searchsorted(timeline[0], t_ms, side="right")) - 1
     return int(timeline[1][j]) if j >= 0 else -1
+
+
+def state_element_map(capture, state_id: int, emap):
+    """The snapshot's ``ElementMap`` with the element boxes of this state (``emap`` itself when
+    the state has no boxes for it)."""
+    import dataclasses
+
+    boxes = state_boxes(capture, state_id)
+    if len(boxes) != len(emap):
+        return emap
+    return dataclasses.replace(emap, boxes=boxes)
