@@ -19,7 +19,8 @@ DOM as it was after each one in headless Chromium and stores it (``store/states.
    ``has-error``) or a show class (``open``, ``show``, ``active`` on a dialog / menu,
    ``is-open``, ``visible``, ``expanded``);
 5. at least ``SWAP_NODES`` (20) nodes are added + removed at once (content swapped);
-6. a text changes inside an alert / status / live region.
+6. a text changes inside an alert / status / live region (a text node's value changes, or a
+   text node is added there: ``textContent = ...`` replaces the node).
 
 Mutations within ``SETTLE_MS`` (300 ms) of a visible change belong to it (a modal that fades
 in over several mutations is one state); the state is rendered as the DOM was at the end of
@@ -124,18 +125,19 @@ def _subtree_kind(node, live: LiveDom | None = None) -> str | None:
     return None
 
 
-def _in_live_region(live: LiveDom, node_id) -> bool:
+def _live_region(live: LiveDom, node_id) -> dict | None:
+    """The alert / status / live region element holding a node (itself or an ancestor), if any."""
     nid = node_id
     for _ in range(30):
         node = live.nodes.get(nid)
         if node is None:
-            return False
+            return None
         if node.get("type") == 2 and _kind_of(node) in ("alert", "status", "message"):
-            return True
+            return node
         nid = live.parent.get(nid)
         if nid is None:
-            return False
-    return False
+            return None
+    return None
 
 
 def _classes(v) -> set[str]:
@@ -206,8 +208,15 @@ def _labels(d: dict, live: LiveDom):
     if sum(1 for a in adds if isinstance(a, dict)) + len(removes) >= SWAP_NODES:
         yield "content swapped"
     for tx in d.get("texts") or []:
-        if isinstance(tx, dict) and _in_live_region(live, tx.get("id")):
-            yield "message changed"
+        region = _live_region(live, tx.get("id")) if isinstance(tx, dict) else None
+        if region is not None:
+            yield f"{_kind_of(region)} {_name(region)} changed"
+    # ``textContent = ...`` shows as the old text node removed and a new one added
+    for a in adds:
+        node = a.get("node") if isinstance(a, dict) else None
+        region = _live_region(live, a.get("parentId")) if isinstance(node, dict) and node.get("type") == 3 else None
+        if region is not None:
+            yield f"{_kind_of(region)} {_name(region)} changed"
 
 
 def find_changes(root: dict, mutations: list[tuple[int, dict]], marks: dict[int, int]) -> list[Change]:

@@ -448,6 +448,31 @@ async function spa(d) {
   await d.wheel(300, 3); await pause(800, 1000);
 }
 
+const STATES_WATCH = ['#changes-modal', '#name-error', '#save-success', '#tip'];
+async function statesPage(d) {
+  await d.goto(`${BASE}/states.html`);
+  await pause(800, 1000);
+  for (let k = 0; k < 2; k++) {                                                          // the same modal twice
+    await d.click('#open-modal', { fx: 0.5, fy: 0.5 });
+    await pause(1200, 1500);
+    await d.click('#modal-close', { fx: 0.5, fy: 0.5, scroll: false });
+    await pause(800, 1000);
+  }
+  await d.click('#newsletter', { fx: 0.5, fy: 0.5 });                                    // a focused checkbox
+  await pause(400, 600);
+  await d.click('#save', { fx: 0.5, fy: 0.5 });                                          // error summary (describedby)
+  await d.still(2500, 'reads the error summary at the top of the form');
+  await d.click('#full-name', { fx: 0.3, fy: 0.5 });
+  await d.type('Jane Doe');
+  await pause(400, 600);
+  await d.click('#save', { fx: 0.5, fy: 0.5 });                                          // saved
+  await pause(1000, 1200);
+  for (let k = 0; k < 11; k++) {                                                         // 11 different tips
+    await d.click('#tip-button', { fx: 0.5, fy: 0.5, hover: [100, 200] });
+    await pause(500, 700);
+  }
+}
+
 const PRIVACY_WATCH = [];
 async function privacy(d) {
   await d.goto(`${BASE}/privacy.html`);
@@ -526,6 +551,11 @@ SESSIONS.session_spa_touch_390x844 = {
   issue: 12, ctx: MOBILE, touch: true, watch: APP_WATCH, posthog: false,
   about: 'the SPA on a phone: swipes, taps on routes/modal/menu, ~9 s with no input, typing, submit with the bad email',
   run: spa,
+};
+SESSIONS.session_states_1280x800 = {
+  issue: 12, ctx: desktop(1280, 800), watch: STATES_WATCH,
+  about: 'page states: a modal opened twice, an error summary named by aria-describedby, success, 11 tip texts (more than 8 states); a rr-mask select, a checkbox, .vault .note text',
+  run: statesPage,
 };
 SESSIONS.session_privacy_default_1280x800 = {
   issue: 12, ctx: desktop(1280, 800), watch: PRIVACY_WATCH,
