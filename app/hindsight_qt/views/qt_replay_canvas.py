@@ -44,6 +44,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 from hindsight.replay.hesitation import element_kind
+from hindsight.replay.focus_badge import focus_badge_text
 from hindsight.replay.timeline import select_options
 
 # -- colours ---------------------------------------------------------------------------
@@ -1179,12 +1180,10 @@ class QtReplayCanvas(QWidget):
         path.addRoundedRect(QRectF(x - pad, y - pad, w + 2 * pad, h + 2 * pad), 6, 6)
         self.focus_item.setPath(path)
         self.focus_item.setVisible(True)
-        n = frame.field_lengths.get(idx, 0) if frame.field_lengths else 0
-        # lengths only: what the visitor typed is never recorded, let alone shown
-        text = f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty"
-        if hesitating:  # one badge says both: why we stopped, and what the field holds
-            secs = self._hesitation.duration_ms / 1000
-            text = f"Hesitated {secs:.1f} s · " + (f"•••• {n} char{'s' if n != 1 else ''}" if n else "empty")
+        # lengths only: what the visitor typed is never recorded, let alone shown; a checkbox,
+        # radio or select shows its state (worded in the core); a hesitation says both
+        text = focus_badge_text(emap, idx, frame.field_lengths or {}, frame.choices or {},
+                                self._hesitation.duration_ms / 1000 if hesitating else None)
         self.badge_item.set_text(text, anchor=(1.0, 1.0), offset=(0, -5))
         # top-right corner: field labels sit top-left, so the badge rarely covers them
         self.badge_item.setPos(x + w + pad, y - pad)
