@@ -206,3 +206,73 @@ def test_validation_named_by_aria_describedby_is_on_its_field(tmp_path):
         assert emap.selector[int(ev.target[val][0])] == "#full-name"
         msg = cap.strings()[int(ev.value[val][0])]
         assert msg == "Enter your full name so invoices show it."
+
+
+# -- privacy gaps and the focused-control badge (issue 12 leftovers) ----------------------------
+
+def test_focused_checkbox_badge_shows_its_checked_state_not_a_length(tmp_path):
+    from hindsight.replay.focus_badge import focus_badge_text
+
+    out = tmp_path / "c.sqlite"
+    import_files([REAL / STATES], out, render=False)
+    f = EXPECTED["files"][STATES]
+    click = next(a for a in f["actions"] if a.get("requested_selector") == "#newsletter")
+    with open_capture(out) as cap:
+        tl = SessionTimeline.load(cap, 1)
+        emap = tl.element_maps[tl.pageviews[0].snapshot_id]
+        box = _selector_index(cap, tl.pageviews[0].snapshot_id, "#newsletter")
+        before = tl.frame_at(click["t"] - f["first_timestamp"] - 400)
+        frame = tl.frame_at(click["t"] - f["first_timestamp"] + 300)
+        assert frame.focused == box and frame.choices.get(box) == 1
+        assert focus_badge_text(emap, box, frame.field_lengths, frame.choices) == "Focused · checked"
+        assert focus_badge_text(emap, box, frame.field_lengths, before.choices) == "Focused · not checked"
+        assert "char" not in focus_badge_text(emap, box, {box: 1}, frame.choices, hesitation_s=3.0)
+        name = _selector_index(cap, tl.pageviews[0].snapshot_id, "#full-name")
+        assert focus_badge_text(emap, name, {name: 8}, {}) == "•••• 8 chars"
+
+
+def test_whole_complex_mask_selector_is_matched(tmp_path):
+    """maskTextSelector ".vault .note" masks the note inside .vault, not the .note outside it
+    (before, only the last part ".note" was checked and both were masked)."""
+    ev = json.loads((REAL / STATES).read_text())
+    src = tmp_path / "rec.json"
+    src.write_text(json.dumps({"events": ev, "recordOptions": {"maskTextSelector": ".vault .note"}}))
+    out = tmp_path / "c.sqlite"
+    import_files([src], out, render=False)
+    data = out.read_bytes()
+    assert b"SECRET-VAULT-NOTE-5150" in (REAL / STATES).read_bytes()
+    assert b"SECRET-VAULT-NOTE-5150" not in data
+    assert b"PUBLIC-NOTE-OK" in data
+    # child combinator: ".vault > .note" masks it too; ".tip > .note" (no such parent) masks nothing
+    for sel, masked in ((".vault > .note", True), ("main > .note", False), ("div.vault p", True)):
+        src.write_text(json.dumps({"events": ev, "recordOptions": {"maskTextSelector": sel}}))
+        import_files([src], out, render=False, overwrite=True)
+        assert (b"SECRET-VAULT-NOTE-5150" not in out.read_bytes()) is masked, sel
+
+
+def test_option_labels_of_a_masked_select_are_not_stored(tmp_path):
+    """Recorded with maskAllInputs, rrweb masks the select's value but not its option texts:
+    the option labels would tell the visitor's possible choices apart; they are masked."""
+    masked, plain = tmp_path / "m.sqlite", tmp_path / "p.sqlite"
+    import_files([REAL / "session_spa_maskinputs_1280x800.json"], masked, render=False)
+    import_files([REAL / SPA], plain, render=False)
+
+    def options(path):
+        with open_capture(path) as cap:
+            out = []
+            for snap in cap.snapshots():
+                em = cap.elements(snap.snapshot_id)
+                out += [em.label[i] for i in range(len(em)) if em.selector[i].startswith("#plan > option")]
+            return out
+
+    assert options(plain) == ["Starter", "Team", "Business"]
+    got = options(masked)
+    assert got == ["*******", "****", "********"]
+    f = EXPECTED["files"]["session_spa_maskinputs_1280x800.json"]
+    save = [a for a in f["actions"] if a.get("requested_selector") == "#save"][-1]
+    with open_capture(masked) as cap:  # the replay shows no chosen option for it (checked boxes: yes)
+        tl = SessionTimeline.load(cap, 1)
+        frame = tl.frame_at(save["t"] - f["first_timestamp"] - 200)
+        em = tl.element_maps[tl.pageviews[frame.pageview_index].snapshot_id]
+        kinds = {em.selector[i]: v for i, v in frame.choices.items()}
+        assert "#plan" not in kinds and kinds.get("#terms") == 1

@@ -296,6 +296,12 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
                 el.option_value = text
             el.role, el.clickable, el.field, el.form, el.submit, el.sensitive = "option", False, None, None, False, False
             el.label = _clean(text, LABEL_CHARS, mask)
+            chosen = attrs_of[el.parent].get("value") if 0 <= el.parent < len(attrs_of) else None
+            if isinstance(chosen, str) and chosen.strip() and not chosen.strip("*"):
+                # a masked select (rrweb maskInputOptions / maskAllInputs masked its value): its
+                # option labels would tell the choices apart; keep neither labels nor values
+                el.label = re.sub(r"\S", "*", el.label)
+                el.option_value = ""
             continue
         el.label = _label(el, attrs, full_text[i], ids, label_for, elements, full_text, attrs_of, mask)
 

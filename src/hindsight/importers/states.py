@@ -32,7 +32,9 @@ closed again) is not a new state: the replay shows the snapshot again.
 eight in time. A later change whose DOM equals a state already stored (in this pageview or
 any earlier session: same hash) still shows that state; one past the bound with a new DOM is
 not rendered, and the replay keeps showing the state before it (counted in the import
-report). SPA routes are not states: they start a pageview of their own (``rrweb.py``).
+report). At most ``MAX_CHANGES`` (64) visible changes are examined per pageview (each
+costs a rebuild of the page's HTML and a hash, ~1-10 ms); the mutations after the 64th are not
+replayed and the replay keeps the state it showed then. SPA routes are not states: they start a pageview of their own (``rrweb.py``).
 
 **Identity.** A state's hash is sha256 of the rebuilt HTML (privacy masking applied, element
 marks by the snapshot's element indices) and the viewport size and device class, so the same
@@ -49,6 +51,8 @@ import numpy as np
 from hindsight.importers.rrweb_dom import LiveDom, render_html
 
 MAX_STATES = 8
+#: visible changes examined per pageview (each costs a rebuild of the page's HTML and a hash)
+MAX_CHANGES = 64
 SETTLE_MS = 300
 SWAP_NODES = 20
 _STATE_ROLES = frozenset({"dialog", "alertdialog", "alert", "menu", "listbox", "status", "tooltip"})
@@ -219,10 +223,11 @@ def _labels(d: dict, live: LiveDom):
             yield f"{_kind_of(region)} {_name(region)} changed"
 
 
-def find_changes(root: dict, mutations: list[tuple[int, dict]], marks: dict[int, int]) -> list[Change]:
-    """Replay ``mutations`` (epoch ms, Mutation data) on a copy of ``root``; the visible changes,
-    each with the HTML of the DOM at the end of its settle window (``render_html`` with
-    ``marks``: node id -> element index)."""
+def find_changes(root: dict, mutations: list[tuple[int, dict]], marks: dict[int, int],
+                 max_changes: int = MAX_CHANGES) -> list[Change]:
+    """Replay ``mutations`` (epoch ms, Mutation data) on a copy of ``root``; the visible changes
+    (at most ``max_changes``), each with the HTML of the DOM at the end of its settle window
+    (``render_html`` with ``marks``: node id -> element index)."""
     live = LiveDom(root)
     out: list[Change] = []
     open_: Change | None = None
@@ -232,6 +237,8 @@ def find_changes(root: dict, mutations: list[tuple[int, dict]], marks: dict[int,
             open_.html = render_html(live.root, marks)
             out.append(open_)
             open_ = None
+            if len(out) >= max_changes:
+                return out
         try:
             label = classify(d, live)
         except (TypeError, AttributeError, ValueError, KeyError):

@@ -187,6 +187,7 @@ function boot(opts) {
       sampling: { mousemove: 50, scroll: 150 },
     };
     if (opts.maskTextSelector) cfg.maskTextSelector = opts.maskTextSelector;
+    if (opts.maskAllInputs) cfg.maskAllInputs = true;
     record(cfg);
     window.__hsRecording = true;
     if (opts.posthog) record.addCustomEvent('$pageview', { href: location.href });
@@ -557,6 +558,11 @@ SESSIONS.session_states_1280x800 = {
   about: 'page states: a modal opened twice, an error summary named by aria-describedby, success, 11 tip texts (more than 8 states); a rr-mask select, a checkbox, .vault .note text',
   run: statesPage,
 };
+SESSIONS.session_spa_maskinputs_1280x800 = {
+  issue: 12, ctx: desktop(1280, 800), watch: APP_WATCH, posthog: false, maskAllInputs: true,
+  about: 'the SPA script recorded with maskAllInputs: rrweb masks the select value and typed text, not the option texts',
+  run: spa,
+};
 SESSIONS.session_privacy_default_1280x800 = {
   issue: 12, ctx: desktop(1280, 800), watch: PRIVACY_WATCH,
   about: 'privacy.html, rrweb default privacy classes (rr-mask, rr-block, rr-ignore)',
@@ -573,7 +579,8 @@ async function recordSession(browser, name, spec) {
   const ctx = await browser.newContext({ ...spec.ctx });
   await ctx.exposeBinding('__hsEmit', (_s, s) => { rec.events.push(JSON.parse(s)); });
   await ctx.exposeBinding('__hsTruth', (_s, s) => { rec.truth.push(JSON.parse(s)); });
-  const opts = { watch: spec.watch, posthog: !!spec.posthog, maskTextSelector: spec.maskTextSelector || null };
+  const opts = { watch: spec.watch, posthog: !!spec.posthog, maskTextSelector: spec.maskTextSelector || null,
+    maskAllInputs: !!spec.maskAllInputs };
   await ctx.addInitScript({ content: `${RRWEB_SRC}\n;(${boot.toString()})(${JSON.stringify(opts)});` });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => rec.pageErrors.push(e.message));
@@ -633,7 +640,7 @@ function facts(name, spec, rec, bytes) {
   const out = {
     file: `${name}.json`, issue: spec.issue, about: spec.about, bytes,
     context: { viewport: spec.ctx.viewport, is_mobile: !!spec.ctx.isMobile, has_touch: !!spec.ctx.hasTouch, device_scale_factor: spec.ctx.deviceScaleFactor },
-    recorder: { rrweb: RRWEB_VERSION, sampling: { mousemove: 50, scroll: 150 }, mask_text_selector: spec.maskTextSelector || null, posthog_pageview_events: !!spec.posthog },
+    recorder: { rrweb: RRWEB_VERSION, sampling: { mousemove: 50, scroll: 150 }, mask_text_selector: spec.maskTextSelector || null, mask_all_inputs: !!spec.maskAllInputs, posthog_pageview_events: !!spec.posthog },
     first_timestamp: t0, event_count: ev.length, duration_ms: off(ev[ev.length - 1].timestamp),
     counts_by_type: {}, incremental_by_source: {}, mouse_interactions_by_type: {},
     metas: [], custom_events: [], rrweb_clicks: [],
