@@ -107,9 +107,21 @@ def _many_mutations(n: int) -> list:
 def bench_states_mutations(ctx) -> dict:
     if not _chromium():
         return {"skipped": "needs Chromium and tests/data/rrweb_real"}
+    from hindsight.importers import rrweb as rr
+    from hindsight.importers.states import find_changes
+
+    events = _many_mutations(2000)
+    pv = rr.parse_session(json.loads(json.dumps(events))).pageviews[0]
+    marks = {el.node_id: i for i, el in enumerate(pv.dom.elements)}
+    t0 = time.process_time()
+    found = find_changes(pv.dom._root, pv.mutations, marks, max_changes=10**9)  # replay only, no bound
+    replay_all = time.process_time() - t0
+    t0 = time.process_time()
+    find_changes(pv.dom._root, pv.mutations, marks)
+    replay_bounded = time.process_time() - t0
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "many.json"
-        src.write_text(json.dumps(_many_mutations(2000)))
+        src.write_text(json.dumps(events))
         base, t_base, _ = _import([src], Path(tmp) / "a.sqlite", True, False)
         rep, t_on, _ = _import([src], Path(tmp) / "b.sqlite", True, True)
     st = rep.states
@@ -120,6 +132,9 @@ def bench_states_mutations(ctx) -> dict:
         "seconds_states_off": round(t_base, 2), "seconds_states_on": round(t_on, 2),
         "states_seconds": round(st.get("seconds", 0.0), 2),
         "states_ms_per_1000_mutations": round(1000 * st.get("seconds", 0.0) / muts * 1000, 1),
+        "replay_cpu_ms_per_1000_mutations_64_changes": round(1000 * replay_bounded / len(pv.mutations) * 1000, 1),
+        "replay_cpu_ms_per_1000_mutations_all_changes": round(1000 * replay_all / len(pv.mutations) * 1000, 1),
+        "visible_changes_unbounded": len(found),
     }
 
 

@@ -386,8 +386,11 @@ class SessionWriter:
         if self._states is None:
             self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
         for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
+            def scroll_y(t, seq=seq):
+                return float(scroll_at(s, np.array([t], np.int64), np.array([seq]))[1][0])
+
             self._states.pageview(session_id, seq, pv, info.snapshot_id, info.selector_index,
-                                  len(info.boxes), s.start)
+                                  len(info.boxes), s.start, scroll_y)
 
     def write(self, s: ParsedSession) -> int:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""

@@ -37,8 +37,10 @@ costs a rebuild of the page's HTML and a hash, ~1-10 ms); the mutations after th
 replayed and the replay keeps the state it showed then. SPA routes are not states: they start a pageview of their own (``rrweb.py``).
 
 **Identity.** A state's hash is sha256 of the rebuilt HTML (privacy masking applied, element
-marks by the snapshot's element indices) and the viewport size and device class, so the same
-DOM seen by two visitors is stored once.
+marks by the snapshot's element indices), the viewport size and device class, and the page's
+scroll rounded to 50 px, so the same DOM seen by two visitors at the same scroll is stored
+once. The scroll counts because fixed elements (a modal's backdrop) are drawn where the
+visitor's viewport was: a full-page capture would lay them out against the first viewport.
 """
 
 from __future__ import annotations
@@ -256,8 +258,24 @@ def find_changes(root: dict, mutations: list[tuple[int, dict]], marks: dict[int,
     return out
 
 
-def state_hash(html: str, width: int, height: int, device: str) -> str:
-    h = hashlib.sha256(f"{int(width)}x{int(height)}|{device}|".encode())
+#: Appended to a state's HTML when the visitor had scrolled: fixed elements (a modal's backdrop,
+#: a chat panel) are pinned where the visitor's viewport was, as absolute boxes, because a
+#: full-page capture lays fixed elements out against the first viewport.
+_PIN_FIXED = """<script>(function(){var sy=%d;if(!sy)return;var els=document.querySelectorAll('body *'),
+fixed=[];for(var i=0;i<els.length;i++){if(getComputedStyle(els[i]).position==='fixed')fixed.push(els[i]);}
+var boxes=fixed.map(function(e){return e.getBoundingClientRect();});fixed.forEach(function(e,i){var r=boxes[i];
+e.style.setProperty('position','absolute','important');e.style.setProperty('top',(r.top+sy)+'px','important');
+e.style.setProperty('left',r.left+'px','important');e.style.setProperty('width',r.width+'px','important');
+e.style.setProperty('height',r.height+'px','important');e.style.setProperty('right','auto','important');
+e.style.setProperty('bottom','auto','important');e.style.setProperty('inset','auto','important');
+e.style.setProperty('top',(r.top+sy)+'px','important');e.style.setProperty('left',r.left+'px','important');});})();</script>"""
+
+#: scroll positions are rounded to this many px in a state's identity
+SCROLL_STEP = 50
+
+
+def state_hash(html: str, width: int, height: int, device: str, scroll_y: int = 0) -> str:
+    h = hashlib.sha256(f"{int(width)}x{int(height)}|{device}|{int(scroll_y)}|".encode())
     h.update(html.encode("utf-8", "surrogatepass"))
     return "sha256:" + h.hexdigest()
 
@@ -272,9 +290,10 @@ class StateRenderer:
         self.stats = StateStats()
 
     def pageview(self, session_id: int, seq: int, pv, snapshot_id: int, selector_index: dict[str, int],
-                 n_elements: int, session_start: int) -> list[tuple[int, int]]:
+                 n_elements: int, session_start: int, scroll_y=None) -> list[tuple[int, int]]:
         """Find, render and store the states of one parsed pageview; store and return its
-        timeline rows (t ms since session start, state id)."""
+        timeline rows (t ms since session start, state id). ``scroll_y(t)`` is the page's
+        scroll at epoch ms ``t`` (fixed elements are drawn in the visitor's viewport then)."""
         import time
 
         from hindsight.importers.render_dom import MAX_IMAGE_HEIGHT, RenderError
@@ -298,13 +317,14 @@ class StateRenderer:
             self.stats.seconds += time.perf_counter() - t0
             return []
         self.stats.changes += len(changes)
-        base = state_hash(render_html(tree._root, marks), pv.width, pv.height, pv.device)
+        base = render_html(tree._root, marks)
         rows: list[tuple[int, int]] = []
         mine: set[int] = set()
         current = -1
         for ch in changes:
-            digest = state_hash(ch.html, pv.width, pv.height, pv.device)
-            if digest == base:
+            sy = int(round(scroll_y(ch.t) / SCROLL_STEP)) * SCROLL_STEP if scroll_y is not None else 0
+            digest = state_hash(ch.html, pv.width, pv.height, pv.device, max(sy, 0))
+            if ch.html == base:
                 state = -1
                 self.stats.back_to_snapshot += 1
             else:
@@ -316,7 +336,8 @@ class StateRenderer:
                     continue
                 else:
                     try:
-                        res = renderer.render(ch.html, n_elements, pv.width, pv.height,
+                        html = ch.html + (_PIN_FIXED % max(sy, 0) if sy > 0 else "")
+                        res = renderer.render(html, n_elements, pv.width, pv.height,
                                               mobile=pv.device == "mobile", screenshot=True)
                     except RenderError as exc:
                         self.stats.failures.append(f"{pv.url}: state render failed ({exc})")
