@@ -34,7 +34,7 @@ class StateClicks:
 
 def state_clicks(capture, state_id: int, flt=None) -> StateClicks:
     """The clicks and taps made while state ``state_id`` showed (``KeyError`` if no such state)."""
-    from hindsight.store.states import state_at, state_boxes, state_info
+    from hindsight.store.states import project_to_state, state_at, state_boxes, state_info
 
     info = state_info(capture, state_id)
     if info is None:
@@ -56,15 +56,7 @@ def state_clicks(capture, state_id: int, flt=None) -> StateClicks:
     y = ev.y[keep].astype(np.float64)
     tgt = ev.target[keep].astype(np.int64)
     # the same spot of the clicked element in the state's layout
-    base = capture.elements(sid).boxes.astype(np.float64)
-    now = state_boxes(capture, state_id).astype(np.float64)
-    if len(now) == len(base) and len(tgt):
-        ok = (tgt >= 0) & (tgt < len(base))
-        t = np.where(ok, tgt, 0)
-        b, n = base[t], now[t]
-        ok &= (b[:, 2] > 0) & (b[:, 3] > 0) & (n[:, 2] > 0) & (n[:, 3] > 0)
-        x = np.where(ok, n[:, 0] + (x - b[:, 0]) * n[:, 2] / np.maximum(b[:, 2], 1), x)
-        y = np.where(ok, n[:, 1] + (y - b[:, 1]) * n[:, 3] / np.maximum(b[:, 3], 1), y)
+    x, y = project_to_state(x, y, tgt, capture.elements(sid).boxes, state_boxes(capture, state_id))
     return StateClicks(x, y, ev.t[keep].astype(np.int64), sess[keep].astype(np.int64),
                        pv_ids[keep].astype(np.int64), tgt)
 

@@ -167,6 +167,8 @@ class SessionTimeline:
         self.strings = dict(strings or {})
         #: page states per pageview seq: (t_ms, state_id) sorted by time (``store.states``)
         self.states = dict(states or {})
+        #: state id -> (n, 4) element boxes of the snapshot's map in that state (``load`` fills it)
+        self.state_boxes: dict[int, np.ndarray] = {}
         ends = [int(session.duration_ms)] if session is not None else [0]
         if len(self.index.pv_end):
             ends.append(int(self.index.pv_end.max()))
@@ -200,10 +202,12 @@ class SessionTimeline:
                 continue
             emaps[sid] = capture.elements(sid)
         pages = {p.page_id: p for p in capture.pages()}
-        from hindsight.store.states import session_states
+        from hindsight.store.states import session_states, state_boxes
 
-        return cls(session, pageviews, events, pv_index, snapshots, emaps, pages, capture.strings(),
-                   session_states(capture, session_id))
+        states = session_states(capture, session_id)
+        tl = cls(session, pageviews, events, pv_index, snapshots, emaps, pages, capture.strings(), states)
+        tl.state_boxes = {int(s): state_boxes(capture, int(s)) for _, (_, ids) in states.items() for s in ids if s >= 0}
+        return tl
 
     @classmethod
     def from_parts(cls, pageviews: list[PageView], events: EventColumns, pv_index=None,
@@ -299,8 +303,16 @@ class SessionTimeline:
         hi = int(p.key.searchsorted(key_t, "right"))
         lo = min(int(p.key.searchsorted(key_t - RIPPLE_MS, "right")), hi)
         tf = math.floor(t)
+        state = self.state_at(pv, t)
+        rx, ry = p.x[lo:hi], p.y[lo:hi]
+        if state >= 0 and hi > lo and state in self.state_boxes:  # clicks drawn in the state's layout
+            from hindsight.store.states import project_to_state
+
+            emap = self.element_maps.get(self.pageviews[pv].snapshot_id)
+            if emap is not None:
+                rx, ry = project_to_state(rx, ry, p.target[lo:hi], emap.boxes, self.state_boxes[state])
         ripples = tuple(
-            Ripple(float(p.x[i]), float(p.y[i]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            Ripple(float(rx[i - lo]), float(ry[i - lo]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
             for i in range(lo, hi)
         )
         return Frame(
@@ -310,7 +322,7 @@ class SessionTimeline:
             focused=ix.focused_at(pv, t), field_lengths=ix.field_lengths_at(pv, t),
             hidden=ix.hidden_at(pv, t), loading=t < ix.pv_loaded_list[pv],
             pointer="touch" if touch else "mouse", choices=self.choices_at(pv, t),
-            state_id=self.state_at(pv, t),
+            state_id=state,
         )
 
     def state_at(self, pv: int, t: float) -> int:

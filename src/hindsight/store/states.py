@@ -185,3 +185,24 @@ def state_element_map(capture, state_id: int, emap):
     if len(boxes) != len(emap):
         return emap
     return dataclasses.replace(emap, boxes=boxes)
+
+
+def project_to_state(x, y, target, base_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions stored in the snapshot's layout (x, y; ``target`` element indices) moved to the
+    same relative spot of their element's box in a state (``boxes``): stored click positions
+    are in the snapshot's layout (the importer moves a click whose element moved back into
+    its snapshot box). Points without a target, or whose element has no box in either layout,
+    stay where they are. Used by the replay and by a state's click map alike."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    tgt = np.asarray(target, dtype=np.int64)
+    base = np.asarray(base_boxes, dtype=np.float64).reshape(-1, 4)
+    now = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(now) != len(base) or not len(tgt) or not len(base):
+        return x, y
+    ok = (tgt >= 0) & (tgt < len(base))
+    t = np.where(ok, tgt, 0)
+    b, n = base[t], now[t]
+    ok &= (b[:, 2] > 0) & (b[:, 3] > 0) & (n[:, 2] > 0) & (n[:, 3] > 0)
+    return (np.where(ok, n[:, 0] + (x - b[:, 0]) * n[:, 2] / np.maximum(b[:, 2], 1), x),
+            np.where(ok, n[:, 1] + (y - b[:, 1]) * n[:, 3] / np.maximum(b[:, 3], 1), y))
