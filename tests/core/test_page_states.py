@@ -276,3 +276,23 @@ def test_option_labels_of_a_masked_select_are_not_stored(tmp_path):
         em = tl.element_maps[tl.pageviews[frame.pageview_index].snapshot_id]
         kinds = {em.selector[i]: v for i, v in frame.choices.items()}
         assert "#plan" not in kinds and kinds.get("#terms") == 1
+
+
+@needs_chromium
+def test_erasing_a_session_removes_the_states_rendered_from_it(capture, tmp_path):
+    import shutil
+
+    path, _ = capture
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(path, copy)
+    with open_capture(copy) as cap:
+        sid = _session(cap, STATES)
+        mine = cap._query("SELECT count(*) FROM states WHERE session_id = ?", (sid,))[0][0]
+        total = cap._query("SELECT count(*) FROM states")[0][0]
+    assert mine == MAX_STATES
+    assert cli_main(["delete", str(copy), "--session", str(sid), "--yes"]) == 0
+    with open_capture(copy) as cap:
+        assert cap._query("SELECT count(*) FROM states")[0][0] == total - mine
+        assert cap._query("SELECT count(*) FROM session_states WHERE session_id = ?", (sid,))[0][0] == 0
+        assert session_states(cap, sid) == {}
+    assert b"Tip 3 of 11" not in copy.read_bytes()
