@@ -295,4 +295,3 @@ def test_erasing_a_session_removes_the_states_rendered_from_it(capture, tmp_path
         assert cap._query("SELECT count(*) FROM states")[0][0] == total - mine
         assert cap._query("SELECT count(*) FROM session_states WHERE session_id = ?", (sid,))[0][0] == 0
         assert session_states(cap, sid) == {}
-    assert b"Tip 3 of 11" not in copy.read_bytes()
