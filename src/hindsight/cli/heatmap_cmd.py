@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "pageview; filter flags without dashes, e.g. --converted --vs not-converted, "
                         "--source paid --vs 'source=organic country=US,GB'")
     p.add_argument("--json", action="store_true", help="print sample size, warning and the top 10 elements")
+    p.add_argument("--state", type=int, default=None, metavar="ID",
+                   help="click map of one page state (a dialog open, an error shown...): the clicks made "
+                        "while it showed, on its screenshot; --json lists the page's states")
     p.set_defaults(handler=cmd_heatmap)
 
 
@@ -113,6 +116,10 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
         device = snap.device
+        if args.state is not None:
+            from hindsight.cli.heatmap_states import state_heatmap_cmd
+
+            return state_heatmap_cmd(args, cap, snap, device, flt)
         if args.vs is not None:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
         result = engine.compute(snap.snapshot_id, args.kind, flt)
@@ -123,6 +130,9 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             save_png(heatmap_image(cap, snap, args.kind, flt, page_url=args.page, engine=engine,
                                    opacity=args.opacity), args.output)
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
+        from hindsight.store.states import snapshot_states
+
+        states = snapshot_states(cap, snap.snapshot_id)  # page states, for --state
     if args.json:
         out = {
             "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
@@ -136,6 +146,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
                              for e in _ordered(table, args.kind) if e.clicks > 0][:10],
         }
+        out["states"] = states
         if result.scroll is not None:
             out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
         if args.output:

@@ -299,6 +299,12 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
                 el.option_value = text
             el.role, el.clickable, el.field, el.form, el.submit, el.sensitive = "option", False, None, None, False, False
             el.label = _clean(text, LABEL_CHARS, mask)
+            chosen = attrs_of[el.parent].get("value") if 0 <= el.parent < len(attrs_of) else None
+            if isinstance(chosen, str) and chosen.strip() and not chosen.strip("*"):
+                # a masked select (rrweb maskInputOptions / maskAllInputs masked its value): its
+                # option labels would tell the choices apart; keep neither labels nor values
+                el.label = re.sub(r"\S", "*", el.label)
+                el.option_value = ""
             continue
         el.label = _label(el, attrs, full_text[i], ids, label_for, elements, full_text, attrs_of, mask)
 
@@ -544,8 +550,9 @@ class LiveDom:
                     later.append(a)
                     continue
                 kids = parent.setdefault("childNodes", [])
-                node = dict(node)
-                node.setdefault("childNodes", [])
+                # a deep copy: later adds insert into this node's childNodes, which must not
+                # write into the recording's event (the next replay would add them twice)
+                node = _copy_node(node)
                 pos = len(kids)
                 nxt = a.get("nextId")
                 if nxt is not None:
@@ -574,6 +581,22 @@ class LiveDom:
                     attrs["style"] = _merge_style(attrs.get("style"), value)
                 else:
                     attrs[name] = value
+
+
+def _copy_node(node: dict) -> dict:
+    """A copy of a serialized node and its subtree (lists and dicts copied, iteratively)."""
+    import copy
+
+    out = copy.copy(node)
+    stack = [out]
+    while stack:
+        n = stack.pop()
+        kids = n.get("childNodes")
+        n["childNodes"] = [copy.copy(k) if isinstance(k, dict) else k for k in kids] if isinstance(kids, list) else []
+        if isinstance(n.get("attributes"), dict):
+            n["attributes"] = dict(n["attributes"])
+        stack.extend(k for k in n["childNodes"] if isinstance(k, dict))
+    return out
 
 
 def _merge_style(old, diff: dict) -> str:

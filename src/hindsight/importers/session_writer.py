@@ -155,6 +155,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     session_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    #: page states (``importers/states.py``): changes, rendered, reused, over_bound, not_rendered, ...
+    states: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -164,6 +166,7 @@ class ImportReport:
             "geometry": dict(self.geometry), "snapshots_created": self.snapshots_created,
             "screenshots_used": self.screenshots_used, "duplicates": self.duplicates, "notes": list(self.notes),
             "session_ids": list(self.session_ids), "seconds": round(self.seconds, 3),
+            "states": dict(self.states),
         }
 
 
@@ -198,6 +201,7 @@ class SessionWriter:
         self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
         self._existing_geometry = ""
         self._relayouts_left = _MAX_RELAYOUTS_TOTAL
+        self._states = None  # importers.states.StateRenderer, made at the first session
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -222,6 +226,18 @@ class SessionWriter:
         if self._existing_geometry:
             kinds.add(self._existing_geometry)
         self.writer.set_meta("geometry", kinds.pop() if len(kinds) == 1 else "mixed")
+
+    def finish_states(self) -> None:
+        """Put what page-state rendering did into the report (counts and notes)."""
+        if self._states is None:
+            return
+        from dataclasses import asdict
+
+        st = asdict(self._states.stats)
+        st.pop("failures", None)
+        st["seconds"] = round(st["seconds"], 3)
+        self.report.states = st
+        self.report.notes.extend(self._states.notes())
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -361,6 +377,21 @@ class SessionWriter:
         return px, py
 
     # -- sessions ------------------------------------------------------------------------
+    def _write_states(self, session_id: int, s: ParsedSession, infos: list[SnapInfo]) -> None:
+        """Page states of each pageview (``importers/states.py``): rendered with the snapshot's
+        Chromium when it has one; without Chromium they are only counted."""
+        from hindsight.importers.states import StateRenderer
+        from hindsight.store.states import StateStore
+
+        if self._states is None:
+            self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
+        for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
+            def scroll_y(t, seq=seq):
+                return float(scroll_at(s, np.array([t], np.int64), np.array([seq]))[1][0])
+
+            self._states.pageview(session_id, seq, pv, info.snapshot_id, info.selector_index,
+                                  len(info.boxes), s.start, scroll_y)
+
     def write(self, s: ParsedSession) -> int:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
         w = self.writer
@@ -373,11 +404,13 @@ class SessionWriter:
         string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
         bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left")
         pv_rows = []
+        infos = []
         submitted = False
         for i, pv in enumerate(s.pageviews):
             title = pv.dom.title if pv.dom else ""
             page_id = w.add_page(pv.url, title)
             info = self._snapshot(page_id, pv)
+            infos.append(info)
             lo, hi = int(bounds[i]), int(bounds[i + 1])
             local = pv.local_selectors()
             mapping = np.array([info.selector_index.get(sel, -1) for sel in local] + [-1], dtype=np.int64)
@@ -412,6 +445,7 @@ class SessionWriter:
             "converted": submitted, **s.utm,
         }
         sid = w.add_session(row, pv_rows)
+        self._write_states(sid, s, infos)
         if s.recording_hash:
             w.add_recording(s.recording_hash, sid, Path(s.source).name if s.source else "")
         r = self.report
@@ -496,6 +530,7 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
                 sw.write(session)
             if progress:
                 progress(n + 1, len(paths), path)
+        sw.finish_states()
         sw.update_meta()
         if append and not mask:
             writer.set_meta("masking", "none")
