@@ -259,7 +259,7 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
                 f"was written by a newer Hindsight (capture format {version}; this version reads "
                 f"up to {SCHEMA_VERSION}): please update Hindsight",
             )
-        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        missing = [t for t in REQUIRED_TABLES + (("event_chunks",) if version >= 2 else ()) if t not in tables]
         if missing:
             raise CaptureError(path, f"is damaged: missing table(s) {', '.join(missing)}")
         # Touch every table once so corruption in their first pages shows now, not mid-session.
@@ -325,6 +325,11 @@ class Capture:
     @property
     def format_version(self) -> int:
         return int(self.meta.get("format_version", "0"))
+
+    @property
+    def columnar(self) -> bool:
+        """Whether events can be read as columns of (snapshot, kind) chunks (format 2)."""
+        return "event_chunks" in self.tables and self.format_version >= 2
 
     # -- pages and snapshots -------------------------------------------------------------
     def pages(self) -> list[Page]:
@@ -639,12 +644,21 @@ class Capture:
         snapshot_id: int,
         kinds: tuple[int, ...] | None = None,
         flt: SessionFilter | None = None,
+        *,
+        columns: tuple[str, ...] | None = None,
     ) -> tuple[EventColumns, np.ndarray, np.ndarray]:
         """Events of the given kinds from every pageview of a snapshot by the filtered sessions.
 
-        Returns (events, session_id per event, pageview_id per event). Times stay relative
-        to each session's start. Damaged events are dropped (and counted in ``damaged_events``).
+        Returns (events, session_id per event, pageview_id per event), sorted by (pageview_id, t).
+        Times stay relative to each session's start. Damaged events are dropped (and counted
+        in ``damaged_events``). ``columns`` (names of ``EventColumns`` fields) says which event
+        columns the caller uses: on a format-2 capture only those are read, the others come
+        back as read-only zeros (``kind`` is always filled).
         """
+        if self.columnar:
+            from hindsight.store.chunk_reader import read_snapshot_events
+
+            return read_snapshot_events(self, snapshot_id, kinds, flt, columns)
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"

@@ -1,0 +1,160 @@
+"""Columnar event chunks (capture format 2): encoding, the writer's buffer, decoding.
+
+Beside the per-pageview ``events`` BLOBs that replay reads, a format-2 capture stores every
+event again in ``event_chunks`` rows, one per (snapshot, event kind) and at most
+:data:`CHUNK_ROWS` rows each, as separate little-endian column BLOBs (the shared column
+layout: ``session_id`` int64, ``pageview_id`` int64, ``t`` uint32, ``x``/``y`` int32,
+``target`` int16, ``value`` int32; plus ``seq`` uint32, the event's position in its
+pageview's BLOB). Rows are sorted by (pageview_id, seq), i.e. by (pageview_id, t).
+
+Encodings (fixed per column, chosen by measurement, see README "Capture file"):
+``session_id`` and ``pageview_id`` are run-length encoded (int64 values, then uint32 run
+lengths): a pageview's events of one kind are contiguous, so this is ~40x smaller and decodes
+with one ``np.repeat``. The other columns are raw arrays: zlib level 1 saved 30-60 % on
+them but decoding cost 3-6x a raw read and writing fell far under 5 M events/s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hindsight.store.columns import RECORD_DTYPE
+
+#: Largest number of rows in one chunk (bounds the memory of reading or writing one).
+CHUNK_ROWS = 1 << 18
+#: Events the writer buffers before splitting them into per-(snapshot, kind) parts.
+BUFFER_EVENTS = 1 << 21
+
+#: Raw columns: name -> dtype.
+RAW = {"x": np.dtype("<i4"), "y": np.dtype("<i4"), "t": np.dtype("<u4"), "target": np.dtype("<i2"),
+       "value": np.dtype("<i4"), "seq": np.dtype("<u4")}
+#: Run-length columns.
+RLE = ("session_id", "pageview_id")
+#: Every column in table order.
+CHUNK_COLUMNS = ("session_id", "pageview_id", "x", "y", "t", "target", "value", "seq")
+
+
+def rle_encode(a: np.ndarray) -> bytes:
+    a = np.asarray(a, dtype="<i8")
+    if a.size == 0:
+        return b""
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    counts = np.diff(np.r_[starts, a.size]).astype("<u4")
+    return a[starts].tobytes() + counts.tobytes()
+
+
+def rle_decode(blob, n: int) -> np.ndarray | None:
+    """The (n,) int64 column, or None when the bytes are not a run-length column of n rows."""
+    if not isinstance(blob, bytes) or len(blob) % 12:
+        return None
+    r = len(blob) // 12
+    values = np.frombuffer(blob, dtype="<i8", count=r)
+    counts = np.frombuffer(blob, dtype="<u4", offset=8 * r, count=r)
+    if int(counts.sum(dtype=np.int64)) != n:
+        return None
+    return np.repeat(values, counts)
+
+
+def rle_runs(blob, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, counts) of a run-length column, or None when damaged."""
+    if not isinstance(blob, bytes) or len(blob) % 12:
+        return None
+    r = len(blob) // 12
+    values = np.frombuffer(blob, dtype="<i8", count=r)
+    counts = np.frombuffer(blob, dtype="<u4", offset=8 * r, count=r)
+    if int(counts.sum(dtype=np.int64)) != n:
+        return None
+    return values, counts
+
+
+def raw_decode(blob, name: str, n: int) -> np.ndarray | None:
+    dt = RAW[name]
+    if not isinstance(blob, bytes) or len(blob) != n * dt.itemsize:
+        return None
+    return np.frombuffer(blob, dtype=dt)
+
+
+def chunk_rows(snapshot_id: int, kind: int, session: np.ndarray, pageview: np.ndarray, rec: np.ndarray,
+               seq: np.ndarray) -> list[tuple]:
+    """``event_chunks`` rows (without chunk_id) for events of one (snapshot, kind), in row order."""
+    out = []
+    for a in range(0, rec.shape[0], CHUNK_ROWS):
+        b = min(a + CHUNK_ROWS, rec.shape[0])
+        r = rec[a:b]
+        s = session[a:b]
+        out.append((int(snapshot_id), int(kind), b - a, int(s.min()), int(s.max()),
+                    rle_encode(s), rle_encode(pageview[a:b]),
+                    np.ascontiguousarray(r["x"]).tobytes(), np.ascontiguousarray(r["y"]).tobytes(),
+                    np.ascontiguousarray(r["t"]).tobytes(), np.ascontiguousarray(r["target"]).tobytes(),
+                    np.ascontiguousarray(r["value"]).tobytes(), np.ascontiguousarray(seq[a:b], dtype="<u4").tobytes()))
+    return out
+
+
+INSERT_SQL = ("INSERT INTO event_chunks(snapshot_id, kind, n, session_min, session_max, session_id, pageview_id, "
+              "x, y, t, target, value, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+class ChunkBuffer:
+    """Collects pageviews' packed events and writes them as chunks per (snapshot, kind).
+
+    ``add`` keeps a reference to each pageview's bytes; every :data:`BUFFER_EVENTS` events
+    they are split by kind (one stable radix sort) into per-(snapshot, kind) parts, and a part
+    is written as soon as it holds :data:`CHUNK_ROWS` rows; ``flush`` writes the rest.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, list[tuple[int, int, bytes]]] = {}
+        self._pending_events = 0
+        self._parts: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._part_rows: dict[tuple[int, int], int] = {}
+
+    def add(self, snapshot_id: int, session_id: int, pageview_id: int, blob: bytes) -> None:
+        if not blob:
+            return
+        self._pending.setdefault(snapshot_id, []).append((session_id, pageview_id, blob))
+        self._pending_events += len(blob) // RECORD_DTYPE.itemsize
+
+    def rows(self, final: bool) -> list[tuple]:
+        """Chunk rows ready to insert: full chunks, and with ``final`` every partial one too."""
+        if not final and self._pending_events < BUFFER_EVENTS:
+            return []
+        out: list[tuple] = []
+        for snap, items in self._pending.items():
+            rec = np.frombuffer(b"".join(b for _, _, b in items), dtype=RECORD_DTYPE)
+            counts = np.fromiter((len(b) for _, _, b in items), dtype=np.int64, count=len(items)) // RECORD_DTYPE.itemsize
+            sess = np.repeat(np.fromiter((s for s, _, _ in items), dtype=np.int64, count=len(items)), counts)
+            pv = np.repeat(np.fromiter((p for _, p, _ in items), dtype=np.int64, count=len(items)), counts)
+            starts = np.cumsum(counts) - counts
+            seq = (np.arange(rec.shape[0], dtype=np.int64) - np.repeat(starts, counts)).astype(np.uint32)
+            kind = rec["kind"]
+            order = np.argsort(kind, kind="stable")
+            per_kind = np.bincount(kind, minlength=256)
+            at = 0
+            for k in np.flatnonzero(per_kind).tolist():
+                idx = order[at:at + per_kind[k]]
+                at += per_kind[k]
+                key = (snap, k)
+                self._parts.setdefault(key, []).append((sess[idx], pv[idx], rec[idx], seq[idx]))
+                self._part_rows[key] = self._part_rows.get(key, 0) + idx.size
+        self._pending.clear()
+        self._pending_events = 0
+        for key in list(self._parts):
+            if not final and self._part_rows[key] < CHUNK_ROWS:
+                continue
+            parts = self._parts.pop(key)
+            self._part_rows.pop(key)
+            sess, pv, rec, seq = (np.concatenate([p[i] for p in parts]) for i in range(4))
+            full = rec.shape[0] if final else (rec.shape[0] // CHUNK_ROWS) * CHUNK_ROWS
+            out += chunk_rows(key[0], key[1], sess[:full], pv[:full], rec[:full], seq[:full])
+            if full < rec.shape[0]:
+                self._parts[key] = [(sess[full:], pv[full:], rec[full:], seq[full:])]
+                self._part_rows[key] = rec.shape[0] - full
+        return out
+
+
+def chunks_from_blobs(rows) -> ChunkBuffer:
+    """A buffer for (snapshot_id, session_id, pageview_id, blob) rows (the upgrade from format 1)."""
+    buf = ChunkBuffer()
+    for snap, sess, pv, blob in rows:
+        buf.add(int(snap), int(sess), int(pv), blob)
+    return buf
