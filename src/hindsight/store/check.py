@@ -187,7 +187,7 @@ def _chunks(cap, limit: int) -> list[str]:
         for snap, n in rows:
             if isinstance(n, int) and held.get(snap, 0) != n:
                 out.append(f"{cap.path}: snapshot {snap}: its event chunks hold {held.get(snap, 0):,} events, "
-                           f"its pageviews {n:,} (heatmaps read the chunks)"
+                           f"its pageviews {n:,} (heatmaps read the chunks)")
     return out[:limit]
 
 
