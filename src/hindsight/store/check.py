@@ -131,11 +131,13 @@ def check_capture(path: str | os.PathLike[str], limit: int = 200) -> list[str]:
         if len(problems) < limit:
             problems += _events(cap, limit - len(problems))
         if len(problems) < limit and cap.columnar:
-            problems += _chunks(cap, limit - len(problems))
+            # Event totals per snapshot are compared only when the rows are sound (a pageview
+            # pointing elsewhere is reported above, once).
+            problems += _chunks(cap, limit - len(problems), compare_totals=not problems)
     return problems[:limit]
 
 
-def _chunks(cap, limit: int) -> list[str]:
+def _chunks(cap, limit: int, compare_totals: bool = True) -> list[str]:
     """Format 2: every event chunk decodes, its values are possible, and each snapshot's chunks
     hold as many events as its pageviews say (one line per damaged chunk or snapshot)."""
     from hindsight.store.chunk_reader import chunk_problem, value_damage
@@ -179,7 +181,7 @@ def _chunks(cap, limit: int) -> list[str]:
             k = int(bad.sum())
             out.append(f"{where} (snapshot {snap}): {k:,} damaged event{'s' if k != 1 else ''} "
                        "(coordinates, target or value impossible); they are skipped by heatmaps")
-    if len(out) < limit:
+    if len(out) < limit and compare_totals:
         try:
             rows = cap._con.execute("SELECT snapshot_id, sum(event_count) FROM pageviews GROUP BY snapshot_id").fetchall()
         except sqlite3.DatabaseError:

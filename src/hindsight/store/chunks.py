@@ -74,19 +74,23 @@ def raw_decode(blob, name: str, n: int) -> np.ndarray | None:
     return np.frombuffer(blob, dtype=dt)
 
 
-def chunk_rows(snapshot_id: int, kind: int, session: np.ndarray, pageview: np.ndarray, rec: np.ndarray,
-               seq: np.ndarray) -> list[tuple]:
-    """``event_chunks`` rows (without chunk_id) for events of one (snapshot, kind), in row order."""
+_PART = ("session_id", "pageview_id", "x", "y", "t", "target", "value", "seq")
+
+
+def chunk_rows(snapshot_id: int, kind: int, cols: dict[str, np.ndarray]) -> list[tuple]:
+    """``event_chunks`` rows (without chunk_id) for events of one (snapshot, kind), in row order.
+
+    cols : the columns of ``_PART`` (session_id, pageview_id int64; the raw ones in their dtypes).
+    """
     out = []
-    for a in range(0, rec.shape[0], CHUNK_ROWS):
-        b = min(a + CHUNK_ROWS, rec.shape[0])
-        r = rec[a:b]
-        s = session[a:b]
+    n = cols["t"].shape[0]
+    for a in range(0, n, CHUNK_ROWS):
+        b = min(a + CHUNK_ROWS, n)
+        s = cols["session_id"][a:b]
         out.append((int(snapshot_id), int(kind), b - a, int(s.min()), int(s.max()),
-                    rle_encode(s), rle_encode(pageview[a:b]),
-                    np.ascontiguousarray(r["x"]).tobytes(), np.ascontiguousarray(r["y"]).tobytes(),
-                    np.ascontiguousarray(r["t"]).tobytes(), np.ascontiguousarray(r["target"]).tobytes(),
-                    np.ascontiguousarray(r["value"]).tobytes(), np.ascontiguousarray(seq[a:b], dtype="<u4").tobytes()))
+                    rle_encode(s), rle_encode(cols["pageview_id"][a:b]),
+                    *(np.ascontiguousarray(cols[c][a:b], dtype=RAW[c]).tobytes()
+                      for c in ("x", "y", "t", "target", "value", "seq"))))
     return out
 
 
@@ -120,35 +124,44 @@ class ChunkBuffer:
             return []
         out: list[tuple] = []
         for snap, items in self._pending.items():
-            rec = np.frombuffer(b"".join(b for _, _, b in items), dtype=RECORD_DTYPE)
-            counts = np.fromiter((len(b) for _, _, b in items), dtype=np.int64, count=len(items)) // RECORD_DTYPE.itemsize
-            sess = np.repeat(np.fromiter((s for s, _, _ in items), dtype=np.int64, count=len(items)), counts)
-            pv = np.repeat(np.fromiter((p for _, p, _ in items), dtype=np.int64, count=len(items)), counts)
-            starts = np.cumsum(counts) - counts
-            seq = (np.arange(rec.shape[0], dtype=np.int64) - np.repeat(starts, counts)).astype(np.uint32)
+            rec = np.frombuffer(b"".join([b for _, _, b in items]), dtype=RECORD_DTYPE)
+            counts = np.array([len(b) for _, _, b in items], dtype=np.int64) // RECORD_DTYPE.itemsize
             kind = rec["kind"]
-            order = np.argsort(kind, kind="stable")
             per_kind = np.bincount(kind, minlength=256)
+            present = np.flatnonzero(per_kind)
+            order = np.argsort(kind, kind="stable") if present.size > 1 else None
+            ids = np.array([(s, p) for s, p, _ in items], dtype=np.int64).reshape(-1, 2)
+            starts = np.cumsum(counts) - counts
+            seq = np.arange(rec.shape[0], dtype=np.int64)
+            seq -= np.repeat(starts, counts)
+            cols = {"session_id": np.repeat(ids[:, 0], counts), "pageview_id": np.repeat(ids[:, 1], counts),
+                    "seq": seq.astype(np.uint32)}
+            for c in ("x", "y", "t", "target", "value"):
+                cols[c] = rec[c]
+            if order is not None:
+                cols = {c: a[order] for c, a in cols.items()}
+            else:
+                cols = {c: np.ascontiguousarray(a) for c, a in cols.items()}
             at = 0
-            for k in np.flatnonzero(per_kind).tolist():
-                idx = order[at:at + per_kind[k]]
-                at += per_kind[k]
+            for k in present.tolist():
+                m = int(per_kind[k])
                 key = (snap, k)
-                self._parts.setdefault(key, []).append((sess[idx], pv[idx], rec[idx], seq[idx]))
-                self._part_rows[key] = self._part_rows.get(key, 0) + idx.size
+                self._parts.setdefault(key, []).append({c: a[at:at + m] for c, a in cols.items()})
+                self._part_rows[key] = self._part_rows.get(key, 0) + m
+                at += m
         self._pending.clear()
         self._pending_events = 0
         for key in list(self._parts):
             if not final and self._part_rows[key] < CHUNK_ROWS:
                 continue
             parts = self._parts.pop(key)
-            self._part_rows.pop(key)
-            sess, pv, rec, seq = (np.concatenate([p[i] for p in parts]) for i in range(4))
-            full = rec.shape[0] if final else (rec.shape[0] // CHUNK_ROWS) * CHUNK_ROWS
-            out += chunk_rows(key[0], key[1], sess[:full], pv[:full], rec[:full], seq[:full])
-            if full < rec.shape[0]:
-                self._parts[key] = [(sess[full:], pv[full:], rec[full:], seq[full:])]
-                self._part_rows[key] = rec.shape[0] - full
+            total = self._part_rows.pop(key)
+            cols = parts[0] if len(parts) == 1 else {c: np.concatenate([p[c] for p in parts]) for c in _PART}
+            full = total if final else (total // CHUNK_ROWS) * CHUNK_ROWS
+            out += chunk_rows(key[0], key[1], {c: a[:full] for c, a in cols.items()})
+            if full < total:
+                self._parts[key] = [{c: a[full:] for c, a in cols.items()}]
+                self._part_rows[key] = total - full
         return out
 
 
