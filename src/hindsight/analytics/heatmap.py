@@ -341,11 +341,10 @@ class HeatmapEngine:
         with self._lock:
             if self._sessions_loaded:
                 return
-            table = self.capture.session_table()
-            order = np.argsort(table["session_id"])
-            self._sid = table["session_id"][order]
-            self._svh = table["viewport_h"][order]
-            self._spv_count = table["pageview_count"][order]
+            table = self.capture.session_columns(("viewport_h", "pageview_count"))   # by session id
+            self._sid = table["session_id"]
+            self._svh = table["viewport_h"]
+            self._spv_count = table["pageview_count"]
             self._max_sid = int(self._sid.max()) if self._sid.size else 0
             self._sessions_loaded = True
 
@@ -380,18 +379,12 @@ class HeatmapEngine:
             return data
         cap = self.capture
         snap = cap.snapshot(snapshot_id)
-        pvs = cap.snapshot_pageviews(snapshot_id)
-        ids = np.fromiter((p.pageview_id for p in pvs), dtype=np.int64, count=len(pvs))
-        sess = np.fromiter((p.session_id for p in pvs), dtype=np.int64, count=len(pvs))
-        seq = np.fromiter((p.seq for p in pvs), dtype=np.int64, count=len(pvs))
-        start = np.fromiter((p.start_ms for p in pvs), dtype=np.int64, count=len(pvs))
-        end = np.fromiter((p.end_ms for p in pvs), dtype=np.int64, count=len(pvs))
+        cols = cap.snapshot_pageview_columns(snapshot_id)   # ordered by pageview id
+        ids, sess, seq, start, end = (cols[n] for n in ("pageview_id", "session_id", "seq", "start_ms", "end_ms"))
         pos = np.clip(np.searchsorted(self._sid, sess), 0, max(0, self._sid.size - 1))
-        vh = self._svh[pos] if self._sid.size else np.zeros(len(pvs), dtype=np.int64)
-        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(len(pvs), bool)
-        order = np.argsort(ids)
-        pv = _Pageviews(ids[order], sess[order], start[order], end[order],
-                        np.where(has_next, end, -1)[order], np.where(vh > 0, vh, 0)[order])
+        vh = self._svh[pos] if self._sid.size else np.zeros(ids.size, dtype=np.int64)
+        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(ids.size, bool)
+        pv = _Pageviews(ids, sess, start, end, np.where(has_next, end, -1), np.where(vh > 0, vh, 0))
         data = _SnapshotData(snapshot_id, snap.width, snap.height,
                              grid_shape(snap.width, snap.height, self.cell_px), cap.elements(snapshot_id), pv)
         with self._lock:
