@@ -224,3 +224,37 @@ def test_damaged_chunks_are_skipped_counted_and_listed_by_check(demo_copy):
            "impossible); they are skipped by heatmaps" in lines
     assert any(line.startswith(f"{demo_copy}: event chunk {other} ") and "column y holds 3 bytes" in line
                for line in lines), lines
+
+
+def test_writers_that_commit_often_keep_few_chunks(tmp_path):
+    """A collector commits every session: small chunks are merged into the last one of their
+    (snapshot, kind), and the events read back are the BLOBs' events."""
+    path = tmp_path / "c.sqlite"
+    w = CaptureWriter.create(path)
+    page = w.add_page("https://example.test/")
+    snap = w.add_snapshot(page, "desktop", 1280, 3000, None, elements=[{"selector": "#a", "x": 0, "y": 0, "w": 9, "h": 9}])
+    w.close()
+    rng = np.random.default_rng(5)
+    from hindsight.store.columns import EventColumns
+    for i in range(40):
+        w = CaptureWriter.append(path)
+        n = int(rng.integers(5, 30))
+        ev = EventColumns.from_arrays(np.sort(rng.integers(0, 9000, n)), rng.choice([0, 1, 3], n),
+                                      rng.integers(0, 1280, n), rng.integers(0, 3000, n))
+        w.add_session({"start_ms": 1_700_000_000_000 + i, "device": "desktop", "viewport_w": 1280, "viewport_h": 800},
+                      [{"page_id": page, "snapshot_id": snap, "start_ms": 0, "end_ms": 9000, "events": ev}])
+        w.commit()
+        w.close()
+    con = sqlite3.connect(path)
+    per_kind = dict(con.execute("SELECT kind, count(*) FROM event_chunks GROUP BY kind").fetchall())
+    con.close()
+    assert per_kind == {0: 1, 1: 1, 3: 1}
+    with open_capture(path) as cap:
+        ev, sids, pvs = cap.snapshot_events(snap, (K.MOVE, K.CLICK, K.SCROLL))
+        cap.tables.discard("event_chunks")
+        ev1, sids1, pvs1 = cap.snapshot_events(snap, (K.MOVE, K.CLICK, K.SCROLL))
+    assert len(ev) > 200
+    for name, _ in COLUMNS:
+        np.testing.assert_array_equal(getattr(ev, name), getattr(ev1, name))
+    np.testing.assert_array_equal(sids, sids1)
+    np.testing.assert_array_equal(pvs, pvs1)

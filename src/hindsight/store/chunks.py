@@ -166,6 +166,39 @@ class ChunkBuffer:
         return out
 
 
+def append_to_last_chunk(con, row: tuple) -> bool:
+    """Merge a small new chunk ``row`` (as from ``chunk_rows``) into the last chunk of its
+    (snapshot, kind) when both fit in one chunk and the new rows follow it (later pageviews).
+
+    Writers that commit often (the collector commits every few sessions) would otherwise leave
+    one tiny chunk per commit, and reading many tiny chunks costs a query row each. Returns
+    whether the row was merged (then it must not be inserted).
+    """
+    snap, kind, n = row[0], row[1], row[2]
+    if n >= CHUNK_ROWS // 2:
+        return False
+    last = con.execute("SELECT chunk_id, n, session_id, pageview_id, x, y, t, target, value, seq FROM event_chunks "
+                       "WHERE snapshot_id = ? AND kind = ? ORDER BY chunk_id DESC LIMIT 1", (snap, kind)).fetchone()
+    if last is None or last[1] + n > CHUNK_ROWS:
+        return False
+    old_n = last[1]
+    old_s, old_p = rle_decode(last[2], old_n), rle_decode(last[3], old_n)
+    new_s, new_p = rle_decode(row[5], n), rle_decode(row[6], n)
+    if old_s is None or old_p is None or any(
+            not isinstance(last[4 + i], bytes) or len(last[4 + i]) != old_n * RAW[c].itemsize
+            for i, c in enumerate(("x", "y", "t", "target", "value", "seq"))):
+        return False   # a damaged chunk is left as it is
+    if old_n and n and int(new_p[0]) <= int(old_p[-1]):
+        return False   # keep every chunk in pageview order
+    sess = np.concatenate([old_s, new_s])
+    con.execute("UPDATE event_chunks SET n = ?, session_min = ?, session_max = ?, session_id = ?, pageview_id = ?, "
+                "x = ?, y = ?, t = ?, target = ?, value = ?, seq = ? WHERE chunk_id = ?",
+                (old_n + n, int(sess.min()), int(sess.max()), rle_encode(sess),
+                 rle_encode(np.concatenate([old_p, new_p])),
+                 *(last[4 + i] + row[7 + i] for i in range(6)), last[0]))
+    return True
+
+
 def chunks_from_blobs(rows) -> ChunkBuffer:
     """A buffer for (snapshot_id, session_id, pageview_id, blob) rows (the upgrade from format 1)."""
     buf = ChunkBuffer()

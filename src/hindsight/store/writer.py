@@ -16,7 +16,7 @@ from hindsight import __version__
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
-from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer
+from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer, append_to_last_chunk
 from hindsight.store.schema import CHUNKS_SQL, FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
 _SESSION_FIELDS = (
@@ -253,6 +253,8 @@ class CaptureWriter:
             )
             self._pageviews.clear()
         rows = self._chunks.rows(final)
+        if rows and final:
+            rows = [r for r in rows if not append_to_last_chunk(self._con, r)]
         if rows:
             self._con.executemany(_CHUNK_INSERT, rows)
 
