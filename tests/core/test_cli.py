@@ -18,7 +18,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_info_json_counts(demo_master, capsys):
     assert main(["info", str(demo_master), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["format"] == "hindsight-capture" and info["format_version"] == 1
+    assert info["format"] == "hindsight-capture" and info["format_version"] == 2
     assert info["sessions"] == 2000
     assert info["pages"] == 2 and info["snapshots"] == 6
     assert sum(info["devices"].values()) == 2000

@@ -268,7 +268,7 @@ class _Clicks:
     session: np.ndarray
     cell: np.ndarray         # flat cell, -1 off page
     rage: np.ndarray         # bool
-    dead: np.ndarray         # bool
+    dead: np.ndarray | None  # bool; None until first needed (format 2: read on demand)
 
 
 @dataclass
@@ -369,11 +369,10 @@ class HeatmapEngine:
         with self._lock:
             if self._sessions_loaded:
                 return
-            table = self.capture.session_table()
-            order = np.argsort(table["session_id"])
-            self._sid = table["session_id"][order]
-            self._svh = table["viewport_h"][order]
-            self._spv_count = table["pageview_count"][order]
+            table = self.capture.session_columns(("viewport_h", "pageview_count"))   # by session id
+            self._sid = table["session_id"]
+            self._svh = table["viewport_h"]
+            self._spv_count = table["pageview_count"]
             self._max_sid = int(self._sid.max()) if self._sid.size else 0
             self._sessions_loaded = True
 
@@ -408,18 +407,12 @@ class HeatmapEngine:
             return data
         cap = self.capture
         snap = cap.snapshot(snapshot_id)
-        pvs = cap.snapshot_pageviews(snapshot_id)
-        ids = np.fromiter((p.pageview_id for p in pvs), dtype=np.int64, count=len(pvs))
-        sess = np.fromiter((p.session_id for p in pvs), dtype=np.int64, count=len(pvs))
-        seq = np.fromiter((p.seq for p in pvs), dtype=np.int64, count=len(pvs))
-        start = np.fromiter((p.start_ms for p in pvs), dtype=np.int64, count=len(pvs))
-        end = np.fromiter((p.end_ms for p in pvs), dtype=np.int64, count=len(pvs))
+        cols = cap.snapshot_pageview_columns(snapshot_id)   # ordered by pageview id
+        ids, sess, seq, start, end = (cols[n] for n in ("pageview_id", "session_id", "seq", "start_ms", "end_ms"))
         pos = np.clip(np.searchsorted(self._sid, sess), 0, max(0, self._sid.size - 1))
-        vh = self._svh[pos] if self._sid.size else np.zeros(len(pvs), dtype=np.int64)
-        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(len(pvs), bool)
-        order = np.argsort(ids)
-        pv = _Pageviews(ids[order], sess[order], start[order], end[order],
-                        np.where(has_next, end, -1)[order], np.where(vh > 0, vh, 0)[order])
+        vh = self._svh[pos] if self._sid.size else np.zeros(ids.size, dtype=np.int64)
+        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(ids.size, bool)
+        pv = _Pageviews(ids, sess, start, end, np.where(has_next, end, -1), np.where(vh > 0, vh, 0))
         data = _SnapshotData(snapshot_id, snap.width, snap.height,
                              grid_shape(snap.width, snap.height, self.cell_px), cap.elements(snapshot_id), pv)
         with self._lock:
@@ -470,16 +463,73 @@ class HeatmapEngine:
             t_ev, _, t_pv = part(_TIMELINE_LOAD)
             data.timeline = self._build_timeline(data, t_ev, t_pv)
 
+    # Format 2 (columnar chunks): each map reads only its kinds and columns, when first asked.
+    def _load_clicks(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.clicks is not None:
+                return
+            ev, sids, pv_ids = self.capture.snapshot_events(
+                data.snapshot_id, (K.CLICK, K.TAP), columns=("t", "x", "y", "target"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            rage = rage_click_mask(ev, pv)
+            data.clicks = _Clicks(ev.x, ev.y, ev.t, ev.target, pv, sids,
+                                  flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), rage, None)
+
+    def _load_dead(self, data: _SnapshotData, c: _Clicks) -> np.ndarray:
+        with data.lock:
+            if c.dead is None:
+                ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, _CLICK_LOAD,
+                                                             columns=("t", "x", "y", "target"))
+                pv = _pageview_index(data.pv.ids, pv_ids)
+                dead = dead_click_mask(ev, data.elements, pv, data.pv.next_end[pv])
+                m = (ev.kind == K.CLICK) | (ev.kind == K.TAP)
+                c.dead = dead[m]
+            return c.dead
+
+    def _load_moves(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.moves is not None:
+                return
+            ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, (K.MOVE,), columns=("t", "x", "y"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            w = dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS).astype(np.float64)
+            data.moves = _Moves(pv, flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), w)
+
+    def _load_timeline(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.timeline is not None:
+                return
+            ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, _TIMELINE_LOAD,
+                                                         columns=("t", "y", "value"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            data.timeline = self._build_timeline(data, ev, pv)
+
     def _clicks(self, data: _SnapshotData) -> _Clicks:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_clicks(data)
+        else:
+            self._ensure_loaded(data)
         return data.clicks
 
+    def _dead(self, data: _SnapshotData, c: _Clicks) -> np.ndarray:
+        """Per click of ``c``: whether it is dead (read on first use on a format-2 capture)."""
+        return c.dead if c.dead is not None else self._load_dead(data, c)
+
     def _moves(self, data: _SnapshotData) -> _Moves:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_moves(data)
+        else:
+            self._ensure_loaded(data)
         return data.moves
 
     def _timeline(self, data: _SnapshotData) -> _Timeline:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_timeline(data)
+        else:
+            self._ensure_loaded(data)
         return data.timeline
 
     def _build_timeline(self, data: _SnapshotData, ev: EventColumns, pv_of: np.ndarray) -> _Timeline:
@@ -764,7 +814,7 @@ class HeatmapEngine:
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
-            m &= c.dead
+            m &= self._dead(data, c)
         counts = bin_cells(c.cell[m], data.shape)
         grid = blur(counts, SIGMA_PX[kind] / self.cell_px)
         unit = f"{POINT_NAMES[kind]} per {self.cell_px}×{self.cell_px} px cell"
@@ -823,7 +873,7 @@ class HeatmapEngine:
         total = int(m.sum())
         clicks = np.bincount(tgt[valid], minlength=n)[:n]
         rage = np.bincount(tgt[valid & c.rage[m]], minlength=n)[:n]
-        dead = np.bincount(tgt[valid & c.dead[m]], minlength=n)[:n]
+        dead = np.bincount(tgt[valid & self._dead(data, c)[m]], minlength=n)[:n]
         pairs = np.unique(tgt[valid] * (self._max_sid + 1) + c.session[m][valid])
         sessions = np.bincount(pairs // (self._max_sid + 1), minlength=n)[:n]
         order = np.lexsort((np.arange(n), -clicks))
@@ -848,7 +898,7 @@ class HeatmapEngine:
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
-            m &= c.dead
+            m &= self._dead(data, c)
         d2 = (c.x.astype(np.float64) - x) ** 2 + (c.y.astype(np.float64) - y) ** 2
         idx = np.flatnonzero(m & (d2 <= float(radius_px) ** 2))
         idx = idx[np.argsort(d2[idx], kind="stable")]

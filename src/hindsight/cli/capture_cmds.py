@@ -121,6 +121,8 @@ def check_filter(capture, flt: SessionFilter) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from hindsight.store.schema import SCHEMA_VERSION
+
     with open_capture(args.file) as cap:
         counts = cap.counts()
         first, last = cap.date_range()
@@ -147,6 +149,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.file}: {info['format']} version {info['format_version']} (by {info['creator']}; "
           f"input masking: {info['masking']})")
+    if info["format_version"] < SCHEMA_VERSION:
+        print(f"  format {info['format_version']} is read-only here and slower for heatmaps: convert it with "
+              f"'hindsight upgrade {args.file} NEW'")
     print(f"  sessions  {counts['sessions']:>12,}")
     print(f"  pageviews {counts['pageviews']:>12,}")
     print(f"  events    {counts['events']:>12,}")
