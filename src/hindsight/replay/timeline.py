@@ -290,7 +290,11 @@ class SessionTimeline:
         hi = int(p.key.searchsorted(key_t, "right"))
         lo = min(int(p.key.searchsorted(key_t - RIPPLE_MS, "right")), hi)
         tf = math.floor(t)
+        pinned = self._pinned(int(self.pageviews[pv].snapshot_id))
         ripples = tuple(
+            # a click on a fixed / sticky element is stored in viewport space: it rides the scroll
+            Ripple(float(p.x[i]) + sx, float(p.y[i]) + sy, int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            if 0 <= p.target[i] < len(pinned) and pinned[p.target[i]] else
             Ripple(float(p.x[i]), float(p.y[i]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
             for i in range(lo, hi)
         )
@@ -302,6 +306,11 @@ class SessionTimeline:
             hidden=ix.hidden_at(pv, t), loading=t < ix.pv_loaded_list[pv],
             pointer="touch" if touch else "mouse", choices=self.choices_at(pv, t),
         )
+
+    def _pinned(self, snapshot_id: int) -> np.ndarray:
+        """(n,) bool fixed / sticky elements of a snapshot (empty if its element map is unknown)."""
+        emap = self.element_maps.get(snapshot_id)
+        return emap.pinned() if emap is not None else np.zeros(0, dtype=bool)
 
     def choices_at(self, pv: int, t: float) -> dict[int, int]:
         """Chosen option index of each select and checked state of each radio/checkbox of
