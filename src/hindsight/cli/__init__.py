@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "hindsight.cli.import_cmds",
     "hindsight.cli.erase_cmds",
     "hindsight.cli.report_cmd",
+    "hindsight.cli.pages_cmd",
 )
 
 

@@ -16,7 +16,9 @@ KIND_CHOICES = ("click", "move", "scroll", "attention", "rage", "dead")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("heatmap", help="export a page's heatmap over its screenshot as a PNG")
     p.add_argument("file")
-    p.add_argument("--page", required=True, metavar="URL", help="page URL, as 'hindsight info' lists it")
+    p.add_argument("--page", required=True, metavar="URL|PATTERN",
+                   help="page URL or pattern (its page group, see 'hindsight pages list'), e.g. "
+                        "https://shop.example/product.html or /product/*")
     p.add_argument("--kind", choices=KIND_CHOICES, default="click",
                    help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
                         "rage or dead clicks (default click)")
@@ -75,7 +77,8 @@ def _describe(flt) -> str:
 
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
-    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine
+    from hindsight.analytics.page_groups import other_snapshots, resolve_heatmap_page
     from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
@@ -91,9 +94,10 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     with open_capture(args.file) as cap:
         flt = filter_from_args(args, cap)
         try:
-            snap = find_snapshot(cap, args.page, device)
+            group, snap = resolve_heatmap_page(cap, args.page, device)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
+        left_out = sum(other_snapshots(cap, group, snap.snapshot_id, device).values())
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
@@ -107,7 +111,9 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
     if args.json:
         out = {
-            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
+            "page": args.page, "pattern": group.key, "urls": list(group.urls),
+            "pageviews_on_other_screenshots": left_out,
+            "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "display_levels": list(display_scale(result).levels),
@@ -127,6 +133,9 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             print(f"warning: {result.warning}")
         if result.note:
             print(f"note: {result.note}")
+        if left_out:
+            print(f"note: {left_out:,} pageviews of {group.key} are on other screenshots (other URLs or widths) "
+                  "and not on this map")
     return 0
 
 
