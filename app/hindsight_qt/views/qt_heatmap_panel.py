@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +48,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
+from hindsight.analytics.page_groups import group_snapshots
 from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
@@ -572,13 +572,12 @@ class QtHeatmapPanel(QWidget):
         self._result = None
         self.page_combo.blockSignals(True)
         self.page_combo.clear()
-        self._pages = capture.pages() if capture is not None else []
-        for p in self._pages:
-            # The path first (it tells pages apart), then the title; the full URL in the tooltip.
-            path = urlsplit(p.url).path or "/"
-            self.page_combo.addItem(f"{path}  ·  {p.title}" if p.title else path, p.page_id)
-            self.page_combo.setItemData(self.page_combo.count() - 1, f"{p.title}\n{p.url}",
-                                        Qt.ItemDataRole.ToolTipRole)
+        # Pages as the analyses see them: one line per URL pattern (a template's URLs together).
+        groups = self.workspace.page_groups if capture is not None else None
+        self._pages = [g for g in groups if g.page_ids] if groups is not None else []
+        for g in self._pages:
+            self.page_combo.addItem(g.chooser_text, g.key)
+            self.page_combo.setItemData(self.page_combo.count() - 1, g.tooltip, Qt.ItemDataRole.ToolTipRole)
         self.page_combo.blockSignals(False)
         if not self._pages:
             self.badge.setText("No capture")
@@ -615,8 +614,13 @@ class QtHeatmapPanel(QWidget):
         self._request()
 
     def set_page(self, url: str, device: str | None = None) -> None:
+        """Show the page (its page group) of ``url``, a URL or pattern."""
+        try:
+            key = self.workspace.page_groups.resolve(url).key if self._pages else None
+        except KeyError:
+            raise KeyError(url) from None
         for i, p in enumerate(self._pages):
-            if p.url == url:
+            if p.key == key:
                 if device is not None:
                     self.device_buttons[device].setChecked(True)
                 self.page_combo.setCurrentIndex(i)
@@ -676,7 +680,7 @@ class QtHeatmapPanel(QWidget):
             return
         page = self._pages[index]
         try:
-            snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+            snaps = group_snapshots(self._capture, page)
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
             self.status_label.setText(f"Cannot show this page: {user_message(exc, self._capture)}")
             show_error(self, "Cannot show the page", exc, self._capture)
@@ -694,7 +698,7 @@ class QtHeatmapPanel(QWidget):
             return
         page = self._pages[self.page_combo.currentIndex()]
         try:
-            snap = self._capture.find_snapshot(page.page_id, device)
+            snap = group_snapshots(self._capture, page).get(device)
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
             show_error(self, "Cannot show the page", exc, self._capture)
             return

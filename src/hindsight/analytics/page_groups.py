@@ -153,6 +153,27 @@ class PageGroup:
         n = len(self.urls)
         return self.key if n == 1 and self.urls[0] == self.key else f"{self.key}  ({n} URL{'s' if n != 1 else ''})"
 
+    @property
+    def chooser_text(self) -> str:
+        """A page chooser's line: the path (what tells pages apart), the URL count when it
+        groups several, then the title."""
+        parts = _split(self.key)
+        path = (parts.path or "/") if parts is not None and parts.netloc else self.key
+        if parts is not None and parts.netloc:
+            path += ("?" + parts.query if parts.query else "") + ("#" + parts.fragment if parts.fragment else "")
+        n = len(self.urls)
+        text = path + (f"  ({n} URLs)" if n > 1 else "")
+        return f"{text}  ·  {self.title}" if self.title else text
+
+    @property
+    def tooltip(self) -> str:
+        """The title, the pattern and every URL in the group (the first 20)."""
+        lines = [self.title] if self.title else []
+        if self.saved or len(self.urls) != 1 or self.urls[0] != self.key:
+            lines.append(f"pattern {self.key}")
+        lines += list(self.urls[:20]) + ([f"... {len(self.urls) - 20} more"] if len(self.urls) > 20 else [])
+        return "\n".join(lines)
+
     def as_dict(self) -> dict:
         return {"pattern": self.key, "saved": self.saved, "page_ids": list(self.page_ids), "urls": list(self.urls),
                 "title": self.title}
@@ -301,3 +322,9 @@ def expand_filter_pages(groups: PageGroups, flt):
     if not flt.visited and not flt.not_visited:
         return flt
     return flt.replace(visited=expand(flt.visited), not_visited=expand(flt.not_visited))
+
+
+def group_snapshots(capture, group: PageGroup) -> dict:
+    """Per device, the snapshot a group's map is drawn on (see :func:`group_snapshot`)."""
+    devices = dict.fromkeys(s.device for pid in group.page_ids for s in capture.snapshots(pid))
+    return {d: group_snapshot(capture, group, d) for d in devices}
