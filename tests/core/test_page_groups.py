@@ -24,7 +24,8 @@ from hindsight.cli import main as cli_main
 from hindsight.importers.session_writer import import_files
 from hindsight.store import open_capture
 from hindsight.store.filters import SessionFilter
-from hindsight.store.page_patterns import add_pattern, remove_pattern, saved_patterns, set_keep_query
+from hindsight.analytics.page_groups import save_pattern
+from hindsight.store.page_patterns import remove_pattern, saved_patterns, set_keep_query
 from hindsight.store.records import Page
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -197,7 +198,7 @@ def test_patterns_of_a_read_only_capture_go_to_the_sidecar(product, tmp_path):
     before = out.read_bytes()
     out.chmod(0o444)
     try:
-        saved = add_pattern(out, "/product.html?id=2")
+        saved = save_pattern(out, "/product.html?id=2")
         assert saved.location == "sidecar" and Path(saved.path) == folder / "p.sqlite.bookmarks.sqlite"
         assert out.read_bytes() == before  # the capture is not modified
         with open_capture(out) as cap:

@@ -215,3 +215,16 @@ def test_screenshot_matching_no_page_and_width_is_an_error_naming_it(tmp_path, c
     with pytest.raises(CaptureError, match="product.html at 1280 px"):
         import_files([REAL / "session_landing_1280x800.json"], tmp_path / "x.sqlite", render=False,
                      screenshots=[f"http://www.hindsight.test/product.html={SHOTS / 'product_1280x800.png'}"])
+
+
+def test_url_screenshot_matches_the_stored_url_without_tracking_keys(tmp_path):
+    # recorded as product.html?id=1&utm_source=newsletter, stored as product.html?id=1
+    shot = SHOTS / "product_1280x800.png"
+    out = tmp_path / "utm.sqlite"
+    report = import_files([REAL / "session_product_1280x800.json"], out, render=False,
+                          screenshots=[f"http://www.hindsight.test/product.html?id=1={shot}"])
+    assert report.screenshots_used == 1
+    with open_capture(out) as cap:
+        page = cap.page_by_url("http://www.hindsight.test/product.html?id=1")
+        snap = cap.snapshots(page.page_id)[0]
+        assert cap.snapshot_image(snap.snapshot_id) == shot.read_bytes()

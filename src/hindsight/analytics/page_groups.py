@@ -275,6 +275,14 @@ def capture_groups(capture) -> PageGroups:
     return group_pages(capture.pages(), saved.patterns, saved.keep_query)
 
 
+def save_pattern(capture, text: str):
+    """Check ``text`` (``ValueError`` with the reason) and save it with the capture
+    (:func:`hindsight.store.page_patterns.add_pattern`)."""
+    from hindsight.store.page_patterns import add_pattern
+
+    return add_pattern(capture, UrlPattern.parse(text).text)
+
+
 def heatmap_pages(group: PageGroup) -> tuple[int, ...]:
     """The seam to the heatmap engine: the page ids whose clicks a group's heatmap draws
     (the engine projects them through their elements onto the chosen screenshot)."""

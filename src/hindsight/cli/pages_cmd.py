@@ -82,9 +82,9 @@ def _change(args, fn) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from hindsight.store.page_patterns import add_pattern
+    from hindsight.analytics.page_groups import save_pattern
 
-    return _change(args, lambda: add_pattern(args.capture, args.pattern))
+    return _change(args, lambda: save_pattern(args.capture, args.pattern))
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

@@ -147,12 +147,13 @@ class ScreenshotSet:
         return shot
 
     def match(self, pv: ParsedPageview) -> Screenshot | None:
-        self.seen.add((pv.href.split("#", 1)[0], pv.width))
+        self.seen.add((pv.url.split("#", 1)[0], pv.width))
         for shot in self.items:
             if shot.url is not None:
                 want = shot.url.split("#", 1)[0]
-                href = pv.href.split("#", 1)[0]
-                same = href == want or (not _has_query(want) and href.split("?", 1)[0] == want)
+                # the recorded href, or the page's URL as stored (tracking keys dropped)
+                same = any(h == want or (not _has_query(want) and h.split("?", 1)[0] == want)
+                           for h in (pv.href.split("#", 1)[0], pv.url.split("#", 1)[0]))
                 if same and shot.css_width == pv.width:
                     self.used.add(shot.path)
                     return shot
@@ -321,7 +322,7 @@ class SessionWriter:
         key = (page_id, pv.device, pv.width)
         info = self._snaps.get(key)
         if info is not None:
-            self.screenshots.seen.add((pv.href.split("#", 1)[0], pv.width))
+            self.screenshots.seen.add((pv.url.split("#", 1)[0], pv.width))
             return info
         tree = pv.dom
         elements = tree.elements if tree else []

@@ -87,8 +87,6 @@ def saved_patterns(capture) -> SavedPatterns:
 
 
 def _change(capture, fn) -> SavedPatterns:
-    from hindsight.analytics.page_groups import UrlPattern  # noqa: F401  (validation lives there)
-
     store = _store(capture)
     before = saved_patterns(capture)
 
@@ -109,17 +107,18 @@ def _change(capture, fn) -> SavedPatterns:
 
 
 def add_pattern(capture, text: str) -> SavedPatterns:
-    """Save a page pattern (validated; a no-op if already saved). Tried after the ones before it."""
-    from hindsight.analytics.page_groups import UrlPattern
-
-    pat = UrlPattern.parse(text)  # ValueError with the reason
+    """Save a page pattern (a no-op if already saved), tried after the ones before it. Callers
+    validate it first (``analytics.page_groups.save_pattern`` does)."""
+    text = text.strip()
+    if not text or len(text) > 2000:
+        raise ValueError(f"not a page pattern: {text[:80]!r}")
 
     def fn(con):
         n = con.execute("SELECT count(*), coalesce(max(seq), -1) FROM page_patterns WHERE kind = 'pattern'").fetchone()
         if n[0] >= MAX_PATTERNS:
             raise ValueError(f"at most {MAX_PATTERNS} page patterns")
         con.execute("INSERT OR IGNORE INTO page_patterns VALUES ('pattern', ?, ?, ?)",
-                    (pat.text, n[1] + 1, int(time.time() * 1000)))
+                    (text, n[1] + 1, int(time.time() * 1000)))
 
     return _change(capture, fn)
 
