@@ -41,8 +41,11 @@ def test_heatmap_and_filter_choosers_list_page_groups(qtbot, product_capture):
         tip = heat.page_combo.itemData(0, 3)  # ToolTipRole
         assert f"{PRODUCT}?id=1" in tip and f"{PRODUCT}?id=2" in tip
         # a URL of the template shows its group; the busiest 1280 screenshot is drawn
-        heat.set_page(f"{PRODUCT}?id=2", "desktop")
+        with qtbot.waitSignal(heat.heatmap_updated, timeout=20000):
+            heat.set_page(f"{PRODUCT}?id=2", "desktop")
         assert heat.page_combo.currentIndex() == 0 and heat.snapshot.width in (1280, 1440)
+        # the template's other screenshots (?id=2 at 1280, 1440) are said, not dropped in silence
+        assert "of this page are on other screenshots" in heat.warning_label.text()
 
         flt_panel = QtFilterPanel(workspace=Workspace())
         qtbot.addWidget(flt_panel)

@@ -48,7 +48,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
-from hindsight.analytics.page_groups import group_snapshots
+from hindsight.analytics.page_groups import group_snapshots, other_screenshots_note
 from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
@@ -189,6 +189,7 @@ class QtHeatmapPanel(QWidget):
         self._engine: HeatmapEngine | None = None
         self._filter = SessionFilter()
         self._pages: list = []
+        self._left_out = ""  # pageviews of the chosen page on other screenshots (core's text)
         self._snapshot = None
         self._result: HeatmapResult | None = None
         self._kind = "click"
@@ -707,6 +708,11 @@ class QtHeatmapPanel(QWidget):
 
     def _show_snapshot(self, snap) -> None:
         self._snapshot = snap
+        group = self._pages[self.page_combo.currentIndex()] if self._pages else None
+        try:
+            self._left_out = other_screenshots_note(self._capture, group, snap) if group is not None else ""
+        except Exception:  # noqa: BLE001 - a damaged row: the note is a hint, the map still shows
+            self._left_out = ""
         if self._capture is self.workspace.capture:
             self.workspace.set_snapshot(snap.snapshot_id)
         self._clear_hotspot()
@@ -915,7 +921,8 @@ class QtHeatmapPanel(QWidget):
         self.badge.setProperty("warn", warn)
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
-        self.warning_label.setText(f"⚠ {r.warning}" if warn else "")
+        # pageviews of the page (group) on other screenshots are said, not dropped in silence
+        self.warning_label.setText("  ".join(t for t in (f"⚠ {r.warning}" if warn else "", self._left_out) if t))
 
     def _update_legend(self, r: HeatmapResult) -> None:
         self.legend_title.setText(f"{TITLES[r.kind]} — {self.device}")

@@ -336,3 +336,13 @@ def group_snapshots(capture, group: PageGroup) -> dict:
     """Per device, the snapshot a group's map is drawn on (see :func:`group_snapshot`)."""
     devices = dict.fromkeys(s.device for pid in group.page_ids for s in capture.snapshots(pid))
     return {d: group_snapshot(capture, group, d) for d in devices}
+
+
+def other_screenshots_note(capture, group: PageGroup, snapshot) -> str:
+    """The line the heatmap CLI and panel show when pageviews of the group are on screenshots
+    other than the one drawn ('' when none are)."""
+    n = sum(other_snapshots(capture, group, snapshot.snapshot_id, snapshot.device).values())
+    if not n:
+        return ""
+    return (f"{n:,} pageview{'s' if n != 1 else ''} of this page {'are' if n != 1 else 'is'} on other screenshots "
+            f"(other URLs or widths) and not on this map")

@@ -78,7 +78,7 @@ def _describe(flt) -> str:
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine
-    from hindsight.analytics.page_groups import other_snapshots, resolve_heatmap_page
+    from hindsight.analytics.page_groups import other_screenshots_note, other_snapshots, resolve_heatmap_page
     from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
@@ -98,6 +98,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
         left_out = sum(other_snapshots(cap, group, snap.snapshot_id, device).values())
+        left_out_note = other_screenshots_note(cap, group, snap)
         engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         if args.vs is not None:
             return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
@@ -133,9 +134,8 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             print(f"warning: {result.warning}")
         if result.note:
             print(f"note: {result.note}")
-        if left_out:
-            print(f"note: {left_out:,} pageviews of {group.key} are on other screenshots (other URLs or widths) "
-                  "and not on this map")
+        if left_out_note:
+            print(f"note: {left_out_note}")
     return 0
 
 
