@@ -205,3 +205,23 @@ def test_patterns_of_a_read_only_capture_go_to_the_sidecar(product, tmp_path):
             assert [g.key for g in capture_groups(cap)] == [PRODUCT, "/product.html?id=2"]
     finally:
         out.chmod(0o644)
+
+
+def test_hostile_patterns_are_refused_or_ignored(product, tmp_path, capsys):
+    with pytest.raises(ValueError, match="too long"):
+        UrlPattern.parse("/" + "*a" * 9)
+    with pytest.raises(ValueError, match="too long"):
+        UrlPattern.parse("/" + "x" * 2001)
+    # a saved pattern edited by hand into nonsense is ignored (and said), not a crash
+    out = tmp_path / "bad.sqlite"
+    out.write_bytes(product.read_bytes())
+    save_pattern(out, "/product.html?id=2")
+    with sqlite3.connect(out) as con:
+        con.execute("INSERT INTO page_patterns VALUES ('pattern', 'product/*', 5, 0)")
+    with open_capture(out) as cap:
+        groups = capture_groups(cap)
+    assert [g.key for g in groups] == [PRODUCT, "/product.html?id=2"]
+    assert groups.invalid == (("product/*", groups.invalid[0][1]),) and "must be a URL" in groups.invalid[0][1]
+    assert cli_main(["pages", "list", str(out)]) == 0
+    assert "ignored saved pattern 'product/*'" in capsys.readouterr().out
+    assert cli_main(["pages", "remove", str(out), "product/*"]) == 0

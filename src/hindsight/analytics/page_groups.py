@@ -36,6 +36,9 @@ import numpy as np
 #: strings are mostly tracking and ids of one template).
 DEFAULT_KEEP_QUERY: tuple[str, ...] = ()
 ROUTE_PREFIXES = ("/", "!/")
+#: Limits on a pattern (a regex of k stars can take O(n^k) on an n-character URL).
+MAX_PATTERN_CHARS = 2000
+MAX_STARS = 8
 
 
 def _split(url: str):
@@ -89,6 +92,9 @@ class UrlPattern:
         text = text.strip()
         if not text:
             raise ValueError("an empty page pattern")
+        if len(text) > MAX_PATTERN_CHARS or text.count("*") > MAX_STARS:
+            raise ValueError(f"page pattern {text[:60]!r}... is too long (at most {MAX_PATTERN_CHARS} "
+                             f"characters and {MAX_STARS} *)")
         if "://" not in text and not text.startswith("/"):
             raise ValueError(f"page pattern {text!r} must be a URL (https://host/path) or a path starting with /")
         rest, _, frag = text.partition("#")
@@ -187,6 +193,8 @@ class PageGroups:
     patterns: tuple[str, ...] = ()
     keep_query: tuple[str, ...] = DEFAULT_KEEP_QUERY
     urls: dict[int, str] = field(default_factory=dict)  # page_id -> url
+    #: saved patterns that are not valid (edited by hand, a newer version's): (text, reason); ignored
+    invalid: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.by_key = {g.key: g for g in self.groups}
@@ -246,7 +254,13 @@ def group_pages(pages, patterns: tuple[str, ...] | list[str] = (),
     (in order; the first match wins), then each remaining page by its default pattern.
     Groups come in the order of their first page; saved patterns matching nothing are kept
     (empty) so a chooser can still show them."""
-    parsed = [UrlPattern.parse(p) for p in patterns]
+    parsed, invalid = [], []
+    for p in patterns:
+        try:
+            parsed.append(UrlPattern.parse(p))
+        except ValueError as exc:
+            invalid.append((p, str(exc)))
+    patterns = tuple(p.text for p in parsed)
     members: dict[str, list] = {}
     saved: dict[str, bool] = {}
     for p in sorted(pages, key=lambda p: p.page_id):
@@ -264,7 +278,7 @@ def group_pages(pages, patterns: tuple[str, ...] | list[str] = (),
     groups = [PageGroup(key, tuple(p.page_id for p in ps), tuple(p.url for p in ps), saved[key],
                         next((p.title for p in ps if p.title), ""))
               for key, ps in members.items()]
-    return PageGroups(groups, tuple(patterns), tuple(keep_query), {p.page_id: p.url for p in pages})
+    return PageGroups(groups, tuple(patterns), tuple(keep_query), {p.page_id: p.url for p in pages}, tuple(invalid))
 
 
 def capture_groups(capture) -> PageGroups:

@@ -54,8 +54,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         groups = group_pages(cap.pages(), saved.patterns, saved.keep_query)
     if args.json:
         print_json({"patterns": list(saved.patterns), "keep_query": list(saved.keep_query),
-                    "saved_in": saved.location or None, "pages": [g.as_dict() for g in groups]})
+                    "saved_in": saved.location or None, "pages": [g.as_dict() for g in groups],
+                    "invalid_patterns": [{"pattern": p, "reason": r} for p, r in groups.invalid]})
         return 0
+    for p, reason in groups.invalid:
+        print(f"ignored saved pattern {p!r}: {reason} (hindsight pages remove to forget it)")
     where = f" (saved in {saved.path})" if saved.location and saved.location != "capture" else ""
     print(f"{len(groups)} pages from {len(groups.urls)} URLs; saved patterns: "
           f"{', '.join(saved.patterns) or 'none'}; query keys kept: {', '.join(saved.keep_query) or 'none'}{where}")
