@@ -228,3 +228,20 @@ def test_url_screenshot_matches_the_stored_url_without_tracking_keys(tmp_path):
         page = cap.page_by_url("http://www.hindsight.test/product.html?id=1")
         snap = cap.snapshots(page.page_id)[0]
         assert cap.snapshot_image(snap.snapshot_id) == shot.read_bytes()
+
+
+def test_screenshot_for_a_page_already_in_the_capture_says_so(tmp_path, capsys):
+    out = tmp_path / "app.sqlite"
+    rec = str(REAL / "session_landing_1280x800.json")
+    assert cli_main(["import", "rrweb", rec, "--out", str(out), "--no-render"]) == 0
+    other = tmp_path / "again.json"
+    ev = json.loads((REAL / "session_landing_1280x800.json").read_text())
+    ev[-1]["timestamp"] += 1  # another recording of the same page and width
+    other.write_text(json.dumps(ev))
+    capsys.readouterr()
+    assert cli_main(["import", "rrweb", str(other), "--out", str(out), "--no-render", "--append",
+                     "--screenshot", str(SHOTS / "landing_1280x800.png")]) == 2
+    err = capsys.readouterr().err
+    assert "already had a snapshot in the capture, which is kept: http://www.hindsight.test/landing.html @ 1280" in err
+    with open_capture(out) as cap:
+        assert cap.session_count() == 1

@@ -98,6 +98,8 @@ class ScreenshotSet:
         self.used: set[str] = set()
         #: (url, width) of every page imported, for the message naming an unmatched image
         self.seen: set[tuple[str, int]] = set()
+        #: (url, width) of pages whose snapshot was already in the capture (--append): kept as is
+        self.existing: set[tuple[str, int]] = set()
         for spec in specs:
             url = None
             path = spec
@@ -173,8 +175,12 @@ class ScreenshotSet:
             pages = ", ".join(f"{u} @ {w}" for u, w in sorted(self.seen)[:8]) or "none"
             if len(self.seen) > 8:
                 pages += f", ... ({len(self.seen)} in all)"
+            kept = ""
+            if self.existing:
+                kept = ("; these already had a snapshot in the capture, which is kept: "
+                        + ", ".join(f"{u} @ {w}" for u, w in sorted(self.existing)[:8]))
             return CaptureError(shot.path, f"matches no imported page and width: it is for {what}; "
-                                           f"pages imported: {pages}; nothing was imported")
+                                           f"pages imported: {pages}{kept}; nothing was imported")
         return None
 
 
@@ -268,6 +274,7 @@ class SessionWriter:
         self._renderer: ChromiumRenderer | None = None
         self._render_tried = False
         self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
+        self._existing_keys: set[tuple[int, str, int]] = set()  # snapshots already in the capture
         self._existing_geometry = ""
         self._relayouts_left = _MAX_RELAYOUTS_TOTAL
         if existing_capture is not None:
@@ -281,6 +288,7 @@ class SessionWriter:
             self._existing_geometry = geometry
             for s in cap.snapshots():
                 emap = cap.elements(s.snapshot_id)
+                self._existing_keys.add((s.page_id, s.device, s.width))
                 self._snaps[(s.page_id, s.device, s.width)] = SnapInfo(
                     s.snapshot_id, {sel: i for i, sel in enumerate(emap.selector)},
                     emap.boxes.astype(np.float64), geometry, emap.pinned())
@@ -323,6 +331,8 @@ class SessionWriter:
         info = self._snaps.get(key)
         if info is not None:
             self.screenshots.seen.add((pv.url.split("#", 1)[0], pv.width))
+            if key in self._existing_keys:
+                self.screenshots.existing.add((pv.url.split("#", 1)[0], pv.width))
             return info
         tree = pv.dom
         elements = tree.elements if tree else []
