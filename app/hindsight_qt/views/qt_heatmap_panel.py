@@ -1139,7 +1139,7 @@ class QtHeatmapPanel(QWidget):
             c = BY_KEY[self._compare]
             compare = (*self._compare_filters, (c.label_a, c.label_b))
         return HeatmapImageSpec(self._capture, self._engine, self._snapshot,
-                                self._pages[self.page_combo.currentIndex()].url, self._kind, self._filter,
+                                self._pages[self.page_combo.currentIndex()].key, self._kind, self._filter,
                                 self.opacity_slider.value() / 100.0, compare)
 
     def save_image(self, path=None):

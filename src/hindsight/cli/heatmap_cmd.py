@@ -107,7 +107,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             # The same picture as the app's "Save image…" (one function draws both).
             from hindsight.analytics.heatmap_export import heatmap_image, save_png
 
-            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=args.page, engine=engine,
+            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=group.key, engine=engine,
                                    opacity=args.opacity), args.output)
         table = engine.element_table(snap.snapshot_id, flt) if args.json else []
     if args.json:
