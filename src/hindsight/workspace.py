@@ -320,6 +320,20 @@ class Workspace:
             self.moment_ms = t
             self.events.moment_changed.emit(t)
 
+    # -- pages -----------------------------------------------------------------------------
+    @property
+    def page_groups(self):
+        """The capture's pages as the analyses see them (URL patterns, ``analytics.page_groups``),
+        computed once per capture; None without one."""
+        if self.capture is None:
+            return None
+        cache = self.cache("page_groups")
+        if "groups" not in cache:
+            from hindsight.analytics.page_groups import capture_groups
+
+            cache["groups"] = capture_groups(self.capture)
+        return cache["groups"]
+
     # -- heatmaps --------------------------------------------------------------------------
     @property
     def heatmap_engine(self):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +48,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
+from hindsight.analytics.page_groups import heatmap_pages
 from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
@@ -600,13 +600,12 @@ class QtHeatmapPanel(QWidget):
         self._result = None
         self.page_combo.blockSignals(True)
         self.page_combo.clear()
-        self._pages = capture.pages() if capture is not None else []
-        for p in self._pages:
-            # The path first (it tells pages apart), then the title; the full URL in the tooltip.
-            path = urlsplit(p.url).path or "/"
-            self.page_combo.addItem(f"{path}  ·  {p.title}" if p.title else path, p.page_id)
-            self.page_combo.setItemData(self.page_combo.count() - 1, f"{p.title}\n{p.url}",
-                                        Qt.ItemDataRole.ToolTipRole)
+        # Pages as the analyses see them: one line per URL pattern (a template's URLs together).
+        groups = self.workspace.page_groups if capture is not None else None
+        self._pages = [g for g in groups if g.page_ids] if groups is not None else []
+        for g in self._pages:
+            self.page_combo.addItem(g.chooser_text, g.key)
+            self.page_combo.setItemData(self.page_combo.count() - 1, g.tooltip, Qt.ItemDataRole.ToolTipRole)
         self.page_combo.blockSignals(False)
         if not self._pages:
             self._screens = []
@@ -648,8 +647,13 @@ class QtHeatmapPanel(QWidget):
         self._request()
 
     def set_page(self, url: str, device: str | None = None) -> None:
+        """Show the page (its page group) of ``url``, a URL or pattern."""
+        try:
+            key = self.workspace.page_groups.resolve(url).key if self._pages else None
+        except KeyError:
+            raise KeyError(url) from None
         for i, p in enumerate(self._pages):
-            if p.url == url:
+            if p.key == key:
                 if device is not None:
                     self.device_buttons[device].setChecked(True)
                 self.page_combo.setCurrentIndex(i)
@@ -708,8 +712,8 @@ class QtHeatmapPanel(QWidget):
         if not self._pages or index < 0:
             return
         page = self._pages[index]
-        try:
-            snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        try:   # the devices the group's pages were seen on
+            snaps = {s.device for pid in page.page_ids for s in self._capture.snapshots(pid)}
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
             self.status_label.setText(f"Cannot show this page: {user_message(exc, self._capture)}")
             show_error(self, "Cannot show the page", exc, self._capture)
@@ -728,11 +732,9 @@ class QtHeatmapPanel(QWidget):
         self._fill_screens(device)
 
     def _page_group(self) -> tuple[int, ...]:
-        """The page ids whose snapshots the map draws: the workspace's group if it holds the
-        chosen page, else the page itself."""
-        page = self._pages[self.page_combo.currentIndex()]
-        group = self.workspace.heatmap_pages
-        return group if group is not None and page.page_id in group else (page.page_id,)
+        """The page ids whose snapshots the map draws: the chosen page group's (a URL pattern's
+        pages, :func:`hindsight.analytics.page_groups.heatmap_pages`)."""
+        return heatmap_pages(self._pages[self.page_combo.currentIndex()])
 
     def _fill_screens(self, device: str) -> None:
         """List the screenshots of the page (group) on ``device``, default first (the core's
@@ -783,8 +785,8 @@ class QtHeatmapPanel(QWidget):
 
     def _show_snapshot(self, snap) -> None:
         self._snapshot = snap
-        if self._capture is self.workspace.capture:
-            self.workspace.set_snapshot(snap.snapshot_id)
+        if self._capture is self.workspace.capture:   # the overlay draws the same group
+            self.workspace.set_heatmap_screen(snap.snapshot_id, self._pages_for_request())
         self._clear_hotspot()
         self.element_box.setVisible(False)
         try:
@@ -1016,6 +1018,7 @@ class QtHeatmapPanel(QWidget):
         self.badge.setProperty("warn", warn)
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
+        # pageviews of the page (group) on other screenshots are said, not dropped in silence
         self.warning_label.setText(f"⚠ {r.warning}" if warn else "")
 
     def _update_legend(self, r: HeatmapResult) -> None:
@@ -1233,7 +1236,7 @@ class QtHeatmapPanel(QWidget):
             c = BY_KEY[self._compare]
             compare = (*self._compare_filters, (c.label_a, c.label_b))
         return HeatmapImageSpec(self._capture, self._engine, self._snapshot,
-                                self._pages[self.page_combo.currentIndex()].url, self._kind, self._filter,
+                                self._pages[self.page_combo.currentIndex()].key, self._kind, self._filter,
                                 self.opacity_slider.value() / 100.0, compare, self._pages_for_request())
 
     def save_image(self, path=None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hindsight.analytics.page_groups import capture_groups
 from hindsight.analytics.signals import load_events
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -25,7 +26,7 @@ _T_BITS = 32
 
 @dataclass(frozen=True)
 class FunnelStep:
-    """``kind`` "page" (value: URL) or "event" (value: custom event name)."""
+    """``kind`` "page" (value: a page URL or pattern: its page group) or "event" (value: custom event name)."""
 
     kind: str
     value: str
@@ -112,11 +113,15 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
     steps = tuple(s if isinstance(s, FunnelStep) else parse_step(s) for s in steps)
     if not steps:
         raise ValueError("a funnel needs at least one step")
-    pages = {p.url: p.page_id for p in capture.pages()}
+    groups = capture_groups(capture)
     names = {text: sid for sid, text in capture.strings().items()}
+    pages: dict[str, np.ndarray] = {}  # step value -> page ids of its page group
     for s in steps:
         if s.kind == "page" and s.value not in pages:
-            raise CaptureError(capture.path, f"has no page {s.value!r} (pages: {', '.join(pages)})")
+            try:
+                pages[s.value] = np.asarray(groups.resolve(s.value).page_ids, dtype=np.int64)
+            except KeyError as exc:
+                raise CaptureError(capture.path, f"has {exc.args[0]}") from None
     if any(s.kind == "event" for s in steps):
         # An unknown event would read as a funnel nobody went through (issue 13, defect 8).
         known = funnel_step_choices(capture)[1]
@@ -133,7 +138,7 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
     def occurrences(step: FunnelStep) -> np.ndarray:
         """Sorted keys ``session rank << 32 | t`` of the step's occurrences."""
         if step.kind == "page":
-            m = ce.pv_page == pages[step.value]
+            m = np.isin(ce.pv_page, pages[step.value])
             key = (ce.pv_srank[m] << _T_BITS) | ce.pv_start[m]
         else:
             sid = names.get(step.value)
@@ -176,8 +181,9 @@ def funnel(capture: Capture, steps, flt: SessionFilter | None = None) -> FunnelR
 
 
 def funnel_step_choices(capture: Capture) -> tuple[list[str], list[str]]:
-    """Page URLs and custom event names a funnel can use (for step editors)."""
-    urls = [p.url for p in capture.pages()]
+    """Pages (page group patterns: one per template, see ``page_groups``) and custom event
+    names a funnel can use (for step editors)."""
+    urls = [g.key for g in capture_groups(capture) if g.page_ids]
     ce = load_events(capture, kinds=(EventKind.CUSTOM,))
     strings = capture.strings()
     ids = np.unique(ce.events.value)

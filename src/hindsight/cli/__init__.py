@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "hindsight.cli.erase_cmds",
     "hindsight.cli.report_cmd",
     "hindsight.cli.upgrade_cmd",
+    "hindsight.cli.pages_cmd",
 )
 
 

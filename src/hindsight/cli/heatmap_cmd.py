@@ -16,7 +16,9 @@ KIND_CHOICES = ("click", "move", "scroll", "attention", "rage", "dead")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("heatmap", help="export a page's heatmap over its screenshot as a PNG")
     p.add_argument("file")
-    p.add_argument("--page", required=True, metavar="URL", help="page URL, as 'hindsight info' lists it")
+    p.add_argument("--page", required=True, metavar="URL|PATTERN",
+                   help="page URL or pattern (its page group, see 'hindsight pages list'), e.g. "
+                        "https://shop.example/product.html or /product/*")
     p.add_argument("--kind", choices=KIND_CHOICES, default="click",
                    help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
                         "rage or dead clicks (default click)")
@@ -94,6 +96,7 @@ def _ordered(table, kind: str) -> list:
 
 def cmd_heatmap(args: argparse.Namespace) -> int:
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, choose_snapshot
+    from hindsight.analytics.page_groups import capture_groups, heatmap_pages
     from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
@@ -112,7 +115,10 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         if args.width is not None and args.snapshot is not None:
             raise UsageError("give --width or --snapshot, not both")
         try:
-            snap = choose_snapshot(cap, engine, args.page, device, width=args.width, snapshot_id=args.snapshot)
+            group = capture_groups(cap).resolve(args.page)
+            pages = heatmap_pages(group)
+            snap = choose_snapshot(cap, engine, group.key, device, width=args.width, snapshot_id=args.snapshot,
+                                   pages=pages)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
         device = snap.device
@@ -121,21 +127,22 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
 
             return state_heatmap_cmd(args, cap, snap, device, flt)
         if args.vs is not None:
-            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
-        result = engine.compute(snap.snapshot_id, args.kind, flt)
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap), pages)
+        result = engine.compute(snap.snapshot_id, args.kind, flt, pages=pages)
         if args.output:
             # The same picture as the app's "Save image…" (one function draws both).
             from hindsight.analytics.heatmap_export import heatmap_image, save_png
 
-            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=args.page, engine=engine,
-                                   opacity=args.opacity), args.output)
-        table = engine.element_table(snap.snapshot_id, flt) if args.json else []
+            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=group.key, engine=engine,
+                                   opacity=args.opacity, pages=pages), args.output)
+        table = engine.element_table(snap.snapshot_id, flt, pages=pages) if args.json else []
         from hindsight.store.states import snapshot_states
 
         states = snapshot_states(cap, snap.snapshot_id)  # page states, for --state
     if args.json:
         out = {
-            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
+            "page": args.page, "pattern": group.key, "urls": list(group.urls),
+            "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
             "kind": args.kind, "coverage": result.coverage.to_dict(),
             "grid_total": round(float(result.counts.sum()), 4),   # points (or s, %) the grid holds
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
@@ -164,14 +171,14 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
-    cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b)
+def _compare(args, cap, engine, snap, device, flt_a, flt_b, pages=None) -> int:
+    cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b, pages=pages)
     names = (_describe(flt_a), _describe(flt_b))
     if args.output:
         from hindsight.analytics.heatmap_export import compare_image, save_png
 
         save_png(compare_image(cap, snap, args.kind, flt_a, flt_b, names, page_url=args.page, engine=engine,
-                               opacity=args.opacity), args.output)
+                               opacity=args.opacity, pages=pages), args.output)
     if args.json:
         print_json({"page": args.page, "device": device, "kind": args.kind, "unit": cmp.unit,
                     "levels": list(cmp.levels),

@@ -311,7 +311,11 @@ class SessionTimeline:
             emap = self.element_maps.get(self.pageviews[pv].snapshot_id)
             if emap is not None:
                 rx, ry = project_to_state(rx, ry, p.target[lo:hi], emap.boxes, self.state_boxes[state])
+        pinned = self._pinned(int(self.pageviews[pv].snapshot_id))
         ripples = tuple(
+            # a click on a fixed / sticky element is stored in viewport space: it rides the scroll
+            Ripple(float(rx[i - lo]) + sx, float(ry[i - lo]) + sy, int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            if 0 <= p.target[i] < len(pinned) and pinned[p.target[i]] else
             Ripple(float(rx[i - lo]), float(ry[i - lo]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
             for i in range(lo, hi)
         )
@@ -332,6 +336,11 @@ class SessionTimeline:
         if not self.states or not 0 <= pv < len(self.pageviews):
             return -1
         return state_at(self.states.get(self.pageviews[pv].seq), t)
+
+    def _pinned(self, snapshot_id: int) -> np.ndarray:
+        """(n,) bool fixed / sticky elements of a snapshot (empty if its element map is unknown)."""
+        emap = self.element_maps.get(snapshot_id)
+        return emap.pinned() if emap is not None else np.zeros(0, dtype=bool)
 
     def choices_at(self, pv: int, t: float) -> dict[int, int]:
         """Chosen option index of each select and checked state of each radio/checkbox of

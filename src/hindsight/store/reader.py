@@ -286,6 +286,7 @@ class Capture:
         self.meta = meta
         self.tables = tables
         self._elements: dict[int, ElementMap] = {}
+        self._position_column: bool | None = None
         self._strings: dict[int, str] | None = None
         self._limits: dict[int, tuple[int, int, int]] | None = None
         self._string_ids: np.ndarray | None = None
@@ -407,12 +408,13 @@ class Capture:
         cached = self._elements.get(snapshot_id)
         if cached is not None:
             return cached
+        has_position = self._elements_have_position()
         rows = self._query(
-            "SELECT selector, tag, role, label, x, y, w, h, clickable, field, form, sensitive, href "
-            "FROM elements WHERE snapshot_id = ? ORDER BY idx",
+            "SELECT selector, tag, role, label, x, y, w, h, clickable, field, form, sensitive, href"
+            + (", position" if has_position else "") + " FROM elements WHERE snapshot_id = ? ORDER BY idx",
             (snapshot_id,),
         )
-        cols = list(zip(*rows)) if rows else [()] * 13
+        cols = list(zip(*rows)) if rows else [()] * (14 if has_position else 13)
         what = f"elements of snapshot {snapshot_id}"
         try:
             big = 2**31 - 1
@@ -437,9 +439,18 @@ class Capture:
             boxes=np.stack(boxes, axis=1).astype(np.int32).reshape(-1, 4) if rows else np.zeros((0, 4), np.int32),
             clickable=flags[0].astype(bool), field=texts["field"], form=texts["form"],
             sensitive=flags[1].astype(bool), href=texts["href"],
+            position=np.array([p if p in ("fixed", "sticky") else "" for p in cols[13]] if has_position
+                              else [""] * len(rows), dtype="<U6"),
         )
         self._elements[snapshot_id] = emap
         return emap
+
+    def _elements_have_position(self) -> bool:
+        """Whether ``elements`` has the ``position`` column (files written before it have not)."""
+        if self._position_column is None:
+            rows = self._query("PRAGMA table_info(elements)")
+            self._position_column = any(r[1] == "position" for r in rows)
+        return self._position_column
 
     def strings(self) -> dict[int, str]:
         if self._strings is None:

@@ -46,6 +46,7 @@ CREATE TABLE elements (
     form        TEXT,                        -- form name, NULL if not in a form
     sensitive   INTEGER NOT NULL DEFAULT 0,
     href        TEXT,                        -- navigation target, if any
+    position    TEXT NOT NULL DEFAULT '',    -- 'fixed' | 'sticky' if it (or an ancestor) is, else ''
     PRIMARY KEY (snapshot_id, idx)
 );
 -- Error messages and custom event names referred to by events' value column.
@@ -145,3 +146,7 @@ CREATE TABLE IF NOT EXISTS planted (
 );
 CREATE INDEX IF NOT EXISTS planted_kind ON planted(kind, session_id);
 """
+
+#: Added to ``elements`` of captures written before the column (on append; readers of such
+#: files see '' for every element).
+ELEMENTS_POSITION_SQL = "ALTER TABLE elements ADD COLUMN position TEXT NOT NULL DEFAULT ''"

@@ -17,7 +17,7 @@ from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
 from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer, append_to_last_chunk
-from hindsight.store.schema import CHUNKS_SQL, FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
+from hindsight.store.schema import CHUNKS_SQL, ELEMENTS_POSITION_SQL, FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
 _SESSION_FIELDS = (
     "session_id", "visitor_id", "start_ms", "duration_ms", "device", "browser", "os", "country",
@@ -29,7 +29,7 @@ _SESSION_DEFAULTS: dict[str, Any] = {
     "utm_medium": "", "utm_campaign": "", "referrer": "", "converted": 0, "external_id": "",
 }
 _ELEMENT_FIELDS = ("selector", "tag", "role", "label", "x", "y", "w", "h", "clickable", "field",
-                   "form", "sensitive", "href")
+                   "form", "sensitive", "href", "position")
 _FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
 
 
@@ -110,6 +110,8 @@ class CaptureWriter:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.executescript(RECORDINGS_SQL)  # captures from before the table: add it (no data change)
+        if "position" not in {r[1] for r in con.execute("PRAGMA table_info(elements)")}:
+            con.execute(ELEMENTS_POSITION_SQL)  # captures from before the column: '' for old elements
         return cls(Path(path), con, None)
 
     # -- content -------------------------------------------------------------------------
@@ -143,7 +145,7 @@ class CaptureWriter:
         for idx, el in enumerate(elements):
             vals = [_get(el, f) for f in _ELEMENT_FIELDS]
             for i, f in enumerate(_ELEMENT_FIELDS):
-                if f in ("tag", "role", "label") and vals[i] is None:
+                if f in ("tag", "role", "label", "position") and vals[i] is None:
                     vals[i] = ""
                 if f in ("x", "y", "w", "h"):
                     vals[i] = int(round(vals[i] or 0))
