@@ -44,8 +44,9 @@ def test_heatmap_and_filter_choosers_list_page_groups(qtbot, product_capture):
         with qtbot.waitSignal(heat.heatmap_updated, timeout=20000):
             heat.set_page(f"{PRODUCT}?id=2", "desktop")
         assert heat.page_combo.currentIndex() == 0 and heat.snapshot.width in (1280, 1440)
-        # the template's other screenshots (?id=2 at 1280, 1440) are said, not dropped in silence
-        assert "of this page are on other screenshots" in heat.warning_label.text()
+        # the template's other screenshots (?id=2 at 1280, 1440) are on the map, through their elements
+        assert heat.result.coverage.sessions == 2
+        assert heat.coverage_label.text().startswith(f"{heat.snapshot.width} px screenshot · 2 sessions")
 
         flt_panel = QtFilterPanel(workspace=Workspace())
         qtbot.addWidget(flt_panel)

@@ -18,7 +18,6 @@ from hindsight.analytics.page_groups import (
     expand_filter_pages,
     group_pages,
     heatmap_pages,
-    resolve_heatmap_page,
 )
 from hindsight.cli import main as cli_main
 from hindsight.importers.session_writer import import_files
@@ -97,10 +96,21 @@ def test_the_two_urls_of_the_template_are_one_page(product):
         assert urls == [f"{PRODUCT}?id=1", f"{PRODUCT}?id=2"]  # stored apart, as recorded
         groups = capture_groups(cap)
         assert [(g.key, g.urls) for g in groups] == [(PRODUCT, (f"{PRODUCT}?id=1", f"{PRODUCT}?id=2"))]
-        # heatmap: the group's pages are what the engine draws; the screenshot is the group's busiest
-        group, snap = resolve_heatmap_page(cap, f"{PRODUCT}?id=1")
-        assert heatmap_pages(group) == tuple(p.page_id for p in cap.pages())
+        # heatmap: the group's pages are what the engine draws, on one chosen screenshot,
+        # with the clicks of both URLs projected through their elements
+        from hindsight.analytics.heatmap import HeatmapEngine, choose_snapshot
+
+        group = groups.resolve(f"{PRODUCT}?id=1")
+        pages = heatmap_pages(group)
+        assert pages == tuple(p.page_id for p in cap.pages())
+        engine = HeatmapEngine(cap, min_sessions=1)
+        snap = choose_snapshot(cap, engine, group.key, "desktop", pages=pages)
         assert snap.width == 1280 and snap.device == "desktop"
+        together = engine.compute(snap.snapshot_id, "click", None, pages=pages)
+        alone = engine.compute(snap.snapshot_id, "click", None)
+        assert together.coverage.sessions == 2 and alone.coverage.sessions == 1
+        c = together.coverage
+        assert c.matched + c.unmatched + c.no_element > alone.coverage.matched + alone.coverage.no_element
         # page filter: visiting either URL is visiting the page
         flt = expand_filter_pages(groups, SessionFilter(visited=(f"{PRODUCT}?id=1",)))
         assert sorted(cap.session_ids(flt).tolist()) == [1, 2]

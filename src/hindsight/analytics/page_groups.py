@@ -303,38 +303,6 @@ def heatmap_pages(group: PageGroup) -> tuple[int, ...]:
     return group.page_ids
 
 
-def group_snapshot(capture, group: PageGroup, device: str = "desktop"):
-    """The screenshot a group's map is drawn on for ``device``: the snapshot of one of its pages
-    holding the most pageviews (``KeyError`` with a one-line reason if none)."""
-    snaps = [s for pid in group.page_ids for s in capture.snapshots(pid) if s.device == device]
-    if not snaps:
-        devices = sorted({s.device for pid in group.page_ids for s in capture.snapshots(pid)})
-        raise KeyError(f"page {group.key} has no {device!r} snapshot (devices: {', '.join(devices) or 'none'})")
-    if len(snaps) == 1:
-        return snaps[0]
-    return max(snaps, key=lambda s: (len(capture.snapshot_pageviews(s.snapshot_id)), -s.snapshot_id))
-
-
-def resolve_heatmap_page(capture, text: str, device: str = "desktop"):
-    """``(group, snapshot)`` for a heatmap of ``text`` (a URL or pattern) on ``device``;
-    ``KeyError`` with a one-line reason. The one place the CLI and the app turn a page choice
-    into what the heatmap engine draws (see :func:`heatmap_pages`)."""
-    group = capture_groups(capture).resolve(text)
-    return group, group_snapshot(capture, group, device)
-
-
-def other_snapshots(capture, group: PageGroup, snapshot_id: int, device: str) -> dict[int, int]:
-    """Snapshots of the group's pages on ``device`` other than the one drawn: id -> pageviews.
-    Until the engine projects clicks across snapshots, their events are not on the map, and
-    the CLI and panel say how many pageviews that leaves out."""
-    out = {}
-    for pid in group.page_ids:
-        for s in capture.snapshots(pid):
-            if s.device == device and s.snapshot_id != snapshot_id:
-                out[s.snapshot_id] = len(capture.snapshot_pageviews(s.snapshot_id))
-    return out
-
-
 def expand_filter_pages(groups: PageGroups, flt):
     """``flt`` with each visited / not-visited page (a URL or pattern) replaced by its page
     group's URLs (a tuple: visiting any of them counts). ``KeyError`` for a page none matches."""
@@ -344,19 +312,3 @@ def expand_filter_pages(groups: PageGroups, flt):
     if not flt.visited and not flt.not_visited:
         return flt
     return flt.replace(visited=expand(flt.visited), not_visited=expand(flt.not_visited))
-
-
-def group_snapshots(capture, group: PageGroup) -> dict:
-    """Per device, the snapshot a group's map is drawn on (see :func:`group_snapshot`)."""
-    devices = dict.fromkeys(s.device for pid in group.page_ids for s in capture.snapshots(pid))
-    return {d: group_snapshot(capture, group, d) for d in devices}
-
-
-def other_screenshots_note(capture, group: PageGroup, snapshot) -> str:
-    """The line the heatmap CLI and panel show when pageviews of the group are on screenshots
-    other than the one drawn ('' when none are)."""
-    n = sum(other_snapshots(capture, group, snapshot.snapshot_id, snapshot.device).values())
-    if not n:
-        return ""
-    return (f"{n:,} pageview{'s' if n != 1 else ''} of this page {'are' if n != 1 else 'is'} on other screenshots "
-            f"(other URLs or widths) and not on this map")
