@@ -46,7 +46,7 @@ def test_heatmap_and_filter_choosers_list_page_groups(qtbot, product_capture):
         assert heat.page_combo.currentIndex() == 0 and heat.snapshot.width in (1280, 1440)
         # the template's other screenshots (?id=2 at 1280, 1440) are on the map, through their elements
         assert heat.result.coverage.sessions == 2
-        assert heat.coverage_label.text().startswith(f"{heat.snapshot.width} px screenshot · 2 sessions")
+        assert f"{heat.snapshot.width} px screenshot · 2 sessions: 1×1280, 1×1440" in heat.coverage_label.text()
 
         flt_panel = QtFilterPanel(workspace=Workspace())
         qtbot.addWidget(flt_panel)
