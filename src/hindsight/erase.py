@@ -5,7 +5,8 @@ time) would remove; ``erase`` removes it in one transaction and then ``VACUUM``s
 freed pages (which still hold the old bytes) are gone from the file, its ``-wal`` and
 ``-journal`` too. Removed with the sessions:
 
-* their ``pageviews`` (and so their packed events), ``planted`` rows, and rows of any other
+* their ``pageviews`` (and so their packed events), their rows of the columnar
+  ``event_chunks`` (format 2: chunks are rewritten without them), ``planted`` rows, and rows of any other
   table with a ``session_id`` column (tables added later: never left holding erased ids);
 * ``pages`` (with their ``snapshots`` and ``elements``) and ``strings`` (error messages,
   custom event names) that only erased sessions referred to: a URL or message unique to one
@@ -25,6 +26,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from hindsight.store.columns import unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.kinds import EventKind
@@ -34,7 +37,7 @@ STRING_KINDS = (int(EventKind.ERROR), int(EventKind.CUSTOM), int(EventKind.VALID
 #: Tables this module knows how to erase from; any other table with a session_id column is
 #: cleared of the erased ids too.
 _KNOWN = {"meta", "pages", "snapshots", "elements", "strings", "sessions", "pageviews", "planted",
-          "bookmarks", "patterns", "bookmarks_info"}
+          "bookmarks", "patterns", "bookmarks_info", "event_chunks"}
 BUSY_TIMEOUT_S = 30
 _CHUNK = 500  # ids per IN (...) list
 
@@ -333,6 +336,8 @@ def _delete_capture(con: sqlite3.Connection, ids: list[int]) -> None:
     snaps = _orphaned_snapshots(con, temp)
     strings = sorted(_orphaned_strings(con, temp))
     where = f"session_id IN (SELECT id FROM {temp})"
+    if "event_chunks" in tables:
+        erase_from_chunks(con, ids)
     con.execute(f"DELETE FROM pageviews WHERE {where}")
     con.execute(f"DELETE FROM sessions WHERE {where}")
     for table, cols in tables.items():
@@ -348,6 +353,46 @@ def _delete_capture(con: sqlite3.Connection, ids: list[int]) -> None:
     for chunk, marks in _chunks(strings):
         con.execute(f"DELETE FROM strings WHERE string_id IN ({marks})", chunk)
     con.execute(f"DROP TABLE {temp}")
+
+
+def erase_from_chunks(con: sqlite3.Connection, ids: list[int]) -> None:
+    """Remove the sessions' rows from every event chunk that holds any (format 2); a chunk
+    left without rows is deleted, the others are rewritten with the remaining rows."""
+    from hindsight.store.chunks import CHUNK_COLUMNS, RAW, rle_decode, rle_encode
+
+    erased = np.asarray(ids, dtype=np.int64)
+    if erased.size == 0:
+        return
+    cols = ", ".join(CHUNK_COLUMNS)
+    rows = con.execute(f"SELECT chunk_id, n, session_min, session_max, {cols} FROM event_chunks "
+                       "WHERE session_max >= ? AND session_min <= ?", (int(erased[0]), int(erased[-1]))).fetchall()
+    for chunk_id, n, lo, hi, *blobs in rows:
+        first = int(np.searchsorted(erased, lo))
+        if first >= erased.size or erased[first] > hi:
+            continue   # no erased id within the chunk's range
+        data = dict(zip(CHUNK_COLUMNS, blobs))
+        sess = rle_decode(data["session_id"], n)
+        if sess is None:   # damaged: the chunk cannot be split, so it goes (replay keeps the BLOBs)
+            con.execute("DELETE FROM event_chunks WHERE chunk_id = ?", (chunk_id,))
+            continue
+        keep = ~np.isin(sess, erased)
+        if keep.all():
+            continue
+        if not keep.any():
+            con.execute("DELETE FROM event_chunks WHERE chunk_id = ?", (chunk_id,))
+            continue
+        out = {"session_id": rle_encode(sess[keep])}
+        pv = rle_decode(data["pageview_id"], n)
+        if pv is None or any(not isinstance(data[c], bytes) or len(data[c]) != n * RAW[c].itemsize for c in RAW):
+            con.execute("DELETE FROM event_chunks WHERE chunk_id = ?", (chunk_id,))
+            continue
+        out["pageview_id"] = rle_encode(pv[keep])
+        for c, dt in RAW.items():
+            out[c] = np.frombuffer(data[c], dtype=dt)[keep].tobytes()
+        rest = sess[keep]
+        con.execute(f"UPDATE event_chunks SET n = ?, session_min = ?, session_max = ?, "
+                    f"{', '.join(c + ' = ?' for c in CHUNK_COLUMNS)} WHERE chunk_id = ?",
+                    (int(keep.sum()), int(rest.min()), int(rest.max()), *(out[c] for c in CHUNK_COLUMNS), chunk_id))
 
 
 def _vacuum(con: sqlite3.Connection, path: Path) -> None:

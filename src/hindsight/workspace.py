@@ -19,7 +19,7 @@ GUI only changes the workspace on its own thread):
 =====================  ==========================================================
 capture_changed        (capture or None) another capture was opened, or it closed
 filter_changed         (SessionFilter) the resolved filter every view shows
-snapshot_changed       (snapshot_id or None) the page the heatmaps show
+snapshot_changed       (snapshot_id or None) the screenshot the heatmaps draw on (or its page group changed)
 session_changed        (session_id or None) the session in the player
 moment_changed         (t_ms) the player's moment in that session
 replay_requested       (session_id, t_ms) a view asks the player to replay there
@@ -220,6 +220,8 @@ class Workspace:
         self.filter = WorkspaceFilter()
         self._resolved = SessionFilter()
         self.snapshot_id: int | None = None
+        #: The page group the heatmaps draw (a tuple of page ids; None: the snapshot's own page).
+        self.heatmap_pages: tuple[int, ...] | None = None
         self.session_id: int | None = None
         self.moment_ms: float = 0.0
         self._engine = None
@@ -276,6 +278,30 @@ class Workspace:
             self.snapshot_id = sid
             self.events.snapshot_changed.emit(sid)
 
+    def set_heatmap_screen(self, snapshot_id: int | None, pages: tuple[int, ...] | None = None) -> None:
+        """Draw the heatmaps on ``snapshot_id`` (the chosen screenshot) from every snapshot of the
+        page group ``pages`` on its device class (None: the screenshot's own page). Emits
+        ``snapshot_changed`` when either changed."""
+        pages = None if pages is None else tuple(sorted({int(p) for p in pages})) or None
+        sid = None if snapshot_id is None else int(snapshot_id)
+        if pages != self.heatmap_pages:
+            self.heatmap_pages = pages
+            self.snapshot_id = sid
+            self.events.snapshot_changed.emit(sid)
+        else:
+            self.set_snapshot(sid)
+
+    def heatmap_pages_for(self, snapshot_id: int | None) -> tuple[int, ...] | None:
+        """The page group of a map drawn on ``snapshot_id``: the chosen group if it holds the
+        snapshot's page, else None (the snapshot's own page)."""
+        if self.heatmap_pages is None or snapshot_id is None or self.capture is None:
+            return None
+        try:
+            page_id = self.capture.snapshot(int(snapshot_id)).page_id
+        except (KeyError, CaptureError):
+            return None
+        return self.heatmap_pages if page_id in self.heatmap_pages else None
+
     def request_replay(self, session_id: int, t_ms: float = 0.0) -> None:
         """A view asks to replay ``session_id`` from ``t_ms``; the player's owner does it."""
         self.events.replay_requested.emit(int(session_id), float(t_ms))
@@ -293,6 +319,20 @@ class Workspace:
         if t != self.moment_ms:
             self.moment_ms = t
             self.events.moment_changed.emit(t)
+
+    # -- pages -----------------------------------------------------------------------------
+    @property
+    def page_groups(self):
+        """The capture's pages as the analyses see them (URL patterns, ``analytics.page_groups``),
+        computed once per capture; None without one."""
+        if self.capture is None:
+            return None
+        cache = self.cache("page_groups")
+        if "groups" not in cache:
+            from hindsight.analytics.page_groups import capture_groups
+
+            cache["groups"] = capture_groups(self.capture)
+        return cache["groups"]
 
     # -- heatmaps --------------------------------------------------------------------------
     @property
@@ -328,7 +368,8 @@ class Workspace:
         filter): the map and the one colour scale every view draws it with."""
         from hindsight.analytics.heatmap_display import display_scale
 
-        result = self.heatmap_engine.compute(snapshot_id, kind, self._resolved if flt is None else flt)
+        result = self.heatmap_engine.compute(snapshot_id, kind, self._resolved if flt is None else flt,
+                                             self.heatmap_pages_for(snapshot_id))
         return result, display_scale(result)
 
     # -- signals and forms -----------------------------------------------------------------

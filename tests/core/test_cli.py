@@ -18,7 +18,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_info_json_counts(demo_master, capsys):
     assert main(["info", str(demo_master), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["format"] == "hindsight-capture" and info["format_version"] == 1
+    assert info["format"] == "hindsight-capture" and info["format_version"] == 2
     assert info["sessions"] == 2000
     assert info["pages"] == 2 and info["snapshots"] == 6
     assert sum(info["devices"].values()) == 2000
@@ -133,7 +133,7 @@ def test_demo_again_keeps_the_file_and_its_bookmarks(tmp_path, capsys):
 @pytest.mark.parametrize("args, needle", [
     (["--device", "Mobile"], "no session has device 'Mobile' (did you mean 'mobile'?)"),
     (["--country", "XX"], "no session has country 'XX'"),
-    (["--visited", "/signup"], "no page '/signup'"),
+    (["--visited", "/sign-up"], "no page '/sign-up' (no URL matches the pattern)"),  # a path is a pattern
     (["--min-duration", "60", "--max-duration", "10"], "minimum duration 60 s is more than the maximum 10 s"),
     (["--frustration", "nope"], "unknown frustration signal 'nope'"),
     (["--from", "2026-13-01"], "not a date"),

@@ -56,6 +56,7 @@ def _same_heatmap(a, b):
     assert np.array_equal(a.grid, b.grid)
     assert np.array_equal(a.counts, b.counts)
     assert a.sample == b.sample and a.total == b.total and a.levels == b.levels and a.unit == b.unit
+    assert a.coverage == b.coverage and a.coverage is not None
     if a.scroll is not None:
         assert np.array_equal(a.scroll.max_bottom, b.scroll.max_bottom)
         assert a.scroll.lines() == b.scroll.lines()
@@ -85,6 +86,43 @@ def test_every_heatmap_equals_the_capture(dcap, demo):
     landing = demo.snapshots()[0].snapshot_id
     assert cap_engine.compute(landing, "click").sample.points > 500   # a real map, not two empty ones
     assert ds_engine.element_table(landing) == cap_engine.element_table(landing)
+
+
+def test_page_group_across_widths_equals_the_capture(tmp_path, cluster):
+    """The real rrweb landing page at 1280/1440/1920 px (and a product page): each screenshot's
+    maps of the page group, projected through the elements, equal the capture's, coverage too."""
+    from pathlib import Path
+
+    from hindsight.analytics.heatmap import choose_snapshot
+    from hindsight.analytics.page_groups import capture_groups, heatmap_pages
+    from hindsight.cli import main
+    from hindsight.dataset.export import export_capture
+    from hindsight.engine.driver import DatasetHeatmaps, open_dataset_capture
+    from hindsight.store import open_capture
+
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
+    files = [str(real / f"session_{n}.json") for n in ("landing_1280x800", "landing_1440x900", "landing_1920x1080",
+                                                        "landing_390x844", "product_1280x800")]
+    cap_path, ds_path = tmp_path / "widths.sqlite", tmp_path / "widths-ds"
+    assert main(["import", "rrweb", *files, "--out", str(cap_path)]) == 0
+    export_capture(cap_path, str(ds_path))
+    with open_capture(cap_path) as cap:
+        dcap = open_dataset_capture(str(ds_path), client=cluster)
+        group = capture_groups(cap).resolve("http://www.hindsight.test/landing.html")
+        pages = heatmap_pages(group)
+        eng, ds = HeatmapEngine(cap, min_sessions=1), DatasetHeatmaps(dcap, min_sessions=1)
+        assert ds.screenshots(pages, "desktop") == eng.screenshots(pages, "desktop")
+        widths = []
+        for width in (1280, 1440, 1920):
+            snap = choose_snapshot(cap, eng, group.key, "desktop", width=width, pages=pages)
+            for kind in KINDS:
+                a = eng.compute(snap.snapshot_id, kind, pages=pages)
+                _same_heatmap(a, ds.compute(snap.snapshot_id, kind, pages=pages))
+            click = eng.compute(snap.snapshot_id, "click", pages=pages)
+            widths.append(click.coverage.widths)
+            assert click.coverage.sessions == 3 and click.sample.points > 0
+            assert ds.element_table(snap.snapshot_id, pages=pages) == eng.element_table(snap.snapshot_id, pages=pages)
+        assert widths[0] == ((1280, 1), (1440, 1), (1920, 1))
 
 
 def test_signals_forms_funnel_equal_the_capture(dcap, demo):

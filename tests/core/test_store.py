@@ -75,7 +75,7 @@ def test_round_trip_of_every_event_kind(tmp_path):
     path = tmp_path / "c.sqlite"
     ids, snap, _ = _make_capture(path)
     with open_capture(path) as cap:
-        assert cap.format_version == 1
+        assert cap.format_version == 2
         assert cap.meta["format"] == "hindsight-capture"
         assert cap.counts() == {"sessions": 3, "pageviews": 5, "events": 3 * len(EventKind), "pages": 2,
                                 "snapshots": 2}

@@ -18,7 +18,6 @@ stay disabled, reading "computing…", until then. The workspace resolves both t
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from urllib.parse import urlsplit
 
 import numpy as np
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
@@ -75,6 +74,16 @@ FRUSTRATION_KINDS = (
 )
 assert tuple(k for k, _ in FRUSTRATION_KINDS) == SIGNAL_KINDS
 COMPUTING = "computing…"
+
+
+def _page_index(combo: QComboBox, entry) -> int:
+    """Row of a page combo (data: a page group's URLs) for a filter entry: the group's URLs,
+    or one URL (its group); 0 ("any") when none holds it."""
+    for i in range(1, combo.count()):
+        urls = tuple(combo.itemData(i) or ())
+        if (isinstance(entry, (tuple, list)) and urls == tuple(entry)) or (isinstance(entry, str) and entry in urls):
+            return i
+    return 0
 
 
 def _utc_day(ms: int) -> date:
@@ -433,10 +442,12 @@ class QtFilterPanel(QWidget):
                 combo.blockSignals(True)
                 while combo.count() > 1:
                     combo.removeItem(1)
-                for page in (capture.pages() if capture is not None else []):
-                    path = urlsplit(page.url).path or "/"
-                    combo.addItem(path, page.url)
-                    combo.setItemData(combo.count() - 1, f"{page.title}\n{page.url}", Qt.ItemDataRole.ToolTipRole)
+                # one line per page group (URL pattern); its data is the group's URLs (any counts)
+                groups = self.workspace.page_groups if capture is not None else None
+                for g in (groups if groups is not None else []):
+                    if g.page_ids:
+                        combo.addItem(g.chooser_text, g.urls)
+                        combo.setItemData(combo.count() - 1, g.tooltip, Qt.ItemDataRole.ToolTipRole)
                 combo.blockSignals(False)
             self._apply(SessionFilter())
             self._hidden = SessionFilter()
@@ -498,8 +509,8 @@ class QtFilterPanel(QWidget):
                 # The day boxes (whole UTC days, both included), else bounds handed in by a panel.
                 date_from=first if first is not None else hidden.start_from_ms,
                 date_to=last if last is not None else hidden.start_before_ms,
-                visited=((visited,) if visited else ()) + hidden.visited,
-                not_visited=((not_visited,) if not_visited else ()) + hidden.not_visited,
+                visited=((tuple(visited),) if visited else ()) + hidden.visited,
+                not_visited=((tuple(not_visited),) if not_visited else ()) + hidden.not_visited,
                 frustration=kinds, frustration_mode=self._frustration_mode if kinds else "any",
                 abandoned_at=self.abandoned_at.currentData() or None,
                 session_ids=hidden.session_ids, extra=hidden.extra)
@@ -537,10 +548,10 @@ class QtFilterPanel(QWidget):
         self.converted_buttons[{None: "any", True: "yes", False: "no"}[value]].setChecked(True)
 
     def set_visited(self, url: str | None) -> None:
-        self.visited.setCurrentIndex(max(0, self.visited.findData(url)) if url else 0)
+        self.visited.setCurrentIndex(_page_index(self.visited, url) if url else 0)
 
     def set_not_visited(self, url: str | None) -> None:
-        self.not_visited.setCurrentIndex(max(0, self.not_visited.findData(url)) if url else 0)
+        self.not_visited.setCurrentIndex(_page_index(self.not_visited, url) if url else 0)
 
     def reset(self) -> None:
         """Clear every condition (including ones set by other panels and the Signals panel's
@@ -650,9 +661,9 @@ class QtFilterPanel(QWidget):
             self.set_dates(
                 _utc_day(flt.start_from_ms) if _whole_day(flt.start_from_ms) else None,
                 _utc_day(flt.start_before_ms - DAY_MS) if _whole_day(flt.start_before_ms) else None)
-            self.visited.setCurrentIndex(max(0, self.visited.findData(flt.visited[0])) if flt.visited else 0)
+            self.visited.setCurrentIndex(_page_index(self.visited, flt.visited[0]) if flt.visited else 0)
             self.not_visited.setCurrentIndex(
-                max(0, self.not_visited.findData(flt.not_visited[0])) if flt.not_visited else 0)
+                _page_index(self.not_visited, flt.not_visited[0]) if flt.not_visited else 0)
             # A filter handed in whole (reset, another panel's) already holds any ids these two
             # chose: they start over rather than narrow it twice.
             self.frustration.set_checked(())

@@ -221,13 +221,16 @@ class QtFunnelPanel(QWidget):
             return
         from hindsight.analytics.funnel import funnel_step_choices
 
-        urls, events = funnel_step_choices(capture)
-        titles = {p.url: p.title for p in capture.pages()}
+        from hindsight.analytics.page_groups import capture_groups
+
+        urls, events = funnel_step_choices(capture)   # page steps: one per page group (URL pattern)
+        groups = capture_groups(capture).by_key
         for url in urls:
+            group = groups.get(url)
             self.page_combo.addItem(step_title(FunnelStep("page", url)), url)
-            self.page_combo.setItemData(self.page_combo.count() - 1, f"{titles.get(url, '')}\n{url}",
+            self.page_combo.setItemData(self.page_combo.count() - 1, group.tooltip if group else url,
                                         Qt.ItemDataRole.ToolTipRole)
-            self._titles[url] = titles.get(url, "")
+            self._titles[url] = group.title if group else ""
         for name in events:
             self.event_combo.addItem(name, name)
         self.reset_steps()

@@ -31,20 +31,22 @@ class HeatmapImageSpec:
     filter: object
     opacity: float
     compare: tuple | None = None   # (filter A, filter B, (name A, name B)) in compare mode
+    pages: tuple | None = None     # the page group (None: the snapshot's page)
 
     def render(self):
         """The PIL image (worker thread: no widgets here)."""
         if self.compare is not None:
             flt_a, flt_b, names = self.compare
             return compare_image(self.capture, self.snapshot, self.kind, flt_a, flt_b, names,
-                                 page_url=self.page_url, engine=self.engine, opacity=self.opacity)
+                                 page_url=self.page_url, engine=self.engine, opacity=self.opacity,
+                                 pages=self.pages)
         return heatmap_image(self.capture, self.snapshot, self.kind, self.filter, page_url=self.page_url,
-                             engine=self.engine, opacity=self.opacity)
+                             engine=self.engine, opacity=self.opacity, pages=self.pages)
 
     def suggested_name(self) -> str:
         page = re.sub(r"[^A-Za-z0-9]+", "-", self.page_url.split("://", 1)[-1]).strip("-") or "page"
         what = f"{self.kind}-compare" if self.compare is not None else self.kind
-        return f"heatmap-{page}-{self.snapshot.device}-{what}.png"
+        return f"heatmap-{page}-{self.snapshot.device}-{self.snapshot.width}-{what}.png"
 
 
 def write_heatmap_image(spec: HeatmapImageSpec, path) -> Path:

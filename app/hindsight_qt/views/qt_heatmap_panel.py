@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +48,7 @@ from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
+from hindsight.analytics.page_groups import heatmap_pages
 from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
@@ -58,6 +58,12 @@ from hindsight_qt.subscribe import subscribe
 from hindsight_qt.errors import show_error, user_message
 
 DEVICES = ("desktop", "tablet", "mobile")
+
+
+def _html_escape(text: str) -> str:
+    from html import escape
+
+    return escape(text, quote=False)
 KIND_LABELS = {"click": "Click", "move": "Move", "scroll": "Scroll", "attention": "Attention",
                "rage": "Rage", "dead": "Dead"}
 KIND_TIPS = {
@@ -81,6 +87,7 @@ QLabel#heatBadge { border-radius: 10px; padding: 3px 10px; font-weight: 600;
                    background: #EEF2FF; color: #3730A3; }
 QLabel#heatBadge[warn="true"] { background: #FEF3C7; color: #92400E; }
 QLabel#heatWarning { color: #92400E; font-weight: 600; }
+QLabel#heatCoverage { color: #374151; }
 QLabel#sectionTitle { font-weight: 700; color: #1F2430; }
 QLabel#hint { color: #6B7280; }
 QToolButton[segment="true"] { padding: 4px 10px; border: 1px solid #D9DCE3; background: #FFFFFF; }
@@ -189,6 +196,7 @@ class QtHeatmapPanel(QWidget):
         self._engine: HeatmapEngine | None = None
         self._filter = SessionFilter()
         self._pages: list = []
+        self._screens: list = []   # the screenshots the chooser lists, default first
         self._snapshot = None
         self._result: HeatmapResult | None = None
         self._kind = "click"
@@ -238,6 +246,22 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
         self.device_buttons["desktop"].setChecked(True)
         bar.addLayout(dev_box)
+        root.addLayout(bar)
+        # Third row: the screenshot to draw on; every width of the device class is projected onto it.
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.screen_title = QLabel("Draw on")
+        bar.addWidget(self.screen_title)
+        self.screen_combo = QComboBox()
+        self.screen_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.screen_combo.setToolTip("The screenshot the map is drawn on. Clicks of every width are drawn on it "
+                                     "through their element; move maps take widths within ±10 % of it.")
+        self.screen_combo.currentIndexChanged.connect(self._on_screen_changed)
+        bar.addWidget(self.screen_combo)
+        self.screen_hint = QLabel("", objectName="hint")
+        # a hint never widens the panel: it is cut where the dock ends (full text in its tooltip)
+        self.screen_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.screen_hint, 1)
         root.addLayout(bar)
         # Second row, so the panel still fits a narrow dock.
         bar = QHBoxLayout()
@@ -316,6 +340,10 @@ class QtHeatmapPanel(QWidget):
         self.status_label = QLabel("", objectName="hint")
         info.addWidget(self.status_label)
         root.addLayout(info)
+        # Which widths the map includes, and what it could not place (the core's Coverage).
+        self.coverage_label = QLabel("", objectName="heatCoverage")
+        self.coverage_label.setWordWrap(True)
+        root.addWidget(self.coverage_label)
 
         # Page view with the hot spot list under it; legend and tables on the right.
         self.view = pg.GraphicsLayoutWidget()
@@ -572,15 +600,19 @@ class QtHeatmapPanel(QWidget):
         self._result = None
         self.page_combo.blockSignals(True)
         self.page_combo.clear()
-        self._pages = capture.pages() if capture is not None else []
-        for p in self._pages:
-            # The path first (it tells pages apart), then the title; the full URL in the tooltip.
-            path = urlsplit(p.url).path or "/"
-            self.page_combo.addItem(f"{path}  ·  {p.title}" if p.title else path, p.page_id)
-            self.page_combo.setItemData(self.page_combo.count() - 1, f"{p.title}\n{p.url}",
-                                        Qt.ItemDataRole.ToolTipRole)
+        # Pages as the analyses see them: one line per URL pattern (a template's URLs together).
+        groups = self.workspace.page_groups if capture is not None else None
+        self._pages = [g for g in groups if g.page_ids] if groups is not None else []
+        for g in self._pages:
+            self.page_combo.addItem(g.chooser_text, g.key)
+            self.page_combo.setItemData(self.page_combo.count() - 1, g.tooltip, Qt.ItemDataRole.ToolTipRole)
         self.page_combo.blockSignals(False)
         if not self._pages:
+            self._screens = []
+            self.screen_combo.blockSignals(True)
+            self.screen_combo.clear()
+            self.screen_combo.blockSignals(False)
+            self.coverage_label.setText("")
             self.badge.setText("No capture")
             self.badge.setProperty("warn", False)
             self.warning_label.setText("")
@@ -615,8 +647,13 @@ class QtHeatmapPanel(QWidget):
         self._request()
 
     def set_page(self, url: str, device: str | None = None) -> None:
+        """Show the page (its page group) of ``url``, a URL or pattern."""
+        try:
+            key = self.workspace.page_groups.resolve(url).key if self._pages else None
+        except KeyError:
+            raise KeyError(url) from None
         for i, p in enumerate(self._pages):
-            if p.url == url:
+            if p.key == key:
                 if device is not None:
                     self.device_buttons[device].setChecked(True)
                 self.page_combo.setCurrentIndex(i)
@@ -675,8 +712,8 @@ class QtHeatmapPanel(QWidget):
         if not self._pages or index < 0:
             return
         page = self._pages[index]
-        try:
-            snaps = {s.device: s for s in self._capture.snapshots(page.page_id)}
+        try:   # the devices the group's pages were seen on
+            snaps = {s.device for pid in page.page_ids for s in self._capture.snapshots(pid)}
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
             self.status_label.setText(f"Cannot show this page: {user_message(exc, self._capture)}")
             show_error(self, "Cannot show the page", exc, self._capture)
@@ -687,24 +724,69 @@ class QtHeatmapPanel(QWidget):
         if device is None:
             return
         self.device_buttons[device].setChecked(True)
-        self._show_snapshot(snaps[device])
+        self._fill_screens(device)
 
     def _on_device_changed(self, device: str) -> None:
         if not self._pages:
             return
-        page = self._pages[self.page_combo.currentIndex()]
+        self._fill_screens(device)
+
+    def _page_group(self) -> tuple[int, ...]:
+        """The page ids whose snapshots the map draws: the chosen page group's (a URL pattern's
+        pages, :func:`hindsight.analytics.page_groups.heatmap_pages`)."""
+        return heatmap_pages(self._pages[self.page_combo.currentIndex()])
+
+    def _fill_screens(self, device: str) -> None:
+        """List the screenshots of the page (group) on ``device``, default first (the core's
+        :meth:`HeatmapEngine.screenshots`: most sessions of the device class), and show it."""
         try:
-            snap = self._capture.find_snapshot(page.page_id, device)
+            rows = self._engine.screenshots(self._page_group(), device)
         except Exception as exc:  # noqa: BLE001 - a damaged snapshot row: one-line dialog
             show_error(self, "Cannot show the page", exc, self._capture)
             return
-        if snap is not None:
-            self._show_snapshot(snap)
+        self._screens = [snap for snap, _n in rows]
+        self.screen_combo.blockSignals(True)
+        self.screen_combo.clear()
+        for i, (snap, n) in enumerate(rows):
+            text = f"{snap.width} px screenshot"
+            if n is not None:
+                text += f" · {plural(n, 'session')} at this width" + (" · default" if i == 0 else "")
+            self.screen_combo.addItem(text, snap.snapshot_id)
+        self.screen_combo.setEnabled(len(rows) > 1)
+        self.screen_combo.blockSignals(False)
+        hint = (f"{len(rows)} widths: each click is drawn on its element here" if len(rows) > 1
+                else "the only screenshot of this page on this device")
+        self.screen_hint.setText(hint)
+        self.screen_hint.setToolTip(hint)
+        if rows:
+            self._show_snapshot(rows[0][0])
+
+    def _on_screen_changed(self, index: int) -> None:
+        if 0 <= index < len(self._screens):
+            self._show_snapshot(self._screens[index])
+
+    def set_screenshot(self, width: int | None = None, snapshot_id: int | None = None) -> None:
+        """Draw on the listed screenshot of ``width`` px (or snapshot ``snapshot_id``);
+        ``KeyError`` if the page has none on this device."""
+        for i, snap in enumerate(self._screens):
+            if (snapshot_id is not None and snap.snapshot_id == snapshot_id) or \
+                    (snapshot_id is None and snap.width == width):
+                if i == self.screen_combo.currentIndex():
+                    self._show_snapshot(snap)
+                else:
+                    self.screen_combo.setCurrentIndex(i)
+                return
+        raise KeyError(snapshot_id if snapshot_id is not None else width)
+
+    @property
+    def screenshots(self) -> list:
+        """The screenshots the chooser lists (default first)."""
+        return list(self._screens)
 
     def _show_snapshot(self, snap) -> None:
         self._snapshot = snap
-        if self._capture is self.workspace.capture:
-            self.workspace.set_snapshot(snap.snapshot_id)
+        if self._capture is self.workspace.capture:   # the overlay draws the same group
+            self.workspace.set_heatmap_screen(snap.snapshot_id, self._pages_for_request())
         self._clear_hotspot()
         self.element_box.setVisible(False)
         try:
@@ -758,6 +840,7 @@ class QtHeatmapPanel(QWidget):
         self._seq += 1
         seq = self._seq
         engine, snap_id, kind, flt = self._engine, self._snapshot.snapshot_id, self._kind, self._filter
+        pages = self._pages_for_request()
         compare = None
         if self._compare != "off":
             compare = comparison_filters(self._compare, flt, self._capture)
@@ -766,8 +849,9 @@ class QtHeatmapPanel(QWidget):
         self._show_pending()
 
         def work():  # worker thread: no widgets here
-            shown = engine.compute(snap_id, kind, flt) if compare is None else engine.compare(snap_id, kind, *compare)
-            return seq, (shown, display_scale(shown)), engine.element_table(snap_id, flt)
+            shown = (engine.compute(snap_id, kind, flt, pages) if compare is None
+                     else engine.compare(snap_id, kind, *compare, pages=pages))
+            return seq, (shown, display_scale(shown)), engine.element_table(snap_id, flt, pages)
 
         self._cancel()
         try:
@@ -777,6 +861,10 @@ class QtHeatmapPanel(QWidget):
             return
         self._task = tasks.run(work, self._on_computed, self._on_failed)
         self._watch(self._task)
+
+    def _pages_for_request(self) -> tuple[int, ...] | None:
+        group = self._page_group() if self._pages else None
+        return None if group is None or group == (self._snapshot.page_id,) else group
 
     def _show_pending(self) -> None:
         """Clear what the last result drew and name the map being computed.
@@ -797,6 +885,7 @@ class QtHeatmapPanel(QWidget):
         self.scroll_summary.setText("")
         self._set_badge("Computing…", False)
         self.warning_label.setText("")
+        self.coverage_label.setText("")
         self.element_table.setRowCount(0)
         self._clear_hotspot()
 
@@ -883,6 +972,7 @@ class QtHeatmapPanel(QWidget):
         for item in (self.overlay_item, self.overlay_item_b):
             item.setRect(QRectF(*cmp.a.rect))
         a, b = cmp.a.sample, cmp.b.sample
+        self._update_coverage(cmp.a)
         self.badge.setText(f"A {comparison.label_a}: {plural(a.sessions, 'session')} · "
                            f"B {comparison.label_b}: {plural(b.sessions, 'session')}")
         warnings = [f"A: {cmp.a.warning}" if cmp.a.warning else "", f"B: {cmp.b.warning}" if cmp.b.warning else ""]
@@ -905,12 +995,30 @@ class QtHeatmapPanel(QWidget):
         self.legend.set_lut(scale.lut)
         self.overlay_item.setRect(QRectF(*r.rect))
 
+    def _update_coverage(self, r: HeatmapResult) -> None:
+        """The header line: the screenshot's width and the sessions of each width the map
+        includes, then what it could not place (unmatched elements, fallback, move band)."""
+        cov = r.coverage
+        if cov is None:
+            self.coverage_label.setText("")
+            self.coverage_label.setToolTip("")
+            return
+        notes = cov.notes()
+        text = f"<b>{cov.header()}</b>"
+        if notes:
+            text += "<br><span style='color:#92400E'>" + "<br>".join(_html_escape(n) for n in notes) + "</span>"
+        self.coverage_label.setText(text)
+        tip = "\n".join(f"{sel} — {w} px — {plural(n, 'click')}" for sel, w, n in cov.unmatched_elements)
+        self.coverage_label.setToolTip(("Clicks on elements not on this screenshot:\n" + tip) if tip else "")
+
     def _update_badge(self, r: HeatmapResult) -> None:
+        self._update_coverage(r)
         self.badge.setText(r.sample.badge())
         warn = r.warning is not None
         self.badge.setProperty("warn", warn)
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
+        # pageviews of the page (group) on other screenshots are said, not dropped in silence
         self.warning_label.setText(f"⚠ {r.warning}" if warn else "")
 
     def _update_legend(self, r: HeatmapResult) -> None:
@@ -1128,8 +1236,8 @@ class QtHeatmapPanel(QWidget):
             c = BY_KEY[self._compare]
             compare = (*self._compare_filters, (c.label_a, c.label_b))
         return HeatmapImageSpec(self._capture, self._engine, self._snapshot,
-                                self._pages[self.page_combo.currentIndex()].url, self._kind, self._filter,
-                                self.opacity_slider.value() / 100.0, compare)
+                                self._pages[self.page_combo.currentIndex()].key, self._kind, self._filter,
+                                self.opacity_slider.value() / 100.0, compare, self._pages_for_request())
 
     def save_image(self, path=None):
         """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""

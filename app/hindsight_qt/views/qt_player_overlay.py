@@ -401,7 +401,7 @@ class PlayerOverlay(QObject):
                 self.toolbar.set_sample("")
             return
         key = self._key()
-        hit = self.engine.cached(*key)   # the engine's cache, shared with the Heatmap tab
+        hit = self.engine.cached(*key, self.workspace.heatmap_pages_for(self._snapshot_id))  # shared with the tab
         if hit is not None:
             self._cancel()
             self._pending = None
@@ -423,8 +423,10 @@ class PlayerOverlay(QObject):
         snapshot_id, kind, flt = key
         self._pending = key
 
+        pages = self.workspace.heatmap_pages_for(snapshot_id)
+
         def work():  # worker thread: no widgets here
-            return seq, key, engine.compute(snapshot_id, kind, flt)
+            return seq, key, engine.compute(snapshot_id, kind, flt, pages)
 
         self._task = tasks.run(work, self._on_computed, lambda exc, seq=seq: self._on_failed(seq, exc))
 
@@ -464,7 +466,13 @@ class PlayerOverlay(QObject):
         self._update_lines(r)
         s = r.sample
         text = f"{plural(s.sessions, 'session')} · {s.points:,} {s.point_name}"
-        self.toolbar.set_sample(text, warning=r.warning, note=r.note)
+        cov = r.coverage
+        header = None
+        if cov is not None and len(cov.widths) > 1:  # the replay's screenshot, every width on it
+            text = f"{cov.width} px · {text}"
+            header = cov.header()
+        notes = "\n".join(cov.notes()) if cov is not None else ""
+        self.toolbar.set_sample(text, warning=r.warning, note="\n".join(n for n in (r.note, header, notes) if n))
         self.toolbar.legend.set_text(r.note or r.legend_text())
         self.result_shown.emit(r)
 
@@ -511,7 +519,8 @@ class PlayerOverlay(QObject):
             return None
         snap = self._capture.snapshot(self._snapshot_id)
         url = next(p.url for p in self._capture.pages() if p.page_id == snap.page_id)
-        return HeatmapImageSpec(self._capture, self.engine, snap, url, self.kind, self._filter, self.opacity)
+        return HeatmapImageSpec(self._capture, self.engine, snap, url, self.kind, self._filter, self.opacity,
+                                pages=self.workspace.heatmap_pages_for(self._snapshot_id))
 
     def save_image(self, path=None):
         """Write the shown map as a PNG (asks where unless ``path``); returns the worker task."""

@@ -44,6 +44,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QVBoxLayout, QWidget
 
 from hindsight.replay.hesitation import element_kind
+from hindsight.replay.focus_badge import focus_badge_text
 from hindsight.replay.timeline import select_options
 
 # -- colours ---------------------------------------------------------------------------
@@ -607,6 +608,7 @@ class QtReplayCanvas(QWidget):
         self._timeline = None
         self._images: OrderedDict[int, tuple[np.ndarray, float]] = OrderedDict()
         self._snapshot_id: int | None = None
+        self._state_id = -1  # the page state shown (-1: the snapshot's own screenshot)
         self._page_rect = QRectF()
         self._view_rect = QRectF()
         self._mode = "follow"
@@ -693,6 +695,7 @@ class QtReplayCanvas(QWidget):
             self._images.clear()
         self._capture, self._timeline = capture, timeline
         self._snapshot_id = None
+        self._state_id = -1
         self._frame = None
         self._hesitation = None
         self._target_rect = None
@@ -757,10 +760,38 @@ class QtReplayCanvas(QWidget):
             self._images.popitem(last=False)
         return arr, scale
 
-    def _show_snapshot(self, snapshot_id: int) -> None:
+    def state_array(self, state_id: int) -> tuple[np.ndarray, float] | None:
+        """The decoded screenshot of a page state (cached with the snapshots, key -1 - id)."""
+        key = -1 - int(state_id)
+        hit = self._images.get(key)
+        if hit is not None:
+            self._images.move_to_end(key)
+            return hit
+        if self._capture is None:
+            return None
+        from hindsight.store.states import state_image
+
+        try:
+            data = state_image(self._capture, state_id)
+            arr = decode_png_rgb(data) if data else None
+        except Exception as exc:  # noqa: BLE001 - a damaged state image: show the snapshot instead
+            self.image_error = exc
+            arr = None
+        if arr is None:
+            return None
+        self._images[key] = (arr, 1.0)
+        while len(self._images) > 1 and sum(a.nbytes for a, _ in self._images.values()) > IMAGE_CACHE_BYTES:
+            self._images.popitem(last=False)
+        return arr, 1.0
+
+    def _show_snapshot(self, snapshot_id: int, state_id: int = -1) -> None:
+        new_page = snapshot_id != self._snapshot_id
         self._snapshot_id = snapshot_id
+        self._state_id = state_id
         self._hover_element = -1
-        got = self.snapshot_array(snapshot_id)
+        got = self.state_array(state_id) if state_id >= 0 else None
+        if got is None:
+            got = self.snapshot_array(snapshot_id)
         if got is None:
             return
         arr, scale = got
@@ -769,8 +800,13 @@ class QtReplayCanvas(QWidget):
             self.image_item.setImage(arr, autoLevels=False)
             self.image_item.setRect(self._page_rect)
         self._emap = self._element_map(snapshot_id)
+        if state_id >= 0 and self._emap is not None and self._capture is not None:
+            from hindsight.store.states import state_element_map
+
+            self._emap = state_element_map(self._capture, state_id, self._emap)
         self._setup_field_masks(arr, scale)
-        self._target_rect = None  # a new page: jump, don't ease
+        if new_page:
+            self._target_rect = None  # a new page: jump, don't ease
 
     def _setup_field_masks(self, arr: np.ndarray, scale: float) -> None:
         """Give each text field / checkbox of the page an item from the pool (once per page)."""
@@ -1035,8 +1071,8 @@ class QtReplayCanvas(QWidget):
                 if item not in (self.hesitation_item, self.hesitation_label):
                     item.setVisible(False)
             return
-        if frame.snapshot_id != self._snapshot_id:
-            self._show_snapshot(frame.snapshot_id)
+        if frame.snapshot_id != self._snapshot_id or frame.state_id != self._state_id:
+            self._show_snapshot(frame.snapshot_id, frame.state_id)
         page = self._page_rect
 
         # viewport and shade
@@ -1144,12 +1180,10 @@ class QtReplayCanvas(QWidget):
         path.addRoundedRect(QRectF(x - pad, y - pad, w + 2 * pad, h + 2 * pad), 6, 6)
         self.focus_item.setPath(path)
         self.focus_item.setVisible(True)
-        n = frame.field_lengths.get(idx, 0) if frame.field_lengths else 0
-        # lengths only: what the visitor typed is never recorded, let alone shown
-        text = f"•••• {n} char{'s' if n != 1 else ''}" if n else "Focused · empty"
-        if hesitating:  # one badge says both: why we stopped, and what the field holds
-            secs = self._hesitation.duration_ms / 1000
-            text = f"Hesitated {secs:.1f} s · " + (f"•••• {n} char{'s' if n != 1 else ''}" if n else "empty")
+        # lengths only: what the visitor typed is never recorded, let alone shown; a checkbox,
+        # radio or select shows its state (worded in the core); a hesitation says both
+        text = focus_badge_text(emap, idx, frame.field_lengths or {}, frame.choices or {},
+                                self._hesitation.duration_ms / 1000 if hesitating else None)
         self.badge_item.set_text(text, anchor=(1.0, 1.0), offset=(0, -5))
         # top-right corner: field labels sit top-left, so the badge rarely covers them
         self.badge_item.setPos(x + w + pad, y - pad)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field as dc_field
 
 import numpy as np
 
+from hindsight.analytics.page_groups import capture_groups
 from hindsight.analytics.signals import CaptureEvents, load_events
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -43,7 +44,11 @@ def field_title(name: str) -> str:
 
 @dataclass(frozen=True)
 class FormRef:
-    """A form on a page: its name, page and the snapshots (devices) it appears in."""
+    """A form on a page (a page group: one template under many URLs, see ``page_groups``): its
+    name, page and the snapshots (devices, and the group's URLs) it appears in.
+
+    ``url`` is the page group's pattern; ``page_id`` its first page.
+    """
 
     form: str
     page_id: int
@@ -53,25 +58,31 @@ class FormRef:
 
 
 def list_forms(capture: Capture) -> list[FormRef]:
-    """Every (form, page) pair of the capture, in page order."""
-    out: dict[tuple[str, int], dict] = {}
+    """Every (form, page group) pair of the capture, in page order."""
+    groups = capture_groups(capture)
+    out: dict[tuple[str, str], dict] = {}
     for page in capture.pages():
+        group = groups.group_of(page.page_id)
+        key = group.key if group is not None else page.url
         for snap in capture.snapshots(page.page_id):
             emap = capture.elements(snap.snapshot_id)
             for name in dict.fromkeys(f for f, fld in zip(emap.form, emap.field) if f and fld):
-                ref = out.setdefault((name, page.page_id), {"url": page.url, "snaps": [], "devices": []})
+                ref = out.setdefault((name, key), {"page_id": page.page_id, "snaps": [], "devices": []})
                 ref["snaps"].append(snap.snapshot_id)
                 ref["devices"].append(snap.device)
-    return [FormRef(name, pid, r["url"], tuple(r["snaps"]), tuple(r["devices"])) for (name, pid), r in out.items()]
+    return [FormRef(name, r["page_id"], key, tuple(r["snaps"]), tuple(r["devices"])) for (name, key), r in out.items()]
 
 
 def find_form(capture: Capture, form: str | None = None, page_url: str | None = None,
               device: str | None = None) -> FormRef:
-    """The form to analyse; ``CaptureError`` (one line) if there is none that matches."""
+    """The form to analyse; ``CaptureError`` (one line) if there is none that matches.
+    ``page_url``: a page URL or pattern (its page group)."""
     forms = list_forms(capture)
     if page_url is not None:
-        if capture.page_by_url(page_url) is None:
-            raise CaptureError(capture.path, f"has no page {page_url!r}")
+        try:
+            page_url = capture_groups(capture).resolve(page_url).key
+        except KeyError as exc:
+            raise CaptureError(capture.path, f"has {exc.args[0]}") from None
         forms = [f for f in forms if f.url == page_url]
     if form is not None:
         forms = [f for f in forms if f.form == form]

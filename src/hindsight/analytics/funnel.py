@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hindsight.analytics.page_groups import capture_groups
 from hindsight.analytics.signals import load_events
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -25,7 +26,7 @@ _T_BITS = 32
 
 @dataclass(frozen=True)
 class FunnelStep:
-    """``kind`` "page" (value: URL) or "event" (value: custom event name)."""
+    """``kind`` "page" (value: a page URL or pattern: its page group) or "event" (value: custom event name)."""
 
     kind: str
     value: str
@@ -120,10 +121,7 @@ def check_steps(capture: Capture, steps, known_events: list[str] | None = None) 
     steps = tuple(s if isinstance(s, FunnelStep) else parse_step(s) for s in steps)
     if not steps:
         raise ValueError("a funnel needs at least one step")
-    pages = {p.url: p.page_id for p in capture.pages()}
-    for s in steps:
-        if s.kind == "page" and s.value not in pages:
-            raise CaptureError(capture.path, f"has no page {s.value!r} (pages: {', '.join(pages)})")
+    _step_pages(capture, steps)   # every page step names a page group
     if any(s.kind == "event" for s in steps):
         # An unknown event would read as a funnel nobody went through (issue 13, defect 8).
         known = funnel_step_choices(capture)[1] if known_events is None else known_events
@@ -134,11 +132,24 @@ def check_steps(capture: Capture, steps, known_events: list[str] | None = None) 
     return steps
 
 
+def _step_pages(capture, steps) -> dict[str, np.ndarray]:
+    """Per page step's value, the page ids of its page group; CaptureError for a page none matches."""
+    groups = capture_groups(capture)
+    pages: dict[str, np.ndarray] = {}
+    for s in steps:
+        if s.kind == "page" and s.value not in pages:
+            try:
+                pages[s.value] = np.asarray(groups.resolve(s.value).page_ids, dtype=np.int64)
+            except KeyError as exc:
+                raise CaptureError(capture.path, f"has {exc.args[0]}") from None
+    return pages
+
+
 def funnel_reached(capture: Capture, steps: tuple[FunnelStep, ...], flt: SessionFilter | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(session ids sorted, (steps, sessions) int64 ms each step was reached, -1 not): per session,
     so the parts of dataset partitions concatenate exactly (see :func:`funnel_report`)."""
-    pages = {p.url: p.page_id for p in capture.pages()}
+    pages = _step_pages(capture, steps)
     names = {text: sid for sid, text in capture.strings().items()}
     ce = load_events(capture, kinds=(EventKind.CUSTOM,), flt=flt)
     sessions = ce.session_ids
@@ -149,7 +160,7 @@ def funnel_reached(capture: Capture, steps: tuple[FunnelStep, ...], flt: Session
     def occurrences(step: FunnelStep) -> np.ndarray:
         """Sorted keys ``session rank << 32 | t`` of the step's occurrences."""
         if step.kind == "page":
-            m = ce.pv_page == pages[step.value]
+            m = np.isin(ce.pv_page, pages[step.value])
             key = (ce.pv_srank[m] << _T_BITS) | ce.pv_start[m]
         else:
             sid = names.get(step.value)
@@ -199,8 +210,9 @@ def funnel_report(steps: tuple[FunnelStep, ...], sessions: np.ndarray, reached: 
 
 
 def funnel_step_choices(capture: Capture) -> tuple[list[str], list[str]]:
-    """Page URLs and custom event names a funnel can use (for step editors)."""
-    urls = [p.url for p in capture.pages()]
+    """Pages (page group patterns: one per template, see ``page_groups``) and custom event
+    names a funnel can use (for step editors)."""
+    urls = [g.key for g in capture_groups(capture) if g.page_ids]
     ce = load_events(capture, kinds=(EventKind.CUSTOM,))
     strings = capture.strings()
     ids = np.unique(ce.events.value)

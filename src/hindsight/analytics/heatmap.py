@@ -28,13 +28,23 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from hindsight.text import plural
 from hindsight.analytics.clicks import DEAD_RULE_KINDS, dead_click_mask, rage_click_mask
+from hindsight.analytics.heatmap_anchor import (
+    MATCHED,
+    NO_ELEMENT,
+    UNMATCHED,
+    Coverage,
+    element_keys_match,
+    in_move_band,
+    move_band_px,
+    project_clicks,
+)
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
     DWELL_CAP_MS,
@@ -150,6 +160,8 @@ class HeatmapResult:
     sample: SampleSize
     scroll: ScrollStats | None = None
     total: float = 0.0
+    #: Which widths the map includes and what it could not place (issue 11); see heatmap_anchor.
+    coverage: Coverage | None = None
 
     @property
     def warning(self) -> str | None:
@@ -256,7 +268,7 @@ class _Clicks:
     session: np.ndarray
     cell: np.ndarray         # flat cell, -1 off page
     rage: np.ndarray         # bool
-    dead: np.ndarray         # bool
+    dead: np.ndarray | None  # bool; None until first needed (format 2: read on demand)
 
 
 @dataclass
@@ -288,6 +300,21 @@ class _SnapshotData:
     moves: _Moves | None = None
     timeline: _Timeline | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class _GroupData(_SnapshotData):
+    """Every source snapshot of a page group on one device class, projected onto a base snapshot."""
+
+    device: str = ""
+    src_ids: np.ndarray = None       # (s,) source snapshot ids, base first
+    src_width: np.ndarray = None     # (s,)
+    pv_src: np.ndarray = None        # (p,) source index per pageview
+    status: np.ndarray = None        # per click: MATCHED, UNMATCHED, NO_ELEMENT
+    click_src: np.ndarray = None     # per click: source index
+    src_target: np.ndarray = None    # per click: element index on its own snapshot
+    src_selectors: tuple = ()        # per source: its ElementMap.selector
+    pv_in_band: np.ndarray = None    # (p,) bool: the pageview's snapshot width is in the move band
 
 
 def _pageview_index(sorted_ids: np.ndarray, pv_ids: np.ndarray) -> np.ndarray:
@@ -333,6 +360,7 @@ class HeatmapEngine:
         self.cache_size = int(cache_size)
         self._results: OrderedDict = OrderedDict()
         self._snapshots: dict[int, _SnapshotData] = {}
+        self._groups: OrderedDict = OrderedDict()
         self._allowed: OrderedDict = OrderedDict()
         self._lock = threading.RLock()
         self._sessions_loaded = False  # the session table loads on first use (off the GUI thread)
@@ -341,11 +369,10 @@ class HeatmapEngine:
         with self._lock:
             if self._sessions_loaded:
                 return
-            table = self.capture.session_table()
-            order = np.argsort(table["session_id"])
-            self._sid = table["session_id"][order]
-            self._svh = table["viewport_h"][order]
-            self._spv_count = table["pageview_count"][order]
+            table = self.capture.session_columns(("viewport_h", "pageview_count"))   # by session id
+            self._sid = table["session_id"]
+            self._svh = table["viewport_h"]
+            self._spv_count = table["pageview_count"]
             self._max_sid = int(self._sid.max()) if self._sid.size else 0
             self._sessions_loaded = True
 
@@ -380,18 +407,12 @@ class HeatmapEngine:
             return data
         cap = self.capture
         snap = cap.snapshot(snapshot_id)
-        pvs = cap.snapshot_pageviews(snapshot_id)
-        ids = np.fromiter((p.pageview_id for p in pvs), dtype=np.int64, count=len(pvs))
-        sess = np.fromiter((p.session_id for p in pvs), dtype=np.int64, count=len(pvs))
-        seq = np.fromiter((p.seq for p in pvs), dtype=np.int64, count=len(pvs))
-        start = np.fromiter((p.start_ms for p in pvs), dtype=np.int64, count=len(pvs))
-        end = np.fromiter((p.end_ms for p in pvs), dtype=np.int64, count=len(pvs))
+        cols = cap.snapshot_pageview_columns(snapshot_id)   # ordered by pageview id
+        ids, sess, seq, start, end = (cols[n] for n in ("pageview_id", "session_id", "seq", "start_ms", "end_ms"))
         pos = np.clip(np.searchsorted(self._sid, sess), 0, max(0, self._sid.size - 1))
-        vh = self._svh[pos] if self._sid.size else np.zeros(len(pvs), dtype=np.int64)
-        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(len(pvs), bool)
-        order = np.argsort(ids)
-        pv = _Pageviews(ids[order], sess[order], start[order], end[order],
-                        np.where(has_next, end, -1)[order], np.where(vh > 0, vh, 0)[order])
+        vh = self._svh[pos] if self._sid.size else np.zeros(ids.size, dtype=np.int64)
+        has_next = seq < (self._spv_count[pos] - 1) if self._sid.size else np.zeros(ids.size, bool)
+        pv = _Pageviews(ids, sess, start, end, np.where(has_next, end, -1), np.where(vh > 0, vh, 0))
         data = _SnapshotData(snapshot_id, snap.width, snap.height,
                              grid_shape(snap.width, snap.height, self.cell_px), cap.elements(snapshot_id), pv)
         with self._lock:
@@ -444,16 +465,73 @@ class HeatmapEngine:
             t_ev, _, t_pv = part(_TIMELINE_LOAD)
             data.timeline = self._build_timeline(data, t_ev, t_pv)
 
+    # Format 2 (columnar chunks): each map reads only its kinds and columns, when first asked.
+    def _load_clicks(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.clicks is not None:
+                return
+            ev, sids, pv_ids = self.capture.snapshot_events(
+                data.snapshot_id, (K.CLICK, K.TAP), columns=("t", "x", "y", "target"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            rage = rage_click_mask(ev, pv)
+            data.clicks = _Clicks(ev.x, ev.y, ev.t, ev.target, pv, sids,
+                                  flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), rage, None)
+
+    def _load_dead(self, data: _SnapshotData, c: _Clicks) -> np.ndarray:
+        with data.lock:
+            if c.dead is None:
+                ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, _CLICK_LOAD,
+                                                             columns=("t", "x", "y", "target"))
+                pv = _pageview_index(data.pv.ids, pv_ids)
+                dead = dead_click_mask(ev, data.elements, pv, data.pv.next_end[pv])
+                m = (ev.kind == K.CLICK) | (ev.kind == K.TAP)
+                c.dead = dead[m]
+            return c.dead
+
+    def _load_moves(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.moves is not None:
+                return
+            ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, (K.MOVE,), columns=("t", "x", "y"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            w = np.rint(dwell_weights(ev.t, pv, data.pv.end[pv], DWELL_CAP_MS).astype(np.float64) * 1000.0)
+            data.moves = _Moves(pv, flat_cells(ev.x, ev.y, data.width, data.height, self.cell_px), w)
+
+    def _load_timeline(self, data: _SnapshotData) -> None:
+        with data.lock:
+            if data.timeline is not None:
+                return
+            ev, _, pv_ids = self.capture.snapshot_events(data.snapshot_id, _TIMELINE_LOAD,
+                                                         columns=("t", "y", "value"))
+            pv = _pageview_index(data.pv.ids, pv_ids)
+            del pv_ids
+            data.timeline = self._build_timeline(data, ev, pv)
+
     def _clicks(self, data: _SnapshotData) -> _Clicks:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_clicks(data)
+        else:
+            self._ensure_loaded(data)
         return data.clicks
 
+    def _dead(self, data: _SnapshotData, c: _Clicks) -> np.ndarray:
+        """Per click of ``c``: whether it is dead (read on first use on a format-2 capture)."""
+        return c.dead if c.dead is not None else self._load_dead(data, c)
+
     def _moves(self, data: _SnapshotData) -> _Moves:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_moves(data)
+        else:
+            self._ensure_loaded(data)
         return data.moves
 
     def _timeline(self, data: _SnapshotData) -> _Timeline:
-        self._ensure_loaded(data)
+        if self.capture.columnar:
+            self._load_timeline(data)
+        else:
+            self._ensure_loaded(data)
         return data.timeline
 
     def _build_timeline(self, data: _SnapshotData, ev: EventColumns, pv_of: np.ndarray) -> _Timeline:
@@ -500,47 +578,248 @@ class HeatmapEngine:
         bottom_row = np.clip(-(-bottom[keep] // cell), 0, data.shape[0])
         return _Timeline(max_bottom, first_vh, g[keep], top_row, bottom_row, dur[keep])
 
+    # -- page groups across widths (issue 11) --------------------------------------------
+    def sources(self, snapshot_id: int, pages: tuple[int, ...] | None = None) -> list:
+        """The snapshots whose points a map on ``snapshot_id`` draws: every snapshot of the page
+        group (default: the snapshot's page) on its device class, the snapshot itself first."""
+        cap = self.capture
+        base = cap.snapshot(int(snapshot_id))
+        group = _norm_pages(pages) or (base.page_id,)
+        out = [base]
+        for pid in group:
+            out += [s for s in cap.snapshots(pid) if s.device == base.device and s.snapshot_id != base.snapshot_id]
+        return out
+
+    def screenshots(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None) -> list:
+        """[(Snapshot, sessions)] of the page group on ``device``, most sessions first (then
+        narrower first): the screenshots a map can be drawn on; the first is the default.
+        ``sessions`` is None when there is only one (nothing to choose, nothing read)."""
+        snaps = [snap for pid in _norm_pages(page_ids) or () for snap in self.capture.snapshots(pid)
+                 if snap.device == device]
+        if len(snaps) <= 1:  # nothing to choose: no need to read pageviews
+            return [(snap, None) for snap in snaps]
+        rows = []
+        allowed = self.session_lookup(flt)
+        for snap in snaps:
+            sess = self._snapshot(snap.snapshot_id).pv.session
+            sess = sess[sess <= self._max_sid]
+            rows.append((snap, int(np.unique(sess[allowed[sess]]).size)))
+        rows.sort(key=lambda r: (-r[1], r[0].width, r[0].snapshot_id))
+        return rows
+
+    def default_snapshot(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None):
+        """The screenshot covering most sessions of the device class (None if the group has none)."""
+        rows = self.screenshots(page_ids, device, flt)
+        return rows[0][0] if rows else None
+
+    def _group(self, base_id: int, pages: tuple[int, ...] | None) -> _GroupData:
+        key = (base_id, pages)
+        with self._lock:
+            hit = self._groups.get(key)
+            if hit is not None:
+                self._groups.move_to_end(key)
+                return hit
+        srcs = self.sources(base_id, pages)
+        base_snap = srcs[0]
+        base = self._snapshot(base_id)
+        parts = [self._snapshot(s.snapshot_id) for s in srcs]
+        for d in parts:
+            self._ensure_loaded(d)
+        bw, bh = base.width, base.height
+        em = base.elements
+        pv_off = np.cumsum([0] + [d.pv.ids.size for d in parts])
+        cat = np.concatenate
+        single = len(parts) == 1  # only the base itself: share its arrays, project only clicks
+        pv = base.pv if single else _Pageviews(*(cat([getattr(d.pv, f) for d in parts]) for f in
+                                                 ("ids", "session", "start", "end", "next_end", "vh")))
+        pv_src = cat([np.full(d.pv.ids.size, i, dtype=np.int32) for i, d in enumerate(parts)])
+        src_width = np.array([d.width for d in parts], dtype=np.int64)
+        band = np.array([in_move_band(w, bw) for w in src_width], dtype=bool)
+
+        xs, ys, tg, st, cs = [], [], [], [], []
+        for i, d in enumerate(parts):
+            c = d.clicks
+            elmap = (np.arange(len(em), dtype=np.int32) if d is base
+                     else element_keys_match(d.elements.selector, em.selector))
+            px, py, bt, status = project_clicks(c.x, c.y, c.target, d.elements.boxes, elmap, em.boxes,
+                                                bw / max(1, d.width), bh / max(1, d.height))
+            xs.append(px), ys.append(py), tg.append(bt), st.append(status)
+            cs.append(np.full(px.size, i, dtype=np.int32))
+        x, y, status = cat(xs), cat(ys), cat(st)
+        cell = flat_cells(x, y, bw, bh, self.cell_px)
+        cell[status == UNMATCHED] = -1
+        clicks = _Clicks(x, y, cat([d.clicks.t for d in parts]), cat(tg),
+                         cat([d.clicks.pv + pv_off[i] for i, d in enumerate(parts)]),
+                         cat([d.clicks.session for d in parts]), cell,
+                         cat([d.clicks.rage for d in parts]), cat([d.clicks.dead for d in parts]))
+        src_target = cat([d.clicks.target for d in parts])
+        del xs, ys, tg, st
+
+        # Moves: only sources in the band, positions scaled (identity for the base).
+        mpv, mcell, mw = [], [], []
+        for i, d in enumerate(parts if not single else ()):
+            if not band[i]:
+                continue
+            mv = d.moves
+            if d is base or (d.width == bw and d.height == bh):
+                mpv.append(mv.pv + pv_off[i]), mcell.append(mv.cell), mw.append(mv.weight)
+                continue
+            gh, gw = d.shape
+            ok = mv.cell >= 0
+            cy = (mv.cell // gw).astype(np.float32) + 0.5
+            cx = (mv.cell % gw).astype(np.float32) + 0.5
+            c2 = flat_cells(cx * self.cell_px * bw / d.width, cy * self.cell_px * bh / d.height, bw, bh,
+                            self.cell_px)
+            c2[~ok] = -1
+            mpv.append(mv.pv + pv_off[i]), mcell.append(c2), mw.append(mv.weight)
+        moves = base.moves if single else _Moves(
+            cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
+            cat(mw) if mw else np.zeros(0, np.float64))
+
+        # Scroll and attention: depths in % of the document height.
+        gh_b = base.shape[0]
+        mb, fv, sp, stop, sbot, sms = [], [], [], [], [], []
+        for i, d in enumerate(parts if not single else ()):
+            tl = d.timeline
+            r = bh / max(1, d.height)
+            rr = gh_b / max(1, d.shape[0])
+            mb.append(np.round(tl.max_bottom * r).astype(np.int64))
+            fv.append(np.round(tl.first_vh * r).astype(np.int64))
+            sp.append(tl.seg_pv + pv_off[i])
+            stop.append(np.clip(np.floor(tl.seg_top * rr), 0, gh_b).astype(np.int64))
+            sbot.append(np.clip(np.ceil(tl.seg_bottom * rr), 0, gh_b).astype(np.int64))
+            sms.append(tl.seg_ms)
+        timeline = base.timeline if single else _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
+
+        data = _GroupData(base_id, bw, bh, base.shape, em, pv, clicks, moves, timeline,
+                          device=base_snap.device, src_ids=np.array([s.snapshot_id for s in srcs], dtype=np.int64),
+                          src_width=src_width, pv_src=pv_src, status=status, click_src=cat(cs),
+                          src_target=src_target, src_selectors=tuple(d.elements.selector for d in parts),
+                          pv_in_band=band[pv_src])
+        with self._lock:
+            self._groups[key] = data
+            while len(self._groups) > 8:
+                self._groups.popitem(last=False)
+        return data
+
+    def click_points(self, snapshot_id: int, flt: SessionFilter | None = None,
+                     pages: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+        """Every click (and tap) of the group's snapshots on the device class as drawn on
+        ``snapshot_id``, for the sessions ``flt`` keeps: ``x``, ``y`` (float32 CSS px on the
+        screenshot), ``target`` (its element there, -1 if none), ``status`` (heatmap_anchor's
+        MATCHED / UNMATCHED / NO_ELEMENT), ``source_snapshot``, ``source_target``, ``session``,
+        ``rage``, ``dead``."""
+        data = self._group(int(snapshot_id), _norm_pages(pages))
+        c = data.clicks
+        m = self._pv_keep(data, flt)[c.pv]
+        return {"x": c.x[m], "y": c.y[m], "target": c.target[m], "status": data.status[m],
+                "source_snapshot": data.src_ids[data.click_src[m]], "source_target": data.src_target[m],
+                "session": c.session[m], "rage": c.rage[m], "dead": c.dead[m]}
+
+    def _pv_keep(self, data: _SnapshotData, flt: SessionFilter | None) -> np.ndarray:
+        allowed = self.session_lookup(flt)
+        return allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
+
+    def _coverage(self, data: _GroupData, pv_keep: np.ndarray, kind: str) -> Coverage:
+        drawn = pv_keep & data.pv_in_band if kind == "move" else pv_keep  # what the map includes
+        pv_width = data.src_width[data.pv_src]
+        widths = []
+        for w in np.unique(data.src_width).tolist():
+            n = int(np.unique(data.pv.session[drawn & (pv_width == w)]).size)
+            if n or kind != "move":
+                widths.append((int(w), n))
+        lo, hi = move_band_px(data.width)
+        cov = dict(snapshot_id=data.snapshot_id, width=data.width, device=data.device, kind=kind,
+                   widths=tuple(widths), sessions=int(np.unique(data.pv.session[drawn]).size), move_band=(lo, hi))
+        if kind in ("click", "rage", "dead"):
+            c = data.clicks
+            m = pv_keep[c.pv]
+            if kind == "rage":
+                m = m & c.rage
+            elif kind == "dead":
+                m = m & c.dead
+            st = data.status[m]
+            cov["matched"] = int((st == MATCHED).sum())
+            cov["unmatched"] = int((st == UNMATCHED).sum())
+            cov["no_element"] = int((st == NO_ELEMENT).sum())
+            um = np.flatnonzero(m & (data.status == UNMATCHED))
+            if um.size:
+                src, tgt = data.click_src[um].astype(np.int64), data.src_target[um].astype(np.int64)
+                pairs, counts = np.unique(src * 1_000_000 + tgt, return_counts=True)
+                rows = [(data.src_selectors[p // 1_000_000][p % 1_000_000], int(data.src_width[p // 1_000_000]),
+                         int(n)) for p, n in zip(pairs.tolist(), counts.tolist())]
+                rows.sort(key=lambda r: (-r[2], r[0], r[1]))
+                cov["unmatched_elements"] = tuple(rows)
+        if kind == "move":
+            left = pv_keep & ~data.pv_in_band
+            ls = {int(w): int(np.unique(data.pv.session[left & (pv_width == w)]).size)
+                  for w in np.unique(pv_width[left]).tolist()}
+            inside = set(np.unique(data.pv.session[pv_keep & data.pv_in_band]).tolist())
+            out_s = set(np.unique(data.pv.session[left]).tolist()) - inside
+            cov["move_left_out"] = len(out_s)
+            cov["move_left_out_widths"] = tuple(sorted(ls.items()))
+        return Coverage(**cov)
+
     # -- public API ----------------------------------------------------------------------
-    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult:
-        """The ``kind`` heatmap of a snapshot for the sessions ``flt`` keeps (cached)."""
+    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None) -> HeatmapResult:
+        """The ``kind`` heatmap drawn on a snapshot (the chosen screenshot) for the sessions ``flt``
+        keeps (cached): the points of every snapshot of the page group ``pages`` (default: the
+        snapshot's own page) on the same device class, projected onto it (see heatmap_anchor)."""
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         flt = flt or SessionFilter()
-        key = (int(snapshot_id), kind, flt)
+        pages = _norm_pages(pages)
+        key = (int(snapshot_id), kind, flt, pages)
         with self._lock:
             hit = self._results.get(key)
             if hit is not None:
                 self._results.move_to_end(key)
                 return hit
-        result = combine_heatmaps([self.partial(snapshot_id, kind, flt)], self.min_sessions)
+        result = combine_heatmaps([self.partial(snapshot_id, kind, flt, pages)], self.min_sessions)
         with self._lock:
             self._results[key] = result
             while len(self._results) > self.cache_size:
                 self._results.popitem(last=False)
         return result
 
-    def partial(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> "HeatmapPartial":
-        """The exact, additive part of a ``kind`` heatmap from this capture (or dataset partition):
-        :func:`combine_heatmaps` of the parts of all partitions is the whole map (not cached)."""
+    def partial(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None) -> "HeatmapPartial":
+        """The exact, additive part of a ``kind`` heatmap from this capture (or dataset partition),
+        drawn on ``snapshot_id`` from every snapshot of the page group ``pages`` (see :meth:`compute`),
+        with its coverage: :func:`combine_heatmaps` of the parts of all partitions is the whole map
+        (not cached)."""
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
-        data = self._snapshot(int(snapshot_id))
-        if data.pv.ids.size == 0:   # nobody viewed it (here): nothing to load
-            gh, gw = data.shape
-            none = np.zeros(0, dtype=np.int64)
-            sums = np.zeros({"scroll": 0, "attention": gh + 1}.get(kind, gh * gw))
-            return self._part(data, kind, 0, 0, 0, sums, **({"max_bottom": none, "first_vh": none}
-                                                              if kind in ("scroll", "attention") else {}))
-        allowed = self.session_lookup(flt)
-        pv_keep = allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
-        sessions = int(np.unique(data.pv.session[pv_keep]).size)
-        pageviews = int(pv_keep.sum())
-        return _PARTIAL[kind](self, data, pv_keep, sessions, pageviews, kind)
+        pages = _norm_pages(pages)
+        srcs = self.sources(int(snapshot_id), pages)
+        if all(self._snapshot(s.snapshot_id).pv.ids.size == 0 for s in srcs):
+            return self._empty_part(self._snapshot(int(snapshot_id)), srcs, kind)   # nobody viewed it (here)
+        data = self._group(int(snapshot_id), pages)
+        pv_keep = self._pv_keep(data, flt)
+        if kind == "move":  # only sessions of near-identical layouts (the move band)
+            sessions = int(np.unique(data.pv.session[pv_keep & data.pv_in_band]).size)
+            pageviews = int((pv_keep & data.pv_in_band).sum())
+        else:
+            sessions = int(np.unique(data.pv.session[pv_keep]).size)
+            pageviews = int(pv_keep.sum())
+        part = _PARTIAL[kind](self, data, pv_keep, sessions, pageviews, kind)
+        return replace(part, coverage=self._coverage(data, pv_keep, kind))
 
-    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None) -> HeatmapResult | None:
+    def _empty_part(self, data: _SnapshotData, srcs: list, kind: str) -> "HeatmapPartial":
+        gh, gw = data.shape
+        none = np.zeros(0, dtype=np.int64)
+        sums = np.zeros({"scroll": 0, "attention": gh + 1}.get(kind, gh * gw))
+        widths = () if kind == "move" else tuple((w, 0) for w in sorted({int(s.width) for s in srcs}))
+        cov = Coverage(data.snapshot_id, data.width, srcs[0].device, kind, widths, move_band=move_band_px(data.width))
+        return self._part(data, kind, 0, 0, 0, sums, coverage=cov,
+                          **({"max_bottom": none, "first_vh": none} if kind in ("scroll", "attention") else {}))
+
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+               pages: tuple[int, ...] | None = None) -> HeatmapResult | None:
         """The result of :meth:`compute` if it is already in the cache, else None (never computes:
         cheap enough for a GUI thread deciding whether to start a worker)."""
-        key = (int(snapshot_id), kind, flt or SessionFilter())
+        key = (int(snapshot_id), kind, flt or SessionFilter(), _norm_pages(pages))
         with self._lock:
             hit = self._results.get(key)
             if hit is not None:
@@ -557,7 +836,7 @@ class HeatmapEngine:
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
-            m &= c.dead
+            m &= self._dead(data, c)
         cells = c.cell[m]
         sums = np.bincount(cells[cells >= 0], minlength=data.shape[0] * data.shape[1]).astype(np.float64)
         return self._part(data, kind, sessions, pageviews, int(m.sum()), sums)
@@ -585,13 +864,16 @@ class HeatmapEngine:
         return self._part(data, kind, sessions, pageviews, pageviews, acc, max_bottom=tl.max_bottom[pv_keep],
                           first_vh=tl.first_vh[pv_keep], total_ms=float(w.sum()))
 
-    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[ElementStats]:
+    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None,
+                      pages: tuple[int, ...] | None = None) -> list[ElementStats]:
         """Per element of the snapshot's map: clicks, share, sessions, rage and dead clicks.
 
-        A click counts for the smallest element under it (the event's ``target``). Sorted by
-        clicks, most first; elements nobody clicked come last (in map order).
+        A click counts for the smallest element under it (the event's ``target``), from every
+        width of the page group, matched by element key (unmatched clicks count in the share's
+        total, see :attr:`HeatmapResult.coverage`). Sorted by clicks, most first; elements
+        nobody clicked come last (in map order).
         """
-        data = self._snapshot(int(snapshot_id))
+        data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
         c = self._clicks(data)
         m = allowed[np.minimum(c.session, self._max_sid)]
@@ -602,7 +884,7 @@ class HeatmapEngine:
         total = int(m.sum())
         clicks = np.bincount(tgt[valid], minlength=n)[:n]
         rage = np.bincount(tgt[valid & c.rage[m]], minlength=n)[:n]
-        dead = np.bincount(tgt[valid & c.dead[m]], minlength=n)[:n]
+        dead = np.bincount(tgt[valid & self._dead(data, c)[m]], minlength=n)[:n]
         pairs = np.unique(tgt[valid] * (self._max_sid + 1) + c.session[m][valid])
         sessions = np.bincount(pairs // (self._max_sid + 1), minlength=n)[:n]
         order = np.lexsort((np.arange(n), -clicks))
@@ -611,21 +893,23 @@ class HeatmapEngine:
                              int(rage[i]), int(dead[i])) for i in order]
 
     def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
-                    flt: SessionFilter | None = None) -> list[tuple[int, int, int]]:
+                    flt: SessionFilter | None = None,
+                    pages: tuple[int, ...] | None = None) -> list[tuple[int, int, int]]:
         """Clicks within ``radius_px`` CSS px of (x, y): ``(session_id, t_ms, pageview_id)``.
 
         ``kind`` "rage" or "dead" keeps only those clicks; other kinds list all clicks.
         Sorted by distance from (x, y), nearest first; ``t_ms`` is ms since session start,
-        ready to open the replay at that moment.
+        ready to open the replay at that moment. Clicks of other widths count where they are
+        drawn (through their element); unmatched clicks are not drawn, so not listed.
         """
-        data = self._snapshot(int(snapshot_id))
+        data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
         c = self._clicks(data)
-        m = allowed[np.minimum(c.session, self._max_sid)]
+        m = allowed[np.minimum(c.session, self._max_sid)] & (data.status != UNMATCHED)
         if kind == "rage":
             m &= c.rage
         elif kind == "dead":
-            m &= c.dead
+            m &= self._dead(data, c)
         d2 = (c.x.astype(np.float64) - x) ** 2 + (c.y.astype(np.float64) - y) ** 2
         idx = np.flatnonzero(m & (d2 <= float(radius_px) ** 2))
         idx = idx[np.argsort(d2[idx], kind="stable")]
@@ -633,10 +917,10 @@ class HeatmapEngine:
         return [(int(s), int(t), int(p)) for s, t, p in zip(c.session[idx], c.t[idx], pv_ids)]
 
     def compare(self, snapshot_id: int, kind: str, flt_a: SessionFilter | None,
-                flt_b: SessionFilter | None) -> CompareResult:
+                flt_b: SessionFilter | None, pages: tuple[int, ...] | None = None) -> CompareResult:
         """Segments A and B on one snapshot, each per pageview, and their difference A − B."""
-        a = self.compute(snapshot_id, kind, flt_a)
-        b = self.compute(snapshot_id, kind, flt_b)
+        a = self.compute(snapshot_id, kind, flt_a, pages)
+        b = self.compute(snapshot_id, kind, flt_b, pages)
         if kind in ("scroll", "attention"):  # already per pageview
             ga, gb = a.grid, b.grid
             unit = a.unit
@@ -653,8 +937,16 @@ class HeatmapEngine:
         with self._lock:
             self._results.clear()
             self._snapshots.clear()
+            self._groups.clear()
             self._allowed.clear()
             self._sessions_loaded = False
+
+
+def _norm_pages(pages) -> tuple[int, ...] | None:
+    """A page group as a sorted tuple of page ids (None: the base snapshot's own page)."""
+    if pages is None:
+        return None
+    return tuple(sorted({int(p) for p in pages})) or None
 
 
 def scroll_grid(stats: "ScrollStats", shape: tuple[int, int], cell_px: int) -> np.ndarray:
@@ -726,10 +1018,45 @@ class HeatmapPartial:
     max_bottom: np.ndarray | None = None
     first_vh: np.ndarray | None = None
     total_ms: float = 0.0
+    coverage: Coverage | None = None
+
+
+def combine_coverage(covs: list[Coverage]) -> Coverage | None:
+    """The coverage of the union of parts of disjoint sessions (dataset partitions): per-width
+    session counts, click counts and sessions left out add up; unmatched elements add per
+    (selector, width)."""
+    covs = [c for c in covs if c is not None]
+    if not covs:
+        return None
+    if len(covs) == 1:
+        return covs[0]
+    c0 = covs[0]
+    widths: dict[int, int] = {}
+    for c in covs:
+        for w, n in c.widths:
+            widths[int(w)] = widths.get(int(w), 0) + int(n)
+    um: dict[tuple, int] = {}
+    for c in covs:
+        for sel, w, n in c.unmatched_elements:
+            um[(sel, w)] = um.get((sel, w), 0) + int(n)
+    rows = sorted(((sel, w, n) for (sel, w), n in um.items()), key=lambda r: (-r[2], r[0], r[1]))
+    left: dict[int, int] = {}
+    for c in covs:
+        for w, n in c.move_left_out_widths:
+            left[int(w)] = left.get(int(w), 0) + int(n)
+    return replace(c0, widths=tuple(sorted(widths.items())), sessions=sum(c.sessions for c in covs),
+                   matched=sum(c.matched for c in covs), unmatched=sum(c.unmatched for c in covs),
+                   no_element=sum(c.no_element for c in covs), unmatched_elements=tuple(rows),
+                   move_left_out=sum(c.move_left_out for c in covs), move_left_out_widths=tuple(sorted(left.items())))
 
 
 def combine_heatmaps(parts: list[HeatmapPartial], min_sessions: int = MIN_SESSIONS) -> HeatmapResult:
     """The heatmap of the union of the parts (all of one snapshot and kind): exact, whatever the split."""
+    result = _combine_heatmaps(parts, min_sessions)
+    return replace(result, coverage=combine_coverage([p.coverage for p in parts]))
+
+
+def _combine_heatmaps(parts: list[HeatmapPartial], min_sessions: int) -> HeatmapResult:
     p0 = parts[0]
     kind, shape, cell = p0.kind, p0.shape, p0.cell_px
     gh, gw = shape
@@ -776,3 +1103,41 @@ def find_snapshot(capture, page_url: str, device: str = "desktop"):
         devices = ", ".join(sorted({s.device for s in capture.snapshots(page.page_id)}))
         raise KeyError(f"page {page_url} has no {device!r} snapshot (devices: {devices})")
     return snap
+
+
+def choose_snapshot(capture, engine: HeatmapEngine, page_url: str, device: str = "desktop", *,
+                    width: int | None = None, snapshot_id: int | None = None,
+                    pages: tuple[int, ...] | None = None, flt: SessionFilter | None = None):
+    """The screenshot a map of ``page_url`` (or the page group ``pages``) is drawn on.
+
+    ``snapshot_id`` names it; else ``width`` picks the group's ``device`` snapshot of that width;
+    else the default: the one covering most sessions of the device class
+    (:meth:`HeatmapEngine.default_snapshot`). ``KeyError`` with a one-line reason if none fits.
+    """
+    if pages is None:
+        page = capture.page_by_url(page_url)
+        if page is None:
+            known = ", ".join(p.url for p in capture.pages())
+            raise KeyError(f"no page {page_url!r} in this capture (pages: {known})")
+        pages = (page.page_id,)
+    pages = _norm_pages(pages)
+    if snapshot_id is not None:
+        try:
+            snap = capture.snapshot(int(snapshot_id))
+        except KeyError:
+            snap = None
+        if snap is None or snap.page_id not in pages:
+            ids = ", ".join(f"{s.snapshot_id} ({s.device} {s.width} px)" for p in pages for s in capture.snapshots(p))
+            raise KeyError(f"snapshot {snapshot_id} is not a screenshot of {page_url} (its snapshots: {ids})")
+        return snap
+    rows = engine.screenshots(pages, device, flt)
+    if not rows:
+        devices = ", ".join(sorted({s.device for p in pages for s in capture.snapshots(p)}))
+        raise KeyError(f"page {page_url} has no {device!r} snapshot (devices: {devices})")
+    if width is not None:
+        for snap, _n in rows:
+            if snap.width == int(width):
+                return snap
+        widths = ", ".join(str(w) for w in sorted({s.width for s, _ in rows}))
+        raise KeyError(f"page {page_url} has no {device} screenshot {width} px wide (widths: {widths})")
+    return rows[0][0]

@@ -123,6 +123,9 @@ def header_strip(result: HeatmapResult, width: int, page_url: str, device: str) 
     lines = [("⚠ " + warn, AMBER_INK)] if warn else []
     if result.note:
         lines.append((result.note, MUTED))
+    if result.coverage is not None:  # which widths the map includes, and what it could not place
+        lines.append((result.coverage.header(), INK))
+        lines += [(n, AMBER_INK) for n in result.coverage.notes()]
     h = 58 + 20 * len(lines)
     strip = Image.new("RGB", (width, h), AMBER_BG if warn else HEADER_BG)
     d = ImageDraw.Draw(strip)
@@ -185,7 +188,7 @@ def render_compare_image(cmp, screenshot: np.ndarray, page_url: str, device: str
 
 # -- one heatmap image, as the CLI and the app save it ---------------------------------------
 def heatmap_image(capture, snapshot, kind: str, flt=None, *, page_url: str | None = None, engine=None,
-                  opacity: float = 0.6, min_sessions: int | None = None) -> Image.Image:
+                  opacity: float = 0.6, min_sessions: int | None = None, pages=None) -> Image.Image:
     """The exported picture of one map: ``hindsight heatmap ... -o PNG`` and the app's "Save image…".
 
     ``snapshot`` is a ``Snapshot`` of ``capture``; ``flt`` a ``SessionFilter`` (None: every
@@ -199,7 +202,7 @@ def heatmap_image(capture, snapshot, kind: str, flt=None, *, page_url: str | Non
         engine = HeatmapEngine(capture, min_sessions=min_sessions or MIN_SESSIONS)
     if page_url is None:
         page_url = next(p.url for p in capture.pages() if p.page_id == snapshot.page_id)
-    result = engine.compute(snapshot.snapshot_id, kind, flt or SessionFilter())
+    result = engine.compute(snapshot.snapshot_id, kind, flt or SessionFilter(), pages)
     shot = screenshot_array(capture.snapshot_image(snapshot.snapshot_id), snapshot.width, snapshot.height,
                             snapshot.scale)
     return render_heatmap_image(result, shot, page_url, snapshot.device, opacity, snapshot.scale)
@@ -207,7 +210,7 @@ def heatmap_image(capture, snapshot, kind: str, flt=None, *, page_url: str | Non
 
 def compare_image(capture, snapshot, kind: str, flt_a, flt_b, names: tuple[str, str], *,
                   page_url: str | None = None, engine=None, opacity: float = 0.7,
-                  min_sessions: int | None = None) -> Image.Image:
+                  min_sessions: int | None = None, pages=None) -> Image.Image:
     """Segment A minus segment B, per pageview (``hindsight heatmap ... --vs``; compare mode)."""
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine
 
@@ -215,7 +218,7 @@ def compare_image(capture, snapshot, kind: str, flt_a, flt_b, names: tuple[str, 
         engine = HeatmapEngine(capture, min_sessions=min_sessions or MIN_SESSIONS)
     if page_url is None:
         page_url = next(p.url for p in capture.pages() if p.page_id == snapshot.page_id)
-    cmp = engine.compare(snapshot.snapshot_id, kind, flt_a, flt_b)
+    cmp = engine.compare(snapshot.snapshot_id, kind, flt_a, flt_b, pages)
     shot = screenshot_array(capture.snapshot_image(snapshot.snapshot_id), snapshot.width, snapshot.height,
                             snapshot.scale)
     return render_compare_image(cmp, shot, page_url, snapshot.device, names, opacity, snapshot.scale)

@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "hindsight.cli.erase_cmds",
     "hindsight.cli.report_cmd",
     "hindsight.cli.dataset_cmds",
+    "hindsight.cli.upgrade_cmd",
+    "hindsight.cli.pages_cmd",
 )
 
 

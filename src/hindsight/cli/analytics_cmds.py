@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("forms", help="form analytics: starts, completions, abandons and per-field figures")
     p.add_argument("file")
     p.add_argument("--form", default=None, help="form name (default: the first form found)")
-    p.add_argument("--page", default=None, metavar="URL", help="page holding the form")
+    p.add_argument("--page", default=None, metavar="URL", help="page holding the form (a URL or pattern: its page group)")
     p.add_argument("--device", default=None, help="only this device's sessions (desktop, tablet, mobile)")
     p.add_argument("--by-device", action="store_true", help="also the summary per device")
     p.add_argument("--json", action="store_true")

@@ -41,8 +41,10 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
                       help="only sessions that did not convert")
     g.add_argument("--min-duration", type=non_negative_float, default=None, metavar="S", help="at least S seconds long")
     g.add_argument("--max-duration", type=non_negative_float, default=None, metavar="S", help="at most S seconds long")
-    g.add_argument("--visited", action="append", default=[], metavar="URL", help="visited this page (full URL)")
-    g.add_argument("--not-visited", action="append", default=[], metavar="URL", help="never visited this page")
+    g.add_argument("--visited", action="append", default=[], metavar="URL",
+                   help="visited this page (a URL or pattern: any URL of its page group)")
+    g.add_argument("--not-visited", action="append", default=[], metavar="URL",
+                   help="never visited this page (a URL or pattern: none of its page group's URLs)")
     g.add_argument("--since", "--from", dest="date_from", default=None, metavar="YYYY-MM-DD",
                    help="sessions that started on this day (UTC) or later")
     g.add_argument("--until", "--to", dest="date_to", default=None, metavar="YYYY-MM-DD",
@@ -86,6 +88,12 @@ def filter_from_args(args: argparse.Namespace, capture=None) -> SessionFilter:
     if capture is None:
         return wf.sessions
     check_filter(capture, wf.sessions)
+    if wf.sessions.visited or wf.sessions.not_visited:  # a page is its page group (all its URLs)
+        from dataclasses import replace
+
+        from hindsight.analytics.page_groups import capture_groups, expand_filter_pages
+
+        wf = replace(wf, sessions=expand_filter_pages(capture_groups(capture), wf.sessions))
     from hindsight.cli.dataset_source import is_dataset_source
 
     if is_dataset_source(capture):   # the same index and report, computed on the cluster
@@ -124,10 +132,16 @@ def check_filter(capture, flt: SessionFilter) -> None:
                 hint = next((k for k in known if k.lower() == value.lower()), None)
                 also = f" (did you mean {hint!r}?)" if hint else f"; values: {', '.join(known[:12])}"
                 raise UsageError(f"no session has {column} {value!r}{also}")
-    urls = [p.url for p in capture.pages()]
-    for url in (*flt.visited, *flt.not_visited):
-        if url not in urls:
-            raise UsageError(f"no page {url!r} in this capture; pages: {', '.join(urls[:8])}")
+    if flt.visited or flt.not_visited:
+        from hindsight.analytics.page_groups import capture_groups
+
+        groups = capture_groups(capture)
+        for url in (*flt.visited, *flt.not_visited):
+            if not isinstance(url, tuple):
+                try:
+                    groups.resolve(url)
+                except KeyError as exc:
+                    raise UsageError(f"{exc.args[0]}") from None
     if (flt.min_duration_s is not None and flt.max_duration_s is not None
             and flt.min_duration_s > flt.max_duration_s):
         raise UsageError(f"--min-duration {flt.min_duration_s:g} is more than --max-duration {flt.max_duration_s:g}")
@@ -135,6 +149,7 @@ def check_filter(capture, flt: SessionFilter) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from hindsight.cli.dataset_source import open_source
+    from hindsight.store.schema import SCHEMA_VERSION
 
     with open_source(args) as cap:
         counts = cap.counts()
@@ -162,6 +177,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.file}: {info['format']} version {info['format_version']} (by {info['creator']}; "
           f"input masking: {info['masking']})")
+    if info["format_version"] < SCHEMA_VERSION:
+        print(f"  format {info['format_version']} is read-only here and slower for heatmaps: convert it with "
+              f"'hindsight upgrade {args.file} NEW'")
     print(f"  sessions  {counts['sessions']:>12,}")
     print(f"  pageviews {counts['pageviews']:>12,}")
     print(f"  events    {counts['events']:>12,}")

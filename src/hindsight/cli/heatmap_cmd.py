@@ -16,11 +16,18 @@ KIND_CHOICES = ("click", "move", "scroll", "attention", "rage", "dead")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("heatmap", help="export a page's heatmap over its screenshot as a PNG")
     p.add_argument("file")
-    p.add_argument("--page", required=True, metavar="URL", help="page URL, as 'hindsight info' lists it")
+    p.add_argument("--page", required=True, metavar="URL|PATTERN",
+                   help="page URL or pattern (its page group, see 'hindsight pages list'), e.g. "
+                        "https://shop.example/product.html or /product/*")
     p.add_argument("--kind", choices=KIND_CHOICES, default="click",
                    help="click, move (cursor dwell), scroll (depth reached), attention (time in view), "
                         "rage or dead clicks (default click)")
     add_filter_arguments(p)  # --device picks the snapshot too (default desktop)
+    p.add_argument("--width", type=positive_int, default=None, metavar="W",
+                   help="draw on the page's screenshot W px wide (default: the one covering most sessions of "
+                        "the device); clicks of every width are projected onto it through their element")
+    p.add_argument("--snapshot", type=positive_int, default=None, metavar="ID",
+                   help="draw on this snapshot (screenshot) of the page")
     p.add_argument("-o", "--output", type=output_path, metavar="PNG", default=None, help="write the image here")
     p.add_argument("--opacity", type=float_range(0.0, 1.0), default=0.6, help="overlay opacity 0..1 (default 0.6)")
     p.add_argument("--min-sessions", type=positive_int, default=None, metavar="N",
@@ -30,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "pageview; filter flags without dashes, e.g. --converted --vs not-converted, "
                         "--source paid --vs 'source=organic country=US,GB'")
     p.add_argument("--json", action="store_true", help="print sample size, warning and the top 10 elements")
+    p.add_argument("--state", type=int, default=None, metavar="ID",
+                   help="click map of one page state (a dialog open, an error shown...): the clicks made "
+                        "while it showed, on its screenshot; --json lists the page's states")
     p.set_defaults(handler=cmd_heatmap)
 
 
@@ -74,8 +84,19 @@ def _describe(flt) -> str:
     return " ".join(parts) or "all sessions"
 
 
+def _ordered(table, kind: str) -> list:
+    """The element table as top_elements lists it: on a rage / dead map, the elements with most
+    of those clicks first (as the panel's table), else by clicks."""
+    if kind == "rage":
+        return sorted(table, key=lambda e: (-e.rage_clicks, -e.clicks))
+    if kind == "dead":
+        return sorted(table, key=lambda e: (-e.dead_clicks, -e.clicks))
+    return list(table)
+
+
 def cmd_heatmap(args: argparse.Namespace) -> int:
-    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, find_snapshot
+    from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, choose_snapshot
+    from hindsight.analytics.page_groups import capture_groups, heatmap_pages
     from hindsight.analytics.heatmap_display import display_scale
     from hindsight.store import open_capture
 
@@ -92,37 +113,57 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
 
     with open_source(args) as cap:
         flt = filter_from_args(args, cap)
-        try:
-            snap = find_snapshot(cap, args.page, device)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
-        if is_dataset_source(cap):
+        on_dataset = is_dataset_source(cap)
+        if on_dataset:
+            if args.state is not None:
+                raise UsageError("--state is not supported on a dataset")
             from hindsight.engine.driver import DatasetHeatmaps
 
             engine = DatasetHeatmaps(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
         else:
             engine = HeatmapEngine(cap, min_sessions=args.min_sessions or MIN_SESSIONS)
+        if args.width is not None and args.snapshot is not None:
+            raise UsageError("give --width or --snapshot, not both")
+        try:
+            group = capture_groups(cap).resolve(args.page)
+            pages = heatmap_pages(group)
+            snap = choose_snapshot(cap, engine, group.key, device, width=args.width, snapshot_id=args.snapshot,
+                                   pages=pages)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        device = snap.device
+        if args.state is not None:
+            from hindsight.cli.heatmap_states import state_heatmap_cmd
+
+            return state_heatmap_cmd(args, cap, snap, device, flt)
         if args.vs is not None:
-            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap))
-        result = engine.compute(snap.snapshot_id, args.kind, flt)
+            return _compare(args, cap, engine, snap, device, flt, _segment_b(args.vs, cap), pages)
+        result = engine.compute(snap.snapshot_id, args.kind, flt, pages=pages)
         if args.output:
             # The same picture as the app's "Save image…" (one function draws both).
             from hindsight.analytics.heatmap_export import heatmap_image, save_png
 
-            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=args.page, engine=engine,
-                                   opacity=args.opacity), args.output)
-        table = engine.element_table(snap.snapshot_id, flt) if args.json else []
+            save_png(heatmap_image(cap, snap, args.kind, flt, page_url=group.key, engine=engine,
+                                   opacity=args.opacity, pages=pages), args.output)
+        table = engine.element_table(snap.snapshot_id, flt, pages=pages) if args.json else []
+        from hindsight.store.states import snapshot_states
+
+        states = [] if on_dataset else snapshot_states(cap, snap.snapshot_id)  # page states, for --state
     if args.json:
         out = {
-            "page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "kind": args.kind,
+            "page": args.page, "pattern": group.key, "urls": list(group.urls),
+            "device": device, "snapshot_id": snap.snapshot_id, "width": snap.width,
+            "kind": args.kind, "coverage": result.coverage.to_dict(),
+            "grid_total": round(float(result.counts.sum()), 4),   # points (or s, %) the grid holds
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "display_levels": list(display_scale(result).levels),
             "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
                               "share": round(e.share, 4), "clickable": e.clickable,
                               "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
-                             for e in table[:10] if e.clicks > 0],
+                             for e in _ordered(table, args.kind) if e.clicks > 0][:10],
         }
+        out["states"] = states
         if result.scroll is not None:
             out["scroll"] = {label: round(depth, 1) for label, depth in result.scroll.lines()}
         if args.output:
@@ -130,6 +171,9 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
         print_json(out)
     else:
         print(f"wrote {args.output}: {result.title.lower()} of {args.page} ({device}), {result.sample.badge()}")
+        print(result.coverage.header())
+        for line in result.coverage.notes():
+            print(f"note: {line}")
         if result.warning:
             print(f"warning: {result.warning}")
         if result.note:
@@ -137,14 +181,14 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
-    cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b)
+def _compare(args, cap, engine, snap, device, flt_a, flt_b, pages=None) -> int:
+    cmp = engine.compare(snap.snapshot_id, args.kind, flt_a, flt_b, pages=pages)
     names = (_describe(flt_a), _describe(flt_b))
     if args.output:
         from hindsight.analytics.heatmap_export import compare_image, save_png
 
         save_png(compare_image(cap, snap, args.kind, flt_a, flt_b, names, page_url=args.page, engine=engine,
-                               opacity=args.opacity), args.output)
+                               opacity=args.opacity, pages=pages), args.output)
     if args.json:
         print_json({"page": args.page, "device": device, "kind": args.kind, "unit": cmp.unit,
                     "levels": list(cmp.levels),
@@ -153,6 +197,7 @@ def _compare(args, cap, engine, snap, device, flt_a, flt_b) -> int:
                     **({"output": str(args.output)} if args.output else {})})
     else:
         print(f"wrote {args.output}: {cmp.a.title.lower()} of {args.page} ({device}), A − B per pageview")
+        print(cmp.a.coverage.header())
         for tag, name, r in (("A", names[0], cmp.a), ("B", names[1], cmp.b)):
             print(f"  {tag} {name}: {r.sample.badge()}" + (f"  (warning: {r.warning})" if r.warning else ""))
     return 0

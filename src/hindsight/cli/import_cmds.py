@@ -25,8 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--append", action="store_true", help="add the sessions to an existing capture (one transaction)")
     r.add_argument("--overwrite", action="store_true", help="replace CAPTURE if it exists")
     r.add_argument("--screenshot", action="append", default=[], metavar="PNG",
-                   help="full-page screenshot to use as a page's snapshot image: NAME_WIDTH.png "
-                        "(e.g. signup_1280.png for .../signup.html at 1280 px) or URL=PNG (repeatable)")
+                   help="full-page screenshot to use as a page's snapshot image at one width: NAME_WIDTH.png or "
+                        "NAME_WIDTHxHEIGHT.png (e.g. signup_1280x800.png for .../signup.html at 1280 px), "
+                        "URL=PNG (at the file name's width, else the image's width), URL@WIDTH=PNG, "
+                        "URL@2x=PNG (a 2x image); an image matching no imported page and width is an "
+                        "error (repeatable)")
     mask = r.add_mutually_exclusive_group()
     mask.add_argument("--mask", dest="mask", action="store_true", default=True,
                       help="scrub e-mail addresses and card numbers from kept text (default)")

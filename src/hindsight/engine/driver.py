@@ -97,26 +97,35 @@ def _partition(url: str, day: str) -> Partition:
 # ---------------------------------------------------------------------------------------
 
 
-def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px):
+def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px, pages=None):
     from hindsight.analytics.heatmap import HeatmapEngine
 
-    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt)
+    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
 
 
-def _element_task(url, day, snapshot_id, flt, cell_px):
-    """Per element of the snapshot: (clicks, rage, dead, sessions) counts, and clicks in total."""
+def _element_task(url, day, snapshot_id, flt, cell_px, pages=None):
+    """Per element of the snapshot: (clicks, rage, dead, sessions) counts, and clicks in total
+    (of every snapshot of the page group ``pages``, matched onto this one's elements)."""
     from hindsight.analytics.heatmap import HeatmapEngine
 
     part = _partition(url, day)
     eng = HeatmapEngine(part, cell_px=cell_px)
     n = len(part.elements(snapshot_id))
-    if not part.snapshot_pageviews(snapshot_id):
-        return np.zeros((4, n), dtype=np.int64), 0
-    rows = eng.element_table(snapshot_id, flt)
     out = np.zeros((4, n), dtype=np.int64)
+    if all(not part.snapshot_pageviews(s.snapshot_id) for s in eng.sources(snapshot_id, pages)):
+        return out, 0
+    rows = eng.element_table(snapshot_id, flt, pages)
     for r in rows:
         out[:, r.index] = (r.clicks, r.rage_clicks, r.dead_clicks, r.sessions)
-    return out, eng.partial(snapshot_id, "click", flt).points
+    return out, eng.partial(snapshot_id, "click", flt, pages).points
+
+
+def _screenshots_task(url, day, page_ids, device, flt, cell_px):
+    """{snapshot id: sessions of the segment} of the page group's screenshots on ``device``."""
+    from hindsight.analytics.heatmap import HeatmapEngine
+
+    rows = HeatmapEngine(_partition(url, day), cell_px=cell_px).screenshots(page_ids, device, flt)
+    return {snap.snapshot_id: int(n or 0) for snap, n in rows}
 
 
 def _signals_task(url, day, flt, settings):
@@ -399,12 +408,22 @@ class DatasetCapture:
         return self.dataset.partition(self._day_of(session_id)).session_events(session_id)
 
     # -- analyses (tasks + exact combines) ------------------------------------------------------
-    def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int, **kw) -> list:
-        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), **kw)
+    def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int,
+                         pages: tuple[int, ...] | None = None, **kw) -> list:
+        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), pages, **kw)
 
-    def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int):
-        parts = self.run(_element_task, int(snapshot_id), flt, int(cell_px))
+    def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int,
+                       pages: tuple[int, ...] | None = None):
+        parts = self.run(_element_task, int(snapshot_id), flt, int(cell_px), pages)
         return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+    def screenshot_sessions(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None,
+                            cell_px: int) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for part in self.run(_screenshots_task, tuple(page_ids), device, flt, int(cell_px)):
+            for sid, n in part.items():
+                out[sid] = out.get(sid, 0) + n
+        return out
 
     def signals(self, flt: SessionFilter | None = None, settings=None, **kw):
         return concat_signal_tables(self.run(_signals_task, flt, settings, **kw))
@@ -458,18 +477,20 @@ class DatasetHeatmaps:
         self._results: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None, **kw):
-        from hindsight.analytics.heatmap import KINDS, combine_heatmaps
+    def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None, **kw):
+        from hindsight.analytics.heatmap import KINDS, _norm_pages, combine_heatmaps
 
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         flt = flt or SessionFilter()
-        key = (int(snapshot_id), kind, flt)
+        pages = _norm_pages(pages)
+        key = (int(snapshot_id), kind, flt, pages)
         with self._lock:
             hit = self._results.get(key)
         if hit is not None:
             return hit
-        parts = self.capture.heatmap_partials(snapshot_id, kind, flt, self.cell_px, **kw)
+        parts = self.capture.heatmap_partials(snapshot_id, kind, flt, self.cell_px, pages, **kw)
         if not parts:
             raise CaptureError(self.capture.path, "has no sessions")
         result = combine_heatmaps(parts, self.min_sessions)
@@ -479,21 +500,47 @@ class DatasetHeatmaps:
                 self._results.popitem(last=False)
         return result
 
-    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None):
-        with self._lock:
-            return self._results.get((int(snapshot_id), kind, flt or SessionFilter()))
+    def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
+               pages: tuple[int, ...] | None = None):
+        from hindsight.analytics.heatmap import _norm_pages
 
-    def compare(self, snapshot_id, kind, flt_a, flt_b):
+        with self._lock:
+            return self._results.get((int(snapshot_id), kind, flt or SessionFilter(), _norm_pages(pages)))
+
+    def compare(self, snapshot_id, kind, flt_a, flt_b, pages=None):
         from hindsight.analytics.heatmap import HeatmapEngine
 
-        return HeatmapEngine.compare(self, snapshot_id, kind, flt_a, flt_b)
+        return HeatmapEngine.compare(self, snapshot_id, kind, flt_a, flt_b, pages)
 
-    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None):
-        from hindsight.analytics.heatmap import ElementStats
+    def sources(self, snapshot_id: int, pages: tuple[int, ...] | None = None) -> list:
+        from hindsight.analytics.heatmap import HeatmapEngine
+
+        return HeatmapEngine.sources(self, snapshot_id, pages)
+
+    def screenshots(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None) -> list:
+        """As :meth:`HeatmapEngine.screenshots`: per-partition session counts add up (disjoint sessions)."""
+        from hindsight.analytics.heatmap import _norm_pages
+
+        page_ids = _norm_pages(page_ids) or ()
+        snaps = [snap for pid in page_ids for snap in self.capture.snapshots(pid) if snap.device == device]
+        if len(snaps) <= 1:
+            return [(snap, None) for snap in snaps]
+        counts = self.capture.screenshot_sessions(page_ids, device, flt, self.cell_px)
+        rows = [(snap, int(counts.get(snap.snapshot_id, 0))) for snap in snaps]
+        rows.sort(key=lambda r: (-r[1], r[0].width, r[0].snapshot_id))
+        return rows
+
+    def default_snapshot(self, page_ids: tuple[int, ...], device: str, flt: SessionFilter | None = None):
+        rows = self.screenshots(page_ids, device, flt)
+        return rows[0][0] if rows else None
+
+    def element_table(self, snapshot_id: int, flt: SessionFilter | None = None,
+                      pages: tuple[int, ...] | None = None):
+        from hindsight.analytics.heatmap import ElementStats, _norm_pages
 
         em = self.capture.elements(snapshot_id)
         n = len(em)
-        counts, total = self.capture.element_counts(snapshot_id, flt, self.cell_px)
+        counts, total = self.capture.element_counts(snapshot_id, flt, self.cell_px, _norm_pages(pages))
         if not n:
             return []
         clicks, rage, dead, sessions = counts

@@ -288,14 +288,19 @@ class Partition:
             raise CaptureError(self.dataset.url, "this session filter (signal conditions) is not supported on a "
                                                  "dataset yet")
 
-    def _visited(self, urls) -> list[int]:
-        """Sessions of this day that visited every one of ``urls`` (any, for ``not_visited``)."""
+    def _sessions_on(self, entry) -> np.ndarray:
+        """Sessions of this day that viewed ``entry``: a URL, or a tuple of URLs (a page group: any)."""
+        urls = entry if isinstance(entry, tuple) else (entry,)
         pages = {p.url: p.page_id for p in self.pages()}
+        wanted = [pages[u] for u in urls if u in pages]
         pv = self._pageview_arrays()
+        return np.unique(pv["session_id"][np.isin(pv["page_id"], np.asarray(wanted, dtype=np.int64))])
+
+    def _visited(self, entries) -> list[int]:
+        """Sessions of this day that visited every one of ``entries`` (see :meth:`_sessions_on`)."""
         out = None
-        for url in urls:
-            pid = pages.get(url)
-            ids = np.unique(pv["session_id"][pv["page_id"] == pid]) if pid is not None else np.zeros(0, np.int64)
+        for entry in entries:
+            ids = self._sessions_on(entry)
             out = ids if out is None else np.intersect1d(out, ids)
         return out.tolist()
 
@@ -305,11 +310,33 @@ class Partition:
         visited = self._visited(flt.visited) if flt.visited else None
         not_visited = None
         if flt.not_visited:
-            pv = self._pageview_arrays()
-            pages = {p.url: p.page_id for p in self.pages()}
-            wanted = [pages[u] for u in flt.not_visited if u in pages]
-            not_visited = np.unique(pv["session_id"][np.isin(pv["page_id"], wanted)]).tolist()
+            not_visited = np.unique(np.concatenate([self._sessions_on(e) for e in flt.not_visited])).tolist()
         return _filter_expression(flt, visited, not_visited)
+
+    def session_columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Numeric session columns ``names`` of this day's sessions as int64, by session id (NULLs -1)."""
+        names = ("session_id",) + tuple(n for n in names if n != "session_id")
+        bad = [n for n in names if n in _TEXT_SESSION]
+        if bad:
+            raise ValueError(f"not a numeric session column: {bad[0]!r}")
+        out = self._session_columns(list(names), None)
+        order = np.argsort(out["session_id"], kind="stable")
+        return {n: np.ascontiguousarray(out[n][order]) for n in names}
+
+    def snapshot_pageview_columns(self, snapshot_id: int,
+                                  names: tuple[str, ...] = ("pageview_id", "session_id", "seq", "start_ms", "end_ms")
+                                  ) -> dict[str, np.ndarray]:
+        """Columns ``names`` of this day's pageviews of a snapshot (int64), by pageview id."""
+        names = ("pageview_id",) + tuple(n for n in names if n != "pageview_id")
+        if "start_ms" in names and "end_ms" not in names:
+            names += ("end_ms",)
+        pv = self._pageview_arrays()
+        rows = np.flatnonzero(pv["snapshot_id"] == int(snapshot_id))
+        rows = rows[np.argsort(pv["pageview_id"][rows], kind="stable")]
+        return {n: np.ascontiguousarray(pv[n][rows]) for n in names}
+
+    #: Parquet reads project columns: the heatmap engine may ask for only the ones it needs.
+    columnar = True
 
     def _session_columns(self, columns, flt: SessionFilter | None) -> dict[str, np.ndarray]:
         t = self.dataset.table("sessions", self.day, columns=columns, filter=self._session_expr(flt))
@@ -381,7 +408,7 @@ class Partition:
     def _events(self, filter, columns=None) -> tuple[EventColumns, np.ndarray, np.ndarray]:
         """(events, session_id, pageview_id) matching ``filter``, in (pageview_id, t) order."""
         names = [n for n, _ in EVENT_COLUMNS]
-        wanted = names if columns is None else [n for n in names if n in set(columns) | {"t"}]
+        wanted = names if columns is None else [n for n in names if n in set(columns) | {"t", "kind"}]
         t = self.dataset.table("events", self.day, columns=["session_id", "pageview_id", *wanted], filter=filter)
         n = 0 if t is None else t.num_rows
         cols = {}

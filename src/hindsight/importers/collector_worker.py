@@ -136,7 +136,7 @@ def write_session(job: dict) -> dict:
 def _commit(writer) -> None:
     """``writer.commit()``, noting ``data_version`` between the transactions (read inside one,
     it would pin that transaction's snapshot)."""
-    writer._flush()
+    writer._flush(final=True)   # chunks too: they must match the committed pageviews
     writer._con.execute("COMMIT")
     _state.data_version = writer._con.execute("PRAGMA data_version").fetchone()[0]
     writer._con.execute("BEGIN")

@@ -91,53 +91,103 @@ def mask_chars(text: str) -> str:
 
 
 class _Selector:
-    """A CSS selector list, matched on one element's tag and attributes. Compound selectors
-    (``p.secret[data-private]``) match exactly; for a complex one (``.a .b``, ``.a > b``) only
-    its last compound is checked (more is masked, never less)."""
+    """A CSS selector list, matched on one element's tag and attributes and, for complex
+    selectors (``.a .b``, ``.a > b``), on its ancestors: the whole selector must match.
+    Sibling combinators (``+``, ``~``) and compounds this parser cannot read fall back to the
+    last compound alone (more is masked, never less)."""
 
     def __init__(self, text: str):
         self.parts: list[tuple[str | None, list]] = []
+        #: per entry of ``parts``: the compounds to its left, right to left, each with the
+        #: combinator that joins it to the compound on its right (" " or ">"); None: last only
+        self.chains: list[list[tuple[str, tuple]] | None] = []
         for sel in text.split(","):
-            sel = re.split(r"\s*[\s>+~]\s*", sel.strip())[-1] if sel.strip() else ""
-            m = _SIMPLE.match(sel)
-            if not sel or not m:
+            tokens = re.findall(r"[>+~]|(?:[^\s>+~\[]|\[[^\]]*\])+", sel.strip())
+            compounds: list[tuple[str, str]] = []  # (combinator to the part on the left, compound text)
+            comb = " "
+            for tok in tokens:
+                if tok in (">", "+", "~"):
+                    comb = tok
+                    continue
+                compounds.append((comb, tok))
+                comb = " "
+            parsed = [(c, self._compound(t)) for c, t in compounds]
+            if not parsed or parsed[-1][1] is None:
                 continue
-            tag = m.group(1).lower() if m.group(1) and m.group(1) != "*" else None
-            conds = []
-            for pm in _PART.finditer(m.group(2) or ""):
-                if pm.group(1) == ".":
-                    conds.append(("class", pm.group(2)))
-                elif pm.group(1) == "#":
-                    conds.append(("id", pm.group(2)))
-                else:
-                    conds.append(("attr", pm.group(3).lower(), pm.group(4), pm.group(5)))
-            self.parts.append((tag, conds))
+            self.parts.append(parsed[-1][1])
+            left = parsed[:-1]
+            ok = all(p is not None for _, p in left) and all(c in (" ", ">") for c, _ in parsed[1:])
+            # combinator joining left[i] to its right neighbour is parsed[i + 1][0]
+            self.chains.append([(parsed[i + 1][0], left[i][1]) for i in range(len(left) - 1, -1, -1)]
+                               if ok and left else None)
 
-    def matches(self, tag: str, attrs: dict, classes: set) -> bool:
-        for want_tag, conds in self.parts:
-            if want_tag and want_tag != tag:
-                continue
-            ok = True
-            for c in conds:
-                if c[0] == "class":
-                    ok = c[1] in classes
-                elif c[0] == "id":
-                    ok = attrs.get("id") == c[1]
+    @staticmethod
+    def _compound(sel: str):
+        m = _SIMPLE.match(sel)
+        if not sel or not m:
+            return None
+        tag = m.group(1).lower() if m.group(1) and m.group(1) != "*" else None
+        conds = []
+        for pm in _PART.finditer(m.group(2) or ""):
+            if pm.group(1) == ".":
+                conds.append(("class", pm.group(2)))
+            elif pm.group(1) == "#":
+                conds.append(("id", pm.group(2)))
+            else:
+                conds.append(("attr", pm.group(3).lower(), pm.group(4), pm.group(5)))
+        return tag, conds
+
+    @staticmethod
+    def _one(part, tag: str, attrs: dict, classes: set) -> bool:
+        want_tag, conds = part
+        if want_tag and want_tag != tag:
+            return False
+        for c in conds:
+            if c[0] == "class":
+                ok = c[1] in classes
+            elif c[0] == "id":
+                ok = attrs.get("id") == c[1]
+            else:
+                _, name, op, val = c
+                got = next((v for k, v in attrs.items() if isinstance(k, str) and k.lower() == name), None)
+                if got is None:
+                    ok = False
+                elif op:
+                    got = str(got)
+                    ok = {"=": got == val, "~=": val in got.split(), "^=": got.startswith(val),
+                          "$=": got.endswith(val), "*=": val in got,
+                          "|=": got == val or got.startswith(val + "-")}[op]
                 else:
-                    _, name, op, val = c
-                    got = next((v for k, v in attrs.items() if isinstance(k, str) and k.lower() == name), None)
-                    if got is None:
-                        ok = False
-                    elif op:
-                        got = str(got)
-                        ok = {"=": got == val, "~=": val in got.split(), "^=": got.startswith(val),
-                              "$=": got.endswith(val), "*=": val in got,
-                              "|=": got == val or got.startswith(val + "-")}[op]
-                if not ok:
-                    break
-            if ok:
+                    ok = True
+            if not ok:
+                return False
+        return True
+
+    def match(self, tag: str, attrs: dict, classes: set, ancestors=None) -> bool:
+        """Whether the element matches; ``ancestors``: (tag, attrs, classes) from its parent up
+        (None: not known, then only the last compound of each selector is checked)."""
+        anc = None
+        for part, chain in zip(self.parts, self.chains):
+            if not self._one(part, tag, attrs, classes):
+                continue
+            if chain is None or ancestors is None:
+                return True
+            if anc is None:
+                anc = list(ancestors)
+            if self._chain(chain, 0, anc, 0):
                 return True
         return False
+
+    def _chain(self, chain, ci: int, anc: list, ai: int) -> bool:
+        if ci == len(chain):
+            return True
+        comb, part = chain[ci]
+        if comb == ">":
+            return ai < len(anc) and self._one(part, *anc[ai]) and self._chain(chain, ci + 1, anc, ai + 1)
+        return any(self._one(part, *anc[j]) and self._chain(chain, ci + 1, anc, j + 1) for j in range(ai, len(anc)))
+
+    def matches(self, tag: str, attrs: dict, classes: set, ancestors=None) -> bool:
+        return self.match(tag, attrs, classes, ancestors)
 
 
 @dataclass
@@ -218,23 +268,38 @@ class _Applier:
         self.masked: set = set()   # node ids whose text is masked (masked scope)
         self.blocked: set = set()  # node ids inside a blocked element
         self.head: set = set()     # node ids inside <head> (title, styles: never masked)
+        self.info: dict = {}       # element node id -> (tag, attrs, classes), for complex selectors
+        self.parent_el: dict = {}  # element node id -> its parent element's node id
 
-    def _element_state(self, node: dict, masked: bool, blocked: bool) -> tuple[bool, bool, bool]:
+    def _ancestors(self, parent_id):
+        """(tag, attrs, classes) of the element ``parent_id`` and its element ancestors, upward."""
+        seen = 0
+        while parent_id is not None and parent_id in self.info and seen < 2000:
+            yield self.info[parent_id]
+            parent_id = self.parent_el.get(parent_id)
+            seen += 1
+
+    def _element_state(self, node: dict, masked: bool, blocked: bool, parent_id=None) -> tuple[bool, bool, bool]:
         attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
         tag = str(node.get("tagName") or "").lower()
         cls = attrs.get("class")
         classes = set(cls.split()) if isinstance(cls, str) else set()
+        nid = node.get("id")
+        if isinstance(nid, int) and (self.mask_sel or self.block_sel):  # complex selectors need ancestors
+            self.info[nid] = (tag, attrs, classes)
+            if parent_id is not None:
+                self.parent_el[nid] = parent_id
         block_here = bool(classes & self.r.block_classes) or bool(
-            self.block_sel and self.block_sel.matches(tag, attrs, classes))
+            self.block_sel and self.block_sel.matches(tag, attrs, classes, self._ancestors(parent_id)))
         mask_here = bool(classes & (self.r.mask_classes | self.r.ignore_classes)) or bool(
-            self.mask_sel and self.mask_sel.matches(tag, attrs, classes))
+            self.mask_sel and self.mask_sel.matches(tag, attrs, classes, self._ancestors(parent_id)))
         return masked or mask_here or self.r.mask_all, blocked, block_here and not blocked
 
-    def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False) -> dict:
+    def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None) -> dict:
         root = _copy.deepcopy(root)
-        stack = [(root, masked, blocked, in_head)]
+        stack = [(root, masked, blocked, in_head, parent_id)]
         while stack:
-            node, m, b, head = stack.pop()
+            node, m, b, head, pid = stack.pop()
             if not isinstance(node, dict):
                 continue
             nid = node.get("id")
@@ -243,7 +308,7 @@ class _Applier:
                 tag = str(node.get("tagName") or "").lower()
                 head = head or tag == "head"
                 if not head:
-                    m, b, block_here = self._element_state(node, m, b)
+                    m, b, block_here = self._element_state(node, m, b, pid)
                     if b:
                         node["hsHidden"] = True
                     if block_here:
@@ -268,8 +333,9 @@ class _Applier:
                     self.masked.add(nid)
                 if b:
                     self.blocked.add(nid)
+            child_pid = nid if t == 2 and isinstance(nid, int) else pid
             for child in node.get("childNodes") or []:
-                stack.append((child, m, b, head))
+                stack.append((child, m, b, head, child_pid))
         return root
 
     def run(self, events: list) -> list:
@@ -281,6 +347,7 @@ class _Applier:
             d = ev["data"]
             if ev.get("type") == 2 and isinstance(d.get("node"), dict):
                 self.masked, self.blocked, self.head = set(), set(), set()
+                self.info, self.parent_el = {}, {}
                 ev = {**ev, "data": {**d, "node": self._walk(d["node"], False, False)}}
             elif ev.get("type") == 3 and d.get("source") == 0:
                 ev = {**ev, "data": self._mutation(d)}
@@ -293,7 +360,8 @@ class _Applier:
         for a in d.get("adds") or []:
             if isinstance(a, dict) and isinstance(a.get("node"), dict):
                 pid = a.get("parentId")
-                a = {**a, "node": self._walk(a["node"], pid in self.masked, pid in self.blocked, pid in self.head)}
+                a = {**a, "node": self._walk(a["node"], pid in self.masked, pid in self.blocked, pid in self.head,
+                                             pid if isinstance(pid, int) else None)}
             adds.append(a)
         if "adds" in d:
             d["adds"] = adds

@@ -43,9 +43,19 @@ _MEASURE_JS = r"""
   try { await Promise.race([document.fonts.ready, new Promise(r => setTimeout(r, 2000))]); } catch (e) {}
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const sx = window.scrollX, sy = window.scrollY, out = [];
+  // 'fixed' / 'sticky' when the element or an ancestor has that computed position
+  const pinned = new Map();
+  const pinOf = (el) => {
+    if (!el || el.nodeType !== 1) return '';
+    if (pinned.has(el)) return pinned.get(el);
+    const p = getComputedStyle(el).position;
+    const v = (p === 'fixed' || p === 'sticky') ? p : pinOf(el.parentElement);
+    pinned.set(el, v);
+    return v;
+  };
   for (const el of document.querySelectorAll('[data-hs-id]')) {
     const r = el.getBoundingClientRect();
-    out.push([+el.getAttribute('data-hs-id'), r.left + sx, r.top + sy, r.width, r.height]);
+    out.push([+el.getAttribute('data-hs-id'), r.left + sx, r.top + sy, r.width, r.height, pinOf(el)]);
   }
   const de = document.documentElement, b = document.body;
   const height = Math.max(de.scrollHeight, b ? b.scrollHeight : 0, de.clientHeight);
@@ -68,6 +78,8 @@ class Rendered:
     height: int
     png: bytes | None
     geometry: str  # "chromium" | "placeholder"
+    #: (n,) 'fixed' / 'sticky' (computed style of the element or an ancestor) or ''
+    position: np.ndarray | None = None
 
 
 def find_chromium() -> str | None:
@@ -234,9 +246,12 @@ class ChromiumRenderer:
             raise RenderError("measuring the page failed: " + str(res["exceptionDetails"].get("text", "")))
         value = res.get("result", {}).get("value") or {}
         boxes = np.full((n_elements, 4), np.nan)
-        for idx, x, y, w, h in value.get("boxes", []):
+        position = np.full(n_elements, "", dtype="<U6")
+        for idx, x, y, w, h, *rest in value.get("boxes", []):
             if 0 <= idx < n_elements:
                 boxes[int(idx)] = (x, y, w, h)
+                if rest and rest[0] in ("fixed", "sticky"):
+                    position[int(idx)] = rest[0]
         page_h = max(height, int(round(float(value.get("height") or height))))
         png = None
         if screenshot:
@@ -248,7 +263,7 @@ class ChromiumRenderer:
             import base64
 
             png = base64.b64decode(shot["data"])
-        return Rendered(boxes, width, page_h, png, "chromium")
+        return Rendered(boxes, width, page_h, png, "chromium", position)
 
 
 # -- placeholder ---------------------------------------------------------------------------

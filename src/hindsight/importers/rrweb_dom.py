@@ -243,6 +243,7 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
             child_texts[p].append(full_text[i])
 
     nth: dict[tuple[int, str], int] = {}
+    attr_keys = _stable_attribute_keys(elements, attrs_of, mask)
     for i, el in enumerate(elements):
         attrs = attrs_of[i]
         tag = el.tag
@@ -251,6 +252,8 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
         ident = attrs.get("id")
         if isinstance(ident, str) and ident and id_count.get(ident) == 1 and _CSS_IDENT.match(ident):
             el.selector = "#" + ident
+        elif attr_keys[i]:
+            el.selector = attr_keys[i]
         else:
             own = f"{tag}:nth-of-type({nth[key]})"
             if tag == "body":
@@ -296,12 +299,47 @@ def parse_dom(root: dict, mask: bool = True) -> DomTree:
                 el.option_value = text
             el.role, el.clickable, el.field, el.form, el.submit, el.sensitive = "option", False, None, None, False, False
             el.label = _clean(text, LABEL_CHARS, mask)
+            chosen = attrs_of[el.parent].get("value") if 0 <= el.parent < len(attrs_of) else None
+            if isinstance(chosen, str) and chosen.strip() and not chosen.strip("*"):
+                # a masked select (rrweb maskInputOptions / maskAllInputs masked its value): its
+                # option labels would tell the choices apart; keep neither labels nor values
+                el.label = re.sub(r"\S", "*", el.label)
+                el.option_value = ""
             continue
         el.label = _label(el, attrs, full_text[i], ids, label_for, elements, full_text, attrs_of, mask)
 
     tree = DomTree(elements, index_of_node, doc_id, _clean(title, 200, mask), root, dropped)
     tree.title_nodes = frozenset(title_ids)
     return tree
+
+
+#: Attributes that name an element stably across widths, after ``id`` (issue 11: the heatmap
+#: matches a click's element on a screenshot of another width by its selector).
+_KEY_ATTRIBUTES = ("data-testid", "name", "aria-label")
+_KEY_VALUE = re.compile(r'^[^"\\\n\r]{1,80}$')
+
+
+def _stable_attribute_keys(elements: list[DomElement], attrs_of: list[dict], mask: bool) -> list[str]:
+    """Per element, ``[data-testid="x"]``, ``tag[name="x"]`` or ``[aria-label="x"]`` where that value
+    is unique in the document (the first such attribute wins), else "". With masking on, a value
+    that masking would change (an e-mail address, a card-like number) is never a key."""
+    seen: dict[tuple[str, str], int] = {}
+    for attrs in attrs_of:
+        for a in _KEY_ATTRIBUTES:
+            v = attrs.get(a)
+            if isinstance(v, str):
+                seen[(a, v)] = seen.get((a, v), 0) + 1
+    keys = []
+    for el, attrs in zip(elements, attrs_of):
+        key = ""
+        for a in _KEY_ATTRIBUTES:
+            v = attrs.get(a)
+            if isinstance(v, str) and seen.get((a, v)) == 1 and _KEY_VALUE.match(v) \
+                    and not (mask and scrub(v) != v):
+                key = f'{el.tag}[name="{v}"]' if a == "name" else f'[{a}="{v}"]'
+                break
+        keys.append(key)
+    return keys
 
 
 def _label(el: DomElement, attrs: dict, text: str, ids: dict[str, int], label_for: dict[str, int],
@@ -512,8 +550,9 @@ class LiveDom:
                     later.append(a)
                     continue
                 kids = parent.setdefault("childNodes", [])
-                node = dict(node)
-                node.setdefault("childNodes", [])
+                # a deep copy: later adds insert into this node's childNodes, which must not
+                # write into the recording's event (the next replay would add them twice)
+                node = _copy_node(node)
                 pos = len(kids)
                 nxt = a.get("nextId")
                 if nxt is not None:
@@ -542,6 +581,22 @@ class LiveDom:
                     attrs["style"] = _merge_style(attrs.get("style"), value)
                 else:
                     attrs[name] = value
+
+
+def _copy_node(node: dict) -> dict:
+    """A copy of a serialized node and its subtree (lists and dicts copied, iteratively)."""
+    import copy
+
+    out = copy.copy(node)
+    stack = [out]
+    while stack:
+        n = stack.pop()
+        kids = n.get("childNodes")
+        n["childNodes"] = [copy.copy(k) if isinstance(k, dict) else k for k in kids] if isinstance(kids, list) else []
+        if isinstance(n.get("attributes"), dict):
+            n["attributes"] = dict(n["attributes"])
+        stack.extend(k for k in n["childNodes"] if isinstance(k, dict))
+    return out
 
 
 def _merge_style(old, diff: dict) -> str:

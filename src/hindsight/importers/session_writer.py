@@ -45,7 +45,10 @@ from hindsight.store.writer import CaptureWriter
 
 _MAX_RELAYOUTS = 50  # Chromium re-layouts per pageview to follow elements that moved
 _MAX_RELAYOUTS_TOTAL = 2000  # per import (about 0.3 s each); beyond, points are clamped
-_STEM_WIDTH = re.compile(r"^(?P<stem>.+?)[_\-@](?P<width>\d{2,5})(?:px)?$")
+#: ``NAME_1280``, ``NAME-1280px``, ``NAME@1280``, ``NAME_1280x800`` (the height is ignored)
+_STEM_WIDTH = re.compile(r"^(?P<stem>.+?)[_\-@](?P<width>\d{2,5})(?:px)?(?:x\d{2,5}(?:px)?)?$")
+#: ``URL@1280=PNG`` (CSS width), ``URL@2x=PNG`` (device scale), ``URL@1280@2x=PNG``
+_URL_SUFFIX = re.compile(r"@(?:(?P<width>\d{2,5})|(?P<scale>\d+(?:\.\d+)?)x)$")
 
 
 @dataclass
@@ -55,8 +58,9 @@ class Screenshot:
     width: int   # image px
     height: int  # image px
     stem: str | None = None       # page name from the file name (``signup`` of signup_1280.png)
-    css_width: int | None = None  # the width in the file name
+    css_width: int | None = None  # CSS px the image shows: from URL@WIDTH, the file name, or image px / scale
     url: str | None = None        # an explicit URL=PNG page
+    scale: float = 1.0            # image px per CSS px (URL@2x=PNG)
 
 
 def _page_stem(href: str) -> str:
@@ -76,22 +80,44 @@ def _has_query(href: str) -> bool:
 
 
 class ScreenshotSet:
-    """``--screenshot`` images: ``NAME_WIDTH.png`` (NAME = the last path segment of the page
-    URL without extension, ``index`` for ``/``; matches pages without a query string) or
-    ``URL=PNG`` (matches that URL exactly, or its path when the URL has no query)."""
+    """``--screenshot`` images, each for one page at one width.
+
+    - ``NAME_WIDTH.png`` / ``NAME_WIDTHxHEIGHT.png`` (NAME = the last path segment of the page
+      URL without extension, ``index`` for ``/``; matches pages without a query string at that
+      width; ``NAME.png`` matches at the image's width);
+    - ``URL=PNG`` (that URL exactly, or its path when the URL has no query) at the width in the
+      file name, else the image's width in px divided by its device scale (1 unless
+      ``URL@2x=PNG``); ``URL@WIDTH=PNG`` names the CSS width explicitly.
+
+    Three images of one URL at three widths each apply to their own width. An image that
+    matches no imported page at its width is an error (``unused_error``), not a note.
+    """
 
     def __init__(self, specs: list[str] | tuple[str, ...] = ()):
         self.items: list[Screenshot] = []
         self.used: set[str] = set()
+        #: (url, width) of every page imported, for the message naming an unmatched image
+        self.seen: set[tuple[str, int]] = set()
+        #: (url, width) of pages whose snapshot was already in the capture (--append): kept as is
+        self.existing: set[tuple[str, int]] = set()
         for spec in specs:
             url = None
             path = spec
             if "=" in spec and "://" in spec.rsplit("=", 1)[0]:
                 url, path = spec.rsplit("=", 1)  # the URL may hold '=' in its query, the file name not
-            self.items.append(self._load(path, url))
+            width = scale = None
+            while url is not None and (m := _URL_SUFFIX.search(url)):
+                if m["width"]:
+                    width = int(m["width"])
+                else:
+                    scale = float(m["scale"])
+                    if not 0.25 <= scale <= 8:
+                        raise CaptureError(path, f"device scale {m['scale']}x is out of range (0.25x .. 8x)")
+                url = url[:m.start()]
+            self.items.append(self._load(path, url, width, scale))
 
     @staticmethod
-    def _load(path: str, url: str | None) -> Screenshot:
+    def _load(path: str, url: str | None, width: int | None = None, scale: float | None = None) -> Screenshot:
         from PIL import Image, UnidentifiedImageError
 
         try:
@@ -106,25 +132,55 @@ class ScreenshotSet:
         if fmt != "PNG":
             raise CaptureError(path, f"is a {fmt} image; screenshots must be PNG")
         shot = Screenshot(path, data, w, h, url=url)
+        m = _STEM_WIDTH.match(Path(path).stem)
+        named = int(m["width"]) if m else None
         if url is None:
-            stem = Path(path).stem
-            m = _STEM_WIDTH.match(stem)
-            shot.stem, shot.css_width = (m["stem"], int(m["width"])) if m else (stem, None)
+            shot.stem = m["stem"] if m else Path(path).stem
+        if width is not None:
+            shot.css_width = width
+        elif named is not None:
+            shot.css_width = named
+        elif url is not None:
+            shot.css_width = max(1, int(round(w / (scale or 1.0))))
+        if scale is not None:
+            shot.scale = scale
+        elif shot.css_width:
+            shot.scale = w / shot.css_width
         return shot
 
     def match(self, pv: ParsedPageview) -> Screenshot | None:
+        self.seen.add((pv.url.split("#", 1)[0], pv.width))
         for shot in self.items:
             if shot.url is not None:
                 want = shot.url.split("#", 1)[0]
-                href = pv.href.split("#", 1)[0]
-                same = href == want or (not _has_query(want) and href.split("?", 1)[0] == want)
-                if same and (shot.css_width is None or shot.css_width == pv.width):
+                # the recorded href, or the page's URL as stored (tracking keys dropped)
+                same = any(h == want or (not _has_query(want) and h.split("?", 1)[0] == want)
+                           for h in (pv.href.split("#", 1)[0], pv.url.split("#", 1)[0]))
+                if same and shot.css_width == pv.width:
                     self.used.add(shot.path)
                     return shot
             elif not _has_query(pv.href) and shot.stem == _page_stem(pv.href):
                 if shot.css_width == pv.width or (shot.css_width is None and shot.width == pv.width):
                     self.used.add(shot.path)
                     return shot
+        return None
+
+    def unused_error(self) -> CaptureError | None:
+        """The error for the first image that matched no imported page at its width, if any."""
+        for shot in self.items:
+            if shot.path in self.used:
+                continue
+            what = f"{shot.url} at {shot.css_width} px" if shot.url else \
+                f"a page named {shot.stem!r} at {shot.css_width or shot.width} px"
+            pages = ", ".join(f"{u} @ {w}" for u, w in sorted(self.seen)[:8]) or "none"
+            if len(self.seen) > 8:
+                pages += f", ... ({len(self.seen)} in all)"
+            kept = ""
+            if self.existing:
+                kept = ("; these already had a snapshot in the capture, which is kept: "
+                        + ", ".join(f"{u} @ {w}" for u, w in sorted(self.existing)[:8]))
+            return CaptureError(shot.path, f"matches no imported page and width: it is for {what}; "
+                                           f"pages imported: {pages}{kept}; nothing was imported")
         return None
 
 
@@ -134,6 +190,8 @@ class SnapInfo:
     selector_index: dict[str, int]
     boxes: np.ndarray  # (n, 4) float64 x, y, w, h
     geometry: str
+    #: (n,) bool: fixed / sticky elements (or inside one); clicks on them are stored in viewport space
+    pinned: np.ndarray | None = None
 
 
 @dataclass
@@ -155,6 +213,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     session_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    #: page states (``importers/states.py``): changes, rendered, reused, over_bound, not_rendered, ...
+    states: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -164,6 +224,7 @@ class ImportReport:
             "geometry": dict(self.geometry), "snapshots_created": self.snapshots_created,
             "screenshots_used": self.screenshots_used, "duplicates": self.duplicates, "notes": list(self.notes),
             "session_ids": list(self.session_ids), "seconds": round(self.seconds, 3),
+            "states": dict(self.states),
         }
 
 
@@ -184,6 +245,26 @@ def _hit_many(boxes: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pin_to_viewport(info: SnapInfo, pointer, tgt, px, py, vx, vy, report: ImportReport):
+    """Clicks and taps on fixed / sticky elements (or inside one) keep their viewport point:
+    such an element sits at the same viewport spot at any scroll, and the snapshot is laid out
+    at scroll 0, so the viewport point is where the click lands on the snapshot (and the replay
+    adds the scroll back, drawing it under the cursor). Adding the scroll would put the click
+    far below the element, where it used to be clamped to the top of the page."""
+    pinned = info.pinned
+    if pinned is None or not len(pinned) or not pointer.any():
+        return px, py
+    ok = pointer & (tgt >= 0) & (tgt < len(pinned))
+    rows = np.flatnonzero(ok)
+    rows = rows[pinned[tgt[rows]]]
+    if not rows.size:
+        return px, py
+    px, py = px.copy(), py.copy()
+    px[rows], py[rows] = vx[rows], vy[rows]
+    report.adjusted["clicks on fixed / sticky elements kept in viewport space"] += int(rows.size)
+    return px, py
+
+
 class SessionWriter:
     """Adds parsed sessions to an open ``CaptureWriter`` (creating pages and snapshots)."""
 
@@ -196,8 +277,10 @@ class SessionWriter:
         self._renderer: ChromiumRenderer | None = None
         self._render_tried = False
         self._snaps: dict[tuple[int, str, int], SnapInfo] = {}
+        self._existing_keys: set[tuple[int, str, int]] = set()  # snapshots already in the capture
         self._existing_geometry = ""
         self._relayouts_left = _MAX_RELAYOUTS_TOTAL
+        self._states = None  # importers.states.StateRenderer, made at the first session
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -209,9 +292,10 @@ class SessionWriter:
             self._existing_geometry = geometry
             for s in cap.snapshots():
                 emap = cap.elements(s.snapshot_id)
+                self._existing_keys.add((s.page_id, s.device, s.width))
                 self._snaps[(s.page_id, s.device, s.width)] = SnapInfo(
                     s.snapshot_id, {sel: i for i, sel in enumerate(emap.selector)},
-                    emap.boxes.astype(np.float64), geometry)
+                    emap.boxes.astype(np.float64), geometry, emap.pinned())
 
     def update_meta(self) -> None:
         """Record in the capture's meta where element boxes came from (``geometry``):
@@ -222,6 +306,18 @@ class SessionWriter:
         if self._existing_geometry:
             kinds.add(self._existing_geometry)
         self.writer.set_meta("geometry", kinds.pop() if len(kinds) == 1 else "mixed")
+
+    def finish_states(self) -> None:
+        """Put what page-state rendering did into the report (counts and notes)."""
+        if self._states is None:
+            return
+        from dataclasses import asdict
+
+        st = asdict(self._states.stats)
+        st.pop("failures", None)
+        st["seconds"] = round(st["seconds"], 3)
+        self.report.states = st
+        self.report.notes.extend(self._states.notes())
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -250,6 +346,9 @@ class SessionWriter:
         key = (page_id, pv.device, pv.width)
         info = self._snaps.get(key)
         if info is not None:
+            self.screenshots.seen.add((pv.url.split("#", 1)[0], pv.width))
+            if key in self._existing_keys:
+                self.screenshots.existing.add((pv.url.split("#", 1)[0], pv.width))
             return info
         tree = pv.dom
         elements = tree.elements if tree else []
@@ -265,8 +364,11 @@ class SessionWriter:
                     self.report.notes.append(f"{pv.url}: Chromium render failed ({exc}); placeholder layout used")
                     self._renderer.close()
                     self._renderer = None
+        position = np.full(len(elements), "", dtype="<U6")
         if rendered is not None:
             boxes, page_h, image, geometry = rendered.boxes, rendered.height, rendered.png, "chromium"
+            if rendered.position is not None and len(rendered.position) == len(elements):
+                position = rendered.position
         else:
             boxes, page_h = placeholder_layout([el.parent for el in elements], pv.width, pv.height)
             image, geometry = None, "placeholder"
@@ -280,7 +382,7 @@ class SessionWriter:
         page_h = min(int(page_h), MAX_IMAGE_HEIGHT)
         if shot is not None:
             image = shot.png
-            scale = shot.width / pv.width
+            scale = shot.scale if shot.css_width == pv.width else shot.width / pv.width
             page_h = max(1, int(round(shot.height / scale)))
             self.report.screenshots_used += 1
         elif image is None:
@@ -291,10 +393,10 @@ class SessionWriter:
         rows = [{
             "selector": el.selector, "tag": el.tag, "role": el.role, "label": el.label,
             "x": b[0], "y": b[1], "w": b[2], "h": b[3], "clickable": el.clickable, "field": el.field,
-            "form": el.form, "sensitive": el.sensitive, "href": el.href,
-        } for el, b in zip(elements, boxes.tolist())]
+            "form": el.form, "sensitive": el.sensitive, "href": el.href, "position": str(pos),
+        } for el, b, pos in zip(elements, boxes.tolist(), position.tolist())]
         sid = self.writer.add_snapshot(page_id, pv.device, pv.width, page_h, image, rows, scale=scale)
-        info = SnapInfo(sid, {el.selector: i for i, el in enumerate(elements)}, boxes, geometry)
+        info = SnapInfo(sid, {el.selector: i for i, el in enumerate(elements)}, boxes, geometry, position != "")
         self._snaps[key] = info
         self.report.snapshots_created += 1
         self.report.geometry[geometry] += 1
@@ -361,6 +463,21 @@ class SessionWriter:
         return px, py
 
     # -- sessions ------------------------------------------------------------------------
+    def _write_states(self, session_id: int, s: ParsedSession, infos: list[SnapInfo]) -> None:
+        """Page states of each pageview (``importers/states.py``): rendered with the snapshot's
+        Chromium when it has one; without Chromium they are only counted."""
+        from hindsight.importers.states import StateRenderer
+        from hindsight.store.states import StateStore
+
+        if self._states is None:
+            self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
+        for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
+            def scroll_y(t, seq=seq):
+                return float(scroll_at(s, np.array([t], np.int64), np.array([seq]))[1][0])
+
+            self._states.pageview(session_id, seq, pv, info.snapshot_id, info.selector_index,
+                                  len(info.boxes), s.start, scroll_y)
+
     def write(self, s: ParsedSession) -> int:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
         w = self.writer
@@ -373,11 +490,13 @@ class SessionWriter:
         string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
         bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left")
         pv_rows = []
+        infos = []
         submitted = False
         for i, pv in enumerate(s.pageviews):
             title = pv.dom.title if pv.dom else ""
             page_id = w.add_page(pv.url, title)
             info = self._snapshot(page_id, pv)
+            infos.append(info)
             lo, hi = int(bounds[i]), int(bounds[i + 1])
             local = pv.local_selectors()
             mapping = np.array([info.selector_index.get(sel, -1) for sel in local] + [-1], dtype=np.int64)
@@ -387,6 +506,7 @@ class SessionWriter:
             need = np.flatnonzero(pointer[lo:hi] & (tgt < 0))
             if need.size:
                 tgt[need] = _hit_many(info.boxes, px[need], py[need])
+            px, py = _pin_to_viewport(info, pointer[lo:hi], tgt, px, py, s.x[lo:hi], s.y[lo:hi], self.report)
             if info.geometry == "chromium" and len(info.boxes):
                 px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, pointer[lo:hi], px, py)
             value = s.value[lo:hi].copy()
@@ -412,6 +532,7 @@ class SessionWriter:
             "converted": submitted, **s.utm,
         }
         sid = w.add_session(row, pv_rows)
+        self._write_states(sid, s, infos)
         if s.recording_hash:
             w.add_recording(s.recording_hash, sid, Path(s.source).name if s.source else "")
         r = self.report
@@ -496,6 +617,10 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
                 sw.write(session)
             if progress:
                 progress(n + 1, len(paths), path)
+        unused = shots.unused_error()
+        if unused is not None:
+            raise unused
+        sw.finish_states()
         sw.update_meta()
         if append and not mask:
             writer.set_meta("masking", "none")
@@ -511,8 +636,5 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
         if sw is not None:
             sw.close()
     report = sw.report
-    unused = [s.path for s in shots.items if s.path not in shots.used]
-    if unused:
-        report.notes.append("screenshots matching no imported page: " + ", ".join(unused))
     report.seconds = time.perf_counter() - t0
     return report

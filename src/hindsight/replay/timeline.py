@@ -71,6 +71,9 @@ class Frame:
     #: chosen state of selects / radios / checkboxes: element index -> option index (select)
     #: or 1 / 0 (checked / not); only controls with an INPUT event so far.
     choices: dict[int, int] = field(default_factory=dict)
+    #: the page state showing (``store/states.py``): its screenshot replaces the snapshot's;
+    #: -1 the snapshot's own screenshot
+    state_id: int = -1
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frame):
@@ -151,7 +154,8 @@ class SessionTimeline:
     def __init__(self, session: Session | None, pageviews: list[PageView], events: EventColumns,
                  pv_index: np.ndarray | None = None, snapshots: dict[int, Snapshot] | None = None,
                  element_maps: dict[int, ElementMap] | None = None, pages: dict[int, Page] | None = None,
-                 strings: dict[int, str] | None = None):
+                 strings: dict[int, str] | None = None,
+                 states: dict[int, tuple[np.ndarray, np.ndarray]] | None = None):
         self.index = EventIndex(pageviews, events, pv_index)
         self.session = session
         self.pageviews = self.index.pageviews
@@ -161,6 +165,10 @@ class SessionTimeline:
         self.element_maps = dict(element_maps or {})
         self.pages = dict(pages or {})
         self.strings = dict(strings or {})
+        #: page states per pageview seq: (t_ms, state_id) sorted by time (``store.states``)
+        self.states = dict(states or {})
+        #: state id -> (n, 4) element boxes of the snapshot's map in that state (``load`` fills it)
+        self.state_boxes: dict[int, np.ndarray] = {}
         ends = [int(session.duration_ms)] if session is not None else [0]
         if len(self.index.pv_end):
             ends.append(int(self.index.pv_end.max()))
@@ -194,7 +202,12 @@ class SessionTimeline:
                 continue
             emaps[sid] = capture.elements(sid)
         pages = {p.page_id: p for p in capture.pages()}
-        return cls(session, pageviews, events, pv_index, snapshots, emaps, pages, capture.strings())
+        from hindsight.store.states import session_states, state_boxes
+
+        states = session_states(capture, session_id)
+        tl = cls(session, pageviews, events, pv_index, snapshots, emaps, pages, capture.strings(), states)
+        tl.state_boxes = {int(s): state_boxes(capture, int(s)) for _, (_, ids) in states.items() for s in ids if s >= 0}
+        return tl
 
     @classmethod
     def from_parts(cls, pageviews: list[PageView], events: EventColumns, pv_index=None,
@@ -290,8 +303,20 @@ class SessionTimeline:
         hi = int(p.key.searchsorted(key_t, "right"))
         lo = min(int(p.key.searchsorted(key_t - RIPPLE_MS, "right")), hi)
         tf = math.floor(t)
+        state = self.state_at(pv, t)
+        rx, ry = p.x[lo:hi], p.y[lo:hi]
+        if state >= 0 and hi > lo and state in self.state_boxes:  # clicks drawn in the state's layout
+            from hindsight.store.states import project_to_state
+
+            emap = self.element_maps.get(self.pageviews[pv].snapshot_id)
+            if emap is not None:
+                rx, ry = project_to_state(rx, ry, p.target[lo:hi], emap.boxes, self.state_boxes[state])
+        pinned = self._pinned(int(self.pageviews[pv].snapshot_id))
         ripples = tuple(
-            Ripple(float(p.x[i]), float(p.y[i]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            # a click on a fixed / sticky element is stored in viewport space: it rides the scroll
+            Ripple(float(rx[i - lo]) + sx, float(ry[i - lo]) + sy, int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
+            if 0 <= p.target[i] < len(pinned) and pinned[p.target[i]] else
+            Ripple(float(rx[i - lo]), float(ry[i - lo]), int(tf - p.t[i]), int(p.kind[i]), int(p.target[i]))
             for i in range(lo, hi)
         )
         return Frame(
@@ -301,7 +326,21 @@ class SessionTimeline:
             focused=ix.focused_at(pv, t), field_lengths=ix.field_lengths_at(pv, t),
             hidden=ix.hidden_at(pv, t), loading=t < ix.pv_loaded_list[pv],
             pointer="touch" if touch else "mouse", choices=self.choices_at(pv, t),
+            state_id=state,
         )
+
+    def state_at(self, pv: int, t: float) -> int:
+        """The page state pageview ``pv`` shows at ``t`` ms (-1: its snapshot's screenshot)."""
+        from hindsight.store.states import state_at
+
+        if not self.states or not 0 <= pv < len(self.pageviews):
+            return -1
+        return state_at(self.states.get(self.pageviews[pv].seq), t)
+
+    def _pinned(self, snapshot_id: int) -> np.ndarray:
+        """(n,) bool fixed / sticky elements of a snapshot (empty if its element map is unknown)."""
+        emap = self.element_maps.get(snapshot_id)
+        return emap.pinned() if emap is not None else np.zeros(0, dtype=bool)
 
     def choices_at(self, pv: int, t: float) -> dict[int, int]:
         """Chosen option index of each select and checked state of each radio/checkbox of

@@ -338,12 +338,12 @@ def _data_uri(data: bytes, mime: str) -> str:
 
 def _heatmap(cap, engine, sec: Section, opacity: float) -> tuple[str | None, str, str | None]:
     """(data URI, caption, warning) of the section's page heatmap, all sessions of its device."""
-    from hindsight.analytics.heatmap import TITLES, find_snapshot
+    from hindsight.analytics.heatmap import TITLES, choose_snapshot
     from hindsight.analytics.heatmap_export import render_heatmap_image, screenshot_array
     from hindsight.store import SessionFilter
 
-    try:
-        snap = find_snapshot(cap, sec.page_url, sec.device or "desktop")
+    try:   # the screenshot covering most sessions; every width is drawn on it (issue 11)
+        snap = choose_snapshot(cap, engine, sec.page_url, sec.device or "desktop")
     except KeyError as exc:
         sec.notes.append(str(exc.args[0]))
         return None, "", None

@@ -130,7 +130,67 @@ def check_capture(path: str | os.PathLike[str], limit: int = 200) -> list[str]:
         problems += _snapshots(cap)
         if len(problems) < limit:
             problems += _events(cap, limit - len(problems))
+        if len(problems) < limit and cap.columnar:
+            # Event totals per snapshot are compared only when the rows are sound (a pageview
+            # pointing elsewhere is reported above, once).
+            problems += _chunks(cap, limit - len(problems), compare_totals=not problems)
     return problems[:limit]
+
+
+def _chunks(cap, limit: int, compare_totals: bool = True) -> list[str]:
+    """Format 2: every event chunk decodes, its values are possible, and each snapshot's chunks
+    hold as many events as its pageviews say (one line per damaged chunk or snapshot)."""
+    from hindsight.store.chunk_reader import chunk_problem, value_damage
+    from hindsight.store.chunks import CHUNK_COLUMNS, RAW, rle_decode
+
+    out: list[str] = []
+    try:
+        limits = cap.snapshot_limits()
+        strings = cap._string_id_array()
+        ids = [r[0] for r in cap._con.execute("SELECT chunk_id FROM event_chunks ORDER BY chunk_id")]
+    except (CaptureError, sqlite3.DatabaseError) as exc:
+        return [f"{cap.path}: event_chunks: cannot be read ({exc})"]
+    held: dict = {}
+    for chunk_id in ids:
+        if len(out) >= limit:
+            break
+        try:
+            row = cap._con.execute(f"SELECT snapshot_id, kind, n, session_min, session_max, {', '.join(CHUNK_COLUMNS)} "
+                                   "FROM event_chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            out.append(f"{cap.path}: event chunk {chunk_id}: cannot be read ({exc})")
+            continue
+        snap, kind, n, lo, hi = row[:5]
+        blobs = dict(zip(CHUNK_COLUMNS, row[5:]))
+        where = f"{cap.path}: event chunk {chunk_id}"
+        if snap not in limits:
+            out.append(f"{where}: refers to snapshot {snap!r}, which does not exist")
+            continue
+        problem = chunk_problem(kind, n, blobs)
+        if problem is not None:
+            out.append(f"{where} (snapshot {snap}): {problem}; its events are skipped by heatmaps")
+            continue
+        held[snap] = held.get(snap, 0) + n
+        sess = rle_decode(blobs["session_id"], n)
+        if n and (int(sess.min()) != lo or int(sess.max()) != hi):
+            out.append(f"{where}: session range {lo!r}..{hi!r} does not match its rows "
+                       f"({int(sess.min())}..{int(sess.max())})")
+        cols = {c: np.frombuffer(blobs[c], dtype=dt) for c, dt in RAW.items()}
+        bad = value_damage(kind, cols, limits[snap], strings)
+        if bad is not None:
+            k = int(bad.sum())
+            out.append(f"{where} (snapshot {snap}): {k:,} damaged event{'s' if k != 1 else ''} "
+                       "(coordinates, target or value impossible); they are skipped by heatmaps")
+    if len(out) < limit and compare_totals:
+        try:
+            rows = cap._con.execute("SELECT snapshot_id, sum(event_count) FROM pageviews GROUP BY snapshot_id").fetchall()
+        except sqlite3.DatabaseError:
+            rows = []
+        for snap, n in rows:
+            if isinstance(n, int) and held.get(snap, 0) != n:
+                out.append(f"{cap.path}: snapshot {snap}: its event chunks hold {held.get(snap, 0):,} events, "
+                           f"its pageviews {n:,} (heatmaps read the chunks)")
+    return out[:limit]
 
 
 def _sql_rules(cap) -> list[str]:

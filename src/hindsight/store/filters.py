@@ -10,7 +10,8 @@ class SessionFilter:
     """All conditions are ANDed; ``None`` or empty means "any".
 
     Durations are seconds; dates are Unix epoch ms (inclusive start, exclusive end).
-    Page conditions take page URLs.
+    Page conditions take page URLs; an entry may also be a tuple of URLs (a page group, see
+    ``analytics.page_groups``): visiting any of them counts.
     """
 
     device: tuple[str, ...] = ()
@@ -23,8 +24,8 @@ class SessionFilter:
     max_duration_s: float | None = None
     start_from_ms: int | None = None
     start_before_ms: int | None = None
-    visited: tuple[str, ...] = ()
-    not_visited: tuple[str, ...] = ()
+    visited: tuple[str | tuple[str, ...], ...] = ()
+    not_visited: tuple[str | tuple[str, ...], ...] = ()
     session_ids: tuple[int, ...] | None = None
     extra: tuple[tuple[str, tuple], ...] = field(default=())  # (SQL condition, params) from analytics
 
@@ -65,18 +66,15 @@ class SessionFilter:
         if self.start_before_ms is not None:
             conds.append(f"{alias}.start_ms < ?")
             params.append(int(self.start_before_ms))
-        for url in self.visited:
-            conds.append(
-                f"EXISTS (SELECT 1 FROM pageviews pv JOIN pages p ON p.page_id = pv.page_id "
-                f"WHERE pv.session_id = {alias}.session_id AND p.url = ?)"
-            )
-            params.append(url)
-        for url in self.not_visited:
-            conds.append(
-                f"NOT EXISTS (SELECT 1 FROM pageviews pv JOIN pages p ON p.page_id = pv.page_id "
-                f"WHERE pv.session_id = {alias}.session_id AND p.url = ?)"
-            )
-            params.append(url)
+        for negate, entries in (("", self.visited), ("NOT ", self.not_visited)):
+            for url in entries:
+                urls = tuple(url) if isinstance(url, tuple) else (url,)
+                conds.append(
+                    f"{negate}EXISTS (SELECT 1 FROM pageviews pv JOIN pages p ON p.page_id = pv.page_id "
+                    f"WHERE pv.session_id = {alias}.session_id AND p.url IN ({','.join('?' * len(urls))}))"
+                    if urls else ("0" if not negate else "1")
+                )
+                params.extend(urls)
         if self.session_ids is not None:
             ids = ",".join(str(int(i)) for i in self.session_ids)
             conds.append(f"{alias}.session_id IN ({ids})" if ids else "0")

@@ -259,7 +259,7 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
                 f"was written by a newer Hindsight (capture format {version}; this version reads "
                 f"up to {SCHEMA_VERSION}): please update Hindsight",
             )
-        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        missing = [t for t in REQUIRED_TABLES + (("event_chunks",) if version >= 2 else ()) if t not in tables]
         if missing:
             raise CaptureError(path, f"is damaged: missing table(s) {', '.join(missing)}")
         # Touch every table once so corruption in their first pages shows now, not mid-session.
@@ -286,6 +286,7 @@ class Capture:
         self.meta = meta
         self.tables = tables
         self._elements: dict[int, ElementMap] = {}
+        self._position_column: bool | None = None
         self._strings: dict[int, str] | None = None
         self._limits: dict[int, tuple[int, int, int]] | None = None
         self._string_ids: np.ndarray | None = None
@@ -325,6 +326,11 @@ class Capture:
     @property
     def format_version(self) -> int:
         return int(self.meta.get("format_version", "0"))
+
+    @property
+    def columnar(self) -> bool:
+        """Whether events can be read as columns of (snapshot, kind) chunks (format 2)."""
+        return "event_chunks" in self.tables and self.format_version >= 2
 
     # -- pages and snapshots -------------------------------------------------------------
     def pages(self) -> list[Page]:
@@ -402,12 +408,13 @@ class Capture:
         cached = self._elements.get(snapshot_id)
         if cached is not None:
             return cached
+        has_position = self._elements_have_position()
         rows = self._query(
-            "SELECT selector, tag, role, label, x, y, w, h, clickable, field, form, sensitive, href "
-            "FROM elements WHERE snapshot_id = ? ORDER BY idx",
+            "SELECT selector, tag, role, label, x, y, w, h, clickable, field, form, sensitive, href"
+            + (", position" if has_position else "") + " FROM elements WHERE snapshot_id = ? ORDER BY idx",
             (snapshot_id,),
         )
-        cols = list(zip(*rows)) if rows else [()] * 13
+        cols = list(zip(*rows)) if rows else [()] * (14 if has_position else 13)
         what = f"elements of snapshot {snapshot_id}"
         try:
             big = 2**31 - 1
@@ -432,9 +439,18 @@ class Capture:
             boxes=np.stack(boxes, axis=1).astype(np.int32).reshape(-1, 4) if rows else np.zeros((0, 4), np.int32),
             clickable=flags[0].astype(bool), field=texts["field"], form=texts["form"],
             sensitive=flags[1].astype(bool), href=texts["href"],
+            position=np.array([p if p in ("fixed", "sticky") else "" for p in cols[13]] if has_position
+                              else [""] * len(rows), dtype="<U6"),
         )
         self._elements[snapshot_id] = emap
         return emap
+
+    def _elements_have_position(self) -> bool:
+        """Whether ``elements`` has the ``position`` column (files written before it have not)."""
+        if self._position_column is None:
+            rows = self._query("PRAGMA table_info(elements)")
+            self._position_column = any(r[1] == "position" for r in rows)
+        return self._position_column
 
     def strings(self) -> dict[int, str]:
         if self._strings is None:
@@ -639,12 +655,21 @@ class Capture:
         snapshot_id: int,
         kinds: tuple[int, ...] | None = None,
         flt: SessionFilter | None = None,
+        *,
+        columns: tuple[str, ...] | None = None,
     ) -> tuple[EventColumns, np.ndarray, np.ndarray]:
         """Events of the given kinds from every pageview of a snapshot by the filtered sessions.
 
-        Returns (events, session_id per event, pageview_id per event). Times stay relative
-        to each session's start. Damaged events are dropped (and counted in ``damaged_events``).
+        Returns (events, session_id per event, pageview_id per event), sorted by (pageview_id, t).
+        Times stay relative to each session's start. Damaged events are dropped (and counted
+        in ``damaged_events``). ``columns`` (names of ``EventColumns`` fields) says which event
+        columns the caller uses: on a format-2 capture only those are read, the others come
+        back as read-only zeros (``kind`` is always filled).
         """
+        if self.columnar:
+            from hindsight.store.chunk_reader import read_snapshot_events
+
+            return read_snapshot_events(self, snapshot_id, kinds, flt, columns)
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"
@@ -657,6 +682,41 @@ class Capture:
         pv = self.pageview_columns(rows, names=_DECODE_COLUMNS)
         events, source = self.decode_events([r[-1] for r in rows], pv, kinds)
         return events, pv["session_id"][source], pv["pageview_id"][source]
+
+    def snapshot_pageview_columns(self, snapshot_id: int,
+                                  names: tuple[str, ...] = ("pageview_id", "session_id", "seq", "start_ms", "end_ms")
+                                  ) -> dict[str, np.ndarray]:
+        """Columns ``names`` of every pageview of a snapshot as checked int64 arrays, by pageview id
+        (no per-row Python objects: what heatmaps need at 100k+ pageviews)."""
+        names = ("pageview_id",) + tuple(n for n in names if n != "pageview_id")
+        if "start_ms" in names and "end_ms" not in names:
+            names += ("end_ms",)
+        rows = self._query(f"SELECT {', '.join(names)} FROM pageviews WHERE snapshot_id = ? ORDER BY pageview_id",
+                           (snapshot_id,))
+        return self.pageview_columns(rows, names=names)
+
+    def session_columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Numeric session columns ``names`` (of ``SESSION_RANGES``) of every session as checked
+        int64 arrays, ordered by session id (NULLs -1)."""
+        names = ("session_id",) + tuple(n for n in names if n != "session_id")
+        bad = [n for n in names if n not in SESSION_RANGES]
+        if bad:
+            raise ValueError(f"not a numeric session column: {bad[0]!r}")
+        rows = self._query(f"SELECT {', '.join(names)} FROM sessions ORDER BY session_id")
+        try:
+            arr = np.array(rows, dtype=np.int64).reshape(-1, len(names))
+            out = {n: np.ascontiguousarray(arr[:, i]) for i, n in enumerate(names)}
+            if all(int(out[n].min(initial=SESSION_RANGES[n][0])) >= SESSION_RANGES[n][0]
+                   and int(out[n].max(initial=SESSION_RANGES[n][1])) <= SESSION_RANGES[n][1] for n in names):
+                return out
+        except (TypeError, ValueError, OverflowError):
+            pass
+        cols = list(zip(*rows)) if rows else [()] * len(names)
+        try:
+            return {n: int_column(cols[i], f"sessions.{n}", *SESSION_RANGES[n], ids=cols[0])
+                    for i, n in enumerate(names)}
+        except Damage as exc:
+            raise self._damage(exc) from None
 
     def snapshot_pageviews(self, snapshot_id: int, flt: SessionFilter | None = None) -> list[PageView]:
         where, params = (flt or SessionFilter()).to_sql("s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 
 import numpy as np
 
@@ -54,9 +54,20 @@ class ElementMap:
     form: tuple[str | None, ...]
     sensitive: np.ndarray  # (n,) bool
     href: tuple[str | None, ...]
+    #: (n,) str: 'fixed' / 'sticky' where the element or an ancestor is (computed style when the
+    #: page was laid out in Chromium), '' otherwise; empty (length 0) from files without the column.
+    position: np.ndarray = _field(default_factory=lambda: np.zeros(0, dtype="<U6"))
 
     def __len__(self) -> int:
         return len(self.selector)
+
+    def pinned(self) -> np.ndarray:
+        """(n,) bool: elements that stay put in the viewport when the page scrolls (fixed or
+        sticky, themselves or through an ancestor). Clicks on them are stored at the element's
+        place in the snapshot (viewport space) and replayed relative to the viewport."""
+        if len(self.position) != len(self):
+            return np.zeros(len(self), dtype=bool)
+        return self.position != ""
 
     def index_of(self, selector: str) -> int:
         try:

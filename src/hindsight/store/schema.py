@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 FORMAT_NAME = "hindsight-capture"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Format versions this Hindsight reads (1: events only as per-pageview BLOBs, read-only).
+READABLE_VERSIONS = (1, 2)
 
 #: Tables every capture must have (bookmarks tables are created on demand).
 REQUIRED_TABLES = ("meta", "pages", "snapshots", "elements", "sessions", "pageviews", "strings")
@@ -44,6 +46,7 @@ CREATE TABLE elements (
     form        TEXT,                        -- form name, NULL if not in a form
     sensitive   INTEGER NOT NULL DEFAULT 0,
     href        TEXT,                        -- navigation target, if any
+    position    TEXT NOT NULL DEFAULT '',    -- 'fixed' | 'sticky' if it (or an ancestor) is, else ''
     PRIMARY KEY (snapshot_id, idx)
 );
 -- Error messages and custom event names referred to by events' value column.
@@ -94,6 +97,28 @@ CREATE INDEX pageviews_snapshot ON pageviews(snapshot_id);
 CREATE INDEX pageviews_page ON pageviews(page_id, session_id);
 """
 
+#: Format 2: the same events again as columnar chunks per (snapshot, event kind), so a
+#: heatmap reads only the columns and kinds it needs (see store/chunks.py and README).
+CHUNKS_SQL = """
+CREATE TABLE IF NOT EXISTS event_chunks (
+    chunk_id     INTEGER PRIMARY KEY,
+    snapshot_id  INTEGER NOT NULL,
+    kind         INTEGER NOT NULL,     -- EventKind of every row
+    n            INTEGER NOT NULL,     -- rows
+    session_min  INTEGER NOT NULL,     -- session id range of the rows (chunk skipping)
+    session_max  INTEGER NOT NULL,
+    session_id   BLOB NOT NULL,        -- run-length: int64 values[r] then uint32 counts[r]
+    pageview_id  BLOB NOT NULL,        -- run-length, same layout
+    x            BLOB NOT NULL,        -- int32[n] document CSS px
+    y            BLOB NOT NULL,        -- int32[n]
+    t            BLOB NOT NULL,        -- uint32[n] ms since session start
+    target       BLOB NOT NULL,        -- int16[n] element index, -1 none
+    value        BLOB NOT NULL,        -- int32[n]
+    seq          BLOB NOT NULL         -- uint32[n] position of the event in its pageview's events BLOB
+);
+CREATE INDEX IF NOT EXISTS event_chunks_snapshot ON event_chunks(snapshot_id, kind, session_min);
+"""
+
 #: Recordings imported into the capture, by a hash of the recording itself (sha256 of its
 #: raw events sorted by time, canonical JSON), so importing the same file again is skipped.
 #: Created on demand (``CREATE ... IF NOT EXISTS``) when a capture is created or appended to,
@@ -121,3 +146,7 @@ CREATE TABLE IF NOT EXISTS planted (
 );
 CREATE INDEX IF NOT EXISTS planted_kind ON planted(kind, session_id);
 """
+
+#: Added to ``elements`` of captures written before the column (on append; readers of such
+#: files see '' for every element).
+ELEMENTS_POSITION_SQL = "ALTER TABLE elements ADD COLUMN position TEXT NOT NULL DEFAULT ''"

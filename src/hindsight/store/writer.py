@@ -16,7 +16,8 @@ from hindsight import __version__
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
-from hindsight.store.schema import FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
+from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer, append_to_last_chunk
+from hindsight.store.schema import CHUNKS_SQL, ELEMENTS_POSITION_SQL, FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
 _SESSION_FIELDS = (
     "session_id", "visitor_id", "start_ms", "duration_ms", "device", "browser", "os", "country",
@@ -28,7 +29,7 @@ _SESSION_DEFAULTS: dict[str, Any] = {
     "utm_medium": "", "utm_campaign": "", "referrer": "", "converted": 0, "external_id": "",
 }
 _ELEMENT_FIELDS = ("selector", "tag", "role", "label", "x", "y", "w", "h", "clickable", "field",
-                   "form", "sensitive", "href")
+                   "form", "sensitive", "href", "position")
 _FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
 
 
@@ -53,6 +54,7 @@ class CaptureWriter:
         self._next_session = int(con.execute("SELECT coalesce(max(session_id), 0) FROM sessions").fetchone()[0]) + 1
         self._next_pageview = int(con.execute("SELECT coalesce(max(pageview_id), 0) FROM pageviews").fetchone()[0]) + 1
         self.events_written = 0
+        self._chunks = ChunkBuffer()  # format 2: the same events as columnar chunks
         con.execute("BEGIN")
 
     # -- opening -------------------------------------------------------------------------
@@ -76,6 +78,7 @@ class CaptureWriter:
         con.execute("PRAGMA synchronous=OFF")
         con.execute("PRAGMA page_size=16384")
         con.executescript(SCHEMA_SQL)
+        con.executescript(CHUNKS_SQL)
         con.executescript(RECORDINGS_SQL)
         con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         meta = {
@@ -99,11 +102,16 @@ class CaptureWriter:
             raise CaptureError(path, f"{reason}: sessions cannot be added to it")
         if journal_present(path):
             recover_capture(path)  # roll back a write that was cut off (never loses committed data)
-        open_capture(path).close()  # same checks as viewing
+        with open_capture(path) as cap:  # same checks as viewing
+            if cap.format_version < SCHEMA_VERSION:
+                raise CaptureError(path, f"is capture format {cap.format_version}, which is read-only: convert it "
+                                         f"with 'hindsight upgrade {path} NEW' and add sessions to NEW")
         con = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.executescript(RECORDINGS_SQL)  # captures from before the table: add it (no data change)
+        if "position" not in {r[1] for r in con.execute("PRAGMA table_info(elements)")}:
+            con.execute(ELEMENTS_POSITION_SQL)  # captures from before the column: '' for old elements
         return cls(Path(path), con, None)
 
     # -- content -------------------------------------------------------------------------
@@ -137,7 +145,7 @@ class CaptureWriter:
         for idx, el in enumerate(elements):
             vals = [_get(el, f) for f in _ELEMENT_FIELDS]
             for i, f in enumerate(_ELEMENT_FIELDS):
-                if f in ("tag", "role", "label") and vals[i] is None:
+                if f in ("tag", "role", "label", "position") and vals[i] is None:
                     vals[i] = ""
                 if f in ("x", "y", "w", "h"):
                     vals[i] = int(round(vals[i] or 0))
@@ -191,6 +199,7 @@ class CaptureWriter:
                 blob = bytes(events)
                 n = len(blob) // BYTES_PER_EVENT
             n_events += n
+            self._chunks.add(int(pv["snapshot_id"]), sid, self._next_pageview, blob)
             self._pageviews.append((
                 self._next_pageview, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
                 int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n, blob,
@@ -231,7 +240,7 @@ class CaptureWriter:
         return self._con.execute("SELECT 1 FROM sqlite_master WHERE name='planted'").fetchone() is not None
 
     # -- committing ----------------------------------------------------------------------
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
         if self._sessions:
             self._con.executemany(
                 f"INSERT INTO sessions({', '.join(_SESSION_FIELDS)}) VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
@@ -245,16 +254,21 @@ class CaptureWriter:
                 self._pageviews,
             )
             self._pageviews.clear()
+        rows = self._chunks.rows(final)
+        if rows and final:
+            rows = [r for r in rows if not append_to_last_chunk(self._con, r)]
+        if rows:
+            self._con.executemany(_CHUNK_INSERT, rows)
 
     def commit(self) -> None:
         """Make everything added so far durable (and start the next transaction)."""
-        self._flush()
+        self._flush(final=True)
         self._con.execute("COMMIT")
         self._con.execute("BEGIN")
 
     def close(self) -> Path:
         """Commit, close, and for a new capture move it into place. Returns the final path."""
-        self._flush()
+        self._flush(final=True)
         self._con.execute("COMMIT")
         if self._final_path is not None:
             self._con.execute("PRAGMA journal_mode=DELETE")

@@ -187,6 +187,7 @@ function boot(opts) {
       sampling: { mousemove: 50, scroll: 150 },
     };
     if (opts.maskTextSelector) cfg.maskTextSelector = opts.maskTextSelector;
+    if (opts.maskAllInputs) cfg.maskAllInputs = true;
     record(cfg);
     window.__hsRecording = true;
     if (opts.posthog) record.addCustomEvent('$pageview', { href: location.href });
@@ -448,6 +449,31 @@ async function spa(d) {
   await d.wheel(300, 3); await pause(800, 1000);
 }
 
+const STATES_WATCH = ['#changes-modal', '#name-error', '#save-success', '#tip'];
+async function statesPage(d) {
+  await d.goto(`${BASE}/states.html`);
+  await pause(800, 1000);
+  for (let k = 0; k < 2; k++) {                                                          // the same modal twice
+    await d.click('#open-modal', { fx: 0.5, fy: 0.5 });
+    await pause(1200, 1500);
+    await d.click('#modal-close', { fx: 0.5, fy: 0.5, scroll: false });
+    await pause(800, 1000);
+  }
+  await d.click('#newsletter', { fx: 0.5, fy: 0.5 });                                    // a focused checkbox
+  await pause(400, 600);
+  await d.click('#save', { fx: 0.5, fy: 0.5 });                                          // error summary (describedby)
+  await d.still(2500, 'reads the error summary at the top of the form');
+  await d.click('#full-name', { fx: 0.3, fy: 0.5 });
+  await d.type('Jane Doe');
+  await pause(400, 600);
+  await d.click('#save', { fx: 0.5, fy: 0.5 });                                          // saved
+  await pause(1000, 1200);
+  for (let k = 0; k < 11; k++) {                                                         // 11 different tips
+    await d.click('#tip-button', { fx: 0.5, fy: 0.5, hover: [100, 200] });
+    await pause(500, 700);
+  }
+}
+
 const PRIVACY_WATCH = [];
 async function privacy(d) {
   await d.goto(`${BASE}/privacy.html`);
@@ -527,6 +553,16 @@ SESSIONS.session_spa_touch_390x844 = {
   about: 'the SPA on a phone: swipes, taps on routes/modal/menu, ~9 s with no input, typing, submit with the bad email',
   run: spa,
 };
+SESSIONS.session_states_1280x800 = {
+  issue: 12, ctx: desktop(1280, 800), watch: STATES_WATCH,
+  about: 'page states: a modal opened twice, an error summary named by aria-describedby, success, 11 tip texts (more than 8 states); a rr-mask select, a checkbox, .vault .note text',
+  run: statesPage,
+};
+SESSIONS.session_spa_maskinputs_1280x800 = {
+  issue: 12, ctx: desktop(1280, 800), watch: APP_WATCH, posthog: false, maskAllInputs: true,
+  about: 'the SPA script recorded with maskAllInputs: rrweb masks the select value and typed text, not the option texts',
+  run: spa,
+};
 SESSIONS.session_privacy_default_1280x800 = {
   issue: 12, ctx: desktop(1280, 800), watch: PRIVACY_WATCH,
   about: 'privacy.html, rrweb default privacy classes (rr-mask, rr-block, rr-ignore)',
@@ -543,7 +579,8 @@ async function recordSession(browser, name, spec) {
   const ctx = await browser.newContext({ ...spec.ctx });
   await ctx.exposeBinding('__hsEmit', (_s, s) => { rec.events.push(JSON.parse(s)); });
   await ctx.exposeBinding('__hsTruth', (_s, s) => { rec.truth.push(JSON.parse(s)); });
-  const opts = { watch: spec.watch, posthog: !!spec.posthog, maskTextSelector: spec.maskTextSelector || null };
+  const opts = { watch: spec.watch, posthog: !!spec.posthog, maskTextSelector: spec.maskTextSelector || null,
+    maskAllInputs: !!spec.maskAllInputs };
   await ctx.addInitScript({ content: `${RRWEB_SRC}\n;(${boot.toString()})(${JSON.stringify(opts)});` });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => rec.pageErrors.push(e.message));
@@ -603,7 +640,7 @@ function facts(name, spec, rec, bytes) {
   const out = {
     file: `${name}.json`, issue: spec.issue, about: spec.about, bytes,
     context: { viewport: spec.ctx.viewport, is_mobile: !!spec.ctx.isMobile, has_touch: !!spec.ctx.hasTouch, device_scale_factor: spec.ctx.deviceScaleFactor },
-    recorder: { rrweb: RRWEB_VERSION, sampling: { mousemove: 50, scroll: 150 }, mask_text_selector: spec.maskTextSelector || null, posthog_pageview_events: !!spec.posthog },
+    recorder: { rrweb: RRWEB_VERSION, sampling: { mousemove: 50, scroll: 150 }, mask_text_selector: spec.maskTextSelector || null, mask_all_inputs: !!spec.maskAllInputs, posthog_pageview_events: !!spec.posthog },
     first_timestamp: t0, event_count: ev.length, duration_ms: off(ev[ev.length - 1].timestamp),
     counts_by_type: {}, incremental_by_source: {}, mouse_interactions_by_type: {},
     metas: [], custom_events: [], rrweb_clicks: [],
