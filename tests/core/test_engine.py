@@ -88,7 +88,7 @@ def test_every_heatmap_equals_the_capture(dcap, demo):
     assert ds_engine.element_table(landing) == cap_engine.element_table(landing)
 
 
-def test_page_group_across_widths_equals_the_capture(tmp_path, cluster):
+def test_page_group_across_widths_equals_the_capture(tmp_path, cluster, capsys, monkeypatch):
     """The real rrweb landing page at 1280/1440/1920 px (and a product page): each screenshot's
     maps of the page group, projected through the elements, equal the capture's, coverage too."""
     from pathlib import Path
@@ -105,9 +105,14 @@ def test_page_group_across_widths_equals_the_capture(tmp_path, cluster):
                                                         "landing_390x844", "product_1280x800")]
     cap_path, ds_path = tmp_path / "widths.sqlite", tmp_path / "widths-ds"
     assert main(["import", "rrweb", *files, "--out", str(cap_path)]) == 0
+    import sqlite3
+
+    with sqlite3.connect(cap_path) as con:   # one session a day: a partition each, so the combine adds 5 parts
+        con.execute("UPDATE sessions SET start_ms = start_ms + session_id * 86400000")
     export_capture(cap_path, str(ds_path))
     with open_capture(cap_path) as cap:
         dcap = open_dataset_capture(str(ds_path), client=cluster)
+        assert len(dcap.days()) == 5
         group = capture_groups(cap).resolve("http://www.hindsight.test/landing.html")
         pages = heatmap_pages(group)
         eng, ds = HeatmapEngine(cap, min_sessions=1), DatasetHeatmaps(dcap, min_sessions=1)
@@ -123,6 +128,24 @@ def test_page_group_across_widths_equals_the_capture(tmp_path, cluster):
             assert click.coverage.sessions == 3 and click.sample.points > 0
             assert ds.element_table(snap.snapshot_id, pages=pages) == eng.element_table(snap.snapshot_id, pages=pages)
         assert widths[0] == ((1280, 1), (1440, 1), (1920, 1))
+        other = choose_snapshot(cap, eng, group.key, "desktop", width=1920, pages=pages).snapshot_id
+
+    # The CLI: the same --page (URL or pattern), --width and --snapshot on both; --state is a capture's only.
+    import json
+
+    monkeypatch.setenv("HINDSIGHT_SCHEDULER", cluster.scheduler.address)
+    capsys.readouterr()
+    for extra in (["--page", "http://www.hindsight.test/landing.html", "--width", "1440"],
+                  ["--page", "/landing*", "--snapshot", str(other), "--kind", "move"]):
+        outs = []
+        for src in (cap_path, ds_path):
+            assert main(["heatmap", str(src), *extra, "--json", "--min-sessions", "1"]) == 0
+            outs.append(json.loads(capsys.readouterr().out))
+        assert outs[1].pop("states") == []   # page states are not exported to datasets
+        outs[0].pop("states")
+        assert outs[0] == outs[1] and outs[0]["coverage"]["sessions"] >= 1
+    assert main(["heatmap", str(ds_path), "--page", "/landing*", "--state", "1", "--json"]) == 2
+    assert "not supported on a dataset" in capsys.readouterr().err
 
 
 def test_signals_forms_funnel_equal_the_capture(dcap, demo):

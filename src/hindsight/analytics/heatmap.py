@@ -536,6 +536,9 @@ class HeatmapEngine:
 
     def _build_timeline(self, data: _SnapshotData, ev: EventColumns, pv_of: np.ndarray) -> _Timeline:
         P = data.pv.ids.size
+        if P == 0:   # nobody viewed it (e.g. a dataset partition's other widths of a page group)
+            none = np.zeros(0, dtype=np.int64)
+            return _Timeline(none, none, none, none, none, none)
         # A synthetic "page opened" row per pageview (scrolled to the top, visible) goes
         # first, so time before the first event counts too.
         t = np.concatenate([data.pv.start, ev.t.astype(np.int64)])
