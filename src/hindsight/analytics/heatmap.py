@@ -315,6 +315,9 @@ class _GroupData(_SnapshotData):
     src_target: np.ndarray = None    # per click: element index on its own snapshot
     src_selectors: tuple = ()        # per source: its ElementMap.selector
     pv_in_band: np.ndarray = None    # (p,) bool: the pageview's snapshot width is in the move band
+    parts: list = None               # per source: its _SnapshotData
+    pv_off: np.ndarray = None        # (s + 1,) each source's first pageview in ``pv``
+    band: np.ndarray = None          # (s,) bool: the source's width is in the move band
 
 
 def _pageview_index(sorted_ids: np.ndarray, pv_ids: np.ndarray) -> np.ndarray:
@@ -510,6 +513,8 @@ class HeatmapEngine:
             data.timeline = self._build_timeline(data, ev, pv)
 
     def _clicks(self, data: _SnapshotData) -> _Clicks:
+        if isinstance(data, _GroupData):
+            return self._group_part(data, "clicks", self._group_clicks)
         if self.capture.columnar:
             self._load_clicks(data)
         else:
@@ -518,9 +523,25 @@ class HeatmapEngine:
 
     def _dead(self, data: _SnapshotData, c: _Clicks) -> np.ndarray:
         """Per click of ``c``: whether it is dead (read on first use on a format-2 capture)."""
-        return c.dead if c.dead is not None else self._load_dead(data, c)
+        if c.dead is not None:
+            return c.dead
+        if isinstance(data, _GroupData):
+            with data.lock:
+                if c.dead is None:
+                    c.dead = np.concatenate([self._dead(d, self._clicks(d)) for d in data.parts])
+            return c.dead
+        return self._load_dead(data, c)
+
+    def _group_part(self, data: "_GroupData", name: str, build) -> object:
+        if getattr(data, name) is None:
+            with data.lock:
+                if getattr(data, name) is None:
+                    build(data)
+        return getattr(data, name)
 
     def _moves(self, data: _SnapshotData) -> _Moves:
+        if isinstance(data, _GroupData):
+            return self._group_part(data, "moves", self._group_moves)
         if self.capture.columnar:
             self._load_moves(data)
         else:
@@ -528,6 +549,8 @@ class HeatmapEngine:
         return data.moves
 
     def _timeline(self, data: _SnapshotData) -> _Timeline:
+        if isinstance(data, _GroupData):
+            return self._group_part(data, "timeline", self._group_timeline)
         if self.capture.columnar:
             self._load_timeline(data)
         else:
@@ -626,10 +649,7 @@ class HeatmapEngine:
         base_snap = srcs[0]
         base = self._snapshot(base_id)
         parts = [self._snapshot(s.snapshot_id) for s in srcs]
-        for d in parts:
-            self._ensure_loaded(d)
-        bw, bh = base.width, base.height
-        em = base.elements
+        bw = base.width
         pv_off = np.cumsum([0] + [d.pv.ids.size for d in parts])
         cat = np.concatenate
         single = len(parts) == 1  # only the base itself: share its arrays, project only clicks
@@ -638,10 +658,29 @@ class HeatmapEngine:
         pv_src = cat([np.full(d.pv.ids.size, i, dtype=np.int32) for i, d in enumerate(parts)])
         src_width = np.array([d.width for d in parts], dtype=np.int64)
         band = np.array([in_move_band(w, bw) for w in src_width], dtype=bool)
+        # Clicks, moves and the scroll timeline are read and projected when a map first needs them
+        # (format 2 reads only those kinds and columns): _group_clicks, _group_moves, _group_timeline.
+        data = _GroupData(base_id, bw, base.height, base.shape, base.elements, pv,
+                          device=base_snap.device, src_ids=np.array([s.snapshot_id for s in srcs], dtype=np.int64),
+                          src_width=src_width, pv_src=pv_src, src_selectors=tuple(d.elements.selector for d in parts),
+                          pv_in_band=band[pv_src], parts=parts, pv_off=pv_off, band=band)
+        with self._lock:
+            data = self._groups.setdefault(key, data)
+            self._groups.move_to_end(key)
+            while len(self._groups) > 8:
+                self._groups.popitem(last=False)
+        return data
 
-        xs, ys, tg, st, cs = [], [], [], [], []
+    def _group_clicks(self, data: _GroupData) -> None:
+        parts, pv_off = data.parts, data.pv_off
+        base = parts[0]
+        bw, bh = data.width, data.height
+        em = data.elements
+        cat = np.concatenate
+        xs, ys, tg, st, cs, cl = [], [], [], [], [], []
         for i, d in enumerate(parts):
-            c = d.clicks
+            c = self._clicks(d)
+            cl.append(c)
             elmap = (np.arange(len(em), dtype=np.int32) if d is base
                      else element_keys_match(d.elements.selector, em.selector))
             px, py, bt, status = project_clicks(c.x, c.y, c.target, d.elements.boxes, elmap, em.boxes,
@@ -651,19 +690,26 @@ class HeatmapEngine:
         x, y, status = cat(xs), cat(ys), cat(st)
         cell = flat_cells(x, y, bw, bh, self.cell_px)
         cell[status == UNMATCHED] = -1
-        clicks = _Clicks(x, y, cat([d.clicks.t for d in parts]), cat(tg),
-                         cat([d.clicks.pv + pv_off[i] for i, d in enumerate(parts)]),
-                         cat([d.clicks.session for d in parts]), cell,
-                         cat([d.clicks.rage for d in parts]), cat([d.clicks.dead for d in parts]))
-        src_target = cat([d.clicks.target for d in parts])
-        del xs, ys, tg, st
+        dead = cat([c.dead for c in cl]) if all(c.dead is not None for c in cl) else None
+        data.status, data.click_src, data.src_target = status, cat(cs), cat([c.target for c in cl])
+        data.clicks = _Clicks(x, y, cat([c.t for c in cl]), cat(tg),
+                              cat([c.pv + pv_off[i] for i, c in enumerate(cl)]),
+                              cat([c.session for c in cl]), cell, cat([c.rage for c in cl]), dead)
 
-        # Moves: only sources in the band, positions scaled (identity for the base).
+    def _group_moves(self, data: _GroupData) -> None:
+        """Moves: only sources in the band, positions scaled (identity for the base)."""
+        parts, pv_off = data.parts, data.pv_off
+        base = parts[0]
+        if len(parts) == 1:
+            data.moves = self._moves(base)
+            return
+        bw, bh = data.width, data.height
+        cat = np.concatenate
         mpv, mcell, mw = [], [], []
-        for i, d in enumerate(parts if not single else ()):
-            if not band[i]:
+        for i, d in enumerate(parts):
+            if not data.band[i]:
                 continue
-            mv = d.moves
+            mv = self._moves(d)
             if d is base or (d.width == bw and d.height == bh):
                 mpv.append(mv.pv + pv_off[i]), mcell.append(mv.cell), mw.append(mv.weight)
                 continue
@@ -675,15 +721,20 @@ class HeatmapEngine:
                             self.cell_px)
             c2[~ok] = -1
             mpv.append(mv.pv + pv_off[i]), mcell.append(c2), mw.append(mv.weight)
-        moves = base.moves if single else _Moves(
-            cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
-            cat(mw) if mw else np.zeros(0, np.float64))
+        data.moves = _Moves(cat(mpv) if mpv else np.zeros(0, np.int32), cat(mcell) if mcell else np.zeros(0, np.int64),
+                            cat(mw) if mw else np.zeros(0, np.float64))
 
-        # Scroll and attention: depths in % of the document height.
-        gh_b = base.shape[0]
+    def _group_timeline(self, data: _GroupData) -> None:
+        """Scroll and attention: depths in % of the document height."""
+        parts, pv_off = data.parts, data.pv_off
+        if len(parts) == 1:
+            data.timeline = self._timeline(parts[0])
+            return
+        bh, gh_b = data.height, data.shape[0]
+        cat = np.concatenate
         mb, fv, sp, stop, sbot, sms = [], [], [], [], [], []
-        for i, d in enumerate(parts if not single else ()):
-            tl = d.timeline
+        for i, d in enumerate(parts):
+            tl = self._timeline(d)
             r = bh / max(1, d.height)
             rr = gh_b / max(1, d.shape[0])
             mb.append(np.round(tl.max_bottom * r).astype(np.int64))
@@ -692,18 +743,7 @@ class HeatmapEngine:
             stop.append(np.clip(np.floor(tl.seg_top * rr), 0, gh_b).astype(np.int64))
             sbot.append(np.clip(np.ceil(tl.seg_bottom * rr), 0, gh_b).astype(np.int64))
             sms.append(tl.seg_ms)
-        timeline = base.timeline if single else _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
-
-        data = _GroupData(base_id, bw, bh, base.shape, em, pv, clicks, moves, timeline,
-                          device=base_snap.device, src_ids=np.array([s.snapshot_id for s in srcs], dtype=np.int64),
-                          src_width=src_width, pv_src=pv_src, status=status, click_src=cat(cs),
-                          src_target=src_target, src_selectors=tuple(d.elements.selector for d in parts),
-                          pv_in_band=band[pv_src])
-        with self._lock:
-            self._groups[key] = data
-            while len(self._groups) > 8:
-                self._groups.popitem(last=False)
-        return data
+        data.timeline = _Timeline(cat(mb), cat(fv), cat(sp), cat(stop), cat(sbot), cat(sms))
 
     def click_points(self, snapshot_id: int, flt: SessionFilter | None = None,
                      pages: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
@@ -713,11 +753,11 @@ class HeatmapEngine:
         MATCHED / UNMATCHED / NO_ELEMENT), ``source_snapshot``, ``source_target``, ``session``,
         ``rage``, ``dead``."""
         data = self._group(int(snapshot_id), _norm_pages(pages))
-        c = data.clicks
+        c = self._clicks(data)
         m = self._pv_keep(data, flt)[c.pv]
         return {"x": c.x[m], "y": c.y[m], "target": c.target[m], "status": data.status[m],
                 "source_snapshot": data.src_ids[data.click_src[m]], "source_target": data.src_target[m],
-                "session": c.session[m], "rage": c.rage[m], "dead": c.dead[m]}
+                "session": c.session[m], "rage": c.rage[m], "dead": self._dead(data, c)[m]}
 
     def _pv_keep(self, data: _SnapshotData, flt: SessionFilter | None) -> np.ndarray:
         allowed = self.session_lookup(flt)
@@ -735,12 +775,12 @@ class HeatmapEngine:
         cov = dict(snapshot_id=data.snapshot_id, width=data.width, device=data.device, kind=kind,
                    widths=tuple(widths), sessions=int(np.unique(data.pv.session[drawn]).size), move_band=(lo, hi))
         if kind in ("click", "rage", "dead"):
-            c = data.clicks
+            c = self._clicks(data)
             m = pv_keep[c.pv]
             if kind == "rage":
                 m = m & c.rage
             elif kind == "dead":
-                m = m & c.dead
+                m = m & self._dead(data, c)
             st = data.status[m]
             cov["matched"] = int((st == MATCHED).sum())
             cov["unmatched"] = int((st == UNMATCHED).sum())
