@@ -96,7 +96,7 @@ def bench_session(ctx: BenchContext) -> dict:
 BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmarks.analytics",
                             "hindsight.benchmarks.similar", "hindsight.benchmarks.importers",
                             "hindsight.benchmarks.collector", "hindsight.benchmarks.replay",
-                            "hindsight.benchmarks.share"]
+                            "hindsight.benchmarks.share", "hindsight.benchmarks.app_open"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [
