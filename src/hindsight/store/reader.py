@@ -568,8 +568,10 @@ class Capture:
                     if set(map(type, values)) - {str}:
                         for sid, v in zip(cols[0], values):
                             text_value(v, f"sessions row {sid}: {name}")
-                    parts[name].append(np.fromiter((lookup.setdefault(v, len(lookup)) for v in values),
-                                                   dtype=np.int32, count=len(values)))
+                    for v in set(values):   # a handful of distinct values per chunk
+                        lookup.setdefault(v, len(lookup))
+                    parts[name].append(np.fromiter(map(lookup.__getitem__, values), dtype=np.int32,
+                                                   count=len(values)))
         except sqlite3.DatabaseError as exc:
             raise CaptureError(self.path, f"is corrupt: {exc}") from None
         out: dict[str, np.ndarray] = {}
