@@ -387,3 +387,21 @@ def test_cli_compare(demo_master, tmp_path):
     assert out.stat().st_size > 10_000
     p = _cli("heatmap", demo_master, "--page", LANDING, "--vs", "colour=red", "-o", out)
     assert p.returncode == 2 and "--vs" in p.stderr
+
+
+@pytest.mark.parametrize("cell", [4, 5])
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64])
+def test_in_place_binning_matches_flat_cells(cell, dtype):
+    from hindsight.analytics.heatmap_grid import bin_cells, flat_cells
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-100, 1600, 20_000).astype(dtype)
+    y = rng.integers(-100, 5400, 20_000).astype(dtype)
+    w = rng.random(20_000)
+    shape = grid_shape(1440, 5232, cell)
+    for weights in (None, w):
+        expected = bin_cells(flat_cells(x, y, 1440, 5232, cell), shape, weights)
+        got = bin_points(x, y, 1440, 5232, cell, weights)
+        assert got.dtype == np.float32 and got.shape == shape
+        np.testing.assert_array_equal(got, expected)
+    assert 0 < bin_points(x, y, 1440, 5232, cell).sum() < len(x)   # some points were off the page
