@@ -97,7 +97,8 @@ BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmar
                             "hindsight.benchmarks.similar", "hindsight.benchmarks.importers",
                             "hindsight.benchmarks.collector", "hindsight.benchmarks.replay",
                             "hindsight.benchmarks.share", "hindsight.benchmarks.anchor",
-                            "hindsight.benchmarks.states", "hindsight.benchmarks.format2"]
+                            "hindsight.benchmarks.states", "hindsight.benchmarks.format2",
+                            "hindsight.benchmarks.app_open"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [
