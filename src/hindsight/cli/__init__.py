@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "hindsight.cli.report_cmd",
     "hindsight.cli.upgrade_cmd",
     "hindsight.cli.pages_cmd",
+    "hindsight.cli.dataset_cmds",
 )
 
 

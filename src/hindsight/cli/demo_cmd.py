@@ -12,7 +12,11 @@ from hindsight.cli.args import capture_out_path, non_negative_int, positive_int
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="write a realistic demo capture with planted behaviours, then open it")
-    p.add_argument("--out", type=capture_out_path, required=True, metavar="FILE", help="capture file to write")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=capture_out_path, metavar="FILE", help="capture file to write")
+    where.add_argument("--dataset", default=None, metavar="DIR",
+                       help="write a Parquet capture dataset (folder or fsspec URL) instead, generated in "
+                            "parallel: the same visitors as --out for the same seed")
     p.add_argument("--sessions", type=positive_int, default=2000, metavar="N", help="number of visitors (default 2000)")
     p.add_argument("--seed", type=non_negative_int, default=7, metavar="S", help="random seed; the same seed gives the same capture")
     p.add_argument("--force", action="store_true",
@@ -37,6 +41,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.sessions < 1:
         raise UsageError("--sessions must be at least 1")
+    if args.dataset is not None:
+        return _demo_dataset(args)
     out = Path(args.out)
     if out.exists() and not args.force:
         if not _same_demo(out, args.sessions, args.seed):
@@ -57,3 +63,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hindsight.cli import _open_gui
 
     return _open_gui([path])
+
+
+def _demo_dataset(args: argparse.Namespace) -> int:
+    from hindsight.cli import UsageError
+    from hindsight.dataset.demo import generate_demo_dataset
+
+    if not args.dataset.strip():
+        raise UsageError("--dataset: an empty path: give a folder or URL")
+    summary = generate_demo_dataset(args.dataset, sessions=args.sessions, seed=args.seed, overwrite=args.force)
+    print(f"wrote {summary['path']}: {plural(summary['sessions'], 'session')}, {summary['events']:,} events "
+          f"in {summary['seconds']:.1f} s ({summary['workers']} worker process(es))")
+    return 0

@@ -53,7 +53,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "POST /v1/sessions/<key>/end; every batch is on disk (CAPTURE.collector/spool) "
                                    "before it is acknowledged, and finished sessions are appended to CAPTURE, "
                                    "which may stay open in the viewer. Posts need the token printed at start.")
-    c.add_argument("capture", metavar="CAPTURE", help="capture file (created if missing)")
+    c.add_argument("capture", metavar="CAPTURE", nargs="?", default=None,
+                   help="capture file (created if missing); or give --dataset")
+    d = c.add_argument_group("writing a Parquet capture dataset instead (many collectors may share one)")
+    d.add_argument("--dataset", default=None, metavar="DIR",
+                   help="dataset folder or fsspec URL (created if missing): this collector writes its own part files")
+    d.add_argument("--name", default=None, metavar="NAME",
+                   help="this collector's name, stable across restarts (default HOSTNAME-PORT)")
+    d.add_argument("--state-dir", default=None, metavar="DIR",
+                   help="local folder for the spool and token (default DATASET/_collectors/NAME; needed for a URL)")
+    d.add_argument("--flush-seconds", type=positive_float, default=60.0, metavar="S",
+                   help="close and publish part files at least this often (default 60)")
+    d.add_argument("--flush-mb", type=positive_float, default=64.0, metavar="MB",
+                   help="... or when this many MB of sessions are waiting (default 64)")
     c.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     c.add_argument("--port", type=int_range(0, 65535), default=8765, help="port (default 8765; 0 = any free port)")
     c.add_argument("--max-body-mb", type=positive_float, default=5.0, metavar="MB",
@@ -113,11 +125,23 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from hindsight.importers.collector import Collector, is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    collector = Collector(args.capture, host=args.host, port=args.port, max_body=int(args.max_body_mb * 2**20),
-                          idle_s=args.idle_minutes * 60, mask=args.mask, render=args.render,
-                          allowed_origins=tuple(args.allow_origin) if args.allow_origin else None,
-                          token=args.token, memory_budget=int(args.memory_mb * 2**20),
-                          read_timeout=args.read_timeout, max_connections=args.max_connections)
+    from hindsight.cli import UsageError
+
+    if (args.capture is None) == (args.dataset is None):
+        raise UsageError("give a CAPTURE file or --dataset DIR (one of them)")
+    kw = dict(host=args.host, port=args.port, max_body=int(args.max_body_mb * 2**20),
+              idle_s=args.idle_minutes * 60, mask=args.mask, render=args.render,
+              allowed_origins=tuple(args.allow_origin) if args.allow_origin else None,
+              token=args.token, memory_budget=int(args.memory_mb * 2**20),
+              read_timeout=args.read_timeout, max_connections=args.max_connections)
+    if args.dataset is not None:
+        from hindsight.dataset.collector import DatasetCollector
+
+        collector = DatasetCollector(args.dataset, name=args.name, state_dir=args.state_dir,
+                                     flush_s=args.flush_seconds, flush_mb=args.flush_mb, **kw)
+        args.capture = f"{args.dataset} (as collector {collector.name})"
+    else:
+        collector = Collector(args.capture, **kw)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not only this machine: anyone who can reach it and has the "
               "token can post; put it behind TLS (a reverse proxy) for traffic over a network", file=sys.stderr)

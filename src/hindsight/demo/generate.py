@@ -36,6 +36,28 @@ def _simulate_chunk(seed: int, start: int, stop: int):
     return out
 
 
+def write_catalog(writer: CaptureWriter) -> dict[tuple[str, str], tuple[int, int]]:
+    """The demo's strings, pages and snapshots (and the planted scroll cliff's meta row);
+    returns (page, device) -> (page_id, snapshot_id)."""
+    for text in STRINGS:
+        writer.string_id(text)
+    ids: dict[tuple[str, str], tuple[int, int]] = {}
+    cliff: dict[str, int] = {}
+    for page, (url, title) in PAGES.items():
+        page_id = writer.add_page(url, title)
+        for device in DEVICE_WIDTHS:
+            layout = layout_page(page, device)
+            snap_id = writer.add_snapshot(page_id, device, layout.width, layout.height,
+                                          _png(render_page(layout)), layout.elements)
+            ids[(page, device)] = (page_id, snap_id)
+            if page == "landing":
+                # Planted scroll cliff: most readers of the benefits never reach the testimonials.
+                cliff[device] = {"before_y": layout.element("#benefits").y,
+                                 "cliff_y": layout.element("#testimonials").y}
+    writer.set_meta("demo_scroll_cliff", json.dumps(cliff))
+    return ids
+
+
 def generate_demo(
     path: str | os.PathLike[str],
     sessions: int = DEFAULT_SESSIONS,
@@ -55,22 +77,7 @@ def generate_demo(
     writer = CaptureWriter.create(path, creator="hindsight demo", overwrite=overwrite,
                                   extra_meta={"demo_seed": str(seed), "demo_sessions": str(sessions)})
     try:
-        for text in STRINGS:
-            writer.string_id(text)
-        ids: dict[tuple[str, str], tuple[int, int]] = {}
-        cliff: dict[str, int] = {}
-        for page, (url, title) in PAGES.items():
-            page_id = writer.add_page(url, title)
-            for device in DEVICE_WIDTHS:
-                layout = layout_page(page, device)
-                snap_id = writer.add_snapshot(page_id, device, layout.width, layout.height,
-                                              _png(render_page(layout)), layout.elements)
-                ids[(page, device)] = (page_id, snap_id)
-                if page == "landing":
-                    # Planted scroll cliff: most readers of the benefits never reach the testimonials.
-                    cliff[device] = {"before_y": layout.element("#benefits").y,
-                                     "cliff_y": layout.element("#testimonials").y}
-        writer.set_meta("demo_scroll_cliff", json.dumps(cliff))
+        ids = write_catalog(writer)
         t_pages = time.perf_counter() - t0
 
         chunks = [(seed, a, min(a + _CHUNK, sessions)) for a in range(0, sessions, _CHUNK)]

@@ -352,7 +352,7 @@ class Collector:
         self.spool.start(loop)
         if self.writer_mode == "process":
             self._executor = _helper_process()
-            self._executor.submit(worker.ping)  # start it now, not when the first session ends
+            self._executor.submit(self._worker.ping)  # start it now, not when the first session ends
         else:
             self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hindsight-collector-writer")
         # large bodies are parsed in another process: parsing 5 MB holds the GIL for ~50 ms, and a
@@ -375,6 +375,7 @@ class Collector:
         server = await loop.create_server(self._protocol, sock=self._sock, backlog=self.backlog)
         self._queue_idle_check()
         lag = asyncio.create_task(self._watch_lag())
+        self._start_background()
         log.info("collecting rrweb sessions into %s at %s", self.capture, self.url)
         self._ready.set()
         try:
@@ -389,7 +390,8 @@ class Collector:
                 await self._end(inst, "shutdown")
             await self._finish_q.put(None)
             await finisher
-            await loop.run_in_executor(self._executor, worker.close_writer)
+            await self._before_close()
+            await loop.run_in_executor(self._executor, self._worker.close_writer)
             self._executor.shutdown(wait=True)
             self._check_pool.shutdown(wait=True)
             self.spool.close()
@@ -398,10 +400,33 @@ class Collector:
                 self.spool.delete_segment(self.spool.active)
             self._sock.close()
 
+    # -- hooks of other session stores (hindsight.dataset.collector) -------------------
+    #: The module whose functions write sessions (``write_session``, ``close_writer``, ``ping``,
+    #: ``done_instances``); run in the writer process or thread.
+    _worker = worker
+
+    def _done_instances(self) -> set[str]:
+        """Spool instances the store already holds (not written again on a restart)."""
+        return self._worker.done_instances(self.capture)
+
+    def _job(self, inst: "_Instance", forget: list[str]) -> dict:
+        return {"capture": str(self.capture), "key": inst.key, "instance": inst.id, "refs": inst.refs,
+                "mask": self.mask, "render": self.render, "reason": inst.reason, "forget": forget}
+
+    def _session_written(self, inst: "_Instance") -> None:
+        """``inst`` is durable in the store: its spool records may go."""
+        self._release(inst, written=True)
+
+    def _start_background(self) -> None:
+        """Serving has started (on the event loop): start the store's own tasks."""
+
+    async def _before_close(self) -> None:
+        """Every session is written; the writer is about to close."""
+
     # -- spool bookkeeping (all on the event loop's thread) ------------------------------
     def _replay(self) -> None:
         """Rebuild the sessions the spool holds that the capture does not."""
-        done = worker.done_instances(self.capture)
+        done = self._done_instances()
         self._replaying = True  # no segment is deleted while its records are still being read
         seen: set[str] = set()
         dropped: set[str] = set()
@@ -504,20 +529,19 @@ class Collector:
             try:
                 inst = await asyncio.wait_for(self._finish_q.get(), timeout=3.0 if writer_open else None)
             except asyncio.TimeoutError:  # idle: let Chromium and the capture connection go
-                await loop.run_in_executor(self._executor, worker.close_writer)
+                await loop.run_in_executor(self._executor, self._worker.close_writer)
                 writer_open = False
                 continue
             if inst is None:
                 return
             forget, self._forget_ready = self._forget_ready, []
-            job = {"capture": str(self.capture), "key": inst.key, "instance": inst.id, "refs": inst.refs,
-                   "mask": self.mask, "render": self.render, "reason": inst.reason, "forget": forget}
+            job = self._job(inst, forget)
             try:
                 if not inst.refs:
                     res = {"key": inst.key, "instance": inst.id, "reason": inst.reason,
                            "error": f"session {inst.key}: holds no events"}
                 else:
-                    res = await loop.run_in_executor(self._executor, worker.write_session, job)
+                    res = await loop.run_in_executor(self._executor, self._worker.write_session, job)
                     writer_open = True
             except Exception as exc:  # noqa: BLE001 - the worker died: keep the spool for a restart
                 log.error("session %s could not be written (%s: %s); it stays in the spool", inst.key,
@@ -542,7 +566,7 @@ class Collector:
                 self.written.append(res)
                 log.info("session %s written as %d (%s): %d pageviews, %d events", inst.key, res["session_id"],
                          inst.reason, res["pageviews"], res["events"])
-                self._release(inst, written=True)
+                self._session_written(inst)
             self._job_done()
 
     def _job_done(self) -> None:
