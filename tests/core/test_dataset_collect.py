@@ -155,3 +155,15 @@ def test_spooled_sessions_not_yet_in_part_files_are_written_after_a_restart(tmp_
     col = DatasetCollector(str(ds_dir), name="edge", port=0, render=False, writer="thread").start()
     col.stop()
     assert open_dataset(str(ds_dir)).table("sessions").column("external_id").to_pylist() == ["a"]
+
+
+def test_collect_cli_needs_one_store(tmp_path, capsys):
+    from hindsight.cli import main
+
+    assert main(["collect"]) == 2
+    assert "give a CAPTURE file or --dataset DIR" in capsys.readouterr().err
+    assert main(["collect", str(tmp_path / "a.sqlite"), "--dataset", str(tmp_path / "d")]) == 2
+    capsys.readouterr()
+    assert main(["collect", "--dataset", str(tmp_path / "d"), "--name", "bad name!"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "collector name 'bad name!'" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -44,17 +45,31 @@ def test_off_page_points_dropped_and_edges_keep_mass():
     np.testing.assert_allclose(blur(counts, 3).sum(), 2, rtol=0.01)
 
 
-def test_blur_numpy_fallback_matches_scipy(monkeypatch):
+def test_blur_matches_a_plain_numpy_gaussian_with_mirrored_edges():
+    # The blur is scipy.ndimage's; this reference is the numpy convolution it replaced
+    # (a normalised 4-sigma kernel, edges mirrored), so grids stay numerically the same.
     from hindsight.analytics import heatmap_grid
 
     g = np.zeros((40, 30), np.float32)
     g[10, 12] = 5
     g[0, 0] = 3
-    with_scipy = heatmap_grid.blur(g, 2.5)
-    monkeypatch.setattr(heatmap_grid, "_scipy_gauss1d", None)
-    plain = heatmap_grid.blur(g, 2.5)
-    np.testing.assert_allclose(plain, with_scipy, atol=1e-4)
-    np.testing.assert_allclose(plain.sum(), 8, rtol=1e-4)
+    g[39, 29] = 1
+    sigma = 2.5
+    radius = math.ceil(4 * sigma)
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    k /= k.sum()
+    ref = g.astype(np.float64)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (radius, radius)
+        p = np.pad(ref, pad, mode="symmetric")
+        n = ref.shape[axis]
+        ref = sum(w * (p[i:i + n] if axis == 0 else p[:, i:i + n]) for i, w in enumerate(k))
+    out = heatmap_grid.blur(g, sigma)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+    np.testing.assert_allclose(out.sum(), 9, rtol=1e-4)
+    assert out[10, 12] == pytest.approx(5 / (2 * math.pi * sigma**2), rel=0.01)
 
 
 def test_dwell_one_resting_sample_outweighs_ten_quick_ones():
@@ -372,3 +387,21 @@ def test_cli_compare(demo_master, tmp_path):
     assert out.stat().st_size > 10_000
     p = _cli("heatmap", demo_master, "--page", LANDING, "--vs", "colour=red", "-o", out)
     assert p.returncode == 2 and "--vs" in p.stderr
+
+
+@pytest.mark.parametrize("cell", [4, 5])
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64])
+def test_in_place_binning_matches_flat_cells(cell, dtype):
+    from hindsight.analytics.heatmap_grid import bin_cells, flat_cells
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-100, 1600, 20_000).astype(dtype)
+    y = rng.integers(-100, 5400, 20_000).astype(dtype)
+    w = rng.random(20_000)
+    shape = grid_shape(1440, 5232, cell)
+    for weights in (None, w):
+        expected = bin_cells(flat_cells(x, y, 1440, 5232, cell), shape, weights)
+        got = bin_points(x, y, 1440, 5232, cell, weights)
+        assert got.dtype == np.float32 and got.shape == shape
+        np.testing.assert_array_equal(got, expected)
+    assert 0 < bin_points(x, y, 1440, 5232, cell).sum() < len(x)   # some points were off the page

@@ -411,6 +411,7 @@ class QtSessionList(QWidget):
         self._sized = False
         self._pending = None
         self._index_task = None
+        self._index_pending = None   # the capture whose signal index starts after its first rows
         self._delete_task = None
 
         self.model = SessionTableModel(self)
@@ -490,6 +491,7 @@ class QtSessionList(QWidget):
         if self._index_task is not None:
             self._index_task.cancel()
             self._index_task = None
+        self._index_pending = None
         if capture is None:
             self._total = 0
             self.count_label.setText("No capture open")
@@ -497,8 +499,10 @@ class QtSessionList(QWidget):
             return
         self._total = capture.session_count()
         self.model.set_pages({p.page_id: p.url for p in capture.pages()})
+        # The signal index starts once the rows are on screen (``_on_table``): run side by side,
+        # its event reads would double the memory and CPU the first paint of the list waits on.
+        self._index_pending = capture
         self.set_filter(flt or SessionFilter())
-        self._compute_index(capture)
 
     @property
     def signal_index(self):
@@ -706,6 +710,11 @@ class QtSessionList(QWidget):
         self.view.empty_text = ("No sessions match these filters.\nLoosen or reset them to see more."
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
+        if self._index_pending is not None and self._index_pending is self._capture:
+            if self.view.isVisible():
+                self.view.viewport().repaint()   # the rows first, then the signals' work
+            self._index_pending = None
+            self._compute_index(self._capture)
         if shown == 0 and self._total:
             self.count_label.setText(f"0 of {plural(self._total, 'session')}")
         else:
@@ -717,6 +726,9 @@ class QtSessionList(QWidget):
             return
         self.model.clear()
         self.count_label.setText(f"Could not list sessions: {user_message(exc, self._capture)}")
+        if self._index_pending is not None and self._index_pending is self._capture:
+            self._index_pending = None
+            self._compute_index(self._capture)
         self.table_did_load.emit(0)
 
     def _size_columns(self) -> None:

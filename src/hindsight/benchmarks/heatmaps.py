@@ -231,8 +231,60 @@ def bench_vs_heatmappy(ctx) -> dict:
     }
 
 
+def _floor_overlay(x, y, levels_max: float | None = None) -> np.ndarray:
+    """The plain floor: mask + ``np.bincount`` + ``scipy.ndimage.gaussian_filter`` + a LUT gather."""
+    from scipy.ndimage import gaussian_filter
+
+    gh, gw = grid_shape(PAGE_W, PAGE_H, CELL)
+    keep = (x >= 0) & (x < PAGE_W) & (y >= 0) & (y < PAGE_H)
+    cells = (y[keep] // CELL).astype(np.int64) * gw + x[keep] // CELL
+    grid = np.bincount(cells, minlength=gh * gw).astype(np.float32).reshape(gh, gw)
+    grid = gaussian_filter(grid, 10.0 / CELL, mode="reflect", truncate=4.0)
+    hi = float(grid.max()) if levels_max is None else levels_max
+    idx = np.clip(np.ceil(grid * (255.0 / hi)), 0, 255).astype(np.uint8)
+    return np.take(heat_lut().view(np.uint32).ravel(), idx)
+
+
+def bench_overlay(ctx) -> dict:
+    """1e7 clicks to a coloured RGBA overlay (bin + blur + colour), against the plain
+    bincount + scipy blur + LUT floor, interleaved in the same run (wall and CPU medians)."""
+    from hindsight.analytics.heatmap_color import colorize
+
+    x, y = _points(10_000_000)
+
+    def ours():
+        grid, _ = density_grid(x, y, PAGE_W, PAGE_H, CELL, 10.0)
+        return colorize(grid, (0.0, float(grid.max())))
+
+    def floor():
+        return _floor_overlay(x, y)
+
+    a = ours().view(np.uint32).reshape(grid_shape(PAGE_W, PAGE_H, CELL))
+    b = floor().reshape(a.shape)
+    same = float(np.mean(a == b))
+    walls: dict[str, list[float]] = {"ours": [], "floor": []}
+    cpus: dict[str, list[float]] = {"ours": [], "floor": []}
+    for _ in range(5):   # interleaved rounds: both see the same machine load
+        for name, fn in (("ours", ours), ("floor", floor)):
+            walls[name].append(_median(fn, 1))
+            cpus[name].append(_last_cpu[0])
+    w = {k: float(np.median(v)) for k, v in walls.items()}
+    c = {k: float(np.median(v)) for k, v in cpus.items()}
+    return {
+        "clicks": len(x),
+        "overlay_s": round(w["ours"], 4), "overlay_cpu_s": round(c["ours"], 4),
+        "floor_s": round(w["floor"], 4), "floor_cpu_s": round(c["floor"], 4),
+        "ratio_vs_floor": round(w["ours"] / w["floor"], 2),
+        "cpu_ratio_vs_floor": round(c["ours"] / c["floor"], 2),
+        "pixels_equal_to_floor": round(same, 4),
+    }
+
+
 BENCHMARKS = [
+    ("heatmap.overlay", bench_overlay),
     ("heatmap.grids", bench_grids),
     ("heatmap.filter", bench_filter_change),
     ("heatmap.vs_heatmappy", bench_vs_heatmappy),
 ]
+
+bench_overlay.needs_capture = False   # synthetic points: no capture to generate

@@ -95,4 +95,88 @@ def bench_import(ctx) -> dict:
     }
 
 
-BENCHMARKS = [("import", bench_import)]
+#: The recorded fixtures (real rrweb in Chromium, and rrweb's own test recordings).
+FIXTURE_DIRS = ("rrweb_real", "rrweb_upstream")
+
+
+def fixture_files(root: Path | None = None) -> list[Path]:
+    """The rrweb fixture recordings of the source tree (empty when tests/ is not there)."""
+    root = Path(__file__).resolve().parents[3] / "tests" / "data" if root is None else root
+    out: list[Path] = []
+    for name in FIXTURE_DIRS:
+        d = root / name
+        out += sorted(p for p in d.glob("*.json") if p.name != "expected.json"
+                      and (name != "rrweb_real" or p.name.startswith("session_")))
+    return out
+
+
+def replicated_fixtures(out_dir: Path, sessions: int = 2_500, root: Path | None = None) -> list[Path]:
+    """Copies of the fixture recordings, ``sessions`` files in all, each copy's timestamps
+    shifted by a whole number of hours so every file is a distinct recording (the importer
+    skips a recording it has seen) with the same pages and DOMs as its original."""
+    import orjson
+
+    files = fixture_files(root)
+    docs = [orjson.loads(f.read_bytes()) for f in files]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(sessions):
+        doc = docs[n % len(docs)]
+        shift = (n // len(docs)) * 3_600_000
+        shifted = [dict(e, timestamp=e["timestamp"] + shift) if isinstance(e, dict) and "timestamp" in e else e
+                   for e in doc]
+        path = out_dir / f"{n:05d}_{files[n % len(files)].name}"
+        path.write_bytes(orjson.dumps(shifted))
+        paths.append(path)
+    return paths
+
+
+def bench_import_fixtures(ctx) -> dict:
+    """The import of realistic input -- the recorded fixtures replicated to ~2,500 sessions,
+    rendering off -- against ``orjson.loads`` of the same bytes (the parse floor), in one run."""
+    import orjson
+
+    from hindsight.importers.session_writer import import_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = replicated_fixtures(Path(tmp) / "src", 2_500)
+        if not paths:
+            return {"skipped": "no fixtures (tests/data is not in this install)"}
+        size = sum(p.stat().st_size for p in paths)
+        blobs = [p.read_bytes() for p in paths]
+
+        def parse_floor():
+            for b in blobs:
+                orjson.loads(b)
+
+        floor_wall, floor_cpu = [], []
+        for _ in range(3):
+            w, c = time.perf_counter(), time.process_time()
+            parse_floor()
+            floor_wall.append(time.perf_counter() - w)
+            floor_cpu.append(time.process_time() - c)
+        out = Path(tmp) / "imported.sqlite"
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = import_files(paths, out, render=False)
+        cpu = time.process_time() - cpu
+        wall = time.perf_counter() - wall
+    floor_wall_s, floor_cpu_s = sorted(floor_wall)[1], sorted(floor_cpu)[1]
+    return {
+        "sessions": report.sessions,
+        "rrweb_events": report.rrweb_events,
+        "stored_events": report.events,
+        "input_mb": round(size / 2**20, 1),
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "rrweb_events_per_s": round(report.rrweb_events / wall),
+        "orjson_loads_seconds": round(floor_wall_s, 3),
+        "orjson_loads_cpu_seconds": round(floor_cpu_s, 3),
+        "ratio_vs_orjson_loads": round(wall / floor_wall_s, 1),
+        "cpu_ratio_vs_orjson_loads": round(cpu / floor_cpu_s, 1),
+    }
+
+
+bench_import.needs_capture = False
+bench_import_fixtures.needs_capture = False
+
+BENCHMARKS = [("import", bench_import), ("import.fixtures", bench_import_fixtures)]

@@ -28,9 +28,9 @@ COMMAND_MODULES = (
     "hindsight.cli.import_cmds",
     "hindsight.cli.erase_cmds",
     "hindsight.cli.report_cmd",
-    "hindsight.cli.dataset_cmds",
     "hindsight.cli.upgrade_cmd",
     "hindsight.cli.pages_cmd",
+    "hindsight.cli.dataset_cmds",
 )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from hindsight.cli.args import non_negative_float, non_negative_int
-from hindsight.cli.output import duration, iso, print_json, print_table
+from hindsight.cli.output import duration, iso, print_json, print_json_fast, print_table
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.text import plural
 
@@ -196,6 +198,33 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def session_rows(table: dict, urls: dict[int, str], limit: int) -> list[dict]:
+    """The first ``limit`` rows of a ``session_table`` as the JSON/table row dicts.
+
+    Built column-wise: each numpy column becomes a Python list once (``tolist``), page ids
+    map to URLs through one lookup, then one dict per row is zipped together.
+    """
+    def col(name):
+        return table[name][:limit].tolist()
+
+    def page_urls(name):
+        ids = table[name][:limit]
+        if not urls:
+            return [""] * len(ids)
+        known = np.array(sorted(urls), dtype=np.int64)
+        names = np.array([urls[int(p)] for p in known] + [""], dtype=object)
+        pos = np.searchsorted(known, ids)
+        pos[(pos >= len(known)) | (known[np.minimum(pos, len(known) - 1)] != ids)] = len(known)
+        return names[pos].tolist()
+
+    keys = ("session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
+            "converted", "pageviews", "events", "entry_page", "exit_page")
+    values = (col("session_id"), col("start_ms"), col("duration_ms"), col("device"), col("browser"),
+              col("os"), col("country"), col("source"), (table["converted"][:limit] != 0).tolist(),
+              col("pageview_count"), col("event_count"), page_urls("entry_page_id"), page_urls("exit_page_id"))
+    return [dict(zip(keys, row)) for row in zip(*values)]
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         from hindsight.cli import UsageError
@@ -209,19 +238,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         urls = {p.page_id: p.url for p in cap.pages()}
     n = len(table["session_id"])
     limit = n if args.limit is None else min(n, args.limit)
-    rows = []
-    for i in range(limit):
-        rows.append({
-            "session_id": int(table["session_id"][i]), "start_ms": int(table["start_ms"][i]),
-            "duration_ms": int(table["duration_ms"][i]), "device": table["device"][i],
-            "browser": table["browser"][i], "os": table["os"][i], "country": table["country"][i],
-            "source": table["source"][i], "converted": bool(table["converted"][i]),
-            "pageviews": int(table["pageview_count"][i]), "events": int(table["event_count"][i]),
-            "entry_page": urls.get(int(table["entry_page_id"][i]), ""),
-            "exit_page": urls.get(int(table["exit_page_id"][i]), ""),
-        })
+    rows = session_rows(table, urls, limit)
     if args.json:
-        print_json({"count": n, "sessions": rows})
+        print_json_fast({"count": n, "sessions": rows})
         return 0
     print_table(
         ["id", "start (UTC)", "duration", "device", "browser", "os", "country", "source", "conv", "pages", "events"],

@@ -54,7 +54,8 @@ def _simulate_to_parts(url: str, seed: int, start: int, stop: int, ids: dict, wr
     from hindsight.demo.visitors import simulate_session
 
     fs, root = filesystem(url)
-    parts = SessionParts(fs, root, writer)
+    # a worker's visitors span every day of the demo: room for a row group per day or so
+    parts = SessionParts(fs, root, writer, max_buffered=16 * layout.EVENTS_ROW_GROUP)
     planted: list[tuple] = []
     try:
         for i in range(start, stop):

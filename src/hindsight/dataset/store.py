@@ -304,13 +304,21 @@ class Dataset:
         except OSError as exc:
             raise CaptureError(path, f"cannot be read: {exc}") from None
 
-    def session_events(self, session_id: int):
+    def session_day(self, session_id: int) -> str | None:
+        """The day partition of a session (None: no such session)."""
+        t = self.table("sessions", columns=["day"], filter=pads.field("session_id") == int(session_id))
+        return t.column("day")[0].as_py() if t.num_rows else None
+
+    def session_events(self, session_id: int, day: str | None = None):
         """(pageviews table sorted by seq, EventColumns in time order, pageview index per event)
-        of one session: reads only the row groups whose statistics can hold it."""
+        of one session: reads only its day's part files (``day``, else looked up), and in them
+        only the row groups whose statistics can hold it."""
         from hindsight.store.columns import EventColumns
 
-        pvs = self.table("pageviews", filter=pads.field("session_id") == int(session_id)).sort_by("seq")
-        ev = self.table("events", filter=pads.field("session_id") == int(session_id))
+        day = day if day is not None else self.session_day(session_id)
+        where = (pads.field("session_id") == int(session_id)) & (pads.field("day") == (day or ""))
+        pvs = self.table("pageviews", filter=where).sort_by("seq")
+        ev = self.table("events", filter=where)
         ev = ev.sort_by([("pageview_id", "ascending"), ("t", "ascending")])
         pv_ids = pvs.column("pageview_id").to_numpy()
         order = np.argsort(pv_ids, kind="stable")

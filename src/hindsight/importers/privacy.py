@@ -75,6 +75,8 @@ def utm_params(url: str) -> dict[str, str]:
 import copy as _copy
 from dataclasses import dataclass, field as _field
 
+import orjson
+
 _SIMPLE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*|\*)?((?:[.#][-\w]+|\[[^\]]+\])*)$")
 _PART = re.compile(r"([.#])([-\w]+)|\[\s*([-\w:]+)\s*(?:([~|^$*]?=)\s*[\"']?([^\"'\]]*)[\"']?\s*)?\]")
 #: attributes whose text is masked with the text of a masked element
@@ -260,9 +262,15 @@ def options_from(doc, events: list) -> list[tuple[dict, str]]:
     return found
 
 
+#: Walked trees by (rules, tree JSON bytes, scope): (walked tree JSON, masked, blocked, head ids).
+_WALKED: dict[tuple, tuple] = {}
+_WALKED_MAX = 256
+
+
 class _Applier:
     def __init__(self, rules: TextPrivacy):
         self.r = rules
+        self.rules_key = repr(rules)
         self.mask_sel = _Selector(rules.mask_selector) if rules.mask_selector else None
         self.block_sel = _Selector(rules.block_selector) if rules.block_selector else None
         self.masked: set = set()   # node ids whose text is masked (masked scope)
@@ -296,7 +304,33 @@ class _Applier:
         return masked or mask_here or self.r.mask_all, blocked, block_here and not blocked
 
     def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None) -> dict:
-        root = _copy.deepcopy(root)
+        """``_walk_tree`` of a copy of ``root``, remembered by the tree's JSON bytes: the same
+        DOM in another session (a page every visitor loads) is walked once per import. Not
+        remembered with complex mask / block selectors (they record each node's ancestors) or
+        for a subtree under a known parent."""
+        if self.mask_sel or self.block_sel or parent_id is not None:
+            return self._walk_tree(_copy.deepcopy(root), masked, blocked, in_head, parent_id)
+        try:
+            data = orjson.dumps(root)
+        except (TypeError, orjson.JSONEncodeError):   # not plain JSON (e.g. huge ints): walk a deep copy
+            return self._walk_tree(_copy.deepcopy(root), masked, blocked, in_head)
+        key = (self.rules_key, data, masked, blocked, in_head)
+        hit = _WALKED.get(key)
+        if hit is None:
+            outer = self.masked, self.blocked, self.head
+            self.masked, self.blocked, self.head = set(), set(), set()
+            walked = self._walk_tree(orjson.loads(data), masked, blocked, in_head)
+            hit = (orjson.dumps(walked), frozenset(self.masked), frozenset(self.blocked), frozenset(self.head))
+            self.masked, self.blocked, self.head = outer
+            if len(_WALKED) >= _WALKED_MAX:
+                _WALKED.clear()
+            _WALKED[key] = hit
+        self.masked |= hit[1]
+        self.blocked |= hit[2]
+        self.head |= hit[3]
+        return orjson.loads(hit[0])   # a fresh copy: callers may change it
+
+    def _walk_tree(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None) -> dict:
         stack = [(root, masked, blocked, in_head, parent_id)]
         while stack:
             node, m, b, head, pid = stack.pop()

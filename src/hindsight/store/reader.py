@@ -53,6 +53,8 @@ SESSION_TABLE_COLUMNS = (
 )
 _NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
             "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
+#: Rows per chunk when streaming the session list (bounded memory however many sessions).
+_SESSION_CHUNK = 16_384
 #: Sane range of each numeric session column: (low, high, NULL allowed).
 SESSION_RANGES = {
     "session_id": (0, 2**63 - 1, False), "start_ms": (MIN_EPOCH_MS, MAX_EPOCH_MS, False),
@@ -528,28 +530,16 @@ class Capture:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def session_table(self, flt: SessionFilter | None = None, order_by: str = "start_ms") -> dict[str, np.ndarray]:
-        """The filtered session list as columns: numeric columns int64 arrays, text object arrays."""
+        """The filtered session list as columns: numeric columns int64 arrays, text columns object
+        arrays whose cells point into one small set of distinct strings (category codes decoded
+        through a lookup: 8 bytes a row, no string object per row)."""
         where, params = (flt or SessionFilter()).to_sql("s")
         if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
             raise ValueError(f"cannot order by {order_by!r}")
-        cols = ", ".join(f"s.{c}" for c in SESSION_TABLE_COLUMNS)
         # Read in table order (sequential pages) and sort in numpy: ORDER BY through an index
         # costs a random table lookup per row, twice the time of the whole read.
-        rows = self._query(f"SELECT {cols} FROM sessions s WHERE {where}", params)
-        out: dict[str, np.ndarray] = {}
-        columns = list(zip(*rows)) if rows else [()] * len(SESSION_TABLE_COLUMNS)
         try:
-            for name, values in zip(SESSION_TABLE_COLUMNS, columns):
-                if name in _NUMERIC:
-                    lo, hi, nullable = SESSION_RANGES[name]
-                    out[name] = int_column(values, f"sessions.{name}", lo, hi, nullable, ids=columns[0])
-                else:
-                    if set(map(type, values)) - {str}:
-                        for sid, v in zip(columns[0], values):
-                            text_value(v, f"sessions row {sid}: {name}")
-                    arr = np.empty(len(values), dtype=object)
-                    arr[:] = values
-                    out[name] = arr
+            out = self._session_columns(where, params)
         except Damage as exc:
             raise self._damage(exc) from None
         key = out[order_by.lstrip("-")]
@@ -561,6 +551,66 @@ class Capture:
         if np.any(order[1:] < order[:-1]):
             out = {name: col[order] for name, col in out.items()}
         return out
+
+    def _session_columns(self, where: str, params) -> dict[str, np.ndarray]:
+        """``SESSION_TABLE_COLUMNS`` of the rows matching ``where``, in table order.
+
+        One query, streamed in chunks: each chunk's numbers go straight into int64 arrays (a
+        row-by-row check only when that fails: NULLs, text or floats where numbers belong) and
+        each text value becomes a category code, so no list of all rows is ever held.
+        """
+        numeric = [c for c in SESSION_TABLE_COLUMNS if c in _NUMERIC]
+        text = [c for c in SESSION_TABLE_COLUMNS if c not in _NUMERIC]
+        names = numeric + text
+        cur = self._cursor(f"SELECT {', '.join('s.' + c for c in names)} FROM sessions s WHERE {where}", params)
+        parts: dict[str, list[np.ndarray]] = {c: [] for c in names}
+        lookups: dict[str, dict] = {c: {} for c in text}
+        try:
+            while True:
+                chunk = cur.fetchmany(_SESSION_CHUNK)
+                if not chunk:
+                    break
+                cols = list(zip(*chunk))
+                for j, name in enumerate(numeric):
+                    try:
+                        arr = np.array(cols[j], dtype=np.int64)
+                    except (TypeError, ValueError, OverflowError):
+                        lo, hi, nullable = SESSION_RANGES[name]
+                        arr = int_column(cols[j], f"sessions.{name}", lo, hi, nullable, ids=cols[0])
+                    parts[name].append(arr)
+                for j, name in enumerate(text, start=len(numeric)):
+                    lookup = lookups[name]
+                    values = cols[j]
+                    if set(map(type, values)) - {str}:
+                        for sid, v in zip(cols[0], values):
+                            text_value(v, f"sessions row {sid}: {name}")
+                    for v in set(values):   # a handful of distinct values per chunk
+                        lookup.setdefault(v, len(lookup))
+                    parts[name].append(np.fromiter(map(lookup.__getitem__, values), dtype=np.int32,
+                                                   count=len(values)))
+        except sqlite3.DatabaseError as exc:
+            raise CaptureError(self.path, f"is corrupt: {exc}") from None
+        out: dict[str, np.ndarray] = {}
+        for name in numeric:
+            col = np.concatenate(parts.pop(name)) if parts[name] else np.zeros(0, dtype=np.int64)
+            lo, hi, nullable = SESSION_RANGES[name]
+            if col.size and ((lo is not None and int(col.min()) < lo) or (hi is not None and int(col.max()) > hi)):
+                col = int_column(col.tolist(), f"sessions.{name}", lo, hi, nullable, ids=out["session_id"].tolist())
+            out[name] = col
+        for name in text:
+            codes = np.concatenate(parts.pop(name)) if parts[name] else np.zeros(0, dtype=np.int32)
+            categories = np.empty(len(lookups[name]), dtype=object)
+            categories[:] = list(lookups[name])
+            out[name] = categories[codes] if codes.size else np.empty(0, dtype=object)
+        return {name: out[name] for name in SESSION_TABLE_COLUMNS}
+
+    def _cursor(self, sql: str, params=()):
+        try:
+            return self._con.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise CaptureError(self.path, f"is corrupt: {exc}") from None
+        except (OverflowError, ValueError, MemoryError) as exc:
+            raise CaptureError(self.path, f"is damaged: {type(exc).__name__}: {exc}") from None
 
     def distinct_values(self, column: str) -> list[str]:
         if column not in ("device", "browser", "os", "country", "source", "utm_source",

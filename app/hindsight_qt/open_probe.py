@@ -1,0 +1,85 @@
+"""Measure the app opening a capture: ``python -m hindsight_qt.open_probe FILE [--settle]``.
+
+Run in a child process by ``hindsight bench`` (section ``app.open``), offscreen. Prints one
+JSON line: seconds from process start to the first paint of a filled session table, peak RSS
+(``resource.getrusage``) at that moment and, with ``--settle``, after the frustration-signal
+index has also loaded. Without FILE it measures the empty window (the baseline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (all threads): on a loaded machine the wall time is not."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _process_start() -> float:
+    """Wall-clock time this process started (Linux /proc), else now."""
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.time()
+
+
+def main(argv: list[str]) -> int:
+    start = _process_start()
+    path = next((a for a in argv if not a.startswith("--")), None)
+    settle = "--settle" in argv
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from hindsight_qt.application import create_application
+    from hindsight_qt.main_window import MainWindow
+
+    app = create_application([sys.argv[0]])
+    window = MainWindow(panels=True)
+    window.resize(1280, 800)
+    out: dict = {}
+
+    def finish() -> None:
+        out["peak_rss_mb_settled"] = round(_rss_mb(), 1)
+        out["cpu_seconds_settled"] = round(_cpu(), 3)
+        print(json.dumps(out), flush=True)
+        os._exit(0)
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and "seconds" not in out and (
+                    window.session_list.model.rowCount() > 0 if path else obj is window):
+                out["seconds"] = round(time.time() - start, 3)
+                out["cpu_seconds"] = round(_cpu(), 3)
+                out["peak_rss_mb"] = round(_rss_mb(), 1)
+                out["rows"] = window.session_list.model.rowCount()
+                if settle and path is not None and window.session_list.signal_index is None:
+                    window.session_list.index_did_load.connect(lambda _index: QTimer.singleShot(0, finish))
+                else:
+                    QTimer.singleShot(0, finish)
+            return False
+
+    watch = PaintWatch()
+    (window.session_list.view.viewport() if path else window).installEventFilter(watch)
+    window.show()
+    if path:
+        window.open_capture(path)
+    QTimer.singleShot(600_000, finish)
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
