@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from hindsight.dataset import layout
+from hindsight.dataset.filters import session_filter_expression
 from hindsight.dataset.store import Dataset, open_dataset
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -36,40 +37,27 @@ def _ids_with_page(ds: Dataset, page_ids: list[int]) -> pa.Array:
 
 def filter_expression(ds: Dataset, flt: SessionFilter | None):
     """The pyarrow expression on the sessions table selecting the sessions ``flt`` selects
-    (None: all). ``SessionFilter.extra`` (SQL from analyses) cannot be expressed: ValueError."""
+    (None: all). ``SessionFilter.extra`` (SQL from analyses) cannot be expressed: ValueError.
+    A visited / not-visited entry is a URL or a tuple of URLs (a page group: any of them counts)."""
     flt = flt or SessionFilter()
     if flt.extra:
         raise ValueError("a filter with SQL conditions cannot be applied to a dataset")
-    conds = []
-    for column, values in flt.categories().items():
-        if values:
-            conds.append(pads.field(column).isin(list(values)))
-    if flt.converted is not None:
-        conds.append(pads.field("converted") == (1 if flt.converted else 0))
-    if flt.min_duration_s is not None:
-        conds.append(pads.field("duration_ms") >= int(flt.min_duration_s * 1000))
-    if flt.max_duration_s is not None:
-        conds.append(pads.field("duration_ms") <= int(flt.max_duration_s * 1000))
-    if flt.start_from_ms is not None:
-        conds.append(pads.field("start_ms") >= int(flt.start_from_ms))
-    if flt.start_before_ms is not None:
-        conds.append(pads.field("start_ms") < int(flt.start_before_ms))
+    visited = not_visited = None
     if flt.visited or flt.not_visited:
         urls = ds.table("pages", columns=["page_id", "url"]).to_pydict()
         by_url = dict(zip(urls["url"], urls["page_id"]))
-        for url in flt.visited:
-            conds.append(pads.field("session_id").isin(_ids_with_page(ds, [by_url[url]] if url in by_url else [])))
-        for url in flt.not_visited:
-            if url in by_url:
-                conds.append(~pads.field("session_id").isin(_ids_with_page(ds, [by_url[url]])))
-    if flt.session_ids is not None:
-        conds.append(pads.field("session_id").isin(pa.array(list(flt.session_ids), pa.int64())))
-    if not conds:
-        return None
-    expr = conds[0]
-    for c in conds[1:]:
-        expr = expr & c
-    return expr
+
+        def sessions_of(entry) -> set:
+            pages = [by_url[u] for u in ((entry,) if isinstance(entry, str) else entry) if u in by_url]
+            return set(_ids_with_page(ds, pages).to_pylist()) if pages else set()
+
+        for entry in flt.visited:
+            ids = sessions_of(entry)
+            visited = ids if visited is None else visited & ids
+        for entry in flt.not_visited:
+            not_visited = (not_visited or set()) | sessions_of(entry)
+    return session_filter_expression(flt, None if visited is None else sorted(visited),
+                                     None if not_visited is None else sorted(not_visited))
 
 
 def matching_sessions(ds: Dataset, flt: SessionFilter | None, sample: int | None = None, seed: int = 0

@@ -23,7 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from hindsight.engine.reader import Dataset, Partition, cached_dataset, open_dataset, sort_session_table
+from hindsight.engine.reader import (CatalogReads, Dataset, Partition, cached_dataset, open_dataset,
+                                     sort_session_table)
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
 
@@ -232,7 +233,7 @@ def concat_signal_tables(tables):
 # ---------------------------------------------------------------------------------------
 
 
-class DatasetCapture:
+class DatasetCapture(CatalogReads):
     """A dataset opened for analysis on a Dask cluster.
 
     It answers the read methods of a :class:`~hindsight.store.Capture` that the CLI and the app
@@ -310,32 +311,6 @@ class DatasetCapture:
         return results
 
     # -- the small tables (read in this process) ------------------------------------------------
-    def pages(self):
-        return self.dataset.pages()
-
-    def page_by_url(self, url):
-        return self.dataset.page_by_url(url)
-
-    def page_ids(self):
-        return self.dataset.page_ids()
-
-    def snapshots(self, page_id=None):
-        return self.dataset.snapshots(page_id)
-
-    def snapshot(self, snapshot_id):
-        return self.dataset.snapshot(snapshot_id)
-
-    def find_snapshot(self, page_id, device):
-        return self.dataset.find_snapshot(page_id, device)
-
-    def snapshot_image(self, snapshot_id):
-        return self.dataset.snapshot_image(snapshot_id)
-
-    def elements(self, snapshot_id):
-        return self.dataset.elements(snapshot_id)
-
-    def strings(self):
-        return self.dataset.strings()
 
     def distinct_values(self, column):
         return self.dataset.distinct_values(column)

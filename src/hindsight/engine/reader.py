@@ -21,6 +21,7 @@ import numpy as np
 
 from hindsight.store.columns import COLUMNS as EVENT_COLUMNS, EventColumns
 from hindsight.store.errors import CaptureError
+from hindsight.dataset.filters import session_filter_expression
 from hindsight.store.filters import SessionFilter
 from hindsight.store.reader import SESSION_TABLE_COLUMNS
 from hindsight.store.records import (
@@ -207,51 +208,14 @@ def cached_dataset(url: str) -> Dataset:
     return open_dataset(url)
 
 
-def _filter_expression(flt: SessionFilter, ids_visited=None, ids_not_visited=None):
-    """A pyarrow expression for the session columns of ``flt`` (None when it keeps every session)."""
-    import pyarrow.compute as pc
-
-    conds = []
-    for column, values in flt.categories().items():
-        if values:
-            conds.append(pc.field(column).isin(list(values)))
-    if flt.converted is not None:
-        conds.append(pc.field("converted") == (1 if flt.converted else 0))
-    if flt.min_duration_s is not None:
-        conds.append(pc.field("duration_ms") >= int(flt.min_duration_s * 1000))
-    if flt.max_duration_s is not None:
-        conds.append(pc.field("duration_ms") <= int(flt.max_duration_s * 1000))
-    if flt.start_from_ms is not None:
-        conds.append(pc.field("start_ms") >= int(flt.start_from_ms))
-    if flt.start_before_ms is not None:
-        conds.append(pc.field("start_ms") < int(flt.start_before_ms))
-    if flt.session_ids is not None:
-        conds.append(pc.field("session_id").isin([int(i) for i in flt.session_ids]))
-    if ids_visited is not None:
-        conds.append(pc.field("session_id").isin(ids_visited))
-    if ids_not_visited is not None:
-        conds.append(~pc.field("session_id").isin(ids_not_visited))
-    if not conds:
-        return None
-    expr = conds[0]
-    for c in conds[1:]:
-        expr = expr & c
-    return expr
 
 
-class Partition:
-    """One day of a dataset, read through the methods of a Capture the analyses use."""
+class CatalogReads:
+    """The dataset's small tables (pages, snapshots, elements, strings, images), read through
+    ``self.dataset`` with a capture's method names; shared by a partition and the whole-dataset
+    driver."""
 
-    def __init__(self, dataset: Dataset, day: str):
-        self.dataset = dataset
-        self.day = day
-        self.path = f"{dataset.url} (day {day})"
-        self._pv: dict[str, np.ndarray] | None = None
-        self._sessions: dict[str, np.ndarray] | None = None
-
-    # -- the dataset's small tables -------------------------------------------------------------
-    def close(self) -> None:
-        pass
+    dataset: "Dataset"
 
     def pages(self):
         return self.dataset.pages()
@@ -279,6 +243,22 @@ class Partition:
 
     def strings(self):
         return self.dataset.strings()
+
+
+class Partition(CatalogReads):
+    """One day of a dataset, read through the methods of a Capture the analyses use."""
+
+    def __init__(self, dataset: Dataset, day: str):
+        self.dataset = dataset
+        self.day = day
+        self.path = f"{dataset.url} (day {day})"
+        self._pv: dict[str, np.ndarray] | None = None
+        self._sessions: dict[str, np.ndarray] | None = None
+
+    # -- the dataset's small tables -------------------------------------------------------------
+    def close(self) -> None:
+        pass
+
 
     damaged_events = 0
 
@@ -311,7 +291,7 @@ class Partition:
         not_visited = None
         if flt.not_visited:
             not_visited = np.unique(np.concatenate([self._sessions_on(e) for e in flt.not_visited])).tolist()
-        return _filter_expression(flt, visited, not_visited)
+        return session_filter_expression(flt, visited, not_visited)
 
     def session_columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Numeric session columns ``names`` of this day's sessions as int64, by session id (NULLs -1)."""
