@@ -41,7 +41,6 @@ def main(width: int, height: int, out_dir: Path) -> int:
         for _ in range(6):
             tasks.wait_all(30_000)
             app.processEvents()
-            end = QApplication.instance()
             from PySide6.QtCore import QEventLoop, QTimer
 
             loop = QEventLoop()
