@@ -57,6 +57,11 @@ def main(width: int, height: int, out_dir: Path) -> int:
         dock.raise_()
         settle(1500)
         panel = dock.widget()
+        if name == "widths" and width >= 1920:   # the rage map of the 1920 px screenshot
+            panel.set_screenshot(1920)
+            settle(800)
+            panel.set_kind("rage")
+            settle(1500)
         if name == "state":
             panel.set_state(next(s["state_id"] for s in panel.states if s["label"].startswith("dialog")))
             settle(1500)
