@@ -112,3 +112,14 @@ def test_a_capture_without_page_states_hides_the_chooser(heatmap_panel):
     assert all(b.isEnabled() for b in p.kind_buttons.values())
     with pytest.raises(KeyError):
         p.set_state(1)
+
+
+def test_another_kind_asked_for_goes_back_to_the_page_as_loaded(panel, qtbot):
+    dialog = next(s for s in panel.states if s["label"].startswith("dialog"))
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=30000):
+        panel.set_state(dialog["state_id"])
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=30000):
+        panel.set_kind("move")
+    assert panel.state is None and panel.state_combo.currentIndex() == 0
+    assert panel.result.kind == "move" and panel.compare_combo.isEnabled()
+    assert panel.shot_item.image.shape[0] == round(panel.snapshot.height * panel.snapshot.scale)

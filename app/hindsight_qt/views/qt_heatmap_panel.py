@@ -676,6 +676,8 @@ class QtHeatmapPanel(QWidget):
             raise ValueError(kind)
         self._kind = kind
         self.kind_buttons[kind].setChecked(True)
+        if kind not in STATE_KINDS:
+            self._leave_state()   # a page state has a click map only
         self._request()
 
     def set_page(self, url: str, device: str | None = None) -> None:
@@ -700,6 +702,8 @@ class QtHeatmapPanel(QWidget):
         if view not in ("diff", "side"):
             raise ValueError(view)
         self._compare, self._compare_view = key, view
+        if key != "off":
+            self._leave_state()   # compare is of the page as loaded
         index = self.compare_combo.findData(key)
         if index != self.compare_combo.currentIndex():
             self.compare_combo.blockSignals(True)
@@ -888,6 +892,17 @@ class QtHeatmapPanel(QWidget):
         if self._snapshot is not None:
             self._draw_screenshot()
             self._request()
+
+    def _leave_state(self) -> None:
+        """Back to the page as loaded, without computing (the caller does)."""
+        if self._state is None:
+            return
+        self._state = None
+        self.state_combo.blockSignals(True)
+        self.state_combo.setCurrentIndex(0)
+        self.state_combo.blockSignals(False)
+        self._enable_for_state()
+        self._draw_screenshot()
 
     def set_state(self, state_id: int | None) -> None:
         """Draw on page state ``state_id`` (None: the page as loaded); ``KeyError`` if the shown
