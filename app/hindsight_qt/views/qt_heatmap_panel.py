@@ -234,6 +234,10 @@ class QtHeatmapPanel(QWidget):
         self.page_combo.setToolTip("Page")
         self.page_combo.currentIndexChanged.connect(self._on_page_changed)
         bar.addWidget(self.page_combo, 1)
+        root.addLayout(bar)
+        # the page on a row of its own (its long names fit a narrow dock); the devices under it
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
 
         self.device_group = QButtonGroup(self)
         self.device_group.setExclusive(True)
@@ -250,6 +254,8 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
         self.device_buttons["desktop"].setChecked(True)
         bar.addLayout(dev_box)
+        bar.addStretch(1)
+        self._device_bar = bar   # "Save image…" joins it
         root.addLayout(bar)
         # Third row: the screenshot to draw on; every width of the device class is projected onto it.
         bar = QHBoxLayout()
@@ -351,12 +357,13 @@ class QtHeatmapPanel(QWidget):
         bar.addWidget(QLabel("Opacity"))
         bar.addWidget(self.opacity_slider)
         bar.addStretch(1)
+        root.addLayout(bar)
+        bar = self._device_bar
         self.save_button = QToolButton(text="Save image…")
         self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
                                     "(the same picture as 'hindsight heatmap -o')")
         self.save_button.clicked.connect(lambda: self.save_image())
         bar.addWidget(self.save_button)
-        root.addLayout(bar)
         self._enable_compare_view(False)
 
         info = QHBoxLayout()
