@@ -400,6 +400,10 @@ class ShortcutsDialog(QDialog):
 
 
 # -- main window ---------------------------------------------------------------------------
+HEATMAP_DOCK_MIN_PX = 440   # the Heatmap dock's width while its map is full size: its controls fit
+HEATMAP_DOCK_MAX_PX = 600
+
+
 class _BlankTitleBar(QWidget):
     """Replaces a tabbed dock's title bar (its tab already names it)."""
 
@@ -502,6 +506,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.heatmap_page)
         self.heatmap_panel = None        # the Heatmap panel, once docked
         self._heatmap_dock: QDockWidget | None = None
+        self._dock_width_before = 0      # the panel docks' width before the map went full size
         self._map_central = True         # False after a replay was asked for: the player shows
         self.setCentralWidget(self.stack)
 
@@ -1055,8 +1060,23 @@ class MainWindow(QMainWindow):
             return
         docked = _on_screen(dock) and not dock.isFloating()
         full = self._map_central and docked
+        was_full = self.heatmap_full_size()
         panel.set_map_host(self.heatmap_page if full else None, offer_full_view=docked)
         self.stack.setCurrentWidget(self.heatmap_page if full else self.player_view)
+        if full != was_full:
+            self._fit_heatmap_dock(dock, full)
+
+    def _fit_heatmap_dock(self, dock: QDockWidget, full: bool) -> None:
+        """While the map is full size the Heatmap dock keeps only its controls, legend and
+        elements: about a third of the window (the map gets the rest); the width the dock
+        (shared with its tabs) had comes back when the player does."""
+        if full:
+            self._dock_width_before = dock.width()
+            want = min(HEATMAP_DOCK_MAX_PX, max(HEATMAP_DOCK_MIN_PX, int(self.width() * 0.36)))
+            self.resizeDocks([dock], [want], Qt.Orientation.Horizontal)
+        elif self._dock_width_before:
+            self.resizeDocks([dock], [self._dock_width_before], Qt.Orientation.Horizontal)
+            self._dock_width_before = 0
 
     def apply_filter(self, flt: SessionFilter) -> None:
         """Show ``flt`` in the filter panel and apply it (e.g. from a panel's "show these sessions")."""

@@ -50,8 +50,10 @@ from hindsight.analytics.hesitation_spots import hesitations_at
 from hindsight.analytics.hotspots import hot_spot
 from hindsight.analytics.page_groups import heatmap_pages
 from hindsight.analytics.signals import signal_rule
+from hindsight.analytics.state_heatmap import STATE_KINDS, STATE_KINDS_NOTE, state_click_heatmap
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
+from hindsight.store.states import snapshot_states, state_image
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
 from hindsight_qt.subscribe import subscribe
@@ -198,6 +200,8 @@ class QtHeatmapPanel(QWidget):
         self._pages: list = []
         self._screens: list = []   # the screenshots the chooser lists, default first
         self._snapshot = None
+        self._states: list[dict] = []   # the page states of the shown screenshot (core's snapshot_states)
+        self._state: dict | None = None  # the chosen state, None: the page as loaded
         self._result: HeatmapResult | None = None
         self._kind = "click"
         self._seq = 0
@@ -230,6 +234,10 @@ class QtHeatmapPanel(QWidget):
         self.page_combo.setToolTip("Page")
         self.page_combo.currentIndexChanged.connect(self._on_page_changed)
         bar.addWidget(self.page_combo, 1)
+        root.addLayout(bar)
+        # the page on a row of its own (its long names fit a narrow dock); the devices under it
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
 
         self.device_group = QButtonGroup(self)
         self.device_group.setExclusive(True)
@@ -246,6 +254,8 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, d=d: self._on_device_changed(d))
         self.device_buttons["desktop"].setChecked(True)
         bar.addLayout(dev_box)
+        bar.addStretch(1)
+        self._device_bar = bar   # "Save image…" joins it
         root.addLayout(bar)
         # Third row: the screenshot to draw on; every width of the device class is projected onto it.
         bar = QHBoxLayout()
@@ -253,16 +263,37 @@ class QtHeatmapPanel(QWidget):
         self.screen_title = QLabel("Draw on")
         bar.addWidget(self.screen_title)
         self.screen_combo = QComboBox()
-        self.screen_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # the chooser never widens the dock: it takes the row and its text elides
+        self.screen_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.screen_combo.setMinimumContentsLength(12)
         self.screen_combo.setToolTip("The screenshot the map is drawn on. Clicks of every width are drawn on it "
                                      "through their element; move maps take widths within ±10 % of it.")
         self.screen_combo.currentIndexChanged.connect(self._on_screen_changed)
-        bar.addWidget(self.screen_combo)
-        self.screen_hint = QLabel("", objectName="hint")
-        # a hint never widens the panel: it is cut where the dock ends (full text in its tooltip)
-        self.screen_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self.screen_hint, 1)
+        bar.addWidget(self.screen_combo, 1)
         root.addLayout(bar)
+        # its hint on a line of its own, wrapped (never cut, never widening the dock)
+        self.screen_hint = QLabel("", objectName="hint")
+        self.screen_hint.setWordWrap(True)
+        root.addWidget(self.screen_hint)
+        # The page state to draw on (a dialog open, an error shown): shown when the screenshot has states.
+        self.state_row = QWidget()
+        bar = QHBoxLayout(self.state_row)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("State"))
+        self.state_combo = QComboBox()
+        self.state_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.state_combo.setMinimumContentsLength(12)
+        self.state_combo.setToolTip("The page as loaded, or a state rendered at import (a dialog open, an error "
+                                    "shown): the clicks made while it showed, on its screenshot")
+        self.state_combo.currentIndexChanged.connect(self._on_state_changed)
+        bar.addWidget(self.state_combo, 1)
+        self.state_row.hide()
+        root.addWidget(self.state_row)
+        self.state_hint = QLabel(STATE_KINDS_NOTE, objectName="hint")
+        self.state_hint.setWordWrap(True)
+        self.state_hint.hide()
+        root.addWidget(self.state_hint)
         # Second row, so the panel still fits a narrow dock.
         bar = QHBoxLayout()
         bar.setSpacing(8)
@@ -283,15 +314,12 @@ class QtHeatmapPanel(QWidget):
         self.kind_buttons["click"].setChecked(True)
         bar.addLayout(kind_box)
         bar.addStretch(1)
-
-        bar.addWidget(QLabel("Opacity"))
+        root.addLayout(bar)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(70)
         self.opacity_slider.setFixedWidth(110)
         self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
-        bar.addWidget(self.opacity_slider)
-        root.addLayout(bar)
 
         # Compare mode: two segments of the current filter, as a difference or side by side.
         bar = QHBoxLayout()
@@ -302,6 +330,8 @@ class QtHeatmapPanel(QWidget):
         for c in COMPARISONS:
             self.compare_combo.addItem(c.title, c.key)
         self.compare_combo.setToolTip("Split the current segment in two and compare their heatmaps")
+        self.compare_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compare_combo.setMinimumContentsLength(8)
         self.compare_combo.currentIndexChanged.connect(
             lambda _i: self.set_compare(self.compare_combo.currentData(), self._compare_view))
         bar.addWidget(self.compare_combo, 1)
@@ -321,12 +351,19 @@ class QtHeatmapPanel(QWidget):
             b.clicked.connect(lambda _=False, key=key: self.set_compare(self._compare, key))
         self.compare_view_buttons["diff"].setChecked(True)
         bar.addLayout(view_box)
+        root.addLayout(bar)
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("Opacity"))
+        bar.addWidget(self.opacity_slider)
+        bar.addStretch(1)
+        root.addLayout(bar)
+        bar = self._device_bar
         self.save_button = QToolButton(text="Save image…")
         self.save_button.setToolTip("Save this map as a PNG: the page with the overlay, sample size and legend "
                                     "(the same picture as 'hindsight heatmap -o')")
         self.save_button.clicked.connect(lambda: self.save_image())
         bar.addWidget(self.save_button)
-        root.addLayout(bar)
         self._enable_compare_view(False)
 
         info = QHBoxLayout()
@@ -380,6 +417,8 @@ class QtHeatmapPanel(QWidget):
         self.hotspot_item.setZValue(30)
         self.vb.addItem(self.hotspot_item)
         self.vb.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        # the view changed shape (dock resized, map moved to the main area): the page's whole width again
+        self.vb.sigResized.connect(lambda _vb: self._fit_top())
         # Segment B's page view for side-by-side compare; in the layout only while shown.
         self.vb_b = _PageViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.vb_b.setDefaultPadding(0.01)
@@ -512,8 +551,8 @@ class QtHeatmapPanel(QWidget):
             host.layout().addWidget(left)
             left.setStretchFactor(0, 1)
             left.setStretchFactor(1, 0)
-            w = max(host.width(), 900)
-            hot = max(420, int(w * 0.34))
+            w = max(host.width(), 600)
+            hot = max(300, int(w * 0.3))   # the map keeps most of the width
             left.setSizes([w - hot, hot])
             self.split.setOrientation(Qt.Orientation.Vertical if self.width() < NARROW_PX
                                       else Qt.Orientation.Horizontal)
@@ -644,6 +683,8 @@ class QtHeatmapPanel(QWidget):
             raise ValueError(kind)
         self._kind = kind
         self.kind_buttons[kind].setChecked(True)
+        if kind not in STATE_KINDS:
+            self._leave_state()   # a page state has a click map only
         self._request()
 
     def set_page(self, url: str, device: str | None = None) -> None:
@@ -668,6 +709,8 @@ class QtHeatmapPanel(QWidget):
         if view not in ("diff", "side"):
             raise ValueError(view)
         self._compare, self._compare_view = key, view
+        if key != "off":
+            self._leave_state()   # compare is of the page as loaded
         index = self.compare_combo.findData(key)
         if index != self.compare_combo.currentIndex():
             self.compare_combo.blockSignals(True)
@@ -787,26 +830,114 @@ class QtHeatmapPanel(QWidget):
         self._snapshot = snap
         if self._capture is self.workspace.capture:   # the overlay draws the same group
             self.workspace.set_heatmap_screen(snap.snapshot_id, self._pages_for_request())
-        self._clear_hotspot()
-        self.element_box.setVisible(False)
-        try:
-            img = self._decode(self._capture.snapshot_image(snap.snapshot_id), snap)
-        except Exception as exc:  # noqa: BLE001 - a damaged image: say so once, show a plain page
-            show_error(self, "Cannot show the page's screenshot", exc, self._capture)
-            img = self._decode(None, snap)
-        for item in (self.shot_item, self.shot_item_b):
-            item.setImage(img, autoLevels=False, levels=(0, 255))
-            item.setRect(QRectF(0, 0, snap.width, snap.height))
-        margin = max(snap.width, 1200)  # room to show a narrow page centred
-        self.vb.setLimits(xMin=-margin, xMax=snap.width + margin, yMin=-200, yMax=snap.height + 200)
+        self._fill_states(snap)
+        self._draw_screenshot()
         self._fit_top()
         self._request()
 
+    def _draw_screenshot(self) -> None:
+        """Draw the screenshot of the chosen state, or of the page as loaded."""
+        snap, state = self._snapshot, self._state
+        self._clear_hotspot()
+        self.element_box.setVisible(False)
+        w, h = (state["width"], state["height"]) if state is not None else (snap.width, snap.height)
+        try:
+            png = (state_image(self._capture, state["state_id"]) if state is not None
+                   else self._capture.snapshot_image(snap.snapshot_id))
+            img = self._decode(png, snap, w, h)
+        except Exception as exc:  # noqa: BLE001 - a damaged image: say so once, show a plain page
+            show_error(self, "Cannot show the page's screenshot", exc, self._capture)
+            img = self._decode(None, snap, w, h)
+        for item in (self.shot_item, self.shot_item_b):
+            item.setImage(img, autoLevels=False, levels=(0, 255))
+            item.setRect(QRectF(0, 0, w, h))
+        margin = max(w, 1200)  # room to show a narrow page centred
+        # y room below a short page, so a tall view still shows the page's whole width
+        self.vb.setLimits(xMin=-margin, xMax=w + margin, yMin=-200, yMax=h + max(200, 3 * w))
+
+    # -- page states -----------------------------------------------------------------------
+    def _fill_states(self, snap) -> None:
+        """List the page states of the screenshot (the core's ``snapshot_states``); the row shows
+        only when it has some. Choosing another screenshot goes back to the page as loaded."""
+        self._states = snapshot_states(self._capture, snap.snapshot_id)
+        self._state = None
+        self.state_combo.blockSignals(True)
+        self.state_combo.clear()
+        self.state_combo.addItem("Page as loaded", -1)
+        for st in self._states:
+            self.state_combo.addItem(f"State {st['state_id']}: {st['label']}", st["state_id"])
+            self.state_combo.setItemData(self.state_combo.count() - 1,
+                                         f"{st['label']} ({st['width']}×{st['height']} px screenshot)",
+                                         Qt.ItemDataRole.ToolTipRole)
+        self.state_combo.blockSignals(False)
+        self.state_row.setVisible(bool(self._states))
+        self._enable_for_state()
+
+    def _enable_for_state(self) -> None:
+        on_state = self._state is not None
+        for k, b in self.kind_buttons.items():
+            b.setEnabled(not on_state or k in STATE_KINDS)
+            b.setToolTip(KIND_TIPS[k] if b.isEnabled() else STATE_KINDS_NOTE)
+        self.compare_combo.setEnabled(not on_state)
+        self.save_button.setEnabled(not on_state)
+        self.state_hint.setVisible(on_state)
+
+    def _on_state_changed(self, index: int) -> None:
+        self._state = self._states[index - 1] if 0 < index <= len(self._states) else None
+        if self._state is not None:
+            if self._kind not in STATE_KINDS:
+                self._kind = STATE_KINDS[0]
+                self.kind_buttons[self._kind].setChecked(True)
+            if self._compare != "off":
+                self._compare = "off"
+                self.compare_combo.blockSignals(True)
+                self.compare_combo.setCurrentIndex(self.compare_combo.findData("off"))
+                self.compare_combo.blockSignals(False)
+                self._enable_compare_view(False)
+                self._show_side(False)
+        self._enable_for_state()
+        if self._snapshot is not None:
+            self._draw_screenshot()
+            self._request()
+
+    def _leave_state(self) -> None:
+        """Back to the page as loaded, without computing (the caller does)."""
+        if self._state is None:
+            return
+        self._state = None
+        self.state_combo.blockSignals(True)
+        self.state_combo.setCurrentIndex(0)
+        self.state_combo.blockSignals(False)
+        self._enable_for_state()
+        self._draw_screenshot()
+
+    def set_state(self, state_id: int | None) -> None:
+        """Draw on page state ``state_id`` (None: the page as loaded); ``KeyError`` if the shown
+        screenshot has no such state."""
+        index = 0 if state_id is None else next(
+            (i + 1 for i, st in enumerate(self._states) if st["state_id"] == state_id), None)
+        if index is None:
+            raise KeyError(state_id)
+        if index == self.state_combo.currentIndex():
+            self._on_state_changed(index)
+        else:
+            self.state_combo.setCurrentIndex(index)
+
+    @property
+    def states(self) -> list[dict]:
+        """The page states of the shown screenshot (``snapshot_states`` rows)."""
+        return list(self._states)
+
+    @property
+    def state(self) -> dict | None:
+        """The chosen page state, or None (the page as loaded)."""
+        return self._state
+
     @staticmethod
-    def _decode(png: bytes | None, snap) -> np.ndarray:
+    def _decode(png: bytes | None, snap, width: int | None = None, height: int | None = None) -> np.ndarray:
         if not png:
-            return np.full((max(1, int(snap.height * snap.scale)), max(1, int(snap.width * snap.scale)), 3), 236,
-                           dtype=np.uint8)
+            w, h = width or snap.width, height or snap.height
+            return np.full((max(1, int(h * snap.scale)), max(1, int(w * snap.scale)), 3), 236, dtype=np.uint8)
         from PIL import Image
 
         with Image.open(io.BytesIO(png)) as im:
@@ -842,6 +973,22 @@ class QtHeatmapPanel(QWidget):
         engine, snap_id, kind, flt = self._engine, self._snapshot.snapshot_id, self._kind, self._filter
         pages = self._pages_for_request()
         compare = None
+        if self._state is not None:   # a page state: its click map (the core's, as `heatmap --state`)
+            self._compare_filters = None
+            self.status_label.setText("Computing…")
+            self._show_pending()
+            capture, state_id, min_sessions = self._capture, self._state["state_id"], self.workspace.min_sessions
+
+            def work_state():  # worker thread: no widgets here
+                shown = state_click_heatmap(capture, state_id, flt, min_sessions)
+                return seq, (shown, display_scale(shown)), []
+
+            self._cancel()
+            from hindsight_qt import tasks
+
+            self._task = tasks.run(work_state, self._on_computed, self._on_failed)
+            self._watch(self._task)
+            return
         if self._compare != "off":
             compare = comparison_filters(self._compare, flt, self._capture)
         self._compare_filters = compare
@@ -1093,7 +1240,7 @@ class QtHeatmapPanel(QWidget):
 
     # -- hot spots -------------------------------------------------------------------------
     def _on_scene_clicked(self, ev) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton or self._snapshot is None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._snapshot is None or self._state is not None:
             return
         if not self.vb.sceneBoundingRect().contains(ev.scenePos()):
             return

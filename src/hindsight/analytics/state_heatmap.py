@@ -19,6 +19,10 @@ import numpy as np
 
 from hindsight.store.kinds import EventKind as K
 
+#: The heatmap kinds a page state has (the CLI's ``--state`` and the panel's State chooser).
+STATE_KINDS = ("click",)
+STATE_KINDS_NOTE = "Click maps only on a page state"
+
 
 @dataclass
 class StateClicks:
