@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from panels import heatmap_panel_on
 
 from hindsight.cli import main as cli_main
-from hindsight.store import open_capture
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
 LANDING = "http://www.hindsight.test/landing.html"
@@ -27,20 +27,8 @@ def capture_path(tmp_path_factory):
 
 @pytest.fixture
 def panel(qtbot, capture_path):
-    from hindsight_qt import tasks
-    from hindsight_qt.views.qt_heatmap_panel import QtHeatmapPanel
-
-    cap = open_capture(capture_path)
-    p = QtHeatmapPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 720)
-    p.show()
-    with qtbot.waitSignal(p.heatmap_updated, timeout=30000):
-        p.set_capture(cap)
-    yield p
-    tasks.wait_all(10000)
-    p.set_capture(None)
-    cap.close()
+    with heatmap_panel_on(qtbot, capture_path) as p:
+        yield p
 
 
 def _cli(capture_path, capsys, *args) -> dict:

@@ -16,30 +16,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from hindsight.analytics.heatmap_anchor import element_keys_match, project_clicks
+from hindsight.benchmarks.heatmaps import _last_cpu, _median  # one timing helper for the bench
 
 N_CLICKS = 1_000_000
 N_ELEMENTS = 600
 
 
-_cpu = [0.0]
 
-
-def _median(fn, repeat: int = 9) -> float:
-    """Median wall time; the median CPU time of the same runs is left in ``_cpu[0]`` (on a
-    loaded shared machine CPU time is what the wall time would be on an idle one)."""
-    times, cpu = [], []
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    _cpu[0] = float(np.median(cpu))
-    return float(np.median(times))
 
 
 def _layout(rng, n: int, width: int) -> np.ndarray:
@@ -75,12 +62,12 @@ def bench_projection(ctx) -> dict:
     def take():
         return np.take(base_boxes, t, axis=0)
 
-    proj = _median(projection)
-    proj_cpu = _cpu[0]
-    base_affine = _median(affine)
-    affine_cpu = _cpu[0]
-    base_take = _median(take)
-    take_cpu = _cpu[0]
+    proj = _median(projection, 9)
+    proj_cpu = _last_cpu[0]
+    base_affine = _median(affine, 9)
+    affine_cpu = _last_cpu[0]
+    base_take = _median(take, 9)
+    take_cpu = _last_cpu[0]
     _, _, _, status = projection()
     return {
         "clicks": N_CLICKS, "elements": N_ELEMENTS,

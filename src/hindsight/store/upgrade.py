@@ -13,7 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from hindsight.store.access import mode_allows_write, read_only_reason
+from hindsight.store.writer import prepare_partial
 from hindsight.store.chunks import INSERT_SQL, ChunkBuffer
 from hindsight.store.columns import BYTES_PER_EVENT
 from hindsight.store.errors import CaptureError
@@ -32,19 +32,9 @@ def upgrade_capture(old: str | os.PathLike[str], new: str | os.PathLike[str], ov
         version = cap.format_version
         if version >= SCHEMA_VERSION:
             raise CaptureError(old, f"is already capture format {version}: nothing to upgrade")
-    if new.exists():
-        if old.resolve() == new.resolve():
-            raise CaptureError(new, "is the capture being upgraded: choose a new name (OLD is kept unchanged)")
-        if not overwrite:
-            raise CaptureError(new, "already exists (choose another name or pass --overwrite)")
-        if new.is_dir():
-            raise CaptureError(new, "is a folder, not a capture file")
-        if new.is_file() and not mode_allows_write(new):
-            raise CaptureError(new, f"{read_only_reason(new)}: it is not replaced; make it writable first")
-    partial = new.with_name(new.name + ".partial")
-    for stale in (partial, Path(str(partial) + "-journal")):
-        if stale.exists():
-            stale.unlink()
+    if new.exists() and old.resolve() == new.resolve():
+        raise CaptureError(new, "is the capture being upgraded: choose a new name (OLD is kept unchanged)")
+    partial = prepare_partial(new, overwrite)
     try:
         con = sqlite3.connect(partial.resolve().as_uri(), uri=True, isolation_level=None)
     except sqlite3.Error as exc:

@@ -39,6 +39,23 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+
+def prepare_partial(final: Path, overwrite: bool, how: str = "pass --overwrite") -> Path:
+    """Check that a new capture may be written at ``final`` and return the ``.partial`` path it
+    is written to first (stale partial files removed). One-line ``CaptureError`` otherwise."""
+    if final.exists() and not overwrite:
+        raise CaptureError(final, f"already exists (choose another name or {how})")
+    if final.is_dir():
+        raise CaptureError(final, "is a folder, not a capture file")
+    if final.is_file() and not mode_allows_write(final):
+        # chmod 444 means "keep": even root (whom rename would let through) does not replace it.
+        raise CaptureError(final, f"{read_only_reason(final)}: it is not replaced; make it writable first")
+    partial = final.with_name(final.name + ".partial")
+    for stale in (partial, Path(str(partial) + "-journal")):
+        if stale.exists():
+            stale.unlink()
+    return partial
+
 class CaptureWriter:
     """Adds pages, snapshots, sessions and their events to a capture file."""
 
@@ -64,15 +81,7 @@ class CaptureWriter:
                extra_meta: Mapping[str, str] | None = None) -> "CaptureWriter":
         """Start a new capture at ``path`` (written as ``path.partial`` until ``close``)."""
         final = Path(path)
-        if final.exists() and not overwrite:
-            raise CaptureError(final, "already exists (choose another name or pass overwrite)")
-        if final.is_file() and not mode_allows_write(final):
-            # chmod 444 means "keep": even root (whom rename would let through) does not replace it.
-            raise CaptureError(final, f"{read_only_reason(final)}: it is not replaced; make it writable first")
-        partial = final.with_name(final.name + ".partial")
-        for stale in (partial, Path(str(partial) + "-journal")):
-            if stale.exists():
-                stale.unlink()
+        partial = prepare_partial(final, overwrite, "pass overwrite")
         con = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=OFF")  # the partial file is disposable until renamed
         con.execute("PRAGMA synchronous=OFF")
