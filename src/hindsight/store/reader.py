@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -298,10 +299,20 @@ class Capture:
         self._images_ok: set[int] = set()
         self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._page_id_cache: np.ndarray | None = None
+        # One statement at a time on the connection, and never a close under a running query
+        # (a worker thread may still be reading when the app or a test closes the capture).
+        self._lock = threading.RLock()
+        self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            self._closed = True
+            self._con.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CaptureError(self.path, "was closed while it was being read")
 
     def __enter__(self) -> "Capture":
         return self
@@ -311,7 +322,9 @@ class Capture:
 
     def _query(self, sql: str, params=()) -> list[tuple]:
         try:
-            return self._con.execute(sql, params).fetchall()
+            with self._lock:
+                self._check_open()
+                return self._con.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise CaptureError(self.path, f"is corrupt: {exc}") from None
         except (OverflowError, ValueError, MemoryError) as exc:  # e.g. a huge or NaN value in SQL
@@ -567,7 +580,9 @@ class Capture:
         lookups: dict[str, dict] = {c: {} for c in text}
         try:
             while True:
-                chunk = cur.fetchmany(_SESSION_CHUNK)
+                with self._lock:
+                    self._check_open()
+                    chunk = cur.fetchmany(_SESSION_CHUNK)
                 if not chunk:
                     break
                 cols = list(zip(*chunk))
@@ -606,7 +621,9 @@ class Capture:
 
     def _cursor(self, sql: str, params=()):
         try:
-            return self._con.execute(sql, params)
+            with self._lock:
+                self._check_open()
+                return self._con.execute(sql, params)
         except sqlite3.DatabaseError as exc:
             raise CaptureError(self.path, f"is corrupt: {exc}") from None
         except (OverflowError, ValueError, MemoryError) as exc:
