@@ -43,3 +43,35 @@ def test_writers_refuse_a_read_only_capture(ro_capture, capsys):
     assert err.count("read-only") == 2 and err.count("\n") == 2
     assert _digest(ro_capture) == before
     assert [p.name for p in ro_capture.parent.iterdir() if p.name.startswith("demo")] == ["demo.sqlite"]
+
+
+def test_a_query_after_close_is_one_line_not_a_crash(tmp_path):
+    """A worker thread still reading when the capture is closed gets a CaptureError (the
+    connection is never closed under a running query)."""
+    import threading
+
+    from hindsight.demo.generate import generate_demo
+    from hindsight.store import CaptureError, open_capture
+
+    path = tmp_path / "d.sqlite"
+    generate_demo(path, sessions=30, seed=1)
+    cap = open_capture(path)
+    errors, done = [], threading.Event()
+
+    def reader():
+        try:
+            for _ in range(200):
+                cap.session_table()
+                cap.pages()
+        except CaptureError as exc:
+            errors.append(str(exc))
+        done.set()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    cap.close()
+    t.join(30)
+    assert done.is_set()
+    assert not errors or errors[0].endswith("was closed while it was being read")
+    with pytest.raises(CaptureError, match="was closed while it was being read"):
+        cap.pages()
