@@ -430,10 +430,33 @@ class DatasetCapture(CatalogReads):
                    else np.zeros((len(steps), 0), np.int64))
         return funnel_report(steps, sessions, reached)
 
+    # -- damaged events (engine/validate.py) ----------------------------------------------------
+    @property
+    def damaged_events(self) -> int:
+        """Damaged events dropped so far by this process and the cluster's workers (each
+        (pageview, kind) counted once, however often it was read)."""
+        from hindsight.engine.validate import damage_counts, merge_damage
+
+        parts = [damage_counts(self.dataset.url)]
+        if self._client is not None:
+            try:
+                parts += list(self._client.run(damage_counts, self.dataset.url).values())
+            except Exception:  # noqa: BLE001 - a lost cluster: what this process counted
+                pass
+        return merge_damage({}, parts)
+
+    @damaged_events.setter
+    def damaged_events(self, value: int) -> None:
+        pass   # counted by the partition readers, see the getter
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
-    return DatasetCapture(open_dataset(url), scheduler, workers, client)
+    from hindsight.store.reader import capture_did_open
+
+    cap = DatasetCapture(open_dataset(url), scheduler, workers, client)
+    capture_did_open.emit(cap)   # the CLI warns of damaged events skipped, as for a capture
+    return cap
 
 
 class DatasetHeatmaps:

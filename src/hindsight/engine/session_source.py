@@ -31,7 +31,11 @@ def open_session_source(source: str | os.PathLike[str]):
 def open_dataset_sessions(url) -> "DatasetSessions":
     from hindsight.engine.reader import open_dataset
 
-    return DatasetSessions(open_dataset(url))
+    from hindsight.store.reader import capture_did_open
+
+    cap = DatasetSessions(open_dataset(url))
+    capture_did_open.emit(cap)   # the CLI warns of damaged events skipped
+    return cap
 
 
 class DatasetSessions(DatasetCapture):
