@@ -546,3 +546,36 @@ class DatasetHeatmaps:
         return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
                              int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
                              int(rage[i]), int(dead[i])) for i in order]
+
+
+# ---------------------------------------------------------------------------------------
+# Find similar (bookmarks): the behaviour on the bookmark's day, then a search on every day
+# ---------------------------------------------------------------------------------------
+
+
+def _behaviour_task(url, day, bookmark):
+    from hindsight.bookmarks.similar import behaviour_at
+
+    return behaviour_at(_partition(url, day), bookmark)
+
+
+def _similar_task(url, day, behaviour):
+    from hindsight.bookmarks.similar import find_behaviour
+
+    return find_behaviour(_partition(url, day), behaviour)
+
+
+def _dataset_find_similar(self, bookmark, cancelled=None, progress=None):
+    """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
+    on its session's day (one task: sessions never span days), then every day is searched
+    (one task each) with the same kernel, and the matches combine by session id."""
+    from hindsight.bookmarks.similar import SimilarResult, combine_matches
+
+    day = self._day_of(int(bookmark.session_id))
+    future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
+    behaviour = future.result()
+    parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
+    return SimilarResult(bookmark, behaviour, combine_matches(parts))
+
+
+DatasetCapture.find_similar = _dataset_find_similar

@@ -16,24 +16,24 @@ from hindsight.engine.driver import DatasetCapture
 from hindsight.store.errors import CaptureError
 
 
-def open_session_source(source: str | os.PathLike[str]):
+def open_session_source(source: str | os.PathLike[str], scheduler: str | None = None):
     """A ``Capture`` (file) or a :class:`DatasetSessions` (dataset folder or URL), for reading
     single sessions. Raises ``CaptureError`` for what cannot be opened."""
     from hindsight.engine.reader import is_dataset
 
     if is_dataset(source):
-        return open_dataset_sessions(source)
+        return open_dataset_sessions(source, scheduler)
     from hindsight.store import open_capture
 
     return open_capture(source)
 
 
-def open_dataset_sessions(url) -> "DatasetSessions":
+def open_dataset_sessions(url, scheduler: str | None = None) -> "DatasetSessions":
     from hindsight.engine.reader import open_dataset
 
     from hindsight.store.reader import capture_did_open
 
-    cap = DatasetSessions(open_dataset(url))
+    cap = DatasetSessions(open_dataset(url), scheduler)
     capture_did_open.emit(cap)   # the CLI warns of damaged events skipped
     return cap
 
