@@ -257,6 +257,7 @@ class DatasetCapture(CatalogReads):
     def close(self) -> None:
         # A client of a named scheduler is this capture's own; the local cluster's is shared.
         if self._client is not None and (self._scheduler or os.environ.get(SCHEDULER_ENV)) and self._owns:
+            self.damaged_events   # noqa: B018 - gather the workers' counts while they can be asked
             self._client.close()
             self._client = None
 
@@ -437,13 +438,14 @@ class DatasetCapture(CatalogReads):
         (pageview, kind) counted once, however often it was read)."""
         from hindsight.engine.validate import damage_counts, merge_damage
 
+        seen = self.__dict__.setdefault("_damage_seen", {})
         parts = [damage_counts(self.dataset.url)]
         if self._client is not None:
             try:
                 parts += list(self._client.run(damage_counts, self.dataset.url).values())
-            except Exception:  # noqa: BLE001 - a lost cluster: what this process counted
+            except Exception:  # noqa: BLE001 - a lost cluster: what was counted so far
                 pass
-        return merge_damage({}, parts)
+        return merge_damage(seen, parts)
 
     @damaged_events.setter
     def damaged_events(self, value: int) -> None:
