@@ -62,7 +62,7 @@ def _files(folder):
 def test_find_similar_on_a_dataset_gives_exactly_the_capture_matches(demo_copy, dataset_path, cluster,
                                                                     tmp_path, monkeypatch):
     from hindsight.bookmarks import BookmarkStore
-    from hindsight.bookmarks.dataset_store import DatasetBookmarkStore
+    from hindsight.bookmarks.dataset_store import DatasetBookmarkStore, bookmark_store
     from hindsight.bookmarks.similar import find_similar
     from hindsight.engine.session_source import open_dataset_sessions
     from hindsight.store import open_capture
@@ -74,7 +74,7 @@ def test_find_similar_on_a_dataset_gives_exactly_the_capture_matches(demo_copy, 
     dcap = open_dataset_sessions(str(ds))
     dcap._client = cluster
     with open_capture(demo_copy) as cap:
-        cstore, dstore = BookmarkStore.for_capture(cap), BookmarkStore.for_capture(dcap)
+        cstore, dstore = BookmarkStore.for_capture(cap), bookmark_store(dcap)
         assert isinstance(dstore, DatasetBookmarkStore) and dstore.location == "sidecar"
         assert dstore.path == tmp_path / "ds.bookmarks.sqlite"   # beside the folder
         counts = {}

@@ -110,3 +110,13 @@ class DatasetBookmarkStore(BookmarkStore):
             return None
         page = next((p for p in self.source.pages() if p.page_id == shown[-1].page_id), None)
         return page.url if page is not None else None
+
+
+def bookmark_store(source) -> BookmarkStore:
+    """The bookmarks of a capture (``BookmarkStore.for_capture``) or of a dataset (a
+    :class:`DatasetBookmarkStore`): ``source`` is an open one, or a path or URL."""
+    from hindsight.store.page_patterns import dataset_store
+
+    if dataset_store(source) is not None:
+        return DatasetBookmarkStore.for_dataset(source)
+    return BookmarkStore.for_capture(source)

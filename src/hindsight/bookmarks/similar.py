@@ -484,9 +484,7 @@ def find_similar(capture: Capture, bookmark: Bookmark, cache: dict | None = None
     (``DatasetCapture``) both steps run as Dask tasks: :meth:`behaviour_at` on the bookmark's
     day, :func:`find_behaviour` on every day, combined by :func:`combine_matches`.
     """
-    from hindsight.engine.driver import DatasetCapture
-
-    if isinstance(capture, DatasetCapture):
+    if not isinstance(capture, Capture):   # a dataset: DatasetCapture.find_similar runs it as tasks
         return capture.find_similar(bookmark, **run_kw)
     cache = _cached(cache)   # one for both steps: the capture's signals are computed once
     behaviour = behaviour_at(capture, bookmark, cache)

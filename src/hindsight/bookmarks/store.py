@@ -183,13 +183,8 @@ class BookmarkStore:
         :func:`capture_writable`: permission bits and a real open); tests inject their own.
         """
         from hindsight.store import open_capture
-        from hindsight.store.page_patterns import dataset_store
         from hindsight.store.reader import journal_present, recover_capture
 
-        if dataset_store(capture) is not None:   # a dataset: beside its folder or in the user data folder
-            from hindsight.bookmarks.dataset_store import DatasetBookmarkStore
-
-            return DatasetBookmarkStore.for_dataset(capture)
         if hasattr(capture, "meta") and hasattr(capture, "path"):
             cap_path, meta = Path(capture.path), dict(capture.meta)
         else:

@@ -82,12 +82,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _store(file: str, scheduler: str | None = None):
     """(store, capture) for a capture path, or a dataset folder / URL (bookmarks in a sidecar,
     see ``bookmarks.dataset_store``; analyses on its cluster); errors become one line (exit 2)."""
-    from hindsight.bookmarks import BookmarkStore
+    from hindsight.bookmarks.dataset_store import bookmark_store
     from hindsight.engine.session_source import open_session_source
 
     cap = open_session_source(file, scheduler=scheduler)
     try:
-        return BookmarkStore.for_capture(cap), cap
+        return bookmark_store(cap), cap
     except Exception:
         cap.close()
         raise

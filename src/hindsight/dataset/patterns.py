@@ -43,11 +43,8 @@ def write_page_patterns(fs, root: str, patterns, keep_query, writer: str | None 
     return part.close()
 
 
-def export_page_patterns(fs, root: str, cap) -> None:
-    """The capture's saved patterns into a new dataset (``export dataset``)."""
-    from hindsight.store.page_patterns import saved_patterns
-
-    saved = saved_patterns(cap)
+def export_page_patterns(fs, root: str, saved) -> None:
+    """A capture's saved patterns (``store.page_patterns.saved_patterns``) into a new dataset."""
     if saved.patterns or saved.keep_query:
         write_page_patterns(fs, root, saved.patterns, saved.keep_query)
 
@@ -77,16 +74,14 @@ def read_page_patterns(store) -> tuple[tuple[str, ...], tuple[str, ...], str] | 
     return pats, keys, path
 
 
-def change_page_patterns(store, fn) -> None:
+def change_page_patterns(store, fn, table_sql: str) -> None:
     """Apply ``fn(con)`` (the SQL change ``hindsight.store.page_patterns`` makes on a capture)
-    to the dataset's list, through an in-memory copy of the capture's table, and write the
-    result as the new list."""
-    from hindsight.store.page_patterns import TABLE_SQL
-
+    to the dataset's list, through an in-memory copy of the capture's table (``table_sql``:
+    ``store.page_patterns.TABLE_SQL``), and write the result as the new list."""
     have = read_page_patterns(store)
     con = sqlite3.connect(":memory:")
     try:
-        con.execute(TABLE_SQL)
+        con.execute(table_sql)
         now = int(time.time() * 1000)
         if have:
             con.executemany("INSERT OR IGNORE INTO page_patterns VALUES ('pattern', ?, ?, ?)",

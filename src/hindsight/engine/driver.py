@@ -451,6 +451,19 @@ class DatasetCapture(CatalogReads):
     def damaged_events(self, value: int) -> None:
         pass   # counted by the partition readers, see the getter
 
+    # -- find similar (bookmarks.similar), tasks at the end of this module -------------------------
+    def find_similar(self, bookmark, cancelled=None, progress=None):
+        """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
+        on its session's day (one task: sessions never span days), then every day is searched
+        (one task each) with the same kernel, and the matches combine by session id."""
+        from hindsight.bookmarks.similar import SimilarResult, combine_matches
+
+        day = self._day_of(int(bookmark.session_id))
+        future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
+        behaviour = future.result()
+        parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
+        return SimilarResult(bookmark, behaviour, combine_matches(parts))
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
@@ -565,19 +578,3 @@ def _similar_task(url, day, behaviour):
     from hindsight.bookmarks.similar import find_behaviour
 
     return find_behaviour(_partition(url, day), behaviour)
-
-
-def _dataset_find_similar(self, bookmark, cancelled=None, progress=None):
-    """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
-    on its session's day (one task: sessions never span days), then every day is searched
-    (one task each) with the same kernel, and the matches combine by session id."""
-    from hindsight.bookmarks.similar import SimilarResult, combine_matches
-
-    day = self._day_of(int(bookmark.session_id))
-    future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
-    behaviour = future.result()
-    parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
-    return SimilarResult(bookmark, behaviour, combine_matches(parts))
-
-
-DatasetCapture.find_similar = _dataset_find_similar

@@ -90,10 +90,9 @@ def dataset_store(capture):
 
     if isinstance(capture, Capture):
         return None
-    from hindsight.engine.driver import DatasetCapture
-    from hindsight.engine.reader import Dataset, Partition
+    from hindsight.engine.reader import CatalogReads, Dataset
 
-    if isinstance(capture, (DatasetCapture, Partition)):
+    if isinstance(capture, CatalogReads):   # a partition, or the driver of a whole dataset
         return capture.dataset.store
     if isinstance(capture, Dataset):
         return capture.store
@@ -125,7 +124,7 @@ def _change(capture, fn) -> SavedPatterns:
     if ds is not None:   # the list inside the dataset, rewritten whole
         from hindsight.dataset.patterns import change_page_patterns
 
-        change_page_patterns(ds, fn)
+        change_page_patterns(ds, fn, TABLE_SQL)
         return saved_patterns(capture)
     store = _store(capture)
     before = saved_patterns(capture)
