@@ -257,6 +257,7 @@ class DatasetCapture(CatalogReads):
     def close(self) -> None:
         # A client of a named scheduler is this capture's own; the local cluster's is shared.
         if self._client is not None and (self._scheduler or os.environ.get(SCHEDULER_ENV)) and self._owns:
+            self.damaged_events   # noqa: B018 - gather the workers' counts while they can be asked
             self._client.close()
             self._client = None
 
@@ -430,10 +431,47 @@ class DatasetCapture(CatalogReads):
                    else np.zeros((len(steps), 0), np.int64))
         return funnel_report(steps, sessions, reached)
 
+    # -- damaged events (engine/validate.py) ----------------------------------------------------
+    @property
+    def damaged_events(self) -> int:
+        """Damaged events dropped so far by this process and the cluster's workers (each
+        (pageview, kind) counted once, however often it was read)."""
+        from hindsight.engine.validate import damage_counts, merge_damage
+
+        seen = self.__dict__.setdefault("_damage_seen", {})
+        parts = [damage_counts(self.dataset.url)]
+        if self._client is not None:
+            try:
+                parts += list(self._client.run(damage_counts, self.dataset.url).values())
+            except Exception:  # noqa: BLE001 - a lost cluster: what was counted so far
+                pass
+        return merge_damage(seen, parts)
+
+    @damaged_events.setter
+    def damaged_events(self, value: int) -> None:
+        pass   # counted by the partition readers, see the getter
+
+    # -- find similar (bookmarks.similar), tasks at the end of this module -------------------------
+    def find_similar(self, bookmark, cancelled=None, progress=None):
+        """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
+        on its session's day (one task: sessions never span days), then every day is searched
+        (one task each) with the same kernel, and the matches combine by session id."""
+        from hindsight.bookmarks.similar import SimilarResult, combine_matches
+
+        day = self._day_of(int(bookmark.session_id))
+        future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
+        behaviour = future.result()
+        parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
+        return SimilarResult(bookmark, behaviour, combine_matches(parts))
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
-    return DatasetCapture(open_dataset(url), scheduler, workers, client)
+    from hindsight.store.reader import capture_did_open
+
+    cap = DatasetCapture(open_dataset(url), scheduler, workers, client)
+    capture_did_open.emit(cap)   # the CLI warns of damaged events skipped, as for a capture
+    return cap
 
 
 class DatasetHeatmaps:
@@ -523,3 +561,20 @@ class DatasetHeatmaps:
         return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
                              int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
                              int(rage[i]), int(dead[i])) for i in order]
+
+
+# ---------------------------------------------------------------------------------------
+# Find similar (bookmarks): the behaviour on the bookmark's day, then a search on every day
+# ---------------------------------------------------------------------------------------
+
+
+def _behaviour_task(url, day, bookmark):
+    from hindsight.bookmarks.similar import behaviour_at
+
+    return behaviour_at(_partition(url, day), bookmark)
+
+
+def _similar_task(url, day, behaviour):
+    from hindsight.bookmarks.similar import find_behaviour
+
+    return find_behaviour(_partition(url, day), behaviour)
