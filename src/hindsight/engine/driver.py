@@ -294,6 +294,7 @@ class DatasetCapture(CatalogReads):
         self._client = client
         self._owns = False
         self._session_day: dict[int, str] = {}
+        self._last_refs: list = []
         self.damaged_events = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -333,6 +334,7 @@ class DatasetCapture(CatalogReads):
         import time
 
         days = self.day_refs()   # listed once per analysis: new collector part files are seen
+        self._last_refs = days
         if not days:
             return []
         client = self.client
@@ -413,7 +415,7 @@ class DatasetCapture(CatalogReads):
         day = self._session_day.get(int(session_id))
         if day is None:
             found = self.run(_find_session_task, int(session_id))
-            hits = [d for d, ok in zip(self.days(), found) if ok]
+            hits = [d for d, ok in zip(self._last_refs, found) if ok]   # DayRefs: the files it is in
             if not hits:
                 raise KeyError(f"no session {session_id}")
             day = self._session_day[int(session_id)] = hits[0]
