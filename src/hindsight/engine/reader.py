@@ -69,6 +69,7 @@ class Dataset:
         self._elements: dict[int, ElementMap] | None = None
         self._strings: dict[int, str] | None = None
         self._days: list[str] | None = None
+        self._catalog_files: tuple[str, ...] | None = None
 
     # -- lifecycle (the same as a Capture's) ----------------------------------------------------
     def close(self) -> None:
@@ -123,9 +124,9 @@ class Dataset:
     def refresh_catalog(self, catalog: tuple[str, ...]) -> None:
         """Forget the small tables read so far when the catalog's part files are not ``catalog``
         (a collector added pages, snapshots, strings)."""
-        if not catalog or tuple(catalog) == getattr(self, "_catalog_files", None):
+        if not catalog or tuple(catalog) == self._catalog_files:
             return
-        if getattr(self, "_catalog_files", None) is not None:
+        if self._catalog_files is not None:
             self._pages = self._snapshots = self._elements = self._strings = None
             for name in ("pages", "snapshots", "elements", "strings"):
                 self.store._datasets.pop(name, None)
