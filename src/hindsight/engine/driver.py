@@ -90,6 +90,8 @@ def _close_local() -> None:
 
 
 def _partition(url: str, day: str) -> Partition:
+    """The partition of a task: ``day`` is a ``DayRef`` carrying its part files (listed by the
+    client for this analysis), read with the footers this worker process has cached."""
     return cached_dataset(url).partition(day)
 
 
@@ -101,7 +103,48 @@ def _partition(url: str, day: str) -> Partition:
 def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px, pages=None):
     from hindsight.analytics.heatmap import HeatmapEngine
 
-    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    part = HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    return pack_partial(part)
+
+
+class PackedSums:
+    """A heatmap partial's cell sums sent sparse (most cells of a click map are 0): exact."""
+
+    __slots__ = ("size", "dtype", "index", "values")
+
+    def __init__(self, sums: np.ndarray):
+        self.size, self.dtype = sums.size, sums.dtype
+        self.index = np.flatnonzero(sums).astype(np.int32 if sums.size < 2**31 else np.int64)
+        self.values = sums[self.index]
+
+    def __getstate__(self):
+        return (self.size, self.dtype, self.index, self.values)
+
+    def __setstate__(self, state):
+        self.size, self.dtype, self.index, self.values = state
+
+    def unpack(self) -> np.ndarray:
+        out = np.zeros(self.size, dtype=self.dtype)
+        out[self.index] = self.values
+        return out
+
+
+def pack_partial(part):
+    """A ``HeatmapPartial`` with its cell sums packed when sparse (a task's result: about 1 MB
+    dense per partition at 8 px cells, a few kB for a click map)."""
+    from dataclasses import replace
+
+    sums = part.sums
+    if sums.ndim == 1 and sums.size > 4096 and np.count_nonzero(sums) * 3 < sums.size:
+        return replace(part, sums=PackedSums(sums))
+    return part
+
+
+def unpack_partial(part):
+    """The inverse of :func:`pack_partial` (the client side)."""
+    from dataclasses import replace
+
+    return replace(part, sums=part.sums.unpack()) if isinstance(part.sums, PackedSums) else part
 
 
 def _element_task(url, day, snapshot_id, flt, cell_px, pages=None):
@@ -184,7 +227,7 @@ def _find_session_task(url, day, session_id):
     import pyarrow.compute as pc
 
     part = _partition(url, day)
-    t = part.dataset.table("sessions", day, columns=["session_id"], filter=pc.field("session_id") == int(session_id))
+    t = part.table("sessions", columns=["session_id"], filter=pc.field("session_id") == int(session_id))
     return t.num_rows > 0
 
 
@@ -251,6 +294,7 @@ class DatasetCapture(CatalogReads):
         self._client = client
         self._owns = False
         self._session_day: dict[int, str] = {}
+        self._last_refs: list = []
         self.damaged_events = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -277,6 +321,10 @@ class DatasetCapture(CatalogReads):
     def days(self) -> list[str]:
         return self.dataset.days()
 
+    def day_refs(self) -> list:
+        """The day partitions with their part files, listed now (see ``Dataset.listing``)."""
+        return self.dataset.listing().refs()
+
     def run(self, fn: Callable, *args, cancelled: Callable[[], bool] | None = None,
             progress: Callable[[int, int], None] | None = None) -> list:
         """``fn(url, day, *args)`` for every day as Dask tasks; results in day order.
@@ -286,11 +334,12 @@ class DatasetCapture(CatalogReads):
         """
         import time
 
-        days = self.days()
+        days = self.day_refs()   # listed once per analysis: new collector part files are seen
+        self._last_refs = days
         if not days:
             return []
         client = self.client
-        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True) for day in days]
+        futures = [client.submit(fn, self.dataset.url, day, *args, pure=False) for day in days]
         results: list = [None] * len(futures)
         pending = set(range(len(futures)))
         try:
@@ -367,7 +416,7 @@ class DatasetCapture(CatalogReads):
         day = self._session_day.get(int(session_id))
         if day is None:
             found = self.run(_find_session_task, int(session_id))
-            hits = [d for d, ok in zip(self.days(), found) if ok]
+            hits = [d for d, ok in zip(self._last_refs, found) if ok]   # DayRefs: the files it is in
             if not hits:
                 raise KeyError(f"no session {session_id}")
             day = self._session_day[int(session_id)] = hits[0]
@@ -386,7 +435,8 @@ class DatasetCapture(CatalogReads):
     # -- analyses (tasks + exact combines) ------------------------------------------------------
     def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int,
                          pages: tuple[int, ...] | None = None, **kw) -> list:
-        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), pages, **kw)
+        return [unpack_partial(p) for p in self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px),
+                                                    pages, **kw)]
 
     def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int,
                        pages: tuple[int, ...] | None = None):
