@@ -818,9 +818,9 @@ class MainWindow(QMainWindow):
 
     def _update_dataset_actions(self) -> None:
         """What writes to a capture is off on a dataset, with its one-line reason."""
-        from hindsight.engine.on_dataset import UNAVAILABLE
+        from hindsight.engine.on_dataset import UNAVAILABLE, bookmarks_supported
 
-        on = self.workspace.on_dataset
+        on = self.workspace.on_dataset and not bookmarks_supported()
         for action, key in ((self.bookmark_action, "bookmarks"),):
             if action is not None:
                 action.setEnabled(not on)

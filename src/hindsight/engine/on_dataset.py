@@ -32,6 +32,13 @@ UNAVAILABLE = {
 }
 
 
+def bookmarks_supported() -> bool:
+    """Whether this build keeps bookmarks (and finds similar sessions) for datasets too."""
+    import importlib.util
+
+    return importlib.util.find_spec("hindsight.bookmarks.dataset_store") is not None
+
+
 def is_dataset_source(source) -> bool:
     """Whether ``source`` (a path or URL the user gave) names a dataset rather than a capture file."""
     from hindsight.engine.reader import is_dataset
