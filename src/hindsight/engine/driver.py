@@ -283,17 +283,17 @@ class DatasetCapture(CatalogReads):
         ``cancelled`` is polled while waiting: when it turns true the tasks are cancelled and
         :class:`Cancelled` is raised. ``progress(done, total)`` is called as tasks finish.
         """
+        if cancelled is None:   # the caller's thread may be a cancellable task (the app's)
+            from hindsight.engine.cancel import current_check
+
+            cancelled = current_check()
         import time
 
         days = self.days()
         if not days:
             return []
-        if cancelled is None:   # the caller's thread may be a cancellable task (the app's)
-            from hindsight.engine.cancel import current_check
-
-            cancelled = current_check()
         client = self.client
-        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True) for day in days]
+        futures = [client.submit(fn, self.dataset.url, day, *args, pure=False) for day in days]
         results: list = [None] * len(futures)
         pending = set(range(len(futures)))
         try:
