@@ -84,7 +84,17 @@ def open_for_app(source: str, scheduler: str | None = None, workers: int | None 
     # shows the dataset as it was when opened, and the GUI thread never waits on the cluster.
     summary = capture._summary()
     capture._summary = lambda: summary
+    say("Listing custom events…")
+    names = capture.custom_event_names()   # the funnel's step choices
+    capture.custom_event_names = lambda: list(names)
     return capture, counts
+
+
+def funnel_step_choices(capture) -> tuple[list[str], list[str]]:
+    """As :func:`hindsight.analytics.funnel.funnel_step_choices`: page groups and custom event names."""
+    from hindsight.analytics.page_groups import capture_groups
+
+    return [g.key for g in capture_groups(capture) if g.page_ids], capture.custom_event_names()
 
 
 def heatmap_engine(capture, min_sessions: int | None = None):
