@@ -220,3 +220,31 @@ def test_bad_datasets_are_one_line_errors(qtbot, settings, tmp_path, dataset, er
     assert "scheduler" in errors[2][1]
     w.close()
     tasks.wait_all(30_000)
+
+
+def test_signals_forms_and_funnel_panels_equal_the_capture(qtbot, win, cap):
+    from hindsight.analytics.forms import form_reports
+    from hindsight.analytics.funnel import funnel
+    from hindsight.workspace import Workspace
+
+    docks = {d.windowTitle(): d for d in win.panels()}
+    qtbot.waitUntil(lambda: win.workspace.signal_index is not None, timeout=TIMEOUT)
+    ref = Workspace(cap).compute_signal_index()
+    got = win.workspace.signal_index
+    assert np.array_equal(got.session_ids, ref.session_ids) and np.array_equal(got.score, ref.score)
+    assert int(ref.score.astype(bool).sum()) > 50
+
+    funnel_panel = docks["Funnel"].widget()
+    docks["Funnel"].show()
+    docks["Funnel"].raise_()
+    qtbot.waitUntil(lambda: funnel_panel._report is not None, timeout=TIMEOUT)
+    assert funnel_panel._report.as_dict() == funnel(cap, list(funnel_panel._steps)).as_dict()
+    assert funnel_panel._report.results[0].sessions == SESSIONS
+
+    forms_panel = docks["Forms"].widget()
+    docks["Forms"].show()
+    docks["Forms"].raise_()
+    qtbot.waitUntil(lambda: forms_panel.report is not None, timeout=TIMEOUT)
+    want = form_reports(cap)
+    assert {k: r.as_dict() for k, r in forms_panel._reports.items()} == {k: r.as_dict() for k, r in want.items()}
+    assert want[None].started > 100
