@@ -937,13 +937,15 @@ class HeatmapEngine:
 
     def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
                     flt: SessionFilter | None = None,
-                    pages: tuple[int, ...] | None = None) -> list[tuple[int, int, int]]:
+                    pages: tuple[int, ...] | None = None, with_distance: bool = False) -> list[tuple[int, int, int]]:
         """Clicks within ``radius_px`` CSS px of (x, y): ``(session_id, t_ms, pageview_id)``.
 
         ``kind`` "rage" or "dead" keeps only those clicks; other kinds list all clicks.
         Sorted by distance from (x, y), nearest first; ``t_ms`` is ms since session start,
         ready to open the replay at that moment. Clicks of other widths count where they are
         drawn (through their element); unmatched clicks are not drawn, so not listed.
+        ``with_distance``: the same rows as arrays (sessions, t_ms, pageview ids, squared
+        distances), which a dataset's partitions return for an exact merge.
         """
         data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
@@ -957,6 +959,8 @@ class HeatmapEngine:
         idx = np.flatnonzero(m & (d2 <= float(radius_px) ** 2))
         idx = idx[np.argsort(d2[idx], kind="stable")]
         pv_ids = data.pv.ids[c.pv[idx]]
+        if with_distance:   # a dataset partition's rows, merged by (distance, pageview, time)
+            return c.session[idx].astype(np.int64), c.t[idx].astype(np.int64), pv_ids.astype(np.int64), d2[idx]
         return [(int(s), int(t), int(p)) for s, t, p in zip(c.session[idx], c.t[idx], pv_ids)]
 
     def compare(self, snapshot_id: int, kind: str, flt_a: SessionFilter | None,
