@@ -7,6 +7,11 @@ SCHEMA_VERSION = 2
 #: Format versions this Hindsight reads (1: events only as per-pageview BLOBs, read-only).
 READABLE_VERSIONS = (1, 2)
 
+#: SQLite page size of new captures (and upgrades), bytes. Column BLOBs of event chunks span
+#: many overflow pages; larger pages mean fewer page reads per chunk (README, "Capture
+#: format 2: speed and memory"). Existing files keep theirs.
+PAGE_SIZE = 16384
+
 #: Tables every capture must have (bookmarks tables are created on demand).
 REQUIRED_TABLES = ("meta", "pages", "snapshots", "elements", "sessions", "pageviews", "strings")
 
