@@ -227,3 +227,21 @@ def test_a_capture_without_the_index_takes_the_general_path(demo_copy, demo_mast
         np.testing.assert_array_equal(r1.grid, r2.grid)
         for name, col in old.snapshot_pageview_columns(1).items():
             np.testing.assert_array_equal(col, new.snapshot_pageview_columns(1)[name])
+
+
+def test_signals_computed_a_batch_of_sessions_at_a_time_equal_all_at_once(demo, monkeypatch):
+    from dataclasses import fields
+
+    from hindsight.analytics import signals
+
+    for flt in (None, SessionFilter(device=("mobile",))):
+        monkeypatch.setattr(signals, "SIGNAL_BATCH_SESSIONS", 10**9)
+        whole = signals.compute_signals(demo, flt=flt)
+        monkeypatch.setattr(signals, "SIGNAL_BATCH_SESSIONS", 137)   # 2,000 sessions: 15 batches
+        log = _sql_log(demo)
+        batched = signals.compute_signals(demo, flt=flt)
+        demo._con.set_trace_callback(None)
+        assert sum("BETWEEN" in q for q in log) >= 5   # really read in batches
+        assert len(whole) > 100
+        for f in fields(whole):
+            np.testing.assert_array_equal(getattr(batched, f.name), getattr(whole, f.name), err_msg=f.name)
