@@ -11,6 +11,8 @@
   "first" is from after the imports to the result; "process" is the whole child process
   (interpreter start, imports, result) as the parent measures it. Peak RSS of each process
   (``VmHWM`` in the child).
+- ``format2.signals_memory``: every signal of the capture in a fresh process, a batch of
+  sessions at a time against all at once: time and peak RSS.
 - ``format2.write``: ``CaptureWriter`` (BLOBs and chunks) events/s against the floor of
   packing the same records with ``tobytes`` and one ``executemany`` of BLOB rows; and
   against that floor writing the same bytes as the writer does (the BLOBs and, as BLOB rows
@@ -266,8 +268,40 @@ def _floor(path: Path, ev: EventColumns, n_pv: int, chunks: bool) -> float:
 
 bench_write_chunks.needs_capture = False
 
+_SIGNALS = _PEAK + r"""
+import json, sys, time
+from hindsight.store import open_capture
+from hindsight.analytics import signals
+if sys.argv[2] == "whole":
+    signals.SIGNAL_BATCH_SESSIONS = 10**12
+cap = open_capture(sys.argv[1])
+t, c = time.perf_counter(), time.process_time()
+table = signals.compute_signals(cap)
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "signals": len(table),
+                  "rss_mb": peak_mb()}))
+"""
+
+
+def bench_signals_memory(ctx) -> dict:
+    """Every signal of the capture in a fresh process: a batch of sessions at a time (what
+    ``compute_signals`` does) against all sessions' events at once; time and peak memory."""
+    ours, whole = [], []
+    for _ in range(2):
+        ours.append(_child(_SIGNALS, ctx.path, "batches"))
+        whole.append(_child(_SIGNALS, ctx.path, "whole"))
+    assert ours[0]["signals"] == whole[0]["signals"]
+    return {"sessions": ctx.sessions, "signals": ours[0]["signals"],
+            "batched_seconds": round(_median([r["seconds"] for r in ours]), 2),
+            "batched_cpu_seconds": round(_median([r["cpu"] for r in ours]), 2),
+            "batched_peak_rss_mb": round(max(r["rss_mb"] for r in ours)),
+            "whole_seconds": round(_median([r["seconds"] for r in whole]), 2),
+            "whole_cpu_seconds": round(_median([r["cpu"] for r in whole]), 2),
+            "whole_peak_rss_mb": round(max(r["rss_mb"] for r in whole))}
+
+
 BENCHMARKS = [
     ("format2.read_clicks", bench_read_clicks),
     ("format2.first_click_map", bench_first_click_map),
     ("format2.write", bench_write_chunks),
+    ("format2.signals_memory", bench_signals_memory),
 ]
