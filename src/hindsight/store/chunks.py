@@ -209,6 +209,7 @@ class ChunkBuffer:
         self._pending_events = 0
         self._parts: dict[tuple[int, int], list[_Part]] = {}
         self._part_rows: dict[tuple[int, int], int] = {}
+        self._grown = False   # parts added since the last ``rows``
 
     def add(self, snapshot_id: int, session_id: int, pageview_id: int, blob: bytes) -> None:
         if not blob:
@@ -253,6 +254,7 @@ class ChunkBuffer:
             self._parts.setdefault((snap, kind), []).append(part)
             self._part_rows[(snap, kind)] = self._part_rows.get((snap, kind), 0) + m
             at += m
+        self._grown = True
 
     def _split_pending(self) -> None:
         if not self._pending:
@@ -267,6 +269,9 @@ class ChunkBuffer:
         """Chunk rows ready to insert: full chunks, and with ``final`` every partial one too."""
         if final or self._pending_events >= BUFFER_EVENTS:
             self._split_pending()
+        if not final and not self._grown:   # nothing new: no chunk can have filled (called per pageview)
+            return []
+        self._grown = False
         out: list[tuple] = []
         for key in list(self._parts):
             total = self._part_rows[key]
