@@ -26,7 +26,7 @@ from hindsight.store.records import (
     Session,
     Snapshot,
 )
-from hindsight.store.schema import FORMAT_NAME, REQUIRED_TABLES, SCHEMA_VERSION
+from hindsight.store.schema import FORMAT_NAME, PAGEVIEWS_SNAPSHOT_INDEX, REQUIRED_TABLES, SCHEMA_VERSION
 from hindsight.store.validate import (
     MAX_EPOCH_MS,
     MAX_T_MS,
@@ -280,6 +280,9 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
     return capture
 
 
+_SNAPSHOT_INDEX_COLUMNS = {"pageview_id", "snapshot_id", "session_id", "seq", "start_ms", "end_ms"}
+
+
 class Capture:
     """A capture opened for viewing. Queries return records or numpy columns."""
 
@@ -299,6 +302,7 @@ class Capture:
         self._images_ok: set[int] = set()
         self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._page_id_cache: np.ndarray | None = None
+        self._indexes: set[str] | None = None
         # One statement at a time on the connection, and never a close under a running query
         # (a worker thread may still be reading when the app or a test closes the capture).
         self._lock = threading.RLock()
@@ -724,19 +728,21 @@ class Capture:
         flt: SessionFilter | None = None,
         *,
         columns: tuple[str, ...] | None = None,
-    ) -> tuple[EventColumns, np.ndarray, np.ndarray]:
+        with_pageviews: bool = True,
+    ) -> tuple[EventColumns, np.ndarray, np.ndarray | None]:
         """Events of the given kinds from every pageview of a snapshot by the filtered sessions.
 
         Returns (events, session_id per event, pageview_id per event), sorted by (pageview_id, t).
         Times stay relative to each session's start. Damaged events are dropped (and counted
         in ``damaged_events``). ``columns`` (names of ``EventColumns`` fields) says which event
         columns the caller uses: on a format-2 capture only those are read, the others come
-        back as read-only zeros (``kind`` is always filled).
+        back as read-only zeros (``kind`` is always filled). ``with_pageviews=False``: the
+        caller does not need the pageview ids (None is returned in their place; saves decoding them).
         """
         if self.columnar:
             from hindsight.store.chunk_reader import read_snapshot_events
 
-            return read_snapshot_events(self, snapshot_id, kinds, flt, columns)
+            return read_snapshot_events(self, snapshot_id, kinds, flt, columns, with_pageviews)
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"
@@ -748,19 +754,51 @@ class Capture:
         )
         pv = self.pageview_columns(rows, names=_DECODE_COLUMNS)
         events, source = self.decode_events([r[-1] for r in rows], pv, kinds)
-        return events, pv["session_id"][source], pv["pageview_id"][source]
+        return events, pv["session_id"][source], (pv["pageview_id"][source] if with_pageviews else None)
 
     def snapshot_pageview_columns(self, snapshot_id: int,
                                   names: tuple[str, ...] = ("pageview_id", "session_id", "seq", "start_ms", "end_ms")
                                   ) -> dict[str, np.ndarray]:
         """Columns ``names`` of every pageview of a snapshot as checked int64 arrays, by pageview id
-        (no per-row Python objects: what heatmaps need at 100k+ pageviews)."""
+        (no per-row Python objects: what heatmaps need at 100k+ pageviews). Read from the
+        ``pageviews_snapshot_session`` index alone when it covers ``names``."""
         names = ("pageview_id",) + tuple(n for n in names if n != "pageview_id")
         if "start_ms" in names and "end_ms" not in names:
             names += ("end_ms",)
+        if self._has_index(PAGEVIEWS_SNAPSHOT_INDEX) and set(names) <= _SNAPSHOT_INDEX_COLUMNS:
+            rows = self._query(f"SELECT {', '.join(names)} FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} "
+                               "WHERE snapshot_id = ?", (snapshot_id,))
+            out = self.pageview_columns(rows, names=names)
+            ids = out["pageview_id"]
+            if ids.size > 1 and np.any(ids[1:] < ids[:-1]):   # index order is by session: sort here
+                order = np.argsort(ids, kind="stable")
+                out = {name: col[order] for name, col in out.items()}
+            return out
         rows = self._query(f"SELECT {', '.join(names)} FROM pageviews WHERE snapshot_id = ? ORDER BY pageview_id",
                            (snapshot_id,))
         return self.pageview_columns(rows, names=names)
+
+    def snapshot_view_counts(self, snapshot_ids) -> tuple[int, int] | None:
+        """(pageviews, distinct sessions) of the pageviews of the snapshots ``snapshot_ids``, counted
+        in the ``pageviews_snapshot_session`` index without reading any row; None when the capture
+        has no such index (written before it): then read ``snapshot_pageview_columns`` instead.
+
+        Every pageview counts, also one whose session row is missing (a damaged capture).
+        """
+        if not self._has_index(PAGEVIEWS_SNAPSHOT_INDEX):
+            return None
+        ids = [int(i) for i in snapshot_ids]
+        where = f"snapshot_id IN ({', '.join('?' * len(ids))})"
+        # GROUP BY walks the index in (snapshot, session) order: no temporary b-tree for one snapshot.
+        row = self._query(f"SELECT (SELECT count(*) FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} WHERE {where}), "
+                          f"(SELECT count(*) FROM (SELECT session_id FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} "
+                          f"WHERE {where} GROUP BY session_id))", ids + ids)[0]
+        return int(row[0]), int(row[1])
+
+    def _has_index(self, name: str) -> bool:
+        if self._indexes is None:
+            self._indexes = {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        return name in self._indexes
 
     def session_columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Numeric session columns ``names`` (of ``SESSION_RANGES``) of every session as checked
