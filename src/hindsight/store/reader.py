@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hindsight.events import Emitter
+from hindsight.store import session_columns
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -552,7 +553,7 @@ class Capture:
         # Read in table order (sequential pages) and sort in numpy: ORDER BY through an index
         # costs a random table lookup per row, twice the time of the whole read.
         try:
-            out = self._session_columns(where, params)
+            out = self._listed_columns(where, params)
         except Damage as exc:
             raise self._damage(exc) from None
         key = out[order_by.lstrip("-")]
@@ -563,6 +564,27 @@ class Capture:
         order = np.lexsort((out["session_id"], key))
         if np.any(order[1:] < order[:-1]):
             out = {name: col[order] for name, col in out.items()}
+        return out
+
+    def _listed_columns(self, where: str, params) -> dict[str, np.ndarray]:
+        """``_session_columns`` through the stored columnar copy when it is intact and current
+        (``store/session_columns.py``): the copy, plus the sessions appended after it from SQL;
+        a filter selects its rows by the session ids SQL matches. Otherwise all from SQL."""
+        loaded = session_columns.load(self._query) if "session_columns" in self.tables else None
+        if loaded is None:
+            return self._session_columns(where, params)
+        out, max_id = loaded
+        tail = self._session_columns("s.session_id > ?", [max_id])
+        if tail["session_id"].size:
+            out = {name: np.concatenate([out[name], tail[name]]) for name in SESSION_TABLE_COLUMNS}
+        if where != "1":
+            rows = self._query(f"SELECT s.session_id FROM sessions s WHERE {where}", params)
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            pos = np.searchsorted(out["session_id"], ids)
+            if pos.size and (int(pos.max()) >= out["session_id"].size
+                             or not np.array_equal(out["session_id"][pos], ids)):
+                return self._session_columns(where, params)
+            out = {name: col[pos] for name, col in out.items()}
         return out
 
     def _session_columns(self, where: str, params) -> dict[str, np.ndarray]:

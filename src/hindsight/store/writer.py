@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from hindsight import __version__
+from hindsight.store import session_columns
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
@@ -278,6 +279,9 @@ class CaptureWriter:
     def close(self) -> Path:
         """Commit, close, and for a new capture move it into place. Returns the final path."""
         self._flush(final=True)
+        # The session list's columnar copy (store/session_columns.py): written for a new
+        # capture, rewritten after an append only when it has fallen well behind.
+        (session_columns.write if self._final_path is not None else session_columns.refresh_if_stale)(self._con)
         self._con.execute("COMMIT")
         if self._final_path is not None:
             self._con.execute("PRAGMA journal_mode=DELETE")
