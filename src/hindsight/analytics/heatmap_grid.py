@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from scipy.ndimage import gaussian_filter
 
 DEFAULT_CELL_PX = 4
 #: Cursor samples resting longer than this count as this long (the visitor left the mouse).
@@ -146,7 +145,10 @@ def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
     g = np.ascontiguousarray(grid, dtype=np.float32)
     if sigma_cells <= 0:
         return g.copy()
-    # scipy.ndimage's separable C filter ("reflect" = mirror the edge cells, keeping the total).
+    # scipy.ndimage's separable C filter ("reflect" = mirror the edge cells, keeping the total);
+    # imported on first use: scipy.ndimage costs ~0.3 s of start-up for anything importing heatmaps.
+    from scipy.ndimage import gaussian_filter
+
     out = gaussian_filter(g, sigma_cells, mode="reflect", truncate=4.0, output=np.float32)
     np.maximum(out, 0, out=out)  # float round-off can leave -1e-9 where there is nothing
     return np.ascontiguousarray(out, dtype=np.float32)

@@ -300,6 +300,8 @@ class Capture:
         self._images_ok: set[int] = set()
         self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._page_id_cache: np.ndarray | None = None
+        #: The decoded columnar copy of the session list (store/session_columns.py), once read.
+        self._copy: tuple | None = None
         # One statement at a time on the connection, and never a close under a running query
         # (a worker thread may still be reading when the app or a test closes the capture).
         self._lock = threading.RLock()
@@ -570,13 +572,16 @@ class Capture:
         """``_session_columns`` through the stored columnar copy when it is intact and current
         (``store/session_columns.py``): the copy, plus the sessions appended after it from SQL;
         a filter selects its rows by the session ids SQL matches. Otherwise all from SQL."""
-        loaded = session_columns.load(self._query) if "session_columns" in self.tables else None
+        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
         if loaded is None:
+            self._copy = None
             return self._session_columns(where, params)
-        out, max_id = loaded
+        out, max_id, self._copy = loaded   # kept: the next list reads no BLOB again
         tail = self._session_columns("s.session_id > ?", [max_id])
         if tail["session_id"].size:
             out = {name: np.concatenate([out[name], tail[name]]) for name in SESSION_TABLE_COLUMNS}
+        elif where == "1":
+            out = {name: col.copy() for name, col in out.items()}   # never hand out the kept arrays
         if where != "1":
             rows = self._query(f"SELECT s.session_id FROM sessions s WHERE {where}", params)
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -655,6 +660,13 @@ class Capture:
         if column not in ("device", "browser", "os", "country", "source", "utm_source",
                           "utm_medium", "utm_campaign"):
             raise ValueError(f"no such filter column {column!r}")
+        if column in SESSION_TABLE_COLUMNS and "session_columns" in self.tables:
+            col = self._listed_columns("1", [])[column]   # the columnar copy: no scan of the table
+            if not col.size:
+                return []
+            values, codes = np.unique(col, return_inverse=True)
+            counts = np.bincount(codes.ravel(), minlength=len(values))
+            return [str(values[i]) for i in np.argsort(-counts, kind="stable").tolist()]
         rows = self._query(f"SELECT {column}, count(*) FROM sessions GROUP BY {column} ORDER BY count(*) DESC")
         try:
             return [text_value(r[0], f"sessions.{column}") for r in rows]
@@ -888,6 +900,16 @@ class Capture:
         when none is: see ``records.date_known``). Every session's times are checked."""
         from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
 
+        if "session_columns" in self.tables:   # the columnar copy: values already range-checked
+            try:
+                cols = self._listed_columns("1", [])
+            except Damage as exc:
+                raise self._damage(exc) from None
+            start, end = cols["start_ms"], cols["start_ms"] + cols["duration_ms"]
+            known = (start >= KNOWN_DATE_MIN_MS) & (start <= KNOWN_DATE_MAX_MS)
+            if not known.any():
+                return None, None
+            return int(start[known].min()), int(end[known].max())
         row = self._query("SELECT min(start_ms), max(start_ms), min(duration_ms), max(start_ms + duration_ms), "
                           "sum(typeof(start_ms) != 'integer' OR typeof(duration_ms) != 'integer') FROM sessions")[0]
         if row[0] is None:

@@ -198,24 +198,37 @@ def decode(blobs: dict[str, bytes]) -> tuple[dict[str, np.ndarray], dict]:
     return out, stamp
 
 
-def load(query) -> tuple[dict[str, np.ndarray], int] | None:
+def load(query, decoded: tuple[dict[str, np.ndarray], dict] | None = None
+         ) -> tuple[dict[str, np.ndarray], int, tuple] | None:
     """The stored copy, if intact and still matching the table: (columns, largest session id
-    covered); the caller reads the sessions after that id from SQL. None means "read SQL".
+    covered, (columns, stamp) to pass back as ``decoded``); the caller reads the sessions after
+    that id from SQL. None means "read SQL".
 
     query : ``Capture._query`` (sql, params) -> rows.
+    decoded : what an earlier call returned last: the stamp is checked against the table again,
+        the BLOBs are not read again (the copy only ever changes by being deleted, which the
+        check notices, or rewritten by a writer, which changes its row count).
     """
-    try:
-        rows = query("SELECT name, data FROM session_columns")
-        copy, stamp = decode({name: data for name, data in rows})
-    except CopyProblem:
-        return None
-    except Exception:   # no such table, unreadable page: the copy is only a cache
-        return None
+    if decoded is None:
+        try:
+            rows = query("SELECT name, data FROM session_columns")
+            decoded = decode({name: data for name, data in rows})
+        except CopyProblem:
+            return None
+        except Exception:   # no such table, unreadable page: the copy is only a cache
+            return None
+    copy, stamp = decoded
     max_id = int(stamp["max_session_id"])
+    try:
+        held = query("SELECT data FROM session_columns WHERE name = ''")
+        if not held or json.loads(held[0][0]) != stamp:
+            return None
+    except Exception:
+        return None
     covered = query("SELECT count(*) FROM sessions WHERE session_id <= ?", (max_id,))[0][0]
     if covered != stamp["rows"]:
         return None
-    return copy, max_id
+    return copy, max_id, decoded
 
 
 def verify(cap) -> list[str]:
