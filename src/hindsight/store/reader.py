@@ -15,6 +15,7 @@ import numpy as np
 
 from hindsight.events import Emitter
 from hindsight.store import session_columns
+from hindsight.store.session_columns import _NUMERIC, SESSION_RANGES, SESSION_TABLE_COLUMNS
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -47,24 +48,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Emits each ``Capture`` that ``open_capture`` returns (the CLI reports damaged events with it).
 capture_did_open = Emitter()
 
-#: Columns of the session table the GUI lists and filters on, in display order.
-SESSION_TABLE_COLUMNS = (
-    "session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
-    "converted", "pageview_count", "event_count", "entry_page_id", "exit_page_id",
-    "viewport_w", "viewport_h",
-)
-_NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
-            "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
 #: Rows per chunk when streaming the session list (bounded memory however many sessions).
 _SESSION_CHUNK = 16_384
-#: Sane range of each numeric session column: (low, high, NULL allowed).
-SESSION_RANGES = {
-    "session_id": (0, 2**63 - 1, False), "start_ms": (MIN_EPOCH_MS, MAX_EPOCH_MS, False),
-    "duration_ms": (0, MAX_T_MS, False), "converted": (0, 1, False),
-    "pageview_count": (0, 2**31 - 1, False), "event_count": (0, 2**40, False),
-    "entry_page_id": (0, 2**63 - 1, True), "exit_page_id": (0, 2**63 - 1, True),
-    "viewport_w": (0, MAX_VIEWPORT, False), "viewport_h": (0, MAX_VIEWPORT, False),
-}
 #: Sane range of each numeric pageview column (times are ms since the session start).
 PAGEVIEW_RANGES = {
     "pageview_id": (0, 2**63 - 1), "session_id": (0, 2**63 - 1), "seq": (0, 2**31 - 1),

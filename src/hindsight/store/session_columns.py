@@ -31,6 +31,25 @@ import zlib
 
 import numpy as np
 
+from hindsight.store.validate import MAX_EPOCH_MS, MAX_T_MS, MAX_VIEWPORT, MIN_EPOCH_MS
+
+#: Columns of the session table the GUI lists and filters on, in display order.
+SESSION_TABLE_COLUMNS = (
+    "session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
+    "converted", "pageview_count", "event_count", "entry_page_id", "exit_page_id",
+    "viewport_w", "viewport_h",
+)
+_NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
+            "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
+#: Sane range of each numeric session column: (low, high, NULL allowed).
+SESSION_RANGES = {
+    "session_id": (0, 2**63 - 1, False), "start_ms": (MIN_EPOCH_MS, MAX_EPOCH_MS, False),
+    "duration_ms": (0, MAX_T_MS, False), "converted": (0, 1, False),
+    "pageview_count": (0, 2**31 - 1, False), "event_count": (0, 2**40, False),
+    "entry_page_id": (0, 2**63 - 1, True), "exit_page_id": (0, 2**63 - 1, True),
+    "viewport_w": (0, MAX_VIEWPORT, False), "viewport_h": (0, MAX_VIEWPORT, False),
+}
+
 #: Stamp layout version; a copy with another version is ignored.
 COPY_VERSION = 1
 #: Sessions a collector may have appended after the copy before the writer rewrites it on close.
@@ -50,7 +69,6 @@ SCHEMA_STATEMENTS = (
 
 
 def _columns():
-    from hindsight.store.reader import _NUMERIC, SESSION_RANGES, SESSION_TABLE_COLUMNS
     return SESSION_TABLE_COLUMNS, _NUMERIC, SESSION_RANGES
 
 
@@ -246,7 +264,6 @@ def verify(cap) -> list[str]:
     except CopyProblem as exc:
         return [f"{cap.path}: session_columns (copy of the session list) is damaged: {exc}; "
                 f"it is ignored, the list is read from the sessions table"]
-    from hindsight.store.reader import SESSION_TABLE_COLUMNS
     from hindsight.store.filters import SessionFilter
     max_id = int(stamp["max_session_id"])
     try:
