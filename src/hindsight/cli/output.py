@@ -35,6 +35,19 @@ def print_json_fast(obj: Any) -> None:
     buffer.flush()
 
 
+def write_text(text: str) -> None:
+    """``text`` and a newline to stdout, as one write of its bytes (``print`` of a 20 MB
+    string goes through the text layer's encoder in pieces)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:   # a text-only stream (e.g. redirected in a test)
+        sys.stdout.write(text + "\n")
+        return
+    buffer.write(text.encode())
+    buffer.write(b"\n")
+    buffer.flush()
+
+
 def _default(o: Any) -> Any:
     if hasattr(o, "tolist"):
         return o.tolist()
