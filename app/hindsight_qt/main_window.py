@@ -888,17 +888,10 @@ class MainWindow(QMainWindow):
             self._cue_first_session = False
             first = self.session_list.model.session_id_at(0)
             if first is not None and self.current_session_id is None:
-                # After the list has painted (posted paint events run before a zero timer):
-                # the list shows at once, the player fills a moment later.
-                QTimer.singleShot(0, lambda sid=first: self._cue_session(sid))
+                self.load_session(first, autoplay=False, show_player=False)
             if QApplication.focusWidget() is None or QApplication.focusWidget().window() is not self \
                     or self.welcome.isAncestorOf(QApplication.focusWidget()):
                 self.session_list.view.setFocus()   # arrows, Enter, Space and N work right away
-
-    def _cue_session(self, session_id: int) -> None:
-        if self.capture is not None and self.current_session_id is None \
-                and self.session_list.model.session_id_at(0) == session_id:
-            self.load_session(session_id, autoplay=False, show_player=False)
 
     def _step_session(self, step: int) -> None:
         sid = self.session_list.adjacent_session_id(self.current_session_id, step)
