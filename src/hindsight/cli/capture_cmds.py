@@ -227,50 +227,63 @@ def session_rows(table: dict, urls: dict[int, str], limit: int) -> list[dict]:
 
 def sessions_json(table: dict, urls: dict[int, str], limit: int, count: int) -> str:
     """``{"count": count, "sessions": session_rows(...)}`` as ``json.dumps(indent=2)`` writes
-    it, byte for byte, built column-wise: each column becomes a list of JSON texts once (a
-    distinct string is encoded once, with the json module), then one ``str.join`` interleaves
-    them with the fixed keys. No dict per row: at 100k sessions the rows' dicts cost more
-    than all the rest of ``hindsight sessions --json``."""
+    it, byte for byte (see ``sessions_json_parts``)."""
+    return "".join(sessions_json_parts(table, urls, limit, count))
+
+
+#: Rows per piece of ``hindsight sessions --json`` output (bounded memory at any size).
+JSON_ROWS_PER_PART = 16_384
+
+
+def sessions_json_parts(table: dict, urls: dict[int, str], limit: int, count: int):
+    """The JSON text of ``sessions_json`` in pieces of ``JSON_ROWS_PER_PART`` rows, built
+    column-wise: each column becomes a list of JSON texts (a distinct string encoded once, by
+    the json module), then one ``str.join`` interleaves them with the fixed keys. No dict per
+    row: at 100k sessions the rows' dicts cost more than all the rest of the command."""
     import json
     from itertools import chain, repeat
 
-    def ints(name):
-        return list(map(str, table[name][:limit].tolist()))
-
-    def texts(values):
-        enc = {v: json.dumps(v) for v in set(values)}
-        return list(map(enc.__getitem__, values))
-
+    if not limit:
+        yield '{\n  "count": %d,\n  "sessions": []\n}' % count
+        return
     keys = ("session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
             "converted", "pageviews", "events", "entry_page", "exit_page")
-    page = _page_url_lists(table, urls, limit)
-    cols = [ints("session_id"), ints("start_ms"), ints("duration_ms")]
-    cols += [texts(table[name][:limit].tolist()) for name in ("device", "browser", "os", "country", "source")]
-    cols += [np.where(table["converted"][:limit] != 0, "true", "false").tolist(),
-             ints("pageview_count"), ints("event_count"), texts(page["entry_page_id"]), texts(page["exit_page_id"])]
-    if not limit:
-        return '{\n  "count": %d,\n  "sessions": []\n}' % count
-    streams = [['    {\n      "session_id": '] + [',\n    {\n      "session_id": '] * (limit - 1), cols[0]]
-    for key, col in zip(keys[1:], cols[1:]):
-        streams += [repeat(f',\n      "{key}": ', limit), col]
-    streams.append(repeat("\n    }", limit))
-    body = "".join(chain.from_iterable(zip(*streams)))
-    return '{\n  "count": %d,\n  "sessions": [\n%s\n  ]\n}' % (count, body)
-
-
-def _page_url_lists(table: dict, urls: dict[int, str], limit: int) -> dict[str, list[str]]:
-    out = {}
     known = np.array(sorted(urls), dtype=np.int64)
     names = np.array([urls[int(p)] for p in known] + [""], dtype=object)
-    for name in ("entry_page_id", "exit_page_id"):
-        ids = table[name][:limit]
+    enc: dict[str, str] = {}
+
+    def texts(values):
+        for v in set(values) - enc.keys():
+            enc[v] = json.dumps(v)
+        return list(map(enc.__getitem__, values))
+
+    def pages(ids):
         if not urls:
-            out[name] = [""] * len(ids)
-            continue
+            return [""] * len(ids)
         pos = np.searchsorted(known, ids)
         pos[(pos >= len(known)) | (known[np.minimum(pos, len(known) - 1)] != ids)] = len(known)
-        out[name] = names[pos].tolist()
-    return out
+        return names[pos].tolist()
+
+    yield '{\n  "count": %d,\n  "sessions": [\n' % count
+    for lo in range(0, limit, JSON_ROWS_PER_PART):
+        hi = min(limit, lo + JSON_ROWS_PER_PART)
+        n = hi - lo
+
+        def ints(name):
+            return list(map(str, table[name][lo:hi].tolist()))
+
+        cols = [ints("session_id"), ints("start_ms"), ints("duration_ms")]
+        cols += [texts(table[name][lo:hi].tolist()) for name in ("device", "browser", "os", "country", "source")]
+        cols += [np.where(table["converted"][lo:hi] != 0, "true", "false").tolist(),
+                 ints("pageview_count"), ints("event_count"),
+                 texts(pages(table["entry_page_id"][lo:hi])), texts(pages(table["exit_page_id"][lo:hi]))]
+        first = '    {\n      "session_id": '
+        streams = [[first if lo == 0 else ",\n" + first] + [",\n" + first] * (n - 1), cols[0]]
+        for key, col in zip(keys[1:], cols[1:]):
+            streams += [repeat(f',\n      "{key}": ', n), col]
+        streams.append(repeat("\n    }", n))
+        yield "".join(chain.from_iterable(zip(*streams)))
+    yield "\n  ]\n}"
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -287,7 +300,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     n = len(table["session_id"])
     limit = n if args.limit is None else min(n, args.limit)
     if args.json:
-        write_text(sessions_json(table, urls, limit, n))
+        write_text(sessions_json_parts(table, urls, limit, n))
         return 0
     rows = session_rows(table, urls, limit)
     print_table(
