@@ -192,3 +192,17 @@ def test_a_capture_without_a_copy_lists_from_sql(demo_copy):
         assert "session_columns" not in cap.tables
         _assert_same(cap.session_table(), _sql_table(demo_copy))
     assert check_capture(demo_copy) == []
+
+
+def test_upgrade_writes_the_copy(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from hindsight.store.upgrade import upgrade_capture
+
+    v1 = Path(__file__).parent.parent / "data" / "capture_v1" / "demo80_v1.sqlite"
+    new = tmp_path / "v2.sqlite"
+    upgrade_capture(v1, new)
+    assert json.loads(_copy_rows(new)[""])["rows"] == 80
+    assert _uses_copy(new, monkeypatch)
+    _assert_same(open_capture(new).session_table(), _sql_table(new))
+    assert check_capture(new) == []
