@@ -13,6 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from hindsight.store import session_columns
 from hindsight.store.writer import prepare_partial
 from hindsight.store.chunks import INSERT_SQL, ChunkBuffer
 from hindsight.store.columns import BYTES_PER_EVENT
@@ -42,6 +43,9 @@ def upgrade_capture(old: str | os.PathLike[str], new: str | os.PathLike[str], ov
         raise CaptureError(new, f"cannot be written ({exc})") from None
     try:
         counts = _convert(con, old)
+        con.execute("BEGIN")
+        session_columns.write(con)  # the session list's columnar copy
+        con.execute("COMMIT")
         con.execute("PRAGMA journal_mode=DELETE")
         con.close()
         os.replace(partial, new)

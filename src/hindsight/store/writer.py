@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from hindsight import __version__
+from hindsight.store import session_columns
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
@@ -309,6 +310,9 @@ class CaptureWriter:
         self._flush(final=True)
         for sql in self._late_indexes:
             self._con.execute(sql)
+        # The session list's columnar copy (store/session_columns.py): written for a new
+        # capture, rewritten after an append only when it has fallen well behind.
+        (session_columns.write if self._final_path is not None else session_columns.refresh_if_stale)(self._con)
         self._con.execute("COMMIT")
         if self._final_path is not None:
             self._con.execute("PRAGMA journal_mode=DELETE")
