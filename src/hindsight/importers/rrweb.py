@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from hindsight.importers import snapshot_cache
 from hindsight.importers.archive import gunzip, inflate
 from hindsight.importers.privacy import OPTION_CONTAINERS, TextPrivacy, options_from, scrub, scrub_url, utm_params
 from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
@@ -143,18 +144,49 @@ def _select_options(tree: DomTree, base: int) -> dict[int, list[str]]:
 
 def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTree | None:
     """The element map of a pageview's DOM now: its FullSnapshot with its mutations (and
-    ``extra``) applied. None when the pageview has no single FullSnapshot to start from."""
+    ``extra``) applied. None when the pageview has no single FullSnapshot to start from.
+
+    Remembered per distinct snapshot and mutation bytes (``snapshot_cache``): the same route
+    of the same page in another session is one dict lookup, not a DOM copy and a parse."""
     if len(page.trees) != 1 or page.trees[0]._root is None:
         return None
+    entry = snapshot_cache.entry_of_tree(page.trees[0])
+    key = None
+    if entry is not None:
+        data = snapshot_cache.canonical_bytes([d for _, d in page.mutations] + [extra])
+        if data is not None:
+            key = (mask, data)
+            if key in entry.routes:
+                snapshot_cache.stats["route_hits"] += 1
+                return entry.routes[key]
+            snapshot_cache.stats["route_misses"] += 1
     live = LiveDom(page.trees[0]._root)
     for _, d in page.mutations:
         live.apply(d)
     if extra is not None:
         live.apply(extra)
     try:
-        return parse_dom(live.root, mask=mask)
+        tree = parse_dom(live.root, mask=mask)
     except ValueError:
-        return None
+        tree = None
+    if key is not None:
+        entry.routes[key] = tree
+        if tree is not None:  # a route of this route finds its DOM in the cache too
+            snapshot_cache.register_route(entry, key, tree)
+    return tree
+
+
+def _derived(tree: DomTree, base: int, mask: bool) -> tuple[set, dict]:
+    """(checkable element indices, select index -> option values) of a snapshot's element map,
+    computed once per distinct snapshot when ``base`` is 0 (shared: read-only)."""
+    entry = snapshot_cache.entry_of_tree(tree) if base == 0 else None
+    if entry is not None and entry.trees.get(mask) is tree and mask in entry.derived:
+        return entry.derived[mask]
+    out = ({base + j for j, el in enumerate(tree.elements) if el.input_type in ("checkbox", "radio")},
+           _select_options(tree, base))
+    if entry is not None and entry.trees.get(mask) is tree:
+        entry.derived[mask] = out
+    return out
 
 
 #: Class names that mark a field as invalid (Bootstrap, Foundation, most form libraries).
@@ -195,18 +227,35 @@ class _FieldFinder:
         self.tree = tree
         self.base = base
         self._nodes: dict[int, dict] | None = None
+        self._parents: dict[int, int] = {}
 
     def nodes(self) -> dict[int, dict]:
+        """Node id -> serialized node of the snapshot (once per distinct snapshot: shared)."""
         if self._nodes is None:
-            self._nodes = {}
-            stack = [self.tree._root]
+            entry = snapshot_cache.entry_of_tree(self.tree)
+            if entry is not None and entry.nodes is not None:
+                self._nodes, self._parents = entry.nodes
+                return self._nodes
+            self._nodes, self._parents = {}, {}
+            stack = [(self.tree._root, None)]
             while stack:
-                n = stack.pop()
+                n, pid = stack.pop()
                 if isinstance(n, dict):
-                    if isinstance(n.get("id"), int):
-                        self._nodes[n["id"]] = n
-                    stack.extend(n.get("childNodes") or [])
+                    nid = n.get("id")
+                    if isinstance(nid, int):
+                        self._nodes[nid] = n
+                        if pid is not None:
+                            self._parents.setdefault(nid, pid)
+                    kids = n.get("childNodes") or []
+                    stack.extend((k, nid if isinstance(nid, int) else None) for k in kids)
+            if entry is not None:
+                entry.nodes = (self._nodes, self._parents)
         return self._nodes
+
+    def parent_of(self, node_id) -> int | None:
+        """The id of the node whose children include ``node_id`` (None: the root or unknown)."""
+        self.nodes()
+        return self._parents.get(node_id)
 
     def is_field(self, local: int) -> bool:
         j = local - self.base
@@ -273,11 +322,7 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
                 style = at.get("style")
                 if isinstance(style, str) and "display: none" in style.replace(":none", ": none"):
                     continue
-                parent = None
-                for pid, pn in finder.nodes().items():
-                    if any(isinstance(c, dict) and c.get("id") == a.get("id") for c in pn.get("childNodes") or []):
-                        parent = pid
-                        break
+                parent = finder.parent_of(a.get("id"))
                 field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
                 if field >= 0:
                     out[field] = _node_text(node) or out.get(field, "")
@@ -708,8 +753,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         tree = new_tree
         base = 0
         node_map = new_tree.index_of_node
-        checkable = {j for j, el in enumerate(new_tree.elements) if el.input_type in ("checkbox", "radio")}
-        selects = _select_options(new_tree, 0)
+        checkable, selects = _derived(new_tree, 0, mask)
         touch_start = None
         scroll.append((t, last_scroll[0], last_scroll[1], pv))
         skipped["route pageviews (SPA view change without a page load)"] += 1
@@ -884,7 +928,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     continue
                 d = ev["data"]
                 try:
-                    new_tree = parse_dom(d["node"], mask=mask)
+                    new_tree = snapshot_cache.parse_tree(d["node"], mask)
                 except ValueError as exc:
                     raise CaptureError(path, f"event #{in_file(i)} (FullSnapshot): {exc}") from None
                 page = pageviews[pv]
@@ -893,9 +937,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 page.tree_base.append(base)
                 tree = new_tree
                 doc_id = new_tree.document_id
-                checkable = {base + j for j, el in enumerate(new_tree.elements)
-                             if el.input_type in ("checkbox", "radio")}
-                selects = _select_options(new_tree, base)
+                checkable, selects = _derived(new_tree, base, mask)
                 node_map = {nid: base + ix for nid, ix in new_tree.index_of_node.items()} if base else \
                     new_tree.index_of_node
                 off = d.get("initialOffset") or {}

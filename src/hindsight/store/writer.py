@@ -34,7 +34,7 @@ _FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):  # dict first: typing's isinstance is slow
         return obj.get(name, default)
     return getattr(obj, name, default)
 

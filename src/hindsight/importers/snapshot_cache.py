@@ -1,0 +1,130 @@
+"""Everything derived from one distinct FullSnapshot DOM, computed once per process.
+
+A site's visitors load the same few pages, so an import of many recordings meets the same
+serialized DOM again and again. Each distinct DOM is keyed by its canonical bytes (the
+node as compact JSON, written by orjson in the recording's key order) together with the
+privacy rules and the masking flags it was walked with; the key *is* those bytes, so two
+DOMs that differ in any byte are never merged (a dict lookup compares them in full after
+the hash). Per key the cache keeps, built on first use:
+
+- the privacy walk's result (``privacy._Applier``): the masked tree and the ids of masked,
+  blocked and ``<head>`` nodes;
+- the element map (``rrweb_dom.parse_dom``) with and without data masking, and what the
+  parser derives from it per pageview (checkable fields, select options);
+- the element maps of SPA routes (the DOM after a pageview's mutations), keyed by the
+  mutations' bytes.
+
+Cached trees are shared between sessions and must never be changed in place: every user
+copies before changing (``LiveDom`` deep-copies; ``privacy`` walks a copy). ``digest`` is a
+short content id of a DOM (blake2b of the canonical bytes).
+
+The cache lives for the process (an app or a collector worker keeps importing) and holds at
+most ``MAX_ENTRIES`` DOMs; it is emptied when full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None
+
+#: distinct DOMs kept per process (each a few hundred KB of Python objects at most)
+MAX_ENTRIES = 256
+
+
+def canonical_bytes(node: Any) -> bytes | None:
+    """The DOM's key bytes (orjson, compact), or None when it is not plain JSON."""
+    if orjson is None:
+        return None
+    try:
+        return orjson.dumps(node)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def digest(data: bytes) -> str:
+    """A short content id of canonical bytes (for logs, reports and cross-import reuse)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Entry:
+    """What one distinct DOM (under one set of privacy rules) has given so far."""
+
+    __slots__ = ("key", "walked", "masked", "blocked", "head", "trees", "derived", "routes", "nodes")
+
+    def __init__(self, key: tuple):
+        self.key = key
+        self.walked: dict | None = None      # the privacy-walked tree (shared, read-only)
+        self.masked = self.blocked = self.head = frozenset()
+        self.trees: dict[bool, Any] = {}     # mask flag -> DomTree
+        self.derived: dict[bool, Any] = {}   # mask flag -> (checkable, selects)
+        self.routes: dict[tuple, Any] = {}   # (mask, mutations bytes) -> DomTree | None
+        self.nodes: tuple | None = None       # (node id -> node, node id -> parent id)
+
+
+_ENTRIES: dict[tuple, Entry] = {}
+#: id(walked tree) -> its entry, for the parser to find what the privacy walk produced
+_BY_ROOT: dict[int, Entry] = {}
+stats = {"hits": 0, "misses": 0, "tree_hits": 0, "tree_misses": 0, "route_hits": 0, "route_misses": 0}
+
+
+def entry(key: tuple) -> tuple[Entry, bool]:
+    """The entry for ``key`` (made when new) and whether it already existed."""
+    e = _ENTRIES.get(key)
+    if e is not None:
+        stats["hits"] += 1
+        return e, True
+    stats["misses"] += 1
+    if len(_ENTRIES) >= MAX_ENTRIES:
+        clear()
+    e = _ENTRIES[key] = Entry(key)
+    return e, False
+
+
+def register(e: Entry, walked: dict) -> None:
+    """Remember that ``walked`` (a tree the entry holds, so its id stays unique) is ``e``'s."""
+    e.walked = walked
+    _BY_ROOT[id(walked)] = e
+
+
+def of_root(root: Any) -> Entry | None:
+    """The entry whose walked tree is ``root`` (this very object), if any."""
+    e = _BY_ROOT.get(id(root))
+    return e if e is not None and e.walked is root else None
+
+
+def register_route(parent: Entry, key: tuple, tree) -> None:
+    """Make the DOM of an SPA route (``tree``, parsed from the parent's DOM after some
+    mutations) an entry of its own, so routes that follow it are remembered as well."""
+    e, _ = entry((parent.key, key))
+    e.trees[key[0]] = tree
+    register(e, tree._root)
+
+
+def clear() -> None:
+    _ENTRIES.clear()
+    _BY_ROOT.clear()
+
+
+def parse_tree(root: dict, mask: bool):
+    """``parse_dom(root, mask)``, once per distinct DOM when ``root`` came from the cache."""
+    from hindsight.importers.rrweb_dom import parse_dom
+
+    e = of_root(root)
+    if e is None:
+        return parse_dom(root, mask=mask)
+    tree = e.trees.get(mask)
+    if tree is None:
+        stats["tree_misses"] += 1
+        tree = e.trees[mask] = parse_dom(root, mask=mask)
+    else:
+        stats["tree_hits"] += 1
+    return tree
+
+
+def entry_of_tree(tree) -> Entry | None:
+    return of_root(tree._root) if tree is not None and tree._root is not None else None
