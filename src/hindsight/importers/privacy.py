@@ -391,21 +391,28 @@ class _Applier:
 
     def run(self, events: list) -> list:
         out = []
+        add = out.append
         for ev in events:
-            if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
-                out.append(ev)
+            if not isinstance(ev, dict):
+                add(ev)
                 continue
-            d = ev["data"]
-            if ev.get("type") == 2 and isinstance(d.get("node"), dict):
+            d = ev.get("data")
+            typ = ev.get("type")
+            if typ == 3:
+                if isinstance(d, dict) and d.get("source") == 0:
+                    nd = self._mutation(d)
+                    if nd is not d:
+                        ev = {**ev, "data": nd}
+            elif typ == 2 and isinstance(d, dict) and isinstance(d.get("node"), dict):
                 self.masked, self.blocked, self.head = set(), set(), set()
                 self.info, self.parent_el = {}, {}
                 ev = {**ev, "data": {**d, "node": self._walk(d["node"], False, False, snapshot=True)}}
-            elif ev.get("type") == 3 and d.get("source") == 0:
-                ev = {**ev, "data": self._mutation(d)}
-            out.append(ev)
+            add(ev)
         return out
 
     def _mutation(self, d: dict) -> dict:
+        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
+            return d  # nothing added and no masked scope: no text or attribute to change
         d = dict(d)
         adds = []
         for a in d.get("adds") or []:

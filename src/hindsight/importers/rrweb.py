@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import gc
 import json
+import operator
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -361,6 +362,11 @@ def _no_constants(name: str):
 
 def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
     """``json.loads`` with every failure turned into a one-line ``CaptureError``."""
+    if orjson is not None:  # the bytes as they are (orjson checks the UTF-8 itself)
+        try:
+            return orjson.loads(data[3:] if data[:3] == b"\xef\xbb\xbf" else data)
+        except (orjson.JSONDecodeError, RecursionError):
+            pass  # the stdlib parser below names the problem
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -571,8 +577,10 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
         for i, v in enumerate(ts):
             if not _is_number(v):
                 raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
-    arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64) \
-        if any(type(v) is int and abs(v) > 2**62 for v in ts) else np.asarray(ts, dtype=np.float64)
+    try:  # Python ints beyond 2**63 convert to the nearest float, as float(v) does
+        arr = np.asarray(ts, dtype=np.float64)
+    except OverflowError:  # beyond the float range
+        arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64)
     finite = np.isfinite(arr) & (np.abs(arr) < 2**53)
     if bool(finite.all()) and (not len(arr) or float(arr.max() - arr.min()) <= MAX_SESSION_MS):
         return ts, None
@@ -653,7 +661,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         events = [events[i] for i in kept]
         ts = [ts[i] for i in kept]
     order: list[int] | None = None
-    if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
+    if not all(map(operator.le, ts[:-1], ts[1:])):
         order = sorted(range(len(events)), key=ts.__getitem__)
         events = [events[i] for i in order]
         ts = [ts[i] for i in order]
@@ -1126,12 +1134,39 @@ def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: 
 
 def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Page scroll (x, y) in effect at each time ``t`` (epoch ms) of pageview ``pv``: the last
-    scroll of that pageview at or before ``t`` (0, 0 before the first)."""
+    scroll of that pageview at or before ``t`` (0, 0 before the first). One sort and one
+    ``searchsorted`` over (pageview, time) keys for all pageviews at once."""
+    t = np.asarray(t)
+    pv = np.asarray(pv)
     sx = np.zeros(len(t))
     sy = np.zeros(len(t))
     s = session.scroll
     if not len(s) or not len(t):
         return sx, sy
+    st = s[:, 0]
+    tt = t.astype(np.float64)
+    lo = min(float(st.min()), float(tt.min()))
+    span = max(float(st.max()), float(tt.max())) - lo + 1
+    if not np.isfinite(span) or span >= 2**40 or not (np.all(st == np.floor(st)) and np.all(tt == np.floor(tt))):
+        # not whole ms of one session's timeline: pageview by pageview
+        return _scroll_at_each(s, tt, pv)
+    # pageview in the high bits, ms since ``lo`` in the low ones: exact in int64
+    skey = s[:, 3].astype(np.int64) * 2**41 + (st - lo).astype(np.int64)
+    order = np.argsort(skey, kind="stable")  # equal keys keep their order: the Scroll event wins
+    skey = skey[order]
+    qkey = pv.astype(np.int64) * 2**41 + (tt - lo).astype(np.int64)
+    idx = np.searchsorted(skey, qkey, side="right") - 1
+    ok = idx >= 0
+    rows = order[np.maximum(idx, 0)]
+    ok &= s[rows, 3].astype(np.int64) == pv
+    sx[ok] = s[rows[ok], 1]
+    sy[ok] = s[rows[ok], 2]
+    return sx, sy
+
+
+def _scroll_at_each(s: np.ndarray, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sx = np.zeros(len(t))
+    sy = np.zeros(len(t))
     for p in np.unique(pv):
         rows = np.flatnonzero(pv == p)
         mine = s[s[:, 3] == p]
