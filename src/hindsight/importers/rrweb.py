@@ -43,6 +43,7 @@ import gc
 import json
 import operator
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -393,18 +394,21 @@ def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
 
 
 def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
-    p = Path(path)
     try:
-        size = p.stat().st_size
+        st = os.stat(path)
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if p.is_dir():
+    except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the name
+        raise CaptureError(path, f"cannot be read ({exc})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise CaptureError(path, "is a folder, not an rrweb recording")
+    size = st.st_size
     if size > max_bytes:
         raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
                                  "(raise it with --max-file-mb)")
     try:
-        data = p.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
     # .json.gz / .zip: streamed, refused as soon as it grows past the cap (importers/archive.py)
@@ -573,7 +577,12 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
             if "timestamp" not in e:
                 raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
         raise CaptureError(path, "an event is malformed") from None
-    if not set(map(type, ts)) <= {int, float}:
+    types = set(map(type, ts))
+    if types == {int}:  # the usual case, checked without numpy (most sessions are short)
+        lo, hi = min(ts), max(ts)
+        if -2**53 < lo and hi < 2**53 and hi - lo <= MAX_SESSION_MS:
+            return ts, None
+    if not types <= {int, float}:
         for i, v in enumerate(ts):
             if not _is_number(v):
                 raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
@@ -1141,7 +1150,7 @@ def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np
     sx = np.zeros(len(t))
     sy = np.zeros(len(t))
     s = session.scroll
-    if not len(s) or not len(t):
+    if not len(s) or not len(t) or not s[:, 1:3].any():  # never scrolled: all zero
         return sx, sy
     st = s[:, 0]
     tt = t.astype(np.float64)
