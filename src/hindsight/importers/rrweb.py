@@ -1128,7 +1128,7 @@ def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: 
     try:
         doc = read_file(path, max_bytes)
         rec = unwrap(doc, path)
-        external = rec.external_id or Path(path).stem
+        external = rec.external_id or os.path.splitext(os.path.basename(os.fspath(path)))[0]
         privacy = TextPrivacy(mask_all=mask_text)
         for opts, where in options_from(doc, rec.events):
             privacy = privacy.with_options(opts, where)

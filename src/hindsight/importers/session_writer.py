@@ -265,6 +265,11 @@ def _pin_to_viewport(info: SnapInfo, pointer, tgt, px, py, vx, vy, report: Impor
     return px, py
 
 
+def _int32(a: np.ndarray) -> np.ndarray:
+    """Rounded to whole px and clipped to int32 (two ufuncs: ``np.clip`` costs more on short arrays)."""
+    return np.minimum(np.maximum(np.rint(a), -2**31), 2**31 - 1).astype(np.int32)
+
+
 def _lut(kinds) -> np.ndarray:
     out = np.zeros(256, dtype=bool)
     out[np.asarray(kinds, dtype=np.uint8)] = True
@@ -295,6 +300,7 @@ class SessionWriter:
         self._relayouts_left = _MAX_RELAYOUTS_TOTAL
         self._states = None  # importers.states.StateRenderer, made at the first session
         self._mappings: dict[int, list] = {}  # snapshot id -> [(element maps, mapping)]
+        self._page_ids: dict[str, int] = {}  # url -> page id (add_page looks it up in SQL)
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -401,8 +407,11 @@ class SessionWriter:
             self.report.screenshots_used += 1
         elif image is None:
             keep = [i for i, el in enumerate(elements) if el.tag != "option"]
+            parent_of = np.array([el.parent for el in elements], dtype=np.int64)
+            leaf = np.ones(len(elements), dtype=bool)
+            leaf[parent_of[(parent_of >= 0) & (np.array([el.tag != "option" for el in elements], bool))]] = False
             image = placeholder_image(np.asarray(boxes)[keep], [elements[i].label or elements[i].selector for i in keep],
-                                      pv.width, page_h)
+                                      pv.width, page_h, leaf=leaf[keep])
         boxes = np.where(np.isfinite(boxes), boxes, 0.0)
         rows = [{
             "selector": el.selector, "tag": el.tag, "role": el.role, "label": el.label,
@@ -523,15 +532,17 @@ class SessionWriter:
         if has_string.any():
             value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
         t_all = (s.t - s.start).astype(np.uint32)
-        x_all = np.clip(np.rint(x), -2**31, 2**31 - 1).astype(np.int32)
-        y_all = np.clip(np.rint(y), -2**31, 2**31 - 1).astype(np.int32)
+        x_all = _int32(x)
+        y_all = _int32(y)
         value_all = value_all.astype(np.int32)
         bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
         pv_rows = []
         infos = []
         for i, pv in enumerate(s.pageviews):
             title = pv.dom.title if pv.dom else ""
-            page_id = w.add_page(pv.url, title)
+            page_id = self._page_ids.get(pv.url)
+            if page_id is None:
+                page_id = self._page_ids[pv.url] = w.add_page(pv.url, title)
             info = self._snapshot(page_id, pv)
             infos.append(info)
             lo, hi = bounds[i], bounds[i + 1]
@@ -550,8 +561,8 @@ class SessionWriter:
                 px, py = _pin_to_viewport(info, ptr, tgt, px, py, s.x[lo:hi], s.y[lo:hi], self.report)
                 if info.geometry == "chromium" and len(info.boxes):
                     px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, ptr, px, py)
-                xs = np.clip(np.rint(px), -2**31, 2**31 - 1).astype(np.int32)
-                ys = np.clip(np.rint(py), -2**31, 2**31 - 1).astype(np.int32)
+                xs = _int32(px)
+                ys = _int32(py)
             else:
                 xs, ys = x_all[lo:hi], y_all[lo:hi]
             events = EventColumns(t_all[lo:hi], kind_all[lo:hi], xs, ys, tgt.astype(np.int16),
@@ -573,7 +584,7 @@ class SessionWriter:
         sid = w.add_session(row, pv_rows)
         self._write_states(sid, s, infos)
         if s.recording_hash:
-            w.add_recording(s.recording_hash, sid, Path(s.source).name if s.source else "")
+            w.add_recording(s.recording_hash, sid, os.path.basename(s.source) if s.source else "")
         r = self.report
         r.sessions += 1
         r.pageviews += len(pv_rows)
