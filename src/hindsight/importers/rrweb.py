@@ -178,6 +178,20 @@ def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTre
     return tree
 
 
+def _parse_tree(root: dict, mask: bool) -> DomTree:
+    """``parse_dom(root, mask)``, once per distinct DOM when ``root`` came from the privacy
+    walk's cache (``snapshot_cache``): later pageviews share the parsed map (read-only)."""
+    tree = snapshot_cache.tree_of(root, mask)
+    if tree is not None:
+        snapshot_cache.stats["tree_hits"] += 1
+        return tree
+    tree = parse_dom(root, mask=mask)
+    if snapshot_cache.of_root(root) is not None:
+        snapshot_cache.stats["tree_misses"] += 1
+        snapshot_cache.keep_tree(root, mask, tree)
+    return tree
+
+
 def _derived(tree: DomTree, base: int, mask: bool) -> tuple[set, dict]:
     """(checkable element indices, select index -> option values) of a snapshot's element map,
     computed once per distinct snapshot when ``base`` is 0 (shared: read-only)."""
@@ -945,7 +959,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     continue
                 d = ev["data"]
                 try:
-                    new_tree = snapshot_cache.parse_tree(d["node"], mask)
+                    new_tree = _parse_tree(d["node"], mask)
                 except ValueError as exc:
                     raise CaptureError(path, f"event #{in_file(i)} (FullSnapshot): {exc}") from None
                 page = pageviews[pv]

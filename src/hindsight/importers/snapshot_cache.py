@@ -117,20 +117,17 @@ def clear() -> None:
     _BY_ROOT.clear()
 
 
-def parse_tree(root: dict, mask: bool):
-    """``parse_dom(root, mask)``, once per distinct DOM when ``root`` came from the cache."""
-    from hindsight.importers.rrweb_dom import parse_dom
-
+def tree_of(root: Any, mask: bool):
+    """The element map already parsed from ``root`` (a cached walked tree) with ``mask``, if any."""
     e = of_root(root)
-    if e is None:
-        return parse_dom(root, mask=mask)
-    tree = e.trees.get(mask)
-    if tree is None:
-        stats["tree_misses"] += 1
-        tree = e.trees[mask] = parse_dom(root, mask=mask)
-    else:
-        stats["tree_hits"] += 1
-    return tree
+    return e.trees.get(mask) if e is not None else None
+
+
+def keep_tree(root: Any, mask: bool, tree) -> None:
+    """Remember ``tree``, parsed from the cached walked tree ``root`` with ``mask``."""
+    e = of_root(root)
+    if e is not None:
+        e.trees[mask] = tree
 
 
 def entry_of_tree(tree) -> Entry | None:
