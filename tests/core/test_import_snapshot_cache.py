@@ -175,3 +175,24 @@ def test_cached_trees_are_not_changed_by_an_import(tmp_path):
     import_files([path], tmp_path / "c.sqlite", render=False)
     assert orjson.dumps(root) == before
     assert len(first.pageviews) > 1  # the recording has routes (their DOMs were replayed)
+
+
+def test_recording_hash_is_unchanged_by_cached_doms():
+    """The recording hash splices each cached DOM's sorted JSON in (serialized once per DOM):
+    the hash is the one of the same events serialized whole, for every fixture."""
+    from hindsight.benchmarks.importers import fixture_files
+
+    files = fixture_files()
+    assert len(files) >= 20
+    snapshot_cache.clear()
+    for f in files:
+        rr.load_session(f)  # fills the cache
+        events = rr.unwrap(orjson.loads(f.read_bytes()), f).events
+        privacy = TextPrivacy()
+        walked = privacy.apply(sorted(events, key=lambda e: e["timestamp"]))
+        shared = [e for e in walked if e.get("type") == 2 and snapshot_cache.of_root(e["data"]["node"])]
+        whole = "sha256:" + __import__("hashlib").sha256(orjson.dumps(walked, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        assert rr.recording_hash(walked, presorted=True) == whole, f.name
+        assert rr.recording_hash(copy.deepcopy(walked), presorted=True) == whole, f.name
+        if any(e.get("type") == 2 for e in events):
+            assert shared, f.name  # the spliced path was taken

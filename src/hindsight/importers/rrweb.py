@@ -644,13 +644,35 @@ def recording_hash(events: list, presorted: bool = False) -> str:
     data = None
     if orjson is not None:
         try:
-            data = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+            data = orjson.dumps(_with_cached_doms(ordered), option=orjson.OPT_SORT_KEYS)
         except (TypeError, orjson.JSONEncodeError):
             data = None
     if data is None:
         data = json.dumps(ordered, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=True).encode("utf-8", "surrogatepass")
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _with_cached_doms(events: list) -> list:
+    """``events`` with each FullSnapshot node that the snapshot cache holds replaced by its
+    sorted canonical JSON, serialized once per distinct DOM (``orjson.Fragment`` is written
+    as is, so the bytes -- and the hash -- are those of the node itself)."""
+    fragment = getattr(orjson, "Fragment", None)
+    if fragment is None:
+        return events
+    out = None
+    for i, e in enumerate(events):
+        if type(e) is dict and e.get("type") == 2:
+            d = e.get("data")
+            entry = snapshot_cache.of_root(d.get("node")) if type(d) is dict else None
+            if entry is None:
+                continue
+            if entry.sorted_bytes is None:
+                entry.sorted_bytes = orjson.dumps(entry.walked, option=orjson.OPT_SORT_KEYS)
+            if out is None:
+                out = list(events)
+            out[i] = {**e, "data": {**d, "node": fragment(entry.sorted_bytes)}}
+    return events if out is None else out
 
 
 def _number(v, what: str) -> float:

@@ -54,7 +54,7 @@ def digest(data: bytes) -> str:
 class Entry:
     """What one distinct DOM (under one set of privacy rules) has given so far."""
 
-    __slots__ = ("key", "walked", "masked", "blocked", "head", "trees", "derived", "routes", "nodes")
+    __slots__ = ("key", "walked", "masked", "blocked", "head", "trees", "derived", "routes", "nodes", "sorted_bytes")
 
     def __init__(self, key: tuple):
         self.key = key
@@ -64,6 +64,7 @@ class Entry:
         self.derived: dict[bool, Any] = {}   # mask flag -> (checkable, selects)
         self.routes: dict[tuple, Any] = {}   # (mask, mutations bytes) -> DomTree | None
         self.nodes: tuple | None = None       # (node id -> node, node id -> parent id)
+        self.sorted_bytes: bytes | None = None  # the walked tree as sorted-key JSON (recording hash)
 
 
 _ENTRIES: dict[tuple, Entry] = {}
