@@ -1087,7 +1087,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
     pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
     tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
-    v_arr = np.concatenate([np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1) if VAL else
+    v_arr = np.concatenate([np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else
                             np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
     if touches and len(move_t):
         # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
@@ -1118,7 +1118,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     starts = np.array([p.start for p in pageviews], dtype=np.float64)
     ends = np.array([p.end for p in pageviews], dtype=np.float64)
     if n:
-        t_arr = np.clip(np.rint(t_arr), starts[pv_arr], ends[pv_arr])
+        t_arr = np.minimum(np.maximum(np.rint(t_arr), starts[pv_arr]), ends[pv_arr])  # np.clip, cheaper
     order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
     is_scroll = k_arr == _SCROLL
     scroll_rows = np.column_stack([t_arr[is_scroll], x_arr[is_scroll], y_arr[is_scroll],
