@@ -196,3 +196,21 @@ def test_recording_hash_is_unchanged_by_cached_doms():
         assert rr.recording_hash(copy.deepcopy(walked), presorted=True) == whole, f.name
         if any(e.get("type") == 2 for e in events):
             assert shared, f.name  # the spliced path was taken
+
+
+def test_the_cache_is_bounded_by_bytes(monkeypatch):
+    """A cache over its byte budget starts afresh; what it gives after that is still right."""
+    monkeypatch.setattr(snapshot_cache, "MAX_BYTES", 60_000)
+    snapshot_cache.clear()
+    names = ("session_landing_1280x800.json", "session_product_1280x800.json", "session_spa_plain_1280x800.json")
+    labels = {}
+    for _ in range(2):
+        for name in names:
+            s = rr.load_session(REAL / name)
+            assert 0 < snapshot_cache._bytes <= 60_000
+            got = [e.label for pv in s.pageviews for e in pv.dom.elements]
+            assert labels.setdefault(name, got) == got
+    monkeypatch.setattr(snapshot_cache, "enabled", False)
+    for name in names:
+        s = rr.load_session(REAL / name)
+        assert [e.label for pv in s.pageviews for e in pv.dom.elements] == labels[name]

@@ -268,6 +268,8 @@ def options_from(doc, events: list) -> list[tuple[dict, str]]:
 #: blocked, head ids). Full snapshots are kept in ``snapshot_cache`` (with what is parsed from them).
 _WALKED: dict[tuple, tuple] = {}
 _WALKED_MAX = 4096
+_WALKED_MAX_BYTES = 16 * 2**20  # JSON bytes of the subtrees held
+_walked_bytes = 0
 
 
 class _Applier:
@@ -330,10 +332,13 @@ class _Applier:
         else:
             hit = _WALKED.get(key)
             if hit is None:
+                global _walked_bytes
                 hit = self._walk_fresh(data, masked, blocked, in_head)
-                if len(_WALKED) >= _WALKED_MAX:
+                if len(_WALKED) >= _WALKED_MAX or _walked_bytes + len(data) > _WALKED_MAX_BYTES:
                     _WALKED.clear()
+                    _walked_bytes = 0
                 _WALKED[key] = hit
+                _walked_bytes += len(data)
         self.masked |= hit[1]
         self.blocked |= hit[2]
         self.head |= hit[3]

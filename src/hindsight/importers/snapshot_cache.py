@@ -19,7 +19,8 @@ copies before changing (``LiveDom`` deep-copies; ``privacy`` walks a copy). ``di
 short content id of a DOM (blake2b of the canonical bytes).
 
 The cache lives for the process (an app or a collector worker keeps importing) and holds at
-most ``MAX_ENTRIES`` DOMs; it is emptied when full.
+most ``MAX_ENTRIES`` DOMs of at most ``MAX_BYTES`` of JSON together; it is emptied when full
+(sessions that hold its trees keep them; nothing is ever looked up in a stale entry).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ try:
 except ImportError:  # pragma: no cover
     orjson = None
 
-#: distinct DOMs kept per process (each a few hundred KB of Python objects at most)
+#: distinct DOMs (and SPA routes) kept per process, and the sum of their JSON sizes: a DOM's
+#: Python objects take several times its JSON, so 48 MB of JSON is a few hundred MB at most
 MAX_ENTRIES = 256
+MAX_BYTES = 48 * 2**20
 
 
 def canonical_bytes(node: Any) -> bytes | None:
@@ -70,6 +73,7 @@ class Entry:
 _ENTRIES: dict[tuple, Entry] = {}
 #: id(walked tree) -> its entry, for the parser to find what the privacy walk produced
 _BY_ROOT: dict[int, Entry] = {}
+_bytes = 0  # JSON bytes of the entries held (``_size``)
 stats = {"hits": 0, "misses": 0, "tree_hits": 0, "tree_misses": 0, "route_hits": 0, "route_misses": 0}
 
 
@@ -86,10 +90,18 @@ def entry(key: tuple) -> tuple[Entry, bool]:
         stats["hits"] += 1
         return e, True
     stats["misses"] += 1
-    if len(_ENTRIES) >= MAX_ENTRIES:
+    global _bytes
+    size = _size(key)
+    if len(_ENTRIES) >= MAX_ENTRIES or _bytes + size > MAX_BYTES:
         clear()
     e = _ENTRIES[key] = Entry(key)
+    _bytes += size
     return e, False
+
+
+def _size(key: tuple) -> int:
+    """JSON bytes an entry stands for: its DOM's (a route: its parent's DOM and mutations)."""
+    return sum(len(k) if isinstance(k, bytes) else _size(k) if isinstance(k, tuple) else 0 for k in key)
 
 
 def register(e: Entry, walked: dict) -> None:
@@ -114,8 +126,10 @@ def register_route(parent: Entry, key: tuple, tree) -> None:
 
 
 def clear() -> None:
+    global _bytes
     _ENTRIES.clear()
     _BY_ROOT.clear()
+    _bytes = 0
 
 
 def tree_of(root: Any, mask: bool):
