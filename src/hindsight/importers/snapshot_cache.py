@@ -15,8 +15,7 @@ the hash). Per key the cache keeps, built on first use:
   mutations' bytes.
 
 Cached trees are shared between sessions and must never be changed in place: every user
-copies before changing (``LiveDom`` deep-copies; ``privacy`` walks a copy). ``digest`` is a
-short content id of a DOM (blake2b of the canonical bytes).
+copies before changing (``LiveDom`` deep-copies; ``privacy`` walks a copy).
 
 The cache lives for the process (an app or a collector worker keeps importing) and holds at
 most ``MAX_ENTRIES`` DOMs of at most ``MAX_BYTES`` of JSON together; it is emptied when full
@@ -25,7 +24,6 @@ most ``MAX_ENTRIES`` DOMs of at most ``MAX_BYTES`` of JSON together; it is empti
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 try:
@@ -47,11 +45,6 @@ def canonical_bytes(node: Any) -> bytes | None:
         return orjson.dumps(node)
     except (TypeError, orjson.JSONEncodeError):
         return None
-
-
-def digest(data: bytes) -> str:
-    """A short content id of canonical bytes (for logs, reports and cross-import reuse)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class Entry:
