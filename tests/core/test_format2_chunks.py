@@ -245,3 +245,15 @@ def test_signals_computed_a_batch_of_sessions_at_a_time_equal_all_at_once(demo, 
         assert len(whole) > 100
         for f in fields(whole):
             np.testing.assert_array_equal(getattr(batched, f.name), getattr(whole, f.name), err_msg=f.name)
+
+
+def test_packed_events_that_are_not_whole_records_are_refused_when_added(tmp_path):
+    w = CaptureWriter.create(tmp_path / "w.sqlite")
+    try:
+        page = w.add_page("https://x.test/")
+        snap = w.add_snapshot(page, "desktop", 800, 3000, None)
+        with pytest.raises(ValueError, match="not whole 19-byte records"):
+            w.add_session({"start_ms": 0, "device": "desktop", "viewport_w": 800, "viewport_h": 600},
+                          [{"page_id": page, "snapshot_id": snap, "start_ms": 0, "end_ms": 10, "events": b"x" * 20}])
+    finally:
+        w.abort()

@@ -219,24 +219,24 @@ class CaptureWriter:
         (``EventColumns`` with times in ms since session start, or its ``pack()`` bytes).
         """
         sid = int(session.get("session_id") or self._next_session)
-        self._next_session = max(self._next_session, sid + 1)
         n_events = 0
         pv_id = self._next_pageview
-        metas, events_out = self._pageviews, self._pv_events
+        metas, events_out = [], []   # added to the buffers once the whole session is read
         for seq, pv in enumerate(pageviews):
             events = pv["events"]
             if isinstance(events, EventColumns):
                 n = events.t.shape[0]
             else:  # already packed (e.g. by a worker process)
                 events = bytes(events)
-                n = len(events) // BYTES_PER_EVENT
+                n, rest = divmod(len(events), BYTES_PER_EVENT)
+                if rest:
+                    raise ValueError(f"packed events of {len(events):,} bytes are not whole "
+                                     f"{BYTES_PER_EVENT}-byte records")
             n_events += n
             events_out.append(events)
             metas.append((pv_id, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
                           int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n))
             pv_id += 1
-        self._next_pageview = pv_id
-        self._pending_events += n_events
         if pageviews:
             derived = {"pageview_count": len(pageviews), "event_count": n_events,
                        "entry_page_id": int(pageviews[0]["page_id"]), "exit_page_id": int(pageviews[-1]["page_id"]),
@@ -247,7 +247,12 @@ class CaptureWriter:
         # One C-level merge and one itemgetter: this runs per session (a KeyError names a missing column).
         row = _session_row({**_SESSION_DEFAULTS, **derived, **session, "session_id": sid,
                             "converted": 1 if session.get("converted") else 0})
-        self._sessions.append(tuple(row))
+        self._pageviews += metas
+        self._pv_events += events_out
+        self._next_session = max(self._next_session, sid + 1)
+        self._next_pageview = pv_id
+        self._pending_events += n_events
+        self._sessions.append(row)
         self.events_written += n_events
         if len(self._pageviews) >= _FLUSH_EVERY or self._pending_events >= _FLUSH_EVENTS:
             self._flush()
