@@ -96,10 +96,11 @@ def encode(table: dict[str, np.ndarray]) -> list[tuple[str, bytes]]:
         if name in numeric:
             arr = _narrow(np.asarray(col, dtype=np.int64))
         else:
-            categories, codes = np.unique(np.asarray(col, dtype=object), return_inverse=True) if len(col) else (
-                np.empty(0, dtype=object), np.zeros(0, dtype=np.int64))
-            info["categories"] = [str(c) for c in categories.tolist()]
-            arr = _narrow(codes.astype(np.int64))
+            values = col.tolist() if isinstance(col, np.ndarray) else list(col)
+            categories = sorted(set(values))   # a handful of distinct strings: no object sort
+            lookup = {c: i for i, c in enumerate(categories)}
+            info["categories"] = [str(c) for c in categories]
+            arr = _narrow(np.fromiter(map(lookup.__getitem__, values), dtype=np.int64, count=len(values)))
         data = arr.tobytes()
         info.update(dtype=arr.dtype.str, bytes=len(data), crc=zlib.crc32(data))
         stamp["columns"][name] = info
@@ -120,7 +121,7 @@ def _sql_table(con: sqlite3.Connection) -> dict[str, np.ndarray] | None:
             if name in numeric:
                 out[name] = int_column(values, f"sessions.{name}", *ranges[name])
             else:
-                if any(not isinstance(v, str) for v in values):
+                if set(map(type, values)) - {str}:
                     return None
                 arr = np.empty(len(values), dtype=object)
                 arr[:] = values
