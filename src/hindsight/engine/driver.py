@@ -90,6 +90,8 @@ def _close_local() -> None:
 
 
 def _partition(url: str, day: str) -> Partition:
+    """The partition of a task: ``day`` is a ``DayRef`` carrying its part files (listed by the
+    client for this analysis), read with the footers this worker process has cached."""
     return cached_dataset(url).partition(day)
 
 
@@ -101,7 +103,48 @@ def _partition(url: str, day: str) -> Partition:
 def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px, pages=None):
     from hindsight.analytics.heatmap import HeatmapEngine
 
-    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    part = HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    return pack_partial(part)
+
+
+class PackedSums:
+    """A heatmap partial's cell sums sent sparse (most cells of a click map are 0): exact."""
+
+    __slots__ = ("size", "dtype", "index", "values")
+
+    def __init__(self, sums: np.ndarray):
+        self.size, self.dtype = sums.size, sums.dtype
+        self.index = np.flatnonzero(sums).astype(np.int32 if sums.size < 2**31 else np.int64)
+        self.values = sums[self.index]
+
+    def __getstate__(self):
+        return (self.size, self.dtype, self.index, self.values)
+
+    def __setstate__(self, state):
+        self.size, self.dtype, self.index, self.values = state
+
+    def unpack(self) -> np.ndarray:
+        out = np.zeros(self.size, dtype=self.dtype)
+        out[self.index] = self.values
+        return out
+
+
+def pack_partial(part):
+    """A ``HeatmapPartial`` with its cell sums packed when sparse (a task's result: about 1 MB
+    dense per partition at 8 px cells, a few kB for a click map)."""
+    from dataclasses import replace
+
+    sums = part.sums
+    if sums.ndim == 1 and sums.size > 4096 and np.count_nonzero(sums) * 3 < sums.size:
+        return replace(part, sums=PackedSums(sums))
+    return part
+
+
+def unpack_partial(part):
+    """The inverse of :func:`pack_partial` (the client side)."""
+    from dataclasses import replace
+
+    return replace(part, sums=part.sums.unpack()) if isinstance(part.sums, PackedSums) else part
 
 
 def _element_task(url, day, snapshot_id, flt, cell_px, pages=None):
@@ -184,7 +227,7 @@ def _find_session_task(url, day, session_id):
     import pyarrow.compute as pc
 
     part = _partition(url, day)
-    t = part.dataset.table("sessions", day, columns=["session_id"], filter=pc.field("session_id") == int(session_id))
+    t = part.table("sessions", columns=["session_id"], filter=pc.field("session_id") == int(session_id))
     return t.num_rows > 0
 
 
@@ -251,12 +294,14 @@ class DatasetCapture(CatalogReads):
         self._client = client
         self._owns = False
         self._session_day: dict[int, str] = {}
+        self._last_refs: list = []
         self.damaged_events = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
         # A client of a named scheduler is this capture's own; the local cluster's is shared.
         if self._client is not None and (self._scheduler or os.environ.get(SCHEDULER_ENV)) and self._owns:
+            self.damaged_events   # noqa: B018 - gather the workers' counts while they can be asked
             self._client.close()
             self._client = None
 
@@ -276,6 +321,10 @@ class DatasetCapture(CatalogReads):
     def days(self) -> list[str]:
         return self.dataset.days()
 
+    def day_refs(self) -> list:
+        """The day partitions with their part files, listed now (see ``Dataset.listing``)."""
+        return self.dataset.listing().refs()
+
     def run(self, fn: Callable, *args, cancelled: Callable[[], bool] | None = None,
             progress: Callable[[int, int], None] | None = None) -> list:
         """``fn(url, day, *args)`` for every day as Dask tasks; results in day order.
@@ -289,7 +338,8 @@ class DatasetCapture(CatalogReads):
             cancelled = current_check()
         import time
 
-        days = self.days()
+        days = self.day_refs()   # listed once per analysis: new collector part files are seen
+        self._last_refs = days
         if not days:
             return []
         client = self.client
@@ -370,7 +420,7 @@ class DatasetCapture(CatalogReads):
         day = self._session_day.get(int(session_id))
         if day is None:
             found = self.run(_find_session_task, int(session_id))
-            hits = [d for d, ok in zip(self.days(), found) if ok]
+            hits = [d for d, ok in zip(self._last_refs, found) if ok]   # DayRefs: the files it is in
             if not hits:
                 raise KeyError(f"no session {session_id}")
             day = self._session_day[int(session_id)] = hits[0]
@@ -389,7 +439,8 @@ class DatasetCapture(CatalogReads):
     # -- analyses (tasks + exact combines) ------------------------------------------------------
     def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int,
                          pages: tuple[int, ...] | None = None, **kw) -> list:
-        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), pages, **kw)
+        return [unpack_partial(p) for p in self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px),
+                                                    pages, **kw)]
 
     def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int,
                        pages: tuple[int, ...] | None = None):
@@ -434,10 +485,47 @@ class DatasetCapture(CatalogReads):
                    else np.zeros((len(steps), 0), np.int64))
         return funnel_report(steps, sessions, reached)
 
+    # -- damaged events (engine/validate.py) ----------------------------------------------------
+    @property
+    def damaged_events(self) -> int:
+        """Damaged events dropped so far by this process and the cluster's workers (each
+        (pageview, kind) counted once, however often it was read)."""
+        from hindsight.engine.validate import damage_counts, merge_damage
+
+        seen = self.__dict__.setdefault("_damage_seen", {})
+        parts = [damage_counts(self.dataset.url)]
+        if self._client is not None:
+            try:
+                parts += list(self._client.run(damage_counts, self.dataset.url).values())
+            except Exception:  # noqa: BLE001 - a lost cluster: what was counted so far
+                pass
+        return merge_damage(seen, parts)
+
+    @damaged_events.setter
+    def damaged_events(self, value: int) -> None:
+        pass   # counted by the partition readers, see the getter
+
+    # -- find similar (bookmarks.similar), tasks at the end of this module -------------------------
+    def find_similar(self, bookmark, cancelled=None, progress=None):
+        """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
+        on its session's day (one task: sessions never span days), then every day is searched
+        (one task each) with the same kernel, and the matches combine by session id."""
+        from hindsight.bookmarks.similar import SimilarResult, combine_matches
+
+        day = self._day_of(int(bookmark.session_id))
+        future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
+        behaviour = future.result()
+        parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
+        return SimilarResult(bookmark, behaviour, combine_matches(parts))
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
-    return DatasetCapture(open_dataset(url), scheduler, workers, client)
+    from hindsight.store.reader import capture_did_open
+
+    cap = DatasetCapture(open_dataset(url), scheduler, workers, client)
+    capture_did_open.emit(cap)   # the CLI warns of damaged events skipped, as for a capture
+    return cap
 
 
 class DatasetHeatmaps:
@@ -527,6 +615,23 @@ class DatasetHeatmaps:
         return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
                              int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
                              int(rage[i]), int(dead[i])) for i in order]
+
+
+# ---------------------------------------------------------------------------------------
+# Find similar (bookmarks): the behaviour on the bookmark's day, then a search on every day
+# ---------------------------------------------------------------------------------------
+
+
+def _behaviour_task(url, day, bookmark):
+    from hindsight.bookmarks.similar import behaviour_at
+
+    return behaviour_at(_partition(url, day), bookmark)
+
+
+def _similar_task(url, day, behaviour):
+    from hindsight.bookmarks.similar import find_behaviour
+
+    return find_behaviour(_partition(url, day), behaviour)
 
 
 # ---------------------------------------------------------------------------------------
