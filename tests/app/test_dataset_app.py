@@ -248,3 +248,20 @@ def test_signals_forms_and_funnel_panels_equal_the_capture(qtbot, win, cap):
     want = form_reports(cap)
     assert {k: r.as_dict() for k, r in forms_panel._reports.items()} == {k: r.as_dict() for k, r in want.items()}
     assert want[None].started > 100
+
+
+def test_no_text_is_clipped_on_a_dataset_at_1280x720(qtbot, win):
+    """The dataset's controls (pager bar, count, disabled panels' reasons) fit at the smallest size."""
+    from test_window_sizes import clipped_widgets, settle
+
+    problems = {}
+    for dock in [win.sessions_dock, *win.panels()]:
+        dock.raise_()
+        settle(qtbot, 300)
+        assert (win.width(), win.height()) == (1280, 720), dock.windowTitle()
+        found = clipped_widgets(win)
+        if found:
+            problems[dock.windowTitle()] = found
+    assert problems == {}, "\n".join(f"{tab}: {p}" for tab, found in problems.items() for p in found)
+    bar = win.session_list.pager_bar
+    assert bar.isVisible() and bar.next_button.isEnabled() and bar.label.text() == "Page 1 of 4"
