@@ -444,8 +444,12 @@ class QtHeatmapPanel(QWidget):
         self.hotspot_hint.setWordWrap(True)
         hl.addWidget(self.hotspot_hint)
         self.hotspot_table = QTableWidget(0, 6)
-        self.hotspot_table.setHorizontalHeaderLabels(["Session", "Time in session", "Device", "Clicks here", "Signal",
-                                                      "Segment"])
+        # Short headers (the list sits in a narrow pane beside the map), the long names as tooltips
+        self.hotspot_table.setHorizontalHeaderLabels(["Session", "Time", "Device", "Clicks", "Signal", "Segment"])
+        for col, tip in enumerate(["Session id", "Time in the session of the nearest click or hesitation",
+                                   "Device class", "Clicks of this session at the spot",
+                                   "Frustration signal at the spot", "Compared segment (A or B)"]):
+            self.hotspot_table.horizontalHeaderItem(col).setToolTip(tip)
         self._setup_table(self.hotspot_table)
         # Compare mode only: which segment (A or B) a session is in; shown first.
         self.hotspot_table.horizontalHeader().moveSection(SEGMENT_COL, 0)
