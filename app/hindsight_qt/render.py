@@ -74,7 +74,7 @@ class FrameGrabber:
         from hindsight_qt.pyside_guard import guard_none_refcount
 
         guard_none_refcount()   # importing views no longer applies it (no side effects on import)
-        from hindsight.store import open_capture
+        from hindsight.engine.session_source import open_session_source as open_capture
         from hindsight_qt.views.qt_player import QtPlayer
 
         self.part = part

@@ -284,10 +284,11 @@ def group_pages(pages, patterns: tuple[str, ...] | list[str] = (),
 def capture_groups(capture) -> PageGroups:
     """The page groups of an open capture, with its saved patterns and kept query keys."""
     from hindsight.store import Capture
-    from hindsight.store.page_patterns import SavedPatterns, saved_patterns
+    from hindsight.store.page_patterns import SavedPatterns, dataset_store, saved_patterns
 
-    # A dataset (or a partition of one) keeps no saved patterns: its pages group by the default rules.
-    saved = saved_patterns(capture) if isinstance(capture, Capture) else SavedPatterns()
+    # A dataset (or a partition of one, on a worker) has its saved patterns in it (page_patterns/).
+    keeps = isinstance(capture, Capture) or dataset_store(capture) is not None
+    saved = saved_patterns(capture) if keeps else SavedPatterns()
     return group_pages(capture.pages(), saved.patterns, saved.keep_query)
 
 

@@ -306,6 +306,8 @@ def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
     from hindsight.replay import detect_hesitations
     from hindsight.store.records import PAGEVIEW_COLUMNS, PageView
 
+    if not isinstance(capture, Capture):   # a dataset partition: one read of these sessions
+        return _partition_field_hesitations(capture, pageview_ids, threshold_ms)
     out = []
     ids = [int(p) for p in np.asarray(pageview_ids).tolist()]
     for i in range(0, len(ids), 500):
@@ -325,11 +327,52 @@ def _pageview_field_hesitations(capture: Capture, pageview_ids: np.ndarray,
     return out
 
 
+def _partition_field_hesitations(part, pageview_ids: np.ndarray, threshold_ms: int):
+    """``_pageview_field_hesitations`` on a dataset partition: the pageviews' sessions are read
+    at once (``load_events``), then each pageview goes through the replay's detector."""
+    from hindsight.analytics.signals import load_events
+    from hindsight.replay import detect_hesitations
+    from hindsight.store.records import PageView
+
+    wanted = np.unique(np.asarray(pageview_ids, dtype=np.int64))
+    if not wanted.size:
+        return []
+    sessions = np.unique(np.concatenate([
+        c["session_id"][np.isin(c["pageview_id"], wanted)]
+        for c in (part.snapshot_pageview_columns(s.snapshot_id, ("pageview_id", "session_id"))
+                  for s in part.snapshots())]))
+    ce = load_events(part, session_ids=sessions)
+    out = []
+    for i in np.flatnonzero(np.isin(ce.pv_id, wanted)).tolist():
+        pv = PageView(int(ce.pv_id[i]), int(ce.pv_session[i]), int(ce.pv_seq[i]), int(ce.pv_page[i]),
+                      int(ce.pv_snapshot[i]), int(ce.pv_start[i]), int(ce.pv_end[i]), int(ce.pv_load[i]),
+                      int(ce.pv_first[i + 1] - ce.pv_first[i]))
+        events = ce.events.take(np.arange(ce.pv_first[i], ce.pv_first[i + 1]))
+        emaps = {pv.snapshot_id: part.elements(pv.snapshot_id)}
+        for h in detect_hesitations(([pv], events, None, emaps), threshold_ms=threshold_ms):
+            if h.reason == "field":
+                out.append((pv.session_id, h))
+    return out
+
+
+def _session_pages(capture) -> tuple[np.ndarray, np.ndarray]:
+    """(session ids, page ids) of every pageview, in (session, seq) order."""
+    if isinstance(capture, Capture):
+        rows = capture._query("SELECT session_id, page_id FROM pageviews ORDER BY session_id, seq")
+        return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64))
+    cols = [capture.snapshot_pageview_columns(s.snapshot_id, ("pageview_id", "session_id", "seq", "page_id"))
+            for s in capture.snapshots()]
+    sid, seq, page = (np.concatenate([c[n] for c in cols]) if cols else np.zeros(0, np.int64)
+                      for n in ("session_id", "seq", "page_id"))
+    order = np.lexsort((seq, sid))
+    return sid[order], page[order]
+
+
 def _page_sequences(capture: Capture, cache: dict | None = None) -> dict[int, tuple[str, ...]]:
     c = _cached(cache)
     if "pages" not in c:
         urls = {p.page_id: p.url for p in capture.pages()}
-        rows = capture._query("SELECT session_id, page_id FROM pageviews ORDER BY session_id, seq")
+        rows = zip(*(a.tolist() for a in _session_pages(capture)))
         seqs: dict[int, list[str]] = {}
         for sid, pid in rows:
             seqs.setdefault(int(sid), []).append(urls.get(pid, ""))
@@ -382,10 +425,13 @@ _SIGNAL_PRIORITY = {"rage_click": 0, "error_click": 1, "dead_click": 2, "excessi
 
 
 def _page_of(capture: Capture, session_id: int, t_ms: int) -> str | None:
-    rows = capture._query(
-        "SELECT p.url FROM pageviews pv JOIN pages p ON p.page_id = pv.page_id WHERE pv.session_id = ? "
-        "AND pv.start_ms <= ? ORDER BY pv.seq DESC LIMIT 1", (int(session_id), int(t_ms)))
-    return rows[0][0] if rows else None
+    """URL of the last page (by seq) the session had opened at ``t_ms``."""
+    shown = [pv for pv in sorted(capture.pageviews(int(session_id)), key=lambda pv: pv.seq)
+             if pv.start_ms <= int(t_ms)]
+    if not shown:
+        return None
+    page = next((p for p in capture.pages() if p.page_id == shown[-1].page_id), None)
+    return page.url if page is not None else None
 
 
 # -- searching ----------------------------------------------------------------------------------
@@ -424,15 +470,25 @@ def find_behaviour(capture: Capture, behaviour: Behaviour, cache: dict | None = 
     return [Match(int(sig.session_id[r]), int(sig.t_ms[r]), what) for r in first.tolist()]
 
 
-def find_similar(capture: Capture, bookmark: Bookmark, cache: dict | None = None) -> SimilarResult:
+def combine_matches(parts: Iterable[list[Match]]) -> list[Match]:
+    """The matches of disjoint sets of sessions (dataset partitions) as one list, by session id
+    (each part is one match per session, so this is the whole capture's list)."""
+    return sorted((m for part in parts for m in part), key=lambda m: m.session_id)
+
+
+def find_similar(capture: Capture, bookmark: Bookmark, cache: dict | None = None, **run_kw) -> SimilarResult:
     """Sessions with the same behaviour as ``bookmark`` (its own session included).
 
     Returns a ``SimilarResult``: the behaviour searched for and one ``Match`` per session
-    (session_id, t_ms since that session's start, reason), with ``count``.
+    (session_id, t_ms since that session's start, reason), with ``count``. On a dataset
+    (``DatasetCapture``) both steps run as Dask tasks: :meth:`behaviour_at` on the bookmark's
+    day, :func:`find_behaviour` on every day, combined by :func:`combine_matches`.
     """
+    if not isinstance(capture, Capture):   # a dataset: DatasetCapture.find_similar runs it as tasks
+        return capture.find_similar(bookmark, **run_kw)
     cache = _cached(cache)   # one for both steps: the capture's signals are computed once
     behaviour = behaviour_at(capture, bookmark, cache)
-    return SimilarResult(bookmark, behaviour, find_behaviour(capture, behaviour, cache))
+    return SimilarResult(bookmark, behaviour, combine_matches([find_behaviour(capture, behaviour, cache)]))
 
 
 def add_matches_to_pattern(store: BookmarkStore, tag: str, matches: Iterable[Match],

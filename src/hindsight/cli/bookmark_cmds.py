@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--add", action="store_true", help="bookmark every match under the bookmark's tag")
     s.add_argument("--limit", type=non_negative_int, default=20, metavar="N", help="matches to list (default 20; --json lists all)")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="for a dataset: the Dask scheduler to run on (default: $HINDSIGHT_SCHEDULER, "
+                        "else a local cluster of one worker process per core)")
     s.set_defaults(handler=cmd_similar)
 
     d = bsub.add_parser("delete", help="delete a bookmark")
@@ -76,14 +79,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
                      "(see 'hindsight bookmark --help')")
 
 
-def _store(file: str):
-    """(store, capture) for a capture path; errors become one line (exit 2)."""
-    from hindsight.bookmarks import BookmarkStore
-    from hindsight.store import open_capture
+def _store(file: str, scheduler: str | None = None):
+    """(store, capture) for a capture path, or a dataset folder / URL (bookmarks in a sidecar,
+    see ``bookmarks.dataset_store``; analyses on its cluster); errors become one line (exit 2)."""
+    from hindsight.bookmarks.dataset_store import bookmark_store
+    from hindsight.engine.session_source import open_session_source
 
-    cap = open_capture(file)
+    cap = open_session_source(file, scheduler=scheduler)
     try:
-        return BookmarkStore.for_capture(cap), cap
+        return bookmark_store(cap), cap
     except Exception:
         cap.close()
         raise
@@ -159,7 +163,9 @@ def cmd_bookmarks(args: argparse.Namespace) -> int:
                       _time(b.t_ms) + (f"–{_time(b.end_ms)}" if b.end_ms is not None else ""), _clip(b.note, 60))
                      for b in bookmarks], right=(0, 2, 3))
         if store.location != "capture":
-            print(f"\n(the capture is read-only: bookmarks are kept in {store.path})")
+            what = "a dataset's files are never written" if store.capture_path is None or store.capture_path.is_dir() \
+                else "the capture is read-only"
+            print(f"\n({what}: bookmarks are kept in {store.path})")
         return 0
     except BookmarkError as exc:
         raise _fail(exc) from None
@@ -196,7 +202,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from hindsight.bookmarks import BookmarkError
     from hindsight.bookmarks.similar import find_similar
 
-    store, cap = _store(args.file)
+    store, cap = _store(args.file, args.scheduler)
     try:
         b = store.bookmark(args.id)
         result = find_similar(cap, b)

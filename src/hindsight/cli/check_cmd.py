@@ -8,7 +8,7 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check a capture for damage: SQLite integrity, columns, references, "
                                      "images, events (one line per problem)")
-    p.add_argument("file", metavar="FILE", help="capture file (.sqlite)")
+    p.add_argument("file", metavar="FILE", help="capture file (.sqlite), or a dataset folder or URL")
     p.add_argument("--max-problems", type=int, default=200, metavar="N", help="stop after N problems (default 200)")
     p.set_defaults(handler=cmd_check)
 
@@ -16,9 +16,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     import sys
 
+    from hindsight.engine.reader import is_dataset
     from hindsight.store.check import check_capture
 
-    problems = check_capture(args.file, limit=max(1, args.max_problems))
+    if is_dataset(args.file):   # part files, images, rows and events of every day (engine/check.py)
+        from hindsight.engine.check import check_dataset
+
+        problems = check_dataset(args.file, limit=max(1, args.max_problems))
+    else:
+        problems = check_capture(args.file, limit=max(1, args.max_problems))
     if not problems:
         print(f"{args.file}: no problems found")
         return 0

@@ -11,7 +11,7 @@ from hindsight.gui_link import GuiUnavailable, gui_callable
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("frame", help="render a session's replay at one instant to a PNG image")
-    p.add_argument("file", metavar="FILE", help="capture file")
+    p.add_argument("file", metavar="FILE", help="capture file, or a dataset folder or URL (reads that session only)")
     p.add_argument("--session", type=session_id, required=True, metavar="ID", help="session id")
     p.add_argument("--at", type=non_negative_float, default=0.0, metavar="MS",
                    help="time in ms since the session started (default 0)")
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_frame(args: argparse.Namespace) -> int:
     from hindsight.cli import UsageError
-    from hindsight.store import CaptureError, open_capture
+    from hindsight.engine.session_source import open_session_source, session_or_error
 
     for name in ("width", "height"):
         value = getattr(args, name)
@@ -37,11 +37,8 @@ def cmd_frame(args: argparse.Namespace) -> int:
     if args.at < 0:
         raise UsageError(f"--at must be 0 or more ms, not {args.at:g}")
     # check what we can before starting Qt, so mistakes fail fast and in one line
-    with open_capture(args.file) as cap:
-        try:
-            session = cap.session(args.session)
-        except KeyError:
-            raise CaptureError(args.file, f"has no session {args.session}") from None
+    with open_session_source(args.file) as cap:   # a capture, or a dataset (one session's rows)
+        session = session_or_error(cap, args.file, args.session)
     if args.at > session.duration_ms:
         raise UsageError(f"--at {args.at:g} is past the end of session {args.session} "
                          f"({session.duration_ms} ms long)")

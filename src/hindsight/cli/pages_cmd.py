@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="A page is a URL pattern: query strings are ignored (except kept keys), fragments "
                     "too unless they are hash routes (#/checkout), and saved patterns with * group paths "
                     "(/product/*). Patterns are saved in the capture, or next to it "
-                    "(CAPTURE.bookmarks.sqlite) when it is read-only.")
+                    "(CAPTURE.bookmarks.sqlite) when it is read-only; a dataset keeps them in it (page_patterns/).")
     ps = p.add_subparsers(dest="pages_command", metavar="COMMAND")
     ls = ps.add_parser("list", help="the page groups and the URLs in each")
     ls.add_argument("capture", metavar="CAPTURE")
@@ -46,10 +46,10 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from hindsight.analytics.page_groups import group_pages
-    from hindsight.store import open_capture
+    from hindsight.engine.session_source import open_session_source
     from hindsight.store.page_patterns import saved_patterns
 
-    with open_capture(args.capture) as cap:
+    with open_session_source(args.capture) as cap:   # a capture, or a dataset (its small tables)
         saved = saved_patterns(cap)
         groups = group_pages(cap.pages(), saved.patterns, saved.keep_query)
     if args.json:
@@ -59,7 +59,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for p, reason in groups.invalid:
         print(f"ignored saved pattern {p!r}: {reason} (hindsight pages remove to forget it)")
-    where = f" (saved in {saved.path})" if saved.location and saved.location != "capture" else ""
+    where = f" (saved in {saved.path})" if saved.location and saved.location not in ("capture", "dataset") else ""
     print(f"{len(groups)} pages from {len(groups.urls)} URLs; saved patterns: "
           f"{', '.join(saved.patterns) or 'none'}; query keys kept: {', '.join(saved.keep_query) or 'none'}{where}")
     for g in groups:
@@ -78,7 +78,7 @@ def _change(args, fn) -> int:
         saved = fn()
     except (ValueError, KeyError, BookmarkError) as exc:
         raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from None
-    where = "the capture" if saved.location == "capture" else saved.path
+    where = {"capture": "the capture", "dataset": "the dataset"}.get(saved.location, saved.path)
     print(f"saved in {where}; patterns: {', '.join(saved.patterns) or 'none'}; "
           f"query keys kept: {', '.join(saved.keep_query) or 'none'}")
     return 0

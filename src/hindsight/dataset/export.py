@@ -15,6 +15,8 @@ import pyarrow as pa
 
 from hindsight.dataset import layout
 from hindsight.dataset.parts import SessionParts
+from hindsight.dataset.patterns import export_page_patterns
+from hindsight.store.page_patterns import saved_patterns
 from hindsight.dataset.store import filesystem, new_writer_id, write_image, write_meta, write_table
 from hindsight.store.errors import CaptureError
 
@@ -165,6 +167,7 @@ def export_capture(capture: str | os.PathLike[str], out: str, overwrite: bool = 
     with open_capture(capture) as cap:
         fs.makedirs(root, exist_ok=True)
         catalog = write_catalog(fs, root, cap, writer)
+        export_page_patterns(fs, root, saved_patterns(cap))   # the capture's saved page patterns
         table = cap.session_table(order_by="session_id")
         ids, starts = table["session_id"], table["start_ms"]
         days = np.array([layout.day_of(v) for v in starts.tolist()], dtype=object)

@@ -213,3 +213,15 @@ def meta_document(masking: str, creator: str, capture_meta: dict | None = None) 
              if k not in ("format", "format_version", "creator", "masking")}
     return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "masking": masking, "creator": creator,
             "capture_meta": extra}
+
+
+# -- saved page patterns (``hindsight pages``; written by ``export dataset`` and ``pages add``) --
+#: ``page_patterns/part-p<epoch ms>-<n>.parquet``: the capture's ``page_patterns`` rows. The part
+#: with the greatest name is the current list (``pages add`` writes a whole new one, then removes
+#: the older ones), so a reader never sees half a change.
+PAGE_PATTERNS_SCHEMA = pa.schema([
+    ("kind", pa.string()),     # 'pattern' | 'keep_query'
+    ("value", pa.string()),    # the pattern text, or the query key kept apart
+    ("seq", pa.int64()),       # the order patterns are tried in (the first match wins)
+])
+SCHEMAS["page_patterns"] = PAGE_PATTERNS_SCHEMA

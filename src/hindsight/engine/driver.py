@@ -301,6 +301,7 @@ class DatasetCapture(CatalogReads):
     def close(self) -> None:
         # A client of a named scheduler is this capture's own; the local cluster's is shared.
         if self._client is not None and (self._scheduler or os.environ.get(SCHEDULER_ENV)) and self._owns:
+            self.damaged_events   # noqa: B018 - gather the workers' counts while they can be asked
             self._client.close()
             self._client = None
 
@@ -331,6 +332,10 @@ class DatasetCapture(CatalogReads):
         ``cancelled`` is polled while waiting: when it turns true the tasks are cancelled and
         :class:`Cancelled` is raised. ``progress(done, total)`` is called as tasks finish.
         """
+        if cancelled is None:   # the caller's thread may be a cancellable task (the app's)
+            from hindsight.engine.cancel import current_check
+
+            cancelled = current_check()
         import time
 
         days = self.day_refs()   # listed once per analysis: new collector part files are seen
@@ -480,10 +485,47 @@ class DatasetCapture(CatalogReads):
                    else np.zeros((len(steps), 0), np.int64))
         return funnel_report(steps, sessions, reached)
 
+    # -- damaged events (engine/validate.py) ----------------------------------------------------
+    @property
+    def damaged_events(self) -> int:
+        """Damaged events dropped so far by this process and the cluster's workers (each
+        (pageview, kind) counted once, however often it was read)."""
+        from hindsight.engine.validate import damage_counts, merge_damage
+
+        seen = self.__dict__.setdefault("_damage_seen", {})
+        parts = [damage_counts(self.dataset.url)]
+        if self._client is not None:
+            try:
+                parts += list(self._client.run(damage_counts, self.dataset.url).values())
+            except Exception:  # noqa: BLE001 - a lost cluster: what was counted so far
+                pass
+        return merge_damage(seen, parts)
+
+    @damaged_events.setter
+    def damaged_events(self, value: int) -> None:
+        pass   # counted by the partition readers, see the getter
+
+    # -- find similar (bookmarks.similar), tasks at the end of this module -------------------------
+    def find_similar(self, bookmark, cancelled=None, progress=None):
+        """``bookmarks.similar.find_similar`` on a dataset: the behaviour at the bookmark is read
+        on its session's day (one task: sessions never span days), then every day is searched
+        (one task each) with the same kernel, and the matches combine by session id."""
+        from hindsight.bookmarks.similar import SimilarResult, combine_matches
+
+        day = self._day_of(int(bookmark.session_id))
+        future = self.client.submit(_behaviour_task, self.dataset.url, day, bookmark, pure=True)
+        behaviour = future.result()
+        parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
+        return SimilarResult(bookmark, behaviour, combine_matches(parts))
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
-    return DatasetCapture(open_dataset(url), scheduler, workers, client)
+    from hindsight.store.reader import capture_did_open
+
+    cap = DatasetCapture(open_dataset(url), scheduler, workers, client)
+    capture_did_open.emit(cap)   # the CLI warns of damaged events skipped, as for a capture
+    return cap
 
 
 class DatasetHeatmaps:
@@ -573,3 +615,115 @@ class DatasetHeatmaps:
         return [ElementStats(int(i), em.selector[i], em.label[i], em.tag[i], bool(em.clickable[i]),
                              int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
                              int(rage[i]), int(dead[i])) for i in order]
+
+
+# ---------------------------------------------------------------------------------------
+# Find similar (bookmarks): the behaviour on the bookmark's day, then a search on every day
+# ---------------------------------------------------------------------------------------
+
+
+def _behaviour_task(url, day, bookmark):
+    from hindsight.bookmarks.similar import behaviour_at
+
+    return behaviour_at(_partition(url, day), bookmark)
+
+
+def _similar_task(url, day, behaviour):
+    from hindsight.bookmarks.similar import find_behaviour
+
+    return find_behaviour(_partition(url, day), behaviour)
+
+
+# ---------------------------------------------------------------------------------------
+# The app on a dataset: one page of the session list, hot spots (issue 16)
+# ---------------------------------------------------------------------------------------
+
+
+def _session_page_task(url, day, flt, order_by, limit):
+    """(sessions the filter keeps in this partition, its first ``limit`` rows in list order)."""
+    table = _partition(url, day).session_table(flt, order_by)
+    return int(table["session_id"].shape[0]), {c: a[:limit] for c, a in table.items()}
+
+
+def _sessions_at_task(url, day, snapshot_id, kind, x, y, radius_px, flt, pages, cell_px):
+    from hindsight.analytics.heatmap import HeatmapEngine
+
+    part = _partition(url, day)
+    eng = HeatmapEngine(part, cell_px=cell_px)
+    if all(not part.snapshot_pageviews(s.snapshot_id) for s in eng.sources(snapshot_id, pages)):
+        return tuple(np.zeros(0, np.int64) for _ in range(3)) + (np.zeros(0, np.float64),)
+    return eng.sessions_at(snapshot_id, kind, x, y, radius_px, flt, pages, with_distance=True)
+
+
+def session_page(capture: DatasetCapture, flt: SessionFilter | None = None, order_by: str = "-start_ms",
+                 offset: int = 0, limit: int = 500, **kw) -> tuple[int, dict[str, np.ndarray]]:
+    """(total, rows): how many sessions ``flt`` keeps, and rows ``offset .. offset+limit`` of
+    their list sorted as ``Capture.session_table(flt, order_by)`` sorts it.
+
+    Each partition returns its count and its first ``offset + limit`` rows by the sort key; the
+    client merges those candidates (every row of the page is among them) and slices, so a page
+    costs the client ``partitions x (offset + limit)`` rows, never the whole list.
+    """
+    from hindsight.store.reader import SESSION_TABLE_COLUMNS
+
+    if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
+        raise ValueError(f"cannot order by {order_by!r}")
+    offset, limit = max(0, int(offset)), max(0, int(limit))
+    parts = capture.run(_session_page_task, flt, order_by, offset + limit, **kw)
+    total = int(sum(n for n, _ in parts))
+    if not parts:
+        return 0, {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
+    rows = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
+    rows = sort_session_table(rows, order_by)
+    return total, {c: a[offset:offset + limit] for c, a in rows.items()}
+
+
+def sessions_at(capture: DatasetCapture, snapshot_id: int, kind: str, x: float, y: float,
+                radius_px: float = 24.0, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None, cell_px: int | None = None, **kw) -> list[tuple[int, int, int]]:
+    """``HeatmapEngine.sessions_at`` over a dataset: each partition lists its clicks near (x, y)
+    with their distances (the same kernel); the merge orders them nearest first, ties by
+    pageview and time as the capture's click order has them."""
+    from hindsight.analytics.heatmap import _norm_pages
+    from hindsight.analytics.heatmap_grid import DEFAULT_CELL_PX
+
+    parts = capture.run(_sessions_at_task, int(snapshot_id), kind, float(x), float(y), float(radius_px),
+                        flt or SessionFilter(), _norm_pages(pages), int(cell_px or DEFAULT_CELL_PX), **kw)
+    if not parts:
+        return []
+    s, t, pv, d2 = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    order = np.lexsort((t, pv, d2))
+    return [(int(a), int(b), int(c)) for a, b, c in zip(s[order], t[order], pv[order])]
+
+
+def _dataset_heatmaps_sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
+                                  flt: SessionFilter | None = None, pages: tuple[int, ...] | None = None):
+    return sessions_at(self.capture, snapshot_id, kind, x, y, radius_px, flt, pages, self.cell_px)
+
+
+DatasetHeatmaps.sessions_at = _dataset_heatmaps_sessions_at
+DatasetCapture.session_page = session_page
+
+
+def _session_partition(self, session_id: int) -> Partition:
+    """The day partition holding ``session_id`` (KeyError: none): its rows are a small read."""
+    return self.dataset.partition(self._day_of(int(session_id)))
+
+
+DatasetCapture.session_partition = _session_partition
+
+
+def _note_session_days(self, session_ids, start_ms) -> None:
+    """Remember the day partitions of listed sessions (from their start), so replaying one reads
+    its day only instead of asking every partition where it is."""
+    from hindsight.dataset.layout import day_of
+
+    for sid, start in zip(np.asarray(session_ids).tolist(), np.asarray(start_ms).tolist()):
+        self._session_day[int(sid)] = day_of(int(start))
+
+
+DatasetCapture.note_session_days = _note_session_days
+
+#: A dataset has none of a capture's optional SQLite tables (page states): readers that look for
+#: them (``store.states.has_states``) find none, and a replay or heatmap shows the page as loaded.
+DatasetCapture.tables = frozenset()

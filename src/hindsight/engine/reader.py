@@ -22,6 +22,7 @@ import numpy as np
 from hindsight.store.columns import COLUMNS as EVENT_COLUMNS, EventColumns
 from hindsight.store.errors import CaptureError
 from hindsight.dataset.filters import session_filter_expression
+from hindsight.engine.validate import check_events, check_pageviews, check_sessions
 from hindsight.store.filters import SessionFilter
 from hindsight.store.reader import SESSION_TABLE_COLUMNS
 from hindsight.store.records import (
@@ -482,6 +483,7 @@ class Partition(CatalogReads):
             else:
                 arr = col.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             out[c] = arr
+        check_sessions(self, out)   # the capture's ranges (engine/validate.py)
         return out
 
     def session_count(self) -> int:
@@ -504,6 +506,7 @@ class Partition(CatalogReads):
         if not t:
             raise KeyError(f"no session {session_id}")
         r = dict(t[0])
+        check_sessions(self, {k: np.array([-1 if v is None else v]) for k, v in r.items() if not isinstance(v, str)})
         r["converted"] = bool(r["converted"])
         return Session(**r)
 
@@ -517,6 +520,7 @@ class Partition(CatalogReads):
             out = {c: np.zeros(0, np.int64) for c in PAGEVIEW_COLUMNS}
         else:
             out = {c: t.column(c).to_numpy(zero_copy_only=False).astype(np.int64) for c in PAGEVIEW_COLUMNS}
+        check_pageviews(self, out, self.session_ids() if filter is None else None)
         if filter is None:
             self._pv = out
         return out
@@ -563,7 +567,7 @@ class Partition(CatalogReads):
         elif n > 1 and np.any(pvids[1:] < pvids[:-1]):  # part files in any order: group by pageview
             order = np.argsort(pvids, kind="stable")
             ev, sids, pvids = ev.take(order), sids[order], pvids[order]
-        return ev, sids, pvids
+        return check_events(self, ev, sids, pvids, wanted)   # damaged events dropped, counted
 
     def snapshot_events(self, snapshot_id: int, kinds: tuple[int, ...] | None = None,
                         flt: SessionFilter | None = None, *, columns=None

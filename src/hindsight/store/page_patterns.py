@@ -73,9 +73,42 @@ def _places(store) -> list[tuple[str, Path]]:
     return [("capture", cap), ("sidecar", sidecar_path(cap)), ("user", user_store_path(cap, store._created_ms))]
 
 
+def dataset_store(capture):
+    """The dataset store (``hindsight.dataset.store.Dataset``) when ``capture`` is a dataset (a
+    path or URL, or a dataset, a partition or a driver opened on one), else None."""
+    import os
+
+    if isinstance(capture, (str, os.PathLike)):
+        from hindsight.engine.reader import is_dataset
+
+        if not is_dataset(capture):
+            return None
+        from hindsight.dataset.store import open_dataset
+
+        return open_dataset(os.fspath(capture))
+    from hindsight.store.reader import Capture
+
+    if isinstance(capture, Capture):
+        return None
+    from hindsight.engine.reader import CatalogReads, Dataset
+
+    if isinstance(capture, CatalogReads):   # a partition, or the driver of a whole dataset
+        return capture.dataset.store
+    if isinstance(capture, Dataset):
+        return capture.store
+    return None
+
+
 def saved_patterns(capture) -> SavedPatterns:
     """What is saved for ``capture`` (an open ``Capture`` or a path): the place its bookmarks
-    are written to, else the first other place holding page patterns."""
+    are written to, else the first other place holding page patterns. For a dataset: the
+    ``page_patterns`` list in it (``hindsight.dataset.patterns``)."""
+    ds = dataset_store(capture)
+    if ds is not None:
+        from hindsight.dataset.patterns import read_page_patterns
+
+        got = read_page_patterns(ds)
+        return SavedPatterns(got[0], got[1], "dataset", got[2]) if got else SavedPatterns()
     store = _store(capture)
     places = _places(store)
     order = [(store.location, store.path)] + [(n, p) for n, p in places if p != store.path]
@@ -87,6 +120,12 @@ def saved_patterns(capture) -> SavedPatterns:
 
 
 def _change(capture, fn) -> SavedPatterns:
+    ds = dataset_store(capture)
+    if ds is not None:   # the list inside the dataset, rewritten whole
+        from hindsight.dataset.patterns import change_page_patterns
+
+        change_page_patterns(ds, fn, TABLE_SQL)
+        return saved_patterns(capture)
     store = _store(capture)
     before = saved_patterns(capture)
 
