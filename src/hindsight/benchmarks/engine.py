@@ -158,6 +158,7 @@ def scale_figures(url: str, workers: int, repeat: int = 3) -> dict:
             # CPU seconds (all worker processes / this client): steadier than wall time on a
             # loaded machine; wall time on an idle one is about workers' CPU / workers + client's
             out[f"{name} CPU s (workers / client)"] = f"{cpu[0]:.2f} / {cpu[1]:.2f}"
+            out[f"client peak RSS MB after {name}"] = round(_peak_rss_mb(), 1)
     finally:
         client.close()
         cluster.close()
