@@ -8,7 +8,11 @@ import sys
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="hindsight", description="Open a Hindsight capture.")
-    parser.add_argument("file", nargs="?", help="capture file to open (.sqlite, .db, .hindsight)")
+    parser.add_argument("file", nargs="?", help="capture file to open (.sqlite, .db, .hindsight), or a capture "
+                                                "dataset (folder or URL) to analyse on a Dask cluster")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                        help="for a dataset: the Dask scheduler to run on (default: $HINDSIGHT_SCHEDULER, "
+                             "else a local cluster of one worker process per core)")
     return parser.parse_known_args(argv)  # leftovers (Qt options such as -platform) go to Qt
 
 
@@ -27,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.file:
         # After the event loop starts, so an error dialog has a visible parent window.
-        QTimer.singleShot(0, lambda: window.open_capture(args.file))
+        if args.scheduler:
+            QTimer.singleShot(0, lambda: window.open_dataset(args.file, args.scheduler))
+        else:
+            QTimer.singleShot(0, lambda: window.open_capture(args.file))
     return int(app.exec())
 
 

@@ -44,7 +44,7 @@ from hindsight_qt.errors import damaged_note, show_error, user_message
 from hindsight_qt import tasks
 from hindsight_qt.qtcompat import key_code
 from hindsight_qt.resources import resource_path
-from hindsight_qt.settings import Settings, default_demo_path
+from hindsight_qt.settings import Settings, default_demo_path, recent_exists
 from hindsight_qt.subscribe import subscribe_all
 from hindsight_qt.views.qt_filter_panel import QtFilterPanel
 from hindsight_qt.views.qt_session_list import QtSessionList
@@ -145,6 +145,12 @@ def _on_screen(dock: QDockWidget) -> bool:
         return True
     window = dock.parentWidget()
     return window is None or window.rect().intersects(dock.geometry())
+
+
+def _source_name(source) -> str:
+    """The short name of a capture file or dataset folder / URL (its last path part)."""
+    text = str(source).rstrip("/")
+    return text.rsplit("/", 1)[-1] or text
 
 
 def _one_line(exc: BaseException) -> str:
@@ -337,9 +343,9 @@ class WelcomePage(QWidget):
         self.recent_title.setVisible(bool(paths))
         for path in paths:
             p = Path(path)
-            exists = p.exists()
-            name = p.name.replace("&", "&amp;").replace("<", "&lt;")
-            folder = str(p.parent).replace(str(Path.home()), "~", 1).replace("&", "&amp;").replace("<", "&lt;")
+            exists = recent_exists(path)
+            name = _source_name(path).replace("&", "&amp;").replace("<", "&lt;")
+            folder = (path.rsplit("/", 1)[0] if "://" in path else str(p.parent)).replace(str(Path.home()), "~", 1).replace("&", "&amp;").replace("<", "&lt;")
             if exists:
                 html = (f'<a href="open" style="text-decoration:none">{name}</a>'
                         f'&nbsp;&nbsp;<span style="color:#8A91A0">{folder}</span>')
@@ -475,6 +481,9 @@ class MainWindow(QMainWindow):
         self._layout_before_welcome = None   # QMainWindow.saveState() taken when the welcome page came up
         self._demo_task = None
         self.demo_progress = None   # the demo's TaskProgressDialog while it is generated
+        self.open_task = None       # a dataset being opened (tasks.Task), and its progress dialog
+        self.open_progress = None
+        self.open_error = ""        # the last dataset open's error line, if it failed
         self.setObjectName("MainWindow")
         self.setWindowTitle("Hindsight")
         self.setAcceptDrops(True)
@@ -566,6 +575,10 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.show_open_dialog)
         file_menu.addAction(self.open_action)
+        self.open_dataset_action = QAction("Open data&set…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        self.open_dataset_action.setToolTip("A capture dataset (Parquet folder or URL), analysed on a Dask cluster")
+        self.open_dataset_action.triggered.connect(self.show_open_dataset_dialog)
+        file_menu.addAction(self.open_dataset_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._update_recent_menu)
         self.demo_action = QAction("Open &demo capture", self)
@@ -637,9 +650,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         files = self.settings.recent_files()
         for n, path in enumerate(files, start=1):
-            p = Path(path)
-            exists = p.exists()
-            text = f"&{n}  {p.name}" + ("" if exists else "  (missing)")
+            exists = recent_exists(path)
+            text = f"&{n}  {_source_name(path)}" + ("" if exists else "  (missing)")
             action = self.recent_menu.addAction(text)
             action.setToolTip(path)
             action.setStatusTip(path)
@@ -681,7 +693,7 @@ class MainWindow(QMainWindow):
             self.status_damaged.hide()
             return
         counts = self._counts
-        self.status_file.setText(self.capture.path.name)
+        self.status_file.setText(_source_name(self.capture.path) + (" · dataset" if self.workspace.on_dataset else ""))
         self.status_file.setToolTip(str(self.capture.path))
         self.status_sessions.setText(plural(counts.get("sessions", 0), "session"))
         self.status_events.setText(f"{counts.get('events', 0):,} events")
@@ -716,7 +728,12 @@ class MainWindow(QMainWindow):
         show_preferences(self)
 
     def open_capture(self, path) -> bool:
-        """Open ``path``; on failure show the one-line reason and keep the current capture."""
+        """Open ``path``; on failure show the one-line reason and keep the current capture.
+        A dataset (a folder or URL) opens with :meth:`open_dataset` (on the cluster, in the background)."""
+        from hindsight.engine.on_dataset import is_dataset_source
+
+        if is_dataset_source(str(path)):
+            return self.open_dataset(str(path))
         path = Path(path).expanduser()
         try:
             capture = open_capture(path)
@@ -728,6 +745,11 @@ class MainWindow(QMainWindow):
             self._open_failed(path, f"{path}: cannot be opened ({type(exc).__name__}: {_one_line(exc)})")
             return False
 
+        self._install_capture(capture, counts, path, path.name)
+        return True
+
+    def _install_capture(self, capture, counts: dict, source, name: str) -> None:
+        """Show an opened capture (or dataset): workspace, session list, panels, title, recent."""
         self._retire(self.capture)
         self.capture = capture
         self._counts = counts
@@ -739,16 +761,70 @@ class MainWindow(QMainWindow):
         finally:
             self._opening = False
         self._cue_first_session = True
-        self.session_list.set_capture(capture, self.workspace.session_filter())
-        self.settings.add_recent(path)
+        self.session_list.set_capture(capture, self.workspace.session_filter(), total=counts.get("sessions"))
+        self.settings.add_recent(source)
         self._update_recent_menu()
-        self.setWindowTitle(f"{path.name} — Hindsight")
-        self.setWindowFilePath(str(path))
+        self.setWindowTitle(f"{name} — Hindsight")
+        self.setWindowFilePath(str(source) if "://" not in str(source) else "")
         self._update_status()
         self._show_welcome(False)
         self._sync_panels()
+        self._update_dataset_actions()
         self.capture_did_open.emit(capture)
+
+    def show_open_dataset_dialog(self) -> None:
+        """File > Open dataset…: a folder or URL, and the Dask scheduler (default: a local cluster)."""
+        from hindsight_qt.views.qt_open_dataset import OpenDatasetDialog
+
+        recent = self.settings.recent_files()
+        dialog = OpenDatasetDialog(self, start_dir=str(Path(recent[0]).parent) if recent else str(Path.home()))
+        self.open_dataset_dialog = dialog   # tests fill it in
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.source():
+            self.open_dataset(dialog.source(), dialog.scheduler())
+
+    def open_dataset(self, source: str, scheduler: str | None = None, workers: int | None = None) -> bool:
+        """Open a capture dataset on a Dask cluster, in the background behind a progress dialog
+        (reading it, starting or reaching the cluster, counting its sessions); True once started.
+        A bad dataset or an unreachable scheduler is the one-line error dialog; the capture that
+        was open stays open until the dataset is ready."""
+        from hindsight.engine.on_dataset import open_for_app
+        from hindsight_qt.views.qt_progress import run_with_progress
+
+        if self.open_task is not None and not self.open_task.done:
+            return False
+        source = str(source).strip()
+        name = _source_name(source)
+
+        def work(report):   # worker thread: no widgets here
+            return open_for_app(source, scheduler, workers, progress=lambda step: report(0, 0, step))
+
+        def opened(result) -> None:
+            capture, counts = result
+            self._install_capture(capture, counts, source, name)
+
+        def failed(exc: BaseException) -> None:
+            message = (_one_line(exc) if isinstance(exc, CaptureError)
+                       else f"{source}: cannot be opened ({type(exc).__name__}: {_one_line(exc)})")
+            if "does not exist" in message or "no such" in message.lower():
+                self.settings.remove_recent(source)
+                self._update_recent_menu()
+            self.open_error = message
+            QMessageBox.critical(self, "Cannot open dataset", message)
+
+        self.open_task, self.open_progress = run_with_progress(
+            self, work, opened, failed, title="Open dataset", text=f"Opening the dataset {name}…",
+            describe=lambda _done, _total, step="": step)
         return True
+
+    def _update_dataset_actions(self) -> None:
+        """What writes to a capture is off on a dataset, with its one-line reason."""
+        from hindsight.engine.on_dataset import UNAVAILABLE, bookmarks_supported
+
+        on = self.workspace.on_dataset and not bookmarks_supported()
+        for action, key in ((self.bookmark_action, "bookmarks"),):
+            if action is not None:
+                action.setEnabled(not on)
+                action.setToolTip(UNAVAILABLE[key] if on else "")
 
     def _open_failed(self, path: Path, message: str) -> None:
         if "no such file" in message:
@@ -773,6 +849,7 @@ class MainWindow(QMainWindow):
         self.setWindowFilePath("")
         self._update_status()
         self._update_recent_menu()
+        self._update_dataset_actions()
         self._show_welcome(True)
         for widget in list(self._panel_capture):
             self._sync_panel(widget, force=True)   # let go of the closed capture everywhere

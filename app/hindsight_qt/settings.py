@@ -62,23 +62,23 @@ class Settings:
         return [str(v) for v in (value or []) if v][:MAX_RECENT]
 
     def add_recent(self, path: str | os.PathLike[str]) -> list[str]:
-        """Put ``path`` first (absolute), drop duplicates, keep the last ``MAX_RECENT``."""
-        path = str(Path(path).resolve())
+        """Put ``path`` first (absolute; a dataset URL as given), drop duplicates, keep the last ``MAX_RECENT``."""
+        path = _recent_key(path)
         files = [path] + [f for f in self.recent_files() if f != path]
         if len(files) > MAX_RECENT:
             # Make room by dropping files that no longer exist before dropping the oldest.
-            present = [f for f in files if Path(f).exists()]
+            present = [f for f in files if recent_exists(f)]
             files = (present + [f for f in files if f not in present])[:MAX_RECENT]
         self._set_recent(files)
         return files
 
     def remove_recent(self, path: str | os.PathLike[str]) -> None:
-        path = str(Path(path).resolve())
+        path = _recent_key(path)
         self._set_recent([f for f in self.recent_files() if f != path])
 
     def prune_recent(self) -> list[str]:
         """Forget recent files that no longer exist; returns what is left."""
-        files = [f for f in self.recent_files() if Path(f).exists()]
+        files = [f for f in self.recent_files() if recent_exists(f)]
         self._set_recent(files)
         return files
 
@@ -180,3 +180,14 @@ class Settings:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
         self.q.sync()
+
+
+def _recent_key(path) -> str:
+    """How a recent entry is kept: a file or folder as its absolute path, a URL (s3://…) as given."""
+    text = os.fspath(path)
+    return text if "://" in text else str(Path(text).expanduser().resolve())
+
+
+def recent_exists(entry: str) -> bool:
+    """Whether a recent entry can be opened: the file or folder exists; URLs are not checked here."""
+    return "://" in entry or Path(entry).exists()

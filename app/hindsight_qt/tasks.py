@@ -96,8 +96,12 @@ class Task(QRunnable):
         return not self.cancelled
 
     def run(self) -> None:  # noqa: D102 - QRunnable entry point, on the worker thread
+        from hindsight.engine.cancel import cancel_scope
+
         try:
-            result = self._fn(self._report) if self._on_progress is not None else self._fn()
+            # Cluster work (a dataset's analyses) polls the flag: cancelling the task cancels its futures.
+            with cancel_scope(lambda: self.cancelled):
+                result = self._fn(self._report) if self._on_progress is not None else self._fn()
         except BaseException as exc:  # noqa: BLE001 - handed to on_failure on the GUI thread
             _TRACEBACKS[id(exc)] = traceback.format_exc()
             self._emit("failed", exc)

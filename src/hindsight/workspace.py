@@ -242,6 +242,14 @@ class Workspace:
     def close(self) -> None:
         self.open(None)
 
+    @property
+    def on_dataset(self) -> bool:
+        """True while the open capture is a dataset analysed on a Dask cluster: analyses run as
+        cluster tasks, the session list pages, and what writes is off (``engine.on_dataset``)."""
+        from hindsight.engine.on_dataset import is_dataset_capture
+
+        return is_dataset_capture(self.capture)
+
     # -- filter ----------------------------------------------------------------------------
     def set_filter(self, flt) -> None:
         """Apply a :class:`WorkspaceFilter` (or a plain ``SessionFilter``: no frustration or
@@ -342,8 +350,10 @@ class Workspace:
         with self._lock:
             if self._engine is None and self.capture is not None:
                 from hindsight.analytics.heatmap import HeatmapEngine
+                from hindsight.engine.on_dataset import heatmap_engine, is_dataset_capture
 
-                self._engine = HeatmapEngine(self.capture, min_sessions=self.min_sessions)
+                self._engine = (heatmap_engine(self.capture, self.min_sessions) if is_dataset_capture(self.capture)
+                                else HeatmapEngine(self.capture, min_sessions=self.min_sessions))
             return self._engine
 
     def set_min_sessions(self, n: int) -> None:
@@ -386,6 +396,13 @@ class Workspace:
         capture = self.capture
         if capture is None:
             return None
+        if self.on_dataset:   # computed on the cluster, once per open dataset
+            from hindsight.engine import on_dataset
+
+            cache = self.cache("session_index")
+            if "index" not in cache:
+                cache["index"] = on_dataset.signal_index(capture)
+            return cache["index"]
         return session_index(capture, sidecar=sidecar, cache=self.cache("session_index"))
 
     @property
@@ -408,6 +425,10 @@ class Workspace:
 
         capture = self.capture
         cache = self.cache("form_report")
+        if "report" not in cache and self.on_dataset:
+            from hindsight.engine import on_dataset
+
+            cache["report"] = on_dataset.form_report(capture)
         if "report" not in cache:
             try:
                 cache["report"] = form_report(capture)
@@ -452,6 +473,10 @@ class Workspace:
         if self._index is not None:
             sig = self._index.signals
             table = sig.take(sig.session_id == int(session_id))
+        elif self.on_dataset:
+            from hindsight.engine.on_dataset import session_signals
+
+            table = session_signals(self.capture, int(session_id))
         else:
             table = compute_signals(self.capture, session_ids=[int(session_id)])
         return signal_markers(table)

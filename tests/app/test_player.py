@@ -547,3 +547,26 @@ def test_select_radio_and_checkbox_are_drawn_as_chosen(qt_player, tmp_path):
         assert shown[emap.index_of("#billing-yearly")][:2] == ("radio", 1)
         assert shown[emap.index_of("#billing-monthly")][:2] == ("radio", 0)  # the default, unchecked
         assert shown[emap.index_of("#terms")][:2] == ("checkbox", 1)
+
+
+def test_timeline_hatches_the_stretches_skipped_at_the_users_threshold(qt_player, cap):
+    """It hatched the 10 s default's stretches whatever the "Skip inactivity after" preference."""
+    from hindsight.replay.inactivity import detect_inactivity
+    from hindsight.replay.timeline import SessionTimeline
+
+    for sid in cap.session_ids():
+        tl = SessionTimeline.load(cap, int(sid))
+        short = detect_inactivity(tl, gap_ms=3_000)
+        if short and len(short) > len(tl.inactivity):
+            break
+    else:
+        pytest.skip("no session with quiet stretches between 3 and 10 s")
+    qt_player.load_session(cap, int(sid), autoplay=False)
+    default = [(float(a), float(b)) for a, b in tl.inactivity if b > a]
+    assert qt_player.timeline_widget.inactive_spans() == default
+    qt_player.player.inactivity_threshold_ms = 3_000
+    assert qt_player.timeline_widget.inactive_spans() == [(float(a), float(b)) for a, b in short]
+    assert len(qt_player.timeline_widget.inactive_spans()) > len(default)
+    # a session loaded afterwards is hatched at the same threshold
+    qt_player.load_session(cap, int(sid), autoplay=False)
+    assert qt_player.timeline_widget.inactive_spans() == [(float(a), float(b)) for a, b in short]

@@ -66,7 +66,8 @@ def test_export_round_trip_every_session_and_event(demo_master, exported):
         got = {n: ev.column(n).to_numpy() for n in want}
         seq = dict(zip(pv.column("pageview_id").to_pylist(), pv.column("seq").to_pylist()))
         key_seq = np.array([seq[i] for i in got["pageview_id"].tolist()])
-        order = np.lexsort((np.arange(len(got["t"])), key_seq, got["session_id"]))
+        # version 2: rows in kind row groups; ``n`` is the event's index in its pageview
+        order = np.lexsort((ev.column("n").to_numpy(), key_seq, got["session_id"]))
         for n in want:
             assert got[n].dtype == want[n].dtype, n
             assert np.array_equal(got[n][order], want[n]), n
@@ -93,7 +94,7 @@ def test_export_round_trip_every_session_and_event(demo_master, exported):
 
 def test_layout_days_sorted_row_groups_and_meta(demo_master, exported):
     meta = json.loads((exported / "meta.json").read_text())
-    assert meta["format"] == "hindsight-dataset" and meta["version"] == 1
+    assert meta["format"] == "hindsight-dataset" and meta["version"] == 2
     assert meta["masking"] == "lengths-only"
     ds = open_dataset(str(exported))
     with open_capture(demo_master) as cap:
@@ -110,9 +111,23 @@ def test_layout_days_sorted_row_groups_and_meta(demo_master, exported):
     for f in sorted((exported / "events").rglob("*.parquet")):
         pf = pq.ParquetFile(f)
         assert pf.schema_arrow == layout.EVENTS_SCHEMA
-        t = pf.read()
-        key = t.column("pageview_id").to_numpy().astype(np.int64) * 2**32 + t.column("t").to_numpy()
-        assert np.all(np.diff(key) >= 0), f   # sorted by (pageview_id, t)
+        # version 2: every row group holds one kind (its statistics say which), rows sorted by
+        # (pageview_id, n), and n numbers each pageview's events in time order
+        kinds_seen = []
+        for g in range(pf.metadata.num_row_groups):
+            stats = pf.metadata.row_group(g).column(pf.schema_arrow.get_field_index("kind")).statistics
+            assert stats.has_min_max and stats.min == stats.max, f
+            t = pf.read_row_group(g)
+            assert set(t.column("kind").to_pylist()) == {stats.min}
+            key = t.column("pageview_id").to_numpy().astype(np.int64) * 2**32 + t.column("n").to_numpy()
+            assert np.all(np.diff(key) > 0), f
+            kinds_seen.append(stats.min)
+        assert len(set(kinds_seen)) > 5
+        t = pf.read().sort_by([("pageview_id", "ascending"), ("n", "ascending")])
+        pv, n, tt = (t.column(c).to_numpy().astype(np.int64) for c in ("pageview_id", "n", "t"))
+        same = pv[1:] == pv[:-1]
+        assert np.all(n[1:][same] == n[:-1][same] + 1) and np.all(n[1:][~same] == 0) and n[0] == 0
+        assert np.all(tt[1:][same] >= tt[:-1][same])
         assert (f.parent.parent.parent / "sessions" / f.parent.name / f.name).exists()
     assert not list(exported.rglob(".*"))   # no temporary file left
 

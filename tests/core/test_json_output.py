@@ -46,3 +46,24 @@ def test_session_rows_map_columns_and_unknown_pages():
     ]
     assert session_rows(table, {5: "https://a/"}, 3)[2]["entry_page"] == ""
     assert session_rows(table, {}, 3)[1]["exit_page"] == ""
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_sessions_json_is_what_json_dumps_writes(limit):
+    """``hindsight sessions --json`` joins column texts instead of dumping row dicts: byte-identical."""
+    from hindsight.cli.capture_cmds import sessions_json
+
+    table = {
+        "session_id": np.array([3, 1, 2], np.int64), "start_ms": np.array([30, 10, 20], np.int64),
+        "duration_ms": np.array([5, 6, 7], np.int64),
+        "device": np.array(["desktop", "Zürich", 'q"uote\\'], object),
+        "browser": np.array(["Chrome", "tab\there", "Chrome"], object),
+        "os": np.array(["Linux", "del\x7fchar", "ctl\x01"], object), "country": np.array(["DE", "", "FR"], object),
+        "source": np.array(["direct", "ads", "mail"], object), "converted": np.array([1, 0, 1], np.int64),
+        "pageview_count": np.array([2, 1, 4], np.int64), "event_count": np.array([20, 10, 40], np.int64),
+        "entry_page_id": np.array([5, 9, -1], np.int64), "exit_page_id": np.array([9, 5, 5], np.int64),
+    }
+    urls = {5: "https://a/ü", 9: "https://a/b"}
+    text = sessions_json(table, urls, limit, 3)
+    assert text == json.dumps({"count": 3, "sessions": session_rows(table, urls, limit)}, indent=2)
+    assert [r["device"] for r in json.loads(text)["sessions"]] == table["device"][:limit].tolist()

@@ -405,7 +405,11 @@ class QtBookmarksPanel(QWidget):
         self.store = None
         self._similar = None
         self._shown_tag = None
-        if capture is not None:
+        from hindsight.engine.on_dataset import UNAVAILABLE, bookmarks_supported, is_dataset_capture
+
+        if is_dataset_capture(capture) and not bookmarks_supported():   # kept in a capture file
+            self.empty_label.setText(UNAVAILABLE["bookmarks"])
+        elif capture is not None:
             try:
                 self.store = BookmarkStore.for_capture(capture)
             except Exception as exc:  # noqa: BLE001 - a panel never takes the window down

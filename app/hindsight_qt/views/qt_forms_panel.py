@@ -462,10 +462,21 @@ class QtFormsPanel(QWidget):
         cap, flt = self._capture, self._filter
         self.status.setText("Computing…")
 
+        from hindsight.engine import on_dataset
+
+        dataset = on_dataset.is_dataset_capture(cap)
+
         def work():  # worker thread: no widgets here
+            if dataset:   # tasks on the cluster, the same kernel
+                return on_dataset.form_reports(cap, data[0], data[1], flt)
             return form_reports(cap, data[0], data[1], flt=flt)
 
-        self._compute.submit(work, self._on_computed, self._on_failed)
+        task = self._compute.submit(work, self._on_computed, self._on_failed)
+        if dataset:
+            from hindsight_qt.views.qt_progress import watch_task
+
+            watch_task(self, task, "Forms", "Computing the form analytics on the cluster…",
+                       on_cancelled=lambda: self.status.setText("Cancelled: change the form or filter to compute"))
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not compute the form analytics: {user_message(exc, self._capture)}")

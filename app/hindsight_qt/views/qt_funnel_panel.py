@@ -223,7 +223,10 @@ class QtFunnelPanel(QWidget):
 
         from hindsight.analytics.page_groups import capture_groups
 
-        urls, events = funnel_step_choices(capture)   # page steps: one per page group (URL pattern)
+        from hindsight.engine import on_dataset
+
+        urls, events = (on_dataset.funnel_step_choices(capture) if on_dataset.is_dataset_capture(capture)
+                        else funnel_step_choices(capture))   # page steps: one per page group (URL pattern)
         groups = capture_groups(capture).by_key
         for url in urls:
             group = groups.get(url)
@@ -316,12 +319,23 @@ class QtFunnelPanel(QWidget):
         cap, steps, flt = self._capture, list(self._steps), self._filter
         self.status.setText("Computing…")
 
+        from hindsight.engine import on_dataset
+
+        dataset = on_dataset.is_dataset_capture(cap)
+
         def work():  # worker thread: no widgets here
             from hindsight.analytics.funnel import funnel
 
+            if dataset:   # tasks on the cluster, the same kernel
+                return on_dataset.funnel(cap, steps, flt)
             return funnel(cap, steps, flt=flt)
 
-        self._compute.submit(work, self._on_computed, self._on_failed)
+        task = self._compute.submit(work, self._on_computed, self._on_failed)
+        if dataset:
+            from hindsight_qt.views.qt_progress import watch_task
+
+            watch_task(self, task, "Funnel", "Computing the funnel on the cluster…",
+                       on_cancelled=lambda: self.status.setText("Cancelled: change a step or the filter to compute"))
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Could not compute the funnel: {user_message(exc, self._capture)}")

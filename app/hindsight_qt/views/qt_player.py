@@ -246,7 +246,7 @@ class QtPlayer(QWidget):
         ev.paused_for.connect(self._on_paused_for)
         ev.skipping.connect(self._on_skipping)
         ev.session.connect(self._on_session)
-        ev.options.connect(lambda *_: self._sync_toggles())   # pause_on_hesitation / skip_inactivity changed
+        ev.options.connect(self._on_options)   # pause_on_hesitation / skip_inactivity / threshold changed
         if self._workspace is not None:   # the window's workspace knows the moment the player shows
             ev.time.connect(self._workspace.set_moment)
 
@@ -433,6 +433,7 @@ class QtPlayer(QWidget):
         if at_ms <= 0:
             at_ms = self.cue_ms(timeline)
         self.player.load(timeline, at_ms)
+        self.timeline_widget.set_inactive(self.player.idle_spans)   # hatched at the user's threshold
         self._render(self.player.frame())
         if autoplay:
             self.player.play()
@@ -563,6 +564,11 @@ class QtPlayer(QWidget):
         for w in (self.play_button, self.step_back_button, self.step_forward_button,
                   self.prev_marker_button, self.next_marker_button, self.timeline_widget):
             w.setEnabled(loaded)
+
+    def _on_options(self, change=None) -> None:
+        if isinstance(change, tuple) and change and change[0] == "inactivity_threshold_ms":
+            self.timeline_widget.set_inactive(self.player.idle_spans)
+        self._sync_toggles()
 
     def _sync_toggles(self) -> None:
         for box, on in ((self.pause_check, self.player.pause_on_hesitation),

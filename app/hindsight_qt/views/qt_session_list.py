@@ -47,6 +47,7 @@ from hindsight.store.records import date_known
 from hindsight.text import format_duration, plural
 from hindsight_qt import tasks
 from hindsight_qt.errors import user_message
+from hindsight_qt.views.qt_session_pager import page_text
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
 
@@ -157,6 +158,10 @@ class SessionTableModel(QAbstractTableModel):
         self._page_urls: dict[int, str] = {}
         self._page_rank = np.zeros(1, dtype=np.int64)
         self._index = None   # SessionIndex once computed; the signal columns stay blank until then
+        #: On a dataset: called as ``sort_handler(column, order)`` on a header click; it re-queries
+        #: the page sorted on the cluster and returns True, or False (sort within the page).
+        self.sort_handler = None
+        self._server_sorted = False   # the rows are in the cluster's order: keep it
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -304,6 +309,11 @@ class SessionTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
             return
+        if self.sort_handler is not None:
+            self._server_sorted = bool(self.sort_handler(column, order))
+            if self._server_sorted:
+                self._sort_column, self._sort_order = column, order
+                return   # the new page comes sorted
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()   # e.g. the selection: keep it on its sessions
         rows = [self._order[p.row()] for p in persistent]
@@ -348,6 +358,8 @@ class SessionTableModel(QAbstractTableModel):
         n = self._ids.shape[0]
         if n == 0:
             return np.zeros(0, dtype=np.int64)
+        if self._server_sorted and self.sort_handler is not None:
+            return np.arange(n, dtype=np.int64)   # a dataset's page, in the cluster's order
         # Rows that tie on the sort column are listed newest first, whichever the direction.
         key = self._sort_key(column)
         if order == Qt.SortOrder.DescendingOrder:
@@ -413,6 +425,7 @@ class QtSessionList(QWidget):
         self._index_task = None
         self._index_pending = None   # the capture whose signal index starts after its first rows
         self._delete_task = None
+        self.paged = False   # a dataset: one page of rows at a time (self.pager)
 
         self.model = SessionTableModel(self)
         self.view = _SessionTableView(self)
@@ -476,17 +489,34 @@ class QtSessionList(QWidget):
         layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
+        # A dataset's list pages (qt_session_pager): one page of rows, Previous / Next below.
+        from hindsight_qt.views.qt_session_pager import PagerBar, SessionPager
+
+        self.pager = SessionPager(self)
+        self.pager.page_did_load.connect(self._on_page)
+        self.pager.page_failed.connect(self._on_page_failed)
+        self.pager_bar = PagerBar(self.pager, self)
+        self.pager_bar.hide()
+        layout.addWidget(self.pager_bar)
 
     # -- public API ------------------------------------------------------------------------
     @property
     def capture(self):
         return self._capture
 
-    def set_capture(self, capture, flt: SessionFilter | None = None) -> None:
-        """Show ``capture``'s sessions (queried on a worker thread); None clears the list."""
+    def set_capture(self, capture, flt: SessionFilter | None = None, total: int | None = None) -> None:
+        """Show ``capture``'s sessions (queried on a worker thread); None clears the list.
+        ``total``: its session count when known (a dataset's, counted on the cluster at open)."""
+        from hindsight.engine.on_dataset import is_dataset_capture
+
         self._capture = capture
         self._sized = False
         self._generation += 1
+        self.paged = is_dataset_capture(capture)
+        self.pager.set_capture(capture if self.paged else None)
+        self.pager_bar.setVisible(self.paged)
+        self.model.sort_handler = self._sort_on_cluster if self.paged else None
+        self.model._server_sorted = self.paged
         self.model.clear()
         if self._index_task is not None:
             self._index_task.cancel()
@@ -497,7 +527,7 @@ class QtSessionList(QWidget):
             self.count_label.setText("No capture open")
             self.index_label.setText("")
             return
-        self._total = capture.session_count()
+        self._total = int(total) if total is not None else capture.session_count()
         self.model.set_pages({p.page_id: p.url for p in capture.pages()})
         # The signal index starts once the rows are on screen (``_on_table``): run side by side,
         # its event reads would double the memory and CPU the first paint of the list waits on.
@@ -546,6 +576,10 @@ class QtSessionList(QWidget):
         self._generation += 1
         generation, capture = self._generation, self._capture
         self.count_label.setText(f"Filtering {plural(self._total, 'session')}…")
+        if self.paged:
+            self.pager_bar.update_buttons("Querying the cluster…")
+            self.pager.query(flt, self._order_by(), offset=0)
+            return
         self._pending = tasks.run(
             lambda: capture.session_table(flt),
             lambda table: self._on_table(generation, table),
@@ -616,7 +650,12 @@ class QtSessionList(QWidget):
         n = len(ids)
         action = menu.addAction(f"Delete {n} sessions…" if n > 1 else "Delete session…" if n else "Delete session(s)…")
         action.setObjectName("DeleteSessionsAction")
-        action.setEnabled(bool(ids) and self._capture is not None and self._delete_task is None)
+        action.setEnabled(bool(ids) and self._capture is not None and self._delete_task is None and not self.paged)
+        if self.paged:
+            from hindsight.engine.on_dataset import UNAVAILABLE
+
+            action.setToolTip(UNAVAILABLE["delete"])
+            menu.setToolTipsVisible(True)
         action.triggered.connect(lambda _checked=False, ids=ids: self.delete_sessions(ids))
         return menu
 
@@ -730,6 +769,37 @@ class QtSessionList(QWidget):
             self._index_pending = None
             self._compute_index(self._capture)
         self.table_did_load.emit(0)
+
+    # -- a dataset's pages ---------------------------------------------------------------------
+    def _order_by(self) -> str:
+        from hindsight_qt.views.qt_session_pager import order_key
+
+        col = COLUMNS[self.model.sort_column]
+        key = order_key(col.key, col.kind, self.model.sort_order == Qt.SortOrder.DescendingOrder)
+        return key or "-start_ms"
+
+    def _sort_on_cluster(self, column: int, order: Qt.SortOrder) -> bool:
+        from hindsight_qt.views.qt_session_pager import order_key
+
+        col = COLUMNS[column]
+        key = order_key(col.key, col.kind, order == Qt.SortOrder.DescendingOrder)
+        if key is None:   # signal counts, entry page: sorted within this page only
+            self.pager_bar.update_buttons(f"{col.title}: sorted within this page")
+            return False
+        if self._capture is not None and key != self.pager.order_by:
+            self.pager_bar.update_buttons("Sorting on the cluster…")
+            self.pager.query(order_by=key, offset=0)
+        return True
+
+    def _on_page(self, total: int, rows: dict) -> None:
+        table = dict(rows)
+        self._on_table(self._generation, table)
+        self.count_label.setText(page_text(total, self._total, self.pager.offset, self.model.rowCount()))
+        self.pager_bar.update_buttons()
+
+    def _on_page_failed(self, exc: BaseException) -> None:
+        self._on_table_failed(self._generation, exc)
+        self.pager_bar.update_buttons("")
 
     def _size_columns(self) -> None:
         # Once per capture, from a sample of rows: measuring every row of a 100k table costs

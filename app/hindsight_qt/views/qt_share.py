@@ -487,7 +487,12 @@ def install_share_actions(main_window) -> None:
     main_window.file_menu.insertSeparator(main_window.close_action)
 
     def sync(*_args) -> None:
-        action.setEnabled(main_window.capture is not None)
+        from hindsight.engine.on_dataset import UNAVAILABLE
+
+        on_dataset = main_window.workspace.on_dataset   # the report reads a capture file
+        action.setEnabled(main_window.capture is not None and not on_dataset)
+        action.setToolTip(UNAVAILABLE["share"] if on_dataset else
+                          "Patterns with hypotheses, ICE, sessions, clips, heatmaps and form figures in one HTML file")
 
     main_window.capture_did_open.connect(sync)
     main_window.capture_did_close.connect(sync)

@@ -112,6 +112,19 @@ class QtTimeline(QWidget):
         if not spans:
             spans = [(float(a), float(b)) for a, b in timeline.inactivity if b > a]
         self._inactive = spans
+        self._pages_from(timeline, page_labels)
+        self._invalidate()
+
+    def set_inactive(self, spans: Iterable[tuple[float, float]]) -> None:
+        """Hatch these quiet stretches: the ones the player skips at the user's threshold."""
+        self._inactive = [(float(a), float(b)) for a, b in spans if b > a]
+        self._invalidate()
+
+    def inactive_spans(self) -> list[tuple[float, float]]:
+        """The hatched stretches (start_ms, end_ms), as drawn."""
+        return list(self._inactive)
+
+    def _pages_from(self, timeline, page_labels) -> None:
         pvs = list(timeline.pageviews)
         names = list(page_labels) if page_labels is not None else []
         self._pages = []

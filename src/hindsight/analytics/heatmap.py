@@ -57,6 +57,7 @@ from hindsight.analytics.heatmap_grid import (
 from hindsight.store.columns import EventColumns
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind as K
+from hindsight.store.reader import Capture
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 #: Fewer sessions than this and a result says its pattern may be noise.
@@ -625,6 +626,12 @@ class HeatmapEngine:
         if len(snaps) <= 1:  # nothing to choose: no need to read pageviews
             return [(snap, None) for snap in snaps]
         rows = []
+        if (flt is None or flt == SessionFilter()) and isinstance(self.capture, Capture):
+            counts = [self.capture.snapshot_view_counts([snap.snapshot_id]) for snap in snaps]
+            if all(c is not None for c in counts):   # counted in the index, no row read
+                rows = [(snap, c[1]) for snap, c in zip(snaps, counts)]
+                rows.sort(key=lambda r: (-r[1], r[0].width, r[0].snapshot_id))
+                return rows
         allowed = self.session_lookup(flt)
         for snap in snaps:
             sess = self._snapshot(snap.snapshot_id).pv.session
@@ -681,10 +688,8 @@ class HeatmapEngine:
         for i, d in enumerate(parts):
             c = self._clicks(d)
             cl.append(c)
-            elmap = (np.arange(len(em), dtype=np.int32) if d is base
-                     else element_keys_match(d.elements.selector, em.selector))
-            px, py, bt, status = project_clicks(c.x, c.y, c.target, d.elements.boxes, elmap, em.boxes,
-                                                bw / max(1, d.width), bh / max(1, d.height))
+            px, py, bt, status = _project_source(c.x, c.y, c.target, d.elements, d.width, d.height, d is base,
+                                                 em, bw, bh)
             xs.append(px), ys.append(py), tg.append(bt), st.append(status)
             cs.append(np.full(px.size, i, dtype=np.int32))
         x, y, status = cat(xs), cat(ys), cat(st)
@@ -760,6 +765,8 @@ class HeatmapEngine:
                 "session": c.session[m], "rage": c.rage[m], "dead": self._dead(data, c)[m]}
 
     def _pv_keep(self, data: _SnapshotData, flt: SessionFilter | None) -> np.ndarray:
+        if flt is None or flt == SessionFilter():   # every pageview (as _whole_click_part counts them)
+            return np.ones(data.pv.ids.size, dtype=bool)
         allowed = self.session_lookup(flt)
         return allowed[np.minimum(data.pv.session, self._max_sid)] & (data.pv.session <= self._max_sid)
 
@@ -781,18 +788,8 @@ class HeatmapEngine:
                 m = m & c.rage
             elif kind == "dead":
                 m = m & self._dead(data, c)
-            st = data.status[m]
-            cov["matched"] = int((st == MATCHED).sum())
-            cov["unmatched"] = int((st == UNMATCHED).sum())
-            cov["no_element"] = int((st == NO_ELEMENT).sum())
-            um = np.flatnonzero(m & (data.status == UNMATCHED))
-            if um.size:
-                src, tgt = data.click_src[um].astype(np.int64), data.src_target[um].astype(np.int64)
-                pairs, counts = np.unique(src * 1_000_000 + tgt, return_counts=True)
-                rows = [(data.src_selectors[p // 1_000_000][p % 1_000_000], int(data.src_width[p // 1_000_000]),
-                         int(n)) for p, n in zip(pairs.tolist(), counts.tolist())]
-                rows.sort(key=lambda r: (-r[2], r[0], r[1]))
-                cov["unmatched_elements"] = tuple(rows)
+            cov.update(_click_coverage(data.status, data.click_src, data.src_target, m, data.src_selectors,
+                                       data.src_width))
         if kind == "move":
             left = pv_keep & ~data.pv_in_band
             ls = {int(w): int(np.unique(data.pv.session[left & (pv_width == w)]).size)
@@ -836,6 +833,10 @@ class HeatmapEngine:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         pages = _norm_pages(pages)
         srcs = self.sources(int(snapshot_id), pages)
+        if kind == "click" and (flt is None or flt == SessionFilter()):
+            part = self._whole_click_part(srcs)
+            if part is not None:
+                return part
         if all(self._snapshot(s.snapshot_id).pv.ids.size == 0 for s in srcs):
             return self._empty_part(self._snapshot(int(snapshot_id)), srcs, kind)   # nobody viewed it (here)
         data = self._group(int(snapshot_id), pages)
@@ -848,6 +849,54 @@ class HeatmapEngine:
             pageviews = int(pv_keep.sum())
         part = _PARTIAL[kind](self, data, pv_keep, sessions, pageviews, kind)
         return replace(part, coverage=self._coverage(data, pv_keep, kind))
+
+    def _whole_click_part(self, srcs: list) -> "HeatmapPartial | None":
+        """The click map of every session without reading a session or pageview row: sample
+        sizes counted in the pageviews' snapshot index, clicks (x, y, target) read from their
+        chunks and projected as :meth:`_group_clicks` does. The common first map of a capture
+        (what the app and ``hindsight heatmap`` open with) thus costs the clicks, not the
+        sessions. None where it does not apply (format 1, a dataset partition, a capture
+        without the index, a group already loaded): then the general path runs. Gives the
+        same partial as the general path (tests/core/test_heatmap_whole.py)."""
+        cap = self.capture
+        base = srcs[0]
+        with self._lock:
+            loaded = any(k[0] == base.snapshot_id for k in self._groups)
+        if loaded or not isinstance(cap, Capture) or not cap.columnar:
+            return None
+        ids = [s.snapshot_id for s in srcs]
+        counts = cap.snapshot_view_counts(ids)
+        if counts is None:
+            return None
+        pageviews, sessions = counts
+        bw, bh = base.width, base.height
+        shape = grid_shape(bw, bh, self.cell_px)
+        em = cap.elements(base.snapshot_id)
+        head = _SnapshotData(base.snapshot_id, bw, bh, shape, em, None)
+        if pageviews == 0:
+            return self._empty_part(head, srcs, "click")
+        widths = sorted({int(s.width) for s in srcs})
+        per_width = tuple((w, sessions if len(widths) == 1 else
+                           cap.snapshot_view_counts([s.snapshot_id for s in srcs if s.width == w])[1]) for w in widths)
+        xs, ys, st, cs, tg, selectors = [], [], [], [], [], []
+        for i, s in enumerate(srcs):
+            els = em if i == 0 else cap.elements(s.snapshot_id)
+            got = [cap.snapshot_events(s.snapshot_id, (k,), columns=("x", "y", "target"), with_pageviews=False)[0]
+                   for k in (K.CLICK, K.TAP)]   # one kind at a time: a count needs no merged order
+            x, y, target = (np.concatenate([getattr(e, c) for e in got]) for c in ("x", "y", "target"))
+            px, py, _, status = _project_source(x, y, target, els, s.width, s.height, i == 0, em, bw, bh)
+            xs.append(px), ys.append(py), st.append(status), tg.append(target)
+            cs.append(np.full(px.size, i, dtype=np.int32))
+            selectors.append(els.selector)
+        status = np.concatenate(st)
+        cell = flat_cells(np.concatenate(xs), np.concatenate(ys), bw, bh, self.cell_px)
+        cell[status == UNMATCHED] = -1
+        sums = np.bincount(cell[cell >= 0], minlength=shape[0] * shape[1]).astype(np.float64)
+        cov = Coverage(base.snapshot_id, bw, base.device, "click", per_width, sessions=sessions,
+                       move_band=move_band_px(bw),
+                       **_click_coverage(status, np.concatenate(cs), np.concatenate(tg), None, tuple(selectors),
+                                         np.array([s.width for s in srcs], dtype=np.int64)))
+        return self._part(head, "click", sessions, pageviews, int(status.size), sums, coverage=cov)
 
     def _empty_part(self, data: _SnapshotData, srcs: list, kind: str) -> "HeatmapPartial":
         gh, gw = data.shape
@@ -937,13 +986,15 @@ class HeatmapEngine:
 
     def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
                     flt: SessionFilter | None = None,
-                    pages: tuple[int, ...] | None = None) -> list[tuple[int, int, int]]:
+                    pages: tuple[int, ...] | None = None, with_distance: bool = False) -> list[tuple[int, int, int]]:
         """Clicks within ``radius_px`` CSS px of (x, y): ``(session_id, t_ms, pageview_id)``.
 
         ``kind`` "rage" or "dead" keeps only those clicks; other kinds list all clicks.
         Sorted by distance from (x, y), nearest first; ``t_ms`` is ms since session start,
         ready to open the replay at that moment. Clicks of other widths count where they are
         drawn (through their element); unmatched clicks are not drawn, so not listed.
+        ``with_distance``: the same rows as arrays (sessions, t_ms, pageview ids, squared
+        distances), which a dataset's partitions return for an exact merge.
         """
         data = self._group(int(snapshot_id), _norm_pages(pages))
         allowed = self.session_lookup(flt)
@@ -957,6 +1008,8 @@ class HeatmapEngine:
         idx = np.flatnonzero(m & (d2 <= float(radius_px) ** 2))
         idx = idx[np.argsort(d2[idx], kind="stable")]
         pv_ids = data.pv.ids[c.pv[idx]]
+        if with_distance:   # a dataset partition's rows, merged by (distance, pageview, time)
+            return c.session[idx].astype(np.int64), c.t[idx].astype(np.int64), pv_ids.astype(np.int64), d2[idx]
         return [(int(s), int(t), int(p)) for s, t, p in zip(c.session[idx], c.t[idx], pv_ids)]
 
     def compare(self, snapshot_id: int, kind: str, flt_a: SessionFilter | None,
@@ -983,6 +1036,33 @@ class HeatmapEngine:
             self._groups.clear()
             self._allowed.clear()
             self._sessions_loaded = False
+
+
+def _project_source(x, y, target, src_elements, src_width: int, src_height: int, is_base: bool,
+                    base_elements, base_width: int, base_height: int):
+    """One source snapshot's clicks projected onto the base (``project_clicks``): (px, py,
+    base target, status)."""
+    elmap = (np.arange(len(base_elements), dtype=np.int32) if is_base
+             else element_keys_match(src_elements.selector, base_elements.selector))
+    return project_clicks(x, y, target, src_elements.boxes, elmap, base_elements.boxes,
+                          base_width / max(1, src_width), base_height / max(1, src_height))
+
+
+def _click_coverage(status, click_src, src_target, m, src_selectors, src_width) -> dict:
+    """Coverage counts of the clicks ``m`` selects (None: all): matched, unmatched, no element,
+    and the unmatched clicks per (source element, width), most first."""
+    st = status if m is None else status[m]
+    out = {"matched": int((st == MATCHED).sum()), "unmatched": int((st == UNMATCHED).sum()),
+           "no_element": int((st == NO_ELEMENT).sum())}
+    um = np.flatnonzero(status == UNMATCHED if m is None else m & (status == UNMATCHED))
+    if um.size:
+        src, tgt = click_src[um].astype(np.int64), src_target[um].astype(np.int64)
+        pairs, counts = np.unique(src * 1_000_000 + tgt, return_counts=True)
+        rows = [(src_selectors[p // 1_000_000][p % 1_000_000], int(src_width[p // 1_000_000]),
+                 int(n)) for p, n in zip(pairs.tolist(), counts.tolist())]
+        rows.sort(key=lambda r: (-r[2], r[0], r[1]))
+        out["unmatched_elements"] = tuple(rows)
+    return out
 
 
 def _norm_pages(pages) -> tuple[int, ...] | None:

@@ -5,10 +5,18 @@
   capture into numpy, against ``np.load`` of the same three columns from ``.npy`` files.
 - ``format2.first_click_map``: a fresh process opens the capture and computes the click map
   of the landing page (desktop), then the same map after a filter change; against a fresh
-  process running DuckDB over a Parquet file of the same clicks to the same grid. Peak RSS
-  of each process (``resource.getrusage`` in the child).
+  process running DuckDB over a Parquet file of the same clicks to the same grid. Both
+  sides bin the clicks into the same cells and blur them with the same ``blur``; ours also
+  counts the sample (sessions, pageviews) and the coverage (matched / unmatched clicks).
+  "first" is from after the imports to the result; "process" is the whole child process
+  (interpreter start, imports, result) as the parent measures it. Peak RSS of each process
+  (``VmHWM`` in the child).
+- ``format2.signals_memory``: every signal of the capture in a fresh process, a batch of
+  sessions at a time against all at once: time and peak RSS.
 - ``format2.write``: ``CaptureWriter`` (BLOBs and chunks) events/s against the floor of
-  packing the same records with ``tobytes`` and one ``executemany`` of BLOB rows.
+  packing the same records with ``tobytes`` and one ``executemany`` of BLOB rows; and
+  against that floor writing the same bytes as the writer does (the BLOBs and, as BLOB rows
+  too, the chunk columns): what is left once the second copy of every event is paid.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ def bench_read_clicks(ctx) -> dict:
         gen = time.perf_counter() - t0
         with open_capture(path) as cap:
             snap = cap.snapshots()[0].snapshot_id
-            ev, sids, _ = cap.snapshot_events(snap, (K.CLICK,), columns=("x", "y"))
+            ev, sids, _ = cap.snapshot_events(snap, (K.CLICK,), columns=("x", "y"), with_pageviews=False)
             files = {name: Path(tmp) / f"{name}.npy" for name in ("x", "y", "session_id")}
             np.save(files["x"], np.ascontiguousarray(ev.x))
             np.save(files["y"], np.ascontiguousarray(ev.y))
@@ -65,9 +73,9 @@ def bench_read_clicks(ctx) -> dict:
             n = len(ev)
             del ev, sids
             ours, base, ours_cpu, base_cpu = [], [], [], []
-            for _ in range(ROUNDS):
+            for _ in range(3 * ROUNDS):   # ~50 ms a round: more rounds steady the medians
                 t, c = time.perf_counter(), time.process_time()
-                ev, sids, _ = cap.snapshot_events(snap, (K.CLICK,), columns=("x", "y"))
+                ev, sids, _ = cap.snapshot_events(snap, (K.CLICK,), columns=("x", "y"), with_pageviews=False)
                 ours.append(time.perf_counter() - t)
                 ours_cpu.append(time.process_time() - c)
                 del ev, sids
@@ -76,13 +84,17 @@ def bench_read_clicks(ctx) -> dict:
                 base.append(time.perf_counter() - t)
                 base_cpu.append(time.process_time() - c)
                 del arrays
+            chunks = cap._query("SELECT count(*) FROM event_chunks WHERE snapshot_id = ? AND kind = ?",
+                                (snap, int(K.CLICK)))[0][0]
+            page_size = cap._query("PRAGMA page_size")[0][0]
             cap.tables.discard("event_chunks")   # the format-1 path: every BLOB of the snapshot
             t = time.perf_counter()
             cap.snapshot_events(snap, (K.CLICK,))
             blob = time.perf_counter() - t
         size_mb = path.stat().st_size / 2**20
     a, b = _median(ours), _median(base)
-    return {"clicks": n, "capture_write_seconds": round(gen, 2), "file_mb": round(size_mb, 1),
+    return {"clicks": n, "chunks": chunks, "page_size": page_size,
+            "capture_write_seconds": round(gen, 2), "file_mb": round(size_mb, 1),
             "chunks_seconds": round(a, 4), "npy_seconds": round(b, 4), "ratio_vs_npy": round(a / b, 2),
             "chunks_cpu_seconds": round(_median(ours_cpu), 4), "npy_cpu_seconds": round(_median(base_cpu), 4),
             "format1_blob_seconds": round(blob, 3)}
@@ -142,8 +154,11 @@ print(json.dumps({"first": t1 - ti, "imports": ti - t0, "cpu": c1 - ci, "points"
 
 
 def _child(code: str, *args) -> dict:
+    t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["process"] = time.perf_counter() - t
+    return res
 
 
 def bench_first_click_map(ctx) -> dict:
@@ -178,6 +193,8 @@ def bench_first_click_map(ctx) -> dict:
             "duckdb_cpu_seconds": round(_median([r["cpu"] for r in duck]), 3),
             "imports_seconds": round(_median([r["imports"] for r in ours]), 3),
             "duckdb_imports_seconds": round(_median([r["imports"] for r in duck]), 3),
+            "process_seconds": round(_median([r["process"] for r in ours]), 3),
+            "duckdb_process_seconds": round(_median([r["process"] for r in duck]), 3),
             "peak_rss_mb": round(max(r["rss_mb"] for r in ours)),
             "duckdb_peak_rss_mb": round(max(r["rss_mb"] for r in duck)),
             "filter_change_seconds": round(f, 3), "filter_change_ratio_vs_first": round(f / a, 2)}
@@ -191,7 +208,7 @@ def bench_write_chunks(ctx) -> dict:
     ev = EventColumns.from_arrays(np.sort(rng.integers(0, 60_000, per)), rng.integers(0, 8, per),
                                   rng.integers(0, 1440, per), rng.integers(0, 5000, per))
     session = {"start_ms": 0, "device": "desktop", "viewport_w": 1440, "viewport_h": 900}
-    ours, floor = [], []
+    ours, floor, both = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(3):
             t = time.perf_counter()
@@ -203,33 +220,88 @@ def bench_write_chunks(ctx) -> dict:
                 w.add_session(session, pv)
             w.close()
             ours.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            con = sqlite3.connect(Path(tmp) / f"f{r}.sqlite", isolation_level=None)
-            con.execute("PRAGMA journal_mode=OFF")
-            con.execute("PRAGMA synchronous=OFF")
-            con.execute("PRAGMA page_size=16384")
-            con.execute("CREATE TABLE pageviews (pageview_id INTEGER PRIMARY KEY, n INTEGER, events BLOB)")
-            con.execute("BEGIN")
-            rows = []
-            for i in range(n_pv):
-                rows.append((i + 1, per, ev.pack()))
-                if len(rows) >= 20_000:
-                    con.executemany("INSERT INTO pageviews VALUES (?, ?, ?)", rows)
-                    rows = []
-            con.executemany("INSERT INTO pageviews VALUES (?, ?, ?)", rows)
-            con.execute("COMMIT")
-            con.close()
-            floor.append(time.perf_counter() - t)
-    a, b = _median(ours), _median(floor)
+            floor.append(_floor(Path(tmp) / f"f{r}.sqlite", ev, n_pv, chunks=False))
+            both.append(_floor(Path(tmp) / f"b{r}.sqlite", ev, n_pv, chunks=True))
+    a, b, c = _median(ours), _median(floor), _median(both)
     n = n_pv * per
     return {"events": n, "writer_events_per_s": round(n / a), "floor_events_per_s": round(n / b),
-            "ratio_vs_floor": round(a / b, 2)}
+            "ratio_vs_floor": round(a / b, 2), "floor_same_bytes_events_per_s": round(n / c),
+            "ratio_vs_floor_same_bytes": round(a / c, 2)}
+
+
+def _floor(path: Path, ev: EventColumns, n_pv: int, chunks: bool) -> float:
+    """Seconds to write ``n_pv`` pageviews of ``ev`` as BLOB rows (``pack`` + ``executemany``)
+    and, with ``chunks``, the same events again as the writer's chunk columns, as BLOB rows."""
+    import sqlite3
+
+    from hindsight.store.chunks import CHUNK_ROWS, RAW
+    from hindsight.store.schema import PAGE_SIZE
+
+    t = time.perf_counter()
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    con.execute("CREATE TABLE pageviews (pageview_id INTEGER PRIMARY KEY, n INTEGER, events BLOB)")
+    con.execute("CREATE TABLE chunks (n INTEGER, x BLOB, y BLOB, t BLOB, target BLOB, value BLOB, seq BLOB)")
+    con.execute("BEGIN")
+    rows = []
+    for i in range(n_pv):
+        rows.append((i + 1, len(ev), ev.pack()))
+        if len(rows) >= 20_000:
+            con.executemany("INSERT INTO pageviews VALUES (?, ?, ?)", rows)
+            rows = []
+    con.executemany("INSERT INTO pageviews VALUES (?, ?, ?)", rows)
+    if chunks:
+        per = len(ev)
+        for a in range(0, n_pv * per, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, n_pv * per - a)
+            idx = np.arange(a, a + m) % per
+            cols = {"x": ev.x, "y": ev.y, "t": ev.t, "target": ev.target, "value": ev.value,
+                    "seq": np.arange(per, dtype=np.uint32)}
+            con.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (m, *(cols[c][idx].astype(RAW[c]).tobytes() for c in ("x", "y", "t", "target", "value", "seq"))))
+    con.execute("COMMIT")
+    con.close()
+    return time.perf_counter() - t
 
 
 bench_write_chunks.needs_capture = False
+
+_SIGNALS = _PEAK + r"""
+import json, sys, time
+from hindsight.store import open_capture
+from hindsight.analytics import signals
+if sys.argv[2] == "whole":
+    signals.SIGNAL_BATCH_SESSIONS = 10**12
+cap = open_capture(sys.argv[1])
+t, c = time.perf_counter(), time.process_time()
+table = signals.compute_signals(cap)
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "signals": len(table),
+                  "rss_mb": peak_mb()}))
+"""
+
+
+def bench_signals_memory(ctx) -> dict:
+    """Every signal of the capture in a fresh process: a batch of sessions at a time (what
+    ``compute_signals`` does) against all sessions' events at once; time and peak memory."""
+    ours, whole = [], []
+    for _ in range(2):
+        ours.append(_child(_SIGNALS, ctx.path, "batches"))
+        whole.append(_child(_SIGNALS, ctx.path, "whole"))
+    assert ours[0]["signals"] == whole[0]["signals"]
+    return {"sessions": ctx.sessions, "signals": ours[0]["signals"],
+            "batched_seconds": round(_median([r["seconds"] for r in ours]), 2),
+            "batched_cpu_seconds": round(_median([r["cpu"] for r in ours]), 2),
+            "batched_peak_rss_mb": round(max(r["rss_mb"] for r in ours)),
+            "whole_seconds": round(_median([r["seconds"] for r in whole]), 2),
+            "whole_cpu_seconds": round(_median([r["cpu"] for r in whole]), 2),
+            "whole_peak_rss_mb": round(max(r["rss_mb"] for r in whole))}
+
 
 BENCHMARKS = [
     ("format2.read_clicks", bench_read_clicks),
     ("format2.first_click_map", bench_first_click_map),
     ("format2.write", bench_write_chunks),
+    ("format2.signals_memory", bench_signals_memory),
 ]

@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from hindsight.cli.args import non_negative_float, non_negative_int
-from hindsight.cli.output import duration, iso, print_json, print_json_fast, print_table
+from hindsight.cli.output import duration, iso, print_json, print_table, write_text
 from hindsight.store import CaptureError, SessionFilter, open_capture
 from hindsight.text import plural
 
@@ -225,6 +225,67 @@ def session_rows(table: dict, urls: dict[int, str], limit: int) -> list[dict]:
     return [dict(zip(keys, row)) for row in zip(*values)]
 
 
+def sessions_json(table: dict, urls: dict[int, str], limit: int, count: int) -> str:
+    """``{"count": count, "sessions": session_rows(...)}`` as ``json.dumps(indent=2)`` writes
+    it, byte for byte (see ``sessions_json_parts``)."""
+    return "".join(sessions_json_parts(table, urls, limit, count))
+
+
+#: Rows per piece of ``hindsight sessions --json`` output (bounded memory at any size).
+JSON_ROWS_PER_PART = 16_384
+
+
+def sessions_json_parts(table: dict, urls: dict[int, str], limit: int, count: int):
+    """The JSON text of ``sessions_json`` in pieces of ``JSON_ROWS_PER_PART`` rows, built
+    column-wise: each column becomes a list of JSON texts (a distinct string encoded once, by
+    the json module), then one ``str.join`` interleaves them with the fixed keys. No dict per
+    row: at 100k sessions the rows' dicts cost more than all the rest of the command."""
+    import json
+    from itertools import chain, repeat
+
+    if not limit:
+        yield '{\n  "count": %d,\n  "sessions": []\n}' % count
+        return
+    keys = ("session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
+            "converted", "pageviews", "events", "entry_page", "exit_page")
+    known = np.array(sorted(urls), dtype=np.int64)
+    names = np.array([urls[int(p)] for p in known] + [""], dtype=object)
+    enc: dict[str, str] = {}
+
+    def texts(values):
+        for v in set(values) - enc.keys():
+            enc[v] = json.dumps(v)
+        return list(map(enc.__getitem__, values))
+
+    def pages(ids):
+        if not urls:
+            return [""] * len(ids)
+        pos = np.searchsorted(known, ids)
+        pos[(pos >= len(known)) | (known[np.minimum(pos, len(known) - 1)] != ids)] = len(known)
+        return names[pos].tolist()
+
+    yield '{\n  "count": %d,\n  "sessions": [\n' % count
+    for lo in range(0, limit, JSON_ROWS_PER_PART):
+        hi = min(limit, lo + JSON_ROWS_PER_PART)
+        n = hi - lo
+
+        def ints(name):
+            return list(map(str, table[name][lo:hi].tolist()))
+
+        cols = [ints("session_id"), ints("start_ms"), ints("duration_ms")]
+        cols += [texts(table[name][lo:hi].tolist()) for name in ("device", "browser", "os", "country", "source")]
+        cols += [np.where(table["converted"][lo:hi] != 0, "true", "false").tolist(),
+                 ints("pageview_count"), ints("event_count"),
+                 texts(pages(table["entry_page_id"][lo:hi])), texts(pages(table["exit_page_id"][lo:hi]))]
+        first = '    {\n      "session_id": '
+        streams = [[first if lo == 0 else ",\n" + first] + [",\n" + first] * (n - 1), cols[0]]
+        for key, col in zip(keys[1:], cols[1:]):
+            streams += [repeat(f',\n      "{key}": ', n), col]
+        streams.append(repeat("\n    }", n))
+        yield "".join(chain.from_iterable(zip(*streams)))
+    yield "\n  ]\n}"
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         from hindsight.cli import UsageError
@@ -238,10 +299,10 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         urls = {p.page_id: p.url for p in cap.pages()}
     n = len(table["session_id"])
     limit = n if args.limit is None else min(n, args.limit)
-    rows = session_rows(table, urls, limit)
     if args.json:
-        print_json_fast({"count": n, "sessions": rows})
+        write_text(sessions_json_parts(table, urls, limit, n))
         return 0
+    rows = session_rows(table, urls, limit)
     print_table(
         ["id", "start (UTC)", "duration", "device", "browser", "os", "country", "source", "conv", "pages", "events"],
         [[r["session_id"], iso(r["start_ms"]), duration(r["duration_ms"]), r["device"], r["browser"], r["os"],

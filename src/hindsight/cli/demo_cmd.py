@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "parallel: the same visitors as --out for the same seed")
     p.add_argument("--sessions", type=positive_int, default=2000, metavar="N", help="number of visitors (default 2000)")
     p.add_argument("--seed", type=non_negative_int, default=7, metavar="S", help="random seed; the same seed gives the same capture")
+    p.add_argument("--replicate-from", default=None, metavar="DATASET",
+                   help="with --dataset: build it fast by replicating the sessions of DATASET (a smaller "
+                        "demo dataset) under new ids, on the same days (for benchmarks at 1M sessions)")
     p.add_argument("--force", action="store_true",
                    help="replace FILE even if it exists (bookmarks stored in it are lost)")
     p.add_argument("--no-open", action="store_true", help="do not open the app afterwards")
@@ -41,6 +44,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.sessions < 1:
         raise UsageError("--sessions must be at least 1")
+    if args.replicate_from is not None and args.dataset is None:
+        raise UsageError("--replicate-from needs --dataset DIR")
     if args.dataset is not None:
         return _demo_dataset(args)
     out = Path(args.out)
@@ -71,6 +76,14 @@ def _demo_dataset(args: argparse.Namespace) -> int:
 
     if not args.dataset.strip():
         raise UsageError("--dataset: an empty path: give a folder or URL")
+    if args.replicate_from:
+        from hindsight.dataset.replicate import replicate_dataset
+
+        summary = replicate_dataset(args.dataset, args.sessions, args.replicate_from, overwrite=args.force)
+        print(f"wrote {summary['path']}: {plural(summary['sessions'], 'session')}, {summary['events']:,} events "
+              f"in {summary['seconds']:.1f} s: {summary['copies']} copies of {args.replicate_from} "
+              f"(replicated, not simulated; {summary['workers']} worker process(es))")
+        return 0
     summary = generate_demo_dataset(args.dataset, sessions=args.sessions, seed=args.seed, overwrite=args.force)
     print(f"wrote {summary['path']}: {plural(summary['sessions'], 'session')}, {summary['events']:,} events "
           f"in {summary['seconds']:.1f} s ({summary['workers']} worker process(es))")

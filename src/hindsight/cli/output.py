@@ -35,6 +35,24 @@ def print_json_fast(obj: Any) -> None:
     buffer.flush()
 
 
+def write_text(parts) -> None:
+    """The text pieces ``parts`` (a str, or an iterable of str) and a newline to stdout,
+    written as bytes piece by piece (a 40 MB answer is never held twice)."""
+    parts = [parts] if isinstance(parts, str) else parts
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    for part in parts:
+        if buffer is None:   # a text-only stream (e.g. redirected in a test)
+            sys.stdout.write(part)
+        else:
+            buffer.write(part.encode())
+    if buffer is None:
+        sys.stdout.write("\n")
+        return
+    buffer.write(b"\n")
+    buffer.flush()
+
+
 def _default(o: Any) -> Any:
     if hasattr(o, "tolist"):
         return o.tolist()

@@ -72,11 +72,17 @@ class DatasetCollector(Collector):
     def _ensure_capture(self) -> None:
         fs, root = filesystem(self.dataset)
         try:
-            open_dataset(self.dataset)
-            return
+            existing = open_dataset(self.dataset)
         except CaptureError:
             if fs.exists(os.path.join(root, layout.META_FILE)):
                 raise   # a dataset that is damaged or newer: do not touch it
+        else:
+            if existing.meta.get("version") != layout.FORMAT_VERSION:
+                raise CaptureError(os.path.join(root, layout.META_FILE),
+                                   f"is a dataset of version {existing.meta.get('version')}: collectors add "
+                                   f"version-{layout.FORMAT_VERSION} part files only; re-export it (hindsight "
+                                   "extract, then export dataset) or collect into a new dataset")
+            return
         from hindsight import __version__
 
         write_meta(fs, root, layout.meta_document("lengths-only" if self.mask else "none",

@@ -55,7 +55,7 @@ def _simulate_to_parts(url: str, seed: int, start: int, stop: int, ids: dict, wr
 
     fs, root = filesystem(url)
     # a worker's visitors span every day of the demo: room for a row group per day or so
-    parts = SessionParts(fs, root, writer, max_buffered=16 * layout.EVENTS_ROW_GROUP)
+    parts = SessionParts(fs, root, writer, max_buffered=8 * layout.EVENTS_ROW_GROUP)
     planted: list[tuple] = []
     try:
         for i in range(start, stop):
@@ -75,7 +75,7 @@ def _simulate_to_parts(url: str, seed: int, start: int, stop: int, ids: dict, wr
                 cols.update(session_id=np.full(n, sid, np.int64), pageview_id=np.full(n, pv_id, np.int64),
                             snapshot_id=np.full(n, snap_id, np.int64))
                 ev_parts.append(cols)
-            events = {c: np.concatenate([e[c] for e in ev_parts]) for c in layout.EVENTS_SCHEMA.names}
+            events = {c: np.concatenate([e[c] for e in ev_parts]) for c in layout.EVENTS_SCHEMA_V1.names}
             row = complete_session(dict(s.row, session_id=sid), pv_rows, len(events["t"]))
             parts.add(row, pv_rows, events)
             planted.extend((sid, p.kind, p.t_ms, p.end_ms, p.selector, p.detail) for p in s.planted)

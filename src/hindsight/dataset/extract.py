@@ -170,8 +170,9 @@ def _copy_sessions(ds: Dataset, writer, day: str, ids: np.ndarray, page_map, sna
     sessions = ds.table("sessions", filter=on_day & in_batch).sort_by("session_id").to_pylist()
     pvs = ds.table("pageviews", filter=on_day & in_batch).sort_by(
         [("session_id", "ascending"), ("seq", "ascending")])
-    ev = ds.table("events", columns=["pageview_id", *layout.EVENT_VALUE_COLUMNS], filter=on_day & in_batch)
-    ev = ev.sort_by([("pageview_id", "ascending"), ("t", "ascending")])
+    ev = ds.table("events", columns=["pageview_id", *layout.EVENT_VALUE_COLUMNS,
+                                     *(["n"] if ds.version >= 2 else [])], filter=on_day & in_batch)
+    ev = ev.sort_by(ds.event_order())
     ev_pv = ev.column("pageview_id").to_numpy()
     cols = {c: ev.column(c).to_numpy() for c in layout.EVENT_VALUE_COLUMNS}
     if strings.size and len(ev_pv):

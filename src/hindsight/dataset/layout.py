@@ -3,7 +3,7 @@
 A capture dataset is a folder (or an fsspec URL: ``file://``, ``s3://`` through s3fs when it
 is installed) of Parquet tables holding the same rows as a capture file::
 
-    meta.json                                 {"format": "hindsight-dataset", "version": 1, ...}
+    meta.json                                 {"format": "hindsight-dataset", "version": 2, ...}
     pages/part-*.parquet                      PAGES_SCHEMA
     snapshots/part-*.parquet                  SNAPSHOTS_SCHEMA (image: "images/<snapshot_id>.png")
     images/<snapshot_id>.png
@@ -12,7 +12,9 @@ is installed) of Parquet tables holding the same rows as a capture file::
     planted/part-*.parquet                    PLANTED_SCHEMA (demo ground truth; optional)
     sessions/day=YYYY-MM-DD/part-*.parquet    SESSIONS_SCHEMA
     pageviews/day=YYYY-MM-DD/part-*.parquet   PAGEVIEWS_SCHEMA (no events blob)
-    events/day=YYYY-MM-DD/part-*.parquet      EVENTS_SCHEMA, sorted by (pageview_id, t)
+    events/day=YYYY-MM-DD/part-*.parquet      EVENTS_SCHEMA, row groups of one kind each, sorted by
+                                              (kind, pageview_id, n); ``n`` is the event's index in
+                                              its pageview (time order, ties as recorded)
 
 ``day`` is the UTC date of the session's start (``day=unknown`` when the start is not a
 calendar date, see ``hindsight.store.records.date_known``); a session's pageviews and events
@@ -30,9 +32,14 @@ write the same catalog row: readers keep one row per key (``CATALOG_KEYS``). A c
 sessions part files list in their footer (key ``hindsight.tags``) the spool instances they hold.
 
 Part files are written under a name starting with ``.`` (which Parquet readers skip) and
-renamed into place when complete, so readers never see a half-written file. Events row
-groups hold whole sessions (about ``EVENTS_ROW_GROUP`` events), so one session is one small
-read; a part file holds at most about ``MAX_PART_EVENTS`` events.
+renamed into place when complete, so readers never see a half-written file. Events are
+written in batches of whole sessions (about ``EVENTS_ROW_GROUP`` events), each batch as one row
+group per event kind, so a per-kind question (a click heatmap reads clicks and taps) skips the
+other kinds' row groups by their ``kind`` statistics, and one session is a few small reads (the
+``session_id`` statistics); a part file holds at most about ``MAX_PART_EVENTS`` events.
+
+Version 1 (before 2026-12) had no ``n`` column and one row group per batch sorted by
+(pageview_id, t); it is still read (``EVENTS_SCHEMA_V1``), at the old speed.
 """
 
 from __future__ import annotations
@@ -42,7 +49,9 @@ from datetime import datetime, timezone
 import pyarrow as pa
 
 FORMAT_NAME = "hindsight-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Dataset versions this Hindsight reads (1: events sorted by pageview, no ``n`` column).
+READABLE_VERSIONS = (1, 2)
 META_FILE = "meta.json"
 IMAGES_DIR = "images"
 UNKNOWN_DAY = "unknown"
@@ -52,8 +61,9 @@ DAY_TABLES = ("sessions", "pageviews", "events")
 #: Tables of the whole dataset (``<table>/part-*.parquet``).
 GLOBAL_TABLES = ("pages", "snapshots", "elements", "strings", "planted")
 
-#: Events per row group (whole sessions: a group closes at the first session boundary past it).
-EVENTS_ROW_GROUP = 65_536
+#: Events per written batch (whole sessions: a batch closes at the first session boundary past
+#: it); a batch is written as one row group per event kind.
+EVENTS_ROW_GROUP = 262_144
 #: Events per part file before the writer starts the next one (~10 bytes an event compressed).
 MAX_PART_EVENTS = 8_000_000
 #: Parquet compression of every table.
@@ -70,7 +80,10 @@ EVENTS_SCHEMA = pa.schema([
     ("y", pa.int32()),
     ("target", pa.int16()),    # element index in the snapshot's element map, -1 none
     ("value", pa.int32()),
+    ("n", pa.uint32()),        # index of the event in its pageview (time order; ties as recorded)
 ])
+#: Version 1's event columns (no ``n``; rows sorted by (pageview_id, t)).
+EVENTS_SCHEMA_V1 = pa.schema([f for f in EVENTS_SCHEMA if f.name != "n"])
 #: The ``hindsight.store.columns.EventColumns`` fields, in that order.
 EVENT_VALUE_COLUMNS = ("t", "kind", "x", "y", "target", "value")
 

@@ -2,8 +2,9 @@
 
 ``SessionParts`` takes whole sessions (a session row, its pageview rows and its events with
 their ids) and writes them to ``sessions/``, ``pageviews/`` and ``events/day=D/`` part files
-of one writer. Events are written in row groups of about ``layout.EVENTS_ROW_GROUP`` events
-holding whole sessions, each sorted by (pageview_id, t). A part file closes (renamed into
+of one writer. Events are written in batches of about ``layout.EVENTS_ROW_GROUP`` events
+holding whole sessions, each batch as one row group per kind sorted by (pageview_id, n)
+(``kind_row_groups``). A part file closes (renamed into
 place) at ``max_part_events`` events, or on ``close_parts`` (the collector's timer).
 """
 
@@ -22,7 +23,31 @@ from hindsight.dataset.store import PartWriter
 #: Key of the sessions part files' metadata listing the tags of their sessions (JSON list).
 TAGS_KEY = "hindsight.tags"
 
-_EVENT_DTYPES = {f.name: np.dtype(f.type.to_pandas_dtype()) for f in layout.EVENTS_SCHEMA}
+#: The columns a writer passes (``n`` is computed here).
+_EVENT_DTYPES = {f.name: np.dtype(f.type.to_pandas_dtype()) for f in layout.EVENTS_SCHEMA_V1}
+
+
+def kind_row_groups(cols: dict[str, np.ndarray]) -> list[pa.Table]:
+    """Events (``EVENTS_SCHEMA_V1`` columns, any order) as row groups of one kind each, sorted
+    by (pageview_id, n) where ``n`` numbers each pageview's events in (t, given order)."""
+    order = np.lexsort((cols["t"], cols["pageview_id"]))   # stable: ties keep their order
+    pv = cols["pageview_id"][order]
+    total = pv.size
+    starts = np.flatnonzero(np.r_[True, pv[1:] != pv[:-1]]) if total else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, total])
+    n = (np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)).astype(np.uint32)
+    by_kind = np.argsort(cols["kind"][order], kind="stable")
+    rows = order[by_kind]
+    n = n[by_kind]
+    kinds = cols["kind"][rows]
+    bounds = np.flatnonzero(np.r_[True, kinds[1:] != kinds[:-1], True]) if total else np.zeros(1, np.int64)
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        sel = rows[a:b]
+        data = {name: cols[name][sel] for name in _EVENT_DTYPES}
+        data["n"] = n[a:b]
+        out.append(pa.table(data, schema=layout.EVENTS_SCHEMA))
+    return out
 
 
 def _rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
@@ -105,8 +130,8 @@ class SessionParts:
         parts = self._open(day_name, day)
         if day.events:
             cols = {name: np.concatenate([e[name] for e in day.events]) for name in _EVENT_DTYPES}
-            order = np.lexsort((cols["t"], cols["pageview_id"]))   # stable: ties keep their order
-            parts["events"].write(pa.table({n: c[order] for n, c in cols.items()}, schema=layout.EVENTS_SCHEMA))
+            for group in kind_row_groups(cols):
+                parts["events"].write(group)
         if day.pageviews:
             rows = sorted(day.pageviews)   # by pageview_id
             parts["pageviews"].write(_rows_table(rows, layout.PAGEVIEWS_SCHEMA))

@@ -228,12 +228,26 @@ class Dataset:
                                 if name in layout.DAY_TABLES else None)
                 try:
                     self._datasets[name] = pads.dataset(
-                        folder, schema=layout.SCHEMAS[name] if partitioning is None
-                        else pa.schema([*layout.SCHEMAS[name], ("day", pa.string())]),
+                        folder, schema=self.schema(name) if partitioning is None
+                        else pa.schema([*self.schema(name), ("day", pa.string())]),
                         format="parquet", filesystem=self._afs, partitioning=partitioning)
                 except (pa.ArrowException, OSError) as exc:
                     raise CaptureError(folder, f"cannot be read: {exc}") from None
         return self._datasets[name]
+
+    @property
+    def version(self) -> int:
+        return int(self.meta.get("version", 1))
+
+    def schema(self, name: str) -> pa.Schema:
+        """The schema of table ``name`` in this dataset's version."""
+        if name == "events" and self.version < 2:
+            return layout.EVENTS_SCHEMA_V1
+        return layout.SCHEMAS[name]
+
+    def event_order(self) -> list[tuple[str, str]]:
+        """The sort keys putting events in (pageview, time) order, ties as recorded."""
+        return [("pageview_id", "ascending"), ("n" if self.version >= 2 else "t", "ascending")]
 
     def files(self, name: str) -> list[str]:
         d = self.dataset(name)
@@ -244,7 +258,7 @@ class Dataset:
         pyarrow expression ``filter``. A corrupt part file raises ``CaptureError`` naming it."""
         d = self.dataset(name)
         cols = list(columns) if columns is not None else None
-        schema = layout.SCHEMAS[name]
+        schema = self.schema(name)
         if d is None:
             keep = cols if cols is not None else schema.names
             return pa.table({c: pa.array([], type=schema.field(c).type) for c in keep if c in schema.names})
@@ -319,7 +333,7 @@ class Dataset:
         where = (pads.field("session_id") == int(session_id)) & (pads.field("day") == (day or ""))
         pvs = self.table("pageviews", filter=where).sort_by("seq")
         ev = self.table("events", filter=where)
-        ev = ev.sort_by([("pageview_id", "ascending"), ("t", "ascending")])
+        ev = ev.sort_by(self.event_order())
         pv_ids = pvs.column("pageview_id").to_numpy()
         order = np.argsort(pv_ids, kind="stable")
         ev_pv = ev.column("pageview_id").to_numpy()

@@ -90,6 +90,8 @@ def _close_local() -> None:
 
 
 def _partition(url: str, day: str) -> Partition:
+    """The partition of a task: ``day`` is a ``DayRef`` carrying its part files (listed by the
+    client for this analysis), read with the footers this worker process has cached."""
     return cached_dataset(url).partition(day)
 
 
@@ -101,7 +103,48 @@ def _partition(url: str, day: str) -> Partition:
 def _heatmap_task(url, day, snapshot_id, kind, flt, cell_px, pages=None):
     from hindsight.analytics.heatmap import HeatmapEngine
 
-    return HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    part = HeatmapEngine(_partition(url, day), cell_px=cell_px).partial(snapshot_id, kind, flt, pages)
+    return pack_partial(part)
+
+
+class PackedSums:
+    """A heatmap partial's cell sums sent sparse (most cells of a click map are 0): exact."""
+
+    __slots__ = ("size", "dtype", "index", "values")
+
+    def __init__(self, sums: np.ndarray):
+        self.size, self.dtype = sums.size, sums.dtype
+        self.index = np.flatnonzero(sums).astype(np.int32 if sums.size < 2**31 else np.int64)
+        self.values = sums[self.index]
+
+    def __getstate__(self):
+        return (self.size, self.dtype, self.index, self.values)
+
+    def __setstate__(self, state):
+        self.size, self.dtype, self.index, self.values = state
+
+    def unpack(self) -> np.ndarray:
+        out = np.zeros(self.size, dtype=self.dtype)
+        out[self.index] = self.values
+        return out
+
+
+def pack_partial(part):
+    """A ``HeatmapPartial`` with its cell sums packed when sparse (a task's result: about 1 MB
+    dense per partition at 8 px cells, a few kB for a click map)."""
+    from dataclasses import replace
+
+    sums = part.sums
+    if sums.ndim == 1 and sums.size > 4096 and np.count_nonzero(sums) * 3 < sums.size:
+        return replace(part, sums=PackedSums(sums))
+    return part
+
+
+def unpack_partial(part):
+    """The inverse of :func:`pack_partial` (the client side)."""
+    from dataclasses import replace
+
+    return replace(part, sums=part.sums.unpack()) if isinstance(part.sums, PackedSums) else part
 
 
 def _element_task(url, day, snapshot_id, flt, cell_px, pages=None):
@@ -184,7 +227,7 @@ def _find_session_task(url, day, session_id):
     import pyarrow.compute as pc
 
     part = _partition(url, day)
-    t = part.dataset.table("sessions", day, columns=["session_id"], filter=pc.field("session_id") == int(session_id))
+    t = part.table("sessions", columns=["session_id"], filter=pc.field("session_id") == int(session_id))
     return t.num_rows > 0
 
 
@@ -251,6 +294,7 @@ class DatasetCapture(CatalogReads):
         self._client = client
         self._owns = False
         self._session_day: dict[int, str] = {}
+        self._last_refs: list = []
         self.damaged_events = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -277,6 +321,10 @@ class DatasetCapture(CatalogReads):
     def days(self) -> list[str]:
         return self.dataset.days()
 
+    def day_refs(self) -> list:
+        """The day partitions with their part files, listed now (see ``Dataset.listing``)."""
+        return self.dataset.listing().refs()
+
     def run(self, fn: Callable, *args, cancelled: Callable[[], bool] | None = None,
             progress: Callable[[int, int], None] | None = None) -> list:
         """``fn(url, day, *args)`` for every day as Dask tasks; results in day order.
@@ -284,13 +332,18 @@ class DatasetCapture(CatalogReads):
         ``cancelled`` is polled while waiting: when it turns true the tasks are cancelled and
         :class:`Cancelled` is raised. ``progress(done, total)`` is called as tasks finish.
         """
+        if cancelled is None:   # the caller's thread may be a cancellable task (the app's)
+            from hindsight.engine.cancel import current_check
+
+            cancelled = current_check()
         import time
 
-        days = self.days()
+        days = self.day_refs()   # listed once per analysis: new collector part files are seen
+        self._last_refs = days
         if not days:
             return []
         client = self.client
-        futures = [client.submit(fn, self.dataset.url, day, *args, pure=True) for day in days]
+        futures = [client.submit(fn, self.dataset.url, day, *args, pure=False) for day in days]
         results: list = [None] * len(futures)
         pending = set(range(len(futures)))
         try:
@@ -367,7 +420,7 @@ class DatasetCapture(CatalogReads):
         day = self._session_day.get(int(session_id))
         if day is None:
             found = self.run(_find_session_task, int(session_id))
-            hits = [d for d, ok in zip(self.days(), found) if ok]
+            hits = [d for d, ok in zip(self._last_refs, found) if ok]   # DayRefs: the files it is in
             if not hits:
                 raise KeyError(f"no session {session_id}")
             day = self._session_day[int(session_id)] = hits[0]
@@ -386,7 +439,8 @@ class DatasetCapture(CatalogReads):
     # -- analyses (tasks + exact combines) ------------------------------------------------------
     def heatmap_partials(self, snapshot_id: int, kind: str, flt: SessionFilter | None, cell_px: int,
                          pages: tuple[int, ...] | None = None, **kw) -> list:
-        return self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px), pages, **kw)
+        return [unpack_partial(p) for p in self.run(_heatmap_task, int(snapshot_id), kind, flt, int(cell_px),
+                                                    pages, **kw)]
 
     def element_counts(self, snapshot_id: int, flt: SessionFilter | None, cell_px: int,
                        pages: tuple[int, ...] | None = None):
@@ -578,3 +632,98 @@ def _similar_task(url, day, behaviour):
     from hindsight.bookmarks.similar import find_behaviour
 
     return find_behaviour(_partition(url, day), behaviour)
+
+
+# ---------------------------------------------------------------------------------------
+# The app on a dataset: one page of the session list, hot spots (issue 16)
+# ---------------------------------------------------------------------------------------
+
+
+def _session_page_task(url, day, flt, order_by, limit):
+    """(sessions the filter keeps in this partition, its first ``limit`` rows in list order)."""
+    table = _partition(url, day).session_table(flt, order_by)
+    return int(table["session_id"].shape[0]), {c: a[:limit] for c, a in table.items()}
+
+
+def _sessions_at_task(url, day, snapshot_id, kind, x, y, radius_px, flt, pages, cell_px):
+    from hindsight.analytics.heatmap import HeatmapEngine
+
+    part = _partition(url, day)
+    eng = HeatmapEngine(part, cell_px=cell_px)
+    if all(not part.snapshot_pageviews(s.snapshot_id) for s in eng.sources(snapshot_id, pages)):
+        return tuple(np.zeros(0, np.int64) for _ in range(3)) + (np.zeros(0, np.float64),)
+    return eng.sessions_at(snapshot_id, kind, x, y, radius_px, flt, pages, with_distance=True)
+
+
+def session_page(capture: DatasetCapture, flt: SessionFilter | None = None, order_by: str = "-start_ms",
+                 offset: int = 0, limit: int = 500, **kw) -> tuple[int, dict[str, np.ndarray]]:
+    """(total, rows): how many sessions ``flt`` keeps, and rows ``offset .. offset+limit`` of
+    their list sorted as ``Capture.session_table(flt, order_by)`` sorts it.
+
+    Each partition returns its count and its first ``offset + limit`` rows by the sort key; the
+    client merges those candidates (every row of the page is among them) and slices, so a page
+    costs the client ``partitions x (offset + limit)`` rows, never the whole list.
+    """
+    from hindsight.store.reader import SESSION_TABLE_COLUMNS
+
+    if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
+        raise ValueError(f"cannot order by {order_by!r}")
+    offset, limit = max(0, int(offset)), max(0, int(limit))
+    parts = capture.run(_session_page_task, flt, order_by, offset + limit, **kw)
+    total = int(sum(n for n, _ in parts))
+    if not parts:
+        return 0, {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
+    rows = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
+    rows = sort_session_table(rows, order_by)
+    return total, {c: a[offset:offset + limit] for c, a in rows.items()}
+
+
+def sessions_at(capture: DatasetCapture, snapshot_id: int, kind: str, x: float, y: float,
+                radius_px: float = 24.0, flt: SessionFilter | None = None,
+                pages: tuple[int, ...] | None = None, cell_px: int | None = None, **kw) -> list[tuple[int, int, int]]:
+    """``HeatmapEngine.sessions_at`` over a dataset: each partition lists its clicks near (x, y)
+    with their distances (the same kernel); the merge orders them nearest first, ties by
+    pageview and time as the capture's click order has them."""
+    from hindsight.analytics.heatmap import _norm_pages
+    from hindsight.analytics.heatmap_grid import DEFAULT_CELL_PX
+
+    parts = capture.run(_sessions_at_task, int(snapshot_id), kind, float(x), float(y), float(radius_px),
+                        flt or SessionFilter(), _norm_pages(pages), int(cell_px or DEFAULT_CELL_PX), **kw)
+    if not parts:
+        return []
+    s, t, pv, d2 = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    order = np.lexsort((t, pv, d2))
+    return [(int(a), int(b), int(c)) for a, b, c in zip(s[order], t[order], pv[order])]
+
+
+def _dataset_heatmaps_sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
+                                  flt: SessionFilter | None = None, pages: tuple[int, ...] | None = None):
+    return sessions_at(self.capture, snapshot_id, kind, x, y, radius_px, flt, pages, self.cell_px)
+
+
+DatasetHeatmaps.sessions_at = _dataset_heatmaps_sessions_at
+DatasetCapture.session_page = session_page
+
+
+def _session_partition(self, session_id: int) -> Partition:
+    """The day partition holding ``session_id`` (KeyError: none): its rows are a small read."""
+    return self.dataset.partition(self._day_of(int(session_id)))
+
+
+DatasetCapture.session_partition = _session_partition
+
+
+def _note_session_days(self, session_ids, start_ms) -> None:
+    """Remember the day partitions of listed sessions (from their start), so replaying one reads
+    its day only instead of asking every partition where it is."""
+    from hindsight.dataset.layout import day_of
+
+    for sid, start in zip(np.asarray(session_ids).tolist(), np.asarray(start_ms).tolist()):
+        self._session_day[int(sid)] = day_of(int(start))
+
+
+DatasetCapture.note_session_days = _note_session_days
+
+#: A dataset has none of a capture's optional SQLite tables (page states): readers that look for
+#: them (``store.states.has_states``) find none, and a replay or heatmap shows the page as loaded.
+DatasetCapture.tables = frozenset()

@@ -70,6 +70,7 @@ class Dataset:
         self._elements: dict[int, ElementMap] | None = None
         self._strings: dict[int, str] | None = None
         self._days: list[str] | None = None
+        self._catalog_files: tuple[str, ...] | None = None
 
     # -- lifecycle (the same as a Capture's) ----------------------------------------------------
     def close(self) -> None:
@@ -107,7 +108,30 @@ class Dataset:
         return self._days
 
     def partition(self, day: str) -> "Partition":
+        if isinstance(day, DayRef):
+            self.refresh_catalog(day.catalog)
+            return Partition(self, str(day), day.files)
         return Partition(self, day)
+
+    def listing(self) -> "Listing":
+        """The part files of the dataset now (one listing per analysis: part files that running
+        collectors added since the last one are in it). Also refreshes :meth:`days` and, when
+        catalog part files were added, the small tables."""
+        listing = list_parts(self.store)
+        self._days = sorted(listing.days)
+        self.refresh_catalog(listing.catalog)
+        return listing
+
+    def refresh_catalog(self, catalog: tuple[str, ...]) -> None:
+        """Forget the small tables read so far when the catalog's part files are not ``catalog``
+        (a collector added pages, snapshots, strings)."""
+        if not catalog or tuple(catalog) == self._catalog_files:
+            return
+        if self._catalog_files is not None:
+            self._pages = self._snapshots = self._elements = self._strings = None
+            for name in ("pages", "snapshots", "elements", "strings"):
+                self.store._datasets.pop(name, None)
+        self._catalog_files = tuple(catalog)
 
     # -- small tables ---------------------------------------------------------------------------
     def pages(self) -> list[Page]:
@@ -203,6 +227,119 @@ class Dataset:
         return [v for v, _ in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
+class DayRef(str):
+    """A day partition's name (a ``str``: ``"2025-11-02"``) carrying the part files the client
+    listed for one analysis (``files``: table -> paths) and the catalog's part files, so a task
+    reads exactly those files without listing the dataset again."""
+
+    files: dict
+    catalog: tuple
+
+    def __new__(cls, day: str, files: dict, catalog: tuple = ()):
+        obj = super().__new__(cls, day)
+        obj.files = {k: tuple(v) for k, v in files.items()}
+        obj.catalog = tuple(catalog)
+        return obj
+
+    def __reduce__(self):
+        return (DayRef, (str(self), self.files, self.catalog))
+
+
+class Listing:
+    """The part files of a dataset at one moment: per day, per day table; and the catalog's."""
+
+    def __init__(self, days: dict[str, dict[str, tuple[str, ...]]], catalog: tuple[str, ...]):
+        self.days = days
+        self.catalog = catalog
+
+    def refs(self) -> list[DayRef]:
+        """The days (sorted) as :class:`DayRef` s."""
+        return [DayRef(d, self.days[d], self.catalog) for d in sorted(self.days)]
+
+    def token(self) -> tuple:
+        return (tuple((d, tuple(sorted(t.items()))) for d, t in sorted(self.days.items())), self.catalog)
+
+
+def list_parts(store) -> Listing:
+    """List the part files of ``store`` (a ``hindsight.dataset.store.Dataset``): one ``find``
+    per table folder; hidden (being written) files are left out."""
+    from hindsight.dataset import layout
+
+    fs = store.fs
+    days: dict[str, dict[str, list[str]]] = {}
+    catalog: list[str] = []
+    for table in (*layout.DAY_TABLES, "pages", "snapshots", "elements", "strings"):
+        folder = store.path(table)
+        try:
+            found = fs.find(folder)
+        except FileNotFoundError:
+            found = []
+        except Exception as exc:  # noqa: BLE001 - an unreachable store
+            raise CaptureError(folder, f"cannot be listed: {type(exc).__name__}: {exc}") from None
+        for path in sorted(found):
+            rel = path[len(folder.rstrip("/")) + 1:] if path.startswith(folder.rstrip("/")) else path
+            parts = rel.split("/")
+            name = parts[-1]
+            if name.startswith(".") or not name.endswith(".parquet"):
+                continue
+            if table in layout.DAY_TABLES:
+                if len(parts) != 2 or not parts[0].startswith("day="):
+                    continue
+                days.setdefault(parts[0][4:], {}).setdefault(table, []).append(path)
+            elif len(parts) == 1:
+                catalog.append(path)
+    days = {d: t for d, t in days.items() if "sessions" in t}
+    return Listing({d: {t: tuple(p) for t, p in tables.items()} for d, tables in days.items()}, tuple(catalog))
+
+
+#: Parquet fragments (footer read once) of the part files a worker process has read: part
+#: files never change once renamed into place, so their footers are cached by path.
+_FRAGMENTS: "OrderedDict[str, object]" = None  # type: ignore[assignment]
+_FRAGMENTS_MAX = 4096
+
+
+def read_parts(store, name: str, paths, columns=None, filter=None):
+    """Rows of table ``name`` from exactly the part files ``paths``, projected to ``columns``
+    and filtered by the pyarrow expression ``filter`` (row groups are skipped by their
+    statistics: the footers are read once per process). A corrupt part file raises
+    ``CaptureError`` naming it."""
+    global _FRAGMENTS
+    import pyarrow as pa
+    import pyarrow.dataset as pds
+    import pyarrow.parquet as pq
+    from collections import OrderedDict
+
+    if _FRAGMENTS is None:
+        _FRAGMENTS = OrderedDict()
+    schema = store.schema(name)
+    cols = list(columns) if columns is not None else None
+    if not paths:
+        keep = cols if cols is not None else schema.names
+        return pa.table({c: pa.array([], type=schema.field(c).type) for c in keep})
+    fmt = pds.ParquetFileFormat()
+    frags = []
+    try:
+        for path in paths:
+            frag = _FRAGMENTS.get(path)
+            if frag is None:
+                frag = fmt.make_fragment(path, filesystem=store._afs)
+                frag.ensure_complete_metadata()
+                _FRAGMENTS[path] = frag
+                while len(_FRAGMENTS) > _FRAGMENTS_MAX:
+                    _FRAGMENTS.popitem(last=False)
+            frags.append(frag)
+        data = pds.FileSystemDataset(frags, schema, fmt, store._afs)
+        return data.to_table(columns=cols, filter=filter)
+    except (pa.ArrowException, OSError) as exc:
+        for path in paths:
+            _FRAGMENTS.pop(path, None)
+            try:
+                pq.ParquetFile(path, filesystem=store._afs).metadata
+            except Exception as part_exc:  # noqa: BLE001
+                raise CaptureError(path, f"is a corrupt part file: {part_exc}") from None
+        raise CaptureError(store.path(name), f"cannot be read: {exc}") from None
+
+
 @lru_cache(maxsize=8)
 def cached_dataset(url: str) -> Dataset:
     """One open Dataset per URL per process (workers read the small tables once)."""
@@ -249,12 +386,21 @@ class CatalogReads:
 class Partition(CatalogReads):
     """One day of a dataset, read through the methods of a Capture the analyses use."""
 
-    def __init__(self, dataset: Dataset, day: str):
+    def __init__(self, dataset: Dataset, day: str, files: dict | None = None):
         self.dataset = dataset
         self.day = day
+        #: table -> the part files to read (listed by the client for this analysis); None:
+        #: the day's files found through the dataset's (cached) discovery
+        self.files = files
         self.path = f"{dataset.url} (day {day})"
         self._pv: dict[str, np.ndarray] | None = None
         self._sessions: dict[str, np.ndarray] | None = None
+
+    def table(self, name: str, columns=None, filter=None):
+        """Rows of day table ``name`` of this partition, projected and filtered."""
+        if self.files is None:
+            return self.dataset.table(name, self.day, columns=columns, filter=filter)
+        return read_parts(self.dataset.store, name, self.files.get(name, ()), columns, filter)
 
     # -- the dataset's small tables -------------------------------------------------------------
     def close(self) -> None:
@@ -311,6 +457,13 @@ class Partition(CatalogReads):
         names = ("pageview_id",) + tuple(n for n in names if n != "pageview_id")
         if "start_ms" in names and "end_ms" not in names:
             names += ("end_ms",)
+        if self._pv is None:   # one snapshot's rows and columns only (filter pushdown, projection)
+            import pyarrow.compute as pc
+
+            t = self.table("pageviews", columns=list(names), filter=pc.field("snapshot_id") == int(snapshot_id))
+            pv = {n: t.column(n).to_numpy(zero_copy_only=False).astype(np.int64) for n in names}
+            order = np.argsort(pv["pageview_id"], kind="stable")
+            return {n: np.ascontiguousarray(pv[n][order]) for n in names}
         pv = self._pageview_arrays()
         rows = np.flatnonzero(pv["snapshot_id"] == int(snapshot_id))
         rows = rows[np.argsort(pv["pageview_id"][rows], kind="stable")]
@@ -320,7 +473,7 @@ class Partition(CatalogReads):
     columnar = True
 
     def _session_columns(self, columns, flt: SessionFilter | None) -> dict[str, np.ndarray]:
-        t = self.dataset.table("sessions", self.day, columns=columns, filter=self._session_expr(flt))
+        t = self.table("sessions", columns=columns, filter=self._session_expr(flt))
         out = {}
         for c in columns:
             col = t.column(c)
@@ -348,8 +501,8 @@ class Partition(CatalogReads):
     def session(self, session_id: int) -> Session:
         import pyarrow.compute as pc
 
-        t = self.dataset.table("sessions", self.day, columns=list(SESSION_COLUMNS),
-                               filter=pc.field("session_id") == int(session_id)).to_pylist()
+        t = self.table("sessions", columns=list(SESSION_COLUMNS),
+                       filter=pc.field("session_id") == int(session_id)).to_pylist()
         if not t:
             raise KeyError(f"no session {session_id}")
         r = dict(t[0])
@@ -362,7 +515,7 @@ class Partition(CatalogReads):
         """Pageview columns of this day (all of them cached; a filtered read is not)."""
         if filter is None and self._pv is not None:
             return self._pv
-        t = self.dataset.table("pageviews", self.day, columns=list(PAGEVIEW_COLUMNS), filter=filter)
+        t = self.table("pageviews", columns=list(PAGEVIEW_COLUMNS), filter=filter)
         if t is None:
             out = {c: np.zeros(0, np.int64) for c in PAGEVIEW_COLUMNS}
         else:
@@ -393,7 +546,9 @@ class Partition(CatalogReads):
         """(events, session_id, pageview_id) matching ``filter``, in (pageview_id, t) order."""
         names = [n for n, _ in EVENT_COLUMNS]
         wanted = names if columns is None else [n for n in names if n in set(columns) | {"t", "kind"}]
-        t = self.dataset.table("events", self.day, columns=["session_id", "pageview_id", *wanted], filter=filter)
+        v2 = self.dataset.store.version >= 2
+        t = self.table("events", columns=["session_id", "pageview_id", *wanted, *(["n"] if v2 else [])],
+                       filter=filter)
         n = 0 if t is None else t.num_rows
         cols = {}
         for name, dt in EVENT_COLUMNS:
@@ -404,7 +559,12 @@ class Partition(CatalogReads):
         sids = t.column("session_id").to_numpy().astype(np.int64) if n else np.zeros(0, np.int64)
         pvids = t.column("pageview_id").to_numpy().astype(np.int64) if n else np.zeros(0, np.int64)
         ev = EventColumns(**cols)
-        if n > 1 and np.any(pvids[1:] < pvids[:-1]):  # part files in any order: group by pageview
+        if v2 and n > 1:   # row groups per kind, part files in any order: (pageview, n) order
+            nth = t.column("n").to_numpy()
+            if np.any(pvids[1:] < pvids[:-1]) or np.any((pvids[1:] == pvids[:-1]) & (nth[1:] <= nth[:-1])):
+                order = np.lexsort((nth, pvids))
+                ev, sids, pvids = ev.take(order), sids[order], pvids[order]
+        elif n > 1 and np.any(pvids[1:] < pvids[:-1]):  # part files in any order: group by pageview
             order = np.argsort(pvids, kind="stable")
             ev, sids, pvids = ev.take(order), sids[order], pvids[order]
         return check_events(self, ev, sids, pvids, wanted)   # damaged events dropped, counted

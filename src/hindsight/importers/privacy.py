@@ -77,6 +77,8 @@ from dataclasses import dataclass, field as _field
 
 import orjson
 
+from hindsight.importers import snapshot_cache
+
 _SIMPLE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*|\*)?((?:[.#][-\w]+|\[[^\]]+\])*)$")
 _PART = re.compile(r"([.#])([-\w]+)|\[\s*([-\w:]+)\s*(?:([~|^$*]?=)\s*[\"']?([^\"'\]]*)[\"']?\s*)?\]")
 #: attributes whose text is masked with the text of a masked element
@@ -262,9 +264,12 @@ def options_from(doc, events: list) -> list[tuple[dict, str]]:
     return found
 
 
-#: Walked trees by (rules, tree JSON bytes, scope): (walked tree JSON, masked, blocked, head ids).
+#: Walked subtrees that Mutations add, by (rules, subtree JSON bytes, scope): (walked tree, masked,
+#: blocked, head ids). Full snapshots are kept in ``snapshot_cache`` (with what is parsed from them).
 _WALKED: dict[tuple, tuple] = {}
-_WALKED_MAX = 256
+_WALKED_MAX = 4096
+_WALKED_MAX_BYTES = 16 * 2**20  # JSON bytes of the subtrees held
+_walked_bytes = 0
 
 
 class _Applier:
@@ -303,32 +308,49 @@ class _Applier:
             self.mask_sel and self.mask_sel.matches(tag, attrs, classes, self._ancestors(parent_id)))
         return masked or mask_here or self.r.mask_all, blocked, block_here and not blocked
 
-    def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None) -> dict:
+    def _walk(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None,
+              snapshot: bool = False) -> dict:
         """``_walk_tree`` of a copy of ``root``, remembered by the tree's JSON bytes: the same
-        DOM in another session (a page every visitor loads) is walked once per import. Not
-        remembered with complex mask / block selectors (they record each node's ancestors) or
-        for a subtree under a known parent."""
-        if self.mask_sel or self.block_sel or parent_id is not None:
+        DOM in another session (a page every visitor loads) is walked once per process, and the
+        walked tree is shared (callers must not change it; ``LiveDom`` copies). Full snapshots
+        (``snapshot``) go to ``snapshot_cache``, where the parser finds the walked tree again.
+        Not remembered with complex mask / block selectors (they record each node's ancestors);
+        without them the parent of an added subtree only matters through the scope flags."""
+        if self.mask_sel or self.block_sel:
             return self._walk_tree(_copy.deepcopy(root), masked, blocked, in_head, parent_id)
-        try:
-            data = orjson.dumps(root)
-        except (TypeError, orjson.JSONEncodeError):   # not plain JSON (e.g. huge ints): walk a deep copy
+        data = snapshot_cache.canonical_bytes(root)
+        if data is None:   # not plain JSON (e.g. huge ints): walk a deep copy
             return self._walk_tree(_copy.deepcopy(root), masked, blocked, in_head)
         key = (self.rules_key, data, masked, blocked, in_head)
-        hit = _WALKED.get(key)
-        if hit is None:
-            outer = self.masked, self.blocked, self.head
-            self.masked, self.blocked, self.head = set(), set(), set()
-            walked = self._walk_tree(orjson.loads(data), masked, blocked, in_head)
-            hit = (orjson.dumps(walked), frozenset(self.masked), frozenset(self.blocked), frozenset(self.head))
-            self.masked, self.blocked, self.head = outer
-            if len(_WALKED) >= _WALKED_MAX:
-                _WALKED.clear()
-            _WALKED[key] = hit
+        if snapshot:
+            e, known = snapshot_cache.entry(key)
+            if not known or e.walked is None:
+                walked, m, b, h = self._walk_fresh(data, masked, blocked, in_head)
+                e.masked, e.blocked, e.head = m, b, h
+                snapshot_cache.register(e, walked)
+            hit = (e.walked, e.masked, e.blocked, e.head)
+        else:
+            hit = _WALKED.get(key)
+            if hit is None:
+                global _walked_bytes
+                hit = self._walk_fresh(data, masked, blocked, in_head)
+                if len(_WALKED) >= _WALKED_MAX or _walked_bytes + len(data) > _WALKED_MAX_BYTES:
+                    _WALKED.clear()
+                    _walked_bytes = 0
+                _WALKED[key] = hit
+                _walked_bytes += len(data)
         self.masked |= hit[1]
         self.blocked |= hit[2]
         self.head |= hit[3]
-        return orjson.loads(hit[0])   # a fresh copy: callers may change it
+        return hit[0]
+
+    def _walk_fresh(self, data: bytes, masked: bool, blocked: bool, in_head: bool) -> tuple:
+        outer = self.masked, self.blocked, self.head
+        self.masked, self.blocked, self.head = set(), set(), set()
+        walked = self._walk_tree(orjson.loads(data), masked, blocked, in_head)   # a private copy
+        hit = (walked, frozenset(self.masked), frozenset(self.blocked), frozenset(self.head))
+        self.masked, self.blocked, self.head = outer
+        return hit
 
     def _walk_tree(self, root: dict, masked: bool, blocked: bool, in_head: bool = False, parent_id=None) -> dict:
         stack = [(root, masked, blocked, in_head, parent_id)]
@@ -374,21 +396,28 @@ class _Applier:
 
     def run(self, events: list) -> list:
         out = []
+        add = out.append
         for ev in events:
-            if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
-                out.append(ev)
+            if not isinstance(ev, dict):
+                add(ev)
                 continue
-            d = ev["data"]
-            if ev.get("type") == 2 and isinstance(d.get("node"), dict):
+            d = ev.get("data")
+            typ = ev.get("type")
+            if typ == 3:
+                if isinstance(d, dict) and d.get("source") == 0:
+                    nd = self._mutation(d)
+                    if nd is not d:
+                        ev = {**ev, "data": nd}
+            elif typ == 2 and isinstance(d, dict) and isinstance(d.get("node"), dict):
                 self.masked, self.blocked, self.head = set(), set(), set()
                 self.info, self.parent_el = {}, {}
-                ev = {**ev, "data": {**d, "node": self._walk(d["node"], False, False)}}
-            elif ev.get("type") == 3 and d.get("source") == 0:
-                ev = {**ev, "data": self._mutation(d)}
-            out.append(ev)
+                ev = {**ev, "data": {**d, "node": self._walk(d["node"], False, False, snapshot=True)}}
+            add(ev)
         return out
 
     def _mutation(self, d: dict) -> dict:
+        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
+            return d  # nothing added and no masked scope: no text or attribute to change
         d = dict(d)
         adds = []
         for a in d.get("adds") or []:

@@ -314,22 +314,39 @@ def placeholder_layout(parents: list[int], width: int, viewport_h: int) -> tuple
     return boxes, max(int(y + _PAD), int(viewport_h))
 
 
-def placeholder_image(boxes: np.ndarray, labels: list[str], width: int, height: int) -> bytes:
-    """A light grey page with the element boxes outlined and labelled (PNG)."""
+def placeholder_image(boxes: np.ndarray, labels: list[str], width: int, height: int,
+                      leaf: np.ndarray | None = None) -> bytes:
+    """A light grey page with the element boxes outlined and labelled (PNG).
+
+    Drawn as 8-bit greyscale (the page, outlines and text are greys) and stored as a palette
+    PNG of those greys: a third of the bytes of RGB to compress, 10-30x faster to encode, and
+    smaller; every reader converts screenshots to RGB when decoding. With ``leaf`` (per box: it has no
+    child box), only leaves are labelled: a container's text is its children's, and drawn at
+    its top-left corner it overprinted its first child's label."""
     from PIL import Image, ImageDraw
 
     height = max(1, min(int(height), MAX_IMAGE_HEIGHT))
-    img = Image.new("RGB", (max(1, int(width)), height), (236, 237, 240))
+    img = Image.new("L", (max(1, int(width)), height), 237)
     draw = ImageDraw.Draw(img)
-    for (x, y, w, h), label in zip(boxes.tolist(), labels):
-        if not np.isfinite([x, y, w, h]).all() or y > height:
-            continue
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(170, 174, 184), fill=None)
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 1] <= height) if len(boxes) else np.zeros(0, bool)
+    for i in np.flatnonzero(ok).tolist():
+        x, y, w, h = boxes[i].tolist()
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=174, fill=None)
+        label = labels[i] if leaf is None or leaf[i] else ""
         if label:
-            draw.text((x + 4, y + 4), label[:80], fill=(90, 94, 104))
+            draw.text((x + 4, y + 4), label[:80], fill=94)
+    # Stored as a palette PNG whose palette is the grey ramp (the same pixels as the greyscale
+    # image): Pillow filters greyscale rows adaptively but not palette rows, which makes the
+    # encode 3-4x faster here, and zlib level 1 halves it again; flat greys still compress well.
+    pal = Image.frombuffer("P", img.size, img.tobytes(), "raw", "P", 0, 1)
+    pal.putpalette(_GREY_RAMP)
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False)
+    pal.save(buf, format="PNG", optimize=False, compress_level=1)
     return buf.getvalue()
+
+
+_GREY_RAMP = [v for i in range(256) for v in (i, i, i)]
 
 
 def renderer_or_none(reason: list[str]) -> ChromiumRenderer | None:

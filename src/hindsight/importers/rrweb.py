@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import gc
 import json
+import operator
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -50,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from hindsight.importers import snapshot_cache
 from hindsight.importers.archive import gunzip, inflate
 from hindsight.importers.privacy import OPTION_CONTAINERS, TextPrivacy, options_from, scrub, scrub_url, utm_params
 from hindsight.importers.rrweb_dom import DomTree, LiveDom, parse_dom
@@ -143,18 +146,63 @@ def _select_options(tree: DomTree, base: int) -> dict[int, list[str]]:
 
 def _live_tree(page: "ParsedPageview", extra: dict | None, mask: bool) -> DomTree | None:
     """The element map of a pageview's DOM now: its FullSnapshot with its mutations (and
-    ``extra``) applied. None when the pageview has no single FullSnapshot to start from."""
+    ``extra``) applied. None when the pageview has no single FullSnapshot to start from.
+
+    Remembered per distinct snapshot and mutation bytes (``snapshot_cache``): the same route
+    of the same page in another session is one dict lookup, not a DOM copy and a parse."""
     if len(page.trees) != 1 or page.trees[0]._root is None:
         return None
+    entry = snapshot_cache.entry_of_tree(page.trees[0])
+    key = None
+    if entry is not None:
+        data = snapshot_cache.canonical_bytes([d for _, d in page.mutations] + [extra])
+        if data is not None:
+            key = (mask, data)
+            if key in entry.routes:
+                snapshot_cache.stats["route_hits"] += 1
+                return entry.routes[key]
+            snapshot_cache.stats["route_misses"] += 1
     live = LiveDom(page.trees[0]._root)
     for _, d in page.mutations:
         live.apply(d)
     if extra is not None:
         live.apply(extra)
     try:
-        return parse_dom(live.root, mask=mask)
+        tree = parse_dom(live.root, mask=mask)
     except ValueError:
-        return None
+        tree = None
+    if key is not None:
+        entry.routes[key] = tree
+        if tree is not None:  # a route of this route finds its DOM in the cache too
+            snapshot_cache.register_route(entry, key, tree)
+    return tree
+
+
+def _parse_tree(root: dict, mask: bool) -> DomTree:
+    """``parse_dom(root, mask)``, once per distinct DOM when ``root`` came from the privacy
+    walk's cache (``snapshot_cache``): later pageviews share the parsed map (read-only)."""
+    tree = snapshot_cache.tree_of(root, mask)
+    if tree is not None:
+        snapshot_cache.stats["tree_hits"] += 1
+        return tree
+    tree = parse_dom(root, mask=mask)
+    if snapshot_cache.of_root(root) is not None:
+        snapshot_cache.stats["tree_misses"] += 1
+        snapshot_cache.keep_tree(root, mask, tree)
+    return tree
+
+
+def _derived(tree: DomTree, base: int, mask: bool) -> tuple[set, dict]:
+    """(checkable element indices, select index -> option values) of a snapshot's element map,
+    computed once per distinct snapshot when ``base`` is 0 (shared: read-only)."""
+    entry = snapshot_cache.entry_of_tree(tree) if base == 0 else None
+    if entry is not None and entry.trees.get(mask) is tree and mask in entry.derived:
+        return entry.derived[mask]
+    out = ({base + j for j, el in enumerate(tree.elements) if el.input_type in ("checkbox", "radio")},
+           _select_options(tree, base))
+    if entry is not None and entry.trees.get(mask) is tree:
+        entry.derived[mask] = out
+    return out
 
 
 #: Class names that mark a field as invalid (Bootstrap, Foundation, most form libraries).
@@ -195,18 +243,35 @@ class _FieldFinder:
         self.tree = tree
         self.base = base
         self._nodes: dict[int, dict] | None = None
+        self._parents: dict[int, int] = {}
 
     def nodes(self) -> dict[int, dict]:
+        """Node id -> serialized node of the snapshot (once per distinct snapshot: shared)."""
         if self._nodes is None:
-            self._nodes = {}
-            stack = [self.tree._root]
+            entry = snapshot_cache.entry_of_tree(self.tree)
+            if entry is not None and entry.nodes is not None:
+                self._nodes, self._parents = entry.nodes
+                return self._nodes
+            self._nodes, self._parents = {}, {}
+            stack = [(self.tree._root, None)]
             while stack:
-                n = stack.pop()
+                n, pid = stack.pop()
                 if isinstance(n, dict):
-                    if isinstance(n.get("id"), int):
-                        self._nodes[n["id"]] = n
-                    stack.extend(n.get("childNodes") or [])
+                    nid = n.get("id")
+                    if isinstance(nid, int):
+                        self._nodes[nid] = n
+                        if pid is not None:
+                            self._parents.setdefault(nid, pid)
+                    kids = n.get("childNodes") or []
+                    stack.extend((k, nid if isinstance(nid, int) else None) for k in kids)
+            if entry is not None:
+                entry.nodes = (self._nodes, self._parents)
         return self._nodes
+
+    def parent_of(self, node_id) -> int | None:
+        """The id of the node whose children include ``node_id`` (None: the root or unknown)."""
+        self.nodes()
+        return self._parents.get(node_id)
 
     def is_field(self, local: int) -> bool:
         j = local - self.base
@@ -273,11 +338,7 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
                 style = at.get("style")
                 if isinstance(style, str) and "display: none" in style.replace(":none", ": none"):
                     continue
-                parent = None
-                for pid, pn in finder.nodes().items():
-                    if any(isinstance(c, dict) and c.get("id") == a.get("id") for c in pn.get("childNodes") or []):
-                        parent = pid
-                        break
+                parent = finder.parent_of(a.get("id"))
                 field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
                 if field >= 0:
                     out[field] = _node_text(node) or out.get(field, "")
@@ -316,6 +377,11 @@ def _no_constants(name: str):
 
 def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
     """``json.loads`` with every failure turned into a one-line ``CaptureError``."""
+    if orjson is not None:  # the bytes as they are (orjson checks the UTF-8 itself)
+        try:
+            return orjson.loads(data[3:] if data[:3] == b"\xef\xbb\xbf" else data)
+        except (orjson.JSONDecodeError, RecursionError):
+            pass  # the stdlib parser below names the problem
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -342,18 +408,21 @@ def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
 
 
 def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
-    p = Path(path)
     try:
-        size = p.stat().st_size
+        st = os.stat(path)
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if p.is_dir():
+    except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the name
+        raise CaptureError(path, f"cannot be read ({exc})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise CaptureError(path, "is a folder, not an rrweb recording")
+    size = st.st_size
     if size > max_bytes:
         raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
                                  "(raise it with --max-file-mb)")
     try:
-        data = p.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
     # .json.gz / .zip: streamed, refused as soon as it grows past the cap (importers/archive.py)
@@ -522,12 +591,19 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
             if "timestamp" not in e:
                 raise CaptureError(path, f"event #{i} has no 'timestamp'") from None
         raise CaptureError(path, "an event is malformed") from None
-    if not set(map(type, ts)) <= {int, float}:
+    types = set(map(type, ts))
+    if types == {int}:  # the usual case, checked without numpy (most sessions are short)
+        lo, hi = min(ts), max(ts)
+        if -2**53 < lo and hi < 2**53 and hi - lo <= MAX_SESSION_MS:
+            return ts, None
+    if not types <= {int, float}:
         for i, v in enumerate(ts):
             if not _is_number(v):
                 raise CaptureError(path, f"event #{i} has a non-numeric timestamp ({str(v)[:40]!r})")
-    arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64) \
-        if any(type(v) is int and abs(v) > 2**62 for v in ts) else np.asarray(ts, dtype=np.float64)
+    try:  # Python ints beyond 2**63 convert to the nearest float, as float(v) does
+        arr = np.asarray(ts, dtype=np.float64)
+    except OverflowError:  # beyond the float range
+        arr = np.array([float(v) if -1e300 < v < 1e300 else np.inf for v in ts], dtype=np.float64)
     finite = np.isfinite(arr) & (np.abs(arr) < 2**53)
     if bool(finite.all()) and (not len(arr) or float(arr.max() - arr.min()) <= MAX_SESSION_MS):
         return ts, None
@@ -568,13 +644,35 @@ def recording_hash(events: list, presorted: bool = False) -> str:
     data = None
     if orjson is not None:
         try:
-            data = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+            data = orjson.dumps(_with_cached_doms(ordered), option=orjson.OPT_SORT_KEYS)
         except (TypeError, orjson.JSONEncodeError):
             data = None
     if data is None:
         data = json.dumps(ordered, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=True).encode("utf-8", "surrogatepass")
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _with_cached_doms(events: list) -> list:
+    """``events`` with each FullSnapshot node that the snapshot cache holds replaced by its
+    sorted canonical JSON, serialized once per distinct DOM (``orjson.Fragment`` is written
+    as is, so the bytes -- and the hash -- are those of the node itself)."""
+    fragment = getattr(orjson, "Fragment", None)
+    if fragment is None:
+        return events
+    out = None
+    for i, e in enumerate(events):
+        if type(e) is dict and e.get("type") == 2:
+            d = e.get("data")
+            entry = snapshot_cache.of_root(d.get("node")) if type(d) is dict else None
+            if entry is None:
+                continue
+            if entry.sorted_bytes is None:
+                entry.sorted_bytes = orjson.dumps(entry.walked, option=orjson.OPT_SORT_KEYS)
+            if out is None:
+                out = list(events)
+            out[i] = {**e, "data": {**d, "node": fragment(entry.sorted_bytes)}}
+    return events if out is None else out
 
 
 def _number(v, what: str) -> float:
@@ -608,7 +706,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         events = [events[i] for i in kept]
         ts = [ts[i] for i in kept]
     order: list[int] | None = None
-    if any(ts[i] > ts[i + 1] for i in range(len(ts) - 1)):
+    if not all(map(operator.le, ts[:-1], ts[1:])):
         order = sorted(range(len(events)), key=ts.__getitem__)
         events = [events[i] for i in order]
         ts = [ts[i] for i in order]
@@ -708,8 +806,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         tree = new_tree
         base = 0
         node_map = new_tree.index_of_node
-        checkable = {j for j, el in enumerate(new_tree.elements) if el.input_type in ("checkbox", "radio")}
-        selects = _select_options(new_tree, 0)
+        checkable, selects = _derived(new_tree, 0, mask)
         touch_start = None
         scroll.append((t, last_scroll[0], last_scroll[1], pv))
         skipped["route pageviews (SPA view change without a page load)"] += 1
@@ -884,7 +981,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                     continue
                 d = ev["data"]
                 try:
-                    new_tree = parse_dom(d["node"], mask=mask)
+                    new_tree = _parse_tree(d["node"], mask)
                 except ValueError as exc:
                     raise CaptureError(path, f"event #{in_file(i)} (FullSnapshot): {exc}") from None
                 page = pageviews[pv]
@@ -893,9 +990,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
                 page.tree_base.append(base)
                 tree = new_tree
                 doc_id = new_tree.document_id
-                checkable = {base + j for j, el in enumerate(new_tree.elements)
-                             if el.input_type in ("checkbox", "radio")}
-                selects = _select_options(new_tree, base)
+                checkable, selects = _derived(new_tree, base, mask)
                 node_map = {nid: base + ix for nid, ix in new_tree.index_of_node.items()} if base else \
                     new_tree.index_of_node
                 off = d.get("initialOffset") or {}
@@ -992,7 +1087,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
     pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
     tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
-    v_arr = np.concatenate([np.clip(np.asarray(VAL, dtype=np.int64), -2**31, 2**31 - 1) if VAL else
+    v_arr = np.concatenate([np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else
                             np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
     if touches and len(move_t):
         # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
@@ -1023,7 +1118,7 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     starts = np.array([p.start for p in pageviews], dtype=np.float64)
     ends = np.array([p.end for p in pageviews], dtype=np.float64)
     if n:
-        t_arr = np.clip(np.rint(t_arr), starts[pv_arr], ends[pv_arr])
+        t_arr = np.minimum(np.maximum(np.rint(t_arr), starts[pv_arr]), ends[pv_arr])  # np.clip, cheaper
     order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
     is_scroll = k_arr == _SCROLL
     scroll_rows = np.column_stack([t_arr[is_scroll], x_arr[is_scroll], y_arr[is_scroll],
@@ -1069,7 +1164,7 @@ def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: 
     try:
         doc = read_file(path, max_bytes)
         rec = unwrap(doc, path)
-        external = rec.external_id or Path(path).stem
+        external = rec.external_id or os.path.splitext(os.path.basename(os.fspath(path)))[0]
         privacy = TextPrivacy(mask_all=mask_text)
         for opts, where in options_from(doc, rec.events):
             privacy = privacy.with_options(opts, where)
@@ -1084,12 +1179,39 @@ def load_session(path: str | os.PathLike[str], *, mask: bool = True, max_bytes: 
 
 def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Page scroll (x, y) in effect at each time ``t`` (epoch ms) of pageview ``pv``: the last
-    scroll of that pageview at or before ``t`` (0, 0 before the first)."""
+    scroll of that pageview at or before ``t`` (0, 0 before the first). One sort and one
+    ``searchsorted`` over (pageview, time) keys for all pageviews at once."""
+    t = np.asarray(t)
+    pv = np.asarray(pv)
     sx = np.zeros(len(t))
     sy = np.zeros(len(t))
     s = session.scroll
-    if not len(s) or not len(t):
+    if not len(s) or not len(t) or not s[:, 1:3].any():  # never scrolled: all zero
         return sx, sy
+    st = s[:, 0]
+    tt = t.astype(np.float64)
+    lo = min(float(st.min()), float(tt.min()))
+    span = max(float(st.max()), float(tt.max())) - lo + 1
+    if not np.isfinite(span) or span >= 2**40 or not (np.all(st == np.floor(st)) and np.all(tt == np.floor(tt))):
+        # not whole ms of one session's timeline: pageview by pageview
+        return _scroll_at_each(s, tt, pv)
+    # pageview in the high bits, ms since ``lo`` in the low ones: exact in int64
+    skey = s[:, 3].astype(np.int64) * 2**41 + (st - lo).astype(np.int64)
+    order = np.argsort(skey, kind="stable")  # equal keys keep their order: the Scroll event wins
+    skey = skey[order]
+    qkey = pv.astype(np.int64) * 2**41 + (tt - lo).astype(np.int64)
+    idx = np.searchsorted(skey, qkey, side="right") - 1
+    ok = idx >= 0
+    rows = order[np.maximum(idx, 0)]
+    ok &= s[rows, 3].astype(np.int64) == pv
+    sx[ok] = s[rows[ok], 1]
+    sy[ok] = s[rows[ok], 2]
+    return sx, sy
+
+
+def _scroll_at_each(s: np.ndarray, t: np.ndarray, pv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sx = np.zeros(len(t))
+    sy = np.zeros(len(t))
     for p in np.unique(pv):
         rows = np.flatnonzero(pv == p)
         mine = s[s[:, 3] == p]

@@ -265,6 +265,24 @@ def _pin_to_viewport(info: SnapInfo, pointer, tgt, px, py, vx, vy, report: Impor
     return px, py
 
 
+def _int32(a: np.ndarray) -> np.ndarray:
+    """Rounded to whole px and clipped to int32 (two ufuncs: ``np.clip`` costs more on short arrays)."""
+    return np.minimum(np.maximum(np.rint(a), -2**31), 2**31 - 1).astype(np.int32)
+
+
+def _lut(kinds) -> np.ndarray:
+    out = np.zeros(256, dtype=bool)
+    out[np.asarray(kinds, dtype=np.uint8)] = True
+    return out
+
+
+#: per event kind (uint8): viewport coordinates / pointer with a target / value is a string id
+_VIEWPORT_LUT = _lut(VIEWPORT_KINDS)
+_POINTER_LUT = _lut(POINTER_TARGET_KINDS)
+_STRING_LUT = _lut(STRING_KINDS)
+_KIND_NAMES = {int(k): k.name.lower() for k in K}
+
+
 class SessionWriter:
     """Adds parsed sessions to an open ``CaptureWriter`` (creating pages and snapshots)."""
 
@@ -281,6 +299,8 @@ class SessionWriter:
         self._existing_geometry = ""
         self._relayouts_left = _MAX_RELAYOUTS_TOTAL
         self._states = None  # importers.states.StateRenderer, made at the first session
+        self._mappings: dict[int, list] = {}  # snapshot id -> [(element maps, mapping)]
+        self._page_ids: dict[str, int] = {}  # url -> page id (add_page looks it up in SQL)
         if existing_capture is not None:
             self._load_existing(existing_capture)
 
@@ -387,8 +407,11 @@ class SessionWriter:
             self.report.screenshots_used += 1
         elif image is None:
             keep = [i for i, el in enumerate(elements) if el.tag != "option"]
+            parent_of = np.array([el.parent for el in elements], dtype=np.int64)
+            leaf = np.ones(len(elements), dtype=bool)
+            leaf[parent_of[(parent_of >= 0) & (np.array([el.tag != "option" for el in elements], bool))]] = False
             image = placeholder_image(np.asarray(boxes)[keep], [elements[i].label or elements[i].selector for i in keep],
-                                      pv.width, page_h)
+                                      pv.width, page_h, leaf=leaf[keep])
         boxes = np.where(np.isfinite(boxes), boxes, 0.0)
         rows = [{
             "selector": el.selector, "tag": el.tag, "role": el.role, "label": el.label,
@@ -478,53 +501,80 @@ class SessionWriter:
             self._states.pageview(session_id, seq, pv, info.snapshot_id, info.selector_index,
                                   len(info.boxes), s.start, scroll_y)
 
+    def _mapping(self, pv: ParsedPageview, info: SnapInfo) -> np.ndarray:
+        """Local element index (+1 slot for "none") -> the snapshot's element index, by selector.
+        Remembered per (snapshot, the pageview's element maps): pageviews of one page whose DOM
+        is the same (shared ``snapshot_cache`` trees) map alike."""
+        memo = self._mappings.get(info.snapshot_id)
+        if memo is None:
+            memo = self._mappings[info.snapshot_id] = []
+        for trees, mapping in memo:
+            if len(trees) == len(pv.trees) and all(a is b for a, b in zip(trees, pv.trees)):
+                return mapping
+        local = pv.local_selectors()
+        mapping = np.array([info.selector_index.get(sel, -1) for sel in local] + [-1], dtype=np.int64)
+        if len(memo) < 64:
+            memo.append((list(pv.trees), mapping))  # holds the trees: ``is`` stays meaningful
+        return mapping
+
     def write(self, s: ParsedSession) -> int:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
         w = self.writer
-        viewport = np.isin(s.kind, np.asarray(VIEWPORT_KINDS, dtype=np.uint8))
+        kind_all = s.kind
+        viewport = _VIEWPORT_LUT[kind_all]
         sx, sy = scroll_at(s, s.t, s.pv)
         x = np.where(viewport, s.x + sx, s.x)
         y = np.where(viewport, s.y + sy, s.y)
-        pointer = np.isin(s.kind, np.asarray(POINTER_TARGET_KINDS, dtype=np.uint8))
-        has_string = np.isin(s.kind, np.asarray(STRING_KINDS, dtype=np.uint8))
+        pointer = _POINTER_LUT[kind_all]
+        has_string = _STRING_LUT[kind_all]
         string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
-        bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left")
+        value_all = s.value.copy()
+        if has_string.any():
+            value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
+        t_all = (s.t - s.start).astype(np.uint32)
+        x_all = _int32(x)
+        y_all = _int32(y)
+        value_all = value_all.astype(np.int32)
+        bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
         pv_rows = []
         infos = []
-        submitted = False
         for i, pv in enumerate(s.pageviews):
             title = pv.dom.title if pv.dom else ""
-            page_id = w.add_page(pv.url, title)
+            page_id = self._page_ids.get(pv.url)
+            if page_id is None:
+                page_id = self._page_ids[pv.url] = w.add_page(pv.url, title)
             info = self._snapshot(page_id, pv)
             infos.append(info)
-            lo, hi = int(bounds[i]), int(bounds[i + 1])
-            local = pv.local_selectors()
-            mapping = np.array([info.selector_index.get(sel, -1) for sel in local] + [-1], dtype=np.int64)
+            lo, hi = bounds[i], bounds[i + 1]
+            mapping = self._mapping(pv, info)
+            n_local = len(mapping) - 1
             tgt = s.target[lo:hi]
-            tgt = mapping[np.where((tgt >= 0) & (tgt < len(local)), tgt, -1)]
-            px, py = x[lo:hi], y[lo:hi]
-            need = np.flatnonzero(pointer[lo:hi] & (tgt < 0))
-            if need.size:
-                tgt[need] = _hit_many(info.boxes, px[need], py[need])
-            px, py = _pin_to_viewport(info, pointer[lo:hi], tgt, px, py, s.x[lo:hi], s.y[lo:hi], self.report)
-            if info.geometry == "chromium" and len(info.boxes):
-                px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, pointer[lo:hi], px, py)
-            value = s.value[lo:hi].copy()
-            hs = has_string[lo:hi]
-            value[hs] = string_ids[np.clip(value[hs], 0, len(string_ids) - 1)]
-            kind = s.kind[lo:hi]
-            submitted = submitted or bool(np.any(kind == K.SUBMIT))
-            events = EventColumns.from_arrays(
-                t=(s.t[lo:hi] - s.start).astype(np.uint32), kind=kind,
-                x=np.clip(np.rint(px), -2**31, 2**31 - 1).astype(np.int32),
-                y=np.clip(np.rint(py), -2**31, 2**31 - 1).astype(np.int32),
-                target=tgt.astype(np.int16), value=value.astype(np.int32),
-            ).sorted()
+            tgt = mapping[np.where((tgt >= 0) & (tgt < n_local), tgt, -1)]
+            ptr = pointer[lo:hi]
+            need = np.flatnonzero(ptr & (tgt < 0))
+            if need.size or (info.pinned is not None and info.pinned.any() and ptr.any()) or \
+                    (info.geometry == "chromium" and len(info.boxes)):
+                # pointer events to place: exact float positions, as before rounding
+                px, py = x[lo:hi], y[lo:hi]
+                if need.size:
+                    tgt[need] = _hit_many(info.boxes, px[need], py[need])
+                px, py = _pin_to_viewport(info, ptr, tgt, px, py, s.x[lo:hi], s.y[lo:hi], self.report)
+                if info.geometry == "chromium" and len(info.boxes):
+                    px, py = self._follow_layout(pv, info, s.t[lo:hi], s.target[lo:hi], tgt, ptr, px, py)
+                xs = _int32(px)
+                ys = _int32(py)
+            else:
+                xs, ys = x_all[lo:hi], y_all[lo:hi]
+            events = EventColumns(t_all[lo:hi], kind_all[lo:hi], xs, ys, tgt.astype(np.int16),
+                                  value_all[lo:hi]).sorted()
             pv_rows.append({"page_id": page_id, "snapshot_id": info.snapshot_id,
                             "start_ms": pv.start - s.start, "end_ms": pv.end - s.start, "events": events})
-            self.report.kinds.update({K(int(k)).name.lower(): int(c)
-                                      for k, c in zip(*np.unique(kind, return_counts=True))})
-            self.report.events += len(events)
+        submitted = bool(np.any(kind_all == K.SUBMIT))
+        counts = np.bincount(kind_all, minlength=len(K)) if len(kind_all) else np.zeros(0, np.int64)
+        kinds = self.report.kinds
+        for k in np.flatnonzero(counts).tolist():
+            kinds[_KIND_NAMES[k]] += int(counts[k])
+        self.report.events += len(kind_all)
         first = s.pageviews[0]
         row = {
             "start_ms": max(int(s.start), 0), "duration_ms": int(s.end - s.start), "device": first.device,
@@ -534,7 +584,7 @@ class SessionWriter:
         sid = w.add_session(row, pv_rows)
         self._write_states(sid, s, infos)
         if s.recording_hash:
-            w.add_recording(s.recording_hash, sid, Path(s.source).name if s.source else "")
+            w.add_recording(s.recording_hash, sid, os.path.basename(s.source) if s.source else "")
         r = self.report
         r.sessions += 1
         r.pageviews += len(pv_rows)

@@ -81,6 +81,12 @@ class Player:
         if value != self._inactivity_ms:
             self._inactivity_ms = value
             self._update_idle()
+            self.events.options.emit(("inactivity_threshold_ms", value))
+
+    @property
+    def idle_spans(self) -> list[tuple[int, int]]:
+        """The quiet stretches (start_ms, end_ms) this player skips, at its own threshold."""
+        return [(int(a), int(b)) for a, b in self._idle]
 
     def _update_idle(self) -> None:
         tl = self.timeline

@@ -3,7 +3,8 @@
 ``render_clip`` steps one offscreen player (built once, through the GUI's ``open_frame_grabber``
 entry point, like ``hindsight frame``) through evenly spaced moments and encodes the frames:
 PyAV (its wheels bundle FFmpeg with libx264 and libvpx) for ``.mp4`` (H.264, yuv420p) and
-``.webm`` (VP9, else VP8), Pillow for ``.gif``. Frame ``i`` shows the session at
+``.webm`` (VP9, else VP8) and ``.gif`` (FFmpeg's GIF encoder, each frame quantized to its own
+palette by Pillow, written as it is drawn so a long clip is never held in memory). Frame ``i`` shows the session at
 ``t_from_ms + i * speed * 1000 / fps``: a clip plays the replay at ``speed``, without the
 player's pauses at hesitations or its jumps over inactivity (a hesitation shows as the amber
 banner over the page while it lasts). The file is written beside the target under a temporary
@@ -36,7 +37,7 @@ SPEED_RANGE = (0.25, 16.0)
 FPS_RANGE = (1, 60)
 WIDTH_RANGE = (320, 3840)
 #: Codecs tried per suffix, first found in the PyAV build wins.
-CODECS = {".mp4": ("libx264",), ".webm": ("libvpx-vp9", "libvpx"), ".gif": ()}
+CODECS = {".mp4": ("libx264",), ".webm": ("libvpx-vp9", "libvpx"), ".gif": ("gif",)}
 CONTAINERS = {".mp4": "mp4", ".webm": "webm"}
 #: BGRA frames in flight between drawing and encoding.
 FRAME_POOL = 4
@@ -121,9 +122,14 @@ def clip_size(viewport_w: int, viewport_h: int, width: int = 1280, caption: bool
     return width, view_h, caption_h
 
 
+def _gif_end_cs(index: int, fps: float) -> int:
+    """When frame ``index`` of a GIF clip ends, in centiseconds (GIF's unit) from its start."""
+    return int(round((index + 1) * 100.0 / fps))
+
+
 def _gif_durations(frames: int, fps: float) -> list[int]:
     """Per-frame GIF delays (ms, multiples of 10: GIF counts centiseconds) summing to frames/fps."""
-    ends = [int(round((i + 1) * 1000.0 / fps / 10.0)) * 10 for i in range(frames)]
+    ends = [_gif_end_cs(i, fps) * 10 for i in range(frames)]
     return [max(b - a, 10) for a, b in zip([0] + ends[:-1], ends)]
 
 
@@ -132,8 +138,6 @@ def pick_codec(suffix: str, out: Path | str | None = None) -> str:
     suffix = suffix.lower()
     if suffix not in CODECS:
         raise ClipError(out, f"unknown clip format {suffix or '(no suffix)'!r}: use .mp4, .webm or .gif")
-    if suffix == ".gif":
-        return "gif"
     try:
         import av
     except ImportError as exc:
@@ -159,10 +163,20 @@ class _Encoder:
         self._queue: queue.Queue = queue.Queue(maxsize=FRAME_POOL + 2)
         self._free: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
-        self._gif: list = []
+        self._held = None   # GIF: the newest packet, muxed when the next arrives or at the end
         self._container = None
         self._stream = None
-        if suffix != ".gif":
+        if suffix == ".gif":
+            # Frames go to FFmpeg's GIF encoder one by one as they are drawn (through PyAV), so
+            # a long clip is never held in memory; each keeps its own 256-colour palette.
+            import av
+
+            self._container = av.open(str(path), mode="w", format="gif")
+            self._stream = self._container.add_stream("gif", rate=Fraction(fps).limit_denominator(1001))
+            self._stream.width, self._stream.height = width, height
+            self._stream.pix_fmt = "pal8"
+            self._stream.codec_context.time_base = Fraction(1, 100)
+        else:
             import av
             from av.video.reformatter import VideoReformatter
 
@@ -190,7 +204,8 @@ class _Encoder:
         if self.suffix == ".gif":
             from PIL import Image
 
-            item = Image.frombuffer("RGB", (self.width, self.height), bgra.tobytes(), "raw", "BGRX", 0, 1)
+            item = ("gif", Image.frombuffer("RGB", (self.width, self.height), bgra.tobytes(), "raw", "BGRX", 0, 1),
+                    self.frames)
         else:
             while True:  # a free frame, unless the encoder has failed meanwhile
                 try:
@@ -222,10 +237,12 @@ class _Encoder:
                     self._free.put(item[0])
                 continue
             try:
+                if isinstance(item, tuple) and item[0] == "gif":
+                    self._encode_gif(item[1], item[2])
+                    continue
                 if isinstance(item, tuple) and item[0] == "repeat":
                     if self.suffix == ".gif":
-                        self._gif.append(last)  # Pillow merges it into one longer frame
-                        continue
+                        continue   # the previous GIF frame just shows longer (the next one's pts)
                     # libavcodec takes a reference and x264 / libvpx copy the picture in, and
                     # it is never written to: the same frame can go again with the next pts
                     pts = item[1]
@@ -238,16 +255,9 @@ class _Encoder:
                     finally:
                         self._free.put(frame)
                     item.pts = pts
-                if self.suffix == ".gif":
-                    from PIL import Image
-
-                    # a palette per frame (GIF's local colour tables): UI colours stay exact
-                    last = item.quantize(256, method=Image.Quantize.FASTOCTREE)
-                    self._gif.append(last)
-                else:
-                    last = item
-                    for packet in self._stream.encode(item):
-                        self._container.mux(packet)
+                last = item
+                for packet in self._stream.encode(item):
+                    self._container.mux(packet)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
                 self._error = exc
 
@@ -258,15 +268,40 @@ class _Encoder:
         if self._error is not None:
             raise self._error
         if self.suffix == ".gif":
-            first, *rest = self._gif
-            first.save(self.path, format="GIF", save_all=True, append_images=rest, loop=0,
-                       duration=_gif_durations(self.frames, self.fps), optimize=False)
-            self._gif = []
+            for packet in self._stream.encode(None):
+                self._mux_gif(packet)
+            held, self._held = self._held, None
+            if held is not None:   # the last frame shows until the clip's end
+                end = Fraction(_gif_end_cs(self.frames - 1, self.fps), 100)
+                held.duration = max(int(round(end / held.time_base)) - int(held.pts), 1)
+                self._container.mux(held)
         else:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
-            self._container.close()
-            self._container = None
+        self._container.close()
+        self._container = None
+
+    def _encode_gif(self, image, index: int) -> None:
+        """Quantize one picture to its own palette and encode it at frame ``index``'s start."""
+        import av
+        import numpy as np
+        from PIL import Image
+
+        # a palette per frame (GIF's local colour tables): UI colours stay exact
+        pal_img = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+        rgb = np.frombuffer(bytes(pal_img.getpalette() or []), dtype=np.uint8).reshape(-1, 3)[:256]
+        palette = np.zeros((256, 4), dtype=np.uint8)
+        palette[:, 0] = 255
+        palette[:len(rgb), 1:] = rgb
+        frame = av.VideoFrame.from_ndarray((np.asarray(pal_img), palette), format="pal8")
+        frame.pts = _gif_end_cs(index - 1, self.fps) if index else 0
+        for packet in self._stream.encode(frame):
+            self._mux_gif(packet)
+
+    def _mux_gif(self, packet) -> None:
+        held, self._held = self._held, packet
+        if held is not None:
+            self._container.mux(held)
 
     def abort(self) -> None:
         """Stop without finishing the file (the caller removes it)."""
@@ -278,7 +313,7 @@ class _Encoder:
             pass
         self._queue.put(None)
         self._thread.join()
-        self._gif = []
+        self._held = None
         if self._container is not None:
             try:
                 self._container.close()

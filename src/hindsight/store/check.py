@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hindsight.store import session_columns
 from hindsight.store.columns import BYTES_PER_EVENT, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.reader import PAGEVIEW_RANGES, SESSION_RANGES, _check_header, _connect_readonly, open_capture
@@ -128,6 +129,7 @@ def check_capture(path: str | os.PathLike[str], limit: int = 200) -> list[str]:
     with cap:
         problems += _sql_rules(cap)
         problems += _snapshots(cap)
+        problems += session_columns.verify(cap)
         if len(problems) < limit:
             problems += _events(cap, limit - len(problems))
         if len(problems) < limit and cap.columnar:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from hindsight.events import Emitter
+from hindsight.store import session_columns
+from hindsight.store.session_columns import _NUMERIC, SESSION_RANGES, SESSION_TABLE_COLUMNS
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
@@ -26,7 +29,7 @@ from hindsight.store.records import (
     Session,
     Snapshot,
 )
-from hindsight.store.schema import FORMAT_NAME, REQUIRED_TABLES, SCHEMA_VERSION
+from hindsight.store.schema import FORMAT_NAME, PAGEVIEWS_SNAPSHOT_INDEX, REQUIRED_TABLES, SCHEMA_VERSION
 from hindsight.store.validate import (
     MAX_EPOCH_MS,
     MAX_T_MS,
@@ -46,24 +49,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Emits each ``Capture`` that ``open_capture`` returns (the CLI reports damaged events with it).
 capture_did_open = Emitter()
 
-#: Columns of the session table the GUI lists and filters on, in display order.
-SESSION_TABLE_COLUMNS = (
-    "session_id", "start_ms", "duration_ms", "device", "browser", "os", "country", "source",
-    "converted", "pageview_count", "event_count", "entry_page_id", "exit_page_id",
-    "viewport_w", "viewport_h",
-)
-_NUMERIC = {"session_id", "start_ms", "duration_ms", "converted", "pageview_count",
-            "event_count", "entry_page_id", "exit_page_id", "viewport_w", "viewport_h"}
 #: Rows per chunk when streaming the session list (bounded memory however many sessions).
 _SESSION_CHUNK = 16_384
-#: Sane range of each numeric session column: (low, high, NULL allowed).
-SESSION_RANGES = {
-    "session_id": (0, 2**63 - 1, False), "start_ms": (MIN_EPOCH_MS, MAX_EPOCH_MS, False),
-    "duration_ms": (0, MAX_T_MS, False), "converted": (0, 1, False),
-    "pageview_count": (0, 2**31 - 1, False), "event_count": (0, 2**40, False),
-    "entry_page_id": (0, 2**63 - 1, True), "exit_page_id": (0, 2**63 - 1, True),
-    "viewport_w": (0, MAX_VIEWPORT, False), "viewport_h": (0, MAX_VIEWPORT, False),
-}
 #: Sane range of each numeric pageview column (times are ms since the session start).
 PAGEVIEW_RANGES = {
     "pageview_id": (0, 2**63 - 1), "session_id": (0, 2**63 - 1), "seq": (0, 2**31 - 1),
@@ -280,6 +267,9 @@ def open_capture(path: str | os.PathLike[str]) -> "Capture":
     return capture
 
 
+_SNAPSHOT_INDEX_COLUMNS = {"pageview_id", "snapshot_id", "session_id", "seq", "start_ms", "end_ms"}
+
+
 class Capture:
     """A capture opened for viewing. Queries return records or numpy columns."""
 
@@ -299,6 +289,9 @@ class Capture:
         self._images_ok: set[int] = set()
         self._limit_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._page_id_cache: np.ndarray | None = None
+        self._indexes: set[str] | None = None
+        #: The decoded columnar copy of the session list (store/session_columns.py), once read.
+        self._copy: tuple | None = None
         # One statement at a time on the connection, and never a close under a running query
         # (a worker thread may still be reading when the app or a test closes the capture).
         self._lock = threading.RLock()
@@ -552,7 +545,7 @@ class Capture:
         # Read in table order (sequential pages) and sort in numpy: ORDER BY through an index
         # costs a random table lookup per row, twice the time of the whole read.
         try:
-            out = self._session_columns(where, params)
+            out = self._listed_columns(where, params)
         except Damage as exc:
             raise self._damage(exc) from None
         key = out[order_by.lstrip("-")]
@@ -563,6 +556,30 @@ class Capture:
         order = np.lexsort((out["session_id"], key))
         if np.any(order[1:] < order[:-1]):
             out = {name: col[order] for name, col in out.items()}
+        return out
+
+    def _listed_columns(self, where: str, params, copy: bool = True) -> dict[str, np.ndarray]:
+        """``_session_columns`` through the stored columnar copy when it is intact and current
+        (``store/session_columns.py``): the copy, plus the sessions appended after it from SQL;
+        a filter selects its rows by the session ids SQL matches. Otherwise all from SQL."""
+        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
+        if loaded is None:
+            self._copy = None
+            return self._session_columns(where, params)
+        out, max_id, self._copy = loaded   # kept: the next list reads no BLOB again
+        tail = self._session_columns("s.session_id > ?", [max_id])
+        if tail["session_id"].size:
+            out = {name: np.concatenate([out[name], tail[name]]) for name in SESSION_TABLE_COLUMNS}
+        elif where == "1" and copy:
+            out = {name: col.copy() for name, col in out.items()}   # never hand out the kept arrays
+        if where != "1":
+            rows = self._query(f"SELECT s.session_id FROM sessions s WHERE {where}", params)
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            pos = np.searchsorted(out["session_id"], ids)
+            if pos.size and (int(pos.max()) >= out["session_id"].size
+                             or not np.array_equal(out["session_id"][pos], ids)):
+                return self._session_columns(where, params)
+            out = {name: col[pos] for name, col in out.items()}
         return out
 
     def _session_columns(self, where: str, params) -> dict[str, np.ndarray]:
@@ -633,6 +650,10 @@ class Capture:
         if column not in ("device", "browser", "os", "country", "source", "utm_source",
                           "utm_medium", "utm_campaign"):
             raise ValueError(f"no such filter column {column!r}")
+        if column in SESSION_TABLE_COLUMNS and "session_columns" in self.tables:
+            col = self._listed_columns("1", [], copy=False)[column]   # the columnar copy: no table scan
+            counts = Counter(col.tolist())   # a handful of distinct strings: C-speed counting
+            return sorted(counts, key=lambda v: (-counts[v], v))
         rows = self._query(f"SELECT {column}, count(*) FROM sessions GROUP BY {column} ORDER BY count(*) DESC")
         try:
             return [text_value(r[0], f"sessions.{column}") for r in rows]
@@ -724,19 +745,21 @@ class Capture:
         flt: SessionFilter | None = None,
         *,
         columns: tuple[str, ...] | None = None,
-    ) -> tuple[EventColumns, np.ndarray, np.ndarray]:
+        with_pageviews: bool = True,
+    ) -> tuple[EventColumns, np.ndarray, np.ndarray | None]:
         """Events of the given kinds from every pageview of a snapshot by the filtered sessions.
 
         Returns (events, session_id per event, pageview_id per event), sorted by (pageview_id, t).
         Times stay relative to each session's start. Damaged events are dropped (and counted
         in ``damaged_events``). ``columns`` (names of ``EventColumns`` fields) says which event
         columns the caller uses: on a format-2 capture only those are read, the others come
-        back as read-only zeros (``kind`` is always filled).
+        back as read-only zeros (``kind`` is always filled). ``with_pageviews=False``: the
+        caller does not need the pageview ids (None is returned in their place; saves decoding them).
         """
         if self.columnar:
             from hindsight.store.chunk_reader import read_snapshot_events
 
-            return read_snapshot_events(self, snapshot_id, kinds, flt, columns)
+            return read_snapshot_events(self, snapshot_id, kinds, flt, columns, with_pageviews)
         where, params = (flt or SessionFilter()).to_sql("s")
         join = "" if where == "1" else " JOIN sessions s ON s.session_id = pv.session_id"
         cond = "" if where == "1" else f" AND {where}"
@@ -748,19 +771,51 @@ class Capture:
         )
         pv = self.pageview_columns(rows, names=_DECODE_COLUMNS)
         events, source = self.decode_events([r[-1] for r in rows], pv, kinds)
-        return events, pv["session_id"][source], pv["pageview_id"][source]
+        return events, pv["session_id"][source], (pv["pageview_id"][source] if with_pageviews else None)
 
     def snapshot_pageview_columns(self, snapshot_id: int,
                                   names: tuple[str, ...] = ("pageview_id", "session_id", "seq", "start_ms", "end_ms")
                                   ) -> dict[str, np.ndarray]:
         """Columns ``names`` of every pageview of a snapshot as checked int64 arrays, by pageview id
-        (no per-row Python objects: what heatmaps need at 100k+ pageviews)."""
+        (no per-row Python objects: what heatmaps need at 100k+ pageviews). Read from the
+        ``pageviews_snapshot_session`` index alone when it covers ``names``."""
         names = ("pageview_id",) + tuple(n for n in names if n != "pageview_id")
         if "start_ms" in names and "end_ms" not in names:
             names += ("end_ms",)
+        if self._has_index(PAGEVIEWS_SNAPSHOT_INDEX) and set(names) <= _SNAPSHOT_INDEX_COLUMNS:
+            rows = self._query(f"SELECT {', '.join(names)} FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} "
+                               "WHERE snapshot_id = ?", (snapshot_id,))
+            out = self.pageview_columns(rows, names=names)
+            ids = out["pageview_id"]
+            if ids.size > 1 and np.any(ids[1:] < ids[:-1]):   # index order is by session: sort here
+                order = np.argsort(ids, kind="stable")
+                out = {name: col[order] for name, col in out.items()}
+            return out
         rows = self._query(f"SELECT {', '.join(names)} FROM pageviews WHERE snapshot_id = ? ORDER BY pageview_id",
                            (snapshot_id,))
         return self.pageview_columns(rows, names=names)
+
+    def snapshot_view_counts(self, snapshot_ids) -> tuple[int, int] | None:
+        """(pageviews, distinct sessions) of the pageviews of the snapshots ``snapshot_ids``, counted
+        in the ``pageviews_snapshot_session`` index without reading any row; None when the capture
+        has no such index (written before it): then read ``snapshot_pageview_columns`` instead.
+
+        Every pageview counts, also one whose session row is missing (a damaged capture).
+        """
+        if not self._has_index(PAGEVIEWS_SNAPSHOT_INDEX):
+            return None
+        ids = [int(i) for i in snapshot_ids]
+        where = f"snapshot_id IN ({', '.join('?' * len(ids))})"
+        # GROUP BY walks the index in (snapshot, session) order: no temporary b-tree for one snapshot.
+        row = self._query(f"SELECT (SELECT count(*) FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} WHERE {where}), "
+                          f"(SELECT count(*) FROM (SELECT session_id FROM pageviews INDEXED BY {PAGEVIEWS_SNAPSHOT_INDEX} "
+                          f"WHERE {where} GROUP BY session_id))", ids + ids)[0]
+        return int(row[0]), int(row[1])
+
+    def _has_index(self, name: str) -> bool:
+        if self._indexes is None:
+            self._indexes = {r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        return name in self._indexes
 
     def session_columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Numeric session columns ``names`` (of ``SESSION_RANGES``) of every session as checked
@@ -866,6 +921,16 @@ class Capture:
         when none is: see ``records.date_known``). Every session's times are checked."""
         from hindsight.store.records import KNOWN_DATE_MAX_MS, KNOWN_DATE_MIN_MS
 
+        if "session_columns" in self.tables:   # the columnar copy: values already range-checked
+            try:
+                cols = self._listed_columns("1", [], copy=False)
+            except Damage as exc:
+                raise self._damage(exc) from None
+            start, end = cols["start_ms"], cols["start_ms"] + cols["duration_ms"]
+            known = (start >= KNOWN_DATE_MIN_MS) & (start <= KNOWN_DATE_MAX_MS)
+            if not known.any():
+                return None, None
+            return int(start[known].min()), int(end[known].max())
         row = self._query("SELECT min(start_ms), max(start_ms), min(duration_ms), max(start_ms + duration_ms), "
                           "sum(typeof(start_ms) != 'integer' OR typeof(duration_ms) != 'integer') FROM sessions")[0]
         if row[0] is None:

@@ -7,6 +7,11 @@ SCHEMA_VERSION = 2
 #: Format versions this Hindsight reads (1: events only as per-pageview BLOBs, read-only).
 READABLE_VERSIONS = (1, 2)
 
+#: SQLite page size of new captures (and upgrades), bytes. Column BLOBs of event chunks span
+#: many overflow pages; larger pages mean fewer page reads per chunk (README, "Capture
+#: format 2: speed and memory"). Existing files keep theirs.
+PAGE_SIZE = 16384
+
 #: Tables every capture must have (bookmarks tables are created on demand).
 REQUIRED_TABLES = ("meta", "pages", "snapshots", "elements", "sessions", "pageviews", "strings")
 
@@ -93,9 +98,18 @@ CREATE TABLE pageviews (
     events      BLOB NOT NULL                  -- packed records, see store/columns.py
 );
 CREATE INDEX pageviews_session ON pageviews(session_id, seq);
-CREATE INDEX pageviews_snapshot ON pageviews(snapshot_id);
+CREATE INDEX pageviews_snapshot_session ON pageviews(snapshot_id, session_id, seq, start_ms, end_ms);
 CREATE INDEX pageviews_page ON pageviews(page_id, session_id);
 """
+
+#: The pageviews of a snapshot, read from the index alone (the table's rows hold the events
+#: BLOBs, so reading these few columns from it touches nearly every page of the file): the
+#: numbers a heatmap needs, and the count of a snapshot's sessions without reading the
+#: session table. Captures written before it (with ``pageviews_snapshot(snapshot_id)``) get
+#: it when appended to; readers fall back to the table without it.
+PAGEVIEWS_SNAPSHOT_INDEX = "pageviews_snapshot_session"
+PAGEVIEWS_SNAPSHOT_SQL = (f"CREATE INDEX IF NOT EXISTS {PAGEVIEWS_SNAPSHOT_INDEX} "
+                          "ON pageviews(snapshot_id, session_id, seq, start_ms, end_ms)")
 
 #: Format 2: the same events again as columnar chunks per (snapshot, event kind), so a
 #: heatmap reads only the columns and kinds it needs (see store/chunks.py and README).

@@ -13,11 +13,13 @@ import os
 import sqlite3
 from pathlib import Path
 
+from hindsight.store import session_columns
 from hindsight.store.writer import prepare_partial
 from hindsight.store.chunks import INSERT_SQL, ChunkBuffer
 from hindsight.store.columns import BYTES_PER_EVENT
 from hindsight.store.errors import CaptureError
 from hindsight.store.reader import open_capture
+from hindsight.store import schema
 from hindsight.store.schema import CHUNKS_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
 
 
@@ -41,6 +43,9 @@ def upgrade_capture(old: str | os.PathLike[str], new: str | os.PathLike[str], ov
         raise CaptureError(new, f"cannot be written ({exc})") from None
     try:
         counts = _convert(con, old)
+        con.execute("BEGIN")
+        session_columns.write(con)  # the session list's columnar copy
+        con.execute("COMMIT")
         con.execute("PRAGMA journal_mode=DELETE")
         con.close()
         os.replace(partial, new)
@@ -59,7 +64,7 @@ def upgrade_capture(old: str | os.PathLike[str], new: str | os.PathLike[str], ov
 def _convert(con: sqlite3.Connection, old: Path) -> dict:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
-    con.execute("PRAGMA page_size=16384")
+    con.execute(f"PRAGMA page_size={schema.PAGE_SIZE}")
     con.executescript(SCHEMA_SQL)
     con.executescript(CHUNKS_SQL)
     con.executescript(RECORDINGS_SQL)

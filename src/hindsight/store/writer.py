@@ -6,18 +6,24 @@ and renamed only when complete, so a crash or a bad input never leaves a half-wr
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from hindsight import __version__
+from hindsight.store import session_columns
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns
 from hindsight.store.access import mode_allows_write, read_only_reason
 from hindsight.store.errors import CaptureError
-from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer, append_to_last_chunk
-from hindsight.store.schema import CHUNKS_SQL, ELEMENTS_POSITION_SQL, FORMAT_NAME, PLANTED_SQL, RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION
+from hindsight.store.chunks import INSERT_SQL as _CHUNK_INSERT, ChunkBuffer, append_to_last_chunk, pack_many
+from hindsight.store import schema
+from hindsight.store.schema import (CHUNKS_SQL, ELEMENTS_POSITION_SQL, FORMAT_NAME, PAGEVIEWS_SNAPSHOT_SQL, PLANTED_SQL,
+                                     RECORDINGS_SQL, SCHEMA_SQL, SCHEMA_VERSION)
 
 _SESSION_FIELDS = (
     "session_id", "visitor_id", "start_ms", "duration_ms", "device", "browser", "os", "country",
@@ -31,10 +37,13 @@ _SESSION_DEFAULTS: dict[str, Any] = {
 _ELEMENT_FIELDS = ("selector", "tag", "role", "label", "x", "y", "w", "h", "clickable", "field",
                    "form", "sensitive", "href", "position")
 _FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
+_FLUSH_EVENTS = 1 << 21  # or events (pageviews can be long)
+_session_row = operator.itemgetter(*_SESSION_FIELDS)
+_NO_PAGEVIEWS = {"pageview_count": 0, "event_count": 0, "entry_page_id": None, "exit_page_id": None, "duration_ms": 0}
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):  # dict first: typing's isinstance is slow
         return obj.get(name, default)
     return getattr(obj, name, default)
 
@@ -64,7 +73,9 @@ class CaptureWriter:
         self._final_path = final_path
         self._con = con
         self._sessions: list[tuple] = []
-        self._pageviews: list[tuple] = []
+        self._pageviews: list[tuple] = []   # pageview rows without their events (packed on flush)
+        self._pv_events: list = []          # each pageview's EventColumns or packed bytes
+        self._pending_events = 0
         self._strings: dict[str, int] = dict(
             (text, sid) for sid, text in con.execute("SELECT string_id, text FROM strings")
         )
@@ -72,6 +83,7 @@ class CaptureWriter:
         self._next_pageview = int(con.execute("SELECT coalesce(max(pageview_id), 0) FROM pageviews").fetchone()[0]) + 1
         self.events_written = 0
         self._chunks = ChunkBuffer()  # format 2: the same events as columnar chunks
+        self._late_indexes: list[str] = []   # built at close (a new capture)
         con.execute("BEGIN")
 
     # -- opening -------------------------------------------------------------------------
@@ -85,10 +97,16 @@ class CaptureWriter:
         con = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=OFF")  # the partial file is disposable until renamed
         con.execute("PRAGMA synchronous=OFF")
-        con.execute("PRAGMA page_size=16384")
+        con.execute(f"PRAGMA page_size={schema.PAGE_SIZE}")
         con.executescript(SCHEMA_SQL)
         con.executescript(CHUNKS_SQL)
         con.executescript(RECORDINGS_SQL)
+        # The session and pageview indexes are built at close, from all rows at once (a sort),
+        # not row by row: nobody reads the file before it is renamed into place.
+        late = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                           "AND tbl_name IN ('sessions', 'pageviews') ORDER BY name").fetchall()
+        for name, _ in late:
+            con.execute(f"DROP INDEX {name}")
         con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         meta = {
             "format": FORMAT_NAME,
@@ -99,7 +117,9 @@ class CaptureWriter:
         }
         meta.update(extra_meta or {})
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
-        return cls(partial, con, final)
+        writer = cls(partial, con, final)
+        writer._late_indexes = [sql for _, sql in late]
+        return writer
 
     @classmethod
     def append(cls, path: str | os.PathLike[str]) -> "CaptureWriter":
@@ -121,6 +141,7 @@ class CaptureWriter:
         con.executescript(RECORDINGS_SQL)  # captures from before the table: add it (no data change)
         if "position" not in {r[1] for r in con.execute("PRAGMA table_info(elements)")}:
             con.execute(ELEMENTS_POSITION_SQL)  # captures from before the column: '' for old elements
+        con.execute(PAGEVIEWS_SNAPSHOT_SQL)  # captures from before the index: built once
         return cls(Path(path), con, None)
 
     # -- content -------------------------------------------------------------------------
@@ -198,39 +219,42 @@ class CaptureWriter:
         (``EventColumns`` with times in ms since session start, or its ``pack()`` bytes).
         """
         sid = int(session.get("session_id") or self._next_session)
-        self._next_session = max(self._next_session, sid + 1)
         n_events = 0
+        pv_id = self._next_pageview
+        metas, events_out = [], []   # added to the buffers once the whole session is read
         for seq, pv in enumerate(pageviews):
             events = pv["events"]
             if isinstance(events, EventColumns):
-                n, blob = len(events), events.pack()
+                n = events.t.shape[0]
             else:  # already packed (e.g. by a worker process)
-                blob = bytes(events)
-                n = len(blob) // BYTES_PER_EVENT
+                events = bytes(events)
+                n, rest = divmod(len(events), BYTES_PER_EVENT)
+                if rest:
+                    raise ValueError(f"packed events of {len(events):,} bytes are not whole "
+                                     f"{BYTES_PER_EVENT}-byte records")
             n_events += n
-            self._chunks.add(int(pv["snapshot_id"]), sid, self._next_pageview, blob)
-            self._pageviews.append((
-                self._next_pageview, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
-                int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n, blob,
-            ))
-            self._next_pageview += 1
-        row = dict(_SESSION_DEFAULTS)
-        row.update(session)
-        row["session_id"] = sid
-        row.setdefault("pageview_count", len(pageviews))
-        row.setdefault("event_count", n_events)
+            events_out.append(events)
+            metas.append((pv_id, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
+                          int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n))
+            pv_id += 1
         if pageviews:
-            row.setdefault("entry_page_id", int(pageviews[0]["page_id"]))
-            row.setdefault("exit_page_id", int(pageviews[-1]["page_id"]))
-            row.setdefault("duration_ms", int(max(pv["end_ms"] for pv in pageviews)))
+            derived = {"pageview_count": len(pageviews), "event_count": n_events,
+                       "entry_page_id": int(pageviews[0]["page_id"]), "exit_page_id": int(pageviews[-1]["page_id"]),
+                       "duration_ms": int(pageviews[0]["end_ms"]) if len(pageviews) == 1
+                       else max(int(pv["end_ms"]) for pv in pageviews)}
         else:
-            row.setdefault("entry_page_id", None)
-            row.setdefault("exit_page_id", None)
-            row.setdefault("duration_ms", 0)
-        row["converted"] = 1 if row["converted"] else 0
-        self._sessions.append(tuple(row[f] for f in _SESSION_FIELDS))
+            derived = _NO_PAGEVIEWS
+        # One C-level merge and one itemgetter: this runs per session (a KeyError names a missing column).
+        row = _session_row({**_SESSION_DEFAULTS, **derived, **session, "session_id": sid,
+                            "converted": 1 if session.get("converted") else 0})
+        self._pageviews += metas
+        self._pv_events += events_out
+        self._next_session = max(self._next_session, sid + 1)
+        self._next_pageview = pv_id
+        self._pending_events += n_events
+        self._sessions.append(row)
         self.events_written += n_events
-        if len(self._pageviews) >= _FLUSH_EVERY:
+        if len(self._pageviews) >= _FLUSH_EVERY or self._pending_events >= _FLUSH_EVENTS:
             self._flush()
         return sid
 
@@ -257,12 +281,23 @@ class CaptureWriter:
             )
             self._sessions.clear()
         if self._pageviews:
+            # Every pageview's events packed at once; each BLOB is a view of the one array.
+            rec, cols, counts = pack_many(self._pv_events)
+            ends = np.cumsum(counts)
+            raw = memoryview(rec.view(np.uint8)) if rec.size else memoryview(b"")
+            ends *= BYTES_PER_EVENT
+            bounds = np.r_[0, ends].tolist()
             self._con.executemany(
                 "INSERT INTO pageviews(pageview_id, session_id, seq, page_id, snapshot_id, start_ms, end_ms, "
                 "load_ms, event_count, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self._pageviews,
+                [(*m, raw[a:b]) for m, a, b in zip(self._pageviews, bounds, bounds[1:])],
             )
+            ids = np.array([m[:2] + (m[4],) for m in self._pageviews], dtype=np.int64).reshape(-1, 3)
+            self._chunks.add_records(cols, counts, ids[:, 2], ids[:, 1], ids[:, 0])
+            del raw, rec, cols
             self._pageviews.clear()
+            self._pv_events.clear()
+            self._pending_events = 0
         rows = self._chunks.rows(final)
         if rows and final:
             rows = [r for r in rows if not append_to_last_chunk(self._con, r)]
@@ -278,6 +313,11 @@ class CaptureWriter:
     def close(self) -> Path:
         """Commit, close, and for a new capture move it into place. Returns the final path."""
         self._flush(final=True)
+        for sql in self._late_indexes:
+            self._con.execute(sql)
+        # The session list's columnar copy (store/session_columns.py): written for a new
+        # capture, rewritten after an append only when it has fallen well behind.
+        (session_columns.write if self._final_path is not None else session_columns.refresh_if_stale)(self._con)
         self._con.execute("COMMIT")
         if self._final_path is not None:
             self._con.execute("PRAGMA journal_mode=DELETE")
