@@ -99,7 +99,7 @@ BENCH_MODULES: list[str] = ["hindsight.benchmarks.heatmaps", "hindsight.benchmar
                             "hindsight.benchmarks.share", "hindsight.benchmarks.anchor",
                             "hindsight.benchmarks.states", "hindsight.benchmarks.format2",
                             "hindsight.benchmarks.app_open", "hindsight.benchmarks.engine",
-                            "hindsight.benchmarks.listing"]
+                            "hindsight.benchmarks.listing", "hindsight.benchmarks.dataset_checks"]
 
 #: (section name, function) of the store; other modules' lists are appended at run time.
 BENCHMARKS: list[tuple[str, Callable[[BenchContext], dict]]] = [

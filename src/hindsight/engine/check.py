@@ -47,7 +47,7 @@ def check_dataset(url, limit: int = 200) -> list[str]:
             if add(str(exc)):
                 return problems
             continue
-        want = layout.SCHEMAS[name]
+        want = layout.EVENTS_SCHEMA_V1 if name == "events" and store.version < 2 else layout.SCHEMAS[name]
         for path in files:
             try:
                 t = pq.read_table(path, filesystem=store._afs)

@@ -156,22 +156,30 @@ def check_events(part, ev, sids: np.ndarray, pvids: np.ndarray, columns=None):
     if n == 0:
         return ev, sids, pvids
     pv = _pageviews_of(part, sids)
+    # one row per pageview of these events (grouped by pageview): limits are per pageview
+    first = np.flatnonzero(np.r_[True, pvids[1:] != pvids[:-1]])
+    source = np.cumsum(np.r_[False, pvids[1:] != pvids[:-1]]).astype(np.int64)
+    counts = np.diff(np.r_[first, n])
+    upv, usid = pvids[first], sids[first]
     order = np.argsort(pv["pageview_id"], kind="stable")
     pv_ids = pv["pageview_id"][order]
-    pos = np.minimum(np.searchsorted(pv_ids, pvids), max(pv_ids.size - 1, 0))
-    found = (pv_ids[pos] == pvids) if pv_ids.size else np.zeros(n, dtype=bool)
-    rows = order[pos]
+    pos = np.minimum(np.searchsorted(pv_ids, upv), max(pv_ids.size - 1, 0))
+    found_pv = (pv_ids[pos] == upv) if pv_ids.size else np.zeros(upv.size, dtype=bool)
+    rows = order[pos] if pv_ids.size else np.zeros(upv.size, np.int64)
     if pv_ids.size:
-        found &= pv["session_id"][rows] == sids
+        found_pv &= pv["session_id"][rows] == usid
     (snap_ids, snap_rows), string_ids = _limits(part)
-    snap = pv["snapshot_id"][rows]
+    snap = pv["snapshot_id"][rows] if pv_ids.size else np.zeros(upv.size, np.int64)
     spos = np.minimum(np.searchsorted(snap_ids, snap), max(snap_ids.size - 1, 0))
-    found &= (snap_ids[spos] == snap) if snap_ids.size else False
-    lim = snap_rows[spos] if snap_ids.size else np.zeros((n, 3), np.int64)
-    # per event "pageview" rows for event_damage: one per event is simplest and stays vectorised
-    source = np.arange(n)
+    if snap_ids.size:
+        found_pv &= snap_ids[spos] == snap
+    lim = snap_rows[spos] if snap_ids.size else np.zeros((upv.size, 3), np.int64)
+    zero = np.zeros(upv.size, np.int64)
     limits = {"n_elements": lim[:, 0], "width": lim[:, 1], "height": lim[:, 2],
-              "start": pv["start_ms"][rows], "end": pv["end_ms"][rows]}
+              "start": pv["start_ms"][rows] if pv_ids.size else zero,
+              "end": pv["end_ms"][rows] if pv_ids.size else zero}
+    # events of a missing pageview: limits that fail nothing, then dropped as dangling below
+    found = found_pv[source]
     wanted = None if columns is None else set(columns)
     target = ev.target if wanted is None or "target" in wanted else np.full(n, -1, np.int16)
     x = ev.x if wanted is None or "x" in wanted else np.zeros(n, np.int32)
@@ -179,9 +187,10 @@ def check_events(part, ev, sids: np.ndarray, pvids: np.ndarray, columns=None):
     value_read = wanted is None or "value" in wanted
     value = ev.value if value_read else np.zeros(n, np.int32)
     bad = event_damage(ev.t, ev.kind, x, y, target, value, source, limits,
-                       string_ids if value_read else None, counts=np.ones(n, np.int64))
-    bad = ~found if bad is None else (bad | ~found)
-    if bad.any():
+                       string_ids if value_read else None, counts=counts)
+    if not found_pv.all():
+        bad = ~found if bad is None else (bad | ~found)
+    if bad is not None and bad.any():
         keys = np.stack([pvids[bad], ev.kind[bad].astype(np.int64)], axis=1)
         uniq, counts = np.unique(keys, axis=0, return_counts=True)
         with _lock:
