@@ -285,43 +285,79 @@ def _mean(a: np.ndarray) -> float:
     return float(np.mean(a)) if a.size else float("nan")
 
 
-def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> FormReport:
+@dataclass
+class FormRows:
+    """What a form report is made of, per session and per (session, field): small, exact and
+    combinable (a partition's rows concatenate with another's; see :func:`merge_form_rows`).
+
+    Sessions (s,): ``session_ids`` (sorted), ``device``, ``started``, ``completed``, and for a
+    session that touched a field, the last field it touched (``last_field``, -1 none) with the
+    time and pageview id of that event. Pairs (k,): ``pair_srank`` (row of the session),
+    ``pair_field``, ``touched``, ``tfi`` (ms from the page's load to the first focus; NaN none),
+    ``time_ms`` (time in the field; NaN when never focused), ``returns`` / ``corrections`` /
+    ``validations`` (event counts) and ``blank`` (focused, and left empty).
+    """
+
+    ref: FormRef
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    selectors: tuple[str, ...]
+    session_ids: np.ndarray
+    device: np.ndarray
+    started: np.ndarray
+    completed: np.ndarray
+    last_field: np.ndarray
+    last_t: np.ndarray
+    last_pv: np.ndarray
+    pair_srank: np.ndarray
+    pair_field: np.ndarray
+    touched: np.ndarray
+    tfi: np.ndarray
+    time_ms: np.ndarray
+    returns: np.ndarray
+    corrections: np.ndarray
+    validations: np.ndarray
+    blank: np.ndarray
+
+
+def form_rows(fe: _FormEvents) -> FormRows:
+    """The per-session and per-(session, field) rows of loaded form events (the kernel: every
+    figure of a report is a count, sum or median over these rows)."""
     ce, ev = fe.ce, fe.ce.events
     nf = len(fe.names)
     ns = ce.session_ids.size
     ev_srank = ce.pv_srank[ce.pv]
-    keep_ev = session_mask[ev_srank]
     kind = ev.kind
     fld = fe.ev_field
     t = ev.t.astype(np.int64)
+    m = max(nf, 1)
 
-    viewed = int(np.count_nonzero(session_mask))
-    on_field = keep_ev & (fld >= 0)
+    on_field = fld >= 0
     touch = on_field & ((kind == EventKind.FOCUS) | (kind == EventKind.INPUT))
     started = np.zeros(ns, dtype=bool)
     started[ev_srank[touch]] = True
     completed = np.zeros(ns, dtype=bool)
-    completed[ev_srank[keep_ev & (kind == EventKind.SUBMIT) & fe.ev_in_form]] = True
-    abandoned = started & ~completed
+    completed[ev_srank[(kind == EventKind.SUBMIT) & fe.ev_in_form]] = True
 
-    # Per (session, field) keys for "sessions that ..." counts.
-    def sessions_per_field(mask: np.ndarray) -> np.ndarray:
-        key = np.unique(ev_srank[mask] * max(nf, 1) + fld[mask])
-        return np.bincount(key % max(nf, 1), minlength=nf)[:nf] if nf else np.zeros(0, np.int64)
+    # Every (session, field) pair with an event on the field, in (session, field) order.
+    pair_keys = np.unique(ev_srank[on_field] * m + fld[on_field])
 
-    def events_per_field(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(fld[mask], minlength=nf)[:nf]
+    def pair_index(keys: np.ndarray) -> np.ndarray:
+        return np.searchsorted(pair_keys, keys)
 
-    interacted = sessions_per_field(touch)
+    def count_per_pair(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(pair_index(ev_srank[mask] * m + fld[mask]), minlength=pair_keys.size)
+
+    touched = count_per_pair(touch) > 0
 
     # Time to first interaction: first FOCUS per (session, field), from the page's load.
     foc = np.flatnonzero(on_field & (kind == EventKind.FOCUS))
-    key = ev_srank[foc] * nf + fld[foc]
+    key = ev_srank[foc] * m + fld[foc]
     uk, first = np.unique(key, return_index=True)  # rows are in session-time order
     f_rows = foc[first]
     pv = ce.pv[f_rows]
-    tfi = t[f_rows] - (ce.pv_start[pv] + ce.pv_load[pv])
-    tfi_field = uk % nf if nf else uk
+    tfi = np.full(pair_keys.size, np.nan)
+    tfi[pair_index(uk)] = t[f_rows] - (ce.pv_start[pv] + ce.pv_load[pv])
 
     # Sort field events by (pageview, field, row) to walk each field's history per pageview.
     fe_rows = np.flatnonzero(on_field & np.isin(kind, _INTERACTION))
@@ -339,8 +375,6 @@ def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> F
     length = np.where(has_in, ev.value[r[np.maximum(last_in, 0)]].astype(np.int64), 0) if n else pos
     # Time in field: each FOCUS to the group's next event if it is a BLUR, else pageview end.
     is_focus = rk == EventKind.FOCUS
-    nxt_same = np.zeros(n, dtype=bool)
-    nxt_same[:-1] = ~grp_start[1:]
     # the next FOCUS/BLUR of the group (INPUTs in between do not end a visit)
     fb = np.flatnonzero(rk != EventKind.INPUT)
     nxt_fb = np.full(n, -1)
@@ -353,10 +387,10 @@ def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> F
     end_t = np.where(ends_blur, rt[np.maximum(nxt_fb, 0)], ce.pv_end[rpv])
     dur = np.maximum(end_t - rt, 0)
     fi = np.flatnonzero(is_focus)
-    sk = ce.pv_srank[rpv[fi]] * nf + rf[fi]
-    uk_time, inv = np.unique(sk, return_inverse=True)
-    time_sum = np.bincount(inv.ravel(), weights=dur[fi], minlength=uk_time.size)
-    time_field = uk_time % nf if nf else uk_time
+    fkey = pair_index(ce.pv_srank[rpv[fi]] * m + rf[fi])
+    time_ms = np.bincount(fkey, weights=dur[fi], minlength=pair_keys.size)
+    has_time = np.bincount(fkey, minlength=pair_keys.size) > 0
+    time_ms = np.where(has_time, time_ms, np.nan)
     # Returns: a FOCUS after a BLUR of the same field (same pageview) with data entered.
     blurs_before = np.cumsum(rk == EventKind.BLUR)
     grp_first_pos = np.flatnonzero(grp_start)[grp_id] if n else pos
@@ -368,89 +402,139 @@ def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> F
     prev_len[1:] = np.where(grp_start[1:], 0, length[:-1])
     is_corr = (rk == EventKind.INPUT) & (ev.value[r].astype(np.int64) < prev_len)
 
-    def from_sorted(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def per_pair_of_sorted(mask: np.ndarray) -> np.ndarray:
         rows = r[mask]
-        evm = np.zeros(ev.t.size, dtype=bool)
-        evm[rows] = True
-        return events_per_field(evm), sessions_per_field(evm)
-
-    ret_ev, ret_s = from_sorted(is_return)
-    cor_ev, cor_s = from_sorted(is_corr)
+        return np.bincount(pair_index(ev_srank[rows] * m + fld[rows]), minlength=pair_keys.size)
 
     # Left blank: focused, and the last known length in the session is 0.
-    foc_key = np.unique(ev_srank[foc] * nf + fld[foc]) if nf else np.zeros(0, np.int64)
+    focused = np.zeros(pair_keys.size, dtype=bool)
+    focused[pair_index(uk)] = True
     inp = np.flatnonzero(on_field & (kind == EventKind.INPUT))
-    ikey = ev_srank[inp] * nf + fld[inp]
+    ikey = ev_srank[inp] * m + fld[inp]
     # last INPUT per (session, field): rows are time-ordered within a session
     uik, last_pos = np.unique(ikey[::-1], return_index=True)
     last_val = ev.value[inp[::-1][last_pos]].astype(np.int64)
-    filled = np.isin(foc_key, uik[last_val > 0])
-    blank_counts = np.bincount((foc_key % nf)[~filled], minlength=nf)[:nf] if nf else np.zeros(0)
+    filled = np.zeros(pair_keys.size, dtype=bool)
+    filled[pair_index(uik[last_val > 0])] = True
 
-    val_mask = on_field & (kind == EventKind.VALIDATION)
-    val_ev = events_per_field(val_mask)
-    val_s = sessions_per_field(val_mask)
+    # The last field each session touched, and when (its drop-off field if it abandons).
+    in_rows = np.flatnonzero(on_field & np.isin(kind, _INTERACTION))
+    sr = ev_srank[in_rows]
+    last_idx = np.flatnonzero(np.r_[sr[1:] != sr[:-1], True]) if in_rows.size else np.zeros(0, np.int64)
+    last_rows = in_rows[last_idx]
+    last_field = np.full(ns, -1, np.int64)
+    last_t = np.zeros(ns, np.int64)
+    last_pv = np.zeros(ns, np.int64)
+    last_field[sr[last_idx]] = fld[last_rows]
+    last_t[sr[last_idx]] = t[last_rows]
+    last_pv[sr[last_idx]] = ce.pv_id[ce.pv[last_rows]]
 
-    # Drop-off: the last field an abandoning session touched, and when.
-    ab_rows = np.flatnonzero(on_field & np.isin(kind, _INTERACTION) & abandoned[ev_srank])
-    ab_sr = ev_srank[ab_rows]
-    last_idx = np.flatnonzero(np.r_[ab_sr[1:] != ab_sr[:-1], True]) if ab_rows.size else np.zeros(0, np.int64)
-    last_rows = ab_rows[last_idx]
-    ab_session = ce.session_ids[ev_srank[last_rows]]
-    ab_field = fld[last_rows]
-    ab_t = t[last_rows]
-    ab_pv = ce.pv_id[ce.pv[last_rows]]
-    drop = np.bincount(ab_field, minlength=nf)[:nf] if nf else np.zeros(0, np.int64)
+    return FormRows(fe.ref, fe.names, fe.labels, fe.selectors, ce.session_ids.astype(np.int64),
+                    np.asarray(fe.session_device, dtype=object), started, completed,
+                    last_field, last_t, last_pv,
+                    (pair_keys // m).astype(np.int64), (pair_keys % m).astype(np.int64), touched, tfi, time_ms,
+                    per_pair_of_sorted(is_return), per_pair_of_sorted(is_corr),
+                    count_per_pair(on_field & (kind == EventKind.VALIDATION)), focused & ~filled)
+
+
+def merge_form_rows(parts: list[FormRows]) -> FormRows:
+    """One ``FormRows`` of the parts' (disjoint) sessions, in session id order: what
+    :func:`form_rows` gives for all of them loaded together."""
+    parts = [p for p in parts if p is not None]
+    if len(parts) == 1:
+        return parts[0]
+    sids = np.concatenate([p.session_ids for p in parts])
+    order = np.argsort(sids, kind="stable")
+    new_rank = np.empty(order.size, np.int64)
+    new_rank[order] = np.arange(order.size)
+    offsets = np.cumsum([0] + [p.session_ids.size for p in parts])[:-1]
+    srank = new_rank[np.concatenate([p.pair_srank + o for p, o in zip(parts, offsets)])]
+    field = np.concatenate([p.pair_field for p in parts])
+    pair_order = np.lexsort((field, srank))
+
+    def sess(name):
+        return np.concatenate([getattr(p, name) for p in parts])[order]
+
+    def pair(name):
+        return np.concatenate([getattr(p, name) for p in parts])[pair_order]
+
+    p0 = parts[0]
+    return FormRows(p0.ref, p0.names, p0.labels, p0.selectors, sids[order], sess("device"), sess("started"),
+                    sess("completed"), sess("last_field"), sess("last_t"), sess("last_pv"),
+                    srank[pair_order], field[pair_order], pair("touched"), pair("tfi"), pair("time_ms"),
+                    pair("returns"), pair("corrections"), pair("validations"), pair("blank"))
+
+
+def report_from_rows(rows: FormRows, session_mask: np.ndarray, device: str | None) -> FormReport:
+    """The report of the sessions ``session_mask`` keeps (counts, medians over the rows)."""
+    nf = len(rows.names)
+    keep = session_mask[rows.pair_srank] if rows.pair_srank.size else np.zeros(0, dtype=bool)
+    fld = rows.pair_field
+
+    def sessions(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(fld[keep & mask], minlength=nf)[:nf]
+
+    def events(counts: np.ndarray) -> np.ndarray:
+        return np.bincount(fld[keep], weights=counts[keep], minlength=nf)[:nf].astype(np.int64)
+
+    started = rows.started & session_mask
+    completed = rows.completed & session_mask
+    abandoned = started & ~completed
     n_abandoned = int(np.count_nonzero(abandoned))
+    ab = np.flatnonzero(abandoned & (rows.last_field >= 0))
+    ab_field = rows.last_field[ab]
+    drop = np.bincount(ab_field, minlength=nf)[:nf] if nf else np.zeros(0, np.int64)
+    interacted = sessions(rows.touched)
+    ret_ev, cor_ev, val_ev = events(rows.returns), events(rows.corrections), events(rows.validations)
+    ret_s, cor_s, val_s = sessions(rows.returns > 0), sessions(rows.corrections > 0), sessions(rows.validations > 0)
+    blank = sessions(rows.blank)
+    has_tfi = keep & ~np.isnan(rows.tfi)
+    has_time = keep & ~np.isnan(rows.time_ms)
 
     stats = []
-    for i, name in enumerate(fe.names):
+    for i, name in enumerate(rows.names):
+        tfi_i = rows.tfi[has_tfi & (fld == i)]
         stats.append(FieldStats(
-            name=name, title=field_title(name), label=fe.labels[i], selector=fe.selectors[i], order=i,
+            name=name, title=field_title(name), label=rows.labels[i], selector=rows.selectors[i], order=i,
             interacted=int(interacted[i]),
-            first_interaction_median_ms=_median(tfi[tfi_field == i]),
-            first_interaction_mean_ms=_mean(tfi[tfi_field == i]),
-            time_in_field_median_ms=_median(time_sum[time_field == i]),
+            first_interaction_median_ms=_median(tfi_i),
+            first_interaction_mean_ms=_mean(tfi_i),
+            time_in_field_median_ms=_median(rows.time_ms[has_time & (fld == i)]),
             returns_events=int(ret_ev[i]), returns=int(ret_s[i]),
             corrections_events=int(cor_ev[i]), corrections=int(cor_s[i]),
-            left_blank=int(blank_counts[i]),
+            left_blank=int(blank[i]),
             validation_events=int(val_ev[i]), validation_errors=int(val_s[i]),
             dropoff=int(drop[i]), dropoff_pct=float(100.0 * drop[i] / n_abandoned) if n_abandoned else 0.0,
         ))
-    return FormReport(fe.ref.form, fe.ref.url, device, viewed, int(np.count_nonzero(started & session_mask)),
-                      int(np.count_nonzero(completed & session_mask)), n_abandoned, tuple(stats),
-                      ab_session, ab_field, ab_t, ab_pv)
+    return FormReport(rows.ref.form, rows.ref.url, device, int(np.count_nonzero(session_mask)),
+                      int(np.count_nonzero(started)), int(np.count_nonzero(completed)), n_abandoned, tuple(stats),
+                      rows.session_ids[ab], ab_field, rows.last_t[ab], rows.last_pv[ab])
+
+
+def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> FormReport:
+    return report_from_rows(form_rows(fe), session_mask, device)
 
 
 def form_events(capture: Capture, ref: FormRef, flt: SessionFilter | None = None) -> _FormEvents:
-    """The events a form report reads (one capture or one dataset partition; see :func:`merge_form_events`)."""
+    """The events a form report reads (one capture or one dataset partition; its :func:`form_rows` combine with :func:`merge_form_rows`)."""
     return _load(capture, ref, flt)
 
 
-def merge_form_events(parts: list[_FormEvents], concat) -> _FormEvents:
-    """One ``_FormEvents`` of the parts' sessions (disjoint), as :func:`form_events` would load them
-    together. ``concat`` merges CaptureEvents in session order and returns the event order used."""
-    if len(parts) == 1:
-        return parts[0]
-    ce, ev_order = concat([p.ce for p in parts])
-    sids = np.concatenate([p.ce.session_ids for p in parts])
-    dev = np.concatenate([p.session_device for p in parts])
-    p0 = parts[0]
-    return _FormEvents(p0.ref, ce, p0.names, p0.labels, p0.selectors,
-                       np.concatenate([p.ev_field for p in parts])[ev_order],
-                       np.concatenate([p.ev_in_form for p in parts])[ev_order],
-                       dev[np.argsort(sids, kind="stable")])
+def reports_from_rows(rows: FormRows, device: str | None = None, split: bool = False
+                      ) -> dict[str | None, FormReport]:
+    """``{device: report}`` (``split``: all devices under None, then each) from a form's rows."""
+    everyone = np.ones(rows.session_ids.size, dtype=bool)
+    if not split:
+        return {device: report_from_rows(rows, everyone, device)}
+    out = {None: report_from_rows(rows, everyone, None)}
+    out.update({dev: report_from_rows(rows, rows.device == dev, dev) for dev in dict.fromkeys(rows.ref.devices)})
+    return out
 
 
 def reports_from_events(fe: _FormEvents, device: str | None = None, split: bool = False
                         ) -> dict[str | None, FormReport]:
     """``{device: report}`` (``split``: all devices under None, then each) from loaded form events."""
-    if not split:
-        mask = np.ones(fe.ce.session_ids.size, dtype=bool)
-        return {device: _compute(fe, mask, device)}
-    out = {None: _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), None)}
-    out.update({dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(fe.ref.devices)})
-    return out
+    return reports_from_rows(form_rows(fe), device, split)
 
 
 def form_report(capture: Capture, form: str | None = None, page_url: str | None = None,
@@ -478,15 +562,12 @@ def device_split(capture: Capture, form: str | None = None, page_url: str | None
                  flt: SessionFilter | None = None) -> dict[str, FormReport]:
     """The same figures per device (events loaded once), in snapshot order."""
     ref = find_form(capture, form, page_url)
-    fe = _load(capture, ref, flt)
-    return {dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(ref.devices)}
+    rows = form_rows(_load(capture, ref, flt))
+    return {dev: report_from_rows(rows, rows.device == dev, dev) for dev in dict.fromkeys(ref.devices)}
 
 
 def form_reports(capture: Capture, form: str | None = None, page_url: str | None = None,
                  flt: SessionFilter | None = None) -> dict[str | None, FormReport]:
     """All devices together (key None) and each device, from one load of the events."""
     ref = find_form(capture, form, page_url)
-    fe = _load(capture, ref, flt)
-    out: dict[str | None, FormReport] = {None: _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), None)}
-    out.update({dev: _compute(fe, fe.session_device == dev, dev) for dev in dict.fromkeys(ref.devices)})
-    return out
+    return reports_from_rows(form_rows(_load(capture, ref, flt)), split=True)

@@ -179,9 +179,10 @@ def _signals_task(url, day, flt, settings):
 
 
 def _forms_task(url, day, ref, flt):
-    from hindsight.analytics.forms import form_events
+    from hindsight.analytics.forms import form_events, form_rows
 
-    return form_events(_partition(url, day), ref, flt)
+    # per-session and per-(session, field) rows: a small, exact partial (not the events)
+    return form_rows(form_events(_partition(url, day), ref, flt))
 
 
 def _funnel_task(url, day, steps, flt):
@@ -234,27 +235,6 @@ def _find_session_task(url, day, session_id):
 # ---------------------------------------------------------------------------------------
 # Combines
 # ---------------------------------------------------------------------------------------
-
-
-def concat_capture_events(parts):
-    """CaptureEvents of disjoint sessions merged in (session, seq) order, and the event order
-    applied to the parts' concatenated events (for columns kept beside them)."""
-    from hindsight.analytics.signals import build_capture_events
-    from hindsight.store.columns import EventColumns
-
-    names = ("pageview_id", "session_id", "seq", "page_id", "snapshot_id", "start_ms", "end_ms", "load_ms")
-    attrs = ("pv_id", "pv_session", "pv_seq", "pv_page", "pv_snapshot", "pv_start", "pv_end", "pv_load")
-    pvc = {n: np.concatenate([getattr(p, a) for p in parts]) for n, a in zip(names, attrs)}
-    offsets = np.cumsum([0] + [p.pv_id.size for p in parts])
-    src = np.concatenate([p.pv.astype(np.int64) + off for p, off in zip(parts, offsets)])
-    events = EventColumns.concat([p.events for p in parts])
-    order_pv = np.lexsort((pvc["seq"], pvc["session_id"]))
-    rank = np.empty_like(order_pv)
-    rank[order_pv] = np.arange(order_pv.size)
-    new_src = rank[src]
-    ev_order = np.argsort(new_src, kind="stable")
-    pvc = {n: a[order_pv] for n, a in pvc.items()}
-    return build_capture_events(pvc, events.take(ev_order), new_src[ev_order]), ev_order
 
 
 def concat_signal_tables(tables):
@@ -460,11 +440,11 @@ class DatasetCapture(CatalogReads):
 
     def form_reports(self, form: str | None = None, page_url: str | None = None, device: str | None = None,
                      flt: SessionFilter | None = None, split: bool = False, **kw) -> dict:
-        from hindsight.analytics.forms import find_form, merge_form_events, reports_from_events
+        from hindsight.analytics.forms import find_form, merge_form_rows, reports_from_rows
 
         ref = find_form(self, form, page_url, None if split else device)
         parts = self.run(_forms_task, ref, flt, **kw)
-        return reports_from_events(merge_form_events(parts, concat_capture_events), device, split)
+        return reports_from_rows(merge_form_rows(parts), device, split)
 
     def custom_event_names(self) -> list[str]:
         strings = self.strings()
