@@ -167,3 +167,27 @@ def test_cli_forms(demo_master, capsys):
     assert text.startswith("Form 'signup':") and "Phone" in text
     assert main(["forms", str(demo_master), "--page", "https://demo.hindsight.local/nope"]) == 2
     assert "has no page" in capsys.readouterr().err
+
+
+def test_rows_of_disjoint_session_groups_merge_into_the_whole_report(demo_master):
+    """A dataset's partitions each send their form rows; merged, they give the capture's report
+    exactly (every field figure, the drop-off list and its order), all devices and each."""
+    from hindsight.analytics.forms import _load, find_form, form_rows, merge_form_rows, reports_from_rows
+    from hindsight.store import open_capture
+
+    with open_capture(demo_master) as cap:
+        ref = find_form(cap)
+        whole = reports_from_rows(form_rows(_load(cap, ref, None)), split=True)
+        sids = cap.session_ids()
+        groups = [sids[i::3] for i in range(3)]   # interleaved ids: each part's sessions are mixed
+        parts = [form_rows(_load(cap, ref, SessionFilter(session_ids=tuple(int(s) for s in g)))) for g in groups]
+    merged = reports_from_rows(merge_form_rows(parts[::-1]), split=True)
+    assert list(merged) == list(whole) and len(whole) >= 3
+    for dev, rep in whole.items():
+        other = merged[dev]
+        assert rep.abandoned > 0 and rep.started > rep.completed
+        assert (rep.viewed, rep.started, rep.completed, rep.abandoned) == (
+            other.viewed, other.started, other.completed, other.abandoned)
+        assert [f.as_dict() for f in rep.fields] == [f.as_dict() for f in other.fields]
+        for k in ("abandon_session", "abandon_field", "abandon_t", "abandon_pageview"):
+            assert np.array_equal(getattr(rep, k), getattr(other, k)), (dev, k)
