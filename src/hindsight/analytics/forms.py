@@ -438,8 +438,8 @@ def form_rows(fe: _FormEvents) -> FormRows:
 
 
 def merge_form_rows(parts: list[FormRows]) -> FormRows:
-    """One ``FormRows`` of the parts' (disjoint) sessions, in session id order: what
-    :func:`form_rows` gives for all of them loaded together."""
+    """One ``FormRows`` of the parts' (disjoint) sessions, in session id order (its pairs in
+    the parts' order): the report of it is the report of all of them loaded together."""
     parts = [p for p in parts if p is not None]
     if len(parts) == 1:
         return parts[0]
@@ -449,19 +449,19 @@ def merge_form_rows(parts: list[FormRows]) -> FormRows:
     new_rank[order] = np.arange(order.size)
     offsets = np.cumsum([0] + [p.session_ids.size for p in parts])[:-1]
     srank = new_rank[np.concatenate([p.pair_srank + o for p, o in zip(parts, offsets)])]
-    field = np.concatenate([p.pair_field for p in parts])
-    pair_order = np.lexsort((field, srank))
 
     def sess(name):
         return np.concatenate([getattr(p, name) for p in parts])[order]
 
     def pair(name):
-        return np.concatenate([getattr(p, name) for p in parts])[pair_order]
+        # pairs stay in the parts' order: every figure of a report is a count, a sum of whole
+        # ms or a median over them, none depends on their order (the sessions' order matters)
+        return np.concatenate([getattr(p, name) for p in parts])
 
     p0 = parts[0]
     return FormRows(p0.ref, p0.names, p0.labels, p0.selectors, sids[order], sess("device"), sess("started"),
                     sess("completed"), sess("last_field"), sess("last_t"), sess("last_pv"),
-                    srank[pair_order], field[pair_order], pair("touched"), pair("tfi"), pair("time_ms"),
+                    srank, pair("pair_field"), pair("touched"), pair("tfi"), pair("time_ms"),
                     pair("returns"), pair("corrections"), pair("validations"), pair("blank"))
 
 
