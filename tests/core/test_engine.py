@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,6 +213,25 @@ def test_cli_on_a_dataset_prints_what_it_prints_on_the_capture(dataset_path, dem
         else:
             assert outs[0] == outs[1], argv
         assert len(outs[0]) > 80
+
+
+def test_a_dataset_given_as_a_file_url_reads_through_fsspec(dataset_path, demo_master, cluster, capsys,
+                                                             monkeypatch):
+    """The dataset is a folder or an fsspec URL: ``file://`` goes through the same fsspec path an
+    ``s3://`` URL takes (with s3fs installed), on the client and on the workers."""
+    from hindsight.cli import main
+
+    monkeypatch.setenv("HINDSIGHT_SCHEDULER", cluster.scheduler.address)
+    url = Path(dataset_path).resolve().as_uri()
+    assert url.startswith("file:///")
+    page = "https://demo.hindsight.local/"
+    for argv in (["sessions", "--limit", "20", "--device", "desktop"],
+                 ["heatmap", "--page", page, "--kind", "click", "--json"]):
+        outs = []
+        for src in (demo_master, url):
+            assert main([argv[0], str(src), *argv[1:]]) == 0
+            outs.append(capsys.readouterr().out.replace(str(src), "SRC"))
+        assert outs[0] == outs[1] and len(outs[0]) > 80, argv
 
 
 def test_unreachable_scheduler_is_one_line_exit_2(dataset_path, capsys):

@@ -290,7 +290,8 @@ class FormRows:
     """What a form report is made of, per session and per (session, field): small, exact and
     combinable (a partition's rows concatenate with another's; see :func:`merge_form_rows`).
 
-    Sessions (s,): ``session_ids`` (sorted), ``device``, ``started``, ``completed``, and for a
+    Sessions (s,): ``session_ids`` (sorted), ``device`` (index into the form's devices,
+    ``dict.fromkeys(ref.devices)``), ``started``, ``completed``, and for a
     session that touched a field, the last field it touched (``last_field``, -1 none) with the
     time and pageview id of that event. Pairs (k,): ``pair_srank`` (row of the session),
     ``pair_field``, ``touched``, ``tfi`` (ms from the page's load to the first focus; NaN none),
@@ -430,11 +431,24 @@ def form_rows(fe: _FormEvents) -> FormRows:
     last_pv[sr[last_idx]] = ce.pv_id[ce.pv[last_rows]]
 
     return FormRows(fe.ref, fe.names, fe.labels, fe.selectors, ce.session_ids.astype(np.int64),
-                    np.asarray(fe.session_device, dtype=object), started, completed,
+                    _device_codes(fe.ref, fe.session_device), started, completed,
                     last_field, last_t, last_pv,
-                    (pair_keys // m).astype(np.int64), (pair_keys % m).astype(np.int64), touched, tfi, time_ms,
-                    per_pair_of_sorted(is_return), per_pair_of_sorted(is_corr),
-                    count_per_pair(on_field & (kind == EventKind.VALIDATION)), focused & ~filled)
+                    (pair_keys // m).astype(np.int64), (pair_keys % m).astype(np.int32), touched, tfi, time_ms,
+                    per_pair_of_sorted(is_return).astype(np.int32), per_pair_of_sorted(is_corr).astype(np.int32),
+                    count_per_pair(on_field & (kind == EventKind.VALIDATION)).astype(np.int32),
+                    focused & ~filled)
+
+
+def _device_codes(ref: FormRef, session_device) -> np.ndarray:
+    """Each session's device as its index among the form's devices (``dict.fromkeys(ref.devices)``):
+    a byte a session to send and compare, not a string."""
+    names = list(dict.fromkeys(ref.devices))
+    code = {d: i for i, d in enumerate(names)}
+    return np.fromiter((code[d] for d in session_device), dtype=np.int8, count=len(session_device))
+
+
+def _device_mask(rows: "FormRows", device: str) -> np.ndarray:
+    return rows.device == list(dict.fromkeys(rows.ref.devices)).index(device)
 
 
 def merge_form_rows(parts: list[FormRows]) -> FormRows:
@@ -527,7 +541,7 @@ def reports_from_rows(rows: FormRows, device: str | None = None, split: bool = F
     if not split:
         return {device: report_from_rows(rows, everyone, device)}
     out = {None: report_from_rows(rows, everyone, None)}
-    out.update({dev: report_from_rows(rows, rows.device == dev, dev) for dev in dict.fromkeys(rows.ref.devices)})
+    out.update({dev: report_from_rows(rows, _device_mask(rows, dev), dev) for dev in dict.fromkeys(rows.ref.devices)})
     return out
 
 
@@ -563,7 +577,7 @@ def device_split(capture: Capture, form: str | None = None, page_url: str | None
     """The same figures per device (events loaded once), in snapshot order."""
     ref = find_form(capture, form, page_url)
     rows = form_rows(_load(capture, ref, flt))
-    return {dev: report_from_rows(rows, rows.device == dev, dev) for dev in dict.fromkeys(ref.devices)}
+    return {dev: report_from_rows(rows, _device_mask(rows, dev), dev) for dev in dict.fromkeys(ref.devices)}
 
 
 def form_reports(capture: Capture, form: str | None = None, page_url: str | None = None,
