@@ -34,3 +34,26 @@ def demo(demo_master):
 
     with open_capture(demo_master) as cap:
         yield cap
+
+
+# -- capture datasets on a local Dask cluster (tests/core/test_engine*.py, test_dataset_*.py) ----
+@pytest.fixture(scope="module")
+def cluster():
+    """A local cluster of 2 worker processes, one per test module (no dashboard port)."""
+    from distributed import Client, LocalCluster
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
+    client = Client(lc, set_as_default=False)
+    yield client
+    client.close()
+    lc.close()
+
+
+@pytest.fixture(scope="module")
+def dataset_path(demo_master, tmp_path_factory):
+    """The 2,000-session demo exported to a dataset (``hindsight export dataset``), per module."""
+    from hindsight.dataset.export import export_capture
+
+    out = tmp_path_factory.mktemp("ds") / "demo-dataset"
+    export_capture(demo_master, str(out))
+    return out

@@ -18,26 +18,6 @@ pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import Client, LocalCluster
-
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40)
-    client = Client(lc, set_as_default=False)
-    yield client
-    client.close()
-    lc.close()
-
-
-@pytest.fixture(scope="module")
-def dataset_path(demo_master, tmp_path_factory):
-    from hindsight.dataset.export import export_capture
-
-    out = tmp_path_factory.mktemp("ds") / "demo-dataset"
-    export_capture(demo_master, str(out))
-    return out
-
-
 @pytest.fixture
 def on_cluster(cluster, monkeypatch):
     """The CLI runs its dataset tasks on the module's cluster."""

@@ -20,26 +20,6 @@ from hindsight.analytics.heatmap import HeatmapEngine  # noqa: E402
 from hindsight.analytics.signals import compute_signals  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import Client, LocalCluster
-
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
-    client = Client(lc, set_as_default=False)
-    yield client
-    client.close()
-    lc.close()
-
-
-@pytest.fixture(scope="module")
-def v2_path(demo_master, tmp_path_factory):
-    from hindsight.dataset.export import export_capture
-
-    out = tmp_path_factory.mktemp("dsv2") / "demo-dataset"
-    export_capture(demo_master, str(out))
-    return out
-
-
 def _to_v1(src, dst):
     """A copy of a version-2 dataset as version 1 wrote it: events sorted by (pageview_id, t)
     in row groups of all kinds, no ``n`` column."""
@@ -59,10 +39,10 @@ def _click_counts(url, client, snap):
     return DatasetHeatmaps(open_dataset_capture(str(url), client=client)).compute(snap, "click")
 
 
-def test_version_1_dataset_reads_exactly_as_before(v2_path, tmp_path, demo, cluster):
+def test_version_1_dataset_reads_exactly_as_before(dataset_path, tmp_path, demo, cluster):
     from hindsight.engine.driver import DatasetHeatmaps, open_dataset_capture
 
-    v1 = _to_v1(v2_path, tmp_path / "v1")
+    v1 = _to_v1(dataset_path, tmp_path / "v1")
     f = next((v1 / "events").rglob("*.parquet"))
     assert "n" not in pq.ParquetFile(f).schema_arrow.names
     dcap = open_dataset_capture(str(v1), client=cluster)
@@ -78,18 +58,18 @@ def test_version_1_dataset_reads_exactly_as_before(v2_path, tmp_path, demo, clus
     # a replay's rows: tie order within a millisecond as recorded, in both versions
     for sid in demo.session_ids()[[0, 777, 1999]].tolist():
         _, ce, cidx = demo.session_events(sid)
-        for path in (v1, v2_path):
+        for path in (v1, dataset_path):
             _, e, idx = open_dataset_capture(str(path), client=cluster).session_events(sid)
             assert np.array_equal(e.t, ce.t) and np.array_equal(e.kind, ce.kind) and np.array_equal(idx, cidx)
 
 
-def test_part_files_added_while_workers_run_are_seen_by_the_next_analysis(v2_path, tmp_path, demo, cluster):
+def test_part_files_added_while_workers_run_are_seen_by_the_next_analysis(dataset_path, tmp_path, demo, cluster):
     """As a collector publishes part files (renamed into place), the next analysis reads them,
     on the same worker processes (no restart), and the result is again the capture's."""
     from hindsight.engine.driver import DatasetHeatmaps, open_dataset_capture
 
     ds = tmp_path / "growing"
-    shutil.copytree(v2_path, ds)
+    shutil.copytree(dataset_path, ds)
     day = sorted(p.name for p in (ds / "sessions").iterdir())[5]
     aside = tmp_path / "aside"
     for table in ("sessions", "pageviews", "events"):
@@ -118,12 +98,12 @@ def test_part_files_added_while_workers_run_are_seen_by_the_next_analysis(v2_pat
     assert sorted(cluster.run(os.getpid).values()) == pids   # the same worker processes
 
 
-def test_replicate_copies_sessions_exactly_under_new_ids(v2_path, tmp_path, demo, cluster, capsys):
+def test_replicate_copies_sessions_exactly_under_new_ids(dataset_path, tmp_path, demo, cluster, capsys):
     from hindsight.cli import main
     from hindsight.engine.driver import open_dataset_capture
     from hindsight.engine.reader import open_dataset
 
-    v1 = _to_v1(v2_path, tmp_path / "v1src")
+    v1 = _to_v1(dataset_path, tmp_path / "v1src")
     out = tmp_path / "rep"
     # 2,500 sessions of a 2,000-session source: one whole copy and the first 500 sessions again
     assert main(["demo", "--dataset", str(out), "--sessions", "2500", "--replicate-from", str(v1)]) == 0
@@ -148,12 +128,12 @@ def test_replicate_copies_sessions_exactly_under_new_ids(v2_path, tmp_path, demo
     assert np.array_equal(idx, cidx)
     # (a capture's pageview ids are not the demo dataset's session_id * 2**16 + seq: shifted
     # past the largest one)
-    pv_step = int(open_dataset(str(v2_path)).store.table("pageviews", columns=["pageview_id"])
+    pv_step = int(open_dataset(str(dataset_path)).store.table("pageviews", columns=["pageview_id"])
                   .column("pageview_id").to_numpy().max()) + 1
     assert [p.pageview_id for p in pvs] == [p.pageview_id + pv_step for p in demo.pageviews(src_sid)]
     # the events are laid out as version 2 (one kind per row group, n) and equal the export's
     rep_events = open_dataset(str(out)).store.table("events", columns=["pageview_id", "n", "t", "kind", "x"])
-    src_events = open_dataset(str(v2_path)).store.table("events", columns=["pageview_id", "n", "t", "kind", "x"])
+    src_events = open_dataset(str(dataset_path)).store.table("events", columns=["pageview_id", "n", "t", "kind", "x"])
     keep = np.asarray(rep_events.column("pageview_id").to_numpy() < pv_step)
     a = rep_events.filter(keep).sort_by([("pageview_id", "ascending"), ("n", "ascending")])
     b = src_events.sort_by([("pageview_id", "ascending"), ("n", "ascending")])

@@ -27,26 +27,6 @@ from hindsight.store.filters import SessionFilter  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from distributed import Client, LocalCluster
-
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
-    client = Client(lc, set_as_default=False)
-    yield client
-    client.close()
-    lc.close()
-
-
-@pytest.fixture(scope="module")
-def dataset_path(demo_master, tmp_path_factory):
-    from hindsight.dataset.export import export_capture
-
-    out = tmp_path_factory.mktemp("ds") / "demo-dataset"
-    export_capture(demo_master, str(out))
-    return out
-
-
-@pytest.fixture(scope="module")
 def dcap(dataset_path, cluster):
     from hindsight.engine.driver import open_dataset_capture
 

@@ -20,17 +20,6 @@ from hindsight.store.filters import SessionFilter  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from distributed import Client, LocalCluster
-
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
-    client = Client(lc, set_as_default=False)
-    yield client
-    client.close()
-    lc.close()
-
-
-@pytest.fixture(scope="module")
 def dcap(demo_master, tmp_path_factory, cluster):
     from hindsight.dataset.export import export_capture
     from hindsight.engine.driver import open_dataset_capture
