@@ -48,7 +48,6 @@ from hindsight.analytics.heatmap_anchor import (
 from hindsight.analytics.heatmap_grid import (
     DEFAULT_CELL_PX,
     DWELL_CAP_MS,
-    bin_cells,
     blur,
     dwell_weights,
     flat_cells,
@@ -806,19 +805,22 @@ class HeatmapEngine:
         """The ``kind`` heatmap drawn on a snapshot (the chosen screenshot) for the sessions ``flt``
         keeps (cached): the points of every snapshot of the page group ``pages`` (default: the
         snapshot's own page) on the same device class, projected onto it (see heatmap_anchor)."""
+        return self._memo(snapshot_id, kind, flt, pages,
+                          lambda f, p: combine_heatmaps([self.partial(snapshot_id, kind, f, p)], self.min_sessions))
+
+    def _memo(self, snapshot_id: int, kind: str, flt: SessionFilter | None, pages, build) -> HeatmapResult:
+        """``build(flt, pages)`` once per (snapshot, kind, filter, page group), kept in the LRU that
+        :meth:`cached` reads (the dataset driver's maps go through here too)."""
         if kind not in KINDS:
             raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
         flt = flt or SessionFilter()
         pages = _norm_pages(pages)
-        key = (int(snapshot_id), kind, flt, pages)
+        hit = self.cached(snapshot_id, kind, flt, pages)
+        if hit is not None:
+            return hit
+        result = build(flt, pages)
         with self._lock:
-            hit = self._results.get(key)
-            if hit is not None:
-                self._results.move_to_end(key)
-                return hit
-        result = combine_heatmaps([self.partial(snapshot_id, kind, flt, pages)], self.min_sessions)
-        with self._lock:
-            self._results[key] = result
+            self._results[(int(snapshot_id), kind, flt, pages)] = result
             while len(self._results) > self.cache_size:
                 self._results.popitem(last=False)
         return result

@@ -201,8 +201,6 @@ def bench_first_click_map(ctx) -> dict:
 
 
 def bench_write_chunks(ctx) -> dict:
-    import sqlite3
-
     n_pv, per = max(1000, min(ctx.sessions, 50_000)), 100
     rng = np.random.default_rng(0)
     ev = EventColumns.from_arrays(np.sort(rng.integers(0, 60_000, per)), rng.integers(0, 8, per),

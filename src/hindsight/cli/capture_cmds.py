@@ -8,7 +8,7 @@ import numpy as np
 
 from hindsight.cli.args import non_negative_float, non_negative_int
 from hindsight.cli.output import duration, iso, print_json, print_table, write_text
-from hindsight.store import CaptureError, SessionFilter, open_capture
+from hindsight.store import CaptureError, SessionFilter
 from hindsight.text import plural
 
 

@@ -498,6 +498,46 @@ class DatasetCapture(CatalogReads):
         parts = self.run(_similar_task, behaviour, cancelled=cancelled, progress=progress)
         return SimilarResult(bookmark, behaviour, combine_matches(parts))
 
+    # -- the app: one page of the session list, a session's day (tasks at the end of this module) --
+    #: A dataset has none of a capture's optional SQLite tables (page states): readers that look
+    #: for them (``store.states.has_states``) find none, and a replay or heatmap shows the page as loaded.
+    tables = frozenset()
+
+    def session_page(self, flt: SessionFilter | None = None, order_by: str = "-start_ms",
+                     offset: int = 0, limit: int = 500, **kw) -> tuple[int, dict[str, np.ndarray]]:
+        """(total, rows): how many sessions ``flt`` keeps, and rows ``offset .. offset+limit`` of
+        their list sorted as ``Capture.session_table(flt, order_by)`` sorts it.
+
+        Each partition returns its count and its first ``offset + limit`` rows by the sort key;
+        the client merges those candidates (every row of the page is among them) and slices, so a
+        page costs the client ``partitions x (offset + limit)`` rows, never the whole list.
+        """
+        from hindsight.store.reader import SESSION_TABLE_COLUMNS
+
+        if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
+            raise ValueError(f"cannot order by {order_by!r}")
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        parts = self.run(_session_page_task, flt, order_by, offset + limit, **kw)
+        total = int(sum(n for n, _ in parts))
+        if not parts:
+            return 0, {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
+        rows = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
+        rows = sort_session_table(rows, order_by)
+        return total, {c: a[offset:offset + limit] for c, a in rows.items()}
+
+    def session_partition(self, session_id: int) -> Partition:
+        """The day partition holding ``session_id`` (KeyError: none): its rows are a small read."""
+        return self.dataset.partition(self._day_of(int(session_id)))
+
+    def note_session_days(self, session_ids, start_ms) -> None:
+        """Remember the day partitions of listed sessions (from their start), so replaying one
+        reads its day only instead of asking every partition where it is."""
+        from hindsight.dataset.layout import day_of
+
+        for sid, start in zip(np.asarray(session_ids).tolist(), np.asarray(start_ms).tolist()):
+            self._session_day[int(sid)] = day_of(int(start))
+
+
 
 def open_dataset_capture(url, scheduler: str | None = None, workers: int | None = None, client=None
                          ) -> DatasetCapture:
@@ -526,33 +566,21 @@ class DatasetHeatmaps:
 
     def compute(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
                 pages: tuple[int, ...] | None = None, **kw):
-        from hindsight.analytics.heatmap import KINDS, _norm_pages, combine_heatmaps
+        from hindsight.analytics.heatmap import HeatmapEngine, combine_heatmaps
 
-        if kind not in KINDS:
-            raise ValueError(f"unknown heatmap kind {kind!r}; one of {', '.join(KINDS)}")
-        flt = flt or SessionFilter()
-        pages = _norm_pages(pages)
-        key = (int(snapshot_id), kind, flt, pages)
-        with self._lock:
-            hit = self._results.get(key)
-        if hit is not None:
-            return hit
-        parts = self.capture.heatmap_partials(snapshot_id, kind, flt, self.cell_px, pages, **kw)
-        if not parts:
-            raise CaptureError(self.capture.path, "has no sessions")
-        result = combine_heatmaps(parts, self.min_sessions)
-        with self._lock:
-            self._results[key] = result
-            while len(self._results) > self.cache_size:
-                self._results.popitem(last=False)
-        return result
+        def build(flt, pages):
+            parts = self.capture.heatmap_partials(snapshot_id, kind, flt, self.cell_px, pages, **kw)
+            if not parts:
+                raise CaptureError(self.capture.path, "has no sessions")
+            return combine_heatmaps(parts, self.min_sessions)
+
+        return HeatmapEngine._memo(self, snapshot_id, kind, flt, pages, build)   # the capture's LRU
 
     def cached(self, snapshot_id: int, kind: str, flt: SessionFilter | None = None,
                pages: tuple[int, ...] | None = None):
-        from hindsight.analytics.heatmap import _norm_pages
+        from hindsight.analytics.heatmap import HeatmapEngine
 
-        with self._lock:
-            return self._results.get((int(snapshot_id), kind, flt or SessionFilter(), _norm_pages(pages)))
+        return HeatmapEngine.cached(self, snapshot_id, kind, flt, pages)
 
     def compare(self, snapshot_id, kind, flt_a, flt_b, pages=None):
         from hindsight.analytics.heatmap import HeatmapEngine
@@ -596,6 +624,22 @@ class DatasetHeatmaps:
                              int(clicks[i]), float(clicks[i] / total) if total else 0.0, int(sessions[i]),
                              int(rage[i]), int(dead[i])) for i in order]
 
+    def sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
+                    flt: SessionFilter | None = None, pages: tuple[int, ...] | None = None, **kw
+                    ) -> list[tuple[int, int, int]]:
+        """``HeatmapEngine.sessions_at`` over a dataset: each partition lists its clicks near
+        (x, y) with their distances (the same kernel); the merge orders them nearest first, ties
+        by pageview and time as the capture's click order has them."""
+        from hindsight.analytics.heatmap import _norm_pages
+
+        parts = self.capture.run(_sessions_at_task, int(snapshot_id), kind, float(x), float(y), float(radius_px),
+                                 flt or SessionFilter(), _norm_pages(pages), self.cell_px, **kw)
+        if not parts:
+            return []
+        s, t, pv, d2 = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        order = np.lexsort((t, pv, d2))
+        return [(int(a), int(b), int(c)) for a, b, c in zip(s[order], t[order], pv[order])]
+
 
 # ---------------------------------------------------------------------------------------
 # Find similar (bookmarks): the behaviour on the bookmark's day, then a search on every day
@@ -633,77 +677,3 @@ def _sessions_at_task(url, day, snapshot_id, kind, x, y, radius_px, flt, pages, 
     if all(not part.snapshot_pageviews(s.snapshot_id) for s in eng.sources(snapshot_id, pages)):
         return tuple(np.zeros(0, np.int64) for _ in range(3)) + (np.zeros(0, np.float64),)
     return eng.sessions_at(snapshot_id, kind, x, y, radius_px, flt, pages, with_distance=True)
-
-
-def session_page(capture: DatasetCapture, flt: SessionFilter | None = None, order_by: str = "-start_ms",
-                 offset: int = 0, limit: int = 500, **kw) -> tuple[int, dict[str, np.ndarray]]:
-    """(total, rows): how many sessions ``flt`` keeps, and rows ``offset .. offset+limit`` of
-    their list sorted as ``Capture.session_table(flt, order_by)`` sorts it.
-
-    Each partition returns its count and its first ``offset + limit`` rows by the sort key; the
-    client merges those candidates (every row of the page is among them) and slices, so a page
-    costs the client ``partitions x (offset + limit)`` rows, never the whole list.
-    """
-    from hindsight.store.reader import SESSION_TABLE_COLUMNS
-
-    if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
-        raise ValueError(f"cannot order by {order_by!r}")
-    offset, limit = max(0, int(offset)), max(0, int(limit))
-    parts = capture.run(_session_page_task, flt, order_by, offset + limit, **kw)
-    total = int(sum(n for n, _ in parts))
-    if not parts:
-        return 0, {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
-    rows = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
-    rows = sort_session_table(rows, order_by)
-    return total, {c: a[offset:offset + limit] for c, a in rows.items()}
-
-
-def sessions_at(capture: DatasetCapture, snapshot_id: int, kind: str, x: float, y: float,
-                radius_px: float = 24.0, flt: SessionFilter | None = None,
-                pages: tuple[int, ...] | None = None, cell_px: int | None = None, **kw) -> list[tuple[int, int, int]]:
-    """``HeatmapEngine.sessions_at`` over a dataset: each partition lists its clicks near (x, y)
-    with their distances (the same kernel); the merge orders them nearest first, ties by
-    pageview and time as the capture's click order has them."""
-    from hindsight.analytics.heatmap import _norm_pages
-    from hindsight.analytics.heatmap_grid import DEFAULT_CELL_PX
-
-    parts = capture.run(_sessions_at_task, int(snapshot_id), kind, float(x), float(y), float(radius_px),
-                        flt or SessionFilter(), _norm_pages(pages), int(cell_px or DEFAULT_CELL_PX), **kw)
-    if not parts:
-        return []
-    s, t, pv, d2 = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    order = np.lexsort((t, pv, d2))
-    return [(int(a), int(b), int(c)) for a, b, c in zip(s[order], t[order], pv[order])]
-
-
-def _dataset_heatmaps_sessions_at(self, snapshot_id: int, kind: str, x: float, y: float, radius_px: float = 24.0,
-                                  flt: SessionFilter | None = None, pages: tuple[int, ...] | None = None):
-    return sessions_at(self.capture, snapshot_id, kind, x, y, radius_px, flt, pages, self.cell_px)
-
-
-DatasetHeatmaps.sessions_at = _dataset_heatmaps_sessions_at
-DatasetCapture.session_page = session_page
-
-
-def _session_partition(self, session_id: int) -> Partition:
-    """The day partition holding ``session_id`` (KeyError: none): its rows are a small read."""
-    return self.dataset.partition(self._day_of(int(session_id)))
-
-
-DatasetCapture.session_partition = _session_partition
-
-
-def _note_session_days(self, session_ids, start_ms) -> None:
-    """Remember the day partitions of listed sessions (from their start), so replaying one reads
-    its day only instead of asking every partition where it is."""
-    from hindsight.dataset.layout import day_of
-
-    for sid, start in zip(np.asarray(session_ids).tolist(), np.asarray(start_ms).tolist()):
-        self._session_day[int(sid)] = day_of(int(start))
-
-
-DatasetCapture.note_session_days = _note_session_days
-
-#: A dataset has none of a capture's optional SQLite tables (page states): readers that look for
-#: them (``store.states.has_states``) find none, and a replay or heatmap shows the page as loaded.
-DatasetCapture.tables = frozenset()

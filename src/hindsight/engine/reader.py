@@ -14,6 +14,7 @@ functions run unchanged on it. Reads use column projection and filter pushdown
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -294,7 +295,7 @@ def list_parts(store) -> Listing:
 
 #: Parquet fragments (footer read once) of the part files a worker process has read: part
 #: files never change once renamed into place, so their footers are cached by path.
-_FRAGMENTS: "OrderedDict[str, object]" = None  # type: ignore[assignment]
+_FRAGMENTS: OrderedDict[str, object] = OrderedDict()
 _FRAGMENTS_MAX = 4096
 
 
@@ -303,14 +304,10 @@ def read_parts(store, name: str, paths, columns=None, filter=None):
     and filtered by the pyarrow expression ``filter`` (row groups are skipped by their
     statistics: the footers are read once per process). A corrupt part file raises
     ``CaptureError`` naming it."""
-    global _FRAGMENTS
     import pyarrow as pa
     import pyarrow.dataset as pds
     import pyarrow.parquet as pq
-    from collections import OrderedDict
 
-    if _FRAGMENTS is None:
-        _FRAGMENTS = OrderedDict()
     schema = store.schema(name)
     cols = list(columns) if columns is not None else None
     if not paths:

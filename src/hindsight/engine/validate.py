@@ -150,8 +150,6 @@ def check_events(part, ev, sids: np.ndarray, pvids: np.ndarray, columns=None):
     """``(ev, sids, pvids)`` without damaged events (counted, see :func:`damage_counts`), each
     pageview's events in time order. ``ev`` is grouped by pageview (``pvids`` non-decreasing);
     ``columns``: the value columns actually read (the others are zeros and not checked)."""
-    from hindsight.store.kinds import EventKind  # noqa: F401 - kinds are checked by code
-
     n = len(ev)
     if n == 0:
         return ev, sids, pvids
