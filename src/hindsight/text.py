@@ -29,3 +29,21 @@ def plural(n, word: str, many: str | None = None) -> str:
     in the right number (``many`` when the plural is not ``word + "s"``)."""
     n_int = int(n)
     return f"{n_int:,} {word if n_int == 1 else (many or word + 's')}"
+
+
+def sessions_of(kept: int, total: int) -> str:
+    """The session list's count, e.g. ``"749 of 2,000 sessions"``."""
+    return f"{int(kept):,} of {plural(total, 'session')}"
+
+
+def page_text(kept: int, total: int, offset: int, shown: int) -> str:
+    """The count over a dataset's paged session list: ``"1,000,000 sessions · showing 1–500"``,
+    or ``"749 of 2,000 sessions · showing 501–749"`` when a filter keeps fewer."""
+    head = plural(kept, "session") if kept == total else sessions_of(kept, total)
+    return f"{head} · showing {offset + 1:,}–{offset + shown:,}" if shown else head
+
+
+def page_position(offset: int, page_rows: int, total: int) -> str:
+    """``"Page 2 of 4"``: where ``offset`` is among pages of ``page_rows`` rows of ``total``."""
+    pages = max(1, -(-int(total) // max(1, int(page_rows))))
+    return f"Page {int(offset) // max(1, int(page_rows)) + 1:,} of {pages:,}"

@@ -44,10 +44,9 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.store.records import date_known
-from hindsight.text import format_duration, plural
+from hindsight.text import format_duration, page_text, plural, sessions_of
 from hindsight_qt import tasks
 from hindsight_qt.errors import user_message
-from hindsight_qt.views.qt_session_pager import page_text
 
 SESSION_ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
 
@@ -754,10 +753,7 @@ class QtSessionList(QWidget):
                 self.view.viewport().repaint()   # the rows first, then the signals' work
             self._index_pending = None
             self._compute_index(self._capture)
-        if shown == 0 and self._total:
-            self.count_label.setText(f"0 of {plural(self._total, 'session')}")
-        else:
-            self.count_label.setText(f"{shown:,} of {plural(self._total, 'session')}")
+        self.count_label.setText(sessions_of(shown, self._total))
         self.table_did_load.emit(shown)
 
     def _on_table_failed(self, generation: int, exc: BaseException) -> None:

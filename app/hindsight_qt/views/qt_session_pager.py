@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from hindsight.engine.on_dataset import PAGE_ROWS, session_page
 from hindsight.store import SessionFilter
 from hindsight.store.reader import SESSION_TABLE_COLUMNS
-from hindsight.text import plural
+from hindsight.text import page_position
 from hindsight_qt import tasks
 from hindsight_qt.errors import user_message
 
@@ -26,14 +26,6 @@ def order_key(column_key: str, kind: str, descending: bool) -> str | None:
     if column_key not in SESSION_TABLE_COLUMNS or kind == "page":
         return None
     return ("-" if descending else "") + column_key
-
-
-def page_text(total: int, all_sessions: int, offset: int, shown: int) -> str:
-    """E.g. "1,000,000 sessions · showing 1–500" or "749 of 2,000 sessions · showing 501–749"."""
-    head = plural(total, "session") if total == all_sessions else f"{total:,} of {plural(all_sessions, 'session')}"
-    if not shown:
-        return head
-    return f"{head} · showing {offset + 1:,}–{offset + shown:,}"
 
 
 class SessionPager(QObject):
@@ -142,8 +134,7 @@ class PagerBar(QWidget):
         p = self.pager
         self.previous_button.setEnabled(p.capture is not None and p.offset > 0)
         self.next_button.setEnabled(p.capture is not None and p.offset + p.page_rows < p.total)
-        pages = max(1, -(-p.total // p.page_rows))
-        self.label.setText(note if note is not None else f"Page {p.offset // p.page_rows + 1:,} of {pages:,}")
+        self.label.setText(note if note is not None else page_position(p.offset, p.page_rows, p.total))
 
 
 def describe_error(exc: BaseException, capture) -> str:
