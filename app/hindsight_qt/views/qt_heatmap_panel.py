@@ -438,6 +438,7 @@ class QtHeatmapPanel(QWidget):
         hl = QVBoxLayout(hot)
         hl.setContentsMargins(0, 4, 0, 0)
         self.hotspot_title = QLabel("Sessions at a hot spot", objectName="sectionTitle")
+        self.hotspot_title.setWordWrap(True)   # "8 sessions with rage clicks within 28 px of (x, y)"
         hl.addWidget(self.hotspot_title)
         self.hotspot_hint = QLabel("Click the page to list the sessions whose clicks or hesitations fall there; "
                                    "double-click a row to replay it.", objectName="hint")
