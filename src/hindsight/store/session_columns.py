@@ -144,6 +144,90 @@ def write(con: sqlite3.Connection) -> bool:
     return True
 
 
+class RowCopy:
+    """The session list gathered from the rows a writer inserts into a new capture, so ``close``
+    writes the copy without reading every session back from SQL (``write`` does that).
+
+    Each ``add`` takes a batch of session rows (tuples in ``fields`` order, exactly as bound to
+    the INSERT) and keeps the listed columns. The copy is built from them only when every value
+    is what SQL would hand back unchanged (numbers plain ``int``, NULL ``None`` where allowed,
+    text ``str``) and the session ids increase; anything else (a float, a bool, ids given out of
+    order) makes ``write`` read SQL instead, so both ways give the same copy.
+    """
+
+    def __init__(self, fields: tuple[str, ...]):
+        names, _, _ = _columns()
+        self._index = [fields.index(name) for name in names]
+        self._parts: list[list] = []
+        self.exact = True   # False: read SQL at the end
+
+    def add(self, rows: list[tuple]) -> None:
+        if not self.exact or not rows:
+            return
+        names, numeric, ranges = _columns()
+        cols = list(zip(*rows))
+        part = []
+        for name, i in zip(names, self._index):
+            values = cols[i]
+            kinds = set(map(type, values))
+            if name in numeric:
+                if kinds - ({int, type(None)} if ranges[name][2] else {int}):
+                    self.exact = False
+                    return
+                if type(None) in kinds:
+                    values = [-1 if v is None else v for v in values]
+                try:
+                    part.append(np.array(values, dtype=np.int64))
+                except OverflowError:
+                    self.exact = False
+                    return
+            else:
+                if kinds - {str}:
+                    self.exact = False
+                    return
+                part.append(values)
+        self._parts.append(part)
+
+    def table(self) -> dict[str, np.ndarray] | None:
+        """The gathered columns, or None when they cannot stand for the table (read SQL)."""
+        if not self.exact:
+            return None
+        names, numeric, ranges = _columns()
+        out: dict[str, np.ndarray] = {}
+        for j, name in enumerate(names):
+            parts = [p[j] for p in self._parts]
+            if name in numeric:
+                arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+                lo, hi, nullable = ranges[name]
+                if arr.size:
+                    bad = (arr < lo) | (arr > hi)
+                    if nullable:
+                        bad &= arr != -1
+                    if bad.any():
+                        return None   # SQL's read names the damage
+                out[name] = arr
+            else:
+                values = [v for p in parts for v in p]
+                arr = np.empty(len(values), dtype=object)
+                arr[:] = values
+                out[name] = arr
+        ids = out["session_id"]
+        if ids.size > 1 and np.any(ids[1:] <= ids[:-1]):
+            return None
+        return out
+
+    def write(self, con: sqlite3.Connection) -> bool:
+        """Like ``write``, from the gathered rows when they can stand for the table."""
+        table = self.table()
+        if table is None:
+            return write(con)
+        for statement in SCHEMA_STATEMENTS:
+            con.execute(statement)
+        con.execute("DELETE FROM session_columns")
+        con.executemany("INSERT INTO session_columns(name, data) VALUES (?, ?)", encode(table))
+        return True
+
+
 def refresh_if_stale(con: sqlite3.Connection) -> bool:
     """After appending sessions: rewrite the copy when it is missing or more than
     ``REFRESH_TAIL`` sessions behind (a few new sessions are read from SQL cheaply)."""

@@ -84,6 +84,7 @@ class CaptureWriter:
         self.events_written = 0
         self._chunks = ChunkBuffer()  # format 2: the same events as columnar chunks
         self._late_indexes: list[str] = []   # built at close (a new capture)
+        self._session_copy: session_columns.RowCopy | None = None   # a new capture's session list
         con.execute("BEGIN")
 
     # -- opening -------------------------------------------------------------------------
@@ -119,6 +120,7 @@ class CaptureWriter:
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         writer = cls(partial, con, final)
         writer._late_indexes = [sql for _, sql in late]
+        writer._session_copy = session_columns.RowCopy(_SESSION_FIELDS)
         return writer
 
     @classmethod
@@ -219,12 +221,12 @@ class CaptureWriter:
         (``EventColumns`` with times in ms since session start, or its ``pack()`` bytes).
         """
         sid = int(session.get("session_id") or self._next_session)
-        n_events = 0
         pv_id = self._next_pageview
         metas, events_out = [], []   # added to the buffers once the whole session is read
+        n_events = end_max = 0
         for seq, pv in enumerate(pageviews):
             events = pv["events"]
-            if isinstance(events, EventColumns):
+            if type(events) is EventColumns or isinstance(events, EventColumns):
                 n = events.t.shape[0]
             else:  # already packed (e.g. by a worker process)
                 events = bytes(events)
@@ -232,16 +234,17 @@ class CaptureWriter:
                 if rest:
                     raise ValueError(f"packed events of {len(events):,} bytes are not whole "
                                      f"{BYTES_PER_EVENT}-byte records")
+            end = int(pv["end_ms"])
+            if not seq or end > end_max:
+                end_max = end
             n_events += n
             events_out.append(events)
             metas.append((pv_id, sid, seq, int(pv["page_id"]), int(pv["snapshot_id"]),
-                          int(pv["start_ms"]), int(pv["end_ms"]), int(pv.get("load_ms", 0)), n))
+                          int(pv["start_ms"]), end, int(pv.get("load_ms", 0)), n))
             pv_id += 1
-        if pageviews:
-            derived = {"pageview_count": len(pageviews), "event_count": n_events,
-                       "entry_page_id": int(pageviews[0]["page_id"]), "exit_page_id": int(pageviews[-1]["page_id"]),
-                       "duration_ms": int(pageviews[0]["end_ms"]) if len(pageviews) == 1
-                       else max(int(pv["end_ms"]) for pv in pageviews)}
+        if metas:
+            derived = {"pageview_count": len(metas), "event_count": n_events, "entry_page_id": metas[0][3],
+                       "exit_page_id": metas[-1][3], "duration_ms": end_max}
         else:
             derived = _NO_PAGEVIEWS
         # One C-level merge and one itemgetter: this runs per session (a KeyError names a missing column).
@@ -249,7 +252,8 @@ class CaptureWriter:
                             "converted": 1 if session.get("converted") else 0})
         self._pageviews += metas
         self._pv_events += events_out
-        self._next_session = max(self._next_session, sid + 1)
+        if sid >= self._next_session:
+            self._next_session = sid + 1
         self._next_pageview = pv_id
         self._pending_events += n_events
         self._sessions.append(row)
@@ -279,6 +283,8 @@ class CaptureWriter:
                 f"INSERT INTO sessions({', '.join(_SESSION_FIELDS)}) VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
                 self._sessions,
             )
+            if self._session_copy is not None:
+                self._session_copy.add(self._sessions)
             self._sessions.clear()
         if self._pageviews:
             # Every pageview's events packed at once; each BLOB is a view of the one array.
@@ -317,7 +323,10 @@ class CaptureWriter:
             self._con.execute(sql)
         # The session list's columnar copy (store/session_columns.py): written for a new
         # capture, rewritten after an append only when it has fallen well behind.
-        (session_columns.write if self._final_path is not None else session_columns.refresh_if_stale)(self._con)
+        if self._session_copy is not None:
+            self._session_copy.write(self._con)
+        else:
+            session_columns.refresh_if_stale(self._con)
         self._con.execute("COMMIT")
         if self._final_path is not None:
             self._con.execute("PRAGMA journal_mode=DELETE")
