@@ -89,17 +89,19 @@ INSERT_SQL = ("INSERT INTO event_chunks(snapshot_id, kind, n, session_min, sessi
 _RAW_ORDER = ("x", "y", "t", "target", "value", "seq")
 
 
-def pack_many(events: list) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def pack_many(events: list, counts: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Many pageviews' events (``EventColumns`` or packed bytes, mixed) at once: the packed
     records (filled with one assignment per column, not one ``pack`` per pageview), the same
     events as contiguous columns, and the (p,) int64 event count of each pageview. Pageview
     i's BLOB is ``records[off[i]:off[i + 1]]`` (a view, bound by sqlite3 as a BLOB without a copy).
+    ``counts``: the event counts when the caller knows them already.
     """
     from hindsight.store.columns import COLUMNS, EventColumns
 
     is_cols = [isinstance(e, EventColumns) for e in events]
-    counts = np.fromiter((len(e) if c else len(e) // RECORD_DTYPE.itemsize for e, c in zip(events, is_cols)),
-                         dtype=np.int64, count=len(events))
+    if counts is None:
+        counts = np.fromiter((len(e) if c else len(e) // RECORD_DTYPE.itemsize for e, c in zip(events, is_cols)),
+                             dtype=np.int64, count=len(events))
     rec = np.empty(int(counts.sum()), dtype=RECORD_DTYPE)
     n_cols = sum(is_cols)
     cols: dict[str, np.ndarray] = {}
@@ -237,12 +239,13 @@ class ChunkBuffer:
                 key = key.astype(np.uint16)   # numpy sorts 8- and 16-bit keys with a stable radix sort
         order = np.argsort(key, kind="stable")
         per_key = np.bincount(key)   # rows per (snapshot, kind): the groups' sizes in sorted order
-        starts = np.cumsum(counts) - counts
-        seq = np.arange(n, dtype=np.int64)
-        seq -= np.repeat(starts, counts)
         srt = {c: np.take(cols[c], order) for c in ("x", "y", "t", "target", "value")}
-        srt["seq"] = np.take(seq, order).astype(np.uint32)
         pv_sorted = np.take(pv_of, order)
+        # an event's position in its pageview: its position in the batch less its pageview's start
+        starts = np.cumsum(counts) - counts
+        seq = np.take(starts, pv_sorted)
+        np.subtract(order, seq, out=seq)
+        srt["seq"] = seq.astype(np.uint32)
         del order, pv_of, seq, key
         at = 0
         for k in np.flatnonzero(per_key).tolist():

@@ -162,27 +162,29 @@ class RowCopy:
         self.exact = True   # False: read SQL at the end
 
     def add(self, rows: list[tuple]) -> None:
-        if not self.exact or not rows:
+        if rows:
+            self.add_columns(list(zip(*rows)))
+
+    def add_columns(self, cols: list[tuple]) -> None:
+        """``add`` for rows already transposed (one tuple per field)."""
+        if not self.exact or not cols or not cols[0]:
             return
         names, numeric, ranges = _columns()
-        cols = list(zip(*rows))
         part = []
         for name, i in zip(names, self._index):
             values = cols[i]
-            kinds = set(map(type, values))
             if name in numeric:
-                if kinds - ({int, type(None)} if ranges[name][2] else {int}):
+                # bools and whole floats are stored as SQL integers, read back as the same ints;
+                # anything that makes numpy choose another type is left to the SQL read
+                arr = np.array(values)
+                if arr.dtype.kind not in "ib" and ranges[name][2] and None in values:
+                    arr = np.array([-1 if v is None else v for v in values])
+                if arr.dtype.kind not in "ib" or arr.ndim != 1 or (arr.dtype.kind == "b" and name != "converted"):
                     self.exact = False
                     return
-                if type(None) in kinds:
-                    values = [-1 if v is None else v for v in values]
-                try:
-                    part.append(np.array(values, dtype=np.int64))
-                except OverflowError:
-                    self.exact = False
-                    return
+                part.append(arr.astype(np.int64, copy=False))
             else:
-                if kinds - {str}:
+                if set(map(type, values)) - {str}:
                     self.exact = False
                     return
                 part.append(values)

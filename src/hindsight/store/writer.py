@@ -10,6 +10,7 @@ import operator
 import os
 import sqlite3
 import time
+from concurrent import futures
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -39,6 +40,52 @@ _ELEMENT_FIELDS = ("selector", "tag", "role", "label", "x", "y", "w", "h", "clic
 _FLUSH_EVERY = 20_000  # pageviews buffered before an executemany
 _FLUSH_EVENTS = 1 << 21  # or events (pageviews can be long)
 _session_row = operator.itemgetter(*_SESSION_FIELDS)
+_SESSION_INSERT = (f"INSERT INTO sessions({', '.join(_SESSION_FIELDS)}) "
+                   f"VALUES ({', '.join('?' * len(_SESSION_FIELDS))})")
+_PAGEVIEW_INSERT = ("INSERT INTO pageviews(pageview_id, session_id, seq, page_id, snapshot_id, start_ms, end_ms, "
+                    "load_ms, event_count, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_PV_EVENTS = operator.itemgetter(8)   # a buffered pageview row's event count
+#: Session columns whose default (the SQL DEFAULT) is left out of a batch's INSERT when every
+#: row of the batch has it: fewer values to bind.
+_SESSION_COLUMN_DEFAULTS = tuple((i, _SESSION_DEFAULTS[f]) for i, f in enumerate(_SESSION_FIELDS)
+                                 if f in _SESSION_DEFAULTS)
+
+
+def _session_insert(columns: list[tuple], rows: list[tuple]) -> tuple[str, Any]:
+    """The INSERT and its rows for a batch of session rows (``columns``: the same transposed)."""
+    skip = {i for i, default in _SESSION_COLUMN_DEFAULTS if columns[i].count(default) == len(rows)}
+    if not skip:
+        return _SESSION_INSERT, rows
+    keep = [i for i in range(len(_SESSION_FIELDS)) if i not in skip]
+    sql = (f"INSERT INTO sessions({', '.join(_SESSION_FIELDS[i] for i in keep)}) "
+           f"VALUES ({', '.join('?' * len(keep))})")
+    return sql, zip(*(columns[i] for i in keep))
+
+
+#: Whether a flush's numpy half runs on the helper thread (False: inline, same results; tests
+#: compare the two).
+THREADED = True
+
+
+class _Inline:
+    """Runs a helper job at once (``THREADED`` off)."""
+
+    def submit(self, fn, *args) -> futures.Future:
+        f = futures.Future()
+        try:
+            f.set_result(fn(*args))
+        except BaseException as exc:
+            f.set_exception(exc)
+        return f
+
+
+def _pack(metas: list[tuple], events: list):
+    """(helper thread) Buffered pageviews' events packed at once: (records, counts, (columns, ids))."""
+    counts = np.fromiter(map(_PV_EVENTS, metas), dtype=np.int64, count=len(metas))
+    rec, cols, counts = pack_many(events, counts)
+    return rec, counts, (cols, np.array(metas, dtype=np.int64).reshape(-1, 9))
+
+
 _NO_PAGEVIEWS = {"pageview_count": 0, "event_count": 0, "entry_page_id": None, "exit_page_id": None, "duration_ms": 0}
 
 
@@ -72,6 +119,7 @@ class CaptureWriter:
         self.path = path
         self._final_path = final_path
         self._con = con
+        self._pool: futures.ThreadPoolExecutor | None = None   # the chunk-splitting helper thread
         self._sessions: list[tuple] = []
         self._pageviews: list[tuple] = []   # pageview rows without their events (packed on flush)
         self._pv_events: list = []          # each pageview's EventColumns or packed bytes
@@ -277,38 +325,72 @@ class CaptureWriter:
         return self._con.execute("SELECT 1 FROM sqlite_master WHERE name='planted'").fetchone() is not None
 
     # -- committing ----------------------------------------------------------------------
-    def _flush(self, final: bool = False) -> None:
-        if self._sessions:
-            self._con.executemany(
-                f"INSERT INTO sessions({', '.join(_SESSION_FIELDS)}) VALUES ({', '.join('?' * len(_SESSION_FIELDS))})",
-                self._sessions,
-            )
-            if self._session_copy is not None:
-                self._session_copy.add(self._sessions)
-            self._sessions.clear()
+    def _flush(self, final: bool = False, then: Iterable[str] = ()) -> None:
+        """Insert the buffered sessions and pageviews; with ``final`` every chunk too (else only
+        full ones). ``then``: statements run after the inserts, before the chunks (the late indexes).
+
+        The numpy half of a flush runs on a helper thread while this thread feeds SQLite (numpy's
+        sorts and copies and SQLite's steps both release the GIL, so on two cores they overlap):
+        the helper packs all buffered pageviews' events at once (``pack_many``) and then splits
+        them into per-(snapshot, kind) chunk columns, while this thread inserts the sessions and,
+        once the packed records are ready, the pageviews. The helper touches only its inputs and
+        the chunk buffer and is always waited for before the flush returns or raises.
+        """
+        con = self._con
+        packed = split = None
         if self._pageviews:
-            # Every pageview's events packed at once; each BLOB is a view of the one array.
-            rec, cols, counts = pack_many(self._pv_events)
-            ends = np.cumsum(counts)
-            raw = memoryview(rec.view(np.uint8)) if rec.size else memoryview(b"")
-            ends *= BYTES_PER_EVENT
-            bounds = np.r_[0, ends].tolist()
-            self._con.executemany(
-                "INSERT INTO pageviews(pageview_id, session_id, seq, page_id, snapshot_id, start_ms, end_ms, "
-                "load_ms, event_count, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*m, raw[a:b]) for m, a, b in zip(self._pageviews, bounds, bounds[1:])],
-            )
-            ids = np.array([m[:2] + (m[4],) for m in self._pageviews], dtype=np.int64).reshape(-1, 3)
-            self._chunks.add_records(cols, counts, ids[:, 2], ids[:, 1], ids[:, 0])
-            del raw, rec, cols
-            self._pageviews.clear()
-            self._pv_events.clear()
-            self._pending_events = 0
-        rows = self._chunks.rows(final)
+            metas, events = self._pageviews, self._pv_events
+            self._pageviews, self._pv_events, self._pending_events = [], [], 0
+            helper = self._helper()
+            packed = helper.submit(_pack, metas, events)
+            split = helper.submit(self._split, packed, final)
+        try:
+            if self._sessions:
+                rows, self._sessions = self._sessions, []
+                columns = list(zip(*rows))
+                if self._session_copy is not None:
+                    self._session_copy.add_columns(columns)
+                sql, rows = _session_insert(columns, rows)
+                con.executemany(sql, rows)
+                del rows, columns
+            if packed is not None:
+                rec, counts, _ = packed.result()
+                # Every pageview's BLOB is a view of the one packed array (bound without a copy).
+                ends = np.cumsum(counts)
+                raw = memoryview(rec.view(np.uint8)) if rec.size else memoryview(b"")
+                ends *= BYTES_PER_EVENT
+                bounds = np.r_[0, ends].tolist()
+                con.executemany(_PAGEVIEW_INSERT, [(*m, raw[a:b]) for m, a, b in zip(metas, bounds, bounds[1:])])
+                del raw, rec, metas, events
+            for sql in then:
+                con.execute(sql)
+        except BaseException:
+            if split is not None:
+                futures.wait([packed, split])
+            raise
+        rows = split.result() if split is not None else self._chunks.rows(final)
         if rows and final:
-            rows = [r for r in rows if not append_to_last_chunk(self._con, r)]
+            rows = [r for r in rows if not append_to_last_chunk(con, r)]
         if rows:
-            self._con.executemany(_CHUNK_INSERT, rows)
+            con.executemany(_CHUNK_INSERT, rows)
+
+    def _split(self, packed: futures.Future, final: bool) -> list[tuple]:
+        """(helper thread) Add a packed batch to the chunk buffer; the chunk rows now ready."""
+        _, counts, (cols, ids) = packed.result()
+        self._chunks.add_records(cols, counts, ids[:, 4], ids[:, 1], ids[:, 0])
+        return self._chunks.rows(final)
+
+    def _helper(self) -> futures.ThreadPoolExecutor:
+        if not THREADED:
+            return _Inline()
+        if self._pool is None:
+            self._pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-chunks")
+        return self._pool
+
+    def _stop_helper(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def commit(self) -> None:
         """Make everything added so far durable (and start the next transaction)."""
@@ -318,9 +400,10 @@ class CaptureWriter:
 
     def close(self) -> Path:
         """Commit, close, and for a new capture move it into place. Returns the final path."""
-        self._flush(final=True)
-        for sql in self._late_indexes:
-            self._con.execute(sql)
+        try:
+            self._flush(final=True, then=self._late_indexes)   # indexes built while the last chunks are split
+        finally:
+            self._stop_helper()
         # The session list's columnar copy (store/session_columns.py): written for a new
         # capture, rewritten after an append only when it has fallen well behind.
         if self._session_copy is not None:
@@ -338,6 +421,7 @@ class CaptureWriter:
 
     def abort(self) -> None:
         """Drop everything since the last commit; a new capture's partial file is deleted."""
+        self._stop_helper()
         try:
             self._con.execute("ROLLBACK")
         except sqlite3.Error:
