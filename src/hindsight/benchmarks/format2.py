@@ -201,28 +201,48 @@ def bench_first_click_map(ctx) -> dict:
 
 
 def bench_write_chunks(ctx) -> dict:
+    """``n`` sessions of one 100-event pageview through ``CaptureWriter`` (``add_session`` each,
+    then ``close``), beside the floors writing the same bytes with ``pack`` + ``executemany``; and
+    the writer again with its helper thread off (``writer.THREADED``), all in the same rounds."""
+    from hindsight.store import writer as writer_mod
+
     n_pv, per = max(1000, min(ctx.sessions, 50_000)), 100
     rng = np.random.default_rng(0)
     ev = EventColumns.from_arrays(np.sort(rng.integers(0, 60_000, per)), rng.integers(0, 8, per),
                                   rng.integers(0, 1440, per), rng.integers(0, 5000, per))
     session = {"start_ms": 0, "device": "desktop", "viewport_w": 1440, "viewport_h": 900}
-    ours, floor, both = [], [], []
+
+    def write(path: Path) -> tuple[float, float]:
+        t, c = time.perf_counter(), time.process_time()
+        w = CaptureWriter.create(path)
+        page = w.add_page("https://bench.local/")
+        snap = w.add_snapshot(page, "desktop", 1440, 5000, None)
+        pv = [{"page_id": page, "snapshot_id": snap, "start_ms": 0, "end_ms": 60_000, "events": ev}]
+        for _ in range(n_pv):
+            w.add_session(session, pv)
+        w.close()
+        return time.perf_counter() - t, time.process_time() - c
+
+    ours, cpu, inline, floor, both = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(3):
-            t = time.perf_counter()
-            w = CaptureWriter.create(Path(tmp) / f"w{r}.sqlite")
-            page = w.add_page("https://bench.local/")
-            snap = w.add_snapshot(page, "desktop", 1440, 5000, None)
-            pv = [{"page_id": page, "snapshot_id": snap, "start_ms": 0, "end_ms": 60_000, "events": ev}]
-            for _ in range(n_pv):
-                w.add_session(session, pv)
-            w.close()
-            ours.append(time.perf_counter() - t)
+            wall, c = write(Path(tmp) / f"w{r}.sqlite")
+            ours.append(wall)
+            cpu.append(c)
+            writer_mod.THREADED = False
+            try:
+                inline.append(write(Path(tmp) / f"i{r}.sqlite")[0])
+            finally:
+                writer_mod.THREADED = True
             floor.append(_floor(Path(tmp) / f"f{r}.sqlite", ev, n_pv, chunks=False))
             both.append(_floor(Path(tmp) / f"b{r}.sqlite", ev, n_pv, chunks=True))
+            for f in Path(tmp).iterdir():
+                f.unlink()
     a, b, c = _median(ours), _median(floor), _median(both)
     n = n_pv * per
-    return {"events": n, "writer_events_per_s": round(n / a), "floor_events_per_s": round(n / b),
+    return {"events": n, "writer_events_per_s": round(n / a), "writer_cpu_seconds": round(_median(cpu), 2),
+            "writer_inline_events_per_s": round(n / _median(inline)),
+            "floor_events_per_s": round(n / b),
             "ratio_vs_floor": round(a / b, 2), "floor_same_bytes_events_per_s": round(n / c),
             "ratio_vs_floor_same_bytes": round(a / c, 2)}
 
