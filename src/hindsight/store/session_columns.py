@@ -174,15 +174,20 @@ class RowCopy:
         for name, i in zip(names, self._index):
             values = cols[i]
             if name in numeric:
-                # bools and whole floats are stored as SQL integers, read back as the same ints;
-                # anything that makes numpy choose another type is left to the SQL read
-                arr = np.array(values)
-                if arr.dtype.kind not in "ib" and ranges[name][2] and None in values:
-                    arr = np.array([-1 if v is None else v for v in values])
-                if arr.dtype.kind not in "ib" or arr.ndim != 1 or (arr.dtype.kind == "b" and name != "converted"):
+                # plain ints (None where allowed) come back from SQL as the same ints; anything
+                # else (a float, a bool, text) is left to the SQL read
+                kinds = set(map(type, values))
+                if type(None) in kinds and ranges[name][2]:
+                    kinds.discard(type(None))
+                    values = [-1 if v is None else v for v in values]
+                if kinds - {int}:
                     self.exact = False
                     return
-                part.append(arr.astype(np.int64, copy=False))
+                try:
+                    part.append(np.fromiter(values, dtype=np.int64, count=len(values)))
+                except OverflowError:
+                    self.exact = False
+                    return
             else:
                 if set(map(type, values)) - {str}:
                     self.exact = False

@@ -6,6 +6,7 @@ and renamed only when complete, so a crash or a bad input never leaves a half-wr
 
 from __future__ import annotations
 
+import itertools
 import operator
 import os
 import sqlite3
@@ -83,7 +84,8 @@ def _pack(metas: list[tuple], events: list):
     """(helper thread) Buffered pageviews' events packed at once: (records, counts, (columns, ids))."""
     counts = np.fromiter(map(_PV_EVENTS, metas), dtype=np.int64, count=len(metas))
     rec, cols, counts = pack_many(events, counts)
-    return rec, counts, (cols, np.array(metas, dtype=np.int64).reshape(-1, 9))
+    ids = np.fromiter(itertools.chain.from_iterable(metas), dtype=np.int64, count=9 * len(metas)).reshape(-1, 9)
+    return rec, counts, (cols, ids)
 
 
 _NO_PAGEVIEWS = {"pageview_count": 0, "event_count": 0, "entry_page_id": None, "exit_page_id": None, "duration_ms": 0}
