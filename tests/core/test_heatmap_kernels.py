@@ -90,12 +90,14 @@ def test_bin_points_threads_spans_and_blocks(monkeypatch):
     monkeypatch.setattr(heatmap_grid, "_THREAD_MIN_POINTS", 1_000)
     monkeypatch.setattr(heatmap_grid, "_SPAN", 4_096)
     monkeypatch.setattr(heatmap_grid, "_BLOCK", 1_000)
-    for w, h, cell in ((1440, 5232, 4), (1441, 5233, 5)):
-        x, y = _points_near_edges(50_001, w, h, cell, np.int32, seed=3)
-        weights = np.random.default_rng(4).random(x.size)
-        for wts in (None, weights):
-            np.testing.assert_array_equal(bin_points(x, y, w, h, cell, wts),
-                                          _plain(x.astype(np.int64), y.astype(np.int64), w, h, cell, wts))
+    for cores in (1, 2, 3, 4, 16):   # one thread, two (this machine), a share per core up to four
+        monkeypatch.setattr(heatmap_grid, "_cores", lambda: cores)
+        for w, h, cell in ((1440, 5232, 4), (1441, 5233, 5)):
+            x, y = _points_near_edges(50_001, w, h, cell, np.int32, seed=3)
+            weights = np.random.default_rng(4).random(x.size)
+            for wts in (None, weights):
+                np.testing.assert_array_equal(bin_points(x, y, w, h, cell, wts),
+                                              _plain(x.astype(np.int64), y.astype(np.int64), w, h, cell, wts))
 
 
 def test_ten_million_points_match_the_plain_bincount():

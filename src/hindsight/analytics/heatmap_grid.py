@@ -84,11 +84,15 @@ def bin_points(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, we
         return bin_cells(flat_cells(x, y, width, height, cell_px), (gh, gw), weights)
     n = plan.x.shape[0]
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    if n >= _THREAD_MIN_POINTS and (os.cpu_count() or 1) > 1:
-        half = n // 2
-        parts = list(_pool().map(lambda b: plan.count(w, *b), ((0, half), (half, n))))
-        counts = parts[0]
-        counts += parts[1]
+    parts = min(_cores(), _MAX_THREADS, n // (_THREAD_MIN_POINTS // 2)) if n >= _THREAD_MIN_POINTS else 1
+    if parts > 1:
+        # Equal shares: all but the first on worker threads, the first on this one (numpy
+        # releases the GIL in these loops and in bincount); their counts add up.
+        cuts = [n * i // parts for i in range(parts + 1)]
+        others = [_pool().submit(plan.count, w, cuts[i], cuts[i + 1]) for i in range(1, parts)]
+        counts = plan.count(w, 0, cuts[1])
+        for other in others:
+            counts += other.result()
     else:
         counts = plan.count(w, 0, n)
     # Drop the spare row and column (the off-page points).
@@ -101,21 +105,31 @@ _BLOCK = 1 << 16
 #: than blocks, since each call allocates and adds a whole grid of counts; small enough that the
 #: allocator hands the same memory back (a fresh 32 MB buffer costs ~6 ms of page faults).
 _SPAN = 1 << 20
-#: From this many points the binning runs on two threads.
+#: From this many points the binning runs on two threads (more with more cores: a thread per
+#: million points, at most ``_MAX_THREADS``).
 _THREAD_MIN_POINTS = 2_000_000
+_MAX_THREADS = 4
 _POOL: dict = {}
 _POOL_LOCK = threading.Lock()
 
 
+def _cores() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def _pool() -> ThreadPoolExecutor:
-    """Two worker threads for the binning and the blur, made once per process (a forked child,
+    """Worker threads for the binning and the blur, made once per process (a forked child,
     e.g. a ``ProcessPoolExecutor`` worker, gets its own: the parent's threads are not in it)."""
     pid = os.getpid()
     with _POOL_LOCK:
         pool = _POOL.get(pid)
         if pool is None:
             _POOL.clear()
-            pool = _POOL[pid] = ThreadPoolExecutor(2, thread_name_prefix="hindsight-heatmap")
+            pool = _POOL[pid] = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="hindsight-heatmap")
     return pool
 
 
@@ -220,7 +234,7 @@ def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
     # imported on first use: scipy.ndimage costs ~0.3 s of start-up for anything importing heatmaps.
     from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
-    if g.ndim != 2 or g.size < _THREAD_MIN_CELLS or (os.cpu_count() or 1) < 2:
+    if g.ndim != 2 or g.size < _THREAD_MIN_CELLS or _cores() < 2:
         out = gaussian_filter(g, sigma_cells, mode="reflect", truncate=4.0, output=np.float32)
         np.maximum(out, 0, out=out)  # float round-off can leave -1e-9 where there is nothing
         return np.ascontiguousarray(out, dtype=np.float32)
@@ -250,9 +264,10 @@ def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
         gaussian_filter1d(tmp[r0:r1], sigma_cells, axis=1, mode="reflect", truncate=4.0, output=out[r0:r1])
         np.maximum(out[r0:r1], 0, out=out[r0:r1])  # float round-off can leave -1e-9 where there is nothing
 
-    halves = ((0, mid), (mid, gh))
-    list(_pool().map(vertical, halves))
-    list(_pool().map(horizontal, halves))
+    for step in (vertical, horizontal):   # each pass: one half on a worker thread, one on this one
+        other = _pool().submit(step, (mid, gh))
+        step((0, mid))
+        other.result()
     return out
 
 
