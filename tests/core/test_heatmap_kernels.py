@@ -82,6 +82,9 @@ def test_bin_points_mixed_dtypes_and_lists():
     np.testing.assert_array_equal(bin_points(x.astype(np.float64) + 0.5, y.astype(np.float64), 1441, 3001, 4),
                                   want)   # floats take the general path
     assert bin_points(np.array([], np.int32), np.array([], np.int32), 100, 100, 4).sum() == 0
+    for wrong in (np.ones(x.size - 1), np.ones(x.size + 1)):
+        with pytest.raises(ValueError):
+            bin_points(x, y, 1441, 3001, 4, wrong)
 
 
 def test_bin_points_threads_spans_and_blocks(monkeypatch):

@@ -84,6 +84,8 @@ def bin_points(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, we
         return bin_cells(flat_cells(x, y, width, height, cell_px), (gh, gw), weights)
     n = plan.x.shape[0]
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and w.shape != (n,):
+        raise ValueError(f"{w.size} weights for {n} points")
     parts = min(_cores(), _MAX_THREADS, n // (_THREAD_MIN_POINTS // 2)) if n >= _THREAD_MIN_POINTS else 1
     if parts > 1:
         # Equal shares: all but the first on worker threads, the first on this one (numpy
