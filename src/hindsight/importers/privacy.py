@@ -275,7 +275,9 @@ _walked_bytes = 0
 class _Applier:
     def __init__(self, rules: TextPrivacy):
         self.r = rules
-        self.rules_key = repr(rules)
+        # the rules as a hashable key (a dataclass ``repr`` per session cost more than the walk lookups)
+        self.rules_key = (bool(rules.mask_all), frozenset(rules.mask_classes), frozenset(rules.block_classes),
+                          frozenset(rules.ignore_classes), str(rules.mask_selector), str(rules.block_selector))
         self.mask_sel = _Selector(rules.mask_selector) if rules.mask_selector else None
         self.block_sel = _Selector(rules.block_selector) if rules.block_selector else None
         self.masked: set = set()   # node ids whose text is masked (masked scope)

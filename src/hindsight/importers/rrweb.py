@@ -1076,20 +1076,32 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
     if len(MO) != len(MX) or len(MO) != len(MY):
         raise CaptureError(path, "a mouse or touch position is malformed")
-    counts = np.asarray(MN, dtype=np.int64)
+    n_moves = len(MO)
     try:
-        move_t = np.repeat(np.asarray(MT, dtype=np.float64), counts) + np.asarray(MO, dtype=np.float64)
-        t_arr = np.concatenate([np.asarray(T, dtype=np.float64), move_t])
-        x_arr = np.concatenate([np.asarray(X, dtype=np.float64), np.asarray(MX, dtype=np.float64)])
-        y_arr = np.concatenate([np.asarray(Y, dtype=np.float64), np.asarray(MY, dtype=np.float64)])
+        if n_moves:
+            counts = np.asarray(MN, dtype=np.int64)
+            move_t = np.repeat(np.asarray(MT, dtype=np.float64), counts) + np.asarray(MO, dtype=np.float64)
+            t_arr = np.concatenate([np.asarray(T, dtype=np.float64), move_t])
+            x_arr = np.concatenate([np.asarray(X, dtype=np.float64), np.asarray(MX, dtype=np.float64)])
+            y_arr = np.concatenate([np.asarray(Y, dtype=np.float64), np.asarray(MY, dtype=np.float64)])
+        else:  # no mouse or touch positions (short sessions): no concatenation
+            t_arr = np.asarray(T, dtype=np.float64)
+            x_arr = np.asarray(X, dtype=np.float64)
+            y_arr = np.asarray(Y, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise CaptureError(path, "a mouse or touch position holds a value that is not a number") from None
-    k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
-    pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
-    tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
-    v_arr = np.concatenate([np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else
-                            np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
-    if touches and len(move_t):
+    v_arr = np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else \
+        np.zeros(0, np.int64)
+    if n_moves:
+        k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
+        pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
+        tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(n_moves, -1, dtype=np.int64)])
+        v_arr = np.concatenate([v_arr, np.zeros(n_moves, dtype=np.int64)])
+    else:
+        k_arr = np.asarray(KIND, dtype=np.uint8)
+        pv_arr = np.asarray(PV, dtype=np.int64)
+        tg_arr = np.asarray(TGT, dtype=np.int64)
+    if touches and n_moves:
         # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
         # ms later: not cursor movement. Drop such positions (touch pageviews only).
         tt = np.asarray(touches, dtype=np.float64)
@@ -1107,24 +1119,38 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
             t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr = (
                 a[keep] for a in (t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr))
     n = len(t_arr)
-    bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
-        (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
-    if bad.any():
+    # one bound test per column: NaN compares False, so it covers ``isfinite`` too
+    ok = (np.abs(x_arr) <= MAX_COORD) & (np.abs(y_arr) <= MAX_COORD) & \
+        (np.abs(t_arr - pageviews[0].start) <= 2 * MAX_SESSION_MS)
+    if not ok.all():
+        bad = ~ok
         raise CaptureError(path, f"an event position or time offset is out of range (row {int(np.argmax(bad))})")
     start = pageviews[0].start
     if pageviews[-1].end - start > MAX_SESSION_MS:
         raise CaptureError(path, "its events span more than 49 days, which is not one session")
     # Positions with a negative timeOffset may reach back before their pageview's Meta.
-    starts = np.array([p.start for p in pageviews], dtype=np.float64)
-    ends = np.array([p.end for p in pageviews], dtype=np.float64)
-    if n:
+    if n and len(pageviews) == 1:  # one pageview (most sessions): scalar bounds, one stable sort
+        t_arr = np.minimum(np.maximum(np.rint(t_arr), float(start)), float(pageviews[0].end))
+        order = np.argsort(t_arr, kind="stable")
+    elif n:
+        starts = np.array([p.start for p in pageviews], dtype=np.float64)
+        ends = np.array([p.end for p in pageviews], dtype=np.float64)
         t_arr = np.minimum(np.maximum(np.rint(t_arr), starts[pv_arr]), ends[pv_arr])  # np.clip, cheaper
-    order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
-    is_scroll = k_arr == _SCROLL
-    scroll_rows = np.column_stack([t_arr[is_scroll], x_arr[is_scroll], y_arr[is_scroll],
-                                   pv_arr[is_scroll].astype(np.float64)])
-    # initial offsets first: at equal times the Scroll event (recorded later) wins
-    timeline = np.concatenate([np.asarray(scroll, dtype=np.float64).reshape(-1, 4), scroll_rows])
+        order = np.lexsort((t_arr, pv_arr))
+    else:
+        order = np.zeros(0, dtype=np.int64)
+    initial = np.asarray(scroll, dtype=np.float64).reshape(-1, 4)
+    is_scroll = np.flatnonzero(k_arr == _SCROLL)
+    if is_scroll.size:
+        scroll_rows = np.empty((is_scroll.size, 4), dtype=np.float64)
+        scroll_rows[:, 0] = t_arr[is_scroll]
+        scroll_rows[:, 1] = x_arr[is_scroll]
+        scroll_rows[:, 2] = y_arr[is_scroll]
+        scroll_rows[:, 3] = pv_arr[is_scroll]
+        # initial offsets first: at equal times the Scroll event (recorded later) wins
+        timeline = np.concatenate([initial, scroll_rows])
+    else:
+        timeline = initial
     utm = utm_params(pageviews[0].href)
     return ParsedSession(
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,

@@ -281,6 +281,7 @@ _VIEWPORT_LUT = _lut(VIEWPORT_KINDS)
 _POINTER_LUT = _lut(POINTER_TARGET_KINDS)
 _STRING_LUT = _lut(STRING_KINDS)
 _KIND_NAMES = {int(k): k.name.lower() for k in K}
+_SUBMIT = int(K.SUBMIT)
 
 
 class SessionWriter:
@@ -569,7 +570,7 @@ class SessionWriter:
                                   value_all[lo:hi]).sorted()
             pv_rows.append({"page_id": page_id, "snapshot_id": info.snapshot_id,
                             "start_ms": pv.start - s.start, "end_ms": pv.end - s.start, "events": events})
-        submitted = bool(np.any(kind_all == K.SUBMIT))
+        submitted = bool(np.any(kind_all == _SUBMIT))  # a plain int: numpy compares an IntEnum slowly
         counts = np.bincount(kind_all, minlength=len(K)) if len(kind_all) else np.zeros(0, np.int64)
         kinds = self.report.kinds
         for k in np.flatnonzero(counts).tolist():
