@@ -9,6 +9,7 @@ are replaced by placeholders. URLs keep their path but lose such values from the
 from __future__ import annotations
 
 import re
+from itertools import compress, repeat
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 EMAIL_PLACEHOLDER = "[email]"
@@ -240,6 +241,12 @@ class TextPrivacy:
         return _Applier(self).run(events)
 
 
+_META_OR_CUSTOM = frozenset({4, 5})
+#: (type, data.source) of a Mutation, and the FullSnapshot type: the events the privacy rules change
+_CHANGING = frozenset({(3, 0)})
+_SNAPSHOT_TYPE = frozenset({2})
+
+
 def options_from(doc, events: list) -> list[tuple[dict, str]]:
     """The recorder options found in an export, with where: a top-level object's
     ``recordOptions`` / ``recordingOptions`` / ``rrwebOptions`` / ``options`` (also under
@@ -252,7 +259,11 @@ def options_from(doc, events: list) -> list[tuple[dict, str]]:
                 for key in OPTION_CONTAINERS:
                     if isinstance(obj.get(key), dict):
                         found.append((obj[key], f"export {where}{key}"))
-    for ev in events:
+    try:  # only Meta and Custom events can carry options: pick them out without a Python loop
+        candidates = list(compress(events, map(_META_OR_CUSTOM.__contains__, map(dict.get, events, repeat("type")))))
+    except TypeError:  # an event that is not an object (or an unhashable type): look at each
+        candidates = events
+    for ev in candidates:
         if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
             continue
         d = ev["data"]
@@ -397,6 +408,28 @@ class _Applier:
         return root
 
     def run(self, events: list) -> list:
+        # Only FullSnapshots and Mutations change. Find them with C-level maps (no Python code
+        # per event) and handle them in order; the rest of ``events`` stays as it is.
+        try:
+            types = list(map(dict.get, events, repeat("type")))
+            sources = map(dict.get, map(dict.get, events, repeat("data")), repeat("source"))
+            changing = list(compress(range(len(events)), map(_CHANGING.__contains__, zip(types, sources))))
+        except TypeError:  # an event or its data is not an object: look at each one
+            return self._run_each(events)
+        snapshots = list(compress(range(len(events)), map(_SNAPSHOT_TYPE.__contains__, types)))
+        if snapshots:
+            changing = sorted({*changing, *snapshots})
+        out = None
+        for i in changing:
+            ev = events[i]
+            new = self._run_each([ev])[0]
+            if new is not ev:
+                if out is None:
+                    out = list(events)
+                out[i] = new
+        return list(events) if out is None else out
+
+    def _run_each(self, events: list) -> list:
         out = []
         add = out.append
         for ev in events:

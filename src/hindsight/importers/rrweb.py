@@ -1216,6 +1216,15 @@ def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np
         return sx, sy
     st = s[:, 0]
     tt = t.astype(np.float64)
+    if len(session.pageviews) == 1 and not pv.any() and not s[:, 3].any():
+        # one pageview (most sessions): every row and query is pageview 0, so the last scroll at
+        # or before ``t`` is one stable sort of the times and one ``searchsorted`` (the same
+        # answer as the keyed search below, without building keys)
+        order = np.argsort(st, kind="stable")
+        idx = np.searchsorted(st[order], tt, side="right") - 1
+        ok = idx >= 0
+        rows = order[np.maximum(idx, 0)]
+        return np.where(ok, s[rows, 1], 0.0), np.where(ok, s[rows, 2], 0.0)
     lo = min(float(st.min()), float(tt.min()))
     span = max(float(st.max()), float(tt.max())) - lo + 1
     if not np.isfinite(span) or span >= 2**40 or not (np.all(st == np.floor(st)) and np.all(tt == np.floor(tt))):
