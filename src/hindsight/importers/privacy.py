@@ -281,6 +281,10 @@ _WALKED: dict[tuple, tuple] = {}
 _WALKED_MAX = 4096
 _WALKED_MAX_BYTES = 16 * 2**20  # JSON bytes of the subtrees held
 _walked_bytes = 0
+#: A Mutation's walked ``adds``, by (rules, adds JSON bytes, which parents are masked / blocked /
+#: in ``<head>``): (adds, ids they mask, block, put in ``<head>``). Same bounds as ``_WALKED``.
+_ADDS: dict[tuple, tuple] = {}
+_adds_bytes = 0
 
 
 class _Applier:
@@ -450,19 +454,57 @@ class _Applier:
             add(ev)
         return out
 
-    def _mutation(self, d: dict) -> dict:
-        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
-            return d  # nothing added and no masked scope: no text or attribute to change
-        d = dict(d)
+    def _adds(self, raw) -> list:
+        """A Mutation's ``adds`` with each added subtree walked in the scope of its parent.
+
+        Remembered (without complex selectors) by the adds' JSON bytes and which of their parents
+        are masked / blocked / in ``<head>``: the walks, and the scopes they open for later adds
+        of the same mutation, depend on nothing else. An SPA view that adds the same hundreds of
+        nodes in every session is one lookup."""
+        key = None
+        if raw and snapshot_cache.enabled and not (self.mask_sel or self.block_sel) and type(raw) is list:
+            try:
+                pids = set(map(dict.get, raw, repeat("parentId")))
+                data = orjson.dumps(raw)
+            except (TypeError, orjson.JSONEncodeError):
+                pass
+            else:
+                key = (self.rules_key, data, frozenset(pids & self.masked), frozenset(pids & self.blocked),
+                       frozenset(pids & self.head))
+                hit = _ADDS.get(key)
+                if hit is not None:
+                    adds, m, b, h = hit
+                    self.masked |= m
+                    self.blocked |= b
+                    self.head |= h
+                    return list(adds)
+        outer = self.masked, self.blocked, self.head
+        if key is not None:  # collect what these adds open, to replay it on a hit
+            self.masked, self.blocked, self.head = set(outer[0]), set(outer[1]), set(outer[2])
         adds = []
-        for a in d.get("adds") or []:
+        for a in raw or []:
             if isinstance(a, dict) and isinstance(a.get("node"), dict):
                 pid = a.get("parentId")
                 a = {**a, "node": self._walk(a["node"], pid in self.masked, pid in self.blocked, pid in self.head,
                                              pid if isinstance(pid, int) else None)}
             adds.append(a)
+        if key is not None:
+            global _adds_bytes
+            hit = (tuple(adds), frozenset(self.masked - outer[0]), frozenset(self.blocked - outer[1]),
+                   frozenset(self.head - outer[2]))
+            if len(_ADDS) >= _WALKED_MAX or _adds_bytes + len(key[1]) > _WALKED_MAX_BYTES:
+                _ADDS.clear()
+                _adds_bytes = 0
+            _ADDS[key] = hit
+            _adds_bytes += len(key[1])
+        return adds
+
+    def _mutation(self, d: dict) -> dict:
+        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
+            return d  # nothing added and no masked scope: no text or attribute to change
+        d = dict(d)
         if "adds" in d:
-            d["adds"] = adds
+            d["adds"] = self._adds(d["adds"])
         texts = []
         for tx in d.get("texts") or []:
             if isinstance(tx, dict) and isinstance(tx.get("value"), str) and tx.get("id") not in self.head and (

@@ -46,6 +46,7 @@ import os
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -619,6 +620,7 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
 
 
 _OWN_FIELDS = frozenset({"type", "data", "timestamp"})
+_SNAPSHOT_TYPE = frozenset({2})
 
 
 def recording_hash(events: list, presorted: bool = False) -> str:
@@ -661,7 +663,13 @@ def _with_cached_doms(events: list) -> list:
     if fragment is None:
         return events
     out = None
-    for i, e in enumerate(events):
+    try:  # the FullSnapshots' positions, found without Python code per event
+        where = list(compress(range(len(events)), map(_SNAPSHOT_TYPE.__contains__,
+                                                       map(dict.get, events, repeat("type")))))
+    except TypeError:  # an event that is not an object
+        where = range(len(events))
+    for i in where:
+        e = events[i]
         if type(e) is dict and e.get("type") == 2:
             d = e.get("data")
             entry = snapshot_cache.of_root(d.get("node")) if type(d) is dict else None
