@@ -522,21 +522,31 @@ class SessionWriter:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
         w = self.writer
         kind_all = s.kind
-        viewport = _VIEWPORT_LUT[kind_all]
-        sx, sy = scroll_at(s, s.t, s.pv)
-        x = np.where(viewport, s.x + sx, s.x)
-        y = np.where(viewport, s.y + sy, s.y)
+        if len(s.scroll) and s.scroll[:, 1:3].any():  # else never scrolled: viewport = document
+            viewport = _VIEWPORT_LUT[kind_all]
+            sx, sy = scroll_at(s, s.t, s.pv)
+            x = np.where(viewport, s.x + sx, s.x)
+            y = np.where(viewport, s.y + sy, s.y)
+        else:
+            x, y = s.x, s.y
         pointer = _POINTER_LUT[kind_all]
-        has_string = _STRING_LUT[kind_all]
-        string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
-        value_all = s.value.copy()
-        if has_string.any():
-            value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
+        if s.strings:
+            has_string = _STRING_LUT[kind_all]
+            string_ids = np.array([w.string_id(text) for text in s.strings], dtype=np.int64)
+            value_all = s.value.copy()
+            if has_string.any():
+                value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
+            value_all = value_all.astype(np.int32)
+        else:  # no strings: a string kind's value (none to point at) is 0, as before
+            value_all = s.value.astype(np.int32)
+            has_string = _STRING_LUT[kind_all]
+            if has_string.any():
+                value_all[has_string] = 0
         t_all = (s.t - s.start).astype(np.uint32)
         x_all = _int32(x)
         y_all = _int32(y)
-        value_all = value_all.astype(np.int32)
-        bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
+        bounds = [0, len(s.pv)] if len(s.pageviews) == 1 else \
+            np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
         pv_rows = []
         infos = []
         for i, pv in enumerate(s.pageviews):
@@ -570,8 +580,8 @@ class SessionWriter:
                                   value_all[lo:hi]).sorted()
             pv_rows.append({"page_id": page_id, "snapshot_id": info.snapshot_id,
                             "start_ms": pv.start - s.start, "end_ms": pv.end - s.start, "events": events})
-        submitted = bool(np.any(kind_all == _SUBMIT))  # a plain int: numpy compares an IntEnum slowly
         counts = np.bincount(kind_all, minlength=len(K)) if len(kind_all) else np.zeros(0, np.int64)
+        submitted = bool(len(counts) > _SUBMIT and counts[_SUBMIT])
         kinds = self.report.kinds
         for k in np.flatnonzero(counts).tolist():
             kinds[_KIND_NAMES[k]] += int(counts[k])
