@@ -46,6 +46,7 @@ import os
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -363,6 +364,7 @@ def device_class(width: int) -> str:
     return "mobile" if width < 600 else "tablet" if width < 1024 else "desktop"
 
 
+@lru_cache(maxsize=8192)  # a site's visitors open the same few URLs; scrubbing one costs ~10 us
 def page_url(href: str, mask: bool = True, drop_query: bool = False) -> str:
     """The page a Meta href belongs to: no fragment; masked: scrubbed query, no tracking params."""
     if mask or drop_query:
@@ -1159,13 +1161,19 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         timeline = np.concatenate([initial, scroll_rows])
     else:
         timeline = initial
-    utm = utm_params(pageviews[0].href)
+    utm = dict(_utm_items(pageviews[0].href))
     return ParsedSession(
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
         target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
         skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events, presorted=True) if kept is None else recording_hash(raw_events),
     )
+
+
+@lru_cache(maxsize=8192)
+def _utm_items(href: str) -> tuple:
+    """``utm_params(href)`` as items, remembered per URL (callers make their own dict)."""
+    return tuple(utm_params(href).items())
 
 
 def _console_message(payload: dict) -> str:
