@@ -90,6 +90,9 @@ INTERACTION_NAMES = {0: "MouseUp", 1: "MouseDown", 2: "Click", 3: "ContextMenu",
 VIEWPORT_KINDS = (K.MOVE, K.CLICK, K.DBLCLICK, K.TAP, K.TOUCHMOVE)
 POINTER_TARGET_KINDS = (K.CLICK, K.DBLCLICK, K.TAP)
 STRING_KINDS = (K.ERROR, K.CUSTOM, K.VALIDATION)
+#: the kinds ``parse_session`` stores, as plain ints (converted once, not per session)
+_KIND_INTS = tuple(int(k) for k in (K.MOVE, K.TOUCHMOVE, K.CLICK, K.DBLCLICK, K.TAP, K.BLUR, K.CUSTOM, K.ERROR,
+                                    K.FOCUS, K.INPUT, K.MUTATION, K.RESIZE, K.SCROLL, K.SUBMIT, K.VALIDATION))
 
 _TAP_SLOP_PX = 10
 _TOUCH_CLICK_MS = 1000
@@ -781,18 +784,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     doc_url, doc_title = "", ""
     touches: list[tuple] = []  # (t, x, y, pv) of TouchStart / TouchEnd, viewport px
     finder: _FieldFinder | None = None
-    MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
-    # plain ints: enum attribute lookups in the hot loop cost more than the work
-    _BLUR = int(K.BLUR)
-    _CUSTOM = int(K.CUSTOM)
-    _ERROR = int(K.ERROR)
-    _FOCUS = int(K.FOCUS)
-    _INPUT = int(K.INPUT)
-    _MUTATION = int(K.MUTATION)
-    _RESIZE = int(K.RESIZE)
-    _SCROLL = int(K.SCROLL)
-    _SUBMIT = int(K.SUBMIT)
-    _VALIDATION = int(K.VALIDATION)
+    # plain ints in locals: enum attribute lookups in the hot loop cost more than the work
+    (MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP, _BLUR, _CUSTOM, _ERROR, _FOCUS, _INPUT, _MUTATION, _RESIZE, _SCROLL,
+     _SUBMIT, _VALIDATION) = _KIND_INTS
     i = -1
     typ: Any = None
 
@@ -1150,9 +1144,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     else:
         order = np.zeros(0, dtype=np.int64)
     initial = np.asarray(scroll, dtype=np.float64).reshape(-1, 4)
-    is_scroll = np.flatnonzero(k_arr == _SCROLL)
-    if is_scroll.size:
-        scroll_rows = np.empty((is_scroll.size, 4), dtype=np.float64)
+    is_scroll = np.flatnonzero(k_arr == _SCROLL) if _SCROLL in KIND else ()
+    if len(is_scroll):
+        scroll_rows = np.empty((len(is_scroll), 4), dtype=np.float64)
         scroll_rows[:, 0] = t_arr[is_scroll]
         scroll_rows[:, 1] = x_arr[is_scroll]
         scroll_rows[:, 2] = y_arr[is_scroll]
