@@ -1219,11 +1219,9 @@ def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np
     ``searchsorted`` over (pageview, time) keys for all pageviews at once."""
     t = np.asarray(t)
     pv = np.asarray(pv)
-    sx = np.zeros(len(t))
-    sy = np.zeros(len(t))
     s = session.scroll
     if not len(s) or not len(t) or not s[:, 1:3].any():  # never scrolled: all zero
-        return sx, sy
+        return np.zeros(len(t)), np.zeros(len(t))
     st = s[:, 0]
     tt = t.astype(np.float64)
     if len(session.pageviews) == 1 and not pv.any() and not s[:, 3].any():
@@ -1235,6 +1233,8 @@ def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np
         ok = idx >= 0
         rows = order[np.maximum(idx, 0)]
         return np.where(ok, s[rows, 1], 0.0), np.where(ok, s[rows, 2], 0.0)
+    sx = np.zeros(len(t))
+    sy = np.zeros(len(t))
     lo = min(float(st.min()), float(tt.min()))
     span = max(float(st.max()), float(tt.max())) - lo + 1
     if not np.isfinite(span) or span >= 2**40 or not (np.all(st == np.floor(st)) and np.all(tt == np.floor(tt))):

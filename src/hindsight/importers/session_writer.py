@@ -490,10 +490,10 @@ class SessionWriter:
     def _write_states(self, session_id: int, s: ParsedSession, infos: list[SnapInfo]) -> None:
         """Page states of each pageview (``importers/states.py``): rendered with the snapshot's
         Chromium when it has one; without Chromium they are only counted."""
-        from hindsight.importers.states import StateRenderer
-        from hindsight.store.states import StateStore
-
         if self._states is None:
+            from hindsight.importers.states import StateRenderer
+            from hindsight.store.states import StateStore
+
             self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
         for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
             def scroll_y(t, seq=seq):
@@ -583,8 +583,9 @@ class SessionWriter:
         counts = np.bincount(kind_all, minlength=len(K)) if len(kind_all) else np.zeros(0, np.int64)
         submitted = bool(len(counts) > _SUBMIT and counts[_SUBMIT])
         kinds = self.report.kinds
-        for k in np.flatnonzero(counts).tolist():
-            kinds[_KIND_NAMES[k]] += int(counts[k])
+        for k, c in enumerate(counts.tolist()):
+            if c:
+                kinds[_KIND_NAMES[k]] += c
         self.report.events += len(kind_all)
         first = s.pageviews[0]
         row = {
