@@ -414,23 +414,34 @@ def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
 
 
 def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
+    # os.open / fstat / os.read: a third of the cost of stat + open() + read() for the many
+    # small files of an import (no file object, one read when the size is known)
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
+        if os.path.isdir(path):  # (Windows refuses to open a folder)
+            raise CaptureError(path, "is a folder, not an rrweb recording") from None
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
     except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the name
         raise CaptureError(path, f"cannot be read ({exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise CaptureError(path, "is a folder, not an rrweb recording")
-    size = st.st_size
-    if size > max_bytes:
-        raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
-                                 "(raise it with --max-file-mb)")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise CaptureError(path, "is a folder, not an rrweb recording")
+        size = st.st_size
+        if size > max_bytes:
+            raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
+                                     "(raise it with --max-file-mb)")
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # the file grew since fstat: read the rest too
+            parts = [data]
+            while more := os.read(fd, 1 << 20):
+                parts.append(more)
+            data = b"".join(parts)
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
     # .json.gz / .zip: streamed, refused as soon as it grows past the cap (importers/archive.py)
     data = inflate(data, path, max_bytes)
     return parse_json_bytes(data, path)
@@ -580,6 +591,9 @@ def _is_number(v) -> bool:
     return (type(v) is int or type(v) is float) and v == v
 
 
+_TIMESTAMP = itemgetter("timestamp")
+
+
 def _check_timestamps(events: list, path) -> tuple[list, list | None]:
     """Validate every event's shape and timestamp; return the timestamps and, when some events
     lie far from the rest of the recording, the indices of the events to keep.
@@ -589,7 +603,7 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
     overflowing number) are outliers: dropped and counted, not a reason to refuse the file.
     """
     try:
-        ts = [e["timestamp"] for e in events]
+        ts = list(map(_TIMESTAMP, events))
     except (KeyError, TypeError):
         for i, e in enumerate(events):
             if not isinstance(e, dict):
