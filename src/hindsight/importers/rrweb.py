@@ -249,6 +249,7 @@ class _FieldFinder:
         self.base = base
         self._nodes: dict[int, dict] | None = None
         self._parents: dict[int, int] = {}
+        self._described: dict[str, list] | None = None
 
     def nodes(self) -> dict[int, dict]:
         """Node id -> serialized node of the snapshot (once per distinct snapshot: shared)."""
@@ -273,6 +274,26 @@ class _FieldFinder:
                 entry.nodes = (self._nodes, self._parents)
         return self._nodes
 
+    def described_by(self) -> dict[str, list]:
+        """Id token -> the ids of the nodes whose ``aria-describedby`` names it, in ``nodes()``
+        order (once per distinct snapshot: shared, like ``nodes``)."""
+        if self._described is None:
+            entry = snapshot_cache.entry_of_tree(self.tree)
+            if entry is not None and entry.described is not None:
+                self._described = entry.described
+                return self._described
+            index: dict[str, list] = {}
+            for nid, n in self.nodes().items():
+                attrs = n.get("attributes")
+                ref = attrs.get("aria-describedby") if isinstance(attrs, dict) else None
+                if isinstance(ref, str):
+                    for token in dict.fromkeys(ref.split()):
+                        index.setdefault(token, []).append(nid)
+            self._described = index
+            if entry is not None:
+                entry.described = index
+        return self._described
+
     def parent_of(self, node_id) -> int | None:
         """The id of the node whose children include ``node_id`` (None: the root or unknown)."""
         self.nodes()
@@ -295,12 +316,10 @@ class _FieldFinder:
         els = self.tree.elements
         own_id = alert_attrs.get("id") if isinstance(alert_attrs, dict) else None
         if isinstance(own_id, str) and own_id:
-            for nid, n in self.nodes().items():
-                ref = (n.get("attributes") or {}).get("aria-describedby")
-                if isinstance(ref, str) and own_id in ref.split():
-                    local = node_map.get(nid, -1)
-                    if self.is_field(local):
-                        return local
+            for nid in self.described_by().get(own_id, ()):
+                local = node_map.get(nid, -1)
+                if self.is_field(local):
+                    return local
         p = node_map.get(parent_id, -1) - self.base
         nxt = node_map.get(next_id, -1) - self.base if next_id is not None else -1
         for _ in range(2):
@@ -315,6 +334,15 @@ class _FieldFinder:
         return -1
 
 
+def _first_added_text(adds: list) -> str:
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
+                and node["textContent"].strip():
+            return " ".join(node["textContent"].split())
+    return ""
+
+
 def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, str]:
     """Validation errors one Mutation shows: {local field index: message}. A field gets one
     when the mutation sets ``aria-invalid="true"`` or an error class (``ERROR_CLASSES``) on it,
@@ -322,13 +350,7 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
     ``aria-describedby``."""
     out: dict[int, str] = {}
     adds = d.get("adds") or []
-    msg = ""
-    for add in adds:
-        node = add.get("node") if isinstance(add, dict) else None
-        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
-                and node["textContent"].strip():
-            msg = " ".join(node["textContent"].split())
-            break
+    msg = None  # the first text the mutation adds: looked for only when a field is marked invalid
     for a in d.get("attributes") or []:
         at = a.get("attributes") if isinstance(a, dict) else None
         if not isinstance(at, dict):
@@ -336,6 +358,8 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
         local = node_map.get(a.get("id"), -1)
         if local >= 0 and (at.get("aria-invalid") == "true" or
                            (_has_error_class(at.get("class")) and finder.is_field(local))):
+            if msg is None:
+                msg = _first_added_text(adds)
             out.setdefault(local, msg)
         elif local >= 0 and ("hidden" in at and at["hidden"] is None or "style" in at):
             node = finder.nodes().get(a.get("id"))
