@@ -127,8 +127,12 @@ def _title_swap(d: dict, title_nodes) -> bool:
         return False
     adds = d.get("adds") or []
     texts = d.get("texts") or []
-    titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
-        any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
+    try:  # C-level: no Python code per added node (an SPA view adds hundreds)
+        titled = not title_nodes.isdisjoint(map(dict.get, texts, repeat("id"))) or \
+            not title_nodes.isdisjoint(map(dict.get, adds, repeat("parentId")))
+    except TypeError:  # an entry that is not an object (or an unhashable id): one by one
+        titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
+            any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
     if not titled:
         return False
     removed = any(isinstance(r, dict) and r.get("parentId") not in title_nodes for r in d.get("removes") or [])

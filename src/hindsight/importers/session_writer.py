@@ -496,6 +496,9 @@ class SessionWriter:
 
             self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
         for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
+            if not pv.mutations:  # no DOM change: no state (``pageview`` returns at once)
+                continue
+
             def scroll_y(t, seq=seq):
                 return float(scroll_at(s, np.array([t], np.int64), np.array([seq]))[1][0])
 
