@@ -1206,6 +1206,18 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     )
 
 
+def clear_caches() -> None:
+    """Forget everything the importer remembers per process (DOMs, walked subtrees and adds,
+    scrubbed URLs): the next import starts cold (benchmarks)."""
+    from hindsight.importers import privacy
+
+    snapshot_cache.clear()
+    privacy._WALKED.clear()
+    privacy._ADDS.clear()
+    page_url.cache_clear()
+    _utm_items.cache_clear()
+
+
 @lru_cache(maxsize=8192)
 def _utm_items(href: str) -> tuple:
     """``utm_params(href)`` as items, remembered per URL (callers make their own dict)."""
