@@ -207,3 +207,23 @@ def test_files_read_with_os_open_keep_their_errors(tmp_path):
     ok = tmp_path / "ok.json"
     ok.write_bytes(json.dumps([{"type": 4}]).encode())
     assert rr.read_file(ok) == [{"type": 4}]
+
+
+def test_placeholder_labels_from_remembered_masks_equal_fresh_renders(monkeypatch):
+    """Placeholder screenshots draw a label met before from its remembered FreeType mask: the
+    PNG is byte for byte the one drawn by rendering every label."""
+    from hindsight.importers import render_dom
+
+    boxes = np.array([[8, 8 + 22 * i, 500 - 4 * i, 18] for i in range(40)], dtype=np.float64)
+    labels = [f"Pricing plan {i % 7}" if i % 3 else "Sign up" for i in range(40)]
+    first = render_dom.placeholder_image(boxes, labels, 1280, 1000)
+    again = render_dom.placeholder_image(boxes, labels, 1280, 1000)
+    font = render_dom._LABEL_FONT
+    if font is None:
+        pytest.skip("Pillow without FreeType: the bitmap font is used as it is")
+    assert len({key[0] for key in font._masks}) >= 8  # 7 plan labels + "Sign up", rendered once each
+    monkeypatch.setattr(render_dom, "_label_font", lambda default: default)
+    fresh = render_dom.placeholder_image(boxes, labels, 1280, 1000)
+    assert first == again == fresh
+    other = render_dom.placeholder_image(boxes, [lb + "!" for lb in labels], 1280, 1000)
+    assert other != fresh  # the labels are really drawn
