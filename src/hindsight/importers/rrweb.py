@@ -338,6 +338,9 @@ class _FieldFinder:
         return -1
 
 
+_ALERT_KEYS = frozenset({"role", "aria-live"})
+
+
 def _first_added_text(adds: list) -> str:
     for add in adds:
         node = add.get("node") if isinstance(add, dict) else None
@@ -375,7 +378,12 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
                 field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
                 if field >= 0:
                     out[field] = _node_text(node) or out.get(field, "")
-    for add in adds:
+    try:  # an alert needs a ``role`` or ``aria-live`` attribute: look for the keys in C first
+        nodes = map(dict.get, adds, repeat("node"))
+        maybe_alert = not all(map(_ALERT_KEYS.isdisjoint, map(dict.get, nodes, repeat("attributes"), repeat(()))))
+    except TypeError:  # an add or node that is not an object, attributes that are null: one by one
+        maybe_alert = True
+    for add in adds if maybe_alert else ():
         node = add.get("node") if isinstance(add, dict) else None
         if isinstance(node, dict) and node.get("type") == 2 and _is_alert(node.get("attributes")):
             text = _node_text(node) or " ".join(
