@@ -423,6 +423,8 @@ class QtSessionList(QWidget):
         self._pending = None
         self._index_task = None
         self._index_pending = None   # the capture whose signal index starts after its first rows
+        self._index_held = False     # hold_index: it waits, even once the rows are shown
+        self._rows_shown = False     # the open capture's first rows are on screen
         self._delete_task = None
         self.paged = False   # a dataset: one page of rows at a time (self.pager)
 
@@ -510,6 +512,7 @@ class QtSessionList(QWidget):
 
         self._capture = capture
         self._sized = False
+        self._rows_shown = False
         self._generation += 1
         self.paged = is_dataset_capture(capture)
         self.pager.set_capture(capture if self.paged else None)
@@ -532,6 +535,16 @@ class QtSessionList(QWidget):
         # its event reads would double the memory and CPU the first paint of the list waits on.
         self._index_pending = capture
         self.set_filter(flt or SessionFilter())
+
+    def hold_index(self, hold: bool) -> None:
+        """While held, the signal index does not start after the first rows (the window's lazy
+        start builds its player and panels then; both at once would contend for the CPU and
+        delay both). Releasing starts it if it is waiting."""
+        self._index_held = bool(hold)
+        if not hold and self._rows_shown and self._index_pending is not None \
+                and self._index_pending is self._capture:
+            self._index_pending = None
+            self._compute_index(self._capture)
 
     @property
     def signal_index(self):
@@ -748,11 +761,13 @@ class QtSessionList(QWidget):
         self.view.empty_text = ("No sessions match these filters.\nLoosen or reset them to see more."
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
+        self._rows_shown = True
         if self._index_pending is not None and self._index_pending is self._capture:
             if self.view.isVisible():
                 self.view.viewport().repaint()   # the rows first, then the signals' work
-            self._index_pending = None
-            self._compute_index(self._capture)
+            if not self._index_held:
+                self._index_pending = None
+                self._compute_index(self._capture)
         self.count_label.setText(sessions_of(shown, self._total))
         self.table_did_load.emit(shown)
 
@@ -761,7 +776,9 @@ class QtSessionList(QWidget):
             return
         self.model.clear()
         self.count_label.setText(f"Could not list sessions: {user_message(exc, self._capture)}")
-        if self._index_pending is not None and self._index_pending is self._capture:
+        self._rows_shown = True
+        if self._index_pending is not None and self._index_pending is self._capture \
+                and not self._index_held:
             self._index_pending = None
             self._compute_index(self._capture)
         self.table_did_load.emit(0)
@@ -805,10 +822,10 @@ class QtSessionList(QWidget):
         header.ensurePolished()  # so its font is the style sheet's
         fm_header = QFontMetrics(header.font())
         n = self.model.rowCount()
-        sample = range(min(n, 300))
+        sample = self.model._order[:min(n, 300)].tolist()   # the first rows' table positions
         widths: list[int] = []
         for c, col in enumerate(COLUMNS):
-            texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
+            texts = [self.model._value(i, c, _DISPLAY) or "" for i in sample]
             content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
             title = fm_header.horizontalAdvance(col.title) + 18
             if c == self.model.sort_column:
