@@ -431,6 +431,27 @@ class _AfterPaint(QObject):
         return False
 
 
+#: The player's (size hint, minimum size hint) as this build lays it out at the default font, for a
+#: lazy start that has none saved yet (``Settings.player_size_hints``).
+PLAYER_SIZE_HINTS = (666, 618, 663, 200)
+
+
+class _PlayerSlot(QWidget):
+    """The player's place until a lazy start builds it, sized as the player will be (its size
+    hints as last built), so the Sessions dock already has the width it keeps."""
+
+    def __init__(self, parent: QWidget, hints: tuple[int, int, int, int]) -> None:
+        super().__init__(parent)
+        self.setObjectName("PlayerSlot")
+        self._hint, self._minimum = QSize(hints[0], hints[1]), QSize(hints[2], hints[3])
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self._hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self._minimum
+
+
 class _BlankTitleBar(QWidget):
     """Replaces a tabbed dock's title bar (its tab already names it)."""
 
@@ -539,8 +560,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
         # The player's place; a lazy start fills it after the first paint (finish_building).
-        self._player_slot = QWidget(self)
-        self._player_slot.setObjectName("PlayerSlot")
+        self._player_slot = _PlayerSlot(self, self.settings.player_size_hints() or PLAYER_SIZE_HINTS)
         self.stack.addWidget(self._player_slot)
         if self._built:
             self._build_player()
@@ -628,6 +648,9 @@ class MainWindow(QMainWindow):
         if player.overlay is not None:   # the placeholder player has no overlay
             player.overlay.use_settings(self.settings.q)   # its opacity lives in this window's settings
         self._apply_player_settings()
+        if not isinstance(player, PlaceholderPlayer):   # the room the next lazy start keeps for it
+            hint, minimum = player.sizeHint(), player.minimumSizeHint()
+            self.settings.set_player_size_hints((hint.width(), hint.height(), minimum.width(), minimum.height()))
         slot, showing = self._player_slot, self.stack.currentWidget() is self._player_slot
         self.stack.insertWidget(self.stack.indexOf(slot), player)
         if showing:
@@ -1392,6 +1415,7 @@ class MainWindow(QMainWindow):
             if self._raise_sessions:   # the first time: start on the session list, not a panel
                 self._raise_sessions = False
                 self.sessions_dock.raise_()
+            self._update_title_bars()   # now, so the first paint has no title bar over a tabbed dock
             QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
             QTimer.singleShot(0, self._update_central)      # the Heatmap tab may be in front
         for dock in self._docks():

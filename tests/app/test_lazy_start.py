@@ -213,3 +213,27 @@ def test_the_app_entry_point_builds_lazily(qtbot, monkeypatch, demo_master):
         pass   # the 0-timer opens the capture, its list paints, then the rest is built
     assert win.capture is not None and win.session_list.row_count() == 300
     _close(win)
+
+
+def test_the_list_is_first_painted_at_the_width_it_keeps(qtbot, tmp_path, demo_master):
+    """The player's place has the player's size hints (as last built, kept in the settings), so
+    the Sessions dock does not change width when the player arrives."""
+    settings = _settings(tmp_path, "widths")
+    first = _window(qtbot, settings, lazy=True)
+    with qtbot.waitSignal(first.window_did_build, timeout=60_000):
+        first.open_capture(demo_master)
+    hints = settings.player_size_hints()
+    player = first.player_view
+    assert hints == (player.sizeHint().width(), player.sizeHint().height(),
+                     player.minimumSizeHint().width(), player.minimumSizeHint().height())
+    _close(first)
+    again = _window(qtbot, settings, lazy=True)
+    seen = []
+    again.session_list.table_did_load.connect(
+        lambda _rows: seen.append((again.built(), again.sessions_dock.width(), again.stack.width())))
+    with qtbot.waitSignal(again.window_did_build, timeout=60_000):
+        again.open_capture(demo_master)
+    qtbot.wait(20)
+    assert seen[0][0] is False   # measured before the build
+    assert seen[0][1:] == (again.sessions_dock.width(), again.stack.width())
+    _close(again)
