@@ -521,6 +521,7 @@ class MainWindow(QMainWindow):
         self._finish_on_table = False   # finish_building once the open capture's list is painted
         self._cue_after_build = False   # the first session goes into the player once it is built
         self._recent_after_build = None   # the capture opened before then, for the recent files
+        self._closed = False
         self.settings = settings or Settings()
         #: What the user looks at in the open capture; every view is built with it.
         self.workspace = Workspace()
@@ -618,6 +619,10 @@ class MainWindow(QMainWindow):
         self.sessions_dock.topLevelChanged.connect(self._update_title_bars)
 
         self._build_menus()
+        if not self._built:
+            # A menu opened before the lazy build is done shows what the panels add to it too.
+            for menu in (self.file_menu, self.view_menu, self.help_menu):
+                menu.aboutToShow.connect(self.finish_building)
         self._build_status_bar()
         if panels:
             self.install_panels()
@@ -695,9 +700,13 @@ class MainWindow(QMainWindow):
         the open capture's session list (while it loads) or else the window."""
         if self._built or self._finish_on_table:
             return
-        watch = _AfterPaint(self, self.finish_building)
+        watch = _AfterPaint(self, self._finish_deferred)
         self.installEventFilter(watch)
         self.update()
+
+    def _finish_deferred(self) -> None:
+        if not self._closed:   # a window closed meanwhile is not built any more
+            self.finish_building()
 
     def built(self) -> bool:
         """False while a lazy start's player and panels are still to be built."""
@@ -1121,10 +1130,10 @@ class MainWindow(QMainWindow):
             self._finish_on_table = False
             view = self.session_list.view
             if view.isVisible():
-                view.viewport().installEventFilter(_AfterPaint(self, self.finish_building))
+                view.viewport().installEventFilter(_AfterPaint(self, self._finish_deferred))
                 view.viewport().update()
             else:
-                QTimer.singleShot(0, self.finish_building)
+                QTimer.singleShot(0, self._finish_deferred)
 
     def _cue_first_session_now(self) -> None:
         first = self.session_list.model.session_id_at(0)
@@ -1425,6 +1434,7 @@ class MainWindow(QMainWindow):
 
     # -- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
+        self.finish_building()   # the panels' keys (B) are listed too
         groups = list(SHORTCUTS)
         if self.bookmark_action is not None:   # added by the bookmarks panel
             name, items = groups[0]
@@ -1498,6 +1508,7 @@ class MainWindow(QMainWindow):
             self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._closed = True
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
         state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
         self.settings.save_window(self.saveGeometry(), state)

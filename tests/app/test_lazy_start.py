@@ -237,3 +237,18 @@ def test_the_list_is_first_painted_at_the_width_it_keeps(qtbot, tmp_path, demo_m
     assert seen[0][0] is False   # measured before the build
     assert seen[0][1:] == (again.sessions_dock.width(), again.stack.width())
     _close(again)
+
+
+def test_a_menu_opened_before_the_build_is_complete(qtbot, tmp_path, demo_master):
+    """Menus work at once: opening one before the lazy build is done builds the window first,
+    so it lists what the panels add (File ▸ Export findings report…, View ▸ Bookmark this moment)."""
+    win = _window(qtbot, _settings(tmp_path, "menus"), lazy=True)
+    assert win.open_capture(demo_master)
+    assert not win.built()
+    assert "Export findings report…" not in [a.text() for a in win.file_menu.actions()]
+    win.file_menu.popup(win.mapToGlobal(win.rect().center()))   # aboutToShow
+    assert win.built()
+    assert "Export findings report…" in [a.text() for a in win.file_menu.actions()]
+    assert "Bookmark this moment…" in [a.text() for a in win.view_menu.actions()]
+    win.file_menu.hide()
+    _close(win)
