@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -586,6 +586,9 @@ class MainWindow(QMainWindow):
         # A lazy start: the background analyses of an open capture wait for finish_building.
         self.session_list.hold_index(not self._built)
         self.filter_panel.hold_report(not self._built)
+        self._report_after_index = False   # finish_building: the form report once the index is in
+        self.session_list.index_did_load.connect(lambda _index: self._release_report())
+        self.session_list.index_did_fail.connect(self._release_report)
         self.session_list.session_requested.connect(self.go_to_session)
         events = self.workspace.events
         subscribe_all(self, ((events.filter_changed, self._on_filter_changed),
@@ -690,9 +693,13 @@ class MainWindow(QMainWindow):
             self._cue_first_session_now()
         if self.capture is not None:
             QTimer.singleShot(0, self._update_central)   # the Heatmap tab may be in front
-        # The open capture's background analyses can start now (as at an eager open).
-        self.filter_panel.hold_report(False)
+        # The open capture's background analyses can start now: the signal index (the list's
+        # Frustration column), then the form report ("Abandoned at"). One after the other: each
+        # reads events, at once they would add up (at 100k: ~640 MB instead of ~350 MB).
         self.session_list.hold_index(False)
+        self._report_after_index = True
+        if not self.session_list.index_coming():
+            self._release_report()
         self.window_did_build.emit()
 
     def finish_after_paint(self) -> None:
@@ -703,6 +710,11 @@ class MainWindow(QMainWindow):
         watch = _AfterPaint(self, self._finish_deferred)
         self.installEventFilter(watch)
         self.update()
+
+    def _release_report(self) -> None:
+        if self._report_after_index:
+            self._report_after_index = False
+            self.filter_panel.hold_report(False)
 
     def _finish_deferred(self) -> None:
         if not self._closed:   # a window closed meanwhile is not built any more
@@ -913,6 +925,8 @@ class MainWindow(QMainWindow):
             self._opening = False
         self._cue_first_session = True
         self.session_list.set_capture(capture, self.workspace.session_filter(), total=counts.get("sessions"))
+        if self._report_after_index and not self.session_list.index_coming():
+            self._release_report()   # no index to wait for (a dataset): the form report now
         if self._built:
             self._add_recent(source)
         else:   # a lazy start: the settings file is written once the list is on screen
@@ -1452,7 +1466,10 @@ class MainWindow(QMainWindow):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         # Player shortcuts also work from the session table (browse the list, press Space or
         # N), and when nothing has focus. Elsewhere (filters, panels) keys keep their usual
-        # meaning, and the player handles its own keys when it has focus.
+        # meaning, and the player handles its own keys when it has focus. (Every event of the app
+        # passes here: the isinstance test first, it is far cheaper than event.type().)
+        if not isinstance(event, QKeyEvent):
+            return False
         if (event.type() == QEvent.Type.KeyPress and self.capture is not None
                 and isinstance(obj, QWidget) and obj is QApplication.focusWidget()
                 and obj.window() is self

@@ -7,7 +7,7 @@ JSON line: seconds from process start (``/proc``) to the first paint of a filled
 (``seconds``; and ``open_seconds``, from ``open_capture`` in the already shown window to that
 paint); ``complete_seconds``, process start to the whole window built (player, panels, menus:
 ``MainWindow.window_did_build``); peak RSS (``resource.getrusage``) at both moments and, with
-``--settle``, after the frustration-signal index has also loaded. Without FILE it measures the
+``--settle``, after the frustration-signal index and the form report have also loaded. Without FILE it measures the
 empty window (the baseline): its first paint, then its completion.
 """
 
@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
         # --settle, the signal index is in.
         if done[0] or "seconds" not in out or not window.built():
             return
-        if settle and path is not None and window.session_list.signal_index is None:
+        if settle and path is not None and (window.session_list.signal_index is None or not report[0]):
             return
         done[0] = True
         QTimer.singleShot(0, finish)
@@ -97,6 +97,13 @@ def main(argv: list[str]) -> int:
                 QTimer.singleShot(0, maybe_finish)
             return False
 
+    report = [False]   # the form report is in (the last background analysis)
+
+    def report_loaded(*_args) -> None:
+        report[0] = True
+        QTimer.singleShot(0, maybe_finish)
+
+    window.workspace.events.report_did_load.connect(report_loaded)
     window.window_did_build.connect(built)
     window.session_list.index_did_load.connect(lambda _index: QTimer.singleShot(0, maybe_finish))
     watch = PaintWatch()

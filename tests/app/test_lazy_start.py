@@ -252,3 +252,17 @@ def test_a_menu_opened_before_the_build_is_complete(qtbot, tmp_path, demo_master
     assert "Bookmark this moment…" in [a.text() for a in win.view_menu.actions()]
     win.file_menu.hide()
     _close(win)
+
+
+def test_the_form_report_starts_once_the_signal_index_is_in(qtbot, tmp_path, demo_master):
+    """After the build the background analyses run one after the other (each reads events: at
+    once their memory would add up): the signal index first, then the form report."""
+    win = _window(qtbot, _settings(tmp_path, "order"), lazy=True)
+    order = []
+    win.session_list.index_did_load.connect(lambda _index: order.append("index"))
+    win.workspace.events.report_did_load.connect(lambda *_a: order.append("form report"))
+    with qtbot.waitSignal(win.window_did_build, timeout=60_000):
+        win.open_capture(demo_master)
+    qtbot.waitUntil(lambda: "form report" in order, timeout=60_000)
+    assert order[:2] == ["index", "form report"]
+    _close(win)

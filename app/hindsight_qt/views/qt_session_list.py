@@ -407,6 +407,7 @@ class QtSessionList(QWidget):
     table_did_load = Signal(int)        # rows now shown, after each (re)query
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
+    index_did_fail = Signal()           # computing it failed (the list says so)
     session_requested = Signal(int)     # an id typed in the "Go to session" box (Enter)
     sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
@@ -546,6 +547,12 @@ class QtSessionList(QWidget):
             self._index_pending = None
             self._compute_index(self._capture)
 
+    def index_coming(self) -> bool:
+        """True while the open capture's signal index is being computed or will be (after the
+        first rows, or when ``hold_index`` releases it)."""
+        return self._index_task is not None or (
+            self._index_pending is not None and self._index_pending is self._capture and not self.paged)
+
     @property
     def signal_index(self):
         """The open capture's SessionIndex, or None while it is being computed."""
@@ -577,6 +584,7 @@ class QtSessionList(QWidget):
         if capture is not self._capture:
             return
         self._index_task = None
+        self.index_did_fail.emit()
         self.index_label.setText("Signals unavailable")
         self.index_label.setToolTip(f"Could not compute the frustration signals: {user_message(exc, capture)}")
 
