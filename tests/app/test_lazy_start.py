@@ -266,3 +266,29 @@ def test_the_form_report_starts_once_the_signal_index_is_in(qtbot, tmp_path, dem
     qtbot.waitUntil(lambda: "form report" in order, timeout=60_000)
     assert order[:2] == ["index", "form report"]
     _close(win)
+
+
+def test_the_list_order_is_the_lexsort_of_key_start_and_id(qtbot):
+    """The session list's order (three stable sorts) is exactly np.lexsort([-id, -start, key]):
+    each column, both directions, on rows that tie a lot (and not in start order)."""
+    import numpy as np
+
+    from hindsight_qt.views.qt_session_list import COLUMNS, START_COLUMN, SessionTableModel
+    from tests.app.test_main_window import synthetic_table
+
+    n = 20_000
+    table = synthetic_table(n)
+    rng = np.random.default_rng(1)
+    shuffle = rng.permutation(n)
+    table = {name: col[shuffle] for name, col in table.items()}
+    table["start_ms"] = table["start_ms"] // 600_000 * 600_000   # ten-minute ties
+    model = SessionTableModel()
+    model.set_table(table)
+    ids = model.table["session_id"].astype(np.int64)
+    for c in range(len(COLUMNS)):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            model.sort(c, order)
+            key = model._sort_key(c)
+            key = -key if order == Qt.SortOrder.DescendingOrder else key
+            want = np.lexsort([-ids, -model._sort_key(START_COLUMN), key])
+            assert np.array_equal(model._order, want), (COLUMNS[c].title, order)
