@@ -522,6 +522,7 @@ class MainWindow(QMainWindow):
         self._cue_after_build = False   # the first session goes into the player once it is built
         self._recent_after_build = None   # the capture opened before then, for the recent files
         self._closed = False
+        self._build_steps: list[Callable[[], None]] | None = None   # the lazy build's steps left
         self.settings = settings or Settings()
         #: What the user looks at in the open capture; every view is built with it.
         self.workspace = Workspace()
@@ -674,19 +675,42 @@ class MainWindow(QMainWindow):
     def finish_building(self) -> None:
         """Build what a lazy start left out: the player, the panels' contents and what their
         installers add (menu entries, the B key), then apply the preferences and cue the open
-        capture's newest session, as an eager start would have. Idempotent."""
+        capture's newest session, as an eager start would have. Idempotent; completes a build
+        that ``finish_after_paint`` started step by step."""
+        self._run_build_steps(all_now=True)
+
+    def _run_build_steps(self, all_now: bool) -> None:
+        """The lazy build's steps: all now, or one, the next one in a zero-timer (input that
+        arrives meanwhile is handled between them; what needs a part not built yet, such as a
+        menu, completes the build first)."""
         if self._built:
             return
-        self._built = True
-        self._finish_on_table = False
-        self._build_player()
+        if self._build_steps is None:
+            self._finish_on_table = False
+            self._build_steps = [self._build_player, self._add_recent_after_build,
+                                 *(self._panel_steps() if self._panels_pending else []),
+                                 self._finish_build]
+            self._panels_pending = False
+        while self._build_steps:
+            step = self._build_steps.pop(0)
+            step()
+            if not all_now and self._build_steps:
+                QTimer.singleShot(0, self._next_build_step)
+                return
+
+    def _next_build_step(self) -> None:
+        if not self._closed:
+            self._run_build_steps(all_now=False)
+
+    def _add_recent_after_build(self) -> None:
         if self._recent_after_build is not None:
             source, self._recent_after_build = self._recent_after_build, None
             if self.capture is not None:
                 self._add_recent(source)
-        if self._panels_pending:
-            self._panels_pending = False
-            self._install_panel_contents()
+
+    def _finish_build(self) -> None:
+        self._built = True
+        self._add_recent_after_build()   # a capture opened during the steps
         self._apply_preferences()
         if self._cue_after_build:
             self._cue_after_build = False
@@ -718,7 +742,7 @@ class MainWindow(QMainWindow):
 
     def _finish_deferred(self) -> None:
         if not self._closed:   # a window closed meanwhile is not built any more
-            self.finish_building()
+            self._run_build_steps(all_now=False)
 
     def built(self) -> bool:
         """False while a lazy start's player and panels are still to be built."""
@@ -1288,21 +1312,36 @@ class MainWindow(QMainWindow):
                     self.tabifyDockWidget(self._panel_docks[before], dock)
 
     def _install_panel_contents(self) -> None:
+        for step in self._panel_steps():
+            step()
+
+    def _panel_steps(self) -> list[Callable[[], None]]:
+        """Building the panels of ``PANELS`` and running ``PANEL_INSTALLERS``, one call each (a
+        lazy start runs them one per event-loop turn), then dropping reserved docks left empty."""
+        return [*(lambda t=title, c=panel_class: self._install_panel(t, c) for title, panel_class in PANELS),
+                *(lambda n=name, i=installer: self._run_installer(n, i) for name, installer in PANEL_INSTALLERS),
+                self._drop_empty_docks]
+
+    def _install_panel(self, title: str, panel_class: Callable[[], type]) -> None:
         import sys
 
-        for title, panel_class in PANELS:
-            try:
-                panel = panel_class()(workspace=self.workspace)
-                dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-                if title == "Heatmap":
-                    self._wire_heatmap(panel, dock)
-            except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
-                print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for name, installer in PANEL_INSTALLERS:
-            try:
-                installer()(self)
-            except Exception as exc:  # noqa: BLE001
-                print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        try:
+            panel = panel_class()(workspace=self.workspace)
+            dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+            if title == "Heatmap":
+                self._wire_heatmap(panel, dock)
+        except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
+            print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _run_installer(self, name: str, installer: Callable[[], Callable]) -> None:
+        import sys
+
+        try:
+            installer()(self)
+        except Exception as exc:  # noqa: BLE001
+            print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _drop_empty_docks(self) -> None:
         for title, dock in list(self._reserved_docks.items()):   # a panel that failed: no empty tab
             del self._reserved_docks[title]
             self._panel_docks.remove(dock)

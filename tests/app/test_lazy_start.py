@@ -80,7 +80,8 @@ def test_the_list_is_painted_before_the_player_and_panels_are_built(qtbot, tmp_p
     with qtbot.waitSignal(win.window_did_build, timeout=60_000):
         assert win.open_capture(demo_master)
     # The list was on screen (painted with its rows) before the rest of the window was built.
-    assert order.seen[:2] == ["list painted", "built"], order.seen
+    # (The build runs in steps, one per event-loop turn: the list may paint again between them.)
+    assert order.seen[0] == "list painted" and "built" in order.seen[1:], order.seen
     assert win.session_list.row_count() == 300
     # Then the window is complete: the player with the newest session cued, the real panels,
     # what the panels' installers add, the capture in the recent files.
