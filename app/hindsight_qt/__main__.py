@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_application([sys.argv[0] if sys.argv else "hindsight", *qt_args])
     # Lazy: the player and the panels' contents (pyqtgraph, the analyses) are built right after
-    # the first paint of the session list (or of the window), before any input is handled.
+    # the first paint of the session list (or of the window), in steps between which input is
+    # handled; a key or menu that needs them completes the build first.
     window = MainWindow(panels=True, lazy=True)
     window.show()
     if args.file:

@@ -727,8 +727,9 @@ class MainWindow(QMainWindow):
         self.window_did_build.emit()
 
     def finish_after_paint(self) -> None:
-        """A lazy start: :meth:`finish_building` right after what the user waits for is painted,
-        the open capture's session list (while it loads) or else the window."""
+        """A lazy start: build the rest (as :meth:`finish_building`, in steps of one event-loop
+        turn) right after what the user waits for is painted: the open capture's session list
+        (while it loads), or else the window."""
         if self._built or self._finish_on_table:
             return
         watch = _AfterPaint(self, self._finish_deferred)
