@@ -3,8 +3,9 @@
 Each figure comes from a fresh child process (``python -m hindsight_qt.open_probe``, Qt
 offscreen), the window built as the app builds it (lazily: menus, Sessions dock and the panels'
 docks first; the player and the panels' contents right after the first paint of the list):
-seconds from process start (the child's start time from ``/proc``) to the first paint of the
-filled session list, and to the whole window built (player, panels, menus; ``complete``); CPU
+seconds from process start (this bench's clock just before it launches the interpreter) to the
+first paint of the filled session list, and to the whole window built (player, panels, menus;
+``complete``); CPU
 seconds of the process by then (on a loaded machine the figure that compares), and peak RSS
 (``resource.getrusage``). Baselines, run interleaved in the same bench: the same app showing its
 empty window, and the same app built eagerly (``--eager``: everything before the first paint, as
@@ -19,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 
 def probe(path: str | None, timeout: float = 900.0, eager: bool = False) -> dict:
@@ -26,9 +28,10 @@ def probe(path: str | None, timeout: float = 900.0, eager: bool = False) -> dict
     installed app (``listing._installed_env``)."""
     from hindsight.benchmarks.listing import _installed_env
 
-    env = dict(_installed_env(), QT_QPA_PLATFORM="offscreen")
     cmd = ([sys.executable, "-m", "hindsight_qt.open_probe"] + ([str(path)] if path else [])
            + (["--eager"] if eager else []))
+    # The clock starts here, before the interpreter is launched (the child measures from it).
+    env = dict(_installed_env(), QT_QPA_PLATFORM="offscreen", HINDSIGHT_PROBE_T0=repr(time.time()))
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -56,8 +59,8 @@ def bench_app_open(ctx) -> dict:
     eager = {k: med(eagers, k) for k in keys[:3]}
     return {
         "sessions": opened["rows"],
-        "measured": "process start (the child's start time, /proc) -> first paint of the filled "
-                    "session list (offscreen); complete: -> the whole window built (player, panels, "
+        "measured": "process start (the bench's clock before launching the interpreter) -> first "
+                    "paint of the filled session list (offscreen); complete: -> the whole window built (player, panels, "
                     "menus); open_to_painted_list: File > Open in the shown window -> that paint; "
                     "empty_window: the app without a capture (its first paint, then complete); "
                     "eager: the same app building everything before the first paint; "
