@@ -293,3 +293,47 @@ def test_the_list_order_is_the_lexsort_of_key_start_and_id(qtbot):
             key = -key if order == Qt.SortOrder.DescendingOrder else key
             want = np.lexsort([-ids, -model._sort_key(START_COLUMN), key])
             assert np.array_equal(model._order, want), (COLUMNS[c].title, order)
+
+
+_FIRST_PAINT_MODULES = r"""
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QEvent, QObject
+from hindsight_qt.application import create_application
+from hindsight_qt.main_window import MainWindow
+app = create_application([sys.argv[0]])
+window = MainWindow(panels=True, lazy=True)
+heavy = ("pyqtgraph", "scipy", "pyarrow", "dask", "distributed", "PIL", "hindsight.analytics.heatmap",
+         "hindsight_qt.views.qt_player", "hindsight_qt.views.qt_heatmap_panel")
+class Watch(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and window.session_list.model.rowCount() > 0:
+            print(json.dumps({"built": window.built(), "rows": window.session_list.model.rowCount(),
+                              "loaded": [m for m in heavy if m in sys.modules]}), flush=True)
+            os._exit(0)
+        return False
+watch = Watch()
+window.session_list.view.viewport().installEventFilter(watch)
+window.show()
+window.open_capture(sys.argv[1])
+window.finish_after_paint()
+app.exec()
+"""
+
+
+def test_nothing_heavy_is_imported_before_the_list_is_painted(demo_master, tmp_path):
+    """The first paint of the list waits for no plotting, scipy, Parquet/Dask or image library:
+    pyqtgraph, the player and the heatmap code come with the build after it (fresh process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", _FIRST_PAINT_MODULES, str(demo_master)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr[-2000:]
+    seen = json.loads(lines[-1])
+    assert seen == {"built": False, "rows": 300, "loaded": []}
