@@ -59,25 +59,35 @@ def to_indices(grid: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
     Any value above ``levels[0]`` gets index ≥ 1, so a cell with a little activity never
     vanishes into the transparent index 0.
     """
+    return _scaled(grid, levels).astype(np.uint8)
+
+
+def _scaled(grid: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """float32 ``ceil((grid - lo) * 255 / (hi - lo))`` clipped to 0..255: one buffer, in place."""
     lo, hi = float(levels[0]), float(levels[1])
     g = np.asarray(grid, dtype=np.float32)
     if hi <= lo:
-        return np.zeros(g.shape, dtype=np.uint8)
-    scaled = (g - lo) * (255.0 / (hi - lo))
-    idx = np.clip(np.ceil(scaled), 0, 255).astype(np.uint8)
-    return idx
+        return np.zeros(g.shape, dtype=np.float32)
+    scaled = np.subtract(g, lo, dtype=np.float32)
+    scaled *= 255.0 / (hi - lo)
+    np.ceil(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled
 
 
 def colorize(grid: np.ndarray, levels: tuple[float, float], lut: np.ndarray | None = None) -> np.ndarray:
     """(h, w) values → (h, w, 4) uint8 RGBA through a LUT (default :func:`heat_lut`)."""
     lut = heat_lut() if lut is None else lut
-    return _apply_lut(lut, to_indices(grid, levels))
+    scaled = _scaled(grid, levels)
+    # Straight to intp (what the gather takes) rather than through uint8 and a second cast.
+    # NaN (a NaN weight) becomes a huge negative index; "clip" makes it 0, as the uint8 cast does.
+    return _apply_lut(lut, scaled.astype(np.intp), mode="clip")
 
 
-def _apply_lut(lut: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _apply_lut(lut: np.ndarray, idx: np.ndarray, mode: str = "raise") -> np.ndarray:
     # One 32-bit gather per pixel instead of four byte gathers.
     packed = np.ascontiguousarray(lut, dtype=np.uint8).view(np.uint32).ravel()
-    return np.take(packed, idx).view(np.uint8).reshape(idx.shape + (4,))
+    return np.take(packed, idx, mode=mode).view(np.uint8).reshape(idx.shape + (4,))
 
 
 def _resize_float(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -78,66 +79,152 @@ def bin_points(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, we
     """Unblurred density: (gh, gw) float32 sum of weights (or count) per cell; off-page points dropped."""
     gh, gw = grid_shape(width, height, cell_px)
     xi, yi = np.asarray(x), np.asarray(y)
-    if xi.dtype.kind not in "iu" or yi.dtype.kind not in "iu" or xi.shape != yi.shape:
+    plan = _BinPlan.make(xi, yi, width, height, cell_px, gh, gw)
+    if plan is None:   # floats, mixed shapes, absurd pages: the general path
         return bin_cells(flat_cells(x, y, width, height, cell_px), (gh, gw), weights)
-    # Integer points (the store's x, y): cells computed in place in cache-sized blocks of
-    # intp (which np.bincount takes without a copy), off-page points sent to one spare cell
-    # past the grid (no boolean compaction) -- same counts as flat_cells + bin_cells. Whole-
-    # array passes over 10M points stream 80 MB temporaries through memory once per step;
-    # blocks of 256k stay in the CPU cache (2x faster), and two threads take half the blocks
-    # each (numpy releases the GIL in these loops and in bincount).
-    n = xi.shape[0]
+    n = plan.x.shape[0]
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    if n >= _THREAD_MIN_POINTS and (os.cpu_count() or 1) > 1:
-        half = n // 2
-        with ThreadPoolExecutor(2) as pool:
-            parts = list(pool.map(lambda b: _bin_blocks(xi, yi, w, b[0], b[1], width, height, cell_px, gh, gw),
-                                  ((0, half), (half, n))))
-        counts = parts[0]
-        counts += parts[1]
+    if w is not None and w.shape != (n,):
+        raise ValueError(f"{w.size} weights for {n} points")
+    parts = min(_cores(), _MAX_THREADS, n // (_THREAD_MIN_POINTS // 2)) if n >= _THREAD_MIN_POINTS else 1
+    if parts > 1:
+        # Equal shares: all but the first on worker threads, the first on this one (numpy
+        # releases the GIL in these loops and in bincount); their counts add up.
+        cuts = [n * i // parts for i in range(parts + 1)]
+        others = [_pool().submit(plan.count, w, cuts[i], cuts[i + 1]) for i in range(1, parts)]
+        counts = plan.count(w, 0, cuts[1])
+        for other in others:
+            counts += other.result()
     else:
-        counts = _bin_blocks(xi, yi, w, 0, n, width, height, cell_px, gh, gw)
-    return counts[:gh * gw].astype(np.float32).reshape(gh, gw)
+        counts = plan.count(w, 0, n)
+    # Drop the spare row and column (the off-page points).
+    return counts.reshape(gh + 1, gw + 1)[:gh, :gw].astype(np.float32, order="C")
 
 
-#: Points per block when binning (three intp/bool buffers of this length stay in cache).
-_BLOCK = 1 << 18
-#: From this many points the binning runs on two threads.
+#: Points per arithmetic block: its few uint32 buffers stay in the L2 cache.
+_BLOCK = 1 << 16
+#: Points per ``np.bincount`` call (an intp buffer of 8 bytes each, 8 MB): fewer, larger calls
+#: than blocks, since each call allocates and adds a whole grid of counts; small enough that the
+#: allocator hands the same memory back (a fresh 32 MB buffer costs ~6 ms of page faults).
+_SPAN = 1 << 20
+#: From this many points the binning runs on two threads (more with more cores: a thread per
+#: million points, at most ``_MAX_THREADS``).
 _THREAD_MIN_POINTS = 2_000_000
+_MAX_THREADS = 4
+_POOL: dict = {}
+_POOL_LOCK = threading.Lock()
 
 
-def _bin_blocks(x, y, weights, lo: int, hi: int, width: int, height: int, cell_px: int,
-                gh: int, gw: int) -> np.ndarray:
-    """Counts (or weight sums) per flat cell of points ``lo:hi``; cell ``gh * gw`` holds the off-page ones."""
-    step = min(_BLOCK, max(hi - lo, 1))
-    cells = np.empty(step, dtype=np.intp)
-    cols = np.empty(step, dtype=np.intp)
-    off = np.empty(step, dtype=bool)
-    off_y = np.empty(step, dtype=bool)
-    # One unsigned comparison tests 0 <= v < limit (negatives wrap to huge values).
-    ux, uy = x.view(f"u{x.itemsize}"), y.view(f"u{y.itemsize}")
-    shift = int(cell_px).bit_length() - 1
-    pow2 = cell_px == 1 << shift
-    total = np.zeros(gh * gw + 1, dtype=np.int64 if weights is None else np.float64)
-    for start in range(lo, hi, step):
-        k = min(step, hi - start)
-        c, xc, o, oy = cells[:k], cols[:k], off[:k], off_y[:k]
-        np.greater_equal(ux[start:start + k], width, out=o)
-        np.greater_equal(uy[start:start + k], height, out=oy)
-        o |= oy
-        if pow2:   # shift and widen to intp in one pass
-            np.right_shift(y[start:start + k], shift, out=c, casting="unsafe")
-            np.right_shift(x[start:start + k], shift, out=xc, casting="unsafe")
-        else:
-            np.floor_divide(y[start:start + k], cell_px, out=c, casting="unsafe")
-            np.floor_divide(x[start:start + k], cell_px, out=xc, casting="unsafe")
-        c *= gw
-        c += xc
-        if o.any():
-            c[o] = gh * gw
-        total += np.bincount(c, weights=None if weights is None else weights[start:start + k],
-                             minlength=gh * gw + 1)
-    return total
+def _cores() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Worker threads for the binning and the blur, made once per process (a forked child,
+    e.g. a ``ProcessPoolExecutor`` worker, gets its own: the parent's threads are not in it)."""
+    pid = os.getpid()
+    with _POOL_LOCK:
+        pool = _POOL.get(pid)
+        if pool is None:
+            _POOL.clear()
+            pool = _POOL[pid] = ThreadPoolExecutor(_MAX_THREADS, thread_name_prefix="hindsight-heatmap")
+    return pool
+
+
+class _BinPlan:
+    """Integer points binned without a per-point ``int64`` copy, a boolean mask or a compaction.
+
+    Each coordinate is read through an unsigned view, so a negative value is a huge one and a
+    single ``minimum`` sends every off-page point to a spare row (y) or column (x) of a grid
+    padded to ``(gh + 1) x (gw + 1)``: ``cell = min(y // cell, gh) * (gw + 1) + min(x // cell, gw)``,
+    computed in uint32 in cache-sized blocks, widened to intp once (as ``np.bincount`` wants it)
+    and counted with one ``np.bincount`` per span. Where the page is not a whole number of cells,
+    the points in the last cell's part past the page edge (``height <= y < gh * cell``) are
+    sent to the spare cell too. Same counts as :func:`flat_cells` + :func:`bin_cells`.
+    """
+
+    __slots__ = ("x", "y", "ux", "uy", "width", "height", "cell", "shift", "gh", "gw", "work", "ragged")
+
+    @classmethod
+    def make(cls, xi, yi, width, height, cell_px, gh, gw):
+        if (xi.dtype.kind not in "iu" or yi.dtype.kind not in "iu" or xi.shape != yi.shape
+                or xi.ndim != 1 or cell_px < 1):
+            return None
+        if xi.dtype.itemsize < 4 or yi.dtype.itemsize < 4:   # int8/int16: widen once (rare)
+            xi, yi = xi.astype(np.int32), yi.astype(np.int32)
+        bits = 8 * min(xi.dtype.itemsize, yi.dtype.itemsize)
+        # A negative value, seen unsigned, is >= 2**(bits-1); its cell must land past the grid.
+        if (gh + 1) * (gw + 1) >= 2**32 or max(width, height) > 2 ** (bits - 1) - cell_px:
+            return None
+        p = cls()
+        p.x, p.y = xi, yi
+        p.ux, p.uy = xi.view(f"u{xi.dtype.itemsize}"), yi.view(f"u{yi.dtype.itemsize}")
+        p.width, p.height, p.cell, p.gh, p.gw = int(width), int(height), int(cell_px), gh, gw
+        shift = p.cell.bit_length() - 1
+        p.shift = shift if p.cell == 1 << shift else -1
+        p.work = np.uint64 if max(xi.dtype.itemsize, yi.dtype.itemsize) == 8 else np.uint32
+        p.ragged = gh * p.cell != p.height or gw * p.cell != p.width
+        return p
+
+    def count(self, weights, lo: int, hi: int) -> np.ndarray:
+        """Counts (or weight sums) of points ``lo:hi`` over the padded ``(gh + 1) * (gw + 1)`` cells."""
+        gh, gw = self.gh, self.gw
+        stride = gw + 1
+        size = (gh + 1) * stride
+        spare = size - 1
+        span = min(_SPAN, max(hi - lo, 1))
+        block = min(_BLOCK, span)
+        cells = np.empty(span, dtype=np.intp)
+        a = np.empty(block, dtype=self.work)
+        b = np.empty(block, dtype=self.work)
+        if self.ragged:
+            m = np.empty(block, dtype=bool)
+            m2 = np.empty(block, dtype=bool)
+        total = None
+        for s0 in range(lo, hi, span):
+            s1 = min(s0 + span, hi)
+            for s in range(s0, s1, block):
+                k = min(block, s1 - s)
+                ak, bk, ck = a[:k], b[:k], cells[s - s0:s - s0 + k]
+                uy, ux = self.uy[s:s + k], self.ux[s:s + k]
+                if self.shift >= 0:
+                    np.right_shift(uy, self.shift, out=ak, casting="unsafe")
+                    np.right_shift(ux, self.shift, out=bk, casting="unsafe")
+                else:
+                    np.floor_divide(uy, self.cell, out=ak, casting="unsafe")
+                    np.floor_divide(ux, self.cell, out=bk, casting="unsafe")
+                np.minimum(ak, gh, out=ak)
+                np.multiply(ak, stride, out=ak)
+                np.minimum(bk, gw, out=bk)
+                np.add(ak, bk, out=ck, casting="unsafe")
+                if self.ragged:
+                    self._past_edge(uy, ux, ak, m, m2, k)
+                    if m[:k].any():
+                        ck[m[:k]] = spare
+            w = None if weights is None else weights[s0:s1]
+            part = np.bincount(cells[:s1 - s0], weights=w, minlength=size)
+            if total is None:
+                total = part
+            else:
+                total += part
+        if total is None:
+            total = np.zeros(size, dtype=np.intp if weights is None else np.float64)
+        return total
+
+    def _past_edge(self, uy, ux, tmp, m, m2, k):
+        """``m[:k]``: points in the last row's or column's part past the page edge."""
+        mk, m2k, t = m[:k], m2[:k], tmp
+        mk[:] = False
+        for u, edge, past in ((uy, self.height, self.gh * self.cell - self.height),
+                              (ux, self.width, self.gw * self.cell - self.width)):
+            if past:
+                np.subtract(u, edge, out=t, casting="unsafe")   # wraps: below the edge becomes huge
+                np.less(t, past, out=m2k)
+                mk |= m2k
 
 
 def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
@@ -147,11 +234,47 @@ def blur(grid: np.ndarray, sigma_cells: float) -> np.ndarray:
         return g.copy()
     # scipy.ndimage's separable C filter ("reflect" = mirror the edge cells, keeping the total);
     # imported on first use: scipy.ndimage costs ~0.3 s of start-up for anything importing heatmaps.
-    from scipy.ndimage import gaussian_filter
+    from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
-    out = gaussian_filter(g, sigma_cells, mode="reflect", truncate=4.0, output=np.float32)
-    np.maximum(out, 0, out=out)  # float round-off can leave -1e-9 where there is nothing
-    return np.ascontiguousarray(out, dtype=np.float32)
+    if g.ndim != 2 or g.size < _THREAD_MIN_CELLS or _cores() < 2:
+        out = gaussian_filter(g, sigma_cells, mode="reflect", truncate=4.0, output=np.float32)
+        np.maximum(out, 0, out=out)  # float round-off can leave -1e-9 where there is nothing
+        return np.ascontiguousarray(out, dtype=np.float32)
+    # Large grids: the same two 1-D passes as gaussian_filter (axis 0, then axis 1, float32 in
+    # between), each split in two halves of rows run on two threads (scipy releases the GIL).
+    # Every output value is computed from the same inputs in the same order, so the result is
+    # bit-identical: the vertical pass reads ``radius`` rows past its half (scipy's own radius),
+    # and the rows near a cut, where the mirrored edge would differ, are not kept.
+    radius = int(4.0 * float(sigma_cells) + 0.5)
+    gh = g.shape[0]
+    mid = gh // 2
+    tmp = np.empty_like(g)
+    out = np.empty_like(g)
+
+    def vertical(part):
+        r0, r1 = part
+        a, b = max(0, r0 - radius), min(gh, r1 + radius)
+        if a == 0 and b == gh:
+            gaussian_filter1d(g, sigma_cells, axis=0, mode="reflect", truncate=4.0, output=tmp)
+            return
+        piece = gaussian_filter1d(g[a:b], sigma_cells, axis=0, mode="reflect", truncate=4.0,
+                                  output=np.float32)
+        tmp[r0:r1] = piece[r0 - a:r1 - a]
+
+    def horizontal(part):
+        r0, r1 = part
+        gaussian_filter1d(tmp[r0:r1], sigma_cells, axis=1, mode="reflect", truncate=4.0, output=out[r0:r1])
+        np.maximum(out[r0:r1], 0, out=out[r0:r1])  # float round-off can leave -1e-9 where there is nothing
+
+    for step in (vertical, horizontal):   # each pass: one half on a worker thread, one on this one
+        other = _pool().submit(step, (mid, gh))
+        step((0, mid))
+        other.result()
+    return out
+
+
+#: From this many cells the blur runs on two threads.
+_THREAD_MIN_CELLS = 100_000
 
 
 def density_grid(x, y, width: int, height: int, cell_px: int = DEFAULT_CELL_PX, sigma_px: float = 8.0,

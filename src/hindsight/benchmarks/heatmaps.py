@@ -18,7 +18,8 @@ import numpy as np
 from hindsight.analytics.clicks import dead_click_mask, rage_click_mask
 from hindsight.analytics.heatmap import HeatmapEngine, attention_grid, scroll_grid, scroll_stats
 from hindsight.analytics.heatmap_color import composite, heat_lut
-from hindsight.analytics.heatmap_grid import bin_cells, blur, density_grid, dwell_weights, flat_cells, grid_shape
+from hindsight.analytics.heatmap_grid import (bin_cells, bin_points, blur, density_grid, dwell_weights, flat_cells,
+                                              grid_shape)
 from hindsight.store import EventColumns, SessionFilter, open_capture
 from hindsight.store.kinds import EventKind as K
 from hindsight.store.records import ElementMap
@@ -270,6 +271,15 @@ def bench_overlay(ctx) -> dict:
             cpus[name].append(_last_cpu[0])
     w = {k: float(np.median(v)) for k, v in walls.items()}
     c = {k: float(np.median(v)) for k, v in cpus.items()}
+    # Each stage alone (medians of 5): where the overlay's time goes.
+    counts = bin_points(x, y, PAGE_W, PAGE_H, CELL)
+    grid = blur(counts, 10.0 / CELL)
+    stages = {"bin": lambda: bin_points(x, y, PAGE_W, PAGE_H, CELL), "blur": lambda: blur(counts, 10.0 / CELL),
+              "colour": lambda: colorize(grid, (0.0, float(grid.max())))}
+    stage_s = {}
+    for name, fn in stages.items():
+        stage_s[f"stage_{name}_s"] = round(_median(fn, 5), 4)
+        stage_s[f"stage_{name}_cpu_s"] = round(_last_cpu[0], 4)
     return {
         "clicks": len(x),
         "overlay_s": round(w["ours"], 4), "overlay_cpu_s": round(c["ours"], 4),
@@ -277,6 +287,7 @@ def bench_overlay(ctx) -> dict:
         "ratio_vs_floor": round(w["ours"] / w["floor"], 2),
         "cpu_ratio_vs_floor": round(c["ours"] / c["floor"], 2),
         "pixels_equal_to_floor": round(same, 4),
+        **stage_s,
     }
 
 

@@ -140,6 +140,7 @@ def _fixture_run(sessions: int, render: bool) -> dict:
     import orjson
 
     from hindsight.importers import snapshot_cache
+    from hindsight.importers.rrweb import clear_caches
     from hindsight.importers.session_writer import import_files
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,7 +161,7 @@ def _fixture_run(sessions: int, render: bool) -> dict:
             floor_wall.append(time.perf_counter() - w)
             floor_cpu.append(time.process_time() - c)
         out = Path(tmp) / "imported.sqlite"
-        snapshot_cache.clear()
+        clear_caches()  # cold: no DOM, walked subtree or scrubbed URL remembered in the process
         before = dict(snapshot_cache.stats)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, cpu = time.perf_counter(), time.process_time()

@@ -9,6 +9,7 @@ are replaced by placeholders. URLs keep their path but lose such values from the
 from __future__ import annotations
 
 import re
+from itertools import compress, repeat
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 EMAIL_PLACEHOLDER = "[email]"
@@ -240,6 +241,12 @@ class TextPrivacy:
         return _Applier(self).run(events)
 
 
+_META_OR_CUSTOM = frozenset({4, 5})
+#: (type, data.source) of a Mutation, and the FullSnapshot type: the events the privacy rules change
+_CHANGING = frozenset({(3, 0)})
+_SNAPSHOT_TYPE = frozenset({2})
+
+
 def options_from(doc, events: list) -> list[tuple[dict, str]]:
     """The recorder options found in an export, with where: a top-level object's
     ``recordOptions`` / ``recordingOptions`` / ``rrwebOptions`` / ``options`` (also under
@@ -252,7 +259,11 @@ def options_from(doc, events: list) -> list[tuple[dict, str]]:
                 for key in OPTION_CONTAINERS:
                     if isinstance(obj.get(key), dict):
                         found.append((obj[key], f"export {where}{key}"))
-    for ev in events:
+    try:  # only Meta and Custom events can carry options: pick them out without a Python loop
+        candidates = list(compress(events, map(_META_OR_CUSTOM.__contains__, map(dict.get, events, repeat("type")))))
+    except TypeError:  # an event that is not an object (or an unhashable type): look at each
+        candidates = events
+    for ev in candidates:
         if not isinstance(ev, dict) or not isinstance(ev.get("data"), dict):
             continue
         d = ev["data"]
@@ -270,12 +281,18 @@ _WALKED: dict[tuple, tuple] = {}
 _WALKED_MAX = 4096
 _WALKED_MAX_BYTES = 16 * 2**20  # JSON bytes of the subtrees held
 _walked_bytes = 0
+#: A Mutation's walked ``adds``, by (rules, adds JSON bytes, which parents are masked / blocked /
+#: in ``<head>``): (adds, ids they mask, block, put in ``<head>``). Same bounds as ``_WALKED``.
+_ADDS: dict[tuple, tuple] = {}
+_adds_bytes = 0
 
 
 class _Applier:
     def __init__(self, rules: TextPrivacy):
         self.r = rules
-        self.rules_key = repr(rules)
+        # the rules as a hashable key (a dataclass ``repr`` per session cost more than the walk lookups)
+        self.rules_key = (bool(rules.mask_all), frozenset(rules.mask_classes), frozenset(rules.block_classes),
+                          frozenset(rules.ignore_classes), str(rules.mask_selector), str(rules.block_selector))
         self.mask_sel = _Selector(rules.mask_selector) if rules.mask_selector else None
         self.block_sel = _Selector(rules.block_selector) if rules.block_selector else None
         self.masked: set = set()   # node ids whose text is masked (masked scope)
@@ -395,6 +412,28 @@ class _Applier:
         return root
 
     def run(self, events: list) -> list:
+        # Only FullSnapshots and Mutations change. Find them with C-level maps (no Python code
+        # per event) and handle them in order; the rest of ``events`` stays as it is.
+        try:
+            types = list(map(dict.get, events, repeat("type")))
+            sources = map(dict.get, map(dict.get, events, repeat("data")), repeat("source"))
+            changing = list(compress(range(len(events)), map(_CHANGING.__contains__, zip(types, sources))))
+        except TypeError:  # an event or its data is not an object: look at each one
+            return self._run_each(events)
+        snapshots = list(compress(range(len(events)), map(_SNAPSHOT_TYPE.__contains__, types)))
+        if snapshots:
+            changing = sorted({*changing, *snapshots})
+        out = None
+        for i in changing:
+            ev = events[i]
+            new = self._run_each([ev])[0]
+            if new is not ev:
+                if out is None:
+                    out = list(events)
+                out[i] = new
+        return list(events) if out is None else out
+
+    def _run_each(self, events: list) -> list:
         out = []
         add = out.append
         for ev in events:
@@ -415,19 +454,57 @@ class _Applier:
             add(ev)
         return out
 
-    def _mutation(self, d: dict) -> dict:
-        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
-            return d  # nothing added and no masked scope: no text or attribute to change
-        d = dict(d)
+    def _adds(self, raw) -> list:
+        """A Mutation's ``adds`` with each added subtree walked in the scope of its parent.
+
+        Remembered (without complex selectors) by the adds' JSON bytes and which of their parents
+        are masked / blocked / in ``<head>``: the walks, and the scopes they open for later adds
+        of the same mutation, depend on nothing else. An SPA view that adds the same hundreds of
+        nodes in every session is one lookup."""
+        key = None
+        if raw and snapshot_cache.enabled and not (self.mask_sel or self.block_sel) and type(raw) is list:
+            try:
+                pids = set(map(dict.get, raw, repeat("parentId")))
+                data = orjson.dumps(raw)
+            except (TypeError, orjson.JSONEncodeError):
+                pass
+            else:
+                key = (self.rules_key, data, frozenset(pids & self.masked), frozenset(pids & self.blocked),
+                       frozenset(pids & self.head))
+                hit = _ADDS.get(key)
+                if hit is not None:
+                    adds, m, b, h = hit
+                    self.masked |= m
+                    self.blocked |= b
+                    self.head |= h
+                    return list(adds)
+        outer = self.masked, self.blocked, self.head
+        if key is not None:  # collect what these adds open, to replay it on a hit
+            self.masked, self.blocked, self.head = set(outer[0]), set(outer[1]), set(outer[2])
         adds = []
-        for a in d.get("adds") or []:
+        for a in raw or []:
             if isinstance(a, dict) and isinstance(a.get("node"), dict):
                 pid = a.get("parentId")
                 a = {**a, "node": self._walk(a["node"], pid in self.masked, pid in self.blocked, pid in self.head,
                                              pid if isinstance(pid, int) else None)}
             adds.append(a)
+        if key is not None:
+            global _adds_bytes
+            hit = (tuple(adds), frozenset(self.masked - outer[0]), frozenset(self.blocked - outer[1]),
+                   frozenset(self.head - outer[2]))
+            if len(_ADDS) >= _WALKED_MAX or _adds_bytes + len(key[1]) > _WALKED_MAX_BYTES:
+                _ADDS.clear()
+                _adds_bytes = 0
+            _ADDS[key] = hit
+            _adds_bytes += len(key[1])
+        return adds
+
+    def _mutation(self, d: dict) -> dict:
+        if not d.get("adds") and not self.masked and not self.blocked and not self.r.mask_all:
+            return d  # nothing added and no masked scope: no text or attribute to change
+        d = dict(d)
         if "adds" in d:
-            d["adds"] = adds
+            d["adds"] = self._adds(d["adds"])
         texts = []
         for tx in d.get("texts") or []:
             if isinstance(tx, dict) and isinstance(tx.get("value"), str) and tx.get("id") not in self.head and (

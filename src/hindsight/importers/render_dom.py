@@ -328,6 +328,7 @@ def placeholder_image(boxes: np.ndarray, labels: list[str], width: int, height: 
     height = max(1, min(int(height), MAX_IMAGE_HEIGHT))
     img = Image.new("L", (max(1, int(width)), height), 237)
     draw = ImageDraw.Draw(img)
+    draw.font = _label_font(draw.getfont())
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 1] <= height) if len(boxes) else np.zeros(0, bool)
     for i in np.flatnonzero(ok).tolist():
@@ -347,6 +348,47 @@ def placeholder_image(boxes: np.ndarray, labels: list[str], width: int, height: 
 
 
 _GREY_RAMP = [v for i in range(256) for v in (i, i, i)]
+_LABEL_FONT = None
+
+
+def _label_font(default):
+    """Pillow's default font with its rendered labels remembered: a site's pages repeat their
+    labels (the same page at several widths, shared navigation), and rendering a label with
+    FreeType costs ~0.5 ms; a remembered one is drawn from the same mask, so the pixels are
+    those ``draw.text`` makes. The bitmap font (Pillow without FreeType) is used as it is."""
+    global _LABEL_FONT
+    from PIL import ImageFont
+
+    if type(default) is not ImageFont.FreeTypeFont:
+        return default
+    if _LABEL_FONT is None or (_LABEL_FONT.size, _LABEL_FONT.font_bytes) != (default.size, default.font_bytes):
+        _LABEL_FONT = _remembering_font_class()(default)
+    return _LABEL_FONT
+
+
+def _remembering_font_class():
+    from PIL import ImageFont
+
+    class RememberingFont(ImageFont.FreeTypeFont):
+        _MAX = 4096
+
+        def __init__(self, base):  # shares the loaded face of ``base`` (no second load)
+            self.__dict__.update(base.__dict__)
+            self._masks = {}
+
+        def getmask2(self, text, *args, **kwargs):
+            try:
+                key = (text, args, tuple(sorted(kwargs.items())))
+                hit = self._masks.get(key)
+            except TypeError:  # an unhashable argument: render as usual
+                return super().getmask2(text, *args, **kwargs)
+            if hit is None:
+                if len(self._masks) >= self._MAX:
+                    self._masks.clear()
+                hit = self._masks[key] = super().getmask2(text, *args, **kwargs)
+            return hit
+
+    return RememberingFont
 
 
 def renderer_or_none(reason: list[str]) -> ChromiumRenderer | None:

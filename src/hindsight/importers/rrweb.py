@@ -46,6 +46,8 @@ import os
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,9 @@ INTERACTION_NAMES = {0: "MouseUp", 1: "MouseDown", 2: "Click", 3: "ContextMenu",
 VIEWPORT_KINDS = (K.MOVE, K.CLICK, K.DBLCLICK, K.TAP, K.TOUCHMOVE)
 POINTER_TARGET_KINDS = (K.CLICK, K.DBLCLICK, K.TAP)
 STRING_KINDS = (K.ERROR, K.CUSTOM, K.VALIDATION)
+#: the kinds ``parse_session`` stores, as plain ints (converted once, not per session)
+_KIND_INTS = tuple(int(k) for k in (K.MOVE, K.TOUCHMOVE, K.CLICK, K.DBLCLICK, K.TAP, K.BLUR, K.CUSTOM, K.ERROR,
+                                    K.FOCUS, K.INPUT, K.MUTATION, K.RESIZE, K.SCROLL, K.SUBMIT, K.VALIDATION))
 
 _TAP_SLOP_PX = 10
 _TOUCH_CLICK_MS = 1000
@@ -122,8 +127,12 @@ def _title_swap(d: dict, title_nodes) -> bool:
         return False
     adds = d.get("adds") or []
     texts = d.get("texts") or []
-    titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
-        any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
+    try:  # C-level: no Python code per added node (an SPA view adds hundreds)
+        titled = not title_nodes.isdisjoint(map(dict.get, texts, repeat("id"))) or \
+            not title_nodes.isdisjoint(map(dict.get, adds, repeat("parentId")))
+    except TypeError:  # an entry that is not an object (or an unhashable id): one by one
+        titled = any(isinstance(x, dict) and x.get("id") in title_nodes for x in texts) or \
+            any(isinstance(a, dict) and a.get("parentId") in title_nodes for a in adds)
     if not titled:
         return False
     removed = any(isinstance(r, dict) and r.get("parentId") not in title_nodes for r in d.get("removes") or [])
@@ -244,6 +253,7 @@ class _FieldFinder:
         self.base = base
         self._nodes: dict[int, dict] | None = None
         self._parents: dict[int, int] = {}
+        self._described: dict[str, list] | None = None
 
     def nodes(self) -> dict[int, dict]:
         """Node id -> serialized node of the snapshot (once per distinct snapshot: shared)."""
@@ -268,6 +278,26 @@ class _FieldFinder:
                 entry.nodes = (self._nodes, self._parents)
         return self._nodes
 
+    def described_by(self) -> dict[str, list]:
+        """Id token -> the ids of the nodes whose ``aria-describedby`` names it, in ``nodes()``
+        order (once per distinct snapshot: shared, like ``nodes``)."""
+        if self._described is None:
+            entry = snapshot_cache.entry_of_tree(self.tree)
+            if entry is not None and entry.described is not None:
+                self._described = entry.described
+                return self._described
+            index: dict[str, list] = {}
+            for nid, n in self.nodes().items():
+                attrs = n.get("attributes")
+                ref = attrs.get("aria-describedby") if isinstance(attrs, dict) else None
+                if isinstance(ref, str):
+                    for token in dict.fromkeys(ref.split()):
+                        index.setdefault(token, []).append(nid)
+            self._described = index
+            if entry is not None:
+                entry.described = index
+        return self._described
+
     def parent_of(self, node_id) -> int | None:
         """The id of the node whose children include ``node_id`` (None: the root or unknown)."""
         self.nodes()
@@ -290,12 +320,10 @@ class _FieldFinder:
         els = self.tree.elements
         own_id = alert_attrs.get("id") if isinstance(alert_attrs, dict) else None
         if isinstance(own_id, str) and own_id:
-            for nid, n in self.nodes().items():
-                ref = (n.get("attributes") or {}).get("aria-describedby")
-                if isinstance(ref, str) and own_id in ref.split():
-                    local = node_map.get(nid, -1)
-                    if self.is_field(local):
-                        return local
+            for nid in self.described_by().get(own_id, ()):
+                local = node_map.get(nid, -1)
+                if self.is_field(local):
+                    return local
         p = node_map.get(parent_id, -1) - self.base
         nxt = node_map.get(next_id, -1) - self.base if next_id is not None else -1
         for _ in range(2):
@@ -310,6 +338,18 @@ class _FieldFinder:
         return -1
 
 
+_ALERT_KEYS = frozenset({"role", "aria-live"})
+
+
+def _first_added_text(adds: list) -> str:
+    for add in adds:
+        node = add.get("node") if isinstance(add, dict) else None
+        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
+                and node["textContent"].strip():
+            return " ".join(node["textContent"].split())
+    return ""
+
+
 def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, str]:
     """Validation errors one Mutation shows: {local field index: message}. A field gets one
     when the mutation sets ``aria-invalid="true"`` or an error class (``ERROR_CLASSES``) on it,
@@ -317,13 +357,7 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
     ``aria-describedby``."""
     out: dict[int, str] = {}
     adds = d.get("adds") or []
-    msg = ""
-    for add in adds:
-        node = add.get("node") if isinstance(add, dict) else None
-        if isinstance(node, dict) and node.get("type") == 3 and isinstance(node.get("textContent"), str) \
-                and node["textContent"].strip():
-            msg = " ".join(node["textContent"].split())
-            break
+    msg = None  # the first text the mutation adds: looked for only when a field is marked invalid
     for a in d.get("attributes") or []:
         at = a.get("attributes") if isinstance(a, dict) else None
         if not isinstance(at, dict):
@@ -331,6 +365,8 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
         local = node_map.get(a.get("id"), -1)
         if local >= 0 and (at.get("aria-invalid") == "true" or
                            (_has_error_class(at.get("class")) and finder.is_field(local))):
+            if msg is None:
+                msg = _first_added_text(adds)
             out.setdefault(local, msg)
         elif local >= 0 and ("hidden" in at and at["hidden"] is None or "style" in at):
             node = finder.nodes().get(a.get("id"))
@@ -342,7 +378,12 @@ def _validations(d: dict, finder: "_FieldFinder", node_map: dict) -> dict[int, s
                 field = finder.near(a.get("id"), node.get("attributes"), parent, None, node_map)
                 if field >= 0:
                     out[field] = _node_text(node) or out.get(field, "")
-    for add in adds:
+    try:  # an alert needs a ``role`` or ``aria-live`` attribute: look for the keys in C first
+        nodes = map(dict.get, adds, repeat("node"))
+        maybe_alert = not all(map(_ALERT_KEYS.isdisjoint, map(dict.get, nodes, repeat("attributes"), repeat(()))))
+    except TypeError:  # an add or node that is not an object, attributes that are null: one by one
+        maybe_alert = True
+    for add in adds if maybe_alert else ():
         node = add.get("node") if isinstance(add, dict) else None
         if isinstance(node, dict) and node.get("type") == 2 and _is_alert(node.get("attributes")):
             text = _node_text(node) or " ".join(
@@ -362,6 +403,7 @@ def device_class(width: int) -> str:
     return "mobile" if width < 600 else "tablet" if width < 1024 else "desktop"
 
 
+@lru_cache(maxsize=8192)  # a site's visitors open the same few URLs; scrubbing one costs ~10 us
 def page_url(href: str, mask: bool = True, drop_query: bool = False) -> str:
     """The page a Meta href belongs to: no fragment; masked: scrubbed query, no tracking params."""
     if mask or drop_query:
@@ -408,23 +450,34 @@ def parse_json_bytes(data: bytes, path: str | os.PathLike[str]) -> Any:
 
 
 def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Any:
+    # os.open / fstat / os.read: a third of the cost of stat + open() + read() for the many
+    # small files of an import (no file object, one read when the size is known)
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
+        if os.path.isdir(path):  # (Windows refuses to open a folder)
+            raise CaptureError(path, "is a folder, not an rrweb recording") from None
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
     except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the name
         raise CaptureError(path, f"cannot be read ({exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise CaptureError(path, "is a folder, not an rrweb recording")
-    size = st.st_size
-    if size > max_bytes:
-        raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
-                                 "(raise it with --max-file-mb)")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise CaptureError(path, "is a folder, not an rrweb recording")
+        size = st.st_size
+        if size > max_bytes:
+            raise CaptureError(path, f"is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB "
+                                     "(raise it with --max-file-mb)")
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # the file grew since fstat: read the rest too
+            parts = [data]
+            while more := os.read(fd, 1 << 20):
+                parts.append(more)
+            data = b"".join(parts)
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
     # .json.gz / .zip: streamed, refused as soon as it grows past the cap (importers/archive.py)
     data = inflate(data, path, max_bytes)
     return parse_json_bytes(data, path)
@@ -574,6 +627,9 @@ def _is_number(v) -> bool:
     return (type(v) is int or type(v) is float) and v == v
 
 
+_TIMESTAMP = itemgetter("timestamp")
+
+
 def _check_timestamps(events: list, path) -> tuple[list, list | None]:
     """Validate every event's shape and timestamp; return the timestamps and, when some events
     lie far from the rest of the recording, the indices of the events to keep.
@@ -583,7 +639,7 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
     overflowing number) are outliers: dropped and counted, not a reason to refuse the file.
     """
     try:
-        ts = [e["timestamp"] for e in events]
+        ts = list(map(_TIMESTAMP, events))
     except (KeyError, TypeError):
         for i, e in enumerate(events):
             if not isinstance(e, dict):
@@ -619,6 +675,7 @@ def _check_timestamps(events: list, path) -> tuple[list, list | None]:
 
 
 _OWN_FIELDS = frozenset({"type", "data", "timestamp"})
+_SNAPSHOT_TYPE = frozenset({2})
 
 
 def recording_hash(events: list, presorted: bool = False) -> str:
@@ -661,7 +718,13 @@ def _with_cached_doms(events: list) -> list:
     if fragment is None:
         return events
     out = None
-    for i, e in enumerate(events):
+    try:  # the FullSnapshots' positions, found without Python code per event
+        where = list(compress(range(len(events)), map(_SNAPSHOT_TYPE.__contains__,
+                                                       map(dict.get, events, repeat("type")))))
+    except TypeError:  # an event that is not an object
+        where = range(len(events))
+    for i in where:
+        e = events[i]
         if type(e) is dict and e.get("type") == 2:
             d = e.get("data")
             entry = snapshot_cache.of_root(d.get("node")) if type(d) is dict else None
@@ -771,18 +834,9 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
     doc_url, doc_title = "", ""
     touches: list[tuple] = []  # (t, x, y, pv) of TouchStart / TouchEnd, viewport px
     finder: _FieldFinder | None = None
-    MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP = int(K.MOVE), int(K.TOUCHMOVE), int(K.CLICK), int(K.DBLCLICK), int(K.TAP)
-    # plain ints: enum attribute lookups in the hot loop cost more than the work
-    _BLUR = int(K.BLUR)
-    _CUSTOM = int(K.CUSTOM)
-    _ERROR = int(K.ERROR)
-    _FOCUS = int(K.FOCUS)
-    _INPUT = int(K.INPUT)
-    _MUTATION = int(K.MUTATION)
-    _RESIZE = int(K.RESIZE)
-    _SCROLL = int(K.SCROLL)
-    _SUBMIT = int(K.SUBMIT)
-    _VALIDATION = int(K.VALIDATION)
+    # plain ints in locals: enum attribute lookups in the hot loop cost more than the work
+    (MOVE, TOUCHMOVE, CLICK, DBLCLICK, TAP, _BLUR, _CUSTOM, _ERROR, _FOCUS, _INPUT, _MUTATION, _RESIZE, _SCROLL,
+     _SUBMIT, _VALIDATION) = _KIND_INTS
     i = -1
     typ: Any = None
 
@@ -1076,20 +1130,32 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
         raise CaptureError(path, "has no Meta event (type 4), so the page URL and viewport are unknown")
     if len(MO) != len(MX) or len(MO) != len(MY):
         raise CaptureError(path, "a mouse or touch position is malformed")
-    counts = np.asarray(MN, dtype=np.int64)
+    n_moves = len(MO)
     try:
-        move_t = np.repeat(np.asarray(MT, dtype=np.float64), counts) + np.asarray(MO, dtype=np.float64)
-        t_arr = np.concatenate([np.asarray(T, dtype=np.float64), move_t])
-        x_arr = np.concatenate([np.asarray(X, dtype=np.float64), np.asarray(MX, dtype=np.float64)])
-        y_arr = np.concatenate([np.asarray(Y, dtype=np.float64), np.asarray(MY, dtype=np.float64)])
+        if n_moves:
+            counts = np.asarray(MN, dtype=np.int64)
+            move_t = np.repeat(np.asarray(MT, dtype=np.float64), counts) + np.asarray(MO, dtype=np.float64)
+            t_arr = np.concatenate([np.asarray(T, dtype=np.float64), move_t])
+            x_arr = np.concatenate([np.asarray(X, dtype=np.float64), np.asarray(MX, dtype=np.float64)])
+            y_arr = np.concatenate([np.asarray(Y, dtype=np.float64), np.asarray(MY, dtype=np.float64)])
+        else:  # no mouse or touch positions (short sessions): no concatenation
+            t_arr = np.asarray(T, dtype=np.float64)
+            x_arr = np.asarray(X, dtype=np.float64)
+            y_arr = np.asarray(Y, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise CaptureError(path, "a mouse or touch position holds a value that is not a number") from None
-    k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
-    pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
-    tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(len(MO), -1, dtype=np.int64)])
-    v_arr = np.concatenate([np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else
-                            np.zeros(0, np.int64), np.zeros(len(MO), dtype=np.int64)])
-    if touches and len(move_t):
+    v_arr = np.minimum(np.maximum(np.asarray(VAL, dtype=np.int64), -2**31), 2**31 - 1) if VAL else \
+        np.zeros(0, np.int64)
+    if n_moves:
+        k_arr = np.concatenate([np.asarray(KIND, dtype=np.uint8), np.repeat(np.asarray(MK, dtype=np.uint8), counts)])
+        pv_arr = np.concatenate([np.asarray(PV, dtype=np.int64), np.repeat(np.asarray(MPV, dtype=np.int64), counts)])
+        tg_arr = np.concatenate([np.asarray(TGT, dtype=np.int64), np.full(n_moves, -1, dtype=np.int64)])
+        v_arr = np.concatenate([v_arr, np.zeros(n_moves, dtype=np.int64)])
+    else:
+        k_arr = np.asarray(KIND, dtype=np.uint8)
+        pv_arr = np.asarray(PV, dtype=np.int64)
+        tg_arr = np.asarray(TGT, dtype=np.int64)
+    if touches and n_moves:
         # The browser's compatibility mousemove after a tap sits where the finger lifted, a few
         # ms later: not cursor movement. Drop such positions (touch pageviews only).
         tt = np.asarray(touches, dtype=np.float64)
@@ -1107,31 +1173,63 @@ def parse_session(events: list, path: str | os.PathLike[str] = "<events>", *, ma
             t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr = (
                 a[keep] for a in (t_arr, x_arr, y_arr, k_arr, pv_arr, tg_arr, v_arr))
     n = len(t_arr)
-    bad = ~(np.isfinite(t_arr) & np.isfinite(x_arr) & np.isfinite(y_arr)) | (np.abs(x_arr) > MAX_COORD) | \
-        (np.abs(y_arr) > MAX_COORD) | (np.abs(t_arr - pageviews[0].start) > 2 * MAX_SESSION_MS)
-    if bad.any():
+    # one bound test per column: NaN compares False, so it covers ``isfinite`` too
+    ok = (np.abs(x_arr) <= MAX_COORD) & (np.abs(y_arr) <= MAX_COORD) & \
+        (np.abs(t_arr - pageviews[0].start) <= 2 * MAX_SESSION_MS)
+    if not ok.all():
+        bad = ~ok
         raise CaptureError(path, f"an event position or time offset is out of range (row {int(np.argmax(bad))})")
     start = pageviews[0].start
     if pageviews[-1].end - start > MAX_SESSION_MS:
         raise CaptureError(path, "its events span more than 49 days, which is not one session")
     # Positions with a negative timeOffset may reach back before their pageview's Meta.
-    starts = np.array([p.start for p in pageviews], dtype=np.float64)
-    ends = np.array([p.end for p in pageviews], dtype=np.float64)
-    if n:
+    if n and len(pageviews) == 1:  # one pageview (most sessions): scalar bounds, one stable sort
+        t_arr = np.minimum(np.maximum(np.rint(t_arr), float(start)), float(pageviews[0].end))
+        order = np.argsort(t_arr, kind="stable")
+    elif n:
+        starts = np.array([p.start for p in pageviews], dtype=np.float64)
+        ends = np.array([p.end for p in pageviews], dtype=np.float64)
         t_arr = np.minimum(np.maximum(np.rint(t_arr), starts[pv_arr]), ends[pv_arr])  # np.clip, cheaper
-    order = np.lexsort((t_arr, pv_arr)) if n else np.zeros(0, dtype=np.int64)
-    is_scroll = k_arr == _SCROLL
-    scroll_rows = np.column_stack([t_arr[is_scroll], x_arr[is_scroll], y_arr[is_scroll],
-                                   pv_arr[is_scroll].astype(np.float64)])
-    # initial offsets first: at equal times the Scroll event (recorded later) wins
-    timeline = np.concatenate([np.asarray(scroll, dtype=np.float64).reshape(-1, 4), scroll_rows])
-    utm = utm_params(pageviews[0].href)
+        order = np.lexsort((t_arr, pv_arr))
+    else:
+        order = np.zeros(0, dtype=np.int64)
+    initial = np.asarray(scroll, dtype=np.float64).reshape(-1, 4)
+    is_scroll = np.flatnonzero(k_arr == _SCROLL) if _SCROLL in KIND else ()
+    if len(is_scroll):
+        scroll_rows = np.empty((len(is_scroll), 4), dtype=np.float64)
+        scroll_rows[:, 0] = t_arr[is_scroll]
+        scroll_rows[:, 1] = x_arr[is_scroll]
+        scroll_rows[:, 2] = y_arr[is_scroll]
+        scroll_rows[:, 3] = pv_arr[is_scroll]
+        # initial offsets first: at equal times the Scroll event (recorded later) wins
+        timeline = np.concatenate([initial, scroll_rows])
+    else:
+        timeline = initial
+    utm = dict(_utm_items(pageviews[0].href))
     return ParsedSession(
         source=str(path), format=fmt, external_id=external_id, pageviews=pageviews,
         t=t_arr[order].astype(np.int64), kind=k_arr[order], x=x_arr[order], y=y_arr[order],
         target=tg_arr[order], value=v_arr[order], pv=pv_arr[order], scroll=timeline, strings=strings,
         skipped=skipped, rrweb_events=len(events), utm=utm, recording_hash=recording_hash(events, presorted=True) if kept is None else recording_hash(raw_events),
     )
+
+
+def clear_caches() -> None:
+    """Forget everything the importer remembers per process (DOMs, walked subtrees and adds,
+    scrubbed URLs): the next import starts cold (benchmarks)."""
+    from hindsight.importers import privacy
+
+    snapshot_cache.clear()
+    privacy._WALKED.clear()
+    privacy._ADDS.clear()
+    page_url.cache_clear()
+    _utm_items.cache_clear()
+
+
+@lru_cache(maxsize=8192)
+def _utm_items(href: str) -> tuple:
+    """``utm_params(href)`` as items, remembered per URL (callers make their own dict)."""
+    return tuple(utm_params(href).items())
 
 
 def _console_message(payload: dict) -> str:
@@ -1183,13 +1281,22 @@ def scroll_at(session: ParsedSession, t: np.ndarray, pv: np.ndarray) -> tuple[np
     ``searchsorted`` over (pageview, time) keys for all pageviews at once."""
     t = np.asarray(t)
     pv = np.asarray(pv)
-    sx = np.zeros(len(t))
-    sy = np.zeros(len(t))
     s = session.scroll
     if not len(s) or not len(t) or not s[:, 1:3].any():  # never scrolled: all zero
-        return sx, sy
+        return np.zeros(len(t)), np.zeros(len(t))
     st = s[:, 0]
     tt = t.astype(np.float64)
+    if len(session.pageviews) == 1 and not pv.any() and not s[:, 3].any():
+        # one pageview (most sessions): every row and query is pageview 0, so the last scroll at
+        # or before ``t`` is one stable sort of the times and one ``searchsorted`` (the same
+        # answer as the keyed search below, without building keys)
+        order = np.argsort(st, kind="stable")
+        idx = np.searchsorted(st[order], tt, side="right") - 1
+        ok = idx >= 0
+        rows = order[np.maximum(idx, 0)]
+        return np.where(ok, s[rows, 1], 0.0), np.where(ok, s[rows, 2], 0.0)
+    sx = np.zeros(len(t))
+    sy = np.zeros(len(t))
     lo = min(float(st.min()), float(tt.min()))
     span = max(float(st.max()), float(tt.max())) - lo + 1
     if not np.isfinite(span) or span >= 2**40 or not (np.all(st == np.floor(st)) and np.all(tt == np.floor(tt))):

@@ -281,6 +281,7 @@ _VIEWPORT_LUT = _lut(VIEWPORT_KINDS)
 _POINTER_LUT = _lut(POINTER_TARGET_KINDS)
 _STRING_LUT = _lut(STRING_KINDS)
 _KIND_NAMES = {int(k): k.name.lower() for k in K}
+_SUBMIT = int(K.SUBMIT)
 
 
 class SessionWriter:
@@ -489,12 +490,15 @@ class SessionWriter:
     def _write_states(self, session_id: int, s: ParsedSession, infos: list[SnapInfo]) -> None:
         """Page states of each pageview (``importers/states.py``): rendered with the snapshot's
         Chromium when it has one; without Chromium they are only counted."""
-        from hindsight.importers.states import StateRenderer
-        from hindsight.store.states import StateStore
-
         if self._states is None:
+            from hindsight.importers.states import StateRenderer
+            from hindsight.store.states import StateStore
+
             self._states = StateRenderer(StateStore(self.writer), self._get_renderer)
         for seq, (pv, info) in enumerate(zip(s.pageviews, infos)):
+            if not pv.mutations:  # no DOM change: no state (``pageview`` returns at once)
+                continue
+
             def scroll_y(t, seq=seq):
                 return float(scroll_at(s, np.array([t], np.int64), np.array([seq]))[1][0])
 
@@ -521,21 +525,31 @@ class SessionWriter:
         """Add one parsed session (buffered in the writer's open transaction). Returns its id."""
         w = self.writer
         kind_all = s.kind
-        viewport = _VIEWPORT_LUT[kind_all]
-        sx, sy = scroll_at(s, s.t, s.pv)
-        x = np.where(viewport, s.x + sx, s.x)
-        y = np.where(viewport, s.y + sy, s.y)
+        if len(s.scroll) and s.scroll[:, 1:3].any():  # else never scrolled: viewport = document
+            viewport = _VIEWPORT_LUT[kind_all]
+            sx, sy = scroll_at(s, s.t, s.pv)
+            x = np.where(viewport, s.x + sx, s.x)
+            y = np.where(viewport, s.y + sy, s.y)
+        else:
+            x, y = s.x, s.y
         pointer = _POINTER_LUT[kind_all]
-        has_string = _STRING_LUT[kind_all]
-        string_ids = np.array([w.string_id(text) for text in s.strings] or [0], dtype=np.int64)
-        value_all = s.value.copy()
-        if has_string.any():
-            value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
+        if s.strings:
+            has_string = _STRING_LUT[kind_all]
+            string_ids = np.array([w.string_id(text) for text in s.strings], dtype=np.int64)
+            value_all = s.value.copy()
+            if has_string.any():
+                value_all[has_string] = string_ids[np.clip(value_all[has_string], 0, len(string_ids) - 1)]
+            value_all = value_all.astype(np.int32)
+        else:  # no strings: a string kind's value (none to point at) is 0, as before
+            value_all = s.value.astype(np.int32)
+            has_string = _STRING_LUT[kind_all]
+            if has_string.any():
+                value_all[has_string] = 0
         t_all = (s.t - s.start).astype(np.uint32)
         x_all = _int32(x)
         y_all = _int32(y)
-        value_all = value_all.astype(np.int32)
-        bounds = np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
+        bounds = [0, len(s.pv)] if len(s.pageviews) == 1 else \
+            np.searchsorted(s.pv, np.arange(len(s.pageviews) + 1), side="left").tolist()
         pv_rows = []
         infos = []
         for i, pv in enumerate(s.pageviews):
@@ -569,11 +583,12 @@ class SessionWriter:
                                   value_all[lo:hi]).sorted()
             pv_rows.append({"page_id": page_id, "snapshot_id": info.snapshot_id,
                             "start_ms": pv.start - s.start, "end_ms": pv.end - s.start, "events": events})
-        submitted = bool(np.any(kind_all == K.SUBMIT))
         counts = np.bincount(kind_all, minlength=len(K)) if len(kind_all) else np.zeros(0, np.int64)
+        submitted = bool(len(counts) > _SUBMIT and counts[_SUBMIT])
         kinds = self.report.kinds
-        for k in np.flatnonzero(counts).tolist():
-            kinds[_KIND_NAMES[k]] += int(counts[k])
+        for k, c in enumerate(counts.tolist()):
+            if c:
+                kinds[_KIND_NAMES[k]] += c
         self.report.events += len(kind_all)
         first = s.pageviews[0]
         row = {

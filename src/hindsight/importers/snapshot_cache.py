@@ -50,7 +50,8 @@ def canonical_bytes(node: Any) -> bytes | None:
 class Entry:
     """What one distinct DOM (under one set of privacy rules) has given so far."""
 
-    __slots__ = ("key", "walked", "masked", "blocked", "head", "trees", "derived", "routes", "nodes", "sorted_bytes")
+    __slots__ = ("key", "walked", "masked", "blocked", "head", "trees", "derived", "routes", "nodes", "sorted_bytes",
+                 "described")
 
     def __init__(self, key: tuple):
         self.key = key
@@ -61,6 +62,7 @@ class Entry:
         self.routes: dict[tuple, Any] = {}   # (mask, mutations bytes) -> DomTree | None
         self.nodes: tuple | None = None       # (node id -> node, node id -> parent id)
         self.sorted_bytes: bytes | None = None  # the walked tree as sorted-key JSON (recording hash)
+        self.described: dict | None = None    # aria-describedby token -> node ids (validation finder)
 
 
 _ENTRIES: dict[tuple, Entry] = {}

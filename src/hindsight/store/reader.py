@@ -673,7 +673,8 @@ class Capture:
         hi = np.array([PAGEVIEW_RANGES[c][1] for c in names], dtype=np.int64)
         out = None
         try:   # fast path: one 2-D conversion and one min / max per column
-            arr = np.array([r[offset:offset + k] for r in rows], dtype=np.int64).reshape(-1, k)
+            whole = offset == 0 and (not rows or len(rows[0]) == k)   # no per-row slice to make
+            arr = np.array(rows if whole else [r[offset:offset + k] for r in rows], dtype=np.int64).reshape(-1, k)
             if not arr.size or (np.all(arr.min(axis=0) >= lo) and np.all(arr.max(axis=0) <= hi)):
                 out = {name: np.ascontiguousarray(arr[:, i]) for i, name in enumerate(names)}
         except (TypeError, ValueError, OverflowError):
@@ -824,7 +825,21 @@ class Capture:
         bad = [n for n in names if n not in SESSION_RANGES]
         if bad:
             raise ValueError(f"not a numeric session column: {bad[0]!r}")
-        rows = self._query(f"SELECT {', '.join(names)} FROM sessions ORDER BY session_id")
+        # The stored columnar copy of the session list holds these columns, checked and in
+        # session id order (store/session_columns.py): a heatmap's first filter change then
+        # reads no session row (200k rows from SQL took most of that change's time).
+        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
+        if loaded is not None:
+            copy, max_id, self._copy = loaded
+            out = {n: copy[n].copy() for n in names}   # never hand out the kept arrays
+            tail = self._session_columns_sql(names, "WHERE session_id > ?", (max_id,))
+            if tail["session_id"].size:
+                out = {n: np.concatenate([out[n], tail[n]]) for n in names}
+            return out
+        return self._session_columns_sql(names)
+
+    def _session_columns_sql(self, names: tuple[str, ...], where: str = "", params=()) -> dict[str, np.ndarray]:
+        rows = self._query(f"SELECT {', '.join(names)} FROM sessions {where} ORDER BY session_id", params)
         try:
             arr = np.array(rows, dtype=np.int64).reshape(-1, len(names))
             out = {n: np.ascontiguousarray(arr[:, i]) for i, n in enumerate(names)}
