@@ -27,14 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     from hindsight_qt.main_window import MainWindow
 
     app = create_application([sys.argv[0] if sys.argv else "hindsight", *qt_args])
-    window = MainWindow(panels=True)
+    # Lazy: the player and the panels' contents (pyqtgraph, the analyses) are built right after
+    # the first paint of the session list (or of the window), in steps between which input is
+    # handled; a key or menu that needs them completes the build first.
+    window = MainWindow(panels=True, lazy=True)
     window.show()
     if args.file:
         # After the event loop starts, so an error dialog has a visible parent window.
         if args.scheduler:
-            QTimer.singleShot(0, lambda: window.open_dataset(args.file, args.scheduler))
+            QTimer.singleShot(0, lambda: (window.open_dataset(args.file, args.scheduler),
+                                          window.finish_after_paint()))
         else:
-            QTimer.singleShot(0, lambda: window.open_capture(args.file))
+            QTimer.singleShot(0, lambda: (window.open_capture(args.file), window.finish_after_paint()))
+    else:
+        window.finish_after_paint()
     return int(app.exec())
 
 

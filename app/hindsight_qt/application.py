@@ -1,10 +1,11 @@
-"""Create and configure the QApplication: names for QSettings, pyqtgraph options, theme, icon."""
+"""Create and configure the QApplication: names for QSettings, theme, icon; pyqtgraph's options
+(``configure_pyqtgraph``) once its first plot is built, not at start-up (its import alone is a
+quarter of the window's start)."""
 
 from __future__ import annotations
 
 import sys
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
@@ -77,9 +78,19 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
     guard_none_refcount()   # before any real work (see there)
 
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    if "pyqtgraph" in sys.modules:   # already imported by the caller: configure it now
+        configure_pyqtgraph()
     apply_theme(app)
     return app
+
+
+def configure_pyqtgraph() -> None:
+    """pyqtgraph's global options for this app (row-major images, antialiased lines). Imports
+    pyqtgraph, so the window calls it just before it builds its first plot (the player), after
+    the session list is on screen; idempotent."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
 def apply_theme(app: QApplication) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -99,6 +99,11 @@ PANELS: tuple[tuple[str, Callable[[], type]], ...] = (
 PANEL_INSTALLERS: tuple[tuple[str, Callable[[], Callable]], ...] = (
     ("Bookmarks", _bookmarks_installer),
     ("Sharing", _share_installer),   # clips and the findings report
+)
+#: (title, area) of the docks ``PANEL_INSTALLERS`` add, in order: a lazy start reserves them
+#: with the ``PANELS`` docks, so tabs, View menu and saved layout are there from the first paint.
+INSTALLER_DOCKS: tuple[tuple[str, Qt.DockWidgetArea], ...] = (
+    ("Bookmarks", Qt.DockWidgetArea.RightDockWidgetArea),
 )
 
 FILE_FILTER = "Hindsight captures (*.sqlite *.db *.hindsight);;All files (*)"
@@ -410,6 +415,43 @@ HEATMAP_DOCK_MIN_PX = 440   # the Heatmap dock's width while its map is full siz
 HEATMAP_DOCK_MAX_PX = 600
 
 
+class _AfterPaint(QObject):
+    """Event filter: once the watched widget has painted, ``callback`` in a zero-timer (once)."""
+
+    def __init__(self, parent: QObject, callback: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._callback = callback
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self._callback is not None:
+            callback, self._callback = self._callback, None
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, callback)
+            self.deleteLater()
+        return False
+
+
+#: The player's (size hint, minimum size hint) as this build lays it out at the default font, for a
+#: lazy start that has none saved yet (``Settings.player_size_hints``).
+PLAYER_SIZE_HINTS = (666, 618, 663, 200)
+
+
+class _PlayerSlot(QWidget):
+    """The player's place until a lazy start builds it, sized as the player will be (its size
+    hints as last built), so the Sessions dock already has the width it keeps."""
+
+    def __init__(self, parent: QWidget, hints: tuple[int, int, int, int]) -> None:
+        super().__init__(parent)
+        self.setObjectName("PlayerSlot")
+        self._hint, self._minimum = QSize(hints[0], hints[1]), QSize(hints[2], hints[3])
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self._hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self._minimum
+
+
 class _BlankTitleBar(QWidget):
     """Replaces a tabbed dock's title bar (its tab already names it)."""
 
@@ -435,6 +477,11 @@ class _PanelDock(QDockWidget):
     def widget(self) -> QWidget:  # noqa: D102 - the panel, not its scroll area
         return self._panel
 
+    def set_panel(self, panel: QWidget) -> None:
+        """Put ``panel`` in place of the one shown (a lazy start's empty placeholder)."""
+        self._panel = panel
+        super().widget().setWidget(panel)   # the scroll area deletes the placeholder
+
     def scroll_area(self) -> QScrollArea:
         return super().widget()
 
@@ -457,10 +504,25 @@ class MainWindow(QMainWindow):
     capture_did_close = Signal()
     filter_did_change = Signal(object)   # SessionFilter
     session_did_load = Signal(int)       # session id now in the player
+    window_did_build = Signal()          # a lazy start's player and panels are built (finish_building)
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None,
-                 panels: bool = False) -> None:
+                 panels: bool = False, lazy: bool = False) -> None:
+        """``panels``: dock the analysis panels. ``lazy`` (the app's start): the menus, the
+        Sessions dock and the panels' docks (tabs, View menu, saved layout) are built at once,
+        the player and the panels' contents (pyqtgraph, the analyses) by :meth:`finish_building`,
+        right after the first paint of the session list (or of the window, ``finish_after_paint``),
+        or at once when something needs the player (a key, a replay)."""
         super().__init__(parent)
+        self._player: QWidget | None = None
+        self._built = not lazy          # False until finish_building ran
+        self._panels_pending = False    # install_panels waits for finish_building
+        self._reserved_docks: dict[str, QDockWidget] = {}   # title -> a lazy start's placeholder dock
+        self._finish_on_table = False   # finish_building once the open capture's list is painted
+        self._cue_after_build = False   # the first session goes into the player once it is built
+        self._recent_after_build = None   # the capture opened before then, for the recent files
+        self._closed = False
+        self._build_steps: list[Callable[[], None]] | None = None   # the lazy build's steps left
         self.settings = settings or Settings()
         #: What the user looks at in the open capture; every view is built with it.
         self.workspace = Workspace()
@@ -497,16 +559,13 @@ class MainWindow(QMainWindow):
         self.welcome.open_requested.connect(self.show_open_dialog)
         self.welcome.demo_requested.connect(self.open_demo_capture)
         self.welcome.recent_requested.connect(self.open_capture)
-        self.player_view = _make_player(self, self.workspace)
-        self.player_view.next_session_requested.connect(lambda: self._step_session(+1))
-        self.player_view.previous_session_requested.connect(lambda: self._step_session(-1))
-        self.player_view.session_loaded.connect(self._on_session_loaded)
-        if self.player_view.overlay is not None:   # the placeholder player has no overlay
-            self.player_view.overlay.use_settings(self.settings.q)   # its opacity lives in this window's settings
-        self._apply_player_settings()
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.player_view)
+        # The player's place; a lazy start fills it after the first paint (finish_building).
+        self._player_slot = _PlayerSlot(self, self.settings.player_size_hints() or PLAYER_SIZE_HINTS)
+        self.stack.addWidget(self._player_slot)
+        if self._built:
+            self._build_player()
         # The Heatmap tab's page map and hot spots, full size while that tab is in front.
         self.heatmap_page = QWidget(self)
         self.heatmap_page.setObjectName("HeatmapPage")
@@ -525,6 +584,12 @@ class MainWindow(QMainWindow):
         self.session_list.session_activated.connect(self.load_session)
         self.session_list.table_did_load.connect(self._on_table_loaded)
         self.session_list.index_did_load.connect(self.workspace.set_signal_index)
+        # A lazy start: the background analyses of an open capture wait for finish_building.
+        self.session_list.hold_index(not self._built)
+        self.filter_panel.hold_report(not self._built)
+        self._report_after_index = False   # finish_building: the form report once the index is in
+        self.session_list.index_did_load.connect(lambda _index: self._release_report())
+        self.session_list.index_did_fail.connect(self._release_report)
         self.session_list.session_requested.connect(self.go_to_session)
         events = self.workspace.events
         subscribe_all(self, ((events.filter_changed, self._on_filter_changed),
@@ -558,15 +623,131 @@ class MainWindow(QMainWindow):
         self.sessions_dock.topLevelChanged.connect(self._update_title_bars)
 
         self._build_menus()
+        if not self._built:
+            # A menu opened before the lazy build is done shows what the panels add to it too.
+            for menu in (self.file_menu, self.view_menu, self.help_menu):
+                menu.aboutToShow.connect(self.finish_building)
         self._build_status_bar()
         if panels:
             self.install_panels()
         self._restore_window()   # after the panels exist, so their places and tabs come back too
+        if self._built:
+            self._apply_preferences()
+        self._show_welcome(True)
+        QApplication.instance().installEventFilter(self)
+
+    # -- a lazy start: the player and the panels after the first paint --------------------------
+    @property
+    def player_view(self) -> QWidget:
+        """The player (``QtPlayer``, or ``PlaceholderPlayer`` if it cannot be imported); built
+        on first use when a lazy start has not built it yet."""
+        if self._player is None:
+            self.finish_building()
+        return self._player
+
+    def _build_player(self) -> None:
+        from hindsight_qt.application import configure_pyqtgraph
+
+        configure_pyqtgraph()   # before the first plot item exists
+        player = _make_player(self, self.workspace)
+        self._player = player
+        player.next_session_requested.connect(lambda: self._step_session(+1))
+        player.previous_session_requested.connect(lambda: self._step_session(-1))
+        player.session_loaded.connect(self._on_session_loaded)
+        if player.overlay is not None:   # the placeholder player has no overlay
+            player.overlay.use_settings(self.settings.q)   # its opacity lives in this window's settings
+        self._apply_player_settings()
+        if not isinstance(player, PlaceholderPlayer):   # the room the next lazy start keeps for it
+            hint, minimum = player.sizeHint(), player.minimumSizeHint()
+            self.settings.set_player_size_hints((hint.width(), hint.height(), minimum.width(), minimum.height()))
+        slot, showing = self._player_slot, self.stack.currentWidget() is self._player_slot
+        self.stack.insertWidget(self.stack.indexOf(slot), player)
+        if showing:
+            self.stack.setCurrentWidget(player)
+        self.stack.removeWidget(slot)
+        slot.deleteLater()
+
+    def _apply_preferences(self) -> None:
         from hindsight_qt.views.qt_preferences import apply_preferences
 
         apply_preferences(self, playback=False)   # thresholds, overlay opacity, heatmap sample size
-        self._show_welcome(True)
-        QApplication.instance().installEventFilter(self)
+
+    def finish_building(self) -> None:
+        """Build what a lazy start left out: the player, the panels' contents and what their
+        installers add (menu entries, the B key), then apply the preferences and cue the open
+        capture's newest session, as an eager start would have. Idempotent; completes a build
+        that ``finish_after_paint`` started step by step."""
+        self._run_build_steps(all_now=True)
+
+    def _run_build_steps(self, all_now: bool) -> None:
+        """The lazy build's steps: all now, or one, the next one in a zero-timer (input that
+        arrives meanwhile is handled between them; what needs a part not built yet, such as a
+        menu, completes the build first)."""
+        if self._built:
+            return
+        if self._build_steps is None:
+            self._finish_on_table = False
+            self._build_steps = [self._build_player, self._add_recent_after_build,
+                                 *(self._panel_steps() if self._panels_pending else []),
+                                 self._finish_build]
+            self._panels_pending = False
+        while self._build_steps:
+            step = self._build_steps.pop(0)
+            step()
+            if not all_now and self._build_steps:
+                QTimer.singleShot(0, self._next_build_step)
+                return
+
+    def _next_build_step(self) -> None:
+        if not self._closed:
+            self._run_build_steps(all_now=False)
+
+    def _add_recent_after_build(self) -> None:
+        if self._recent_after_build is not None:
+            source, self._recent_after_build = self._recent_after_build, None
+            if self.capture is not None:
+                self._add_recent(source)
+
+    def _finish_build(self) -> None:
+        self._built = True
+        self._add_recent_after_build()   # a capture opened during the steps
+        self._apply_preferences()
+        if self._cue_after_build:
+            self._cue_after_build = False
+            self._cue_first_session_now()
+        if self.capture is not None:
+            QTimer.singleShot(0, self._update_central)   # the Heatmap tab may be in front
+        # The open capture's background analyses can start now: the signal index (the list's
+        # Frustration column), then the form report ("Abandoned at"). One after the other: each
+        # reads events, at once they would add up (at 100k: ~640 MB instead of ~350 MB).
+        self.session_list.hold_index(False)
+        self._report_after_index = True
+        if not self.session_list.index_coming():
+            self._release_report()
+        self.window_did_build.emit()
+
+    def finish_after_paint(self) -> None:
+        """A lazy start: build the rest (as :meth:`finish_building`, in steps of one event-loop
+        turn) right after what the user waits for is painted: the open capture's session list
+        (while it loads), or else the window."""
+        if self._built or self._finish_on_table:
+            return
+        watch = _AfterPaint(self, self._finish_deferred)
+        self.installEventFilter(watch)
+        self.update()
+
+    def _release_report(self) -> None:
+        if self._report_after_index:
+            self._report_after_index = False
+            self.filter_panel.hold_report(False)
+
+    def _finish_deferred(self) -> None:
+        if not self._closed:   # a window closed meanwhile is not built any more
+            self._run_build_steps(all_now=False)
+
+    def built(self) -> bool:
+        """False while a lazy start's player and panels are still to be built."""
+        return self._built
 
     # -- menus -----------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -666,6 +847,10 @@ class MainWindow(QMainWindow):
         clear.triggered.connect(self._clear_recent)
         self.welcome.set_recent(files)
 
+    def _add_recent(self, source) -> None:
+        self.settings.add_recent(source)
+        self._update_recent_menu()
+
     def _clear_recent(self) -> None:
         self.settings.clear_recent()
         self._update_recent_menu()
@@ -754,7 +939,10 @@ class MainWindow(QMainWindow):
         self.capture = capture
         self._counts = counts
         self.current_session_id = None
-        self.player_view.clear()
+        if self._player is not None:
+            self._player.clear()
+        elif not self._built:
+            self._finish_on_table = True   # a lazy start: the rest once this list is painted
         self._opening = True   # the workspace's "empty filter" event is this open, not a change
         try:
             self.workspace.open(capture)
@@ -762,8 +950,12 @@ class MainWindow(QMainWindow):
             self._opening = False
         self._cue_first_session = True
         self.session_list.set_capture(capture, self.workspace.session_filter(), total=counts.get("sessions"))
-        self.settings.add_recent(source)
-        self._update_recent_menu()
+        if self._report_after_index and not self.session_list.index_coming():
+            self._release_report()   # no index to wait for (a dataset): the form report now
+        if self._built:
+            self._add_recent(source)
+        else:   # a lazy start: the settings file is written once the list is on screen
+            self._recent_after_build = source
         self.setWindowTitle(f"{name} — Hindsight")
         self.setWindowFilePath(str(source) if "://" not in str(source) else "")
         self._update_status()
@@ -835,7 +1027,8 @@ class MainWindow(QMainWindow):
     def close_capture(self) -> None:
         if self.capture is None:
             return
-        self.player_view.clear()
+        if self._player is not None:
+            self._player.clear()
         self._opening = True
         try:
             self.workspace.close()
@@ -963,12 +1156,28 @@ class MainWindow(QMainWindow):
         # A freshly opened capture shows its newest session paused instead of an empty player.
         if self._cue_first_session:
             self._cue_first_session = False
-            first = self.session_list.model.session_id_at(0)
-            if first is not None and self.current_session_id is None:
-                self.load_session(first, autoplay=False, show_player=False)
+            if self._player is None:   # a lazy start: the player is built after this paint
+                self._cue_after_build = True
+            else:
+                self._cue_first_session_now()
             if QApplication.focusWidget() is None or QApplication.focusWidget().window() is not self \
                     or self.welcome.isAncestorOf(QApplication.focusWidget()):
                 self.session_list.view.setFocus()   # arrows, Enter, Space and N work right away
+        if self._finish_on_table:
+            # The list has just been repainted with its rows (QtSessionList._on_table): the rest
+            # of the window now, before any input is handled.
+            self._finish_on_table = False
+            view = self.session_list.view
+            if view.isVisible():
+                view.viewport().installEventFilter(_AfterPaint(self, self._finish_deferred))
+                view.viewport().update()
+            else:
+                QTimer.singleShot(0, self._finish_deferred)
+
+    def _cue_first_session_now(self) -> None:
+        first = self.session_list.model.session_id_at(0)
+        if first is not None and self.current_session_id is None and self.capture is not None:
+            self.load_session(first, autoplay=False, show_player=False)
 
     def _step_session(self, step: int) -> None:
         sid = self.session_list.adjacent_session_id(self.current_session_id, step)
@@ -1019,7 +1228,9 @@ class MainWindow(QMainWindow):
         core.pause_on_hesitation = self.settings.pause_on_hesitation
 
     def save_player_settings(self) -> None:
-        core = self.player_view.player
+        if self._player is None:   # a lazy start that never built it: nothing changed
+            return
+        core = self._player.player
         self.settings.speed = float(core.speed)
         self.settings.pause_on_hesitation = bool(core.pause_on_hesitation)
 
@@ -1029,8 +1240,15 @@ class MainWindow(QMainWindow):
         """Dock ``widget`` as a panel titled ``title`` with a View-menu toggle.
 
         Panels in the same area share it as tabs. Returns the QDockWidget (``dock.widget()``
-        is ``widget``; it scrolls if the dock is smaller than the panel's minimum size).
+        is ``widget``; it scrolls if the dock is smaller than the panel's minimum size). A dock
+        a lazy start reserved under ``title`` gets ``widget`` in place of its placeholder.
         """
+        dock = self._reserved_docks.pop(title, None)
+        if dock is not None:
+            self._panel_widgets.pop(dock.widget(), None)
+            dock.set_panel(widget)
+            self._panel_widgets[widget] = dock
+            return dock
         dock = _PanelDock(title, widget, self)
         dock.setObjectName("".join(ch for ch in title.title() if ch.isalnum()) + "Dock")
         self._panel_widgets[widget] = dock
@@ -1075,28 +1293,66 @@ class MainWindow(QMainWindow):
         Without a saved layout they share the Sessions dock's area as tabs (funnel, heatmap,
         signals, forms, bookmarks), so the player keeps the rest of the window.
         """
-        import sys
-
         first_run = self.settings.window_state() is None
         before = len(self._panel_docks)
-        for title, panel_class in PANELS:
-            try:
-                panel = panel_class()(workspace=self.workspace)
-                dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-                if title == "Heatmap":
-                    self._wire_heatmap(panel, dock)
-            except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
-                print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for name, installer in PANEL_INSTALLERS:
-            try:
-                installer()(self)
-            except Exception as exc:  # noqa: BLE001
-                print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if not self._built:
+            # A lazy start: the docks now, with empty placeholders (their tabs, View-menu entries
+            # and saved places are there from the first paint); the panels in finish_building.
+            self._panels_pending = True
+            for title, area in (*((t, Qt.DockWidgetArea.LeftDockWidgetArea) for t, _ in PANELS),
+                                *INSTALLER_DOCKS):
+                placeholder = QWidget()
+                placeholder.setObjectName("PanelPlaceholder")
+                self._reserved_docks[title] = self.add_panel(title, placeholder, area)
+        else:
+            self._install_panel_contents()
         if first_run:
             for dock in self._panel_docks[before:]:
                 if self.dockWidgetArea(dock) != Qt.DockWidgetArea.LeftDockWidgetArea:
                     self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
                     self.tabifyDockWidget(self._panel_docks[before], dock)
+
+    def _install_panel_contents(self) -> None:
+        for step in self._panel_steps():
+            step()
+
+    def _panel_steps(self) -> list[Callable[[], None]]:
+        """Building the panels of ``PANELS`` and running ``PANEL_INSTALLERS``, one call each (a
+        lazy start runs them one per event-loop turn), then dropping reserved docks left empty."""
+        return [*(lambda t=title, c=panel_class: self._install_panel(t, c) for title, panel_class in PANELS),
+                *(lambda n=name, i=installer: self._run_installer(n, i) for name, installer in PANEL_INSTALLERS),
+                self._drop_empty_docks]
+
+    def _install_panel(self, title: str, panel_class: Callable[[], type]) -> None:
+        import sys
+
+        try:
+            panel = panel_class()(workspace=self.workspace)
+            dock = self.attach_panel(title, panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+            if title == "Heatmap":
+                self._wire_heatmap(panel, dock)
+        except Exception as exc:  # noqa: BLE001 - one broken panel must not take the app down
+            print(f"hindsight: {title} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _run_installer(self, name: str, installer: Callable[[], Callable]) -> None:
+        import sys
+
+        try:
+            installer()(self)
+        except Exception as exc:  # noqa: BLE001
+            print(f"hindsight: {name} panel unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    def _drop_empty_docks(self) -> None:
+        for title, dock in list(self._reserved_docks.items()):   # a panel that failed: no empty tab
+            del self._reserved_docks[title]
+            self._panel_docks.remove(dock)
+            self._hidden_docks.pop(dock, None)
+            self._panel_widgets.pop(dock.widget(), None)
+            action = self._dock_actions.pop(dock, None)
+            if action is not None:
+                self.view_menu.removeAction(action)
+            self.removeDockWidget(dock)
+            dock.deleteLater()
 
     # -- the heatmap's full-size view ----------------------------------------------------------
     def _wire_heatmap(self, panel, dock: QDockWidget) -> None:
@@ -1139,7 +1395,7 @@ class MainWindow(QMainWindow):
         full = self._map_central and docked
         was_full = self.heatmap_full_size()
         panel.set_map_host(self.heatmap_page if full else None, offer_full_view=docked)
-        self.stack.setCurrentWidget(self.heatmap_page if full else self.player_view)
+        self.stack.setCurrentWidget(self.heatmap_page if full else (self._player or self._player_slot))
         if full != was_full:
             self._fit_heatmap_dock(dock, full)
 
@@ -1211,7 +1467,7 @@ class MainWindow(QMainWindow):
                 action.setEnabled(False)
             self._update_central()   # the heatmap's map back into its panel
         else:
-            self.stack.setCurrentWidget(self.player_view)
+            self.stack.setCurrentWidget(self._player or self._player_slot)
             for dock, visible in self._hidden_docks.items():
                 dock.setVisible(visible)
             self._hidden_docks.clear()
@@ -1222,6 +1478,7 @@ class MainWindow(QMainWindow):
             if self._raise_sessions:   # the first time: start on the session list, not a panel
                 self._raise_sessions = False
                 self.sessions_dock.raise_()
+            self._update_title_bars()   # now, so the first paint has no title bar over a tabbed dock
             QTimer.singleShot(0, self._update_title_bars)   # tab bars exist once docks are shown
             QTimer.singleShot(0, self._update_central)      # the Heatmap tab may be in front
         for dock in self._docks():
@@ -1231,6 +1488,7 @@ class MainWindow(QMainWindow):
 
     # -- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
+        self.finish_building()   # the panels' keys (B) are listed too
         groups = list(SHORTCUTS)
         if self.bookmark_action is not None:   # added by the bookmarks panel
             name, items = groups[0]
@@ -1248,7 +1506,10 @@ class MainWindow(QMainWindow):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         # Player shortcuts also work from the session table (browse the list, press Space or
         # N), and when nothing has focus. Elsewhere (filters, panels) keys keep their usual
-        # meaning, and the player handles its own keys when it has focus.
+        # meaning, and the player handles its own keys when it has focus. (Every event of the app
+        # passes here: the isinstance test first, it is far cheaper than event.type().)
+        if not isinstance(event, QKeyEvent):
+            return False
         if (event.type() == QEvent.Type.KeyPress and self.capture is not None
                 and isinstance(obj, QWidget) and obj is QApplication.focusWidget()
                 and obj.window() is self
@@ -1304,6 +1565,7 @@ class MainWindow(QMainWindow):
             self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._closed = True
         # Save the layout as it is with a capture open, not the welcome page's hidden docks.
         state = self._layout_before_welcome if self._layout_before_welcome is not None else self.saveState()
         self.settings.save_window(self.saveGeometry(), state)

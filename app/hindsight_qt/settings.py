@@ -176,6 +176,20 @@ class Settings:
         value = self.q.value("window/state")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
+    def player_size_hints(self) -> tuple[int, int, int, int] | None:
+        """The player's size hint and minimum size hint (w, h, min w, min h) when it was last
+        built: a lazy start reserves that room for it, so the docks keep the widths they get."""
+        value = self.q.value("window/player_size_hints")
+        try:
+            hints = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            return None
+        return hints if len(hints) == 4 and all(0 <= v <= 20_000 for v in hints) else None
+
+    def set_player_size_hints(self, hints: tuple[int, int, int, int]) -> None:
+        if self.player_size_hints() != tuple(hints):
+            self.q.setValue("window/player_size_hints", [int(v) for v in hints])
+
     def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)

@@ -205,11 +205,9 @@ class Workspace:
     """
 
     def __init__(self, capture=None, min_sessions: int | None = None) -> None:
-        from hindsight.analytics.heatmap import MIN_SESSIONS
-
         self.events = EventGroup(*EVENTS)
         self._lock = threading.RLock()
-        self.min_sessions = int(MIN_SESSIONS if min_sessions is None else min_sessions)
+        self._min_sessions = None if min_sessions is None else int(min_sessions)
         #: Opacity of heatmap overlays, 0..1 (a preference: kept when another capture opens);
         #: None until first set, so the first ``set_heatmap_opacity`` always reaches the views.
         self.heatmap_opacity: float | None = None
@@ -355,6 +353,20 @@ class Workspace:
                 self._engine = (heatmap_engine(self.capture, self.min_sessions) if is_dataset_capture(self.capture)
                                 else HeatmapEngine(self.capture, min_sessions=self.min_sessions))
             return self._engine
+
+    @property
+    def min_sessions(self) -> int:
+        """Heatmaps warn below this many sessions (by default the heatmap module's
+        ``MIN_SESSIONS``, imported when first asked for: not while the app starts)."""
+        if self._min_sessions is None:
+            from hindsight.analytics.heatmap import MIN_SESSIONS
+
+            self._min_sessions = int(MIN_SESSIONS)
+        return self._min_sessions
+
+    @min_sessions.setter
+    def min_sessions(self, n: int) -> None:
+        self._min_sessions = int(n)
 
     def set_min_sessions(self, n: int) -> None:
         """Heatmaps warn below ``n`` sessions; results carry their warning, so a new engine."""

@@ -235,6 +235,8 @@ class QtFilterPanel(QWidget):
         self._capture = None
         self._hidden = SessionFilter()   # set_filter() conditions this panel has no control for
         self._report_task = None
+        self._report_held = False      # hold_report: the form report waits
+        self._report_waiting = None    # the capture whose form report waits for hold_report(False)
         self._frustration_mode = "any"   # "all" only when the Signals panel asks for it
         self._last_emitted: WorkspaceFilter | None = None
         self._timer = QTimer(self)
@@ -458,8 +460,23 @@ class QtFilterPanel(QWidget):
         self._last_emitted = self.workspace.filter
         self.setEnabled(capture is not None)
         self._update_reset()
+        self._report_waiting = None
         if capture is not None:
-            self._compute_report(capture)
+            if self._report_held:
+                self._report_waiting = capture
+            else:
+                self._compute_report(capture)
+
+    def hold_report(self, hold: bool) -> None:
+        """While held, a capture's form report (the "Abandoned at" choices, a few seconds on a
+        worker at 100k sessions) does not start when it opens: the window's lazy start first
+        paints the session list and builds the rest, which that work would contend with.
+        Releasing starts it if it is waiting."""
+        self._report_held = bool(hold)
+        if not hold and self._report_waiting is not None:
+            capture, self._report_waiting = self._report_waiting, None
+            if capture is self._capture:
+                self._compute_report(capture)
 
     def set_signal_index(self, index) -> None:
         """The open capture's SessionIndex (the workspace announces it to every view)."""

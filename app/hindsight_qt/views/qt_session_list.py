@@ -359,11 +359,17 @@ class SessionTableModel(QAbstractTableModel):
             return np.zeros(0, dtype=np.int64)
         if self._server_sorted and self.sort_handler is not None:
             return np.arange(n, dtype=np.int64)   # a dataset's page, in the cluster's order
-        # Rows that tie on the sort column are listed newest first, whichever the direction.
+        # Rows that tie on the sort column are listed newest first, whichever the direction: the
+        # order of np.lexsort([-ids, -start, key]), as three stable sorts, each of the previous
+        # order (rows arrive by start time: the default sort takes a millisecond, lexsort 80 ms).
+        descending = order == Qt.SortOrder.DescendingOrder
         key = self._sort_key(column)
-        if order == Qt.SortOrder.DescendingOrder:
-            key = -key
-        return np.lexsort([-self._ids, -self._sort_key(START_COLUMN), key])
+        start = self._sort_key(START_COLUMN)
+        rows = np.argsort(-self._ids, kind="stable")
+        rows = rows[np.argsort(-start[rows], kind="stable")]
+        if column != START_COLUMN or not descending:
+            rows = rows[np.argsort((-key if descending else key)[rows], kind="stable")]
+        return rows
 
     def session_id_at(self, row: int) -> int | None:
         if 0 <= row < self._order.shape[0]:
@@ -407,6 +413,7 @@ class QtSessionList(QWidget):
     table_did_load = Signal(int)        # rows now shown, after each (re)query
     columns_changed = Signal(list)      # keys of the hidden columns, after the user changed them
     index_did_load = Signal(object)     # the capture's SessionIndex, once computed (signal columns)
+    index_did_fail = Signal()           # computing it failed (the list says so)
     session_requested = Signal(int)     # an id typed in the "Go to session" box (Enter)
     sessions_did_delete = Signal(object)  # the ErasurePlan of sessions erased, after the list re-queried
 
@@ -423,6 +430,8 @@ class QtSessionList(QWidget):
         self._pending = None
         self._index_task = None
         self._index_pending = None   # the capture whose signal index starts after its first rows
+        self._index_held = False     # hold_index: it waits, even once the rows are shown
+        self._rows_shown = False     # the open capture's first rows are on screen
         self._delete_task = None
         self.paged = False   # a dataset: one page of rows at a time (self.pager)
 
@@ -510,6 +519,7 @@ class QtSessionList(QWidget):
 
         self._capture = capture
         self._sized = False
+        self._rows_shown = False
         self._generation += 1
         self.paged = is_dataset_capture(capture)
         self.pager.set_capture(capture if self.paged else None)
@@ -532,6 +542,22 @@ class QtSessionList(QWidget):
         # its event reads would double the memory and CPU the first paint of the list waits on.
         self._index_pending = capture
         self.set_filter(flt or SessionFilter())
+
+    def hold_index(self, hold: bool) -> None:
+        """While held, the signal index does not start after the first rows (the window's lazy
+        start builds its player and panels then; both at once would contend for the CPU and
+        delay both). Releasing starts it if it is waiting."""
+        self._index_held = bool(hold)
+        if not hold and self._rows_shown and self._index_pending is not None \
+                and self._index_pending is self._capture:
+            self._index_pending = None
+            self._compute_index(self._capture)
+
+    def index_coming(self) -> bool:
+        """True while the open capture's signal index is being computed or will be (after the
+        first rows, or when ``hold_index`` releases it)."""
+        return self._index_task is not None or (
+            self._index_pending is not None and self._index_pending is self._capture and not self.paged)
 
     @property
     def signal_index(self):
@@ -564,6 +590,7 @@ class QtSessionList(QWidget):
         if capture is not self._capture:
             return
         self._index_task = None
+        self.index_did_fail.emit()
         self.index_label.setText("Signals unavailable")
         self.index_label.setToolTip(f"Could not compute the frustration signals: {user_message(exc, capture)}")
 
@@ -748,11 +775,13 @@ class QtSessionList(QWidget):
         self.view.empty_text = ("No sessions match these filters.\nLoosen or reset them to see more."
                                 if self._total else "This capture has no sessions.")
         self.view.viewport().update()
+        self._rows_shown = True
         if self._index_pending is not None and self._index_pending is self._capture:
             if self.view.isVisible():
                 self.view.viewport().repaint()   # the rows first, then the signals' work
-            self._index_pending = None
-            self._compute_index(self._capture)
+            if not self._index_held:
+                self._index_pending = None
+                self._compute_index(self._capture)
         self.count_label.setText(sessions_of(shown, self._total))
         self.table_did_load.emit(shown)
 
@@ -761,7 +790,9 @@ class QtSessionList(QWidget):
             return
         self.model.clear()
         self.count_label.setText(f"Could not list sessions: {user_message(exc, self._capture)}")
-        if self._index_pending is not None and self._index_pending is self._capture:
+        self._rows_shown = True
+        if self._index_pending is not None and self._index_pending is self._capture \
+                and not self._index_held:
             self._index_pending = None
             self._compute_index(self._capture)
         self.table_did_load.emit(0)
@@ -805,10 +836,10 @@ class QtSessionList(QWidget):
         header.ensurePolished()  # so its font is the style sheet's
         fm_header = QFontMetrics(header.font())
         n = self.model.rowCount()
-        sample = range(min(n, 300))
+        sample = self.model._order[:min(n, 300)].tolist()   # the first rows' table positions
         widths: list[int] = []
         for c, col in enumerate(COLUMNS):
-            texts = [self.model.data(self.model.index(r, c)) or "" for r in sample]
+            texts = [self.model._value(i, c, _DISPLAY) or "" for i in sample]
             content = max((fm.horizontalAdvance(t) for t in texts), default=0) + 18
             title = fm_header.horizontalAdvance(col.title) + 18
             if c == self.model.sort_column:

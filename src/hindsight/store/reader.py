@@ -915,12 +915,12 @@ class Capture:
 
     # -- summary -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
+        # One pass over pageviews (its rows carry the event BLOBs: each scan reads them all).
         row = self._query(
-            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM pageviews), "
-            "(SELECT coalesce(sum(event_count), 0) FROM pageviews), (SELECT count(*) FROM pages), "
-            "(SELECT count(*) FROM snapshots), "
-            "(SELECT count(*) FROM pageviews WHERE typeof(event_count) != 'integer' OR event_count < 0 "
-            "OR event_count > 2147483647)"
+            "SELECT (SELECT count(*) FROM sessions), pv.n, pv.events, (SELECT count(*) FROM pages), "
+            "(SELECT count(*) FROM snapshots), pv.bad FROM (SELECT count(*) AS n, "
+            "coalesce(sum(event_count), 0) AS events, coalesce(sum(typeof(event_count) != 'integer' "
+            "OR event_count < 0 OR event_count > 2147483647), 0) AS bad FROM pageviews) AS pv"
         )[0]
         if row[5]:
             raise CaptureError(self.path, f"is damaged: {row[5]:,} pageview(s) with an impossible event_count "
