@@ -444,6 +444,12 @@ class _PlayerSlot(QWidget):
         super().__init__(parent)
         self.setObjectName("PlayerSlot")
         self._hint, self._minimum = QSize(hints[0], hints[1]), QSize(hints[2], hints[3])
+        # Says what the empty place is for the moment (about a second) until the build fills it.
+        self.note = QLabel("Loading the player…", self)
+        self.note.setObjectName("Muted")
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        box = QVBoxLayout(self)
+        box.addWidget(self.note)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self._hint

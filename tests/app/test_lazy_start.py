@@ -337,3 +337,24 @@ def test_nothing_heavy_is_imported_before_the_list_is_painted(demo_master, tmp_p
     assert done.returncode == 0 and lines, done.stderr[-2000:]
     seen = json.loads(lines[-1])
     assert seen == {"built": False, "rows": 300, "loaded": []}
+
+
+def test_until_the_build_the_players_place_says_it_is_loading(qtbot, tmp_path, demo_master, monkeypatch):
+    from hindsight_qt.main_window import MainWindow
+
+    # Hold the build back, to see the window as it is between the list's paint and the build.
+    monkeypatch.setattr(MainWindow, "_finish_deferred", lambda self: None)
+    win = _window(qtbot, _settings(tmp_path, "held"), lazy=True)
+    with qtbot.waitSignal(win.session_list.table_did_load, timeout=60_000):
+        assert win.open_capture(demo_master)
+    qtbot.wait(50)
+    assert not win.built()
+    slot = win.stack.currentWidget()
+    assert slot.objectName() == "PlayerSlot"
+    assert slot.note.text() == "Loading the player\u2026" and slot.note.isVisible()
+    # The note is centred in the player's place.
+    centre = slot.note.mapTo(slot, slot.note.rect().center())
+    assert abs(centre.x() - slot.width() // 2) <= 2 and abs(centre.y() - slot.height() // 2) <= 2
+    win.finish_building()
+    assert win.built() and win.stack.currentWidget() is win.player_view
+    _close(win)
