@@ -444,7 +444,7 @@ class _PlayerSlot(QWidget):
         super().__init__(parent)
         self.setObjectName("PlayerSlot")
         self._hint, self._minimum = QSize(hints[0], hints[1]), QSize(hints[2], hints[3])
-        # Says what the empty place is for the moment (about a second) until the build fills it.
+        # Says what the empty place is for while the build runs (1-2 s after the first paint).
         self.note = QLabel("Loading the player…", self)
         self.note.setObjectName("Muted")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
