@@ -155,12 +155,17 @@ def test_all_default_columns_are_left_to_sql_defaults():
     assert [r[sql.split("(")[1].split(")")[0].split(", ").index("os")] for r in rows] == ["", "Linux", "Linux"]
 
 
-def test_an_error_on_the_helper_thread_surfaces_and_the_writer_aborts(tmp_path, monkeypatch):
+def _small_flush_writer(path, monkeypatch):
+    """A writer that flushes every 10 pageviews, with one page and one snapshot."""
     monkeypatch.setattr(writer_mod, "_FLUSH_EVERY", 10)
-    path = tmp_path / "bad.sqlite"
     w = CaptureWriter.create(path)
     page = w.add_page("https://t.local/")
-    snap = w.add_snapshot(page, "desktop", 100, 100, None)
+    return w, page, w.add_snapshot(page, "desktop", 100, 100, None)
+
+
+def test_an_error_on_the_helper_thread_surfaces_and_the_writer_aborts(tmp_path, monkeypatch):
+    path = tmp_path / "bad.sqlite"
+    w, page, snap = _small_flush_writer(path, monkeypatch)
     good = EventColumns.from_arrays(np.arange(5), np.zeros(5))
     bad = EventColumns(good.t, good.kind, good.x[:3], good.y, good.target, good.value)  # a short column
     pv = {"page_id": page, "snapshot_id": snap, "start_ms": 0, "end_ms": 10}
@@ -174,11 +179,8 @@ def test_an_error_on_the_helper_thread_surfaces_and_the_writer_aborts(tmp_path, 
 
 
 def test_an_sql_error_waits_for_the_helper_and_surfaces(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer_mod, "_FLUSH_EVERY", 10)
     path = tmp_path / "dup.sqlite"
-    w = CaptureWriter.create(path)
-    page = w.add_page("https://t.local/")
-    snap = w.add_snapshot(page, "desktop", 100, 100, None)
+    w, page, snap = _small_flush_writer(path, monkeypatch)
     ev = EventColumns.from_arrays(np.arange(50), np.zeros(50))
     with pytest.raises(sqlite3.IntegrityError):
         with w:
