@@ -12,7 +12,6 @@ checks for no-ops.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 
 
@@ -61,15 +60,9 @@ def check_figures(url: str, rounds: int = 3) -> dict:
 
 
 def bench_checks(ctx) -> dict:
-    url = os.environ.get("HINDSIGHT_BENCH_DATASET")
-    if url:
-        return {"dataset": url, **check_figures(url)}
-    from hindsight.dataset.export import export_capture
+    from hindsight.benchmarks.engine import on_bench_dataset
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "dataset")
-        export_capture(ctx.path, out)
-        return check_figures(out)
+    return on_bench_dataset(ctx, check_figures)
 
 
 BENCHMARKS = [("dataset.checks", bench_checks)]

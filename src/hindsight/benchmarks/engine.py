@@ -55,19 +55,23 @@ def engine_figures(url: str, workers=(1, 2), repeat: int = 1) -> dict:
     return out
 
 
-def bench_engine(ctx) -> dict:
+def on_bench_dataset(ctx, figures) -> dict:
+    """``figures(url)`` of the dataset ``HINDSIGHT_BENCH_DATASET`` names, or else of the bench
+    capture exported to a temporary dataset (with the export's seconds)."""
     url = os.environ.get("HINDSIGHT_BENCH_DATASET")
     if url:
-        return {"dataset": url, **engine_figures(url)}
+        return {"dataset": url, **figures(url)}
     from hindsight.dataset.export import export_capture
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "dataset")
         t = time.perf_counter()
         export_capture(ctx.path, out)
-        figures = {"export s": round(time.perf_counter() - t, 2)}
-        figures.update(engine_figures(out))
-        return figures
+        return {"export s": round(time.perf_counter() - t, 2), **figures(out)}
+
+
+def bench_engine(ctx) -> dict:
+    return on_bench_dataset(ctx, engine_figures)
 
 
 BENCHMARKS = [("engine (Dask, dataset)", bench_engine)]
