@@ -276,7 +276,7 @@ class CaptureWriter:
         n_events = end_max = 0
         for seq, pv in enumerate(pageviews):
             events = pv["events"]
-            if type(events) is EventColumns or isinstance(events, EventColumns):
+            if isinstance(events, EventColumns):
                 n = events.t.shape[0]
             else:  # already packed (e.g. by a worker process)
                 events = bytes(events)
