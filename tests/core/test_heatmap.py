@@ -46,8 +46,8 @@ def test_off_page_points_dropped_and_edges_keep_mass():
 
 
 def test_blur_matches_a_plain_numpy_gaussian_with_mirrored_edges():
-    # The blur is scipy.ndimage's; this reference is the numpy convolution it replaced
-    # (a normalised 4-sigma kernel, edges mirrored), so grids stay numerically the same.
+    # A plain reference: a normalised 4-sigma kernel, edges mirrored (test_heatmap_kernels checks
+    # the blur bit for bit against scipy.ndimage.gaussian_filter).
     from hindsight.analytics import heatmap_grid
 
     g = np.zeros((40, 30), np.float32)

@@ -1,7 +1,7 @@
 """The overlay kernels (binning, blur, colour) against the plain definitions they speed up.
 
 ``bin_points`` bins integer points through unsigned views into a padded grid, in blocks, in
-spans and on two threads; the threaded blur splits scipy's two 1-D passes by rows; ``colorize``
+spans and on two threads; the blur is numpy's, a block of rows at a time on two threads; ``colorize``
 casts straight to gather indices. Each must give exactly what the plain version gives:
 ``flat_cells`` + ``bin_cells``, ``scipy.ndimage.gaussian_filter``, ``ceil`` + ``clip`` + uint8 + LUT.
 """
@@ -9,6 +9,8 @@ casts straight to gather indices. Each must give exactly what the plain version 
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -144,9 +146,12 @@ def test_threads_work_in_a_forked_child(monkeypatch):
     ((1308, 360), 2.5), ((1308, 360), 3.5), ((1308, 360), 0.6), ((2001, 301), 7.3),
     ((25, 400), 5.0),    # fewer rows per half than the kernel's radius
     ((3, 1000), 2.0), ((1, 500), 2.0), ((600, 1), 4.0),
+    ((1, 1), 0.6), ((5, 3), 1.25), ((2, 2), 20.0),   # kernel far wider than the grid: mirrored again and again
 ])
-def test_threaded_blur_is_bit_identical_to_gaussian_filter(monkeypatch, shape, sigma):
+@pytest.mark.parametrize("block_cells", [1 << 17, 64])   # 64: many blocks, a seam every few rows
+def test_threaded_blur_is_bit_identical_to_gaussian_filter(monkeypatch, shape, sigma, block_cells):
     monkeypatch.setattr(heatmap_grid, "_THREAD_MIN_CELLS", 1)
+    monkeypatch.setattr(heatmap_grid, "_BLUR_BLOCK_CELLS", block_cells)
     rng = np.random.default_rng(7)
     g = rng.poisson(0.8, shape).astype(np.float32) * rng.random(shape).astype(np.float32) * 9
     want = gaussian_filter(g, sigma, mode="reflect", truncate=4.0, output=np.float32)
@@ -165,6 +170,18 @@ def test_blur_of_the_benchmark_grid_on_both_paths(monkeypatch):
     threaded = blur(counts, 10.0 / CELL)                       # 470k cells: two threads
     monkeypatch.setattr(heatmap_grid, "_THREAD_MIN_CELLS", 10**9)
     np.testing.assert_array_equal(threaded, blur(counts, 10.0 / CELL))
+
+
+def test_a_heatmap_never_imports_scipy():
+    # import scipy.ndimage alone costs 0.3-0.4 s, more than a whole first click map at 100k.
+    code = ("import sys, numpy as np\n"
+            "from hindsight.analytics.heatmap_grid import density_grid\n"
+            "rng = np.random.default_rng(0)\n"
+            "grid, counts = density_grid(rng.integers(0, 1440, 10**5), rng.integers(0, 5000, 10**5), 1440, 5000, 4, 10.0)\n"
+            "assert grid.sum() > 0.99 * counts.sum() > 0\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def _plain_colorize(grid, levels, lut):

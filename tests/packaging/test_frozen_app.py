@@ -122,6 +122,20 @@ def test_frame_export_offscreen(exe, env, demo, tmp_path):
         assert len(rgb.getcolors(maxcolors=1 << 20) or ()) > 100, "too few colours for a page screenshot"
 
 
+def test_heatmap_export_blurs_without_scipy(exe, env, demo, tmp_path):
+    # The bundle leaves scipy out: the blur is numpy's. A click map with its heat drawn proves it.
+    from PIL import Image
+
+    out = tmp_path / "heat.png"
+    r = run(exe, "heatmap", str(demo), "--page", "/", "-o", str(out), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "click map of /" in r.stdout
+    with Image.open(out) as im:
+        reds = sum(n for n, (red, green, blue) in im.convert("RGB").getcolors(maxcolors=1 << 24)
+                   if red > 180 and red > green + 60 and red > blue + 60)
+    assert reds > 50, "no hot (red) pixels on the click map"
+
+
 # --- GUI under Xvfb -------------------------------------------------------------------------------
 # Without a window manager, a shown top-level Qt window is a viewable child of the root window.
 # libX11 through ctypes finds it, so the check needs only Xvfb (no xdotool/xwininfo).
