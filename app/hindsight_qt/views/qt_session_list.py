@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from hindsight.analytics.signals import SIGNAL_LABELS, signal_rule
 from hindsight.store import SessionFilter
 from hindsight.store.records import date_known
+from hindsight.store.session_order import session_order, sort_key
 from hindsight.text import format_duration, page_text, plural, sessions_of
 from hindsight_qt import tasks
 from hindsight_qt.errors import user_message
@@ -339,18 +340,13 @@ class SessionTableModel(QAbstractTableModel):
         if key is None:
             col = COLUMNS[column]
             arr = self._arrays[column]
-            if col.kind == "text":
-                # Codes of the sorted distinct values: integer keys, ordered like the strings.
-                _, key = np.unique(np.where(arr == None, "", arr).astype(str), return_inverse=True)  # noqa: E711
-            elif col.kind == "page":
+            if col.kind == "page":   # the entry page sorts by its path, as the column shows it
                 ids = np.asarray(arr, dtype=np.int64) + 1
                 ids = np.clip(ids, 0, self._page_rank.shape[0] - 1)
                 key = self._page_rank[ids]
-            elif col.kind == "score":
-                key = np.asarray(arr, dtype=np.float64)
             else:
-                key = np.asarray(arr, dtype=np.int64)
-            self._sort_keys[column] = key = np.asarray(key).reshape(-1)
+                key = sort_key(arr)
+            self._sort_keys[column] = key
         return key
 
     def _sorted_order(self, column: int, order: Qt.SortOrder) -> np.ndarray:
@@ -359,17 +355,9 @@ class SessionTableModel(QAbstractTableModel):
             return np.zeros(0, dtype=np.int64)
         if self._server_sorted and self.sort_handler is not None:
             return np.arange(n, dtype=np.int64)   # a dataset's page, in the cluster's order
-        # Rows that tie on the sort column are listed newest first, whichever the direction: the
-        # order of np.lexsort([-ids, -start, key]), as three stable sorts, each of the previous
-        # order (rows arrive by start time: the default sort takes a millisecond, lexsort 80 ms).
-        descending = order == Qt.SortOrder.DescendingOrder
-        key = self._sort_key(column)
-        start = self._sort_key(START_COLUMN)
-        rows = np.argsort(-self._ids, kind="stable")
-        rows = rows[np.argsort(-start[rows], kind="stable")]
-        if column != START_COLUMN or not descending:
-            rows = rows[np.argsort((-key if descending else key)[rows], kind="stable")]
-        return rows
+        # The core's rule (as the CLI, the capture and a dataset's pages sort): ties newest first.
+        return session_order(self._sort_key(column), self._sort_key(START_COLUMN), self._ids,
+                             order == Qt.SortOrder.DescendingOrder)
 
     def session_id_at(self, row: int) -> int | None:
         if 0 <= row < self._order.shape[0]:

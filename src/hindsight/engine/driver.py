@@ -23,10 +23,10 @@ from typing import Callable
 
 import numpy as np
 
-from hindsight.engine.reader import (CatalogReads, Dataset, Partition, cached_dataset, open_dataset,
-                                     sort_session_table)
+from hindsight.engine.reader import CatalogReads, Dataset, Partition, cached_dataset, open_dataset
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
+from hindsight.store.session_order import sort_table
 
 SCHEDULER_ENV = "HINDSIGHT_SCHEDULER"
 
@@ -356,7 +356,7 @@ class DatasetCapture(CatalogReads):
             from hindsight.store.reader import SESSION_TABLE_COLUMNS
             return {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
         out = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
-        return sort_session_table(out, order_by)
+        return sort_table(out, order_by)
 
     def session_ids(self, flt: SessionFilter | None = None) -> np.ndarray:
         parts = self.run(_session_ids_task, flt)
@@ -522,7 +522,7 @@ class DatasetCapture(CatalogReads):
         if not parts:
             return 0, {c: np.zeros(0, np.int64) for c in SESSION_TABLE_COLUMNS}
         rows = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
-        rows = sort_session_table(rows, order_by)
+        rows = sort_table(rows, order_by)
         return total, {c: a[offset:offset + limit] for c, a in rows.items()}
 
     def session_partition(self, session_id: int) -> Partition:

@@ -25,6 +25,7 @@ from hindsight.store.errors import CaptureError
 from hindsight.dataset.filters import session_filter_expression
 from hindsight.engine.validate import check_events, check_pageviews, check_sessions
 from hindsight.store.filters import SessionFilter
+from hindsight.store.session_order import sort_table
 from hindsight.store.reader import SESSION_TABLE_COLUMNS
 from hindsight.store.records import (
     PAGEVIEW_COLUMNS,
@@ -493,7 +494,7 @@ class Partition(CatalogReads):
         if order_by.lstrip("-") not in SESSION_TABLE_COLUMNS:
             raise ValueError(f"cannot order by {order_by!r}")
         out = self._session_columns(list(SESSION_TABLE_COLUMNS), flt)
-        return sort_session_table(out, order_by)
+        return sort_table(out, order_by)
 
     def session(self, session_id: int) -> Session:
         import pyarrow.compute as pc
@@ -638,12 +639,3 @@ class Partition(CatalogReads):
                 "events": int(pv["event_count"].sum())}
 
 
-def sort_session_table(out: dict[str, np.ndarray], order_by: str) -> dict[str, np.ndarray]:
-    """Order session-table columns as ``Capture.session_table`` does (key, then session id)."""
-    key = out[order_by.lstrip("-")]
-    if key.dtype == object:
-        key = np.unique(key, return_inverse=True)[1]
-    if order_by.startswith("-"):
-        key = -key
-    order = np.lexsort((out["session_id"], key))
-    return {name: col[order] for name, col in out.items()}

@@ -20,6 +20,7 @@ from hindsight.store.session_columns import _NUMERIC, SESSION_RANGES, SESSION_TA
 from hindsight.store.columns import BYTES_PER_EVENT, EventColumns, unpack_many
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
+from hindsight.store.session_order import sort_table
 from hindsight.store.records import (
     PAGEVIEW_COLUMNS,
     SESSION_COLUMNS,
@@ -548,15 +549,7 @@ class Capture:
             out = self._listed_columns(where, params)
         except Damage as exc:
             raise self._damage(exc) from None
-        key = out[order_by.lstrip("-")]
-        if key.dtype == object:
-            key = np.unique(key, return_inverse=True)[1]
-        if order_by.startswith("-"):
-            key = -key
-        order = np.lexsort((out["session_id"], key))
-        if np.any(order[1:] < order[:-1]):
-            out = {name: col[order] for name, col in out.items()}
-        return out
+        return sort_table(out, order_by)
 
     def _listed_columns(self, where: str, params, copy: bool = True) -> dict[str, np.ndarray]:
         """``_session_columns`` through the stored columnar copy when it is intact and current
