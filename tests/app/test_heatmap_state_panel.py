@@ -108,3 +108,22 @@ def test_another_kind_asked_for_goes_back_to_the_page_as_loaded(panel, qtbot):
     assert panel.state is None and panel.state_combo.currentIndex() == 0
     assert panel.result.kind == "move" and panel.compare_combo.isEnabled()
     assert panel.shot_item.image.shape[0] == round(panel.snapshot.height * panel.snapshot.scale)
+
+
+def test_the_dialog_states_element_table_lists_what_was_clicked_in_it(panel, capture_path, capsys, qtbot):
+    dialog = next(s for s in panel.states if s["label"].startswith("dialog"))
+    with qtbot.waitSignal(panel.heatmap_updated, timeout=30000):
+        panel.set_state(dialog["state_id"])
+    out = _cli(capture_path, capsys, "--state", str(dialog["state_id"]))
+    top = out["top_elements"]
+    # every click made while the dialog showed is on an element of the table, as the CLI lists it
+    assert top and sum(e["clicks"] for e in top) == out["sample"]["points"] == panel.result.sample.points
+    t = panel.element_table
+    assert t.rowCount() == len(top)
+    assert [t.item(r, 0).text().lstrip("⚠ ") for r in range(t.rowCount())] == [e["selector"] for e in top]
+    assert [int(t.item(r, 1).text().replace(",", "")) for r in range(t.rowCount())] == [e["clicks"] for e in top]
+    # the dialog's button, not an element of the page under it
+    assert any("changes-modal" in e["selector"] or "close" in (e["label"] or "").lower() for e in top), top
+    # choosing a row outlines that element where it is in the state's screenshot
+    t.selectRow(0)
+    assert panel.element_box.isVisible()

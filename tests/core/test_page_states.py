@@ -169,6 +169,14 @@ def test_clicks_in_the_dialog_are_on_the_dialog_state(capture, tmp_path):
         assert np.all((c.x >= x) & (c.x < x + w) & (c.y >= y) & (c.y < y + h))
         res = state_click_heatmap(cap, modal)
         assert res.sample.points == 2 and res.total == 2
+        # its element table: Close, with both clicks (the page group's table has no row for it:
+        # the dialog's button had no box as the page loaded)
+        from hindsight.analytics.heatmap import HeatmapEngine
+
+        engine = HeatmapEngine(cap)
+        rows = [(e.index, e.clicks, e.sessions, e.share) for e in engine.element_table(snap, state_id=modal) if e.clicks]
+        assert rows == [(close, 2, 1, 1.0)]
+        assert all(e.clicks == 0 for e in engine.element_table(snap) if e.index == close)
     png = tmp_path / "state.png"
     assert cli_main(["heatmap", str(path), "--page", "http://www.hindsight.test/states.html",
                      "--state", str(modal), "-o", str(png)]) == 0

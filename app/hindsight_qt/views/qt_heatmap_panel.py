@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num
+from hindsight.analytics.heatmap import KINDS, TITLES, HeatmapEngine, HeatmapResult, _num, most_clicked
 from hindsight.analytics.heatmap_color import heat_lut
 from hindsight.analytics.heatmap_display import DisplayScale, display_scale, side_by_side_scale
 from hindsight.analytics.hesitation_spots import hesitations_at
@@ -53,6 +53,7 @@ from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.state_heatmap import STATE_KINDS, STATE_KINDS_NOTE, state_click_heatmap
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
+from hindsight.store.states import state_boxes
 from hindsight.store.states import snapshot_states, state_image
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
@@ -986,7 +987,7 @@ class QtHeatmapPanel(QWidget):
 
             def work_state():  # worker thread: no widgets here
                 shown = state_click_heatmap(capture, state_id, flt, min_sessions)
-                return seq, (shown, display_scale(shown)), []
+                return seq, (shown, display_scale(shown)), engine.element_table(snap_id, flt, state_id=state_id)
 
             self._cancel()
             from hindsight_qt import tasks
@@ -1205,12 +1206,7 @@ class QtHeatmapPanel(QWidget):
                 item.setVisible(False)
 
     def _update_elements(self, table) -> None:
-        # On the rage and dead maps the elements with most of those clicks come first.
-        key = {"rage": lambda e: e.rage_clicks, "dead": lambda e: e.dead_clicks}.get(self._kind)
-        rows = [e for e in table if e.clicks > 0]
-        if key is not None:
-            rows.sort(key=lambda e: (-key(e), -e.clicks))
-        rows = rows[:TOP_ELEMENTS]
+        rows = most_clicked(table, self._kind, TOP_ELEMENTS)   # the core's order, as --json lists it
         t = self.element_table
         t.setSortingEnabled(False)
         t.setRowCount(len(rows))
@@ -1240,6 +1236,10 @@ class QtHeatmapPanel(QWidget):
             return
         idx = self.element_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
         x, y, w, h = self._capture.elements(self._snapshot.snapshot_id).boxes[idx].tolist()
+        if self._state is not None:   # where the element is in the state's screenshot, if it has a box there
+            boxes = state_boxes(self._capture, self._state["state_id"])
+            if 0 <= idx < len(boxes) and boxes[idx][2] > 0 and boxes[idx][3] > 0:
+                x, y, w, h = boxes[idx].tolist()
         self.element_box.setRect(QRectF(x, y, w, h))
         self.element_box.setVisible(True)
 

@@ -214,6 +214,17 @@ class ElementStats:
                 "flagged": self.flagged}
 
 
+def most_clicked(table: list[ElementStats], kind: str, limit: int | None = None) -> list[ElementStats]:
+    """The clicked elements of an element table in the order the panel and ``--json`` list them:
+    on a rage or dead map the elements with most of those clicks first, else by clicks."""
+    rows = [e for e in table if e.clicks > 0]
+    if kind == "rage":
+        rows.sort(key=lambda e: (-e.rage_clicks, -e.clicks))
+    elif kind == "dead":
+        rows.sort(key=lambda e: (-e.dead_clicks, -e.clicks))
+    return rows if limit is None else rows[:limit]
+
+
 @dataclass(frozen=True, eq=False)
 class CompareResult:
     """Two segments on one snapshot, each normalised per pageview, and A − B.
@@ -959,18 +970,29 @@ class HeatmapEngine:
                           first_vh=tl.first_vh[pv_keep], total_ms=float(w.sum()))
 
     def element_table(self, snapshot_id: int, flt: SessionFilter | None = None,
-                      pages: tuple[int, ...] | None = None) -> list[ElementStats]:
+                      pages: tuple[int, ...] | None = None, state_id: int | None = None) -> list[ElementStats]:
         """Per element of the snapshot's map: clicks, share, sessions, rage and dead clicks.
 
         A click counts for the smallest element under it (the event's ``target``), from every
         width of the page group, matched by element key (unmatched clicks count in the share's
         total, see :attr:`HeatmapResult.coverage`). Sorted by clicks, most first; elements
-        nobody clicked come last (in map order).
+        nobody clicked come last (in map order). ``state_id``: only the clicks made while that
+        page state of the snapshot showed (the clicks of its click map, ``state_heatmap``).
         """
-        data = self._group(int(snapshot_id), _norm_pages(pages))
+        # A state's clicks keep their own snapshot's element indexes: the page group's projection
+        # drops elements without a box as the page loaded (a dialog's button, hidden until opened).
+        data = (self._group(int(snapshot_id), _norm_pages(pages)) if state_id is None
+                else self._snapshot(int(snapshot_id)))
         allowed = self.session_lookup(flt)
         c = self._clicks(data)
         m = allowed[np.minimum(c.session, self._max_sid)]
+        if state_id is not None:
+            from hindsight.store.states import shown_at
+
+            kept = np.flatnonzero(m)
+            m = np.zeros_like(m)
+            m[kept] = shown_at(self.capture, int(state_id), int(snapshot_id), c.session[kept],
+                               data.pv.ids[c.pv[kept]], c.t[kept], flt)
         em = data.elements
         n = len(em)
         tgt = c.target[m].astype(np.int64)

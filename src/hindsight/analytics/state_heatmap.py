@@ -38,24 +38,14 @@ class StateClicks:
 
 def state_clicks(capture, state_id: int, flt=None) -> StateClicks:
     """The clicks and taps made while state ``state_id`` showed (``KeyError`` if no such state)."""
-    from hindsight.store.states import project_to_state, state_at, state_boxes, state_info
+    from hindsight.store.states import project_to_state, shown_at, state_boxes, state_info
 
     info = state_info(capture, state_id)
     if info is None:
         raise KeyError(f"no page state {state_id}")
     sid = info["snapshot_id"]
     ev, sess, pv_ids = capture.snapshot_events(sid, (int(K.CLICK), int(K.TAP)), flt)
-    seq_of = {p.pageview_id: (p.session_id, p.seq) for p in capture.snapshot_pageviews(sid, flt)}
-    timelines: dict[int, dict] = {}
-    keep = np.zeros(len(ev), dtype=bool)
-    if len(ev):
-        from hindsight.store.states import session_states
-
-        for i in range(len(ev)):
-            s, seq = seq_of.get(int(pv_ids[i]), (int(sess[i]), -1))
-            if s not in timelines:
-                timelines[s] = session_states(capture, s)
-            keep[i] = state_at(timelines[s].get(seq), int(ev.t[i])) == state_id
+    keep = shown_at(capture, state_id, sid, sess, pv_ids, ev.t, flt)
     x = ev.x[keep].astype(np.float64)
     y = ev.y[keep].astype(np.float64)
     tgt = ev.target[keep].astype(np.int64)

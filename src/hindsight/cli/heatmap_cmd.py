@@ -8,7 +8,7 @@ from pathlib import Path
 from hindsight.cli import UsageError
 from hindsight.cli.args import float_range, output_path, positive_int
 from hindsight.cli.capture_cmds import add_filter_arguments, filter_from_args
-from hindsight.cli.output import print_json
+from hindsight.cli.output import print_json, top_elements_json
 
 KIND_CHOICES = ("click", "move", "scroll", "attention", "rage", "dead")
 
@@ -84,16 +84,6 @@ def _describe(flt) -> str:
     return " ".join(parts) or "all sessions"
 
 
-def _ordered(table, kind: str) -> list:
-    """The element table as top_elements lists it: on a rage / dead map, the elements with most
-    of those clicks first (as the panel's table), else by clicks."""
-    if kind == "rage":
-        return sorted(table, key=lambda e: (-e.rage_clicks, -e.clicks))
-    if kind == "dead":
-        return sorted(table, key=lambda e: (-e.dead_clicks, -e.clicks))
-    return list(table)
-
-
 def cmd_heatmap(args: argparse.Namespace) -> int:
     from hindsight.analytics.heatmap import MIN_SESSIONS, HeatmapEngine, choose_snapshot
     from hindsight.analytics.page_groups import capture_groups, heatmap_pages
@@ -158,10 +148,7 @@ def cmd_heatmap(args: argparse.Namespace) -> int:
             "sample": result.sample.to_dict(), "warning": result.warning, "note": result.note,
             "legend": result.legend_text(), "levels": list(result.levels),
             "display_levels": list(display_scale(result).levels),
-            "top_elements": [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
-                              "share": round(e.share, 4), "clickable": e.clickable,
-                              "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
-                             for e in _ordered(table, args.kind) if e.clicks > 0][:10],
+            "top_elements": top_elements_json(table, args.kind),
         }
         out["states"] = states
         if result.scroll is not None:

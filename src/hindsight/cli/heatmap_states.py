@@ -24,8 +24,13 @@ def state_heatmap_cmd(args, cap, snap, device: str, flt) -> int:
     else:
         result = state_click_heatmap(cap, args.state, flt, args.min_sessions)
     if args.json:
+        from hindsight.analytics.heatmap import HeatmapEngine
+        from hindsight.cli.output import top_elements_json
+
+        table = HeatmapEngine(cap).element_table(snap.snapshot_id, flt, state_id=args.state)
         out = {"page": args.page, "device": device, "snapshot_id": snap.snapshot_id, "state": info,
-               "kind": "click", "sample": result.sample.to_dict(), "warning": result.warning}
+               "kind": "click", "sample": result.sample.to_dict(), "warning": result.warning,
+               "top_elements": top_elements_json(table, "click")}
         if args.output:
             out["output"] = str(args.output)
         print_json(out)

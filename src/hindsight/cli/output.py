@@ -83,3 +83,14 @@ def iso(ms: int | None) -> str:
 
 #: The app's formatter: the CLI and the session table show the same duration.
 duration = format_duration
+
+
+def top_elements_json(table, kind: str, limit: int = 10) -> list[dict]:
+    """``heatmap --json``'s "top_elements": the most clicked elements of an element table, in the
+    order the Heatmap panel lists them (``analytics.heatmap.most_clicked``)."""
+    from hindsight.analytics.heatmap import most_clicked
+
+    return [{"selector": e.selector, "label": e.label, "clicks": e.clicks,
+             "share": round(e.share, 4), "clickable": e.clickable,
+             "rage_clicks": e.rage_clicks, "dead_clicks": e.dead_clicks}
+            for e in most_clicked(table, kind, limit)]

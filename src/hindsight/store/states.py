@@ -168,6 +168,23 @@ def state_boxes(capture, state_id: int) -> np.ndarray:
     return np.frombuffer(data, dtype="<i4").reshape(-1, 4).astype(np.int32)
 
 
+def shown_at(capture, state_id: int, snapshot_id: int, sessions, pageview_ids, t, flt=None) -> np.ndarray:
+    """Per event of the snapshot (its session, pageview id and ms since session start): whether
+    state ``state_id`` showed then (the ``session_states`` timeline of its pageview)."""
+    n = len(t)
+    keep = np.zeros(n, dtype=bool)
+    if not n:
+        return keep
+    seq_of = {p.pageview_id: (p.session_id, p.seq) for p in capture.snapshot_pageviews(snapshot_id, flt)}
+    timelines: dict[int, dict] = {}
+    for i in range(n):
+        s, seq = seq_of.get(int(pageview_ids[i]), (int(sessions[i]), -1))
+        if s not in timelines:
+            timelines[s] = session_states(capture, s)
+        keep[i] = state_at(timelines[s].get(seq), int(t[i])) == state_id
+    return keep
+
+
 def state_at(timeline: tuple[np.ndarray, np.ndarray] | None, t_ms: float) -> int:
     """The state showing at ``t_ms`` on a pageview's timeline (-1: the snapshot itself)."""
     if timeline is None or not len(timeline[0]):
