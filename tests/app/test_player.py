@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 
 from hindsight.store import open_capture
 from hindsight.store.kinds import EventKind
@@ -245,6 +245,36 @@ def test_js_error_toast_shows_briefly(qt_player, cap):
     assert toast.isVisible() and toast.text.startswith("JS error · ")
     qt_player.player.seek(t_err + 5000)
     assert not toast.isVisible() or not toast.text.startswith("JS error")
+
+
+def test_a_validation_toast_on_a_phone_stays_inside_its_viewport(qt_player, tmp_path):
+    # The real touch recording (390 px wide): its long message wraps within the phone's width, at
+    # the bottom of the viewport, clear of the page's header at the top.
+    from pathlib import Path
+
+    from hindsight.importers.session_writer import import_files
+
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real" / "session_spa_touch_390x844.json"
+    path = tmp_path / "touch.sqlite"
+    import_files([real], path, render=False)
+    with open_capture(path) as phone:
+        qt_player.resize(1280, 720)
+        qt_player.show()
+        qt_player.load_session(phone, 1, at_ms=0, autoplay=False)
+        m = qt_player.timeline.markers
+        t_val = float(m.t_ms[m.kind == "validation"][0])
+        qt_player.player.seek(t_val + 300)
+        canvas = qt_player.canvas
+        toast = canvas.toast_item
+        assert toast.isVisible() and toast.text.startswith("Invalid · Work email")
+        view = canvas.view
+        vp_scene = QRectF(view.mapViewToScene(canvas._view_rect.topLeft()),
+                          view.mapViewToScene(canvas._view_rect.bottomRight())).normalized()
+        pill = toast.mapRectToScene(toast.boundingRect())
+        # inside the phone's viewport, in its lower half
+        assert vp_scene.left() <= pill.left() and pill.right() <= vp_scene.right(), (pill, vp_scene)
+        assert pill.top() > vp_scene.center().y() and pill.bottom() <= vp_scene.bottom() + 1, (pill, vp_scene)
+        assert pill.height() > 30   # wrapped onto more than one line
 
 
 def test_toggles_follow_the_core(qt_player, cap):

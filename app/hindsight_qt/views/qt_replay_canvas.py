@@ -277,6 +277,8 @@ class _PillItem(_FixedSizeItem):
         self._fm = QFontMetricsF(self._font)
         self._anchor = (0.0, 1.0)
         self._offset = QPointF(0, 0)
+        self._max_width: float | None = None
+        self._wrap = False
         self._rect = QRectF()
 
     def set_colors(self, fg: QColor, bg: QColor, border: QColor | None = None) -> None:
@@ -284,14 +286,21 @@ class _PillItem(_FixedSizeItem):
         self.update()
 
     def set_text(self, text: str, anchor: tuple[float, float] = (0.0, 1.0),
-                 offset: tuple[float, float] = (0.0, 0.0)) -> None:
-        if text == self._text and anchor == self._anchor and offset == (self._offset.x(), self._offset.y()):
+                 offset: tuple[float, float] = (0.0, 0.0), max_width: float | None = None) -> None:
+        """``max_width`` (screen px): a longer text wraps onto more lines within it."""
+        if (text == self._text and anchor == self._anchor and offset == (self._offset.x(), self._offset.y())
+                and max_width == self._max_width):
             return
         self.prepareGeometryChange()
-        self._text, self._anchor, self._offset = text, anchor, QPointF(*offset)
+        self._text, self._anchor, self._offset, self._max_width = text, anchor, QPointF(*offset), max_width
         padx, pady = self._fm.height() * 0.6, self._fm.height() * 0.25
         w = self._fm.horizontalAdvance(text) + 2 * padx
         h = self._fm.height() + 2 * pady
+        self._wrap = max_width is not None and w > max_width
+        if self._wrap:
+            inner = self._fm.boundingRect(QRectF(0, 0, max_width - 2 * padx, 1e6),
+                                          int(Qt.AlignCenter | Qt.TextWordWrap), text)
+            w, h = inner.width() + 2 * padx, inner.height() + 2 * pady
         self._rect = QRectF(-anchor[0] * w + offset[0], -anchor[1] * h + offset[1], w, h)
         self.update()
 
@@ -308,11 +317,11 @@ class _PillItem(_FixedSizeItem):
         p.setRenderHint(QPainter.Antialiasing)
         p.setPen(QPen(self._border, 1) if self._border is not None else Qt.NoPen)
         p.setBrush(self._bg)
-        r = self._rect.height() / 2
+        r = self._fm.height() / 2 + self._fm.height() * 0.25   # a one-line pill's round ends
         p.drawRoundedRect(self._rect, r, r)
         p.setPen(self._fg)
         p.setFont(self._font)
-        p.drawText(self._rect, Qt.AlignCenter, self._text)
+        p.drawText(self._rect, int(Qt.AlignCenter | Qt.TextWordWrap) if self._wrap else Qt.AlignCenter, self._text)
 
 
 class _HesitationItem(_FixedSizeItem):
@@ -1141,7 +1150,9 @@ class QtReplayCanvas(QWidget):
         return f"Page loading ({secs:.1f} s)…"
 
     def _update_toast(self, frame) -> None:
-        """The latest JS error / validation message of the last TOAST_MS, at the viewport's corner."""
+        """The latest JS error / validation message of the last TOAST_MS, along the bottom edge of
+        the visitor's viewport, wrapped to its width (a phone's is narrower than most messages;
+        its top is the page's header)."""
         times, kinds, texts = self._toasts
         i = int(np.searchsorted(times, frame.t_ms, side="right")) - 1 if len(times) else -1
         if i < 0 or frame.t_ms - times[i] > TOAST_MS or frame.hidden or frame.loading:
@@ -1150,8 +1161,10 @@ class QtReplayCanvas(QWidget):
         color = ERROR_COLOR if kinds[i] == "error" else VALIDATION_COLOR
         if self.toast_item.text != texts[i]:
             self.toast_item.set_colors(QColor("#ffffff"), color)
-        self.toast_item.set_text(texts[i], anchor=(0.5, 0.0), offset=(0, 12))
-        self.toast_item.setPos(self._view_rect.center().x(), self._view_rect.top())
+        px = self.view.viewPixelSize()[0] or 1.0   # scene units per screen px
+        width = max(160.0, self._view_rect.width() / px - 24)
+        self.toast_item.set_text(texts[i], anchor=(0.5, 1.0), offset=(0, -12), max_width=width)
+        self.toast_item.setPos(self._view_rect.center().x(), self._view_rect.bottom())
         self.toast_item.setVisible(True)
 
     def _update_focus(self, frame) -> None:
