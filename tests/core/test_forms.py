@@ -191,3 +191,29 @@ def test_rows_of_disjoint_session_groups_merge_into_the_whole_report(demo_master
         assert [f.as_dict() for f in rep.fields] == [f.as_dict() for f in other.fields]
         for k in ("abandon_session", "abandon_field", "abandon_t", "abandon_pageview"):
             assert np.array_equal(getattr(rep, k), getattr(other, k)), (dev, k)
+
+
+def test_a_capture_report_read_in_session_batches_is_the_whole_report(demo_master, monkeypatch):
+    """A capture's form report loads a batch of sessions' events at a time (bounded memory): with
+    batches of 97 sessions (and a filter) every report, device split and drop-off list is the one
+    of all events loaded at once."""
+    from hindsight.analytics import forms
+    from hindsight.store import open_capture
+
+    flt = SessionFilter(device=("mobile", "desktop"))
+    with open_capture(demo_master) as cap:
+        assert cap.session_ids().size > 10 * 97
+        monkeypatch.setattr(forms, "FORM_BATCH_SESSIONS", 10**9)
+        whole = [forms.form_reports(cap), {None: forms.form_report(cap, flt=flt)}, forms.device_split(cap, flt=flt)]
+        loads = []
+        real_load = forms._load
+        monkeypatch.setattr(forms, "_load", lambda *a, **k: loads.append(a[3] if len(a) > 3 else None) or real_load(*a, **k))
+        monkeypatch.setattr(forms, "FORM_BATCH_SESSIONS", 97)
+        batched = [forms.form_reports(cap), {None: forms.form_report(cap, flt=flt)}, forms.device_split(cap, flt=flt)]
+    assert len(loads) > 3 * 10 and all(r is not None for r in loads)   # really read in batches
+    for a, b in zip(whole, batched):
+        assert list(a) == list(b)
+        for dev in a:
+            assert a[dev].as_dict() == b[dev].as_dict(), dev
+            for k in ("abandon_session", "abandon_field", "abandon_t", "abandon_pageview"):
+                assert np.array_equal(getattr(a[dev], k), getattr(b[dev], k)), (dev, k)

@@ -230,7 +230,7 @@ class _FormEvents:
     session_device: np.ndarray  # (s,) object, device of each session (its snapshot's)
 
 
-def _load(capture: Capture, ref: FormRef, flt: SessionFilter | None) -> _FormEvents:
+def _load(capture: Capture, ref: FormRef, flt: SessionFilter | None, session_range=None) -> _FormEvents:
     names: list[str] = []
     labels: dict[str, str] = {}
     selectors: dict[str, str] = {}
@@ -258,7 +258,8 @@ def _load(capture: Capture, ref: FormRef, flt: SessionFilter | None) -> _FormEve
     field_tab_a = np.asarray(field_tab + [-1], dtype=np.int64)  # last entry: "no element"
     form_tab_a = np.asarray(form_tab + [False], dtype=bool)
 
-    ce = load_events(capture, kinds=FORM_EVENT_KINDS, flt=flt, snapshot_ids=ref.snapshot_ids)
+    ce = load_events(capture, kinds=FORM_EVENT_KINDS, flt=flt, snapshot_ids=ref.snapshot_ids,
+                     session_range=session_range)
     ev = ce.events
     snap = ce.pv_snapshot[ce.pv]
     snap_base = np.zeros(snap.size, np.int64)
@@ -525,8 +526,23 @@ def report_from_rows(rows: FormRows, session_mask: np.ndarray, device: str | Non
                       rows.session_ids[ab], ab_field, rows.last_t[ab], rows.last_pv[ab])
 
 
-def _compute(fe: _FormEvents, session_mask: np.ndarray, device: str | None) -> FormReport:
-    return report_from_rows(form_rows(fe), session_mask, device)
+#: Sessions whose form-page events a capture's form report holds at once (bounded memory).
+FORM_BATCH_SESSIONS = 16_384
+
+
+def _rows(capture: Capture, ref: FormRef, flt: SessionFilter | None) -> FormRows:
+    """The form's rows of a capture, a batch of sessions at a time: each batch's events are
+    loaded, turned into rows and dropped, and the rows of the disjoint batches merge into the
+    rows of all (:func:`merge_form_rows`, as a dataset's partitions do). Consecutive session id
+    ranges that together cover every id, so no pageview is left out."""
+    if isinstance(capture, Capture):
+        ids = capture.session_ids(flt)
+        if ids.size > FORM_BATCH_SESSIONS:
+            bounds = ids[::FORM_BATCH_SESSIONS].tolist()[1:]
+            los = [-(2**63)] + bounds
+            his = [b - 1 for b in bounds] + [2**63 - 1]
+            return merge_form_rows([form_rows(_load(capture, ref, flt, (lo, hi))) for lo, hi in zip(los, his)])
+    return form_rows(_load(capture, ref, flt))
 
 
 def form_events(capture: Capture, ref: FormRef, flt: SessionFilter | None = None) -> _FormEvents:
@@ -568,15 +584,15 @@ def form_report(capture: Capture, form: str | None = None, page_url: str | None 
         Only sessions matching it.
     """
     ref = find_form(capture, form, page_url, device)
-    fe = _load(capture, ref, flt)
-    return _compute(fe, np.ones(fe.ce.session_ids.size, dtype=bool), device)
+    rows = _rows(capture, ref, flt)
+    return report_from_rows(rows, np.ones(rows.session_ids.size, dtype=bool), device)
 
 
 def device_split(capture: Capture, form: str | None = None, page_url: str | None = None,
                  flt: SessionFilter | None = None) -> dict[str, FormReport]:
     """The same figures per device (events loaded once), in snapshot order."""
     ref = find_form(capture, form, page_url)
-    rows = form_rows(_load(capture, ref, flt))
+    rows = _rows(capture, ref, flt)
     return {dev: report_from_rows(rows, _device_mask(rows, dev), dev) for dev in dict.fromkeys(ref.devices)}
 
 
@@ -584,4 +600,4 @@ def form_reports(capture: Capture, form: str | None = None, page_url: str | None
                  flt: SessionFilter | None = None) -> dict[str | None, FormReport]:
     """All devices together (key None) and each device, from one load of the events."""
     ref = find_form(capture, form, page_url)
-    return reports_from_rows(form_rows(_load(capture, ref, flt)), split=True)
+    return reports_from_rows(_rows(capture, ref, flt), split=True)
