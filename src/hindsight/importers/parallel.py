@@ -62,9 +62,10 @@ def cpu_count() -> int:
 
 
 def auto_workers(paths: list[str]) -> int:
-    """Worker processes for an import of ``paths``: one per CPU beyond this process's (at most
-    ``MAX_WORKERS``), none for a small import or a single CPU, or when the per-process caches
-    are switched off (tests compare with them off, and a worker would not know)."""
+    """Worker processes for an import of ``paths``: one per idle CPU beyond this process's (at
+    most ``MAX_WORKERS``); none for a small import, on a single CPU or a busy machine (a worker
+    on a CPU that other work needs only adds its overhead), or when the per-process caches are
+    switched off (tests compare with them off, and a worker would not know)."""
     cpus = cpu_count()
     if cpus < 2 or len(paths) < 2 or not snapshot_cache.enabled:
         return 0
@@ -79,7 +80,11 @@ def auto_workers(paths: list[str]) -> int:
                 break
         if total < AUTO_MIN_BYTES:
             return 0
-    return max(1, min(cpus - 1, MAX_WORKERS))
+    try:  # runnable processes over the last minute (this one's included while it works)
+        idle = cpus - os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        idle = cpus
+    return max(0, min(cpus - 1, MAX_WORKERS, int(idle - 0.5)))
 
 
 def _context():

@@ -1,0 +1,170 @@
+"""Issue 15, rrweb import speed: files are read and parsed in a worker process while this one
+writes (``importers/parallel.py``). Nothing imported may change: the capture made with a worker
+is the one made without, row for row; sessions arrive in file order; the first bad file stops
+the import with its own one-line error and nothing is kept; a worker that dies leaves the rest
+to this process; element maps cross the process boundary once and stay shared."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hindsight.benchmarks.importers import fixture_files, replicated_fixtures
+from hindsight.importers import parallel
+from hindsight.importers import rrweb as rr
+from hindsight.importers.session_writer import import_files
+from hindsight.store.errors import CaptureError
+
+KW = dict(mask=True, max_bytes=rr.MAX_FILE_BYTES, drop_query=False, mask_text=False)
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory) -> list[Path]:
+    """The 24 fixtures twice over (48 distinct recordings: 3 chunks of 16)."""
+    return replicated_fixtures(tmp_path_factory.mktemp("rep"), 48)
+
+
+def _dump(db: Path) -> list[str]:
+    """Every table's rows, sorted, BLOBs as sha1, without the import time (as the digest tool)."""
+    out = []
+    con = sqlite3.connect(db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
+        cols = [r[1] for r in con.execute(f"PRAGMA table_info({name})")]
+        for r in sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr):
+            d = dict(zip(cols, r))
+            d.pop("imported_ms", None)
+            if name == "meta" and d["key"] in ("created", "created_ms", "modified", "imported_at"):
+                continue
+            out.append(f"{name} " + repr({k: hashlib.sha1(v).hexdigest() if isinstance(v, bytes) else v
+                                          for k, v in d.items()}))
+    con.close()
+    return out
+
+
+@pytest.mark.parametrize("options", [{}, {"mask": False}, {"mask_text": True}])
+def test_a_worker_imports_exactly_what_this_process_does(tmp_path, recordings, options):
+    rr.clear_caches()
+    serial = import_files(recordings, tmp_path / "serial.sqlite", render=False, workers=0, **options)
+    rr.clear_caches()
+    par = import_files(recordings, tmp_path / "par.sqlite", render=False, workers=1, **options)
+    assert parallel.stats["workers"] == 1
+    assert parallel.stats["chunks_workers"] >= 1  # a worker did parse some of them
+    assert parallel.stats["chunks_here"] + parallel.stats["chunks_workers"] == 3
+    assert par.sessions == serial.sessions == 48
+    a, b = serial.as_dict(), par.as_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b  # counts, kinds, skipped, notes, session ids in file order
+    rows = _dump(tmp_path / "serial.sqlite")
+    assert len(rows) > 1000
+    assert _dump(tmp_path / "par.sqlite") == rows
+
+
+def test_sessions_come_in_file_order_with_shared_element_maps(recordings):
+    got = list(parallel.load_sessions([str(p) for p in recordings], workers=1, **KW))
+    assert [p for p, _ in got] == [str(p) for p in recordings]
+    for p, s in got:  # the same session as parsed here
+        ref = rr.load_session(p, **KW)
+        assert s.recording_hash == ref.recording_hash
+        for name in ("t", "kind", "x", "y", "target", "value", "pv", "scroll"):
+            a, b = getattr(s, name), getattr(ref, name)
+            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
+        assert [pv.url for pv in s.pageviews] == [pv.url for pv in ref.pageviews]
+        assert [len(pv.mutations) for pv in s.pageviews] == [len(pv.mutations) for pv in ref.pageviews]
+        assert [[el.selector for el in t.elements] for pv in s.pageviews for t in pv.trees] == \
+            [[el.selector for el in t.elements] for pv in ref.pageviews for t in pv.trees]
+    # the worker is handed chunks 0 and 1 first (files 0-31): copies n and n + 24 of a fixture
+    # (n < 8) both come from it, and get the one element map object it sent once
+    for n in range(8):
+        a, b = got[n][1], got[n + 24][1]
+        assert a.pageviews[0].trees and a.pageviews[0].trees[0] is b.pageviews[0].trees[0], n
+
+
+def test_the_first_bad_file_stops_the_import_with_its_own_error(tmp_path, recordings):
+    paths = list(recordings)
+    bad = tmp_path / "broken.json"
+    bad.write_bytes(b'[{"type": 4, "data": {"href": "https://x/", "width": 1, "height": 1}, "timestamp": 1}, ')
+    paths.insert(37, bad)  # in the third chunk
+    later = tmp_path / "also_broken.json"
+    later.write_bytes(b"{}")
+    paths.insert(45, later)
+    out = tmp_path / "c.sqlite"
+    with pytest.raises(CaptureError) as err:
+        import_files(paths, out, render=False, workers=1)
+    assert str(err.value).startswith(str(bad))
+    assert "\n" not in str(err.value)
+    assert not out.exists()  # all or nothing
+    seen = []
+    with pytest.raises(CaptureError):
+        for p, _ in parallel.load_sessions([str(p) for p in paths], workers=1, **KW):
+            seen.append(p)
+    assert seen == [str(p) for p in paths[:37]]  # every file before the bad one, in order
+
+
+class _DeadPool:
+    """A process pool whose worker died: every task fails with ``BrokenProcessPool``."""
+
+    def __init__(self, *args, **kwargs):
+        self.submitted = 0
+
+    def submit(self, fn, *args):
+        self.submitted += 1
+        fut = Future()
+        fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return fut
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_dead_worker_leaves_the_rest_to_this_process(tmp_path, recordings, monkeypatch):
+    rr.clear_caches()
+    serial = import_files(recordings, tmp_path / "serial.sqlite", render=False, workers=0)
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", _DeadPool)
+    rr.clear_caches()
+    report = import_files(recordings, tmp_path / "par.sqlite", render=False, workers=1)
+    assert report.sessions == serial.sessions == 48
+    assert parallel.stats["chunks_workers"] == 0 and parallel.stats["chunks_here"] == 3
+    assert _dump(tmp_path / "par.sqlite") == _dump(tmp_path / "serial.sqlite")
+
+
+def test_packed_columns_come_back_as_they_were():
+    files = [str(p) for p in fixture_files()[:6]]
+    sessions = [rr.load_session(p, **KW) for p in files]
+    ref = [{n: getattr(s, n).copy() for n in ("t", "kind", "x", "y", "target", "value", "pv", "scroll")}
+           for s in sessions]
+    odd = sessions[2]
+    odd.x = odd.x.astype(np.float32)  # not the usual dtype: travels as it is, unconverted
+    ref[2]["x"] = odd.x.copy()
+    ends, scroll_ends, data = parallel._pack(sessions)
+    assert all(s.t is None for i, s in enumerate(sessions) if i != 2) and odd.t is not None
+    parallel._unpack(sessions, ends, scroll_ends, data)
+    for s, r in zip(sessions, ref):
+        for n, a in r.items():
+            b = getattr(s, n)
+            assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b), n
+
+
+def test_small_imports_and_busy_or_single_cpu_machines_stay_in_this_process(tmp_path, monkeypatch, recordings):
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    few = [str(p) for p in recordings[:10]]
+    assert parallel.auto_workers(few) == 0  # 10 files, well under 16 MB
+    many = [str(p) for p in recordings] * 6  # 288 files
+    assert parallel.auto_workers(many) == 1
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    assert parallel.auto_workers(many) == 0  # the other CPU is busy
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
+    assert parallel.auto_workers(many) == 0
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 8)
+    assert parallel.auto_workers(many) == parallel.MAX_WORKERS
+    from hindsight.importers import snapshot_cache
+
+    monkeypatch.setattr(snapshot_cache, "enabled", False)
+    assert parallel.auto_workers(many) == 0
