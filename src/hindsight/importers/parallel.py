@@ -9,10 +9,11 @@ the session it needs next is still being parsed elsewhere, this process parses a
 itself, so both cores stay busy whichever half is the slower one.
 
 What crosses the process boundary is a pickle of the parsed sessions (numpy columns, page
-views, strings). The element maps (``DomTree``) are shared by every session of a page (the
-``snapshot_cache``), so each is sent once per worker: a session refers to it by a token
-(``pickle`` persistent ids), the tree itself travels with the first chunk that uses it, and
-all sessions of one worker's tree get the same object here (``SessionWriter`` relies on it).
+views, strings; the event columns of a chunk's sessions packed into one array each). The
+element maps (``DomTree``) are shared by every session of a page (the ``snapshot_cache``), so
+each is sent once per worker: a pageview refers to it by a token, the tree itself travels with
+the first chunk that uses it, and all sessions of one worker's tree get the same object here
+(``SessionWriter`` relies on it).
 
 Errors behave as in the sequential loop: a chunk stops at its first failing file, and the
 ``CaptureError`` (or any other exception) is raised when that file's turn comes, after every
@@ -26,8 +27,6 @@ hook and the entry script's ``multiprocessing.freeze_support()`` make spawned ch
 
 from __future__ import annotations
 
-import gc
-import io
 import multiprocessing
 import os
 import pickle
@@ -105,21 +104,20 @@ def _context():
 _SENT: dict[int, tuple[DomTree, int]] = {}
 
 
-class _TreePickler(pickle.Pickler):
-    """Pickles ``DomTree`` objects as tokens, collecting the ones not sent before in ``new``."""
-
-    def __init__(self, file, new: list):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.new = new
-
-    def persistent_id(self, obj):
-        if type(obj) is DomTree:
-            sent = _SENT.get(id(obj))
-            if sent is None or sent[0] is not obj:
-                sent = _SENT[id(obj)] = (obj, len(_SENT) + 1)
-                self.new.append((sent[1], obj))
-            return sent[1]
-        return None
+def _tokens(sessions: list, new: list) -> None:
+    """Replace each pageview's element maps by tokens (ints), collecting the trees this worker
+    has not sent before in ``new`` as (token, tree). Done by hand rather than with pickle's
+    ``persistent_id``, which would call Python code for every object pickled."""
+    for s in sessions:
+        for pv in s.pageviews:
+            toks = []
+            for tree in pv.trees:
+                sent = _SENT.get(id(tree))
+                if sent is None or sent[0] is not tree:
+                    sent = _SENT[id(tree)] = (tree, len(_SENT) + 1)
+                    new.append((sent[1], tree))
+                toks.append(sent[1])
+            pv.trees = toks
 
 
 #: the event columns of a ``ParsedSession`` and their dtypes as ``parse_session`` makes them
@@ -170,21 +168,18 @@ def _parse_chunk(paths: list[str], kw: dict) -> tuple:
     Returns ``(pid, new trees pickle, sessions pickle, cache stats, CPU seconds so far)``."""
     before = dict(snapshot_cache.stats)
     out = _parse_here(paths, kw)
-    ends, scroll_ends, data = _pack([s for _, s in out if isinstance(s, rr.ParsedSession)])
+    sessions = [s for _, s in out if isinstance(s, rr.ParsedSession)]
+    ends, scroll_ends, data = _pack(sessions)
     new: list = []
-    buf = io.BytesIO()
+    _tokens(sessions, new)
     try:
-        _TreePickler(buf, new).dump((out, ends, scroll_ends, data))
+        body = pickle.dumps((out, ends, scroll_ends, data), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # an exception that cannot be pickled: its text still can
-        for token, tree in new:  # not sent after all
-            _SENT.pop(id(tree), None)
-        buf = io.BytesIO()
-        new = []
         out = [(p, s if not isinstance(s, BaseException) else RuntimeError(str(s))) for p, s in out]
-        _TreePickler(buf, new).dump((out, ends, scroll_ends, data))
+        body = pickle.dumps((out, ends, scroll_ends, data), protocol=pickle.HIGHEST_PROTOCOL)
     trees = pickle.dumps(new, protocol=pickle.HIGHEST_PROTOCOL)
     stats = {k: v - before.get(k, 0) for k, v in snapshot_cache.stats.items()}
-    return os.getpid(), trees, buf.getvalue(), stats, time.process_time()
+    return os.getpid(), trees, body, stats, time.process_time()
 
 
 def _parse_here(paths: list[str], kw: dict) -> list:
@@ -213,20 +208,16 @@ class _Trees:
         self.cpu: dict[int, float] = {}
 
     def decode(self, payload: tuple) -> list:
-        pid, trees, sessions, cache_stats, cpu = payload
-        was = gc.isenabled()
-        gc.disable()  # many small objects without cycles: nothing for the cyclic collector
-        try:
-            for token, tree in pickle.loads(trees):
-                self.by_token[(pid, token)] = tree
-            up = pickle.Unpickler(io.BytesIO(sessions))
-            by_token = self.by_token
-            up.persistent_load = lambda token: by_token[(pid, token)]
-            out, ends, scroll_ends, data = up.load()
-        finally:
-            if was:
-                gc.enable()
-        _unpack([s for _, s in out if isinstance(s, rr.ParsedSession)], ends, scroll_ends, data)
+        pid, trees, body, cache_stats, cpu = payload
+        by_token = self.by_token
+        for token, tree in pickle.loads(trees):
+            by_token[(pid, token)] = tree
+        out, ends, scroll_ends, data = pickle.loads(body)
+        sessions = [s for _, s in out if isinstance(s, rr.ParsedSession)]
+        _unpack(sessions, ends, scroll_ends, data)
+        for s in sessions:
+            for pv in s.pageviews:
+                pv.trees = [by_token[(pid, token)] for token in pv.trees]
         for k, v in cache_stats.items():
             snapshot_cache.stats[k] = snapshot_cache.stats.get(k, 0) + v
         self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu)
