@@ -45,6 +45,9 @@ from hindsight.importers.rrweb_dom import DomTree
 
 #: files per task: small enough that this process never waits long for the one it needs next
 CHUNK_FILES = 16
+#: chunks handed to each worker ahead of the one this process needs next: enough that a
+#: worker never waits for this process to hand out more while it writes
+DEPTH = 4
 #: below this many files (and ``AUTO_MIN_BYTES`` of input) an import stays in this process
 AUTO_MIN_FILES = 256
 AUTO_MIN_BYTES = 16 * 2**20
@@ -236,7 +239,7 @@ def load_sessions(paths: list[str], *, workers: int, **kw) -> Iterator[tuple[str
             yield p, rr.load_session(p, **kw)
         return
     chunks = [paths[i:i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
-    depth = 2 * workers  # chunks queued per worker: one running, one waiting
+    depth = DEPTH * workers
     taken = 0  # chunks [0, taken) are assigned, to a worker or to this process
     pending: dict[int, Future] = {}
     here: dict[int, list] = {}
