@@ -171,3 +171,20 @@ def test_small_imports_and_busy_or_single_cpu_machines_stay_in_this_process(tmp_
 
     monkeypatch.setattr(snapshot_cache, "enabled", False)
     assert parallel.auto_workers(many) == 0
+
+
+def test_cli_workers_flag(tmp_path, recordings, capsys):
+    from hindsight.cli import main
+
+    files = [str(p) for p in recordings[:20]]
+    assert main(["import", "rrweb", *files, "--out", str(tmp_path / "w1.sqlite"), "--no-render",
+                 "--workers", "1"]) == 0
+    assert parallel.stats["workers"] == 1 and parallel.stats["chunks_workers"] >= 1
+    assert main(["import", "rrweb", *files, "--out", str(tmp_path / "w0.sqlite"), "--no-render",
+                 "--workers", "0"]) == 0
+    assert parallel.stats["workers"] == 0
+    assert _dump(tmp_path / "w1.sqlite") == _dump(tmp_path / "w0.sqlite")
+    capsys.readouterr()
+    assert main(["import", "rrweb", *files, "--out", str(tmp_path / "x.sqlite"), "--workers", "-1"]) == 2
+    assert "--workers: must be between 0 and 64, not -1" in capsys.readouterr().err
+    assert not (tmp_path / "x.sqlite").exists()
