@@ -160,6 +160,8 @@ def test_small_imports_and_busy_or_single_cpu_machines_stay_in_this_process(tmp_
     assert parallel.auto_workers(few) == 0  # 10 files, well under 16 MB
     many = [str(p) for p in recordings] * 6  # 288 files
     assert parallel.auto_workers(many) == 1
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert parallel.auto_workers(many) == 1  # about one runnable process: this one, at work
     monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
     assert parallel.auto_workers(many) == 0  # the other CPU is busy
     monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.2, 0.2, 0.2))

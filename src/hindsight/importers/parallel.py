@@ -82,11 +82,18 @@ def auto_workers(paths: list[str]) -> int:
                 break
         if total < AUTO_MIN_BYTES:
             return 0
-    try:  # runnable processes over the last minute (this one's included while it works)
-        idle = cpus - os.getloadavg()[0]
+    try:  # runnable processes over the last minute; this one counts as one of them (it works)
+        others = max(0.0, os.getloadavg()[0] - 1.0)
     except (AttributeError, OSError):  # pragma: no cover - Windows
-        idle = cpus
-    return max(0, min(cpus - 1, MAX_WORKERS, int(idle - 0.5)))
+        others = 0.0
+    idle = cpus - 1 - others  # CPUs beyond this process's that nothing else is using
+    return max(0, min(cpus - 1, MAX_WORKERS, int(idle + 0.5)))
+
+
+def default_workers() -> int:
+    """Worker processes on an idle machine: one per CPU beyond this process's, at most
+    ``MAX_WORKERS`` (what ``auto_workers`` gives a large import when nothing else runs)."""
+    return max(0, min(cpu_count() - 1, MAX_WORKERS))
 
 
 def _context():
