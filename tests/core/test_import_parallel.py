@@ -190,3 +190,40 @@ def test_cli_workers_flag(tmp_path, recordings, capsys):
     assert main(["import", "rrweb", *files, "--out", str(tmp_path / "x.sqlite"), "--workers", "-1"]) == 2
     assert "--workers: must be between 0 and 64, not -1" in capsys.readouterr().err
     assert not (tmp_path / "x.sqlite").exists()
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def test_from_a_thread_and_cancelled_half_way(tmp_path, recordings, monkeypatch):
+    """The app imports on a worker thread and cancels from the progress callback: the worker
+    process starts from that thread, and a cancel stops it with nothing written."""
+    import threading
+
+    monkeypatch.setattr(parallel, "CHUNK_FILES", 4)
+    out = {}
+
+    def run(name, progress=None):
+        try:
+            out[name] = import_files(recordings, tmp_path / f"{name}.sqlite", render=False, workers=1,
+                                     progress=progress)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            out[name] = exc
+
+    def cancel_at_20(done, total, path):
+        if done == 20:
+            raise _Cancelled("cancelled")
+
+    for name, progress in (("full", None), ("cancelled", cancel_at_20)):
+        th = threading.Thread(target=run, args=(name, progress))
+        th.start()
+        th.join(120)
+        assert not th.is_alive()
+    assert not isinstance(out["full"], BaseException) and out["full"].sessions == 48
+    assert isinstance(out["cancelled"], _Cancelled)
+    assert not (tmp_path / "cancelled.sqlite").exists()
+    assert not list(tmp_path.glob("cancelled*"))  # no partial file left either
+    rr.clear_caches()
+    import_files(recordings, tmp_path / "serial.sqlite", render=False, workers=0)
+    assert _dump(tmp_path / "full.sqlite") == _dump(tmp_path / "serial.sqlite")
