@@ -227,3 +227,20 @@ def test_from_a_thread_and_cancelled_half_way(tmp_path, recordings, monkeypatch)
     rr.clear_caches()
     import_files(recordings, tmp_path / "serial.sqlite", render=False, workers=0)
     assert _dump(tmp_path / "full.sqlite") == _dump(tmp_path / "serial.sqlite")
+
+
+def test_start_method(monkeypatch):
+    import sys
+    import threading
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    expect = "fork" if sys.version_info < (3, 12) else "forkserver"
+    assert parallel._context().get_start_method() == expect  # the CLI: one thread
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    assert parallel._context().get_start_method() == "forkserver"  # the app imports from a thread
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert parallel._context().get_start_method() == "spawn"  # frozen: freeze_support handles it
+    monkeypatch.delattr(sys, "frozen")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert parallel._context().get_start_method() == "spawn"

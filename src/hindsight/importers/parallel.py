@@ -20,9 +20,11 @@ Errors behave as in the sequential loop: a chunk stops at its first failing file
 earlier file was yielded. Small imports (a few hundred files, a few MB) stay in this process:
 starting a worker costs about as much as parsing a few hundred short recordings.
 
-Start method: ``forkserver`` on Linux (not ``fork``: the GUI imports from a thread, and numpy's
-BLAS has threads of its own), ``spawn`` elsewhere and in the frozen app (PyInstaller's runtime
-hook and the entry script's ``multiprocessing.freeze_support()`` make spawned children work).
+Start method (``_context``): ``fork`` on Linux when the process has no other Python thread
+and Python is older than 3.12 (the CLI), else ``forkserver`` on Linux (the app imports from a
+thread; numpy's BLAS has threads of its own), ``spawn`` elsewhere and in the frozen app
+(PyInstaller's runtime hook and the entry script's ``multiprocessing.freeze_support()`` make
+spawned children work).
 """
 
 from __future__ import annotations
@@ -97,7 +99,17 @@ def default_workers() -> int:
 
 
 def _context():
-    if sys.platform.startswith("linux") and not getattr(sys, "frozen", False):
+    """``fork`` when that is safe and allowed: Linux, not frozen, Python before 3.12 (which warns
+    about forking a process with threads: numpy's BLAS has one) and no other Python thread (the
+    app imports from a worker thread) -- a forked worker starts in milliseconds. Else
+    ``forkserver`` on Linux (its server imports the parser once, 0.2-0.3 s; later workers fork
+    from it) and ``spawn`` elsewhere and in the frozen app."""
+    import threading
+
+    frozen = getattr(sys, "frozen", False)
+    if sys.platform.startswith("linux") and not frozen:
+        if sys.version_info < (3, 12) and threading.active_count() == 1:
+            return multiprocessing.get_context("fork")
         ctx = multiprocessing.get_context("forkserver")
         try:  # the server imports the parser once; each worker is forked from it
             ctx.set_forkserver_preload(["hindsight.importers.parallel"])
