@@ -249,12 +249,14 @@ def test_start_method(monkeypatch):
 
 
 @pytest.mark.slow
-def test_with_chromium_rendering_too(tmp_path):
+def test_with_chromium_rendering_too(tmp_path, request):
     """Rendering (Chromium: snapshots, re-layouts after page changes, page states) needs the
     element maps' DOMs and the mutations: a worker's sessions carry them, and the capture is
     the one made without a worker, images included (``pytest -m slow``; about 30 s)."""
     from hindsight.importers.render_dom import find_chromium
 
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("slow: run with pytest -m slow")
     if find_chromium() is None:
         pytest.skip("Chromium is not installed")
     files = fixture_files()
