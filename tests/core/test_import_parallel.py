@@ -90,7 +90,9 @@ def test_sessions_come_in_file_order_with_shared_element_maps(recordings):
         assert a.pageviews[0].trees and a.pageviews[0].trees[0] is b.pageviews[0].trees[0], n
 
 
-def test_the_first_bad_file_stops_the_import_with_its_own_error(tmp_path, recordings):
+@pytest.mark.parametrize("chunk", [16, 4])  # 4: the bad file may be in a chunk parsed here
+def test_the_first_bad_file_stops_the_import_with_its_own_error(tmp_path, recordings, chunk, monkeypatch):
+    monkeypatch.setattr(parallel, "CHUNK_FILES", chunk)
     paths = list(recordings)
     bad = tmp_path / "broken.json"
     bad.write_bytes(b'[{"type": 4, "data": {"href": "https://x/", "width": 1, "height": 1}, "timestamp": 1}, ')
