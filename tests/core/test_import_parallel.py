@@ -96,7 +96,7 @@ def test_the_first_bad_file_stops_the_import_with_its_own_error(tmp_path, record
     paths = list(recordings)
     bad = tmp_path / "broken.json"
     bad.write_bytes(b'[{"type": 4, "data": {"href": "https://x/", "width": 1, "height": 1}, "timestamp": 1}, ')
-    paths.insert(37, bad)  # in the third chunk
+    paths.insert(37, bad)  # in the third chunk of 16 (the tenth of 4)
     later = tmp_path / "also_broken.json"
     later.write_bytes(b"{}")
     paths.insert(45, later)
