@@ -8,6 +8,9 @@ import time left out) and the import report to OUT. Run it with each version and
 
     PYTHONPATH=/path/to/old/src .venv/bin/python tools/rrweb_import_digest.py /tmp/old.txt
     .venv/bin/python tools/rrweb_import_digest.py /tmp/new.txt && cmp /tmp/old.txt /tmp/new.txt
+
+``--workers N`` imports with N parsing processes (``importers.parallel``; the default lets the
+import choose, which for these small sets is none), so the output must be the same with 1.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def dump(db: Path, out) -> None:
     con.close()
 
 
-def main(out_path: str) -> None:
+def main(out_path: str, workers: int | None = None) -> None:
     root = Path(__file__).resolve().parents[1] / "tests" / "data"
     files = fixture_files(root)
     assert len(files) == 24, len(files)
@@ -57,7 +60,7 @@ def main(out_path: str) -> None:
             snapshot_cache.clear()
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "c.sqlite"
-                report = import_files(paths, db, render=False, **kw).as_dict()
+                report = import_files(paths, db, render=False, workers=workers, **kw).as_dict()
                 report.pop("seconds")
                 out.write(f"== {label}\nreport {json.dumps(report, sort_keys=True, default=str)}\n")
                 dump(db, out)
@@ -72,4 +75,10 @@ def main(out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    args = sys.argv[1:]
+    n = None
+    if "--workers" in args:
+        i = args.index("--workers")
+        n = int(args[i + 1])
+        del args[i:i + 2]
+    main(args[0], n)

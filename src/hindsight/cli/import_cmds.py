@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--strip-query", action="store_true", help="drop query strings from page URLs")
     r.add_argument("--max-file-mb", type=positive_float, default=None, metavar="MB",
                    help="refuse recording files above this size (default 512)")
+    r.add_argument("--workers", type=int_range(0, 64), default=None, metavar="N",
+                   help="processes that read and parse files while this one writes (default: one per idle "
+                        "CPU beyond this one, for imports of hundreds of files or tens of MB; 0: none)")
     r.add_argument("--json", action="store_true", help="print the import report as JSON")
     r.set_defaults(handler=cmd_import_rrweb)
     p.set_defaults(handler=lambda args: _usage(p))
@@ -99,7 +102,7 @@ def cmd_import_rrweb(args: argparse.Namespace) -> int:
     max_bytes = int(args.max_file_mb * 2**20) if args.max_file_mb else None
     report = import_files(args.files, args.out, screenshots=args.screenshot, mask=args.mask, append=args.append,
                           render=args.render, overwrite=args.overwrite, max_bytes=max_bytes,
-                          drop_query=args.strip_query, mask_text=args.mask_text)
+                          drop_query=args.strip_query, mask_text=args.mask_text, workers=args.workers)
     if args.json:
         print_json(report.as_dict())
         return 0

@@ -612,7 +612,7 @@ class SessionWriter:
 def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] | tuple[str, ...] = (),
                  mask: bool = True, append: bool = False, render: bool = True, overwrite: bool = False,
                  max_bytes: int | None = None, drop_query: bool = False, mask_text: bool = False,
-                 progress=None) -> ImportReport:
+                 progress=None, workers: int | None = None) -> ImportReport:
     """Import rrweb / PostHog recording files (one session each) into the capture ``out``.
 
     All or nothing: a new capture is built under a temporary name and renamed when every
@@ -629,9 +629,12 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     render : lay snapshots out with headless Chromium when installed (else placeholders)
     mask_text : mask all page text (drawn as bars, stored as ``*``), not only rrweb's
         ``rr-mask`` / ``rr-block`` / ``rr-ignore`` content (always masked)
+    workers : processes that read and parse files while this one writes (``importers.parallel``);
+        None: one per CPU beyond this one for a large import, none for a small one; 0: none
     """
     import time
 
+    from hindsight.importers import parallel
     from hindsight.importers import rrweb as rr
 
     t0 = time.perf_counter()
@@ -656,12 +659,16 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
     except (sqlite3.Error, OSError) as exc:
         raise CaptureError(out, f"cannot be written ({exc})") from None
     sw = None
+    sessions = None
     try:
         sw = SessionWriter(writer, shots, render=render, existing_capture=existing)
         seen: dict[str, str] = {}
-        for n, path in enumerate(paths):
-            session = rr.load_session(path, mask=mask, max_bytes=max_bytes or rr.MAX_FILE_BYTES,
-                                      drop_query=drop_query, mask_text=mask_text)
+        if workers is None:
+            workers = parallel.auto_workers(paths)
+        sessions = parallel.load_sessions(paths, workers=workers, mask=mask,
+                                          max_bytes=max_bytes or rr.MAX_FILE_BYTES, drop_query=drop_query,
+                                          mask_text=mask_text)
+        for n, (path, session) in enumerate(sessions):
             sw.report.files += 1
             if session.privacy_sources:
                 sw.report.notes.append(f"{path}: recorder privacy options from "
@@ -698,6 +705,8 @@ def import_files(paths, out: str | os.PathLike[str], *, screenshots: list[str] |
             raise CaptureError(out, f"could not be written ({exc}); nothing was imported") from None
         raise
     finally:
+        if sessions is not None:
+            sessions.close()  # stops the worker processes, if any
         if sw is not None:
             sw.close()
     report = sw.report
