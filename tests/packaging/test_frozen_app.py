@@ -100,6 +100,23 @@ def test_demo_with_worker_processes(exe, env, tmp_path):
     assert "5,100 sessions" in r.stdout
 
 
+def test_rrweb_import_with_a_worker_process(exe, env, tmp_path):
+    # --workers 1: a spawned child of the frozen app parses while the app writes; the capture
+    # holds what a one-process import holds
+    real = Path(__file__).resolve().parents[1] / "data" / "rrweb_real"
+    files = sorted(str(p) for p in real.glob("session_*.json"))
+    counts = {}
+    for workers in ("1", "0"):
+        out = tmp_path / f"w{workers}.sqlite"
+        r = run(exe, "import", "rrweb", *files, "--out", str(out), "--no-render", "--workers", workers,
+                env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        info = run(exe, "info", str(out), env=env)
+        assert info.returncode == 0, info.stderr
+        counts[workers] = dict(re.findall(r"^\s+(sessions|pageviews|events)\s+([\d,]+)$", info.stdout, re.M))
+    assert counts["1"] == counts["0"] and counts["1"]["sessions"] == str(len(files)), counts
+
+
 def test_bad_file_fails_in_one_line(exe, env, tmp_path):
     bogus = tmp_path / "not-a-capture.hindsight"
     bogus.write_text("hello")
