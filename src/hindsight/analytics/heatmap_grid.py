@@ -276,13 +276,17 @@ def _gaussian_weights(sigma: float) -> np.ndarray:
 
 
 def _blur_rows(padded, tmp, out, weights, r0, r1):
-    """Rows ``r0:r1`` of both passes: ``tmp`` = down the rows of ``padded``, ``out`` = across ``tmp``."""
+    """Rows ``r0:r1`` of both passes, a block of rows at a time (the rows stay in the cache
+    between the passes): ``tmp`` = down the rows of ``padded``, ``out`` = across ``tmp``."""
     radius = len(weights) - 1
-    step = max(1, _BLUR_BLOCK_CELLS // (tmp.shape[1] + 2 * radius))
+    width = tmp.shape[1] + 2 * radius
+    step = max(1, _BLUR_BLOCK_CELLS // width)
+    acc = np.empty(step * width)    # a block's float64 sums, either pass
+    pair = np.empty_like(acc)
     for a in range(r0, r1, step):
         b = min(a + step, r1)
-        _correlate_rows(padded, tmp, 0, weights, a, b)
-        _correlate_rows(_mirror_pad(tmp[a:b], radius, 1), out[a:b], 1, weights, 0, b - a)
+        _correlate(padded[a:b + 2 * radius], tmp[a:b], 0, weights, acc, pair)
+        _correlate(_mirror_pad(tmp[a:b], radius, 1), out[a:b], 1, weights, acc, pair)
 
 
 def _mirror_pad(a: np.ndarray, radius: int, axis: int) -> np.ndarray:
@@ -293,36 +297,30 @@ def _mirror_pad(a: np.ndarray, radius: int, axis: int) -> np.ndarray:
     return np.pad(a.astype(np.float64), pad, mode="symmetric")
 
 
-def _correlate_rows(padded, dst, axis, weights, r0, r1):
-    """``dst[r0:r1]`` = the 1-D correlation of ``padded`` along ``axis`` with the symmetric kernel.
+def _correlate(src, dst, axis, weights, acc_buf, pair_buf):
+    """``dst`` = the 1-D correlation along ``axis`` of ``src`` (``dst``'s rows with ``radius``
+    mirrored cells each side along ``axis``; C-contiguous) with the symmetric kernel.
 
-    Every tap is a contiguous 1-D slice (numpy is 2-3x slower on strided 2-D slices), taken a
-    block of rows at a time so that the float64 sums stay in the cache. Along axis 1 the
-    block's padded rows are read as one flat line: the taps of an output cell never leave its
-    own row (it has ``radius`` mirrored cells each side), and the sums computed across the
-    seams between rows are dropped.
+    Every tap is a contiguous 1-D slice of ``src`` read as one flat line (numpy is 2-3x slower
+    on strided 2-D slices). Along axis 1 the taps of an output cell never leave its own row (it
+    has ``radius`` mirrored cells each side), and the sums computed across the seams between
+    rows are dropped.
     """
     radius = len(weights) - 1
-    n = dst.shape[1]
-    width = padded.shape[1]           # n along axis 0; n + 2 * radius along axis 1
-    step = max(1, min(_BLUR_BLOCK_CELLS // width, r1 - r0))
-    acc_buf = np.empty(step * width)
-    pair_buf = np.empty(step * width)
-    for a in range(r0, r1, step):
-        b = min(a + step, r1)
-        if axis == 0:
-            line = padded[a:b + 2 * radius].reshape(-1)
-            lo, size, d = radius * width, (b - a) * width, width
-        else:
-            line = padded[a:b].reshape(-1)
-            lo, size, d = radius, (b - a) * width - 2 * radius, 1
-        acc, pair = acc_buf[:size], pair_buf[:size]
-        np.multiply(line[lo:lo + size], weights[0], out=acc)
-        for k in range(radius, 0, -1):
-            np.add(line[lo - k * d:lo - k * d + size], line[lo + k * d:lo + k * d + size], out=pair)
-            pair *= weights[k]
-            acc += pair
-        dst[a:b] = acc_buf[:(b - a) * width].reshape(b - a, width)[:, :n]
+    rows, n = dst.shape
+    width = src.shape[1]              # n along axis 0; n + 2 * radius along axis 1
+    line = src.reshape(-1)
+    if axis == 0:
+        lo, size, d = radius * width, rows * width, width
+    else:
+        lo, size, d = radius, rows * width - 2 * radius, 1
+    acc, pair = acc_buf[:size], pair_buf[:size]
+    np.multiply(line[lo:lo + size], weights[0], out=acc)
+    for k in range(radius, 0, -1):
+        np.add(line[lo - k * d:lo - k * d + size], line[lo + k * d:lo + k * d + size], out=pair)
+        pair *= weights[k]
+        acc += pair
+    dst[:] = acc_buf[:rows * width].reshape(rows, width)[:, :n]
 
 
 #: Cells per block of rows in the blur's passes (two float64 buffers of 1 MB per thread):
