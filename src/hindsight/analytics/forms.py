@@ -27,7 +27,7 @@ from dataclasses import dataclass, field as dc_field
 import numpy as np
 
 from hindsight.analytics.page_groups import capture_groups
-from hindsight.analytics.signals import CaptureEvents, load_events
+from hindsight.analytics.signals import CaptureEvents, load_events, session_ranges
 from hindsight.store.errors import CaptureError
 from hindsight.store.filters import SessionFilter
 from hindsight.store.kinds import EventKind
@@ -533,15 +533,12 @@ FORM_BATCH_SESSIONS = 16_384
 def _rows(capture: Capture, ref: FormRef, flt: SessionFilter | None) -> FormRows:
     """The form's rows of a capture, a batch of sessions at a time: each batch's events are
     loaded, turned into rows and dropped, and the rows of the disjoint batches merge into the
-    rows of all (:func:`merge_form_rows`, as a dataset's partitions do). Consecutive session id
-    ranges that together cover every id, so no pageview is left out."""
+    rows of all (:func:`merge_form_rows`, as a dataset's partitions do), as signals are batched."""
     if isinstance(capture, Capture):
         ids = capture.session_ids(flt)
         if ids.size > FORM_BATCH_SESSIONS:
-            bounds = ids[::FORM_BATCH_SESSIONS].tolist()[1:]
-            los = [-(2**63)] + bounds
-            his = [b - 1 for b in bounds] + [2**63 - 1]
-            return merge_form_rows([form_rows(_load(capture, ref, flt, (lo, hi))) for lo, hi in zip(los, his)])
+            return merge_form_rows([form_rows(_load(capture, ref, flt, r))
+                                    for r in session_ranges(ids, FORM_BATCH_SESSIONS)])
     return form_rows(_load(capture, ref, flt))
 
 

@@ -992,7 +992,7 @@ class HeatmapEngine:
             kept = np.flatnonzero(m)
             m = np.zeros_like(m)
             m[kept] = shown_at(self.capture, int(state_id), int(snapshot_id), c.session[kept],
-                               data.pv.ids[c.pv[kept]], c.t[kept], flt)
+                               data.pv.ids[c.pv[kept]], c.t[kept])
         em = data.elements
         n = len(em)
         tgt = c.target[m].astype(np.int64)

@@ -618,16 +618,21 @@ def compute_signals(capture: Capture, session_ids=None, settings: SignalSettings
 SIGNAL_BATCH_SESSIONS = 16_384
 
 
+def session_ranges(ids: np.ndarray, per: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` session id ranges (for ``load_events(session_range=...)``) of ``per`` of the
+    sorted ``ids`` each, consecutive and together covering every id (so no pageview is left
+    out, also one whose session row is missing)."""
+    bounds = ids[::per].tolist()[1:]
+    return list(zip([-(2**63)] + bounds, [b - 1 for b in bounds] + [2**63 - 1]))
+
+
 def _signals_in_batches(capture: Capture, ids: np.ndarray, session_ids, flt, settings) -> SignalTable:
     """The signals of sessions ``ids`` (sorted), a batch of sessions at a time: every detector
     looks at one session's events only, so the tables of disjoint batches joined are the table
     of all (as a dataset's partitions are). Consecutive id ranges that together cover every id,
     so no pageview is left out (also one whose session row is missing)."""
     tables = []
-    bounds = ids[::SIGNAL_BATCH_SESSIONS].tolist()[1:]
-    los = [-(2**63)] + bounds
-    his = [b - 1 for b in bounds] + [2**63 - 1]
-    for lo, hi in zip(los, his):
+    for lo, hi in session_ranges(ids, SIGNAL_BATCH_SESSIONS):
         ce = load_events(capture, session_ids, SIGNAL_EVENT_KINDS, flt, session_range=(lo, hi))
         tables.append(signals_from_events(ce, capture, settings))
         del ce

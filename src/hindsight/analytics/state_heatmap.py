@@ -45,7 +45,7 @@ def state_clicks(capture, state_id: int, flt=None) -> StateClicks:
         raise KeyError(f"no page state {state_id}")
     sid = info["snapshot_id"]
     ev, sess, pv_ids = capture.snapshot_events(sid, (int(K.CLICK), int(K.TAP)), flt)
-    keep = shown_at(capture, state_id, sid, sess, pv_ids, ev.t, flt)
+    keep = shown_at(capture, state_id, sid, sess, pv_ids, ev.t)
     x = ev.x[keep].astype(np.float64)
     y = ev.y[keep].astype(np.float64)
     tgt = ev.target[keep].astype(np.int64)

@@ -168,20 +168,26 @@ def state_boxes(capture, state_id: int) -> np.ndarray:
     return np.frombuffer(data, dtype="<i4").reshape(-1, 4).astype(np.int32)
 
 
-def shown_at(capture, state_id: int, snapshot_id: int, sessions, pageview_ids, t, flt=None) -> np.ndarray:
+def shown_at(capture, state_id: int, snapshot_id: int, sessions, pageview_ids, t) -> np.ndarray:
     """Per event of the snapshot (its session, pageview id and ms since session start): whether
     state ``state_id`` showed then (the ``session_states`` timeline of its pageview)."""
     n = len(t)
     keep = np.zeros(n, dtype=bool)
     if not n:
         return keep
-    seq_of = {p.pageview_id: (p.session_id, p.seq) for p in capture.snapshot_pageviews(snapshot_id, flt)}
+    cols = capture.snapshot_pageview_columns(snapshot_id, ("pageview_id", "seq"))   # by pageview id
+    ids, seqs = cols["pageview_id"], cols["seq"]
+    pv = np.asarray(pageview_ids, dtype=np.int64)
+    if ids.size:
+        at = np.minimum(np.searchsorted(ids, pv), ids.size - 1)
+        seq = np.where(ids[at] == pv, seqs[at], -1)   # -1: a pageview not of the snapshot
+    else:
+        seq = np.full(n, -1)
     timelines: dict[int, dict] = {}
-    for i in range(n):
-        s, seq = seq_of.get(int(pageview_ids[i]), (int(sessions[i]), -1))
+    for i, (s, q, ti) in enumerate(zip(np.asarray(sessions).tolist(), seq.tolist(), np.asarray(t).tolist())):
         if s not in timelines:
             timelines[s] = session_states(capture, s)
-        keep[i] = state_at(timelines[s].get(seq), int(t[i])) == state_id
+        keep[i] = state_at(timelines[s].get(q), ti) == state_id
     return keep
 
 
