@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from panels import heatmap_panel_on
 
 from hindsight.cli import main as cli_main
@@ -127,3 +128,11 @@ def test_the_dialog_states_element_table_lists_what_was_clicked_in_it(panel, cap
     # choosing a row outlines that element where it is in the state's screenshot
     t.selectRow(0)
     assert panel.element_box.isVisible()
+    rect = panel.element_box.rect()
+    from hindsight.store import open_capture
+    from hindsight.store.states import state_boxes
+
+    idx = t.item(0, 0).data(Qt.ItemDataRole.UserRole)
+    with open_capture(capture_path) as cap:
+        x, y, w, h = state_boxes(cap, dialog["state_id"])[idx].tolist()
+    assert (rect.x(), rect.y(), rect.width(), rect.height()) == (x, y, w, h) and w > 0 and h > 0

@@ -53,8 +53,7 @@ from hindsight.analytics.signals import signal_rule
 from hindsight.analytics.state_heatmap import STATE_KINDS, STATE_KINDS_NOTE, state_click_heatmap
 from hindsight.analytics.segments import BY_KEY, COMPARISONS, comparison_filters
 from hindsight.store import SessionFilter
-from hindsight.store.states import state_boxes
-from hindsight.store.states import snapshot_states, state_image
+from hindsight.store.states import element_box, snapshot_states, state_image
 from hindsight.text import format_clock, plural
 from hindsight.workspace import Workspace
 from hindsight_qt.subscribe import subscribe
@@ -1235,11 +1234,8 @@ class QtHeatmapPanel(QWidget):
             self.element_box.setVisible(False)
             return
         idx = self.element_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
-        x, y, w, h = self._capture.elements(self._snapshot.snapshot_id).boxes[idx].tolist()
-        if self._state is not None:   # where the element is in the state's screenshot, if it has a box there
-            boxes = state_boxes(self._capture, self._state["state_id"])
-            if 0 <= idx < len(boxes) and boxes[idx][2] > 0 and boxes[idx][3] > 0:
-                x, y, w, h = boxes[idx].tolist()
+        state_id = None if self._state is None else self._state["state_id"]
+        x, y, w, h = element_box(self._capture, self._snapshot.snapshot_id, idx, state_id)
         self.element_box.setRect(QRectF(x, y, w, h))
         self.element_box.setVisible(True)
 

@@ -210,6 +210,22 @@ def state_element_map(capture, state_id: int, emap):
     return dataclasses.replace(emap, boxes=boxes)
 
 
+def element_box(capture, snapshot_id: int, index: int, state_id: int | None = None) -> tuple[int, int, int, int]:
+    """(x, y, w, h) CSS px of element ``index`` of the snapshot's map: in page state ``state_id``
+    where it has a box there (as :func:`project_to_state` decides), else as the page loaded."""
+    box = capture.elements(snapshot_id).boxes[index]
+    if state_id is not None:
+        boxes = state_boxes(capture, state_id)
+        if len(boxes) == len(capture.elements(snapshot_id)) and _has_box(boxes[index:index + 1])[0]:
+            box = boxes[index]
+    return tuple(int(v) for v in box)
+
+
+def _has_box(boxes: np.ndarray) -> np.ndarray:
+    """Per (x, y, w, h) row: whether it is a box at all (positive width and height)."""
+    return (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+
+
 def project_to_state(x, y, target, base_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions stored in the snapshot's layout (x, y; ``target`` element indices) moved to the
     same relative spot of their element's box in a state (``boxes``): stored click positions
@@ -226,6 +242,6 @@ def project_to_state(x, y, target, base_boxes: np.ndarray, boxes: np.ndarray) ->
     ok = (tgt >= 0) & (tgt < len(base))
     t = np.where(ok, tgt, 0)
     b, n = base[t], now[t]
-    ok &= (b[:, 2] > 0) & (b[:, 3] > 0) & (n[:, 2] > 0) & (n[:, 3] > 0)
+    ok &= _has_box(b) & _has_box(n)
     return (np.where(ok, n[:, 0] + (x - b[:, 0]) * n[:, 2] / np.maximum(b[:, 2], 1), x),
             np.where(ok, n[:, 1] + (y - b[:, 1]) * n[:, 3] / np.maximum(b[:, 3], 1), y))
