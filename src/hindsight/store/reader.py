@@ -555,15 +555,10 @@ class Capture:
         """``_session_columns`` through the stored columnar copy when it is intact and current
         (``store/session_columns.py``): the copy, plus the sessions appended after it from SQL;
         a filter selects its rows by the session ids SQL matches. Otherwise all from SQL."""
-        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
-        if loaded is None:
-            self._copy = None
+        out = self._from_copy(lambda max_id: self._session_columns("s.session_id > ?", [max_id]))
+        if out is None:
             return self._session_columns(where, params)
-        out, max_id, self._copy = loaded   # kept: the next list reads no BLOB again
-        tail = self._session_columns("s.session_id > ?", [max_id])
-        if tail["session_id"].size:
-            out = {name: np.concatenate([out[name], tail[name]]) for name in SESSION_TABLE_COLUMNS}
-        elif where == "1" and copy:
+        if out is self._copy[0] and where == "1" and copy:
             out = {name: col.copy() for name, col in out.items()}   # never hand out the kept arrays
         if where != "1":
             rows = self._query(f"SELECT s.session_id FROM sessions s WHERE {where}", params)
@@ -573,6 +568,20 @@ class Capture:
                              or not np.array_equal(out["session_id"][pos], ids)):
                 return self._session_columns(where, params)
             out = {name: col[pos] for name, col in out.items()}
+        return out
+
+    def _from_copy(self, tail) -> dict[str, np.ndarray] | None:
+        """The stored columnar copy of the session list (``store/session_columns.py``), kept once
+        read, plus the sessions appended after it (``tail(max_id)``: their columns from SQL);
+        None when there is no intact, current copy. Without a tail these are the kept arrays."""
+        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
+        if loaded is None:
+            self._copy = None
+            return None
+        out, max_id, self._copy = loaded   # kept: the next list reads no BLOB again
+        rest = tail(max_id)
+        if rest["session_id"].size:
+            out = {name: np.concatenate([out[name], col]) for name, col in rest.items()}
         return out
 
     def _session_columns(self, where: str, params) -> dict[str, np.ndarray]:
@@ -821,15 +830,10 @@ class Capture:
         # The stored columnar copy of the session list holds these columns, checked and in
         # session id order (store/session_columns.py): a heatmap's first filter change then
         # reads no session row (200k rows from SQL took most of that change's time).
-        loaded = session_columns.load(self._query, self._copy) if "session_columns" in self.tables else None
-        if loaded is not None:
-            copy, max_id, self._copy = loaded
-            out = {n: copy[n].copy() for n in names}   # never hand out the kept arrays
-            tail = self._session_columns_sql(names, "WHERE session_id > ?", (max_id,))
-            if tail["session_id"].size:
-                out = {n: np.concatenate([out[n], tail[n]]) for n in names}
-            return out
-        return self._session_columns_sql(names)
+        out = self._from_copy(lambda max_id: self._session_columns_sql(names, "WHERE session_id > ?", (max_id,)))
+        if out is None:
+            return self._session_columns_sql(names)
+        return {n: out[n].copy() for n in names}   # never hand out the kept arrays
 
     def _session_columns_sql(self, names: tuple[str, ...], where: str = "", params=()) -> dict[str, np.ndarray]:
         rows = self._query(f"SELECT {', '.join(names)} FROM sessions {where} ORDER BY session_id", params)
