@@ -65,7 +65,9 @@ def main(width: int, height: int, out_dir: Path) -> int:
         if name == "state":
             panel.set_state(next(s["state_id"] for s in panel.states if s["label"].startswith("dialog")))
             settle(1500)
-        win.grab().save(str(out_dir / f"heatmap_{name}_{width}x{height}.png"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if not win.grab().save(str(out_dir / f"heatmap_{name}_{width}x{height}.png")):
+            raise SystemExit(f"could not write {out_dir / f'heatmap_{name}_{width}x{height}.png'}")
         print("saved", out_dir / f"heatmap_{name}_{width}x{height}.png", "window", win.width(), win.height(),
               "dock", dock.width())
     win.close()
