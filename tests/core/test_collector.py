@@ -416,8 +416,10 @@ def test_slow_connections_and_memory_flood_leave_normal_clients_served(tmp_path)
         rss_before = _rss_peak_kb(col.proc.pid)
         # the same load without the probes first: on the shared 2-core machine the scheduler alone
         # can add tens of ms, and the probes must not make it worse than that (or than the target);
-        # one more try if the machine had a hiccup during the first
-        for attempt in range(2):
+        # more tries if the machine had a hiccup: a CI run on 2026-12-08 had one spool fsync of
+        # 112 ms in the first try and of 162 ms in the second (the server's spool_sync_max_ms;
+        # the refused flood writes nothing), each enough to lift the p99 of 400 batches
+        for attempt in range(3):
             baseline = asyncio.run(run_load(col.url, col.token, prefix=f"b{attempt}", **normal)).figures()
             proc = start_probes(col.url, col.token, slow=300, slow_s=3.0, flooders=8, posts=2, flood_mb=4.6)
             time.sleep(1.0)  # the probe process starts, opens its connections and starts posting
